@@ -1,0 +1,48 @@
+# Sourcier: `make run` starts everything, `make test` runs the whole suite.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install messages migrate seed run test lint bench clean
+
+install: $(STAMP)
+
+# Re-installs only when pyproject.toml changes; otherwise a no-op.
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+messages: install
+	$(VENV)/bin/pybabel compile --domain django --directory locale --locale fr --statistics 2>&1 | tail -n 1
+
+migrate: messages
+	$(PY) manage.py migrate --no-input
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+run: seed
+	$(PY) manage.py collectstatic --no-input --verbosity 0
+	@echo ""
+	@echo "  Sourcier: http://127.0.0.1:8000/admin/  (demo login printed above)"
+	@echo ""
+	SOURCIER_SANDBOX_URL=$${SOURCIER_SANDBOX_URL:-http://127.0.0.1:8765} $(VENV)/bin/honcho start
+
+# Tests bring their own throw-away keys, so DATABASE_URL=... make test needs nothing else.
+TEST_ENV := SECRET_KEY=$${SECRET_KEY:-sourcier-tests-only} \
+	SOURCIER_FERNET_KEYS=$${SOURCIER_FERNET_KEYS:-Z3gtq0jvOOfP4GEFBxcMayTTuLvOE_VVPS6VX3RftnU=}
+
+test: messages
+	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+bench: migrate
+	$(PY) benchmarks/import_prospects.py
+
+clean:
+	rm -rf var/celery var/*.sqlite3* var/staticfiles

@@ -1,0 +1,254 @@
+"""Sourcier settings: one env-driven file.
+
+With no environment at all this is the embedded default (SQLite in var/, Celery over the kombu
+filesystem transport, a local-memory cache, the sandbox providers). DATABASE_URL and REDIS_URL
+switch it to the production shape; see the configuration table in the README.
+"""
+
+import secrets
+from pathlib import Path
+
+import environ
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+VAR_DIR = Path(env.str("SOURCIER_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+PRODUCTION = bool(env.str("DATABASE_URL", default=""))
+DEBUG = env.bool("DEBUG", default=False)
+INSECURE_SECRET_KEY = "django-insecure-sourcier-embedded-default"
+
+
+def _local_secret(name: str, make) -> str:
+    """A secret generated once for the embedded default and kept in var/ (never in git)."""
+    path = VAR_DIR / name
+    if not path.exists():
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    SECRET_KEY = (
+        INSECURE_SECRET_KEY
+        if PRODUCTION
+        else _local_secret("secret_key", lambda: secrets.token_urlsafe(50))
+    )
+
+if PRODUCTION and (DEBUG or SECRET_KEY == INSECURE_SECRET_KEY):
+    raise ImproperlyConfigured(
+        "Production (DATABASE_URL set) refuses to start with DEBUG on or without SECRET_KEY."
+    )
+
+# Keys for provider credentials at rest: comma-separated Fernet keys, newest first (MultiFernet).
+SOURCIER_FERNET_KEYS = env.list("SOURCIER_FERNET_KEYS", default=[])
+if not SOURCIER_FERNET_KEYS:
+    if PRODUCTION:
+        raise ImproperlyConfigured("Production needs SOURCIER_FERNET_KEYS to encrypt API keys.")
+    from cryptography.fernet import Fernet
+
+    SOURCIER_FERNET_KEYS = [_local_secret("fernet_key", lambda: Fernet.generate_key().decode())]
+
+# Keyed hash for the suppression list: a stolen database must not reveal who objected.
+SOURCIER_SUPPRESSION_KEY = env.str("SOURCIER_SUPPRESSION_KEY", default=SECRET_KEY)
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "prospects.apps.ProspectsConfig",
+    "enrichment.apps.EnrichmentConfig",
+    "campaigns.apps.CampaignsConfig",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
+    "prospects.middleware.WorkspaceMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "prospects.context_processors.workspaces",
+            ],
+        },
+    },
+]
+
+# SQLite: WAL so readers never block the writer, IMMEDIATE so a write transaction takes the
+# lock up front (no "database is locked" upgrade deadlocks between web, worker and beat).
+SQLITE_PATH = VAR_DIR / "sourcier.sqlite3"
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{SQLITE_PATH}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;"
+        ),
+    }
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", _("Français"))]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+LOCALE_PATHS = [BASE_DIR / "locale"]
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+if DEBUG or not PRODUCTION:
+    STORAGES["staticfiles"] = {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+    }
+MEDIA_ROOT = VAR_DIR / "media"
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
+
+LOGIN_URL = "admin:login"
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Login attempts allowed per client address and per username (django-ratelimit syntax).
+SOURCIER_LOGIN_RATE = env.str("SOURCIER_LOGIN_RATE", default="10/m")
+RATELIMIT_VIEW = "prospects.views.ratelimited"
+
+# Celery: the database records work; the broker only delivers it (DESIGN.md section 4).
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+else:
+    _queue = VAR_DIR / "celery" / "queue"
+    _processed = VAR_DIR / "celery" / "processed"
+    for _dir in (_queue, _processed):
+        _dir.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue),
+        "data_folder_out": str(_queue),
+        "processed_folder": str(_processed),
+        "store_processed": False,
+        # At the default 1 s the filesystem transport delivers about one message a second.
+        "polling_interval": 0.05,
+    }
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-due-enrichment": {
+        "task": "enrichment.tasks.dispatch_due_work_task",
+        "schedule": env.float("SOURCIER_SWEEP_SECONDS", default=5.0),
+    },
+    "expire-provider-leases": {
+        "task": "enrichment.tasks.expire_leases_task",
+        "schedule": crontab(minute="*/5"),
+    },
+}
+
+# Providers: base URLs are settings so the sandbox can stand in for every vendor offline.
+SOURCIER_SANDBOX_URL = env.str("SOURCIER_SANDBOX_URL", default="").rstrip("/")
+PROVIDER_DEFAULT_BASE_URLS = {
+    "dropcontact": "https://api.dropcontact.com",
+    "prospeo": "https://api.prospeo.io",
+    "leadmagic": "https://api.leadmagic.io",
+    "findymail": "https://app.findymail.com",
+    "aiark": "https://api.ai-ark.com",
+    "firecrawl": "https://api.firecrawl.dev",
+    "hunter": "https://api.hunter.io",
+    "apollo": "https://api.apollo.io",
+    "clearbit": "https://person.clearbit.com",
+}
+PROVIDER_BASE_URLS = {
+    slug: env.str(
+        f"SOURCIER_{slug.upper()}_URL",
+        default=f"{SOURCIER_SANDBOX_URL}/{slug}" if SOURCIER_SANDBOX_URL else default,
+    ).rstrip("/")
+    for slug, default in PROVIDER_DEFAULT_BASE_URLS.items()
+}
+PROVIDER_TIMEOUT_SECONDS = env.float("SOURCIER_PROVIDER_TIMEOUT", default=10.0)
+# Per-workspace concurrent calls per provider (Dropcontact documents 10).
+PROVIDER_CONCURRENCY = env.int("SOURCIER_PROVIDER_CONCURRENCY", default=10)
+DROPCONTACT_BATCH_SIZE = env.int("SOURCIER_DROPCONTACT_BATCH_SIZE", default=250)
+# How long "not ready" may last before a request counts as failed (unknown ids look the same).
+DROPCONTACT_POLL_DEADLINE_SECONDS = env.int("SOURCIER_DROPCONTACT_POLL_DEADLINE", default=900)
+DROPCONTACT_POLL_INTERVAL_SECONDS = env.float("SOURCIER_DROPCONTACT_POLL_INTERVAL", default=30.0)
+# Retries after 1, 5 and 15 minutes, then NEEDS_REVIEW.
+ENRICHMENT_RETRY_DELAYS = env.list(
+    "SOURCIER_RETRY_DELAYS", cast=int, default=[60, 300, 900]
+)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

@@ -1,0 +1,78 @@
+"""Shared shapes for provider adapters: a request to send, and how a failure is classified.
+
+Adapters are pure: plain values in, a `ProviderRequest` or a typed result out. They never send
+HTTP, touch the ORM or read settings; `enrichment.providers.http` sends and records the call.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class ErrorKind(enum.StrEnum):
+    # Will fail again the same way: bad input, not found, unprocessable.
+    PERMANENT = "permanent"
+    # Worth retrying later: 5xx, timeouts, connection errors, malformed bodies.
+    TEMPORARY = "temporary"
+    # The vendor asked us to slow down (429 and vendor-specific equivalents).
+    RATE_LIMITED = "rate_limited"
+    # Out of credits or plan quota: retrying before the account is topped up is pointless.
+    QUOTA = "quota"
+    # Missing or rejected API key.
+    AUTH = "auth"
+
+
+@dataclass(frozen=True)
+class ProviderRequest:
+    method: str
+    path: str
+    params: dict[str, Any] = field(default_factory=dict)
+    json: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class ProviderError(Exception):
+    """A provider call that did not give a usable answer."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: ErrorKind,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in (ErrorKind.TEMPORARY, ErrorKind.RATE_LIMITED)
+
+
+def classify_status(status: int) -> ErrorKind:
+    """The default reading of an HTTP error status, for vendors that document nothing finer."""
+    if status in (401, 403):
+        return ErrorKind.AUTH
+    if status == 402:
+        return ErrorKind.QUOTA
+    if status == 429:
+        return ErrorKind.RATE_LIMITED
+    if status in (408, 425) or status >= 500:
+        return ErrorKind.TEMPORARY
+    return ErrorKind.PERMANENT
+
+
+def decode_json(body: bytes | str, *, status: int) -> Any:
+    """Parse a body that should be JSON; an HTML error page or garbage is a temporary error."""
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProviderError(
+            f"malformed JSON body (HTTP {status})", kind=ErrorKind.TEMPORARY, status=status
+        ) from exc

@@ -1,0 +1,1 @@
+"""Reactions to prospects' hooks (filled by the Dropcontact pipeline)."""

@@ -1,0 +1,400 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import formats
+from django.utils.html import format_html
+from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext_lazy as _
+
+from . import normalize, services
+from .admin_base import WorkspaceScopedAdmin, is_workspace_admin
+from .models import (
+    Company,
+    ImportBatch,
+    Membership,
+    Prospect,
+    Source,
+    SuppressionEntry,
+    Workspace,
+)
+from .signals import notify_prospects_created
+
+admin.site.site_header = _("Sourcier")
+admin.site.site_title = _("Sourcier")
+admin.site.index_title = _("Sales operations")
+
+# Other apps add their prospect actions and change-page panels here (they may not be imported
+# from prospects): enrichment's "re-enrich", campaigns' "add to a campaign".
+PROSPECT_ACTIONS: list[Any] = []
+PROSPECT_PANELS: list[str] = []
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "timezone", "created_at")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+    def get_queryset(self, request: HttpRequest):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(memberships__user=request.user)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser or (obj is not None and is_workspace_admin(request))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "workspace", "role")
+    list_filter = ("role",)
+    autocomplete_fields = ("user",)
+
+    def get_queryset(self, request: HttpRequest):
+        qs = super().get_queryset(request).select_related("user", "workspace")
+        workspace = getattr(request, "workspace", None)
+        if request.user.is_superuser and workspace is None:
+            return qs
+        return qs.filter(workspace=workspace)
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs: Any):
+        if db_field.name == "workspace" and not request.user.is_superuser:
+            kwargs["queryset"] = Workspace.objects.filter(pk=getattr(request.workspace, "pk", None))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def _allowed(self, request: HttpRequest) -> bool:
+        return is_workspace_admin(request)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._allowed(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._allowed(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request)
+
+
+@admin.register(Company)
+class CompanyAdmin(WorkspaceScopedAdmin):
+    list_display = ("name", "domain", "industry", "headcount", "location", "siren")
+    search_fields = ("name", "domain", "siren")
+    fields = (
+        "workspace",
+        "name",
+        "domain",
+        "website",
+        "industry",
+        "headcount",
+        "description",
+        "location",
+        "siren",
+        "siret",
+        "linkedin_url",
+    )
+
+
+class ProspectForm(forms.ModelForm):
+    """Normalises what a person types and refuses objectors and duplicates with a clear message."""
+
+    class Meta:
+        model = Prospect
+        fields = (
+            "workspace",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "job_title",
+            "linkedin_url",
+            "company",
+        )
+
+    def __init__(self, *args: Any, workspace: Workspace | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.workspace = workspace
+
+    def _normalise(self, name: str, func) -> str:
+        try:
+            return func(self.cleaned_data.get(name))
+        except normalize.InvalidValue as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean_email(self) -> str:
+        return self._normalise("email", normalize.normalize_email)
+
+    def clean_phone(self) -> str:
+        return self._normalise("phone", normalize.normalize_phone)
+
+    def clean_linkedin_url(self) -> str:
+        return self._normalise("linkedin_url", normalize.canonical_linkedin)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        workspace = self.workspace or data.get("workspace")
+        if workspace is None and self.instance.workspace_id:
+            workspace = self.instance.workspace
+        if workspace is None:
+            return data
+        has_name = data.get("first_name") and data.get("last_name")
+        if not (data.get("email") or data.get("linkedin_url") or has_name):
+            raise forms.ValidationError(
+                _("A prospect needs an email, a LinkedIn URL or a first and last name.")
+            )
+        entry = services.find_suppression(
+            workspace, email=data.get("email", ""), phone=data.get("phone", "")
+        )
+        if entry:
+            services.record_blocked_attempt(entry)
+            raise forms.ValidationError(
+                _("This person is on the objection list and cannot be added."), code="suppressed"
+            )
+        candidate = Prospect(
+            pk=self.instance.pk,
+            workspace=workspace,
+            first_name=data.get("first_name", ""),
+            last_name=data.get("last_name", ""),
+            email=data.get("email", ""),
+            linkedin_url=data.get("linkedin_url", ""),
+            company=data.get("company"),
+        )
+        existing = services.find_duplicate(workspace, candidate)
+        if existing:
+            raise forms.ValidationError(
+                _("This prospect already exists: %(name)s."), params={"name": existing}
+            )
+        return data
+
+
+@admin.register(Prospect)
+class ProspectAdmin(WorkspaceScopedAdmin):
+    form = ProspectForm
+    change_form_template = "admin/prospects/prospect/change_form.html"
+    list_display = (
+        "__str__",
+        "email",
+        "company",
+        "job_title",
+        "status_badge",
+        "source",
+        "updated_at",
+    )
+    list_display_links = ("__str__",)
+    list_filter = ("status", "source", "enrichment_source")
+    search_fields = ("first_name", "last_name", "email", "company__name", "company__domain")
+    autocomplete_fields = ("company",)
+    list_select_related = ("company",)
+    list_per_page = 50
+    readonly_fields = (
+        "status_badge",
+        "source",
+        "import_batch",
+        "enrichment_source",
+        "enriched_at",
+        "verified_at",
+        "email_qualification",
+        "last_error",
+        "created_at",
+        "updated_at",
+    )
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "workspace",
+                    ("first_name", "last_name"),
+                    "email",
+                    "phone",
+                    "job_title",
+                    "linkedin_url",
+                    "company",
+                )
+            },
+        ),
+        (
+            _("Enrichment"),
+            {
+                "fields": (
+                    "status_badge",
+                    "email_qualification",
+                    "last_error",
+                    ("source", "import_batch"),
+                    ("enrichment_source", "enriched_at"),
+                    "verified_at",
+                    ("created_at", "updated_at"),
+                )
+            },
+        ),
+    )
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        workspace = getattr(request, "workspace", None)
+
+        class ScopedForm(form_class):
+            def __init__(self, *args: Any, **kw: Any) -> None:
+                super().__init__(*args, workspace=workspace, **kw)
+
+        return ScopedForm
+
+    def get_actions(self, request: HttpRequest):
+        actions = super().get_actions(request)
+        for action in PROSPECT_ACTIONS:
+            name = action.__name__
+            actions[name] = (action, name, getattr(action, "short_description", name))
+        return actions
+
+    @admin.display(description=_("Status"), ordering="status")
+    def status_badge(self, obj: Prospect) -> str:
+        if obj.status == Prospect.Status.VERIFIED:
+            source = obj.get_enrichment_source_display() or _gettext("Sourcier")
+            when = formats.date_format(obj.verified_at, "SHORT_DATE_FORMAT") if obj.verified_at else ""
+            return format_html(
+                '<span class="badge badge-verified" title="{}">✓ {}</span>',
+                when,
+                _gettext("Verified by %(source)s") % {"source": source}
+                + (f" · {when}" if when else ""),
+            )
+        return format_html(
+            '<span class="badge badge-{}">{}</span>', obj.status, obj.get_status_display()
+        )
+
+    def save_model(self, request: HttpRequest, obj: Prospect, form: Any, change: bool) -> None:
+        with transaction.atomic():
+            if not change:
+                obj.source = Source.MANUAL
+                obj.created_by = request.user
+            super().save_model(request, obj, form, change)
+            edited = tuple(f for f in services.PROSPECT_FIELDS if f in form.changed_data)
+            if edited:
+                services.record_initial_provenance(obj, source=Source.MANUAL, fields=edited)
+        if not change:
+            notify_prospects_created(obj.workspace_id, [obj.pk])
+
+    def render_change_form(self, request: HttpRequest, context: dict, *args: Any, **kwargs: Any):
+        obj = context.get("original")
+        if obj is not None:
+            labels = {f.name: f.verbose_name for f in Prospect._meta.fields}
+            context["provenance"] = [
+                (labels.get(field, field), rows)
+                for field, rows in services.provenance_by_field(obj).items()
+            ]
+        context["prospect_panels"] = PROSPECT_PANELS
+        return super().render_change_form(request, context, *args, **kwargs)
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(WorkspaceScopedAdmin):
+    list_display = (
+        "filename",
+        "status",
+        "total_rows",
+        "created_count",
+        "duplicate_count",
+        "suppressed_count",
+        "invalid_count",
+        "created_by",
+        "created_at",
+    )
+    list_filter = ("status",)
+    search_fields = ("filename",)
+    readonly_fields = (
+        "filename",
+        "status",
+        "encoding",
+        "delimiter",
+        "total_rows",
+        "created_count",
+        "duplicate_count",
+        "suppressed_count",
+        "invalid_count",
+        "error",
+        "created_by",
+        "created_at",
+        "finished_at",
+    )
+    fields = readonly_fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+class SuppressionForm(forms.ModelForm):
+    """Takes an email and/or phone, stores only their keyed hashes."""
+
+    email = forms.CharField(label=_("Email"), required=False)
+    phone = forms.CharField(label=_("Phone"), required=False)
+
+    class Meta:
+        model = SuppressionEntry
+        fields = ("workspace", "reason")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        try:
+            data["email"] = normalize.normalize_email(data.get("email"))
+            data["phone"] = normalize.normalize_phone(data.get("phone"))
+        except normalize.InvalidValue as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        if not data["email"] and not data["phone"]:
+            raise forms.ValidationError(_("Give an email address or a phone number."))
+        return data
+
+
+@admin.register(SuppressionEntry)
+class SuppressionEntryAdmin(WorkspaceScopedAdmin):
+    form = SuppressionForm
+    list_display = ("__str__", "kind", "reason", "blocked_attempts", "last_blocked_at", "created_at")
+    list_filter = ("kind", "reason")
+    readonly_fields = ("kind", "blocked_attempts", "last_blocked_at", "created_by", "created_at")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_fields(self, request: HttpRequest, obj: Any = None):
+        if obj is None:
+            return ("workspace", "email", "phone", "reason")
+        return ("kind", "reason", "blocked_attempts", "last_blocked_at", "created_by", "created_at")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        workspace = form.cleaned_data.get("workspace") or request.workspace
+        entries = services.suppress_person(
+            workspace,
+            email=form.cleaned_data["email"],
+            phone=form.cleaned_data["phone"],
+            reason=form.cleaned_data["reason"],
+            user=request.user,
+        )
+        # The admin expects `obj` to be saved: point it at the first entry the service stored.
+        obj.pk = entries[0].pk
+        obj.workspace_id = entries[0].workspace_id
+        obj._state.adding = False
+        messages.info(
+            request,
+            _gettext("Stored as a keyed hash only; the address itself is not kept."),
+        )

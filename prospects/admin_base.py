@@ -1,0 +1,112 @@
+"""The admin base every tenant-owned model uses: rows, choices and autocompletes of one workspace.
+
+Members see and edit only the current workspace (chosen in the header switcher); another
+workspace's object id is a 404 like a missing one. Superusers with no workspace chosen see all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db import models
+from django.http import HttpRequest
+
+from .models import Membership, Workspace
+from .tenancy import TenantQuerySet
+
+
+def is_tenant_model(model: type[models.Model]) -> bool:
+    return isinstance(model._default_manager.all(), TenantQuerySet)
+
+
+def scope_for(request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
+    """The queryset as this request may see it: its workspace, or all for a superuser."""
+    if not isinstance(queryset, TenantQuerySet):
+        return queryset
+    workspace = getattr(request, "workspace", None)
+    if workspace is None and request.user.is_superuser:
+        return queryset.unscoped()
+    return queryset.for_workspace(workspace)
+
+
+def is_workspace_admin(request: HttpRequest) -> bool:
+    if request.user.is_superuser:
+        return True
+    workspace = getattr(request, "workspace", None)
+    return (
+        workspace is not None
+        and Membership.objects.filter(
+            user=request.user, workspace=workspace, role=Membership.Role.ADMIN
+        ).exists()
+    )
+
+
+class WorkspaceScopedAdmin(admin.ModelAdmin):
+    # Set True on models only a workspace administrator may change (credentials, members).
+    admin_only = False
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        return scope_for(request, super().get_queryset(request))
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs: Any):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None:
+            related = db_field.remote_field.model
+            if related is Workspace:
+                field.queryset = Workspace.objects.filter(
+                    pk__in=[ws.pk for ws in request.user_workspaces]
+                )
+            elif is_tenant_model(related):
+                field.queryset = scope_for(request, field.queryset)
+        return field
+
+    def formfield_for_manytomany(self, db_field, request: HttpRequest, **kwargs: Any):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None and is_tenant_model(db_field.remote_field.model):
+            field.queryset = scope_for(request, field.queryset)
+        return field
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None):
+        exclude = list(super().get_exclude(request, obj) or [])
+        # The workspace is implied by the header switcher, except for a superuser viewing all.
+        if getattr(request, "workspace", None) is not None or obj is not None:
+            exclude.append("workspace")
+        return exclude
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None):
+        if "workspace" not in self.get_exclude(request, obj):
+            return super().get_fieldsets(request, obj)
+        return [
+            (name, {**opts, "fields": [f for f in opts["fields"] if f != "workspace"]})
+            for name, opts in super().get_fieldsets(request, obj)
+        ]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change and not obj.workspace_id:
+            obj.workspace = request.workspace
+        super().save_model(request, obj, form, change)
+
+    def _allowed(self, request: HttpRequest, *, write: bool) -> bool:
+        if request.user.is_superuser:
+            return True
+        if not request.user.is_active or getattr(request, "workspace", None) is None:
+            return False
+        if write and self.admin_only:
+            return is_workspace_admin(request)
+        return True
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._allowed(request, write=False)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request, write=False)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._allowed(request, write=True)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request, write=True)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request, write=True)

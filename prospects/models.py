@@ -1,0 +1,414 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from stdnum.fr import siren as stdnum_siren
+from stdnum.fr import siret as stdnum_siret
+
+from .tenancy import TenantModel, TenantQuerySet
+
+
+class Workspace(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), unique=True)
+    timezone = models.CharField(_("time zone"), max_length=64, default="Europe/Paris")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("workspace")
+        verbose_name_plural = _("workspaces")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        MEMBER = "member", _("Member")
+        ADMIN = "admin", _("Administrator")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("user"),
+    )
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("workspace")
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "workspace"], name="membership_unique_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.workspace}"
+
+
+def validate_siren(value: str) -> None:
+    if value and not stdnum_siren.is_valid(value):
+        raise ValidationError(_("Invalid SIREN number."), code="siren")
+
+
+def validate_siret(value: str) -> None:
+    if value and not stdnum_siret.is_valid(value):
+        raise ValidationError(_("Invalid SIRET number."), code="siret")
+
+
+class Source(models.TextChoices):
+    """Where a prospect, or one stored value, came from."""
+
+    IMPORT = "import", _("Import")
+    MANUAL = "manual", _("Manual entry")
+    API = "api", _("API")
+    DISCOVERY = "discovery", _("Discovery")
+    DROPCONTACT = "dropcontact", _("Dropcontact")
+    PROVIDER = "provider", _("Provider")
+
+
+# Values typed or imported by a person are never overwritten by a provider.
+HUMAN_SOURCES = frozenset({Source.IMPORT, Source.MANUAL, Source.API})
+
+
+class ImportBatch(TenantModel):
+    class Status(models.TextChoices):
+        PREVIEW = "preview", _("Preview")
+        IMPORTING = "importing", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
+
+    filename = models.CharField(_("file name"), max_length=255)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PREVIEW
+    )
+    encoding = models.CharField(_("encoding"), max_length=32, blank=True)
+    delimiter = models.CharField(_("delimiter"), max_length=4, blank=True)
+    mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    stored_file = models.CharField(max_length=255, blank=True)
+    total_rows = models.PositiveIntegerField(_("rows read"), default=0)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    duplicate_count = models.PositiveIntegerField(_("duplicates"), default=0)
+    suppressed_count = models.PositiveIntegerField(_("suppressed"), default=0)
+    invalid_count = models.PositiveIntegerField(_("invalid"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import batch")
+        verbose_name_plural = _("import batches")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def rejected_count(self) -> int:
+        return self.duplicate_count + self.suppressed_count + self.invalid_count
+
+
+class RejectedRow(TenantModel):
+    class Reason(models.TextChoices):
+        DUPLICATE = "duplicate", _("Duplicate")
+        SUPPRESSED = "suppressed", _("On the objection list")
+        INVALID = "invalid", _("Invalid")
+
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.CASCADE, related_name="rejected_rows", verbose_name=_("batch")
+    )
+    line_number = models.PositiveIntegerField(_("line"))
+    reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
+    detail = models.TextField(_("detail"), blank=True)
+    data = models.JSONField(_("row"), default=dict)
+
+    class Meta:
+        verbose_name = _("rejected row")
+        verbose_name_plural = _("rejected rows")
+        ordering = ["batch", "line_number"]
+
+
+class Company(TenantModel):
+    name = models.CharField(_("name"), max_length=255)
+    domain = models.CharField(_("domain"), max_length=255, blank=True)
+    name_key = models.CharField(max_length=255, blank=True, editable=False, db_index=True)
+    website = models.URLField(_("website"), blank=True)
+    industry = models.CharField(_("industry"), max_length=255, blank=True)
+    headcount = models.PositiveIntegerField(_("headcount"), null=True, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    location = models.CharField(_("location"), max_length=255, blank=True)
+    siren = models.CharField(_("SIREN"), max_length=9, blank=True, validators=[validate_siren])
+    siret = models.CharField(_("SIRET"), max_length=14, blank=True, validators=[validate_siret])
+    linkedin_url = models.URLField(_("LinkedIn URL"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "domain"],
+                condition=~Q(domain=""),
+                name="company_unique_domain",
+                violation_error_message=_("A company with this domain already exists."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from . import normalize
+
+        try:
+            self.domain = normalize.normalize_domain(self.domain or self.website)
+        except normalize.InvalidValue as exc:
+            raise ValidationError({"domain": str(exc)}) from exc
+        self.siren = "".join(self.siren.split())
+        self.siret = "".join(self.siret.split())
+        if self.siret and not self.siren:
+            self.siren = self.siret[:9]
+
+    def save(self, *args, **kwargs) -> None:
+        from . import normalize
+
+        self.name_key = normalize.fold(self.name)
+        super().save(*args, **kwargs)
+
+
+class ProspectQuerySet(TenantQuerySet):
+    def needing_enrichment(self) -> ProspectQuerySet:
+        return self.filter(status=Prospect.Status.NEW)
+
+    def verified(self) -> ProspectQuerySet:
+        return self.filter(status=Prospect.Status.VERIFIED)
+
+
+class Prospect(TenantModel):
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        ENRICHING = "enriching", _("Enriching")
+        VERIFIED = "verified", _("Verified")
+        NOT_VERIFIED = "not_verified", _("Not verified")
+        NEEDS_REVIEW = "needs_review", _("Needs review")
+
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    email = models.EmailField(_("email"), max_length=254, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    job_title = models.CharField(_("job title"), max_length=255, blank=True)
+    linkedin_url = models.URLField(_("LinkedIn URL"), blank=True)
+    company = models.ForeignKey(
+        Company,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="prospects",
+        verbose_name=_("company"),
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.NEW, db_index=True
+    )
+    source = models.CharField(
+        _("original source"), max_length=16, choices=Source.choices, default=Source.MANUAL
+    )
+    import_batch = models.ForeignKey(
+        ImportBatch,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="prospects",
+        verbose_name=_("import batch"),
+    )
+    enrichment_source = models.CharField(
+        _("enrichment source"), max_length=32, blank=True, choices=Source.choices
+    )
+    enriched_at = models.DateTimeField(_("enriched at"), null=True, blank=True)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    email_qualification = models.CharField(_("email qualification"), max_length=64, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    email_key = models.CharField(max_length=254, blank=True, editable=False)
+    linkedin_key = models.CharField(max_length=255, blank=True, editable=False)
+    name_key = models.CharField(max_length=600, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ProspectQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("prospect")
+        verbose_name_plural = _("prospects")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "email_key"],
+                condition=~Q(email_key=""),
+                name="prospect_unique_email",
+                violation_error_message=_("A prospect with this email already exists."),
+            ),
+            models.UniqueConstraint(
+                fields=["workspace", "linkedin_key"],
+                condition=~Q(linkedin_key=""),
+                name="prospect_unique_linkedin",
+                violation_error_message=_("A prospect with this LinkedIn profile already exists."),
+            ),
+            models.UniqueConstraint(
+                fields=["workspace", "name_key"],
+                condition=~Q(name_key=""),
+                name="prospect_unique_name_company",
+                violation_error_message=_(
+                    "A prospect with this name already exists at this company."
+                ),
+            ),
+        ]
+        indexes = [models.Index(fields=["workspace", "status"])]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email or self.linkedin_url or f"#{self.pk}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == self.Status.VERIFIED
+
+    def refresh_keys(self) -> None:
+        """Recompute the match keys from the stored values."""
+        from . import normalize
+
+        self.email_key = normalize.email_key(self.email)
+        self.linkedin_key = self.linkedin_url.lower() if self.linkedin_url else ""
+        company = self.company
+        key = normalize.company_key(company.domain, company.name) if company else ""
+        self.name_key = normalize.name_key(self.first_name, self.last_name, key)
+
+    def save(self, *args, **kwargs) -> None:
+        self.refresh_keys()
+        update_fields = kwargs.get("update_fields")
+        if (self.email or self.phone) and (
+            update_fields is None or {"email", "phone"} & set(update_fields)
+        ):
+            # The last line of defence: no path may store a person who objected.
+            from .services import ensure_not_suppressed
+
+            ensure_not_suppressed(self.workspace, email=self.email, phone=self.phone)
+        if update_fields is not None:
+            kwargs["update_fields"] = {
+                *kwargs["update_fields"],
+                "email_key",
+                "linkedin_key",
+                "name_key",
+                "updated_at",
+            }
+        super().save(*args, **kwargs)
+
+
+class FieldProvenance(TenantModel):
+    """One observed value of one field, with where it came from; the stored one is `is_current`."""
+
+    prospect = models.ForeignKey(
+        Prospect, null=True, blank=True, on_delete=models.CASCADE, related_name="provenance"
+    )
+    company = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.CASCADE, related_name="provenance"
+    )
+    field = models.CharField(_("field"), max_length=64)
+    value = models.TextField(_("value"), blank=True)
+    source = models.CharField(_("source"), max_length=32, choices=Source.choices)
+    confidence = models.PositiveSmallIntegerField(_("confidence"), default=100)
+    observed_at = models.DateTimeField(_("observed at"))
+    is_current = models.BooleanField(_("stored value"), default=False)
+    provider_call_id = models.BigIntegerField(_("provider call"), null=True, blank=True)
+    detail = models.CharField(_("detail"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("field provenance")
+        verbose_name_plural = _("field provenance")
+        ordering = ["field", "-observed_at", "-id"]
+        indexes = [
+            models.Index(fields=["prospect", "field"]),
+            models.Index(fields=["company", "field"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(prospect__isnull=False) | Q(company__isnull=False),
+                name="provenance_has_subject",
+            ),
+            models.CheckConstraint(
+                condition=Q(confidence__lte=100), name="provenance_confidence_0_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field} = {self.value} ({self.source})"
+
+
+class SuppressionEntry(TenantModel):
+    """A person who objected: only a keyed hash of the normalised email or phone is kept."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", _("Email")
+        PHONE = "phone", _("Phone")
+
+    class Reason(models.TextChoices):
+        OBJECTION = "objection", _("Objection (GDPR article 21)")
+        DO_NOT_CONTACT = "do_not_contact", _("Do not contact")
+        PROVIDER = "provider", _("Reported by a provider")
+
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    key_hash = models.CharField(max_length=64, editable=False)
+    reason = models.CharField(
+        _("reason"), max_length=16, choices=Reason.choices, default=Reason.OBJECTION
+    )
+    blocked_attempts = models.PositiveIntegerField(_("blocked attempts"), default=0)
+    last_blocked_at = models.DateTimeField(_("last blocked attempt"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("suppression entry")
+        verbose_name_plural = _("suppression list")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "kind", "key_hash"], name="suppression_unique_hash"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"

@@ -1,0 +1,333 @@
+"""Prospect services: creation with every guard, suppression, provenance and the merge rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Model
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import normalize
+from .models import (
+    HUMAN_SOURCES,
+    Company,
+    FieldProvenance,
+    ImportBatch,
+    Prospect,
+    Source,
+    SuppressionEntry,
+    Workspace,
+)
+from .signals import notify_prospects_created
+
+PROSPECT_FIELDS = ("first_name", "last_name", "email", "phone", "job_title", "linkedin_url")
+COMPANY_FIELDS = (
+    "name",
+    "domain",
+    "website",
+    "industry",
+    "headcount",
+    "description",
+    "location",
+    "siren",
+    "siret",
+    "linkedin_url",
+)
+
+
+class ProspectRejected(ValueError):
+    """A prospect that may not be created; `reason` is a RejectedRow.Reason value."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class SuppressedPerson(ProspectRejected):
+    def __init__(self) -> None:
+        super().__init__(
+            _("This person is on the objection list and cannot be added."), reason="suppressed"
+        )
+
+
+# --- Suppression -------------------------------------------------------------------------
+
+
+def suppression_hashes(*, email: str = "", phone: str = "") -> list[tuple[str, str]]:
+    """(kind, keyed hash) pairs for the normalised email and phone that are present."""
+    pairs = []
+    if email:
+        pairs.append((SuppressionEntry.Kind.EMAIL, normalize.keyed_hash("email", email.lower())))
+    if phone:
+        pairs.append((SuppressionEntry.Kind.PHONE, normalize.keyed_hash("phone", phone)))
+    return pairs
+
+
+def find_suppression(
+    workspace: Workspace, *, email: str = "", phone: str = ""
+) -> SuppressionEntry | None:
+    pairs = suppression_hashes(email=email, phone=phone)
+    for kind, key_hash in pairs:
+        entry = (
+            SuppressionEntry.objects.for_workspace(workspace)
+            .filter(kind=kind, key_hash=key_hash)
+            .first()
+        )
+        if entry:
+            return entry
+    return None
+
+
+def record_blocked_attempt(entry: SuppressionEntry) -> None:
+    """Count a refused creation, so the list shows it is working (nothing else is stored)."""
+    SuppressionEntry.objects.for_workspace(entry.workspace_id).filter(pk=entry.pk).update(
+        blocked_attempts=F("blocked_attempts") + 1, last_blocked_at=timezone.now()
+    )
+
+
+def ensure_not_suppressed(workspace: Workspace, *, email: str = "", phone: str = "") -> None:
+    """Raise SuppressedPerson (and count the attempt) when the email or phone objected."""
+    entry = find_suppression(workspace, email=email, phone=phone)
+    if entry:
+        record_blocked_attempt(entry)
+        raise SuppressedPerson()
+
+
+def suppress_person(
+    workspace: Workspace,
+    *,
+    email: str = "",
+    phone: str = "",
+    reason: str = SuppressionEntry.Reason.OBJECTION,
+    user: Any = None,
+) -> list[SuppressionEntry]:
+    """Add an email and/or phone to the objection list (idempotent); returns the entries."""
+    email = normalize.normalize_email(email) if email else ""
+    phone = normalize.normalize_phone(phone) if phone else ""
+    entries = []
+    for kind, key_hash in suppression_hashes(email=email, phone=phone):
+        entry, _created = SuppressionEntry.objects.for_workspace(workspace).get_or_create(
+            workspace=workspace,
+            kind=kind,
+            key_hash=key_hash,
+            defaults={"reason": reason, "created_by": user},
+        )
+        entries.append(entry)
+    return entries
+
+
+def is_prospect_suppressed(prospect: Prospect) -> bool:
+    return find_suppression(prospect.workspace, email=prospect.email, phone=prospect.phone) is not None
+
+
+# --- Creation ----------------------------------------------------------------------------
+
+
+@dataclass
+class CleanProspect:
+    """Normalised values of a prospect to create, with its company's."""
+
+    prospect: dict[str, str]
+    company: dict[str, str]
+
+
+def clean_prospect_data(data: dict[str, Any]) -> CleanProspect:
+    """Normalise raw values; raise ProspectRejected('invalid') with a French message if unusable."""
+    try:
+        prospect = {
+            "first_name": normalize.clean_text(data.get("first_name")),
+            "last_name": normalize.clean_text(data.get("last_name")),
+            "email": normalize.normalize_email(data.get("email")),
+            "phone": normalize.normalize_phone(data.get("phone")),
+            "job_title": normalize.clean_text(data.get("job_title")),
+            "linkedin_url": normalize.canonical_linkedin(data.get("linkedin_url")),
+        }
+        website = normalize.clean_text(data.get("company_website"))
+        domain_source = data.get("company_domain") or website
+        company = {
+            "name": normalize.clean_text(data.get("company_name")),
+            "domain": normalize.normalize_domain(domain_source) if domain_source else "",
+            "website": website if website.startswith("http") else "",
+        }
+    except normalize.InvalidValue as exc:
+        raise ProspectRejected(str(exc), reason="invalid") from exc
+    if not company["name"] and company["domain"]:
+        company["name"] = company["domain"]
+    has_name = prospect["first_name"] and prospect["last_name"]
+    if not (prospect["email"] or prospect["linkedin_url"] or has_name):
+        raise ProspectRejected(
+            _("A prospect needs an email, a LinkedIn URL or a first and last name."),
+            reason="invalid",
+        )
+    return CleanProspect(prospect=prospect, company=company)
+
+
+def get_or_create_company(workspace: Workspace, values: dict[str, str]) -> Company | None:
+    """The workspace's company with this domain (else this folded name), created if missing."""
+    if not values.get("name") and not values.get("domain"):
+        return None
+    companies = Company.objects.for_workspace(workspace)
+    if values.get("domain"):
+        found = companies.filter(domain=values["domain"]).first()
+    else:
+        found = companies.filter(name_key=normalize.fold(values["name"]), domain="").first()
+    if found:
+        return found
+    company = Company(workspace=workspace, **{k: v for k, v in values.items() if v})
+    try:
+        with transaction.atomic():
+            company.save()
+    except IntegrityError:
+        # Another request created it between our read and our write.
+        return companies.get(domain=values["domain"])
+    return company
+
+
+def find_duplicate(workspace: Workspace, candidate: Prospect) -> Prospect | None:
+    """An existing prospect with the same email, LinkedIn URL or name at the same company."""
+    candidate.refresh_keys()
+    prospects = Prospect.objects.for_workspace(workspace)
+    for key in ("email_key", "linkedin_key", "name_key"):
+        value = getattr(candidate, key)
+        if value:
+            found = prospects.filter(**{key: value}).exclude(pk=candidate.pk).first()
+            if found:
+                return found
+    return None
+
+
+def create_prospect(
+    workspace: Workspace,
+    *,
+    data: dict[str, Any],
+    source: str = Source.MANUAL,
+    user: Any = None,
+    import_batch: ImportBatch | None = None,
+) -> Prospect:
+    """Create one prospect from raw values after every guard (invalid, suppressed, duplicate)."""
+    clean = clean_prospect_data(data)
+    ensure_not_suppressed(workspace, email=clean.prospect["email"], phone=clean.prospect["phone"])
+    with transaction.atomic():
+        company = get_or_create_company(workspace, clean.company)
+        prospect = Prospect(
+            workspace=workspace,
+            company=company,
+            source=source,
+            import_batch=import_batch,
+            created_by=user if getattr(user, "pk", None) else None,
+            **clean.prospect,
+        )
+        if find_duplicate(workspace, prospect):
+            raise ProspectRejected(_("This prospect already exists."), reason="duplicate")
+        try:
+            with transaction.atomic():
+                prospect.save()
+        except IntegrityError as exc:
+            raise ProspectRejected(_("This prospect already exists."), reason="duplicate") from exc
+        record_initial_provenance(prospect, source=source)
+    notify_prospects_created(workspace.pk, [prospect.pk])
+    return prospect
+
+
+def record_initial_provenance(
+    prospect: Prospect, *, source: str, fields: tuple[str, ...] = PROSPECT_FIELDS
+) -> None:
+    """Provenance rows for the values a person gave when creating or editing a prospect."""
+    now = timezone.now()
+    rows = [
+        FieldProvenance(
+            workspace_id=prospect.workspace_id,
+            prospect=prospect,
+            field=field,
+            value=str(getattr(prospect, field)),
+            source=source,
+            confidence=100,
+            observed_at=now,
+            is_current=True,
+        )
+        for field in fields
+        if getattr(prospect, field)
+    ]
+    if rows:
+        FieldProvenance.objects.for_workspace(prospect.workspace_id).filter(
+            prospect=prospect, field__in=[row.field for row in rows]
+        ).update(is_current=False)
+        FieldProvenance.objects.bulk_create(rows)
+
+
+# --- Merge rules -------------------------------------------------------------------------
+
+
+def merge_provider_values(
+    subject: Prospect | Company,
+    values: dict[str, Any],
+    *,
+    source: str,
+    confidence: int,
+    provider_call_id: int | None = None,
+    observed_at: dt.datetime | None = None,
+) -> list[str]:
+    """Apply provider values under the merge rules; every candidate is kept as provenance.
+
+    A value typed or imported by a person is never overwritten. A provider value fills an empty
+    field, or replaces a provider value of lower confidence. Returns the fields changed (the
+    caller saves the subject).
+    """
+    observed_at = observed_at or timezone.now()
+    owner = {"prospect": subject} if isinstance(subject, Prospect) else {"company": subject}
+    scope = FieldProvenance.objects.for_workspace(subject.workspace_id).filter(**owner)
+    current = {row.field: row for row in scope.filter(is_current=True, field__in=list(values))}
+    changed, rows, superseded = [], [], []
+    for field, value in values.items():
+        if value in (None, ""):
+            continue
+        text = str(value)
+        stored = getattr(subject, field)
+        previous = current.get(field)
+        if stored in (None, ""):
+            apply = True
+        elif str(stored) == text:
+            apply = previous is None or previous.source not in HUMAN_SOURCES
+        elif previous is None or previous.source in HUMAN_SOURCES:
+            # No record of who set it means a person did (before provenance existed): keep it.
+            apply = False
+        else:
+            apply = confidence > previous.confidence
+        if apply and previous is not None:
+            superseded.append(previous.pk)
+        rows.append(
+            FieldProvenance(
+                workspace_id=subject.workspace_id,
+                field=field,
+                value=text,
+                source=source,
+                confidence=confidence,
+                observed_at=observed_at,
+                is_current=apply,
+                provider_call_id=provider_call_id,
+                **owner,
+            )
+        )
+        if apply and str(stored) != text:
+            setattr(subject, field, value)
+            changed.append(field)
+    if superseded:
+        scope.filter(pk__in=superseded).update(is_current=False)
+    FieldProvenance.objects.bulk_create(rows)
+    return changed
+
+
+def provenance_by_field(subject: Prospect | Company) -> dict[str, list[FieldProvenance]]:
+    """Every recorded value per field, newest first: what the provenance panel shows."""
+    owner: dict[str, Model] = (
+        {"prospect": subject} if isinstance(subject, Prospect) else {"company": subject}
+    )
+    history: dict[str, list[FieldProvenance]] = {}
+    rows = FieldProvenance.objects.for_workspace(subject.workspace_id).filter(**owner)
+    for row in rows.order_by("field", "-is_current", "-observed_at", "-id"):
+        history.setdefault(row.field, []).append(row)
+    return history

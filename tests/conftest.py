@@ -1,0 +1,58 @@
+import os
+
+import pytest
+from django.test import Client
+
+from .factories import MembershipFactory, UserFactory, WorkspaceFactory
+
+PASSWORD = "motdepasse-solide-42"
+
+
+def require(available: bool, reason: str) -> None:
+    """Skip with a visible reason on a laptop that lacks a service; under CI it is a failure."""
+    if available:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"required under CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def workspace(db):
+    return WorkspaceFactory(name="Acme Lyon", slug="acme-lyon")
+
+
+@pytest.fixture
+def other_workspace(db):
+    return WorkspaceFactory(name="Concurrent Paris", slug="concurrent-paris")
+
+
+@pytest.fixture
+def member(workspace):
+    return MembershipFactory(workspace=workspace, user__username="claire").user
+
+
+@pytest.fixture
+def admin_user(workspace):
+    return MembershipFactory(
+        workspace=workspace, user__username="mathieu", role="admin"
+    ).user
+
+
+@pytest.fixture
+def other_member(other_workspace):
+    return MembershipFactory(workspace=other_workspace, user__username="intrus").user
+
+
+@pytest.fixture
+def member_client(member) -> Client:
+    client = Client()
+    client.force_login(member)
+    return client
+
+
+@pytest.fixture
+def admin_client_ws(admin_user) -> Client:
+    client = Client()
+    client.force_login(admin_user)
+    return client
