@@ -160,9 +160,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 if DEBUG or not PRODUCTION:
-    STORAGES["staticfiles"] = {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-    }
+    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 MEDIA_ROOT = VAR_DIR / "media"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
@@ -240,9 +238,7 @@ DROPCONTACT_BATCH_SIZE = env.int("SOURCIER_DROPCONTACT_BATCH_SIZE", default=250)
 DROPCONTACT_POLL_DEADLINE_SECONDS = env.int("SOURCIER_DROPCONTACT_POLL_DEADLINE", default=900)
 DROPCONTACT_POLL_INTERVAL_SECONDS = env.float("SOURCIER_DROPCONTACT_POLL_INTERVAL", default=30.0)
 # Retries after 1, 5 and 15 minutes, then NEEDS_REVIEW.
-ENRICHMENT_RETRY_DELAYS = env.list(
-    "SOURCIER_RETRY_DELAYS", cast=int, default=[60, 300, 900]
-)
+ENRICHMENT_RETRY_DELAYS = env.list("SOURCIER_RETRY_DELAYS", cast=int, default=[60, 300, 900])
 
 LOGGING = {
     "version": 1,

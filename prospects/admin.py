@@ -11,11 +11,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
 
-from . import normalize, services
+from . import (
+    admin_imports,  # noqa: F401  (registers the import screens)
+    normalize,
+    services,
+)
 from .admin_base import WorkspaceScopedAdmin, is_workspace_admin
 from .models import (
     Company,
-    ImportBatch,
     Membership,
     Prospect,
     Source,
@@ -273,7 +276,9 @@ class ProspectAdmin(WorkspaceScopedAdmin):
     def status_badge(self, obj: Prospect) -> str:
         if obj.status == Prospect.Status.VERIFIED:
             source = obj.get_enrichment_source_display() or _gettext("Sourcier")
-            when = formats.date_format(obj.verified_at, "SHORT_DATE_FORMAT") if obj.verified_at else ""
+            when = (
+                formats.date_format(obj.verified_at, "SHORT_DATE_FORMAT") if obj.verified_at else ""
+            )
             return format_html(
                 '<span class="badge badge-verified" title="{}">✓ {}</span>',
                 when,
@@ -308,42 +313,6 @@ class ProspectAdmin(WorkspaceScopedAdmin):
         return super().render_change_form(request, context, *args, **kwargs)
 
 
-@admin.register(ImportBatch)
-class ImportBatchAdmin(WorkspaceScopedAdmin):
-    list_display = (
-        "filename",
-        "status",
-        "total_rows",
-        "created_count",
-        "duplicate_count",
-        "suppressed_count",
-        "invalid_count",
-        "created_by",
-        "created_at",
-    )
-    list_filter = ("status",)
-    search_fields = ("filename",)
-    readonly_fields = (
-        "filename",
-        "status",
-        "encoding",
-        "delimiter",
-        "total_rows",
-        "created_count",
-        "duplicate_count",
-        "suppressed_count",
-        "invalid_count",
-        "error",
-        "created_by",
-        "created_at",
-        "finished_at",
-    )
-    fields = readonly_fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-
 class SuppressionForm(forms.ModelForm):
     """Takes an email and/or phone, stores only their keyed hashes."""
 
@@ -369,7 +338,14 @@ class SuppressionForm(forms.ModelForm):
 @admin.register(SuppressionEntry)
 class SuppressionEntryAdmin(WorkspaceScopedAdmin):
     form = SuppressionForm
-    list_display = ("__str__", "kind", "reason", "blocked_attempts", "last_blocked_at", "created_at")
+    list_display = (
+        "__str__",
+        "kind",
+        "reason",
+        "blocked_attempts",
+        "last_blocked_at",
+        "created_at",
+    )
     list_filter = ("kind", "reason")
     readonly_fields = ("kind", "blocked_attempts", "last_blocked_at", "created_by", "created_at")
 

@@ -121,7 +121,9 @@ def suppress_person(
 
 
 def is_prospect_suppressed(prospect: Prospect) -> bool:
-    return find_suppression(prospect.workspace, email=prospect.email, phone=prospect.phone) is not None
+    return (
+        find_suppression(prospect.workspace, email=prospect.email, phone=prospect.phone) is not None
+    )
 
 
 # --- Creation ----------------------------------------------------------------------------

@@ -44,10 +44,7 @@ class TenantQuerySet(models.QuerySet):
 
     def for_workspace(self, workspace: Any) -> Self:
         """Rows of one workspace (a Workspace or its id); None scopes to nothing."""
-        if workspace is None:
-            qs = self.none()
-        else:
-            qs = self.filter(workspace=workspace)
+        qs = self.none() if workspace is None else self.filter(workspace=workspace)
         qs._scoped = True
         return qs
 
@@ -112,7 +109,10 @@ class TenantModel(models.Model):
     """Abstract base for rows owned by one workspace."""
 
     workspace = models.ForeignKey(
-        "prospects.Workspace", on_delete=models.CASCADE, related_name="+", verbose_name=_("workspace")
+        "prospects.Workspace",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("workspace"),
     )
 
     objects = TenantManager()

@@ -34,9 +34,7 @@ def member(workspace):
 
 @pytest.fixture
 def admin_user(workspace):
-    return MembershipFactory(
-        workspace=workspace, user__username="mathieu", role="admin"
-    ).user
+    return MembershipFactory(workspace=workspace, user__username="mathieu", role="admin").user
 
 
 @pytest.fixture

@@ -55,9 +55,7 @@ class ProspectFactory(factory.django.DjangoModelFactory):
     workspace = factory.SubFactory(WorkspaceFactory)
     first_name = factory.LazyFunction(fake.first_name)
     last_name = factory.LazyFunction(fake.last_name)
-    company = factory.SubFactory(
-        CompanyFactory, workspace=factory.SelfAttribute("..workspace")
-    )
+    company = factory.SubFactory(CompanyFactory, workspace=factory.SelfAttribute("..workspace"))
     email = factory.Sequence(lambda n: f"prospect{n}@societe.example")
     job_title = "Directrice commerciale"
     source = Source.MANUAL

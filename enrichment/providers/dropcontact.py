@@ -121,9 +121,25 @@ class EnrichedRecord(BaseModel):
     custom_fields: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator(
-        "civility", "first_name", "last_name", "full_name", "phone", "mobile_phone", "company",
-        "website", "linkedin", "siren", "siret", "siret_address", "vat", "nb_employees",
-        "naf5_code", "naf5_des", "company_linkedin", "job", "qualification",
+        "civility",
+        "first_name",
+        "last_name",
+        "full_name",
+        "phone",
+        "mobile_phone",
+        "company",
+        "website",
+        "linkedin",
+        "siren",
+        "siret",
+        "siret_address",
+        "vat",
+        "nb_employees",
+        "naf5_code",
+        "naf5_des",
+        "company_linkedin",
+        "job",
+        "qualification",
         mode="before",
     )
     @classmethod

@@ -19,7 +19,7 @@ def two_sides(workspace, other_workspace):
 
 
 def test_changelist_lists_only_own_workspace(member_client, two_sides):
-    mine, theirs = two_sides
+    _mine, _theirs = two_sides
     html = member_client.get(reverse("admin:prospects_prospect_changelist")).content.decode()
     assert "Lefèvre" in html
     assert "Étranger" not in html
