@@ -237,6 +237,9 @@ DROPCONTACT_BATCH_SIZE = env.int("SOURCIER_DROPCONTACT_BATCH_SIZE", default=250)
 # How long "not ready" may last before a request counts as failed (unknown ids look the same).
 DROPCONTACT_POLL_DEADLINE_SECONDS = env.int("SOURCIER_DROPCONTACT_POLL_DEADLINE", default=900)
 DROPCONTACT_POLL_INTERVAL_SECONDS = env.float("SOURCIER_DROPCONTACT_POLL_INTERVAL", default=30.0)
+# How long a claimed step (a send, a poll) belongs to its worker; a killed worker's step is
+# taken over after this. Must exceed the provider timeout.
+ENRICHMENT_LEASE_SECONDS = env.int("SOURCIER_LEASE_SECONDS", default=60)
 # Retries after 1, 5 and 15 minutes, then NEEDS_REVIEW.
 ENRICHMENT_RETRY_DELAYS = env.list("SOURCIER_RETRY_DELAYS", cast=int, default=[60, 300, 900])
 

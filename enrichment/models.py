@@ -1,1 +1,258 @@
+"""Enrichment work recorded in the database; Celery only delivers it (DESIGN.md section 4)."""
 
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from prospects.models import Prospect
+from prospects.tenancy import TenantModel, TenantQuerySet
+
+
+class ProviderCredential(TenantModel):
+    """A workspace's API key for one provider, encrypted at rest (MultiFernet)."""
+
+    provider = models.CharField(_("provider"), max_length=32)
+    encrypted_key = models.TextField(editable=False)
+    last4 = models.CharField(_("key ending"), max_length=4, editable=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("updated by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "provider"], name="credential_unique_provider"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} ••••{self.last4}"
+
+
+class EnrichmentJob(TenantModel):
+    """A bulk request someone made (a backfill, a manual re-enrichment)."""
+
+    class Kind(models.TextChoices):
+        DROPCONTACT = "dropcontact", _("Dropcontact")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        PAUSED = "paused", _("Paused")
+        COMPLETED = "completed", _("Completed")
+        PARTIALLY_COMPLETED = "partially_completed", _("Partially completed")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=24, choices=Status.choices, default=Status.PENDING
+    )
+    total_items = models.PositiveIntegerField(_("items"), default=0)
+    done_items = models.PositiveIntegerField(_("done"), default=0)
+    failed_items = models.PositiveIntegerField(_("failed"), default=0)
+    estimated_credits = models.DecimalField(
+        _("estimated credits"), max_digits=12, decimal_places=2, default=0
+    )
+    spent_credits = models.DecimalField(
+        _("spent credits"), max_digits=12, decimal_places=2, default=0
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("enrichment job")
+        verbose_name_plural = _("enrichment jobs")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+
+class DropcontactBatch(TenantModel):
+    """One `POST /v1/enrich/all` request and its polling."""
+
+    class Status(models.TextChoices):
+        SENDING = "sending", _("Sending")
+        POLLING = "polling", _("Waiting for results")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.SENDING
+    )
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    size = models.PositiveIntegerField(_("records"), default=0)
+    polls = models.PositiveIntegerField(_("polls"), default=0)
+    # Due time of the next step (send or poll); also the lease of whoever is doing it now.
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    poll_deadline = models.DateTimeField(_("poll deadline"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Dropcontact batch")
+        verbose_name_plural = _("Dropcontact batches")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return self.request_id or f"#{self.pk}"
+
+
+class EnrichmentItemQuerySet(TenantQuerySet):
+    def active(self) -> EnrichmentItemQuerySet:
+        return self.filter(status__in=EnrichmentItem.ACTIVE_STATUSES)
+
+    def due(self, now=None) -> EnrichmentItemQuerySet:
+        return self.filter(
+            status=EnrichmentItem.Status.PENDING, next_attempt_at__lte=now or timezone.now()
+        )
+
+
+class EnrichmentItem(TenantModel):
+    """One prospect to enrich with one provider: status, attempts and when to try next."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Queued")
+        WAITING_KEY = "waiting_key", _("API key missing")
+        SUBMITTED = "submitted", _("In flight")
+        DONE = "done", _("Done")
+        NEEDS_REVIEW = "needs_review", _("Needs review")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    ACTIVE_STATUSES = (Status.PENDING, Status.WAITING_KEY, Status.SUBMITTED)
+
+    job = models.ForeignKey(
+        EnrichmentJob,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="items",
+        verbose_name=_("job"),
+    )
+    prospect = models.ForeignKey(
+        Prospect,
+        on_delete=models.CASCADE,
+        related_name="enrichment_items",
+        verbose_name=_("prospect"),
+    )
+    provider = models.CharField(_("provider"), max_length=32)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("failed attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    last_error = models.TextField(_("last error"), blank=True)
+    batch = models.ForeignKey(
+        DropcontactBatch,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="items",
+        verbose_name=_("batch"),
+    )
+    request_id = models.CharField(_("provider request id"), max_length=64, blank=True)
+    idempotency_key = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = EnrichmentItemQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("enrichment item")
+        verbose_name_plural = _("enrichment items")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "status", "next_attempt_at"])]
+        constraints = [
+            # Never two live items for the same prospect and provider.
+            models.UniqueConstraint(
+                fields=["prospect", "provider"],
+                condition=Q(status__in=["pending", "waiting_key", "submitted"]),
+                name="item_one_active_per_prospect",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} · {self.prospect_id}"
+
+
+class ProviderCall(TenantModel):
+    """Every HTTP call to a provider: what, how long, what it cost, a redacted answer."""
+
+    provider = models.CharField(_("provider"), max_length=32)
+    endpoint = models.CharField(_("endpoint"), max_length=255)
+    method = models.CharField(_("method"), max_length=8)
+    status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=32)
+    latency_ms = models.PositiveIntegerField(_("latency (ms)"), default=0)
+    cost = models.DecimalField(_("cost (credits)"), max_digits=10, decimal_places=2, default=0)
+    records = models.PositiveIntegerField(_("records"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    response_excerpt = models.TextField(_("response (redacted)"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("provider call")
+        verbose_name_plural = _("provider calls")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.endpoint} → {self.status_code or self.outcome}"
+
+
+class ProviderLease(models.Model):
+    """A held concurrency slot: slot numbers are unique, so at most N leases exist at once.
+
+    A crashed worker never releases its lease; it simply expires and the slot comes back.
+    """
+
+    workspace_id = models.BigIntegerField()
+    provider = models.CharField(max_length=32)
+    slot = models.PositiveSmallIntegerField()
+    token = models.CharField(max_length=32, unique=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace_id", "provider", "slot"], name="lease_unique_slot"
+            )
+        ]
+
+
+class ProviderRateWindow(models.Model):
+    """Requests sent to a provider within one second, across every worker and host."""
+
+    provider = models.CharField(max_length=32)
+    window = models.BigIntegerField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "window"], name="rate_unique_window")
+        ]

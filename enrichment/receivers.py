@@ -1,1 +1,14 @@
-"""Reactions to prospects' hooks (filled by the Dropcontact pipeline)."""
+"""Reactions to the hooks `prospects` exposes (it never imports this app)."""
+
+from django.dispatch import receiver
+
+from prospects.signals import prospects_created
+
+from . import services
+
+
+@receiver(prospects_created, dispatch_uid="enrichment.queue_new_prospects")
+def queue_new_prospects(sender, *, workspace_id: int, prospect_ids: list[int], **kwargs) -> None:
+    """New prospects (admin, import, API) get a Dropcontact item, after their commit."""
+    for start in range(0, len(prospect_ids), 1000):
+        services.queue_enrichment(workspace_id, prospect_ids[start : start + 1000])

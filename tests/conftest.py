@@ -8,6 +8,16 @@ from .factories import MembershipFactory, UserFactory, WorkspaceFactory
 PASSWORD = "motdepasse-solide-42"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _celery_runs_inline():
+    """Tasks run in the test process unless a test starts real workers (tests/integration)."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+
+
 def require(available: bool, reason: str) -> None:
     """Skip with a visible reason on a laptop that lacks a service; under CI it is a failure."""
     if available:

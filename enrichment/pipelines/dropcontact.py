@@ -1,0 +1,549 @@
+"""Dropcontact pipeline: claim due items into a batch, submit it, poll it, apply the results.
+
+Each step is driven by a row (`DropcontactBatch.status` + `next_attempt_at`), claimed with a
+conditional UPDATE so that two workers given the same step do it once, and re-dispatched by the
+beat sweeper if a worker dies: a lost message or a killed worker delays work, never loses it.
+No transaction is held open across a provider call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from prospects import normalize
+from prospects import services as prospect_services
+from prospects.models import Prospect, Source, SuppressionEntry
+
+from .. import limits
+from ..models import DropcontactBatch, EnrichmentItem, EnrichmentJob, ProviderCall
+from ..providers import dropcontact
+from ..providers import http as provider_http
+from ..providers.base import ErrorKind, ProviderError
+from ..providers.registry import get_provider
+
+log = logging.getLogger(__name__)
+
+SLUG = dropcontact.SLUG
+Item = EnrichmentItem.Status
+Batch = DropcontactBatch.Status
+
+# Confidence given to what Dropcontact returns (0-100), by what it says of the address.
+EMAIL_CONFIDENCE = {"nominative": 95, "catch_all": 50}
+OTHER_EMAIL_CONFIDENCE = 30
+FIELD_CONFIDENCE = 80
+
+
+def lease_seconds() -> float:
+    """How long a step belongs to the worker doing it before another may take it over."""
+    return float(settings.ENRICHMENT_LEASE_SECONDS)
+
+
+# --- Claiming ----------------------------------------------------------------------------
+
+
+def claim_batch(workspace_id: int, *, api_key_present: bool) -> DropcontactBatch | None:
+    """Move up to one batch worth of due items into a new batch; None when nothing is due."""
+    now = timezone.now()
+    due = EnrichmentItem.objects.for_workspace(workspace_id).due(now).filter(provider=SLUG)
+    if not api_key_present:
+        park_items_without_key(workspace_id)
+        return None
+    ids = list(
+        due.order_by("next_attempt_at", "id").values_list("id", flat=True)[
+            : settings.DROPCONTACT_BATCH_SIZE
+        ]
+    )
+    if not ids:
+        return None
+    with transaction.atomic():
+        batch = DropcontactBatch.objects.create(workspace_id=workspace_id, next_attempt_at=now)
+        # Conditional: an item another worker claimed meanwhile is no longer PENDING.
+        claimed = (
+            EnrichmentItem.objects.for_workspace(workspace_id)
+            .filter(pk__in=ids, status=Item.PENDING)
+            .update(status=Item.SUBMITTED, batch=batch, updated_at=now)
+        )
+        if not claimed:
+            batch.delete()
+            return None
+        batch.size = claimed
+        batch.save(update_fields=["size"])
+    return batch
+
+
+def park_items_without_key(workspace_id: int) -> int:
+    """Items wait, visibly, until the workspace has an API key (they do not fail)."""
+    return (
+        EnrichmentItem.objects.for_workspace(workspace_id)
+        .filter(provider=SLUG, status=Item.PENDING)
+        .update(
+            status=Item.WAITING_KEY, last_error=str(_("API key missing")), updated_at=timezone.now()
+        )
+    )
+
+
+def claim_step(batch_id: int) -> DropcontactBatch | None:
+    """Take the batch's due step (send or poll) for `lease_seconds`; None if not ours to do."""
+    now = timezone.now()
+    taken = (
+        DropcontactBatch.objects.unscoped()
+        .filter(pk=batch_id, status__in=[Batch.SENDING, Batch.POLLING], next_attempt_at__lte=now)
+        .update(next_attempt_at=now + dt.timedelta(seconds=lease_seconds()))
+    )
+    if not taken:
+        return None
+    return DropcontactBatch.objects.unscoped().get(pk=batch_id)
+
+
+# --- Steps -------------------------------------------------------------------------------
+
+
+def process_batch(batch_id: int, *, api_key: str | None) -> str:
+    """Do the batch's due step. Returns a short status word for the task log."""
+    batch = claim_step(batch_id)
+    if batch is None:
+        return "not-due"
+    items = list(
+        EnrichmentItem.objects.for_workspace(batch.workspace_id)
+        .filter(batch=batch, status=Item.SUBMITTED)
+        .select_related("prospect__company")
+        .order_by("id")
+    )
+    if not items:
+        finish_batch(batch, Batch.DONE)
+        return "empty"
+    if not api_key:
+        park_batch_without_key(batch, items)
+        return "no-key"
+    try:
+        if batch.status == Batch.SENDING:
+            return submit(batch, items, api_key=api_key)
+        return poll(batch, items, api_key=api_key)
+    except limits.SlotUnavailable:
+        # All concurrency slots are busy: not anyone's fault, try again in a moment.
+        reschedule(batch, seconds=1.0)
+        return "deferred"
+    except ProviderError as error:
+        fail_batch(batch, items, error)
+        return f"failed:{error.kind}"
+
+
+def _call(batch: DropcontactBatch, request, *, api_key: str, records: int = 0):
+    spec = get_provider(SLUG)
+    limit = min(spec.concurrency, settings.PROVIDER_CONCURRENCY)
+    with limits.concurrency_slot(
+        batch.workspace_id, SLUG, limit=limit, ttl=lease_seconds(), wait=2.0
+    ):
+        if not limits.wait_for_rate(SLUG, per_second=spec.requests_per_second, max_wait=2.0):
+            raise limits.SlotUnavailable(SLUG)
+        return provider_http.send(
+            SLUG,
+            request,
+            workspace_id=batch.workspace_id,
+            headers=dropcontact.auth_headers(api_key),
+            cost=spec.cost_per_call * records,
+            records=records,
+        )
+
+
+def input_record(item: EnrichmentItem) -> dropcontact.InputRecord:
+    prospect = item.prospect
+    company = prospect.company
+    return dropcontact.InputRecord(
+        first_name=prospect.first_name,
+        last_name=prospect.last_name,
+        email=prospect.email,
+        phone=prospect.phone,
+        company=company.name if company else "",
+        website=(company.website or company.domain) if company else "",
+        num_siren=company.siren if company else "",
+        linkedin=prospect.linkedin_url,
+        job=prospect.job_title,
+        # Results come back ordered by input index; our own id makes the match explicit too.
+        custom_fields={"sourcier_item": str(item.pk)},
+    )
+
+
+def submit(batch: DropcontactBatch, items: list[EnrichmentItem], *, api_key: str) -> str:
+    request = dropcontact.build_submit_request([input_record(item) for item in items])
+    result = _call(batch, request, api_key=api_key, records=len(items))
+    answer = dropcontact.parse_submit_response(
+        result.status, result.body, retry_after=result.retry_after
+    )
+    now = timezone.now()
+    batch.status = Batch.POLLING
+    batch.request_id = answer.request_id
+    batch.submitted_at = now
+    batch.poll_deadline = now + dt.timedelta(seconds=settings.DROPCONTACT_POLL_DEADLINE_SECONDS)
+    batch.next_attempt_at = now + dt.timedelta(seconds=settings.DROPCONTACT_POLL_INTERVAL_SECONDS)
+    batch.last_error = ""
+    with transaction.atomic():
+        batch.save()
+        EnrichmentItem.objects.for_workspace(batch.workspace_id).filter(
+            batch=batch, status=Item.SUBMITTED
+        ).update(request_id=answer.request_id, updated_at=now)
+        charge_jobs(items, Decimal(len(items)) * get_provider(SLUG).cost_per_call)
+    return "submitted"
+
+
+def poll(batch: DropcontactBatch, items: list[EnrichmentItem], *, api_key: str) -> str:
+    result = _call(batch, dropcontact.build_poll_request(batch.request_id), api_key=api_key)
+    answer = dropcontact.parse_poll_response(
+        result.status, result.body, retry_after=result.retry_after
+    )
+    batch.polls += 1
+    if not answer.ready:
+        if timezone.now() >= batch.poll_deadline:
+            # "Not ready" forever and "unknown request id" are the same answer: give up.
+            raise ProviderError(
+                _("Dropcontact results did not arrive in time"), kind=ErrorKind.TEMPORARY
+            )
+        reschedule(batch, seconds=settings.DROPCONTACT_POLL_INTERVAL_SECONDS)
+        return "not-ready"
+    apply_results(batch, items, answer.records, call=result.call)
+    return "applied"
+
+
+def reschedule(batch: DropcontactBatch, *, seconds: float) -> None:
+    batch.next_attempt_at = timezone.now() + dt.timedelta(seconds=seconds)
+    DropcontactBatch.objects.unscoped().filter(pk=batch.pk).update(
+        next_attempt_at=batch.next_attempt_at, polls=batch.polls
+    )
+
+
+def finish_batch(batch: DropcontactBatch, status: str, error: str = "") -> None:
+    DropcontactBatch.objects.unscoped().filter(pk=batch.pk).update(
+        status=status, last_error=error, finished_at=timezone.now(), polls=batch.polls
+    )
+
+
+# --- Failures ----------------------------------------------------------------------------
+
+
+def error_message(error: ProviderError) -> str:
+    if error.kind == ErrorKind.AUTH:
+        return _("API key refused by Dropcontact")
+    if error.kind == ErrorKind.QUOTA:
+        return _("Dropcontact credits exhausted")
+    if error.kind == ErrorKind.RATE_LIMITED:
+        return _("Dropcontact rate limit reached")
+    status = f" (HTTP {error.status})" if error.status else ""
+    return f"{error}{status}"
+
+
+def fail_batch(batch: DropcontactBatch, items: list[EnrichmentItem], error: ProviderError) -> None:
+    """Record a failed step and decide, per item, when to try again."""
+    message = error_message(error)
+    now = timezone.now()
+    with transaction.atomic():
+        finish_batch(batch, Batch.FAILED, message)
+        scope = EnrichmentItem.objects.for_workspace(batch.workspace_id).filter(
+            pk__in=[item.pk for item in items], status=Item.SUBMITTED
+        )
+        if error.kind == ErrorKind.RATE_LIMITED:
+            # The vendor's pace, not the item's fault: not counted as a failed attempt.
+            wait = error.retry_after if error.retry_after is not None else 60.0
+            scope.update(
+                status=Item.PENDING,
+                next_attempt_at=now + dt.timedelta(seconds=wait),
+                last_error=message,
+                updated_at=now,
+            )
+        elif error.kind == ErrorKind.AUTH:
+            scope.update(status=Item.WAITING_KEY, last_error=message, updated_at=now)
+        elif error.kind == ErrorKind.QUOTA:
+            scope.update(
+                status=Item.PENDING,
+                next_attempt_at=now + dt.timedelta(hours=1),
+                last_error=message,
+                updated_at=now,
+            )
+        else:
+            fail_items(batch.workspace_id, items, message, now=now)
+    log.warning("dropcontact batch %s failed: %s", batch.pk, message)
+
+
+def fail_items(workspace_id: int, items: list[EnrichmentItem], message: str, *, now) -> None:
+    """One more failed attempt: retry after 1, 5, 15 minutes, then NEEDS_REVIEW."""
+    delays = settings.ENRICHMENT_RETRY_DELAYS
+    items_scope = EnrichmentItem.objects.for_workspace(workspace_id)
+    prospects_scope = Prospect.objects.for_workspace(workspace_id)
+    by_attempt: dict[int, list[EnrichmentItem]] = {}
+    for item in items:
+        by_attempt.setdefault(item.attempts + 1, []).append(item)
+    for attempts, group in by_attempt.items():
+        ids = [item.pk for item in group]
+        prospect_ids = [item.prospect_id for item in group]
+        if attempts <= len(delays):
+            items_scope.filter(pk__in=ids, status=Item.SUBMITTED).update(
+                status=Item.PENDING,
+                attempts=attempts,
+                next_attempt_at=now + dt.timedelta(seconds=delays[attempts - 1]),
+                last_error=message,
+                updated_at=now,
+            )
+            prospects_scope.filter(pk__in=prospect_ids).update(last_error=message, updated_at=now)
+        else:
+            items_scope.filter(pk__in=ids, status=Item.SUBMITTED).update(
+                status=Item.NEEDS_REVIEW,
+                attempts=attempts,
+                last_error=message,
+                finished_at=now,
+                updated_at=now,
+            )
+            prospects_scope.filter(pk__in=prospect_ids).update(
+                status=Prospect.Status.NEEDS_REVIEW, last_error=message, updated_at=now
+            )
+    refresh_jobs({item.job_id for item in items if item.job_id})
+
+
+def park_batch_without_key(batch: DropcontactBatch, items: list[EnrichmentItem]) -> None:
+    with transaction.atomic():
+        finish_batch(batch, Batch.FAILED, str(_("API key missing")))
+        EnrichmentItem.objects.for_workspace(batch.workspace_id).filter(
+            pk__in=[item.pk for item in items], status=Item.SUBMITTED
+        ).update(status=Item.WAITING_KEY, last_error=str(_("API key missing")))
+
+
+# --- Applying results --------------------------------------------------------------------
+
+
+def apply_results(
+    batch: DropcontactBatch,
+    items: list[EnrichmentItem],
+    records: list[dropcontact.EnrichedRecord],
+    *,
+    call: ProviderCall,
+) -> None:
+    """Apply a ready result to every item of the batch, in one transaction."""
+    by_item_id = {
+        str(record.custom_fields.get("sourcier_item")): record
+        for record in records
+        if record.custom_fields.get("sourcier_item")
+    }
+    now = timezone.now()
+    missing = []
+    with transaction.atomic():
+        for index, item in enumerate(items):
+            record = by_item_id.get(str(item.pk))
+            if record is None and not by_item_id and index < len(records):
+                record = records[index]  # documented order: input index
+            if record is None:
+                missing.append(item)
+                continue
+            apply_record(item, record, call_id=call.pk, now=now)
+        EnrichmentItem.objects.for_workspace(batch.workspace_id).filter(
+            pk__in=[item.pk for item in items if item not in missing], status=Item.SUBMITTED
+        ).update(status=Item.DONE, last_error="", finished_at=now, updated_at=now)
+        if missing:
+            fail_items(batch.workspace_id, missing, _("Missing from Dropcontact's answer"), now=now)
+        finish_batch(batch, Batch.DONE)
+    refresh_jobs({item.job_id for item in items if item.job_id})
+
+
+def _clean(func, value: str) -> str:
+    try:
+        return func(value)
+    except normalize.InvalidValue:
+        return ""
+
+
+def apply_record(
+    item: EnrichmentItem, record: dropcontact.EnrichedRecord, *, call_id: int, now
+) -> None:
+    """Merge one enriched record into its prospect and company, and set the verdict."""
+    prospect = item.prospect
+    workspace = prospect.workspace
+    if record.is_do_not_contact:
+        emails = {c.email for c in record.email} | {prospect.email}
+        for email in filter(None, emails):
+            prospect_services.suppress_person(
+                workspace,
+                email=_clean(normalize.normalize_email, email),
+                reason=SuppressionEntry.Reason.PROVIDER,
+            )
+        prospect.status = Prospect.Status.NOT_VERIFIED
+        prospect.email_qualification = record.email[0].qualification if record.email else ""
+        prospect.last_error = _("Do not contact (reported by Dropcontact)")
+        prospect.enrichment_source = Source.DROPCONTACT
+        prospect.enriched_at = now
+        prospect.verified_at = None
+        prospect.save(
+            update_fields=[
+                "status",
+                "email_qualification",
+                "last_error",
+                "enrichment_source",
+                "enriched_at",
+                "verified_at",
+            ]
+        )
+        return
+
+    best = record.best_email
+    changed: list[str] = []
+    if best is not None:
+        email = _clean(normalize.normalize_email, best.email)
+        confidence = EMAIL_CONFIDENCE.get(best.parsed.kind, OTHER_EMAIL_CONFIDENCE)
+        if email and not prospect_services.find_suppression(workspace, email=email):
+            changed += prospect_services.merge_provider_values(
+                prospect,
+                {"email": email},
+                source=Source.DROPCONTACT,
+                confidence=confidence,
+                provider_call_id=call_id,
+                observed_at=now,
+            )
+    changed += prospect_services.merge_provider_values(
+        prospect,
+        {
+            "first_name": record.first_name,
+            "last_name": record.last_name,
+            "job_title": record.job,
+            "linkedin_url": _clean(normalize.canonical_linkedin, record.linkedin),
+            "phone": _clean(normalize.normalize_phone, record.phone or record.mobile_phone),
+        },
+        source=Source.DROPCONTACT,
+        confidence=FIELD_CONFIDENCE,
+        provider_call_id=call_id,
+        observed_at=now,
+    )
+    apply_company(prospect, record, call_id=call_id, now=now)
+
+    stored = next((c for c in record.email if c.email.lower() == prospect.email.lower()), None)
+    verified = stored is not None and stored.parsed.is_verified_pro
+    prospect.status = Prospect.Status.VERIFIED if verified else Prospect.Status.NOT_VERIFIED
+    prospect.email_qualification = (stored or best).qualification if (stored or best) else ""
+    prospect.verified_at = now if verified else None
+    prospect.enrichment_source = Source.DROPCONTACT
+    prospect.enriched_at = now
+    prospect.last_error = "" if verified else _("Email address not verified")
+    try:
+        with transaction.atomic():
+            prospect.save()
+    except (IntegrityError, prospect_services.SuppressedPerson):
+        # The found address belongs to another prospect of the workspace (or objected since):
+        # keep the status, not the address.
+        original = Prospect.objects.for_workspace(workspace).get(pk=prospect.pk)
+        for field in changed:
+            setattr(prospect, field, getattr(original, field))
+        prospect.status = Prospect.Status.NOT_VERIFIED
+        prospect.verified_at = None
+        prospect.last_error = _("The address found is already used by another prospect")
+        prospect.save()
+
+
+def apply_company(
+    prospect: Prospect, record: dropcontact.EnrichedRecord, *, call_id: int, now
+) -> None:
+    company = prospect.company
+    domain = _clean(normalize.normalize_domain, record.website)
+    if company is None and (record.company or domain):
+        company = prospect_services.get_or_create_company(
+            prospect.workspace,
+            {"name": record.company or domain, "domain": domain},
+        )
+        prospect.company = company
+    if company is None:
+        return
+    siren = "".join(record.siren.split())
+    siret = "".join(record.siret.split())
+    website = record.website
+    if website and not website.startswith("http"):
+        website = f"https://{website}"
+    values = {
+        "domain": domain,
+        "website": website,
+        "siren": siren if normalize_siren_ok(siren) else "",
+        "siret": siret if normalize_siret_ok(siret) else "",
+        "headcount": record.headcount,
+        "industry": record.naf5_des,
+        "location": record.siret_address,
+        "linkedin_url": record.company_linkedin,
+    }
+    changed = prospect_services.merge_provider_values(
+        company,
+        values,
+        source=Source.DROPCONTACT,
+        confidence=FIELD_CONFIDENCE,
+        provider_call_id=call_id,
+        observed_at=now,
+    )
+    if changed:
+        try:
+            with transaction.atomic():
+                company.save()
+        except IntegrityError:
+            # Another company of the workspace already has this domain: keep ours unchanged.
+            company.refresh_from_db()
+
+
+def normalize_siren_ok(value: str) -> bool:
+    from stdnum.fr import siren
+
+    return bool(value) and siren.is_valid(value)
+
+
+def normalize_siret_ok(value: str) -> bool:
+    from stdnum.fr import siret
+
+    return bool(value) and siret.is_valid(value)
+
+
+# --- Jobs --------------------------------------------------------------------------------
+
+
+def charge_jobs(items: list[EnrichmentItem], total: Decimal) -> None:
+    """Spread a submit's cost over the jobs its items belong to."""
+    per_item = total / len(items) if items else Decimal(0)
+    counts: dict[int, int] = {}
+    for item in items:
+        if item.job_id:
+            counts[item.job_id] = counts.get(item.job_id, 0) + 1
+    for job_id, count in counts.items():
+        EnrichmentJob.objects.unscoped().filter(pk=job_id).update(
+            spent_credits=F("spent_credits") + per_item * count
+        )
+
+
+def refresh_jobs(job_ids: set[int]) -> None:
+    """Recount a job's items and settle its status once nothing is left in flight."""
+    from django.db.models import Count, Q
+
+    for job_id in job_ids:
+        job = EnrichmentJob.objects.unscoped().get(pk=job_id)
+        counts = (
+            EnrichmentItem.objects.for_workspace(job.workspace_id)
+            .filter(job=job)
+            .aggregate(
+                total=Count("id"),
+                done=Count("id", filter=Q(status=Item.DONE)),
+                failed=Count("id", filter=Q(status=Item.NEEDS_REVIEW)),
+                active=Count("id", filter=Q(status__in=EnrichmentItem.ACTIVE_STATUSES)),
+            )
+        )
+        status = EnrichmentJob.Status.RUNNING
+        finished_at = None
+        if counts["active"] == 0:
+            finished_at = timezone.now()
+            if counts["failed"] == 0:
+                status = EnrichmentJob.Status.COMPLETED
+            elif counts["done"] == 0:
+                status = EnrichmentJob.Status.FAILED
+            else:
+                status = EnrichmentJob.Status.PARTIALLY_COMPLETED
+        EnrichmentJob.objects.for_workspace(job.workspace_id).filter(pk=job_id).update(
+            total_items=counts["total"],
+            done_items=counts["done"],
+            failed_items=counts["failed"],
+            status=status,
+            finished_at=finished_at,
+        )

@@ -1,0 +1,314 @@
+"""Enrichment services: queue prospects, re-enrich, API keys, progress, the beat sweeper."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from prospects import services as prospect_services
+from prospects.models import Prospect, SuppressionEntry, Workspace
+
+from . import crypto
+from .models import DropcontactBatch, EnrichmentItem, EnrichmentJob, ProviderCredential
+from .providers.registry import PROVIDERS, get_provider
+
+DROPCONTACT = "dropcontact"
+Item = EnrichmentItem.Status
+REENRICHABLE = (Prospect.Status.NEEDS_REVIEW, Prospect.Status.NOT_VERIFIED)
+
+
+# --- API keys ----------------------------------------------------------------------------
+
+
+def get_api_key(workspace_id: int, provider: str) -> str | None:
+    """The decrypted key of a workspace for a provider, or None. Never log the result."""
+    credential = (
+        ProviderCredential.objects.for_workspace(workspace_id).filter(provider=provider).first()
+    )
+    if credential is None:
+        return None
+    return crypto.decrypt(credential.encrypted_key)
+
+
+def set_api_key(
+    workspace: Workspace, provider: str, secret: str, *, user: Any = None
+) -> ProviderCredential:
+    """Store (encrypted) a workspace's key and release the items that were waiting for it."""
+    get_provider(provider)
+    secret = secret.strip()
+    if not secret:
+        raise ValueError(_("The API key is empty."))
+    credential, _created = ProviderCredential.objects.for_workspace(workspace).update_or_create(
+        workspace=workspace,
+        provider=provider,
+        defaults={
+            "encrypted_key": crypto.encrypt(secret),
+            "last4": secret[-4:],
+            "updated_by": user if getattr(user, "pk", None) else None,
+        },
+    )
+    release_waiting_items(workspace.pk, provider)
+    return credential
+
+
+def release_waiting_items(workspace_id: int, provider: str) -> int:
+    released = (
+        EnrichmentItem.objects.for_workspace(workspace_id)
+        .filter(provider=provider, status=Item.WAITING_KEY)
+        .update(status=Item.PENDING, next_attempt_at=timezone.now(), last_error="")
+    )
+    if released:
+        schedule_submit(workspace_id)
+    return released
+
+
+# --- Queueing ----------------------------------------------------------------------------
+
+
+def suppressed_prospect_ids(workspace_id: int, prospects: list[Prospect]) -> set[int]:
+    """Prospects whose email or phone is on the objection list (one query)."""
+    hashes: dict[str, list[int]] = {}
+    for prospect in prospects:
+        for _kind, key_hash in prospect_services.suppression_hashes(
+            email=prospect.email, phone=prospect.phone
+        ):
+            hashes.setdefault(key_hash, []).append(prospect.pk)
+    if not hashes:
+        return set()
+    found = SuppressionEntry.objects.for_workspace(workspace_id).filter(key_hash__in=list(hashes))
+    return {pk for key_hash in found.values_list("key_hash", flat=True) for pk in hashes[key_hash]}
+
+
+def queue_enrichment(
+    workspace_id: int,
+    prospect_ids: list[int],
+    *,
+    statuses: tuple[str, ...] = (Prospect.Status.NEW,),
+    job: EnrichmentJob | None = None,
+    provider: str = DROPCONTACT,
+) -> list[int]:
+    """Queue Dropcontact items for these prospects; returns the prospect ids queued.
+
+    Never for a suppressed person, never twice while one is live (a partial unique constraint
+    backs this up under concurrency).
+    """
+    candidates = list(
+        Prospect.objects.for_workspace(workspace_id)
+        .filter(pk__in=prospect_ids, status__in=statuses)
+        .exclude(
+            pk__in=EnrichmentItem.objects.for_workspace(workspace_id)
+            .active()
+            .filter(provider=provider)
+            .values("prospect_id")
+        )
+        .only("pk", "email", "phone")
+    )
+    blocked = suppressed_prospect_ids(workspace_id, candidates)
+    chosen = [p.pk for p in candidates if p.pk not in blocked]
+    if not chosen:
+        return []
+    has_key = (
+        ProviderCredential.objects.for_workspace(workspace_id).filter(provider=provider).exists()
+    )
+    status = Item.PENDING if has_key else Item.WAITING_KEY
+    last_error = "" if has_key else str(_("API key missing"))
+    now = timezone.now()
+    with transaction.atomic():
+        EnrichmentItem.objects.bulk_create(
+            [
+                EnrichmentItem(
+                    workspace_id=workspace_id,
+                    prospect_id=pk,
+                    provider=provider,
+                    job=job,
+                    status=status,
+                    last_error=last_error,
+                    next_attempt_at=now,
+                    idempotency_key=f"{job.pk if job else 'auto'}:{pk}:{provider}",
+                )
+                for pk in chosen
+            ],
+            ignore_conflicts=True,
+            batch_size=500,
+        )
+        Prospect.objects.for_workspace(workspace_id).filter(pk__in=chosen).update(
+            status=Prospect.Status.ENRICHING, updated_at=now
+        )
+    if has_key:
+        schedule_submit(workspace_id)
+    return chosen
+
+
+def schedule_submit(workspace_id: int) -> None:
+    """Ask a worker to submit what is due, once the current transaction commits."""
+    from .tasks import submit_dropcontact_task
+
+    transaction.on_commit(lambda: submit_dropcontact_task.delay(workspace_id))
+
+
+@dataclass
+class RequeueResult:
+    queued: list[Prospect] = field(default_factory=list)
+    refused: list[tuple[Prospect, str]] = field(default_factory=list)
+
+
+def reenrich_prospects(
+    workspace: Workspace, prospect_ids: list[int], *, user: Any = None
+) -> RequeueResult:
+    """'Relancer l'enrichissement': NEEDS_REVIEW / NOT_VERIFIED prospects go back to the queue."""
+    result = RequeueResult()
+    prospects = list(Prospect.objects.for_workspace(workspace).filter(pk__in=prospect_ids))
+    eligible = []
+    for prospect in prospects:
+        if prospect.status in REENRICHABLE:
+            eligible.append(prospect)
+        else:
+            result.refused.append(
+                (
+                    prospect,
+                    _(
+                        "Only prospects that are not verified or need review can be re-enriched "
+                        "(current status: %(status)s)."
+                    )
+                    % {"status": prospect.get_status_display()},
+                )
+            )
+    if not eligible:
+        return result
+    with transaction.atomic():
+        job = EnrichmentJob.objects.create(
+            workspace=workspace,
+            kind=EnrichmentJob.Kind.DROPCONTACT,
+            status=EnrichmentJob.Status.RUNNING,
+            created_by=user if getattr(user, "pk", None) else None,
+        )
+        queued = set(
+            queue_enrichment(workspace.pk, [p.pk for p in eligible], statuses=REENRICHABLE, job=job)
+        )
+        job.total_items = len(queued)
+        job.estimated_credits = len(queued) * get_provider(DROPCONTACT).cost_per_call
+        job.save(update_fields=["total_items", "estimated_credits"])
+    for prospect in eligible:
+        if prospect.pk in queued:
+            prospect.status = Prospect.Status.ENRICHING
+            result.queued.append(prospect)
+        else:
+            result.refused.append((prospect, _("This person is on the objection list.")))
+    return result
+
+
+def queue_backfill(
+    workspace: Workspace, *, status: str = Prospect.Status.NEW, user: Any = None
+) -> EnrichmentJob:
+    """Queue every prospect of the workspace with this status, as one job."""
+    job = EnrichmentJob.objects.create(
+        workspace=workspace,
+        kind=EnrichmentJob.Kind.DROPCONTACT,
+        status=EnrichmentJob.Status.RUNNING,
+        created_by=user if getattr(user, "pk", None) else None,
+    )
+    ids = list(
+        Prospect.objects.for_workspace(workspace).filter(status=status).values_list("pk", flat=True)
+    )
+    queued = 0
+    for start in range(0, len(ids), 1000):
+        queued += len(
+            queue_enrichment(workspace.pk, ids[start : start + 1000], statuses=(status,), job=job)
+        )
+    job.total_items = queued
+    job.estimated_credits = queued * get_provider(DROPCONTACT).cost_per_call
+    if not queued:
+        job.status = EnrichmentJob.Status.COMPLETED
+        job.finished_at = timezone.now()
+    job.save(update_fields=["total_items", "estimated_credits", "status", "finished_at"])
+    return job
+
+
+# --- Progress ----------------------------------------------------------------------------
+
+
+@dataclass
+class Progress:
+    queued: int
+    waiting_key: int
+    in_flight: int
+    done: int
+    failed: int
+
+    @property
+    def total(self) -> int:
+        return self.queued + self.waiting_key + self.in_flight + self.done + self.failed
+
+    @property
+    def settled(self) -> bool:
+        return self.queued + self.in_flight == 0
+
+
+def enrichment_progress(workspace_id: int, *, job: EnrichmentJob | None = None) -> Progress:
+    """Counts of the workspace's (or one job's) items by what a person cares about."""
+    items = EnrichmentItem.objects.for_workspace(workspace_id).filter(provider=DROPCONTACT)
+    if job is not None:
+        items = items.filter(job=job)
+    counts = dict(items.values_list("status").annotate(n=Count("id")).order_by())
+    return Progress(
+        queued=counts.get(Item.PENDING, 0),
+        waiting_key=counts.get(Item.WAITING_KEY, 0),
+        in_flight=counts.get(Item.SUBMITTED, 0),
+        done=counts.get(Item.DONE, 0),
+        failed=counts.get(Item.NEEDS_REVIEW, 0),
+    )
+
+
+# --- The sweeper -------------------------------------------------------------------------
+
+
+def dispatch_due_work(*, limit: int = 500) -> dict[str, int]:
+    """Dispatch every due step recorded in the database (run by beat every few seconds).
+
+    Dispatching twice is harmless: each task claims its row with a conditional UPDATE.
+    """
+    from .tasks import process_dropcontact_batch_task, submit_dropcontact_task
+
+    now = timezone.now()
+    batch_ids = list(
+        DropcontactBatch.objects.unscoped()
+        .filter(
+            status__in=[DropcontactBatch.Status.SENDING, DropcontactBatch.Status.POLLING],
+            next_attempt_at__lte=now,
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for batch_id in batch_ids:
+        process_dropcontact_batch_task.delay(batch_id)
+    workspace_ids = list(
+        EnrichmentItem.objects.unscoped()
+        .due(now)
+        .values_list("workspace_id", flat=True)
+        .distinct()
+        .order_by()
+    )
+    for workspace_id in workspace_ids:
+        submit_dropcontact_task.delay(workspace_id)
+    # A key saved by another path (shell, import) releases its waiting items here.
+    waiting = (
+        EnrichmentItem.objects.unscoped()
+        .filter(status=Item.WAITING_KEY)
+        .values_list("workspace_id", "provider")
+        .distinct()
+        .order_by()
+    )
+    released = 0
+    for workspace_id, provider in waiting:
+        if provider in PROVIDERS and (
+            ProviderCredential.objects.for_workspace(workspace_id)
+            .filter(provider=provider)
+            .exists()
+        ):
+            released += release_waiting_items(workspace_id, provider)
+    return {"batches": len(batch_ids), "workspaces": len(workspace_ids), "released": released}

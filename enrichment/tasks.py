@@ -1,0 +1,64 @@
+"""Thin Celery tasks: take ids, call one service, return a short status word.
+
+All are safe to run twice (acks_late redelivers a killed worker's task): every step claims its
+database row with a conditional UPDATE before doing anything.
+"""
+
+from celery import shared_task
+from django.db import transaction
+
+from . import limits, services
+from .models import DropcontactBatch, EnrichmentItem
+from .pipelines import dropcontact as pipeline
+
+
+@shared_task
+def submit_dropcontact_task(workspace_id: int) -> str:
+    """Claim one batch of due items for the workspace, fan out for the rest, then send it."""
+    api_key = services.get_api_key(workspace_id, pipeline.SLUG)
+    batch = pipeline.claim_batch(workspace_id, api_key_present=api_key is not None)
+    if batch is None:
+        return "nothing-due"
+    if (
+        EnrichmentItem.objects.for_workspace(workspace_id)
+        .due()
+        .filter(provider=pipeline.SLUG)
+        .exists()
+    ):
+        transaction.on_commit(lambda: submit_dropcontact_task.delay(workspace_id))
+    return process_batch(batch.pk, workspace_id, api_key)
+
+
+@shared_task
+def process_dropcontact_batch_task(batch_id: int) -> str:
+    """Do a batch's due step: (re)send it or poll it."""
+    batch = DropcontactBatch.objects.unscoped().filter(pk=batch_id).only("workspace_id").first()
+    if batch is None:
+        return "gone"
+    api_key = services.get_api_key(batch.workspace_id, pipeline.SLUG)
+    return process_batch(batch_id, batch.workspace_id, api_key)
+
+
+def process_batch(batch_id: int, workspace_id: int, api_key: str | None) -> str:
+    outcome = pipeline.process_batch(batch_id, api_key=api_key)
+    if outcome == "not-due":
+        return outcome  # someone else holds this step
+    batch = DropcontactBatch.objects.for_workspace(workspace_id).get(pk=batch_id)
+    if batch.status in (DropcontactBatch.Status.SENDING, DropcontactBatch.Status.POLLING):
+        # Come back when the next step is due; the sweeper does the same if this is lost.
+        process_dropcontact_batch_task.apply_async((batch_id,), eta=batch.next_attempt_at)
+    elif outcome.startswith("failed") or outcome == "applied":
+        # Retries and the rest of the queue are picked up as they fall due.
+        submit_dropcontact_task.delay(workspace_id)
+    return outcome
+
+
+@shared_task
+def dispatch_due_work_task() -> str:
+    counts = services.dispatch_due_work()
+    return "dispatched {batches} batches, {workspaces} workspaces".format(**counts)
+
+
+@shared_task
+def expire_leases_task() -> str:
+    return f"purged {limits.purge_expired()}"
