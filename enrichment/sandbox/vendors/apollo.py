@@ -1,0 +1,100 @@
+"""Apollo `POST /api/v1/people/match` (key in `X-Api-Key`).
+
+Docs: https://docs.apollo.io/reference/people-enrichment (parameters and behaviour documented,
+no response example in the samples: partial). Parameters may come as a JSON body or as query
+parameters. A miss is `{"person": null}`. Email status: `verified`, `extrapolated` (catch-all),
+`unavailable`. Error bodies are the sandbox's reading of Apollo's usual `{"error": ...}` /
+`{"message": ...}` answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..protocol import Request, Response, json_response
+from ..world import CATCH_ALL, VERIFIED, Person
+from .base import Vendor, company_id, person_id, retry_after_header
+
+
+class Apollo(Vendor):
+    slug = "apollo"
+    routes = (("POST", "/api/v1/people/match", "match"),)
+
+    def api_key(self, request: Request) -> str:
+        return request.header("X-Api-Key") or request.query.get("api_key", "")
+
+    def unauthorized(self, request: Request) -> Response:
+        return json_response(401, {"error": "Invalid access credentials.",
+                                   "error_code": "INVALID_API_KEY"})
+
+    def too_many_requests(self, retry_after: float) -> Response:
+        return json_response(
+            429,
+            {"message": "The maximum number of api calls allowed for api/v1/people/match is "
+                        "reached. Please try again later."},
+            headers=retry_after_header(retry_after),
+        )
+
+    def server_error(self, status: int) -> Response:
+        return json_response(status, {"error": "Internal server error"})
+
+    def bad_json(self, message: str) -> Response:
+        return json_response(422, {"error": "Invalid JSON body"}, outcome="invalid")
+
+    def no_route(self, request: Request) -> Response:
+        return json_response(404, {"error": "Not found"}, outcome="no_route")
+
+    def match(self, request: Request, key: str, params: dict[str, str]) -> Response:
+        data: dict[str, Any] = dict(request.query)
+        data.update(request.json_object())
+        first, last = str(data.get("first_name") or ""), str(data.get("last_name") or "")
+        if not (first and last) and data.get("name"):
+            first, _, last = str(data["name"]).strip().partition(" ")
+        if not any((data.get("email"), data.get("linkedin_url"), data.get("id"),
+                    first and last and (data.get("domain") or data.get("organization_name")))):
+            return json_response(422, {"error": "Please provide more information to match a "
+                                                "person (name and domain, email or LinkedIn URL)."},
+                                 outcome="invalid")
+        person = self.world.find_person(
+            email=data.get("email") or None,
+            linkedin_url=data.get("linkedin_url") or None,
+            first_name=first or None,
+            last_name=last or None,
+            domain=data.get("domain") or None,
+            company_name=data.get("organization_name") or None,
+        )
+        if person is None or person.do_not_contact:
+            return json_response(200, {"person": None}, outcome="empty")
+        if not self.credits.spend(key, 1):
+            return json_response(422, {"error": "You have insufficient credits to complete "
+                                                "this request.",
+                                       "error_code": "INSUFFICIENT_CREDITS"}, outcome="quota")
+        return json_response(200, {"person": _person(person)})
+
+
+def _person(person: Person) -> dict[str, Any]:
+    company = person.company
+    has_email = person.expected_verdict in (VERIFIED, CATCH_ALL)
+    return {
+        "id": person_id(person),
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "name": person.full_name,
+        "linkedin_url": person.linkedin_url,
+        "title": person.job_title,
+        "headline": f"{person.job_title} at {company.name}",
+        "email_status": {VERIFIED: "verified", CATCH_ALL: "extrapolated"}.get(
+            person.expected_verdict, "unavailable"),
+        "email": person.true_email if has_email else None,
+        "country": company.country,
+        "organization_id": company_id(company.domain),
+        "organization": {
+            "id": company_id(company.domain),
+            "name": company.name,
+            "website_url": company.website,
+            "linkedin_url": company.linkedin_url,
+            "primary_domain": company.domain,
+            "estimated_num_employees": company.headcount,
+            "industry": company.industry,
+        },
+    }

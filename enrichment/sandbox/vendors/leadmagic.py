@@ -1,0 +1,160 @@
+"""LeadMagic `POST /v1/people/email-finder` and `POST /v1/people/b2b-profile-email`.
+
+Docs: https://leadmagic.io/docs/reference/email-finder and /docs/v1/reference/profile-to-email;
+errors are RFC 9457-style (`{"success": false, "errors": [...], "meta": {...}}`, vendor repo
+LeadMagic/leadmagic-openapi). Every answer carries rate-limit and credit headers; their exact
+names are not in the samples (the sandbox uses the common `X-RateLimit-*` and
+`X-Credits-Remaining`). A miss is free (`credits_consumed: 0`).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from ..protocol import PROBLEM_JSON, Request, Response, json_response
+from ..world import CATCH_ALL, VERIFIED, Person, normalize_domain
+from .base import Vendor, retry_after_header
+
+RATE_LIMIT_PER_MINUTE = 3000
+FINDER_COST = 1
+PROFILE_COST = 5
+
+
+def _problem(status: int, code: str, title: str, **kwargs: Any) -> Response:
+    body = {
+        "success": False,
+        "errors": [{
+            "type": f"https://api.leadmagic.io/errors/{code}",
+            "title": title,
+            "status": status,
+            "code": code,
+            "docs": "https://leadmagic.io/docs/api-reference/errors",
+        }],
+        "meta": {
+            "request_id": str(uuid.uuid4()),
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+        },
+    }
+    return json_response(status, body, content_type=PROBLEM_JSON, **kwargs)
+
+
+class LeadMagic(Vendor):
+    slug = "leadmagic"
+    routes = (
+        ("POST", "/v1/people/email-finder", "email_finder"),
+        ("POST", "/v1/people/b2b-profile-email", "profile_email"),
+    )
+
+    def api_key(self, request: Request) -> str:
+        return request.header("X-API-Key") or request.bearer()
+
+    def unauthorized(self, request: Request) -> Response:
+        return _problem(401, "unauthorized", "Missing or invalid API key. Send it in X-API-Key.")
+
+    def too_many_requests(self, retry_after: float) -> Response:
+        headers = retry_after_header(retry_after)
+        headers.update({"X-RateLimit-Limit": str(RATE_LIMIT_PER_MINUTE),
+                        "X-RateLimit-Remaining": "0",
+                        "X-RateLimit-Reset": headers["Retry-After"]})
+        return _problem(429, "rate_limit_exceeded", "Too many requests. Slow down.",
+                        headers=headers)
+
+    def server_error(self, status: int) -> Response:
+        return _problem(status, "internal_error", "An unexpected error occurred.")
+
+    def bad_json(self, message: str) -> Response:
+        return _problem(400, "validation_error",
+                        "Request validation failed. Check your input parameters.",
+                        outcome="invalid")
+
+    def no_route(self, request: Request) -> Response:
+        return _problem(404, "not_found", "Route not found.", outcome="no_route")
+
+    def _headers(self, key: str) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(RATE_LIMIT_PER_MINUTE),
+            "X-RateLimit-Remaining": str(RATE_LIMIT_PER_MINUTE - 1),
+            "X-RateLimit-Reset": "60",
+            "X-Credits-Remaining": f"{self.credits.left(key):g}",
+        }
+
+    def _answer(self, key: str, body: dict[str, Any], cost: int) -> Response:
+        if cost and not self.credits.spend(key, cost):
+            return _problem(402, "insufficient_credits", "Not enough credits.",
+                            headers=self._headers(key), outcome="quota")
+        body["credits_consumed"] = cost
+        return json_response(200, body, headers=self._headers(key),
+                             outcome="ok" if cost else "empty")
+
+    def email_finder(self, request: Request, key: str, params: dict[str, str]) -> Response:
+        data = request.json_object()
+        first, last = str(data.get("first_name") or ""), str(data.get("last_name") or "")
+        domain = normalize_domain(str(data.get("domain") or ""))
+        company_name = str(data.get("company_name") or "")
+        if not (first and last and (domain or company_name)):
+            return _problem(400, "validation_error",
+                            "Request validation failed. Check your input parameters.",
+                            outcome="invalid")
+        person = self.world.find_person(
+            first_name=first, last_name=last, domain=domain or None,
+            company_name=company_name or None,
+        )
+        found = person is not None and person.expected_verdict in (VERIFIED, CATCH_ALL)
+        if not found:
+            return self._answer(key, {
+                "email": None, "status": "not_found", "message": "No email found.",
+                "first_name": first, "last_name": last, "domain": domain or None,
+            }, 0)
+        return self._answer(key, _finder_body(person), FINDER_COST)
+
+    def profile_email(self, request: Request, key: str, params: dict[str, str]) -> Response:
+        data = request.json_object()
+        profile_url = str(data.get("profile_url") or "")
+        if not profile_url:
+            return _problem(400, "validation_error",
+                            "Request validation failed. Check your input parameters.",
+                            outcome="invalid")
+        person = self.world.find_person(linkedin_url=profile_url)
+        if person is None or person.expected_verdict != VERIFIED:
+            return self._answer(key, {"email": None, "profile_url": profile_url,
+                                      "message": "No email found."}, 0)
+        return self._answer(key, {"email": person.true_email, "profile_url": profile_url,
+                                  "message": "Email found."}, PROFILE_COST)
+
+
+def _finder_body(person: Person) -> dict[str, Any]:
+    company = person.company
+    verified = person.expected_verdict == VERIFIED
+    return {
+        "email": person.true_email,
+        "status": "valid" if verified else "catch_all",
+        "message": "Valid email found." if verified else "Catch-all email found.",
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "domain": company.domain,
+        "mx_record": f"mx1.{company.domain}",
+        "mx_provider": "Sandbox Mail",
+        "mx_security_gateway": False,
+        "has_mx": company.has_mx,
+        "mx_records_full": [{"priority": 10, "exchange": f"mx1.{company.domain}"}],
+        "company_name": company.name,
+        "company_industry": company.industry,
+        "company_size": _size_band(company.headcount),
+        "company_founded": None,
+        "company_location": {"country": company.country},
+        "company_profile_url": company.linkedin_url.rsplit("/", 1)[-1],
+        "company_profile_id": None,
+        "company_facebook_url": "",
+        "company_twitter_url": "",
+        "company_type": "private",
+        "employment_verified": True,
+    }
+
+
+def _size_band(headcount: int) -> str:
+    for low, high in ((1, 10), (11, 50), (51, 200), (201, 500), (501, 1000), (1001, 5000)):
+        if headcount <= high:
+            return f"{low}-{high}"
+    return "5001+"

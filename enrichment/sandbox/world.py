@@ -1,0 +1,420 @@
+"""The sandbox world: seeded companies and people with the truth about their mailboxes.
+
+Pure and deterministic: `World.build(seed, size)` gives the same world on every machine (for a
+given Faker version) and needs no Django. Every domain is a label under the reserved `.example`
+TLD, so no address in the world can ever reach a real mailbox.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from anyascii import anyascii
+from faker import Faker
+from stdnum import luhn
+
+from . import names
+
+VERIFIED = "verified"
+CATCH_ALL = "catch_all"
+MAILBOX_GONE = "mailbox_gone"
+NO_MAIL = "no_mail"
+DO_NOT_CONTACT = "do_not_contact"
+VERDICTS = (VERIFIED, CATCH_ALL, MAILBOX_GONE, NO_MAIL, DO_NOT_CONTACT)
+
+TRUTH_COLUMNS = (
+    "first_name", "last_name", "company_domain", "linkedin_url", "true_email", "expected_verdict",
+)
+PROSPECT_COLUMNS = ("Prénom", "Nom", "Société", "Site web", "LinkedIn", "Fonction")
+
+
+def fold(text: str | None) -> str:
+    """Accent-, case- and punctuation-insensitive key: 'Jean-Pierre' == 'jean pierre'."""
+    return re.sub(r"[^a-z0-9]", "", anyascii(text or "").lower())
+
+
+def mail_token(text: str) -> str:
+    """A name as it appears in a mailbox: ASCII, lower case, no spaces or apostrophes."""
+    ascii_text = anyascii(text).lower()
+    return re.sub(r"[^a-z0-9-]", "", ascii_text.replace(" ", ""))
+
+
+def normalize_domain(value: str | None) -> str:
+    """'https://www.Acme.example/contact' -> 'acme.example'."""
+    text = (value or "").strip().lower()
+    text = re.sub(r"^[a-z]+://", "", text)
+    text = text.split("/", 1)[0].split(":", 1)[0]
+    return text.removeprefix("www.")
+
+
+def normalize_linkedin(value: str | None) -> str:
+    """'http://fr.linkedin.com/in/Some-One/' -> 'linkedin.com/in/some-one'."""
+    text = (value or "").strip().lower()
+    text = re.sub(r"^[a-z]+://", "", text).split("?", 1)[0].rstrip("/")
+    return re.sub(r"^([a-z]{2,3}|www)\.linkedin\.com", "linkedin.com", text)
+
+
+def local_part(pattern: str, first_name: str, last_name: str) -> str:
+    """Apply a company's email pattern (first.last, flast, ...) to a name."""
+    first, last = mail_token(first_name), mail_token(last_name)
+    parts = {
+        "first.last": f"{first}.{last}",
+        "flast": f"{first[:1]}{last}",
+        "first": first,
+        "firstlast": f"{first}{last}",
+        "f.last": f"{first[:1]}.{last}",
+        "first_last": f"{first}_{last}",
+        "last.first": f"{last}.{first}",
+        "firstl": f"{first}{last[:1]}",
+        "last": last,
+    }
+    return parts[pattern]
+
+
+@dataclass(frozen=True)
+class Company:
+    name: str
+    domain: str
+    website: str
+    siren: str
+    siret: str
+    naf: str
+    naf_label: str
+    industry: str
+    headcount: int
+    linkedin_url: str
+    country: str
+    catch_all: bool
+    has_mx: bool
+    pattern: str
+    address: str = ""
+
+    @property
+    def is_french(self) -> bool:
+        return self.country == "FR"
+
+
+@dataclass(frozen=True)
+class Person:
+    first_name: str
+    last_name: str
+    company: Company
+    job_title: str
+    linkedin_url: str
+    true_email: str
+    mailbox_exists: bool
+    do_not_contact: bool
+    expected_verdict: str
+    civility: str = ""
+    pattern_email: str = field(default="", compare=False)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+@dataclass
+class World:
+    seed: int
+    size: int
+    companies: list[Company]
+    people: list[Person]
+    _by_email: dict[str, Person] = field(default_factory=dict, repr=False)
+    _by_linkedin: dict[str, Person] = field(default_factory=dict, repr=False)
+    _by_name: dict[str, list[Person]] = field(default_factory=dict, repr=False)
+    _companies_by_domain: dict[str, Company] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for person in self.people:
+            for email in {person.true_email, person.pattern_email} - {""}:
+                self._by_email[email.lower()] = person
+            self._by_linkedin[normalize_linkedin(person.linkedin_url)] = person
+            key = fold(person.first_name) + "|" + fold(person.last_name)
+            self._by_name.setdefault(key, []).append(person)
+        self._companies_by_domain = {company.domain: company for company in self.companies}
+
+    @classmethod
+    def build(cls, seed: int, size: int) -> World:
+        """Build the world of `size` companies from `seed`; same inputs, same world."""
+        return _Builder(seed, size).build()
+
+    def find_company(self, *, domain: str | None = None, name: str | None = None) -> Company | None:
+        """A company by its domain (or website URL) or by its name, accent-insensitively."""
+        if domain:
+            company = self._companies_by_domain.get(normalize_domain(domain))
+            if company:
+                return company
+        if name:
+            wanted = fold(name)
+            for company in self.companies:
+                if fold(company.name) == wanted:
+                    return company
+        return None
+
+    def find_person(
+        self,
+        *,
+        email: str | None = None,
+        linkedin_url: str | None = None,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        domain: str | None = None,
+        company_name: str | None = None,
+    ) -> Person | None:
+        """The person these clues point to, or None; names match accent-insensitively."""
+        if email and email.strip().lower() in self._by_email:
+            return self._by_email[email.strip().lower()]
+        if linkedin_url:
+            person = self._by_linkedin.get(normalize_linkedin(linkedin_url))
+            if person:
+                return person
+        if not (first_name and last_name):
+            return None
+        candidates = self._by_name.get(fold(first_name) + "|" + fold(last_name), [])
+        if domain:
+            wanted = normalize_domain(domain)
+            return next((p for p in candidates if p.company.domain == wanted), None)
+        if company_name:
+            wanted = fold(company_name)
+            return next((p for p in candidates if fold(p.company.name) == wanted), None)
+        return candidates[0] if len(candidates) == 1 else None
+
+    def truth_rows(self) -> list[dict[str, str]]:
+        """One row per person: what a perfect enrichment would conclude."""
+        return [
+            {
+                "first_name": p.first_name,
+                "last_name": p.last_name,
+                "company_domain": p.company.domain,
+                "linkedin_url": p.linkedin_url,
+                "true_email": p.true_email,
+                "expected_verdict": p.expected_verdict,
+            }
+            for p in self.people
+        ]
+
+    def prospect_rows(self) -> list[dict[str, str]]:
+        """One import row per person with partial data, keyed by the French CSV headers."""
+        rng = random.Random(f"sourcier-prospects:{self.seed}:{self.size}")
+        rows = []
+        for person in self.people:
+            row = dict.fromkeys(PROSPECT_COLUMNS, "")
+            roll = rng.random()
+            if roll < 0.15:
+                row["LinkedIn"] = person.linkedin_url
+            else:
+                row["Prénom"], row["Nom"] = person.first_name, person.last_name
+                if roll < 0.25:
+                    row["Site web"] = person.company.website
+                else:
+                    row["Société"] = person.company.name
+                    if roll > 0.75:
+                        row["Site web"] = person.company.website
+                    if rng.random() < 0.6:
+                        row["Fonction"] = person.job_title
+            rows.append(row)
+        return rows
+
+    def write_truth_csv(self, path: str | Path) -> int:
+        """Write the ground truth as a plain UTF-8, comma-separated CSV; returns the row count."""
+        rows = self.truth_rows()
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=TRUTH_COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+        return len(rows)
+
+    def write_prospects_csv(self, path: str | Path) -> int:
+        """Write the import file the way Excel saves it: UTF-8 with BOM, ';' separated."""
+        rows = self.prospect_rows()
+        with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=PROSPECT_COLUMNS, delimiter=";")
+            writer.writeheader()
+            writer.writerows(rows)
+        return len(rows)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", anyascii(text).lower()).strip("-")
+
+
+class _Builder:
+    """Draws the world in a fixed order so the same seed always gives the same world."""
+
+    def __init__(self, seed: int, size: int) -> None:
+        if size < 1:
+            raise ValueError("a world needs at least one company")
+        self.seed, self.size = seed, size
+        self.rng = random.Random(f"sourcier-world:{seed}")
+        self.fakers: dict[str, Faker] = {}
+        self.domains: set[str] = set()
+        self.linkedin_slugs: set[str] = set()
+
+    def faker(self, locale: str) -> Faker:
+        if locale not in self.fakers:
+            fake = Faker(locale)
+            fake.seed_instance(f"{self.seed}:{locale}")
+            self.fakers[locale] = fake
+        return self.fakers[locale]
+
+    def build(self) -> World:
+        companies, people = [], []
+        for index in range(self.size):
+            company = self.company(index)
+            companies.append(company)
+            people.extend(self.staff(company, index))
+        return World(seed=self.seed, size=self.size, companies=companies, people=people)
+
+    def company(self, index: int) -> Company:
+        rng = self.rng
+        # The first three companies are French and pin the cases every demo relies on:
+        # a clean domain, a catch-all domain and a domain without MX.
+        french = index < 3 or rng.random() < 0.72
+        if index < 3:
+            catch_all, has_mx = index == 1, index != 2
+        else:
+            has_mx = rng.random() >= 0.08
+            catch_all = has_mx and rng.random() < 0.15
+        stem = rng.choice(names.COMPANY_STEMS)
+        form = rng.choice(names.COMPANY_FORMS_FR if french else names.COMPANY_FORMS_INTL)
+        name = f"{stem} {form}"
+        domain = f"{_slug(name)}.example"
+        suffix = 2
+        while domain in self.domains:
+            name = f"{stem} {form} {suffix}"
+            domain = f"{_slug(name)}.example"
+            suffix += 1
+        self.domains.add(domain)
+        pattern = rng.choices(
+            [p for p, _ in names.EMAIL_PATTERNS], [w for _, w in names.EMAIL_PATTERNS]
+        )[0]
+        siren = siret = naf = naf_label = address = ""
+        if french:
+            naf, naf_label, industry, (low, high) = rng.choice(names.NAF_CODES)
+            country = "FR"
+            body = f"{rng.randint(30_000_000, 99_999_999)}"
+            siren = body + luhn.calc_check_digit(body)
+            nic = f"{rng.randint(1, 99):04d}"
+            siret = siren + nic + luhn.calc_check_digit(siren + nic)
+            postcode, city = rng.choice(names.FR_CITIES)
+            address = f"{rng.randint(1, 180)} {rng.choice(names.FR_STREETS)}, {postcode} {city}"
+        else:
+            industry, (low, high) = rng.choice(names.INTL_INDUSTRIES)
+            country = rng.choice(names.INTL_COUNTRIES)[0]
+        return Company(
+            name=name,
+            domain=domain,
+            website=f"https://www.{domain}",
+            siren=siren,
+            siret=siret,
+            naf=naf,
+            naf_label=naf_label,
+            industry=industry,
+            headcount=rng.randint(low, high),
+            linkedin_url=f"https://www.linkedin.com/company/{_slug(name)}",
+            country=country,
+            catch_all=catch_all,
+            has_mx=has_mx,
+            pattern=pattern,
+            address=address,
+        )
+
+    def staff(self, company: Company, index: int) -> list[Person]:
+        rng = self.rng
+        count = rng.randint(2, 6)
+        locale = "fr_FR"
+        if not company.is_french:
+            locale = dict(names.INTL_COUNTRIES)[company.country]
+        staff: list[Person] = []
+        seen_names: set[str] = set()
+        seen_locals: set[str] = set()
+        pinned = list(names.SIGNATURE_PEOPLE) if index == 0 else []
+        target = max(count, len(pinned))
+        attempts = 0
+        while len(staff) < target and attempts < 50:
+            attempts += 1
+            if pinned:
+                first, last, gender = pinned.pop(0)
+                forced_status = "ok"
+            else:
+                first, last, gender = self.name(locale)
+                forced_status = ""
+            name_key = fold(first) + "|" + fold(last)
+            local = local_part(company.pattern, first, last)
+            # Two people with the same name or the same mailbox would make the truth ambiguous.
+            if name_key in seen_names or local in seen_locals:
+                continue
+            seen_names.add(name_key)
+            seen_locals.add(local)
+            staff.append(self.person(company, first, last, gender, local, forced_status))
+        return staff
+
+    def name(self, locale: str) -> tuple[str, str, str]:
+        rng, fake = self.rng, self.faker(locale)
+        gender = "F" if rng.random() < 0.5 else "M"
+        if locale == "fr_FR" and rng.random() < 0.3:
+            first, gender = rng.choice(names.TRICKY_FIRST_NAMES)
+        else:
+            first = fake.first_name_female() if gender == "F" else fake.first_name_male()
+        if locale == "fr_FR" and rng.random() < 0.3:
+            last = rng.choice(names.TRICKY_LAST_NAMES)
+        else:
+            last = fake.last_name()
+        return first, last, gender
+
+    def job_title(self, company: Company, gender: str) -> str:
+        if not company.is_french:
+            return self.rng.choice(names.JOB_TITLES_INTL)
+        masculine, feminine = self.rng.choice(names.JOB_TITLES_FR)
+        return feminine if gender == "F" else masculine
+
+    def person(
+        self,
+        company: Company,
+        first: str,
+        last: str,
+        gender: str,
+        local: str,
+        forced_status: str,
+    ) -> Person:
+        rng = self.rng
+        roll = rng.random()
+        status = forced_status or ("dnc" if roll < 0.07 else "left" if roll < 0.15 else "ok")
+        # A departed mailbox cannot be observed on a catch-all domain (it accepts everything),
+        # so people only "leave" where a verifier could tell.
+        if status == "left" and company.catch_all:
+            status = "ok"
+        address = f"{local}@{company.domain}" if company.has_mx else ""
+        if not company.has_mx:
+            verdict = NO_MAIL
+        elif status == "dnc":
+            verdict = DO_NOT_CONTACT
+        elif status == "left":
+            verdict = MAILBOX_GONE
+        elif company.catch_all:
+            verdict = CATCH_ALL
+        else:
+            verdict = VERIFIED
+        mailbox_exists = company.has_mx and status != "left"
+        slug = f"{_slug(first)}-{_slug(last)}"
+        linkedin_slug = f"{slug}-{rng.getrandbits(24):06x}"
+        while linkedin_slug in self.linkedin_slugs:
+            linkedin_slug = f"{slug}-{rng.getrandbits(24):06x}"
+        self.linkedin_slugs.add(linkedin_slug)
+        return Person(
+            first_name=first,
+            last_name=last,
+            company=company,
+            job_title=self.job_title(company, gender),
+            linkedin_url=f"https://www.linkedin.com/in/{linkedin_slug}",
+            true_email=address if mailbox_exists else "",
+            mailbox_exists=mailbox_exists,
+            do_not_contact=status == "dnc",
+            expected_verdict=verdict,
+            civility="Mme" if gender == "F" else "M",
+            pattern_email=address,
+        )
