@@ -110,9 +110,9 @@ class Vendor:
     def schema_drift(self) -> dict[str, Any]:
         # Plausible JSON with the wrong types everywhere a vendor puts its payload.
         return {
-            "success": "maybe", "error": "no", "data": 42, "request_id": None, "email": {"x": 1},
+            "success": "maybe", "data": 42, "request_id": None, "email": {"x": 1},
             "person": "n/a", "contact": [1], "status": ["?"], "id": None, "content": "none",
-            "errors": "none",
+            "verified": "perhaps",
         }
 
 
