@@ -241,7 +241,8 @@ def _error_from(status: int, payload: Any, retry_after: float | None) -> Provide
         detail = payload.get("reason") or payload.get("detail") or payload.get("message")
         message = detail if isinstance(detail, str) else str(detail or "")
     message = message or f"HTTP {status}"
-    kind = classify_status(status)
+    # A 2xx that is not the documented shape (empty, a list, …) is a vendor hiccup.
+    kind = classify_status(status) if status >= 400 else ErrorKind.TEMPORARY
     if status == 400 and "credit" in message.lower():
         kind = ErrorKind.QUOTA
     return ProviderError(message, kind=kind, status=status, retry_after=retry_after)
@@ -252,8 +253,11 @@ def parse_submit_response(
 ) -> SubmitResult:
     """Read the answer to a submit: the request id to poll, or a classified error."""
     payload = decode_json(body, status=status) if body else None
-    if status != 200 or not isinstance(payload, dict) or payload.get("error") is True:
-        raise _error_from(status if status != 200 else 400, payload, retry_after)
+    if status != 200 or not isinstance(payload, dict):
+        raise _error_from(status, payload, retry_after)
+    if payload.get("error") is True:
+        # Documented: some refusals (too many records, no credits) come with HTTP 200.
+        raise _error_from(400, payload, retry_after)
     try:
         return SubmitResult.model_validate(payload)
     except ValidationError as exc:
