@@ -102,8 +102,9 @@ class SandboxServer:
         return self
 
     def serve_forever(self) -> None:
-        """Run in the calling thread until interrupted (the management command)."""
-        self.start()
+        """Block the calling thread until interrupted (the management command)."""
+        if self._httpd is None:
+            self.start()
         try:
             while self._thread and self._thread.is_alive():
                 self._thread.join(0.5)
