@@ -230,6 +230,11 @@ PROVIDER_BASE_URLS = {
     ).rstrip("/")
     for slug, default in PROVIDER_DEFAULT_BASE_URLS.items()
 }
+# The sandbox world the demo and `run_sandbox` share, and the key it accepts.
+SOURCIER_SANDBOX_SEED = env.int("SOURCIER_SANDBOX_SEED", default=42)
+SOURCIER_SANDBOX_SIZE = env.int("SOURCIER_SANDBOX_SIZE", default=60)
+SOURCIER_SANDBOX_KEY = env.str("SOURCIER_SANDBOX_KEY", default="sandbox-key")
+SOURCIER_DEMO_PASSWORD = env.str("SOURCIER_DEMO_PASSWORD", default="")
 PROVIDER_TIMEOUT_SECONDS = env.float("SOURCIER_PROVIDER_TIMEOUT", default=10.0)
 # Per-workspace concurrent calls per provider (Dropcontact documents 10).
 PROVIDER_CONCURRENCY = env.int("SOURCIER_PROVIDER_CONCURRENCY", default=10)

@@ -91,6 +91,13 @@ def normalize_domain(value: str | None) -> str:
         value = value.rsplit("@", 1)[1]
     host = urlsplit(value if "//" in value else f"//{value}").hostname or ""
     parts = _extract(host)
+    if parts.domain and parts.suffix:
+        return f"{parts.domain}.{parts.suffix}"
+    labels = [label for label in host.split(".") if label]
+    # Reserved names (RFC 2606: .example, .test) are not public suffixes but are valid here:
+    # the sandbox world and the demo live under them.
+    if len(labels) >= 2 and labels[-1] in {"example", "test", "localhost", "invalid"}:
+        return ".".join(labels[-2:])
     if not parts.domain or not parts.suffix:
         raise InvalidValue(_("Invalid domain: %(value)s") % {"value": value})
     return f"{parts.domain}.{parts.suffix}"
