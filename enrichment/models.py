@@ -244,6 +244,9 @@ class ProviderLease(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.provider} slot {self.slot} (workspace {self.workspace_id})"
+
 
 class ProviderRateWindow(models.Model):
     """Requests sent to a provider within one second, across every worker and host."""
@@ -256,3 +259,6 @@ class ProviderRateWindow(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["provider", "window"], name="rate_unique_window")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} @ {self.window}: {self.count}"

@@ -132,8 +132,30 @@ def process_batch(batch_id: int, *, api_key: str | None) -> str:
         reschedule(batch, seconds=1.0)
         return "deferred"
     except ProviderError as error:
+        if batch.status == Batch.POLLING and error.retryable:
+            return retry_poll(batch, error)
         fail_batch(batch, items, error)
         return f"failed:{error.kind}"
+
+
+def retry_poll(batch: DropcontactBatch, error: ProviderError) -> str:
+    """A failed poll is asked again: the submitted request (already paid for) is still valid.
+
+    Only the poll deadline turns repeated poll failures into a failed attempt.
+    """
+    if timezone.now() >= batch.poll_deadline:
+        items = list(
+            EnrichmentItem.objects.for_workspace(batch.workspace_id).filter(
+                batch=batch, status=Item.SUBMITTED
+            )
+        )
+        fail_batch(batch, items, error)
+        return f"failed:{error.kind}"
+    batch.last_error = error_message(error)
+    wait = error.retry_after or max(settings.DROPCONTACT_POLL_INTERVAL_SECONDS, 1.0)
+    reschedule(batch, seconds=wait)
+    DropcontactBatch.objects.unscoped().filter(pk=batch.pk).update(last_error=batch.last_error)
+    return "poll-retry"
 
 
 def _call(batch: DropcontactBatch, request, *, api_key: str, records: int = 0):

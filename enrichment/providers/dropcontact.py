@@ -243,7 +243,8 @@ def _error_from(status: int, payload: Any, retry_after: float | None) -> Provide
     message = message or f"HTTP {status}"
     # A 2xx that is not the documented shape (empty, a list, …) is a vendor hiccup.
     kind = classify_status(status) if status >= 400 else ErrorKind.TEMPORARY
-    if status == 400 and "credit" in message.lower():
+    if status >= 400 and "credit" in message.lower():
+        # "Not enough credits" comes as 400, 402 or 403 depending on the doc generation.
         kind = ErrorKind.QUOTA
     return ProviderError(message, kind=kind, status=status, retry_after=retry_after)
 

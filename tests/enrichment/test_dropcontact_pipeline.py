@@ -360,3 +360,38 @@ def test_provider_call_records_are_scoped_to_the_workspace(
     new_prospect(keyed, django_capture_on_commit_callbacks)
     assert ProviderCall.objects.for_workspace(keyed).exists()
     assert not ProviderCall.objects.for_workspace(other_workspace).exists()
+
+
+def test_a_failed_poll_is_asked_again_without_paying_for_a_new_submit(
+    keyed, http, django_capture_on_commit_callbacks, settings
+):
+    settings.DROPCONTACT_POLL_INTERVAL_SECONDS = 3600
+    submit_ok(http)
+    http.add(responses.GET, POLL_URL, body="<html>502 Bad Gateway</html>", status=502)
+    echo_ready(http)
+    prospect = new_prospect(keyed, django_capture_on_commit_callbacks)
+    make_due(keyed)
+    sweep(django_capture_on_commit_callbacks)  # the 502
+    batch = DropcontactBatch.objects.for_workspace(keyed).get()
+    assert batch.status == "polling"
+    assert "502" in batch.last_error
+    make_due(keyed)
+    sweep(django_capture_on_commit_callbacks)
+    prospect.refresh_from_db()
+    assert prospect.status == Prospect.Status.VERIFIED
+    assert EnrichmentItem.objects.for_workspace(keyed).get().attempts == 0
+    assert len([c for c in http.calls if c.request.method == "POST"]) == 1
+
+
+def test_out_of_credits_waits_instead_of_failing(keyed, http, django_capture_on_commit_callbacks):
+    http.add(
+        responses.POST,
+        SUBMIT_URL,
+        json={"error": True, "reason": "You don't have enough credits", "success": False},
+        status=403,
+    )
+    prospect = new_prospect(keyed, django_capture_on_commit_callbacks)
+    item = EnrichmentItem.objects.for_workspace(keyed).get(prospect=prospect)
+    assert item.status == "pending"
+    assert item.attempts == 0
+    assert (item.next_attempt_at - timezone.now()).total_seconds() > 3000
