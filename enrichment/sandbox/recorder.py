@@ -68,7 +68,7 @@ class Recorder:
                 "total": sum(self._counts.values()),
                 "counts": counts,
                 "high_water": _nest(self._high_water),
-                "in_flight": _nest(self._in_flight),
+                "in_flight": _nest({slot: n for slot, n in self._in_flight.items() if n}),
             }
 
     def reset(self) -> None:

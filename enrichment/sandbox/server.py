@@ -295,27 +295,29 @@ class _Handler(BaseHTTPRequestHandler):
         endpoint, _, _ = vendor.route(request.method, request.path)
         started = time.time()
         sandbox.recorder.enter(vendor.slug, key)
-        status: int | None = None
-        outcome, records = "crash", None
+        response: Response | None = None
         try:
-            try:
-                response = sandbox.respond(vendor, request, key)
-            except Exception:
-                traceback.print_exc(file=sys.stderr)
-                response = json_response(500, {"error": "sandbox bug"}, outcome="crash")
-            outcome, records = response.outcome, response.records
-            status = response.status or None
-            self._deliver(response)
-        except OSError:
-            outcome = "client_gone"
+            response = sandbox.respond(vendor, request, key)
+            if response.action == HANG:
+                sandbox._stopping.wait(response.hang_seconds)
+        except Exception:
+            traceback.print_exc(file=sys.stderr)
+            response = json_response(500, {"error": "sandbox bug"}, outcome="crash")
         finally:
+            # Recorded before the answer leaves: a client that sends its next request as soon
+            # as it reads this one must never be counted twice in flight.
+            outcome = response.outcome if response else "crash"
+            status = (response.status or None) if response else None
+            records = response.records if response else None
             sandbox.recorder.leave(
                 Call(vendor.slug, endpoint, key, started, time.time(), status, outcome, records)
             )
+        with contextlib.suppress(OSError):
+            self._deliver(response)
 
     def _deliver(self, response: Response) -> None:
         if response.action == HANG:
-            self.server.sandbox._stopping.wait(response.hang_seconds)
+            # The hang itself happened before the call was recorded; now just hang up.
             self.close_connection = True
             return
         if response.action == RESET:

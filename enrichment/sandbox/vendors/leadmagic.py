@@ -14,7 +14,7 @@ import uuid
 from typing import Any
 
 from ..protocol import PROBLEM_JSON, Request, Response, json_response
-from ..world import CATCH_ALL, VERIFIED, Person, normalize_domain
+from ..world import CATCH_ALL, VERIFIED, Company, Person, normalize_domain
 from .base import Vendor, retry_after_header
 
 RATE_LIMIT_PER_MINUTE = 3000
@@ -143,13 +143,30 @@ def _finder_body(person: Person) -> dict[str, Any]:
         "company_industry": company.industry,
         "company_size": _size_band(company.headcount),
         "company_founded": None,
-        "company_location": {"country": company.country},
+        "company_location": _location(company),
         "company_profile_url": company.linkedin_url.rsplit("/", 1)[-1],
         "company_profile_id": None,
         "company_facebook_url": "",
         "company_twitter_url": "",
         "company_type": "private",
         "employment_verified": True,
+    }
+
+
+def _location(company: Company) -> dict[str, Any]:
+    postcode, _, city = company.address.rpartition(", ")[2].partition(" ")
+    street = company.address.rpartition(", ")[0] or None
+    return {
+        "name": f"{city}, {company.country}".lower() if city else company.country.lower(),
+        "locality": city.lower() or None,
+        "region": None,
+        "metro": None,
+        "country": company.country.lower(),
+        "continent": "europe" if company.country != "US" else "north america",
+        "street_address": street,
+        "address_line_2": None,
+        "postal_code": postcode or None,
+        "geo": None,
     }
 
 
