@@ -1,0 +1,232 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin import helpers
+from django.db.models import Count
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext_lazy as _
+
+from prospects import admin as prospects_admin
+from prospects.admin_base import WorkspaceScopedAdmin, scope_for
+from prospects.models import Prospect
+
+from . import services
+from .models import Campaign, CampaignMember
+
+
+class CampaignForm(forms.ModelForm):
+    class Meta:
+        model = Campaign
+        fields = ("workspace", "name", "description")
+
+    def __init__(self, *args: Any, workspace: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.workspace = workspace
+
+    def clean_name(self) -> str:
+        return " ".join(self.cleaned_data["name"].split())
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        workspace = self.workspace or data.get("workspace") or self.instance.workspace_id
+        name = data.get("name")
+        # The workspace is not a form field for members, so Django cannot check this itself.
+        if workspace and name:
+            clash = (
+                Campaign.objects.for_workspace(workspace)
+                .filter(name__iexact=name)
+                .exclude(pk=self.instance.pk)
+            )
+            if clash.exists():
+                self.add_error("name", _("A campaign with this name already exists."))
+        return data
+
+
+class CampaignMemberInline(admin.TabularInline):
+    """Who is in the campaign. Read-only: members are added only through the gate (the action)."""
+
+    model = CampaignMember
+    extra = 0
+    fields = ("prospect_link", "email", "status", "added_at", "added_by")
+    readonly_fields = fields
+    verbose_name = _("member")
+    verbose_name_plural = _("members")
+
+    def get_queryset(self, request: HttpRequest):
+        qs = super().get_queryset(request).select_related("prospect", "added_by")
+        return scope_for(request, qs)
+
+    def _allowed(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser or getattr(request, "workspace", None) is not None
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Taking someone out of a campaign can never break the gate.
+        return self._allowed(request)
+
+    @admin.display(description=_("prospect"))
+    def prospect_link(self, member: CampaignMember) -> str:
+        url = reverse("admin:prospects_prospect_change", args=[member.prospect_id])
+        return format_html('<a href="{}">{}</a>', url, member.prospect)
+
+    @admin.display(description=_("email"))
+    def email(self, member: CampaignMember) -> str:
+        return member.prospect.email
+
+    @admin.display(description=_("Status"))
+    def status(self, member: CampaignMember) -> str:
+        return admin.site.get_model_admin(Prospect).status_badge(member.prospect)
+
+
+@admin.register(Campaign)
+class CampaignAdmin(WorkspaceScopedAdmin):
+    form = CampaignForm
+    list_display = ("name", "member_count", "created_by", "created_at")
+    search_fields = ("name", "description")
+    fields = ("workspace", "name", "description", "created_by", "created_at")
+    readonly_fields = ("created_by", "created_at")
+    inlines = [CampaignMemberInline]
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).annotate(_member_count=Count("members"))
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        workspace = getattr(request, "workspace", None)
+
+        class ScopedForm(form_class):
+            def __init__(self, *args: Any, **kw: Any) -> None:
+                super().__init__(*args, workspace=workspace, **kw)
+
+        return ScopedForm
+
+    @admin.display(description=_("members"), ordering="_member_count")
+    def member_count(self, campaign: Campaign) -> int:
+        return campaign._member_count
+
+    def save_model(self, request: HttpRequest, obj: Campaign, form: Any, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+# --- The prospect list action --------------------------------------------------------------
+
+
+class AddToCampaignForm(forms.Form):
+    campaign = forms.ModelChoiceField(
+        label=_("Existing campaign"),
+        queryset=Campaign.objects.none(),
+        required=False,
+        empty_label=_("— choose a campaign —"),
+    )
+    new_name = forms.CharField(label=_("or a new campaign named"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, campaigns: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].queryset = campaigns
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        data["new_name"] = " ".join((data.get("new_name") or "").split())
+        if not data.get("campaign") and not data["new_name"]:
+            raise forms.ValidationError(_("Choose a campaign or type the name of a new one."))
+        if data.get("campaign") and data["new_name"]:
+            raise forms.ValidationError(_("Choose an existing campaign or a new name, not both."))
+        return data
+
+
+def _count(count: int, singular: str, plural: str, **params: Any) -> str:
+    # French uses the singular for 0 and 1; each form is its own msgid in the catalogue.
+    return (singular if count <= 1 else plural) % {"count": count, **params}
+
+
+def result_summary(result: services.AddResult, campaign: Campaign) -> list[str]:
+    """The sentences shown after adding: how many were added, and who was left out and why."""
+    lines = [
+        _count(
+            len(result.added),
+            _gettext("%(count)s prospect added to “%(campaign)s”."),
+            _gettext("%(count)s prospects added to “%(campaign)s”."),
+            campaign=campaign.name,
+        )
+    ]
+    if result.already:
+        lines.append(
+            _gettext("%(count)s already in the campaign.") % {"count": len(result.already)}
+        )
+    if result.excluded:
+        head = _count(
+            len(result.excluded),
+            _gettext("%(count)s prospect excluded:"),
+            _gettext("%(count)s prospects excluded:"),
+        )
+        reasons = "; ".join(f"{prospect} — {reason}" for prospect, reason in result.excluded)
+        lines.append(f"{head} {reasons}")
+    return lines
+
+
+@admin.action(description=_("Add to a campaign"))
+def add_to_campaign(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any):
+    """Choose (or name) a campaign, then add the verified prospects and explain the others."""
+    workspace = getattr(request, "workspace", None)
+    if workspace is None:
+        modeladmin.message_user(
+            request,
+            _gettext("Choose a workspace in the header before adding prospects to a campaign."),
+            level="error",
+        )
+        return None
+    campaigns = Campaign.objects.for_workspace(workspace).order_by("name")
+    form = AddToCampaignForm(request.POST if "apply" in request.POST else None, campaigns=campaigns)
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "opts": modeladmin.model._meta,
+        "media": modeladmin.media,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "action_name": "add_to_campaign",
+    }
+    if form.is_valid():
+        campaign = form.cleaned_data["campaign"] or services.get_or_create_campaign(
+            workspace.pk, form.cleaned_data["new_name"], user=request.user
+        )
+        result = services.add_prospects_to_campaign(
+            campaign, list(queryset.values_list("pk", flat=True)), user=request.user
+        )
+        context.update(
+            title=_gettext("Prospects added to a campaign"),
+            campaign=campaign,
+            result=result,
+            summary=result_summary(result, campaign),
+            campaign_url=reverse("admin:campaigns_campaign_change", args=[campaign.pk]),
+            changelist_url=request.get_full_path(),
+        )
+        return TemplateResponse(request, "admin/campaigns/add_result.html", context)
+    context.update(
+        title=_gettext("Add to a campaign"),
+        form=form,
+        count=queryset.count(),
+        preview=list(queryset[:10]),
+        selected=request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+        select_across=request.POST.get("select_across", "0"),
+    )
+    return TemplateResponse(request, "admin/campaigns/add_to_campaign.html", context)
+
+
+if all(action.__name__ != add_to_campaign.__name__ for action in prospects_admin.PROSPECT_ACTIONS):
+    prospects_admin.PROSPECT_ACTIONS.append(add_to_campaign)
