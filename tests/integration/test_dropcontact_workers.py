@@ -1,0 +1,163 @@
+"""Dropcontact end to end: real workers, PostgreSQL, Redis and the sandbox's ground truth."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from enrichment import services
+from enrichment.models import DropcontactBatch, EnrichmentItem
+from prospects import services as prospect_services
+from prospects.models import Prospect, Source
+
+from .conftest import settle
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+EXPECTED_STATUS = {
+    "verified": Prospect.Status.VERIFIED,
+    "catch_all": Prospect.Status.NOT_VERIFIED,
+    "mailbox_gone": Prospect.Status.NOT_VERIFIED,
+    "no_mail": Prospect.Status.NOT_VERIFIED,
+    "do_not_contact": Prospect.Status.NOT_VERIFIED,
+}
+
+
+def import_people(workspace, people) -> dict[int, object]:
+    """Create prospects as an import would (names + company + website); id -> true person."""
+    created = {}
+    for person in people:
+        try:
+            prospect = prospect_services.create_prospect(
+                workspace,
+                data={
+                    "first_name": person.first_name,
+                    "last_name": person.last_name,
+                    "company_name": person.company.name,
+                    "company_website": person.company.website,
+                },
+                source=Source.IMPORT,
+            )
+        except prospect_services.ProspectRejected:
+            continue  # two people with one name at one company: the import keeps the first
+        created[prospect.pk] = person
+    return created
+
+
+def assert_matches_ground_truth(workspace, created) -> None:
+    prospects = Prospect.objects.for_workspace(workspace).in_bulk(list(created))
+    wrong = []
+    for pk, person in created.items():
+        prospect = prospects[pk]
+        expected = EXPECTED_STATUS[person.expected_verdict]
+        if prospect.status != expected:
+            wrong.append((person.full_name, person.expected_verdict, prospect.status))
+        if person.expected_verdict == "verified" and prospect.email != person.true_email:
+            wrong.append((person.full_name, "email", prospect.email, person.true_email))
+        if person.expected_verdict == "do_not_contact" and not prospect_services.find_suppression(
+            workspace, email=person.true_email or person.pattern_email
+        ):
+            wrong.append((person.full_name, "not suppressed"))
+    assert not wrong, wrong[:10]
+
+
+def dropcontact_posts(sandbox) -> list:
+    return [
+        c
+        for c in sandbox.calls
+        if c.vendor == "dropcontact" and c.endpoint.endswith("/enrich/all") and c.status == 200
+    ]
+
+
+def people_for(sandbox, count: int):
+    people = sandbox.world.people
+    assert len(people) >= count, "the sandbox world is too small for this test"
+    return people[:count]
+
+
+@pytest.fixture
+def keyed(workspace):
+    services.set_api_key(workspace, "dropcontact", "sandbox-key")
+    return workspace
+
+
+def test_300_imported_prospects_end_as_the_ground_truth_predicts(keyed, sandbox, workers_factory):
+    workers = workers_factory()
+    workers.start(concurrency=4)
+    created = import_people(keyed, people_for(sandbox, 300))
+    assert len(created) >= 290
+    settle(keyed.pk, timeout=120, workers=workers)
+    assert_matches_ground_truth(keyed, created)
+    # Each prospect was submitted exactly once, in batches of at most 250.
+    posts = dropcontact_posts(sandbox)
+    assert sum(c.records for c in posts) == len(created)
+    assert max(c.records for c in posts) <= 250
+    assert sandbox.stats()["credits_used"]["dropcontact"]["sandbox-key"] == len(created)
+
+
+def test_with_30_percent_faults_everything_still_settles_correctly(keyed, sandbox, workers_factory):
+    sandbox.set_faults(
+        "dropcontact",
+        error_rate=0.3,
+        kinds=["500", "429", "timeout", "reset", "malformed", "html"],
+        retry_after=1,
+        hang_seconds=3,
+    )
+    # More retries than production's three: this test is about settling correctly, and a
+    # 30 % fault rate would otherwise send a few unlucky batches to review.
+    workers = workers_factory(
+        SOURCIER_DROPCONTACT_BATCH_SIZE="50", SOURCIER_RETRY_DELAYS="1,1,1,1,1,1,1,1"
+    )
+    workers.start(concurrency=4)
+    created = import_people(keyed, people_for(sandbox, 300))
+    settle(keyed.pk, timeout=240, workers=workers)
+    assert not EnrichmentItem.objects.for_workspace(keyed).filter(status="needs_review").exists()
+    assert_matches_ground_truth(keyed, created)
+    stats = sandbox.stats()["counts"]["dropcontact"]
+    faults = sum(n for endpoint in stats.values() for o, n in endpoint.items() if "fault" in o)
+    assert faults > 10, stats
+
+
+def test_a_worker_killed_mid_batch_loses_nothing_and_enriches_nobody_twice(
+    keyed, sandbox, workers_factory
+):
+    sandbox.ready_after = 4.0
+    for vendor in sandbox.vendors.values():
+        vendor.ready_after = 4.0
+    workers = workers_factory(SOURCIER_DROPCONTACT_BATCH_SIZE="25")
+    victim = workers.start(concurrency=3)
+    created = import_people(keyed, people_for(sandbox, 300))
+    batches_expected = -(-len(created) // 25)
+    # Wait until every batch has been submitted and is being polled: mid-batch.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        services.dispatch_due_work()
+        if len(dropcontact_posts(sandbox)) >= batches_expected:
+            break
+        time.sleep(0.2)
+    polling = DropcontactBatch.objects.for_workspace(keyed).filter(status="polling").count()
+    assert polling > 0, workers.logs()
+    workers.kill(victim)
+    workers.start(concurrency=3)
+    settle(keyed.pk, timeout=120, workers=workers)
+    assert_matches_ground_truth(keyed, created)
+    posts = dropcontact_posts(sandbox)
+    assert sum(c.records for c in posts) == len(created)
+    assert sandbox.stats()["credits_used"]["dropcontact"]["sandbox-key"] == len(created)
+
+
+def test_never_more_than_10_concurrent_dropcontact_calls_per_workspace(
+    keyed, sandbox, workers_factory
+):
+    sandbox.set_faults("dropcontact", latency_ms=200)
+    workers = workers_factory(SOURCIER_DROPCONTACT_BATCH_SIZE="5")
+    for _ in range(3):
+        workers.start(concurrency=6)
+    created = import_people(keyed, people_for(sandbox, 300))
+    settle(keyed.pk, timeout=180, workers=workers)
+    high_water = sandbox.stats()["high_water"]["dropcontact"]["sandbox-key"]
+    assert high_water <= 10
+    # 18 processes competed for the slots: the limit was reached, not merely respected.
+    assert high_water >= 8, high_water
+    assert_matches_ground_truth(keyed, created)
