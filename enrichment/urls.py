@@ -1,4 +1,11 @@
 from django.urls import path
 
+from . import views
+
 app_name = "enrichment"
-urlpatterns: list = []
+urlpatterns = [
+    path("progress/", views.progress, name="progress"),
+    path("progress/partial/", views.progress_partial, name="progress-partial"),
+    path("jobs/", views.job_list, name="jobs"),
+    path("prospects/<int:pk>/reenrich/", views.reenrich_prospect, name="reenrich"),
+]

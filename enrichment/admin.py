@@ -1,0 +1,323 @@
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext_lazy as _
+
+from prospects import admin as prospects_admin
+from prospects.admin_base import WorkspaceScopedAdmin
+from prospects.models import Workspace
+
+from . import services
+from .models import (
+    DropcontactBatch,
+    EnrichmentItem,
+    EnrichmentJob,
+    ProviderCall,
+    ProviderCredential,
+)
+from .providers.registry import PROVIDER_CHOICES, PROVIDERS
+
+MASK = "••••"
+
+
+def provider_label(slug: str) -> str:
+    spec = PROVIDERS.get(slug)
+    return spec.label if spec else slug
+
+
+class ProviderFilter(admin.SimpleListFilter):
+    """Providers from the registry (a related or all-values filter would query unscoped)."""
+
+    title = _("provider")
+    parameter_name = "provider"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
+        return PROVIDER_CHOICES
+
+    def queryset(self, request: HttpRequest, queryset):
+        if self.value():
+            return queryset.filter(provider=self.value())
+        return queryset
+
+
+# --- API keys ----------------------------------------------------------------------------
+
+
+class ProviderCredentialForm(forms.ModelForm):
+    """Takes a key and hands it to `set_api_key`; the key is never rendered back."""
+
+    provider = forms.ChoiceField(label=_("Provider"), choices=PROVIDER_CHOICES)
+    api_key = forms.CharField(
+        label=_("API key"),
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_(
+            "Stored encrypted; only its last 4 characters are ever shown. "
+            "Leave empty to keep the current key."
+        ),
+    )
+
+    class Meta:
+        model = ProviderCredential
+        fields = ("workspace", "provider")
+
+    def __init__(self, *args: Any, workspace: Workspace | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.workspace = workspace
+        if self.instance.pk:
+            # A key belongs to its provider: to change provider, add another key.
+            self.fields.pop("provider", None)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.instance.pk:
+            return data
+        if not data.get("api_key"):
+            self.add_error("api_key", _("Enter the API key."))
+        workspace = self.workspace or data.get("workspace")
+        provider = data.get("provider")
+        if (
+            workspace
+            and provider
+            and ProviderCredential.objects.for_workspace(workspace)
+            .filter(provider=provider)
+            .exists()
+        ):
+            self.add_error(
+                "provider", _("This workspace already has a key for this provider: edit it.")
+            )
+        return data
+
+
+@admin.register(ProviderCredential)
+class ProviderCredentialAdmin(WorkspaceScopedAdmin):
+    admin_only = True
+    form = ProviderCredentialForm
+    list_display = ("provider_name", "masked_key", "updated_at", "updated_by")
+    list_filter = (ProviderFilter,)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None):
+        if obj is None:
+            return ("workspace", "provider", "api_key")
+        return ("provider_name", "masked_key", "api_key", "updated_at", "updated_by")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None):
+        if obj is None:
+            return ()
+        return ("provider_name", "masked_key", "updated_at", "updated_by")
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        workspace = getattr(request, "workspace", None)
+
+        class ScopedForm(form_class):
+            def __init__(self, *args: Any, **kw: Any) -> None:
+                super().__init__(*args, workspace=workspace, **kw)
+
+        return ScopedForm
+
+    @admin.display(description=_("provider"), ordering="provider")
+    def provider_name(self, credential: ProviderCredential) -> str:
+        return provider_label(credential.provider)
+
+    @admin.display(description=_("API key"))
+    def masked_key(self, credential: ProviderCredential) -> str:
+        return f"{MASK}{credential.last4}"
+
+    def save_model(
+        self, request: HttpRequest, obj: ProviderCredential, form: Any, change: bool
+    ) -> None:
+        secret = form.cleaned_data.get("api_key")
+        if not secret:
+            return  # an empty key on edit keeps the current one
+        workspace = (
+            obj.workspace
+            if change
+            else form.cleaned_data.get("workspace") or getattr(request, "workspace", None)
+        )
+        credential = services.set_api_key(workspace, obj.provider, secret, user=request.user)
+        # The admin expects `obj` saved: point it at the row the service stored.
+        for name in ("pk", "workspace_id", "provider", "last4", "encrypted_key", "updated_at"):
+            setattr(obj, name, getattr(credential, name))
+        obj._state.adding = False
+
+
+# --- Work rows: read-only ----------------------------------------------------------------
+
+
+class ReadOnlyScopedAdmin(WorkspaceScopedAdmin):
+    """Rows written by the pipeline: people look, never edit."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def status_badge(obj: Any) -> str:
+    return format_html(
+        '<span class="badge badge-item-{}">{}</span>', obj.status, obj.get_status_display()
+    )
+
+
+@admin.register(EnrichmentJob)
+class EnrichmentJobAdmin(ReadOnlyScopedAdmin):
+    list_display = (
+        "__str__",
+        "status",
+        "items_progress",
+        "failed_items",
+        "estimated_credits",
+        "spent_credits",
+        "created_by",
+        "created_at",
+        "finished_at",
+        "follow_link",
+    )
+    list_filter = ("status", "kind")
+    list_select_related = ("created_by",)
+
+    @admin.display(description=_("done"))
+    def items_progress(self, job: EnrichmentJob) -> str:
+        return f"{job.done_items} / {job.total_items}"
+
+    @admin.display(description=_("live progress"))
+    def follow_link(self, job: EnrichmentJob) -> str:
+        url = reverse("enrichment:progress")
+        return format_html('<a href="{}?job={}">{}</a>', url, job.pk, _gettext("Follow"))
+
+
+@admin.register(EnrichmentItem)
+class EnrichmentItemAdmin(ReadOnlyScopedAdmin):
+    list_display = (
+        "prospect_link",
+        "provider_name",
+        "item_status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "job",
+        "updated_at",
+    )
+    list_filter = ("status", ProviderFilter)
+    search_fields = ("prospect__first_name", "prospect__last_name", "prospect__email", "request_id")
+    list_select_related = ("prospect", "job")
+
+    @admin.display(description=_("prospect"), ordering="prospect__last_name")
+    def prospect_link(self, item: EnrichmentItem) -> str:
+        url = reverse("admin:prospects_prospect_change", args=[item.prospect_id])
+        return format_html('<a href="{}">{}</a>', url, item.prospect)
+
+    @admin.display(description=_("provider"), ordering="provider")
+    def provider_name(self, item: EnrichmentItem) -> str:
+        return provider_label(item.provider)
+
+    @admin.display(description=_("status"), ordering="status")
+    def item_status(self, item: EnrichmentItem) -> str:
+        return status_badge(item)
+
+
+@admin.register(DropcontactBatch)
+class DropcontactBatchAdmin(ReadOnlyScopedAdmin):
+    list_display = (
+        "__str__",
+        "batch_status",
+        "size",
+        "polls",
+        "next_attempt_at",
+        "submitted_at",
+        "finished_at",
+        "last_error",
+    )
+    list_filter = ("status",)
+    search_fields = ("request_id",)
+
+    @admin.display(description=_("status"), ordering="status")
+    def batch_status(self, batch: DropcontactBatch) -> str:
+        return status_badge(batch)
+
+
+@admin.register(ProviderCall)
+class ProviderCallAdmin(ReadOnlyScopedAdmin):
+    list_display = (
+        "created_at",
+        "provider_name",
+        "method",
+        "endpoint",
+        "status_code",
+        "outcome",
+        "latency_ms",
+        "records",
+        "cost",
+    )
+    list_filter = (ProviderFilter,)
+    search_fields = ("endpoint", "outcome")
+
+    @admin.display(description=_("provider"), ordering="provider")
+    def provider_name(self, call: ProviderCall) -> str:
+        return provider_label(call.provider)
+
+
+# --- Prospect list action and change-page panel -------------------------------------------
+
+
+def _count(count: int, singular: str, plural: str) -> str:
+    # French uses the singular for 0 and 1; each form is its own msgid in the catalogue.
+    return (singular if count <= 1 else plural) % {"count": count}
+
+
+MAX_REFUSAL_MESSAGES = 10
+
+
+@admin.action(description=_("Restart enrichment"))
+def reenrich(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) -> None:
+    """'Relancer l'enrichissement' for the selected NEEDS_REVIEW / NOT_VERIFIED prospects."""
+    by_workspace: dict[int, list[int]] = defaultdict(list)
+    for workspace_id, pk in queryset.values_list("workspace_id", "pk"):
+        by_workspace[workspace_id].append(pk)
+    workspaces = Workspace.objects.in_bulk(list(by_workspace))
+    queued, refused = [], []
+    for workspace_id, ids in by_workspace.items():
+        result = services.reenrich_prospects(workspaces[workspace_id], ids, user=request.user)
+        queued += result.queued
+        refused += result.refused
+    if queued:
+        modeladmin.message_user(
+            request,
+            _count(
+                len(queued),
+                _gettext("%(count)s prospect queued for enrichment again."),
+                _gettext("%(count)s prospects queued for enrichment again."),
+            ),
+            messages.SUCCESS,
+        )
+    for prospect, reason in refused[:MAX_REFUSAL_MESSAGES]:
+        modeladmin.message_user(request, f"{prospect} — {reason}", messages.WARNING)
+    if len(refused) > MAX_REFUSAL_MESSAGES:
+        modeladmin.message_user(
+            request,
+            _gettext("… and %(count)s other prospects refused for the same kind of reason.")
+            % {"count": len(refused) - MAX_REFUSAL_MESSAGES},
+            messages.WARNING,
+        )
+
+
+PANEL_TEMPLATE = "enrichment/prospect_panel.html"
+
+if all(action.__name__ != reenrich.__name__ for action in prospects_admin.PROSPECT_ACTIONS):
+    prospects_admin.PROSPECT_ACTIONS.append(reenrich)
+if PANEL_TEMPLATE not in prospects_admin.PROSPECT_PANELS:
+    prospects_admin.PROSPECT_PANELS.append(PANEL_TEMPLATE)

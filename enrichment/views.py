@@ -1,0 +1,145 @@
+"""Enrichment screens in the admin look: live progress, recent jobs, manual re-enrichment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from prospects.admin_base import is_workspace_admin
+from prospects.models import Prospect, Workspace
+
+from . import services
+from .models import EnrichmentJob, ProviderCredential
+
+RECENT_JOBS = 5
+JOBS_PAGE = 50
+
+
+def _no_workspace_message() -> str:
+    return _("Choose a workspace in the header to see its enrichment.")
+
+
+def _page(request: HttpRequest, template: str, title: str, **context: Any) -> TemplateResponse:
+    """A page rendered inside the admin's frame (header, sidebar, user tools)."""
+    return TemplateResponse(
+        request,
+        template,
+        {
+            **admin.site.each_context(request),
+            "title": title,
+            "workspace": getattr(request, "workspace", None),
+            "no_workspace_message": _no_workspace_message(),
+            **context,
+        },
+    )
+
+
+def _job_from_query(request: HttpRequest, workspace: Workspace) -> EnrichmentJob | None:
+    raw = request.GET.get("job", "")
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise Http404
+    return get_object_or_404(EnrichmentJob.objects.for_workspace(workspace), pk=int(raw))
+
+
+def progress_context(request: HttpRequest, workspace: Workspace | None) -> dict[str, Any]:
+    """Counts of the workspace's (or one job's) Dropcontact work, for the page and its partial."""
+    if workspace is None:
+        return {}
+    job = _job_from_query(request, workspace)
+    progress = services.enrichment_progress(workspace.pk, job=job)
+    finished = progress.done + progress.failed
+    partial_url = reverse("enrichment:progress-partial")
+    if job is not None:
+        partial_url += f"?job={job.pk}"
+    recent = list(
+        EnrichmentJob.objects.for_workspace(workspace).select_related("created_by")[:RECENT_JOBS]
+    )
+    return {
+        "job": job,
+        "progress": progress,
+        "finished": finished,
+        "percent": round(100 * finished / progress.total) if progress.total else 0,
+        "partial_url": partial_url,
+        "has_key": ProviderCredential.objects.for_workspace(workspace)
+        .filter(provider=services.DROPCONTACT)
+        .exists(),
+        "can_set_key": is_workspace_admin(request),
+        "recent_jobs": [(j, services.enrichment_progress(workspace.pk, job=j)) for j in recent],
+    }
+
+
+@staff_member_required
+@require_GET
+def progress(request: HttpRequest) -> HttpResponse:
+    """The live view of the workspace's Dropcontact work; its figures refresh themselves."""
+    return _page(
+        request,
+        "enrichment/progress.html",
+        _("Enrichment in progress"),
+        **progress_context(request, request.workspace),
+    )
+
+
+@staff_member_required
+@require_GET
+def progress_partial(request: HttpRequest) -> HttpResponse:
+    """The figures alone, polled by htmx every 2 seconds."""
+    return TemplateResponse(
+        request,
+        "enrichment/_progress.html",
+        {
+            "workspace": request.workspace,
+            "no_workspace_message": _no_workspace_message(),
+            **progress_context(request, request.workspace),
+        },
+    )
+
+
+@staff_member_required
+@require_GET
+def job_list(request: HttpRequest) -> HttpResponse:
+    """The workspace's recent enrichment jobs, each with a link to follow it."""
+    workspace = request.workspace
+    jobs = []
+    if workspace is not None:
+        jobs = list(
+            EnrichmentJob.objects.for_workspace(workspace).select_related("created_by")[:JOBS_PAGE]
+        )
+    return _page(request, "enrichment/jobs.html", _("Enrichment jobs"), jobs=jobs)
+
+
+@staff_member_required
+@require_POST
+def reenrich_prospect(request: HttpRequest, pk: int) -> HttpResponse:
+    """'Relancer l'enrichissement' from the prospect page."""
+    change_url = reverse("admin:prospects_prospect_change", args=[pk])
+    workspace = request.workspace
+    if workspace is None:
+        messages.error(request, _("Choose a workspace in the header before re-enriching."))
+        return _back(request, change_url)
+    prospect = get_object_or_404(Prospect.objects.for_workspace(workspace), pk=pk)
+    result = services.reenrich_prospects(workspace, [prospect.pk], user=request.user)
+    if result.queued:
+        messages.success(
+            request, _("%(name)s is queued for enrichment again.") % {"name": prospect}
+        )
+    for _refused, reason in result.refused:
+        messages.error(request, reason)
+    return _back(request, change_url)
+
+
+def _back(request: HttpRequest, url: str) -> HttpResponse:
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
