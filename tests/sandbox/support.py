@@ -76,3 +76,10 @@ def same_shape(live: Any, documented: Any, path: str = "$") -> list[str]:
 
 def _objects(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and isinstance(value[0], dict)
+
+
+def pick(world: Any, verdict: str, *, where: Any = None) -> Any:
+    """The first person of the world with this expected verdict (and matching `where`)."""
+    return next(
+        p for p in world.people if p.expected_verdict == verdict and (where is None or where(p))
+    )
