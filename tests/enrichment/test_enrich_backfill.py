@@ -1,0 +1,115 @@
+"""`manage.py enrich_backfill`: queue a workspace's prospects once, optionally wait for them."""
+
+import datetime as dt
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from enrichment import services
+from enrichment.management.commands import enrich_backfill
+from enrichment.models import EnrichmentItem, EnrichmentJob
+from prospects.models import Prospect
+from tests.factories import ProspectFactory
+
+Status = Prospect.Status
+Item = EnrichmentItem.Status
+
+
+def backfill(*args: str) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("enrich_backfill", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def items(workspace):
+    return EnrichmentItem.objects.for_workspace(workspace)
+
+
+def test_queues_new_prospects_only_once(workspace, other_workspace):
+    new = [ProspectFactory(workspace=workspace) for _ in range(3)]
+    ProspectFactory(workspace=workspace, status=Status.VERIFIED)
+    ProspectFactory(workspace=workspace, status=Status.NOT_VERIFIED)
+    foreign = ProspectFactory(workspace=other_workspace)
+
+    out, _err = backfill("--workspace", workspace.slug)
+    assert "3 prospects mis en file Dropcontact dans Acme Lyon" in out
+    assert set(items(workspace).values_list("prospect_id", flat=True)) == {p.pk for p in new}
+    assert not items(other_workspace).exists()
+    assert Prospect.objects.for_workspace(other_workspace).get(pk=foreign.pk).status == Status.NEW
+
+    out, _err = backfill("--workspace", workspace.slug)
+    assert "Aucun prospect au statut « Nouveau » à enrichir" in out
+    assert items(workspace).count() == 3
+
+
+def test_without_a_key_it_says_the_prospects_wait(workspace):
+    ProspectFactory(workspace=workspace)
+    out, err = backfill("--workspace", workspace.slug)
+    assert "n'a pas de clé API Dropcontact" in err
+    assert items(workspace).get().status == Item.WAITING_KEY
+    assert "/enrichment/progress/?job=" in out
+
+
+def test_status_option_queues_not_verified_prospects(workspace):
+    ProspectFactory(workspace=workspace)
+    target = ProspectFactory(workspace=workspace, status=Status.NOT_VERIFIED)
+    backfill("--workspace", workspace.slug, "--status", "NOT_VERIFIED")
+    assert list(items(workspace).values_list("prospect_id", flat=True)) == [target.pk]
+
+
+def test_wait_returns_with_a_summary_once_items_settle(workspace):
+    ProspectFactory(workspace=workspace)
+    ProspectFactory(workspace=workspace)
+    out, err = backfill("--workspace", workspace.slug, "--wait", "--timeout", "30")
+    job = EnrichmentJob.objects.for_workspace(workspace).get()
+    assert f"Tâche n° {job.pk} : vérifiés : 0 · non vérifiés : 0 · à revoir : 0" in out
+    assert "en attente de clé API : 2 · encore en cours : 0." in out
+    assert "2/2" in err  # the progress bar reached the end
+
+
+def test_wait_says_no_worker_runs_then_times_out(workspace):
+    services.set_api_key(workspace, "dropcontact", "cle-de-test-1234")
+    prospect = ProspectFactory(workspace=workspace)
+    # Due at once and never picked up: nobody is working.
+    with pytest.raises(CommandError, match="Toujours pas terminé après 1 s"):
+        out, err = io.StringIO(), io.StringIO()
+        try:
+            call_command(
+                "enrich_backfill",
+                "--workspace",
+                workspace.slug,
+                "--wait",
+                "--timeout",
+                "1",
+                "--stall-after",
+                "0",
+                stdout=out,
+                stderr=err,
+            )
+        finally:
+            assert "aucun worker Celery ne semble tourner" in err.getvalue()
+            assert "make run" in err.getvalue()
+            assert "encore en cours : 1." in out.getvalue()
+    assert items(workspace).get(prospect=prospect).status == Item.PENDING
+
+
+def test_no_worker_warning_waits_for_overdue_work(workspace):
+    services.set_api_key(workspace, "dropcontact", "cle-de-test-1234")
+    ProspectFactory(workspace=workspace)
+    out, err = io.StringIO(), io.StringIO()
+    future = timezone.now() + dt.timedelta(minutes=5)
+    # A retry planned in 5 minutes is not a missing worker.
+    job = services.queue_backfill(workspace)
+    EnrichmentItem.objects.for_workspace(workspace).update(next_attempt_at=future)
+    command = enrich_backfill.Command(stdout=out, stderr=err)
+    progress = command._wait(workspace, job, timeout=1.0, stall_after=0.0)
+    assert not progress.settled
+    assert "aucun worker" not in err.getvalue()
+
+
+def test_unknown_workspace_is_a_french_error(workspace):
+    with pytest.raises(CommandError, match="Aucun espace de travail n'a l'identifiant « inconnu »"):
+        backfill("--workspace", "inconnu")
+    assert not EnrichmentJob.objects.unscoped().exists()
