@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from . import control
-from .faults import FaultBook, RateLimiter
+from .faults import FaultBook, FaultSpec, RateLimiter
 from .protocol import HANG, RESET, BadJson, Request, Response, html_response, json_response
 from .recorder import Call, Recorder
 from .vendors import build_vendors
@@ -170,10 +170,9 @@ class SandboxServer:
         stats["credits_used"] = {
             slug: used for slug, vendor in self.vendors.items() if (used := vendor.credits.used())
         }
+        untouched = FaultSpec().as_dict()
         stats["faults"] = {
-            slug: spec for slug, spec in self.faults.snapshot().items() if any(
-                value not in (None, 0, 0.0, False, {}, [], 1.0, 30.0) for value in spec.values()
-            )
+            slug: spec for slug, spec in self.faults.snapshot().items() if spec != untouched
         }
         return stats
 
