@@ -3,6 +3,7 @@ from __future__ import annotations
 import signal
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from enrichment.sandbox.faults import KINDS
@@ -28,8 +29,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="loopback address only")
         parser.add_argument("--port", type=int, default=DEFAULT_PORT)
-        parser.add_argument("--seed", type=int, default=42)
-        parser.add_argument("--size", type=int, default=60, help="number of companies")
+        # Defaults come from the settings the demo builds its prospects from: same world.
+        parser.add_argument("--seed", type=int,
+                            default=getattr(settings, "SOURCIER_SANDBOX_SEED", 42))
+        parser.add_argument("--size", type=int,
+                            default=getattr(settings, "SOURCIER_SANDBOX_SIZE", 60),
+                            help="number of companies")
         parser.add_argument("--latency-ms", type=float, default=0.0,
                             help="added to every vendor answer")
         parser.add_argument(
@@ -42,7 +47,8 @@ class Command(BaseCommand):
         parser.add_argument("--rate-limit", action="append", default=[],
                             metavar="VENDOR:PER_SECOND",
                             help="requests per second per key before a 429 (0 = none)")
-        parser.add_argument("--keys", default=DEFAULT_KEY,
+        default_key = getattr(settings, "SOURCIER_SANDBOX_KEY", DEFAULT_KEY)
+        parser.add_argument("--keys", default=default_key,
                             help="comma-separated API keys valid for every vendor")
         parser.add_argument("--ready-after", type=float, default=2.0,
                             help="seconds a Dropcontact batch or a Firecrawl job stays pending")
