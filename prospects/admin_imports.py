@@ -2,15 +2,94 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
-from django.http import HttpRequest
+from typing import Any
 
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from . import imports
 from .admin_base import WorkspaceScopedAdmin
-from .models import ImportBatch
+from .models import ImportBatch, RejectedRow
+
+# Above this many rows the import runs in a Celery worker and the batch page shows progress.
+SYNC_IMPORT_MAX_ROWS = 20_000
+ACCEPTED_EXTENSIONS = (".csv", ".txt", ".tsv")
+
+
+def sync_import_max_rows() -> int:
+    return getattr(settings, "SOURCIER_IMPORT_SYNC_MAX_ROWS", SYNC_IMPORT_MAX_ROWS)
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("CSV file"),
+        help_text=gettext_lazy(
+            "Excel “CSV UTF-8”, “CSV (semicolon separated)” or “Unicode text” files, "
+            "with a header line."
+        ),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(ACCEPTED_EXTENSIONS):
+            raise forms.ValidationError(
+                _("Upload a .csv file (a .txt or .tsv export from Excel also works).")
+            )
+        return upload
+
+
+class MappingForm(forms.Form):
+    """One choice per column: the field it feeds, or “ignore”."""
+
+    def __init__(self, *args: Any, header: imports.CsvHeader, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.columns = header.columns
+        choices = [(imports.IGNORE, _("ignore")), *imports.FIELD_LABELS.items()]
+        for index, column in enumerate(header.columns):
+            examples = [row[index] for row in header.samples if index < len(row) and row[index]]
+            self.fields[f"col_{index}"] = forms.ChoiceField(
+                label=column,
+                choices=choices,
+                required=False,
+                initial=header.fields[index],
+                help_text=" · ".join(examples),
+            )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        self.targets = [data.get(f"col_{i}") or imports.IGNORE for i in range(len(self.columns))]
+        chosen = [target for target in self.targets if target]
+        for target in sorted(set(chosen)):
+            if chosen.count(target) > 1:
+                raise forms.ValidationError(
+                    _("“%(field)s” is chosen for more than one column.")
+                    % {"field": imports.FIELD_LABELS[target]}
+                )
+        if not imports.has_identity(self.targets):
+            raise forms.ValidationError(imports.identity_error())
+        return data
 
 
 @admin.register(ImportBatch)
 class ImportBatchAdmin(WorkspaceScopedAdmin):
+    change_list_template = "admin/prospects/importbatch/change_list.html"
+    change_form_template = "admin/prospects/importbatch/change_form.html"
     list_display = (
         "filename",
         "status",
@@ -43,3 +122,243 @@ class ImportBatchAdmin(WorkspaceScopedAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Batches are written by the import only; people look at them.
+        return False
+
+    def can_import(self, request: HttpRequest) -> bool:
+        return getattr(request, "workspace", None) is not None and self._allowed(
+            request, write=True
+        )
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        wrap = self.admin_site.admin_view
+        return [
+            path("import/", wrap(self.upload_view), name="{}_{}_upload".format(*info)),
+            path(
+                "<int:batch_id>/mapping/",
+                wrap(self.mapping_view),
+                name="{}_{}_mapping".format(*info),
+            ),
+            path(
+                "<int:batch_id>/preview/",
+                wrap(self.preview_view),
+                name="{}_{}_preview".format(*info),
+            ),
+            path("<int:batch_id>/run/", wrap(self.run_view), name="{}_{}_run".format(*info)),
+            path(
+                "<int:batch_id>/rejected.csv",
+                wrap(self.rejected_view),
+                name="{}_{}_rejected".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _batch(self, request: HttpRequest, batch_id: int) -> ImportBatch:
+        # Scoped like every admin page: another workspace's batch is a 404 like a missing one.
+        return get_object_or_404(self.get_queryset(request), pk=batch_id)
+
+    def _url(self, name: str, *args: Any) -> str:
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_{name}", args=args)
+
+    def _render(self, request: HttpRequest, template: str, title: str, **context: Any):
+        return TemplateResponse(
+            request,
+            f"admin/prospects/importbatch/{template}",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": title,
+                "changelist_url": self._url("changelist"),
+                **context,
+            },
+        )
+
+    def _require_import(self, request: HttpRequest) -> None:
+        if not self.can_import(request):
+            raise PermissionDenied
+
+    # --- views -----------------------------------------------------------------------------
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        extra_context = {**(extra_context or {}), "can_import": self.can_import(request)}
+        return super().changelist_view(request, extra_context)
+
+    def upload_view(self, request: HttpRequest) -> HttpResponse:
+        self._require_import(request)
+        form = UploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            batch = self._store_upload(request, form)
+            if batch is not None:
+                step = "mapping" if imports.needs_mapping(batch) else "preview"
+                return redirect(self._url(step, batch.pk))
+        return self._render(
+            request,
+            "upload.html",
+            _("Import a CSV file"),
+            form=form,
+            field_labels=imports.FIELD_LABELS.values(),
+        )
+
+    def _store_upload(self, request: HttpRequest, form: UploadForm) -> ImportBatch | None:
+        """Keep the file and create its batch, or put the reason on the form and keep nothing."""
+        upload = form.cleaned_data["file"]
+        try:
+            return imports.create_batch(
+                request.workspace, chunks=upload.chunks(), filename=upload.name, user=request.user
+            )
+        except imports.ImportFileError as exc:
+            form.add_error("file", str(exc))
+            return None
+
+    def mapping_view(self, request: HttpRequest, batch_id: int) -> HttpResponse:
+        self._require_import(request)
+        batch = self._batch(request, batch_id)
+        if batch.status != ImportBatch.Status.PREVIEW:
+            return redirect(self._url("change", batch.pk))
+        try:
+            header = imports.read_header(imports.stored_path(batch.stored_file))
+        except (imports.ImportFileError, OSError):
+            messages.error(request, _("The uploaded file is no longer available; upload it again."))
+            return redirect(self._url("upload"))
+        header.fields = imports.batch_fields(batch) or header.fields
+        form = MappingForm(request.POST or None, header=header)
+        if request.method == "POST" and form.is_valid():
+            batch.mapping = {**batch.mapping, "fields": form.targets}
+            batch.save(update_fields=["mapping"])
+            return redirect(self._url("preview", batch.pk))
+        return self._render(
+            request,
+            "mapping.html",
+            _("Match the columns of %(file)s") % {"file": batch.filename},
+            batch=batch,
+            form=form,
+        )
+
+    def preview_view(self, request: HttpRequest, batch_id: int) -> HttpResponse:
+        batch = self._batch(request, batch_id)
+        if batch.status != ImportBatch.Status.PREVIEW:
+            return redirect(self._url("change", batch.pk))
+        try:
+            preview = imports.preview_import(batch, limit=10)
+        except imports.ImportFileError as exc:
+            messages.error(request, str(exc))
+            return redirect(self._url("changelist"))
+        fields = imports.batch_fields(batch)
+        shown = [name for name in imports.FIELD_LABELS if name in fields]
+        if "company_name" not in shown and {"company_domain", "company_website"} & set(fields):
+            shown.insert(0, "company_name")
+        outcome_labels = {"new": _("To create"), **dict(RejectedRow.Reason.choices)}
+        rows = [
+            {
+                "line": row.line,
+                "outcome": row.outcome,
+                "outcome_label": outcome_labels[row.outcome],
+                "detail": row.detail,
+                "values": [row.values.get(name, "") for name in shown],
+            }
+            for row in preview.rows
+        ]
+        columns = imports.batch_columns(batch)
+        return self._render(
+            request,
+            "preview.html",
+            _("Preview of %(file)s") % {"file": batch.filename},
+            batch=batch,
+            counts=preview.counts,
+            headers=[imports.FIELD_LABELS[name] for name in shown],
+            rows=rows,
+            ignored=[col for col, target in zip(columns, fields, strict=False) if not target],
+            previous=imports.previous_import(batch),
+            background=batch.mapping.get("row_count", 0) > sync_import_max_rows(),
+            can_import=self.can_import(request),
+        )
+
+    def run_view(self, request: HttpRequest, batch_id: int) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        self._require_import(request)
+        batch = self._batch(request, batch_id)
+        change_url = self._url("change", batch.pk)
+        if batch.status == ImportBatch.Status.DONE:
+            return redirect(change_url)
+        if batch.mapping.get("row_count", 0) > sync_import_max_rows():
+            self._dispatch(batch)
+            messages.info(
+                request, _("The import runs in the background; this page shows its progress.")
+            )
+            return redirect(change_url)
+        batch = imports.run_import(batch)
+        if batch.status == ImportBatch.Status.DONE:
+            messages.success(
+                request,
+                _("Import finished. %(summary)s") % {"summary": imports.summary_text(batch)},
+            )
+        elif batch.error:
+            messages.error(request, batch.error)
+        return redirect(change_url)
+
+    def _dispatch(self, batch: ImportBatch) -> None:
+        from .tasks import import_batch_task
+
+        claimed = (
+            ImportBatch.objects.for_workspace(batch.workspace_id)
+            .filter(
+                pk=batch.pk,
+                status__in=[ImportBatch.Status.PREVIEW, ImportBatch.Status.FAILED],
+            )
+            .update(status=ImportBatch.Status.IMPORTING, error="")
+        )
+        if claimed:
+            transaction.on_commit(lambda: import_batch_task.delay(batch.pk))
+
+    def rejected_view(self, request: HttpRequest, batch_id: int) -> HttpResponse:
+        batch = self._batch(request, batch_id)
+        response = StreamingHttpResponse(
+            imports.iter_rejected_csv(batch), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=imports.rejected_filename(batch)
+        )
+        return response
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        batch = self.get_queryset(request).filter(pk=object_id).first() if object_id else None
+        if batch is None or request.method != "GET":
+            return super().change_view(request, object_id, form_url, extra_context)
+        if batch.status == ImportBatch.Status.PREVIEW:
+            return HttpResponseRedirect(self._url("preview", batch.pk))
+        row_count = batch.mapping.get("row_count") or 0
+        rejected = (
+            RejectedRow.objects.for_workspace(batch.workspace_id)
+            .filter(batch=batch)
+            .order_by("line_number")[:20]
+        )
+        extra_context = {
+            **(extra_context or {}),
+            "batch": batch,
+            "row_count": row_count,
+            "percent": min(100, round(100 * batch.total_rows / row_count)) if row_count else 0,
+            "importing": batch.status == ImportBatch.Status.IMPORTING,
+            "failed": batch.status == ImportBatch.Status.FAILED,
+            "rejected_sample": list(rejected),
+            "prospects_url": self._url_prospects(batch),
+            "rejected_url": self._url("rejected", batch.pk),
+            "run_url": self._url("run", batch.pk),
+            "can_import": self.can_import(request),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _url_prospects(self, batch: ImportBatch) -> str:
+        url = reverse(f"admin:{self.opts.app_label}_prospect_changelist")
+        return f"{url}?import_batch__id__exact={batch.pk}"

@@ -1,0 +1,277 @@
+"""CSV import benchmark: rows per second and peak memory for a generated 100,000-row file.
+
+    .venv/bin/python benchmarks/import_prospects.py [--rows 100000] [--postgres]
+
+Runs on SQLite (a temporary database) and, when DATABASE_URL is set or --postgres is given
+(127.0.0.1:5432, user postgres, trust auth), on PostgreSQL in a throw-away database created
+and dropped on that server. Each database runs in its own process, so settings and peak memory
+of one do not leak into the other. Everything is written to a temporary directory.
+
+Measured per database: the first import (everything new), the same file again (everything a
+duplicate) and, with tracemalloc on (slower, so not timed), the Python allocation peak.
+Target: at least 10,000 rows/s and under 200 MB peak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+HEADER = ["Prénom", "Nom", "E-mail", "Société", "Fonction", "Téléphone", "LinkedIn"]
+TARGET_ROWS_PER_SECOND = 10_000
+TARGET_PEAK_MB = 200
+
+
+def generate(path: Path, rows: int, *, seed: int = 42) -> dict[str, int]:
+    """A realistic Excel export: accented names, shared companies, a few bad and repeated rows."""
+    from anyascii import anyascii
+    from faker import Faker
+
+    fake = Faker("fr_FR")
+    fake.seed_instance(seed)
+    rng = random.Random(seed)
+    companies = []
+    for n in range(max(rows // 20, 1)):
+        name = fake.company()
+        slug = "".join(c for c in anyascii(name).lower() if c.isalnum())[:30] or "societe"
+        companies.append((name, f"{slug}{n}.example"))
+    jobs = [fake.job() for _ in range(300)]
+    written: list[list[str]] = []
+    stats = {"rows": rows, "repeated": 0, "bad_email": 0}
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh, delimiter=";", lineterminator="\r\n")
+        writer.writerow(HEADER)
+        for i in range(rows):
+            if written and rng.random() < 0.01:
+                row = rng.choice(written)
+                stats["repeated"] += 1
+            else:
+                first, last = fake.first_name(), fake.last_name()
+                company, domain = rng.choice(companies)
+                local = "".join(
+                    c for c in anyascii(f"{first}.{last}").lower() if c.isalnum() or c == "."
+                )
+                email = f"{local}{i}@{domain}"
+                if rng.random() < 0.005:
+                    email = email.replace("@", " at ")
+                    stats["bad_email"] += 1
+                phone = fake.phone_number() if rng.random() < 0.6 else ""
+                linkedin = (
+                    f"https://www.linkedin.com/in/{local.replace('.', '-')}-{i}"
+                    if rng.random() < 0.5
+                    else ""
+                )
+                row = [first, last, email, company, rng.choice(jobs), phone, linkedin]
+                if len(written) < 5000:
+                    written.append(row)
+            writer.writerow(row)
+    return stats
+
+
+# --- One database, in a child process -------------------------------------------------------
+
+
+def _maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def worker(csv_path: Path, suppressed: int) -> dict:
+    import django
+
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+
+    from django.core.management import call_command
+    from django.db import connection
+
+    from prospects import imports, services
+    from prospects.models import Workspace
+
+    call_command("migrate", verbosity=0)
+
+    def import_once(workspace: Workspace) -> tuple[float, object]:
+        with open(csv_path, "rb") as fh:
+            batch = imports.create_batch(
+                workspace, chunks=iter(lambda: fh.read(1 << 20), b""), filename=csv_path.name
+            )
+        started = time.perf_counter()
+        batch = imports.run_import(batch)
+        return time.perf_counter() - started, batch
+
+    workspace = Workspace.objects.create(name="Banc d'essai", slug=f"banc-{uuid.uuid4().hex[:8]}")
+    with open(csv_path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, delimiter=";")
+        next(reader)
+        for row, _ in zip(reader, range(suppressed), strict=False):
+            services.suppress_person(workspace, email=row[2])
+
+    rss_before = _maxrss_mb()
+    first_seconds, first = import_once(workspace)
+    rss_delta = _maxrss_mb() - rss_before
+    again_seconds, again = import_once(workspace)
+
+    traced_ws = Workspace.objects.create(name="Banc mémoire", slug=f"mem-{uuid.uuid4().hex[:8]}")
+    tracemalloc.start()
+    _seconds, _batch = import_once(traced_ws)
+    _current, traced_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+
+    return {
+        "database": connection.vendor,
+        "rows": first.total_rows,
+        "created": first.created_count,
+        "duplicates": first.duplicate_count,
+        "suppressed": first.suppressed_count,
+        "invalid": first.invalid_count,
+        "first_rows_per_s": first.total_rows / first_seconds,
+        "first_seconds": first_seconds,
+        "again_rows_per_s": again.total_rows / again_seconds,
+        "again_created": again.created_count,
+        "rss_delta_mb": rss_delta,
+        "tracemalloc_peak_mb": traced_peak / 1024 / 1024,
+    }
+
+
+# --- Orchestration --------------------------------------------------------------------------
+
+
+def run_child(
+    label: str, csv_path: Path, var_dir: Path, database_url: str | None, suppressed: int
+) -> dict:
+    env = {
+        **os.environ,
+        "SOURCIER_VAR_DIR": str(var_dir),
+        "SECRET_KEY": "benchmark-only",
+        "SOURCIER_FERNET_KEYS": "Z3gtq0jvOOfP4GEFBxcMayTTuLvOE_VVPS6VX3RftnU=",
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("DATABASE_URL", None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    command = [sys.executable, __file__, "--worker", str(csv_path), "--suppressed", str(suppressed)]
+    print(f"… {label}", file=sys.stderr, flush=True)
+    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr)
+        raise SystemExit(f"{label}: benchmark failed")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+class ThrowAwayDatabase:
+    """A fresh database on the given PostgreSQL server, dropped afterwards."""
+
+    def __init__(self, server_url: str) -> None:
+        self.parts = urlsplit(server_url)
+        self.name = f"sourcier_bench_{uuid.uuid4().hex[:10]}"
+
+    def _admin(self):
+        import psycopg
+
+        return psycopg.connect(
+            host=self.parts.hostname or "127.0.0.1",
+            port=self.parts.port or 5432,
+            user=self.parts.username or "postgres",
+            password=self.parts.password,
+            dbname="postgres",
+            autocommit=True,
+        )
+
+    def __enter__(self) -> str:
+        with self._admin() as conn:
+            conn.execute(f'CREATE DATABASE "{self.name}"')
+        return urlunsplit(self.parts._replace(path=f"/{self.name}"))
+
+    def __exit__(self, *exc: object) -> None:
+        with self._admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def print_table(results: list[dict]) -> None:
+    columns = [
+        ("database", "base", "{}"),
+        ("rows", "lignes", "{:,}"),
+        ("created", "créés", "{:,}"),
+        ("duplicates", "doublons", "{:,}"),
+        ("suppressed", "opposition", "{:,}"),
+        ("invalid", "invalides", "{:,}"),
+        ("first_rows_per_s", "import l/s", "{:,.0f}"),
+        ("again_rows_per_s", "ré-import l/s", "{:,.0f}"),
+        ("rss_delta_mb", "RSS +Mo", "{:.0f}"),
+        ("tracemalloc_peak_mb", "tracemalloc Mo", "{:.0f}"),
+    ]
+    cells = [[fmt.format(r[key]).replace(",", " ") for key, _t, fmt in columns] for r in results]
+    widths = [
+        max(len(title), *(len(row[i]) for row in cells))
+        for i, (_k, title, _f) in enumerate(columns)
+    ]
+    print("  ".join(title.rjust(w) for (_k, title, _f), w in zip(columns, widths, strict=True)))
+    for row in cells:
+        print("  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)))
+    for r in results:
+        ok = (
+            r["first_rows_per_s"] >= TARGET_ROWS_PER_SECOND
+            and max(r["rss_delta_mb"], r["tracemalloc_peak_mb"]) < TARGET_PEAK_MB
+        )
+        verdict = "OK" if ok else "sous l'objectif"
+        print(
+            f"{r['database']}: {verdict} (objectif ≥ {TARGET_ROWS_PER_SECOND:,} lignes/s, "
+            f"< {TARGET_PEAK_MB} Mo); ré-import : {r['again_created']} créé(s)".replace(",", " ")
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument(
+        "--suppressed", type=int, default=200, help="emails put on the objection list"
+    )
+    parser.add_argument(
+        "--postgres",
+        nargs="?",
+        const="postgres://postgres@127.0.0.1:5432/postgres",
+        help="PostgreSQL server URL (default: 127.0.0.1:5432, user postgres)",
+    )
+    parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.suppressed)))
+        return
+
+    server_url = os.environ.get("DATABASE_URL") or args.postgres
+    with tempfile.TemporaryDirectory(prefix="sourcier-bench-") as tmp:
+        tmp_path = Path(tmp)
+        csv_path = tmp_path / "prospects.csv"
+        started = time.perf_counter()
+        stats = generate(csv_path, args.rows)
+        print(
+            f"Fichier : {args.rows:,} lignes, {csv_path.stat().st_size / 1e6:.1f} Mo "
+            f"({stats['repeated']} répétées, {stats['bad_email']} e-mails invalides), "
+            f"généré en {time.perf_counter() - started:.1f} s".replace(",", " "),
+            file=sys.stderr,
+        )
+        results = [run_child("SQLite", csv_path, tmp_path / "sqlite", None, args.suppressed)]
+        if server_url:
+            with ThrowAwayDatabase(server_url) as url:
+                results.append(
+                    run_child("PostgreSQL", csv_path, tmp_path / "postgres", url, args.suppressed)
+                )
+        print_table(results)
+
+
+if __name__ == "__main__":
+    main()

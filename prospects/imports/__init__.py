@@ -1,0 +1,65 @@
+"""CSV import of prospects: read any file French sales teams send, preview, import in chunks.
+
+`reading` knows files (encodings, delimiters, headers), `classify` applies the prospect rules
+to rows (preview and import share it), `writing` stores a chunk, `importing` runs a batch and
+`rejected` writes the rejected rows back as CSV.
+An ImportBatch's `mapping` is `{"columns": [...], "fields": [...], "row_count": n}`: the
+header as read, each column's target field ("" = ignored) and the number of data rows.
+"""
+
+from .classify import ImportCounts
+from .importing import (
+    ImportPreview,
+    PreviewRow,
+    batch_columns,
+    batch_fields,
+    create_batch,
+    needs_mapping,
+    preview_import,
+    previous_import,
+    run_import,
+    summary_text,
+)
+from .reading import (
+    FIELD_LABELS,
+    IGNORE,
+    CsvHeader,
+    ImportFileError,
+    count_rows,
+    discard_file,
+    guess_field,
+    has_identity,
+    identity_error,
+    read_header,
+    store_file,
+    stored_path,
+)
+from .rejected import iter_rejected_csv, rejected_filename
+
+__all__ = [
+    "FIELD_LABELS",
+    "IGNORE",
+    "CsvHeader",
+    "ImportCounts",
+    "ImportFileError",
+    "ImportPreview",
+    "PreviewRow",
+    "batch_columns",
+    "batch_fields",
+    "count_rows",
+    "create_batch",
+    "discard_file",
+    "guess_field",
+    "has_identity",
+    "identity_error",
+    "iter_rejected_csv",
+    "needs_mapping",
+    "preview_import",
+    "previous_import",
+    "read_header",
+    "rejected_filename",
+    "run_import",
+    "store_file",
+    "stored_path",
+    "summary_text",
+]

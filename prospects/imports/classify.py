@@ -1,0 +1,216 @@
+"""What happens to each row: invalid, suppressed, duplicate or new (preview and import agree).
+
+Each row goes through `services.clean_prospect_data`, the rules the admin and the API use.
+Then, per chunk, one `__in` query per suppression kind and per match key kind; keys of rows
+of this file already accepted are kept in memory, so a person twice in a file is created once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+
+from django.utils.translation import gettext as _
+
+from .. import normalize, services
+from ..models import Company, Prospect, RejectedRow, SuppressionEntry
+from .reading import FIELD_LABELS, row_values
+
+CHUNK_SIZE = 1000
+NEW = "new"
+DUPLICATE = RejectedRow.Reason.DUPLICATE.value
+SUPPRESSED = RejectedRow.Reason.SUPPRESSED.value
+INVALID = RejectedRow.Reason.INVALID.value
+KEYS = ("email_key", "linkedin_key", "name_key")
+
+# Storage limits, checked here so that one long cell rejects its row instead of failing a chunk.
+_LIMITS = {
+    **{name: Prospect._meta.get_field(name).max_length for name in services.PROSPECT_FIELDS},
+    **{
+        f"company_{name}": Company._meta.get_field(name).max_length
+        for name in ("name", "domain", "website")
+    },
+}
+
+
+@dataclass
+class ImportCounts:
+    total: int = 0
+    new: int = 0
+    duplicate: int = 0
+    suppressed: int = 0
+    invalid: int = 0
+
+    def add(self, outcome: str) -> None:
+        self.total += 1
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+    @property
+    def rejected(self) -> int:
+        return self.duplicate + self.suppressed + self.invalid
+
+
+@dataclass(slots=True)
+class Row:
+    line: int
+    cells: list[str]
+    data: dict[str, str] = field(default_factory=dict)
+    clean: services.CleanProspect | None = None
+    reason: str = ""
+    detail: str = ""
+    email_key: str = ""
+    linkedin_key: str = ""
+    name_key: str = ""
+    hashes: list[tuple[str, str]] = field(default_factory=list)
+    suppression_id: int | None = None
+    prospect_id: int | None = None
+
+    @property
+    def outcome(self) -> str:
+        return self.reason or NEW
+
+    def reject(self, reason: str, detail: str) -> None:
+        self.reason, self.detail = reason, detail
+
+
+def chunks(records: Iterable[tuple[int, list[str]]], size: int) -> Iterator[list[Row]]:
+    iterator = iter(records)
+    while chunk := list(islice(iterator, size)):
+        yield [Row(line, cells) for line, cells in chunk]
+
+
+def _existing_detail(key: str, pk: int) -> str:
+    messages = {
+        "email_key": _("Already exists: same email as prospect #%(id)s."),
+        "linkedin_key": _("Already exists: same LinkedIn profile as prospect #%(id)s."),
+        "name_key": _("Already exists: same name at the same company as prospect #%(id)s."),
+    }
+    return messages[key] % {"id": pk}
+
+
+def _earlier_detail(key: str, line: int) -> str:
+    messages = {
+        "email_key": _("Same email as line %(line)s of this file."),
+        "linkedin_key": _("Same LinkedIn profile as line %(line)s of this file."),
+        "name_key": _("Same name at the same company as line %(line)s of this file."),
+    }
+    return messages[key] % {"line": line}
+
+
+def _suppressed_detail(kind: str) -> str:
+    if kind == SuppressionEntry.Kind.PHONE:
+        return _("The phone number is on the objection list.")
+    return _("The email address is on the objection list.")
+
+
+def clean_row(row: Row, fields: list[str]) -> None:
+    """Normalise one row with the shared rules and compute its match keys, or reject it."""
+    row.data = row_values(row.cells, fields)
+    try:
+        clean = services.clean_prospect_data(row.data)
+    except services.ProspectRejected as exc:
+        row.reject(INVALID, str(exc))
+        return
+    prospect, company = clean.prospect, clean.company
+    for name, limit in _LIMITS.items():
+        value = company[name[8:]] if name.startswith("company_") else prospect[name]
+        if len(value) > limit:
+            row.reject(
+                INVALID,
+                _("%(field)s is too long (%(length)s characters, at most %(max)s).")
+                % {"field": FIELD_LABELS[name], "length": len(value), "max": limit},
+            )
+            return
+    company_key = normalize.company_key(company["domain"], company["name"])
+    row.email_key = normalize.email_key(prospect["email"])
+    row.linkedin_key = prospect["linkedin_url"].lower()
+    row.name_key = normalize.name_key(prospect["first_name"], prospect["last_name"], company_key)
+    if not (row.email_key or row.linkedin_key or row.name_key):
+        # Without a match key a second import of the same file would create this person again.
+        row.reject(
+            INVALID,
+            _(
+                "This person cannot be recognised: give an email, a LinkedIn URL, "
+                "or a first name, last name and company."
+            ),
+        )
+        return
+    row.clean = clean
+    row.hashes = services.suppression_hashes(email=prospect["email"], phone=prospect["phone"])
+
+
+def _existing_keys(workspace_id: int, key: str, values: set[str]) -> dict[str, int]:
+    if not values:
+        return {}
+    # The explicit `<> ''` lets SQLite and PostgreSQL use the partial unique index on the key.
+    found = (
+        Prospect.objects.for_workspace(workspace_id)
+        .filter(**{f"{key}__in": values})
+        .exclude(**{key: ""})
+        .order_by()
+        .values_list(key, "pk")
+    )
+    return dict(found)
+
+
+def _suppressed_hashes(workspace_id: int, rows: list[Row]) -> dict[tuple[str, str], int]:
+    by_kind: dict[str, set[str]] = {}
+    for row in rows:
+        for kind, key_hash in row.hashes:
+            by_kind.setdefault(kind, set()).add(key_hash)
+    entries: dict[tuple[str, str], int] = {}
+    for kind, hashes in by_kind.items():
+        found = (
+            SuppressionEntry.objects.for_workspace(workspace_id)
+            .filter(kind=kind, key_hash__in=hashes)
+            .order_by()
+            .values_list("key_hash", "pk")
+        )
+        entries.update({(kind, key_hash): pk for key_hash, pk in found})
+    return entries
+
+
+class SeenKeys:
+    """Match keys of this file's rows accepted so far, with the line that brought each."""
+
+    def __init__(self) -> None:
+        self.lines: dict[str, dict[str, int]] = {key: {} for key in KEYS}
+
+    def add(self, row: Row) -> None:
+        for key in KEYS:
+            value = getattr(row, key)
+            if value:
+                self.lines[key].setdefault(value, row.line)
+
+
+def classify(workspace_id: int, rows: list[Row], fields: list[str], seen: SeenKeys) -> None:
+    """Set each row's outcome: invalid, then suppressed, then duplicate, else new."""
+    for row in rows:
+        clean_row(row, fields)
+    candidates = [row for row in rows if not row.reason]
+    suppressed = _suppressed_hashes(workspace_id, candidates)
+    existing = {
+        key: _existing_keys(workspace_id, key, {getattr(r, key) for r in candidates} - {""})
+        for key in KEYS
+    }
+    for row in candidates:
+        for kind, key_hash in row.hashes if suppressed else ():
+            if (kind, key_hash) in suppressed:
+                row.reject(SUPPRESSED, _suppressed_detail(kind))
+                row.suppression_id = suppressed[kind, key_hash]
+                break
+        if row.reason:
+            continue
+        for key in KEYS:
+            value = getattr(row, key)
+            if not value:
+                continue
+            if value in existing[key]:
+                row.reject(DUPLICATE, _existing_detail(key, existing[key][value]))
+                break
+            if value in seen.lines[key]:
+                row.reject(DUPLICATE, _earlier_detail(key, seen.lines[key][value]))
+                break
+        else:
+            seen.add(row)

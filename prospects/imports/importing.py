@@ -1,0 +1,220 @@
+"""Preview and import of a stored CSV file.
+
+Rows are handled in chunks (`classify` then `writing`): per chunk a handful of queries, one
+multi-row insert and one counters update in one transaction, so a crash leaves a batch whose
+counters match what was written, and `run_import` resumes after the last committed chunk.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..models import ImportBatch, Workspace
+from .classify import CHUNK_SIZE, ImportCounts, Row, SeenKeys, classify
+from .classify import chunks as row_chunks
+from .reading import (
+    IGNORE,
+    ImportFileError,
+    count_rows,
+    discard_file,
+    has_identity,
+    identity_error,
+    iter_records,
+    read_header,
+    store_file,
+    stored_path,
+)
+from .writing import CompanyCache, Superseded, write_chunk
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class PreviewRow:
+    line: int
+    outcome: str  # "new" or a RejectedRow.Reason value
+    detail: str
+    values: dict[str, str]  # by FIELD_LABELS key: as stored for a new row, as read otherwise
+
+
+@dataclass
+class ImportPreview:
+    counts: ImportCounts
+    rows: list[PreviewRow]
+
+
+def _records(batch: ImportBatch) -> Iterator[tuple[int, list[str]]]:
+    path = stored_path(batch.stored_file)
+    if not batch.stored_file or not path.exists():
+        raise ImportFileError(_("The uploaded file is no longer available; upload it again."))
+    return iter_records(path, batch.encoding, batch.delimiter)
+
+
+def batch_fields(batch: ImportBatch) -> list[str]:
+    return list(batch.mapping.get("fields", []))
+
+
+def batch_columns(batch: ImportBatch) -> list[str]:
+    return list(batch.mapping.get("columns", []))
+
+
+def create_batch(
+    workspace: Workspace,
+    *,
+    chunks: Iterable[bytes],
+    filename: str,
+    user: Any = None,
+    allow_unknown_columns: bool = True,
+) -> ImportBatch:
+    """Store a file and its batch, ready for the mapping step or the preview.
+
+    Raises ImportFileError (keeping nothing) for an empty, undecodable or non-CSV file, or one
+    whose recognised columns cannot identify anybody and that has no other column to map.
+    """
+    relative, digest = store_file(chunks)
+    path = stored_path(relative)
+    try:
+        header = read_header(path)
+        row_count = count_rows(path, header)
+        if not has_identity(header.fields) and (
+            not header.unknown_columns or not allow_unknown_columns
+        ):
+            raise ImportFileError(identity_error())
+    except BaseException:
+        discard_file(relative)
+        raise
+    return ImportBatch.objects.create(
+        workspace=workspace,
+        filename=filename[:255],
+        encoding=header.encoding,
+        delimiter=header.delimiter,
+        mapping={**header.mapping(), "row_count": row_count},
+        file_sha256=digest,
+        stored_file=relative,
+        created_by=user if getattr(user, "pk", None) else None,
+    )
+
+
+def needs_mapping(batch: ImportBatch) -> bool:
+    """Whether some column is not matched to a field yet (the admin then asks the user)."""
+    return IGNORE in batch_fields(batch)
+
+
+# --- Preview -------------------------------------------------------------------------------
+
+
+def _preview_values(row: Row) -> dict[str, str]:
+    if row.clean is None:
+        return dict(row.data)
+    company = row.clean.company
+    return {
+        **row.clean.prospect,
+        "company_name": company["name"],
+        "company_domain": company["domain"],
+        "company_website": company["website"],
+    }
+
+
+def preview_import(batch: ImportBatch, *, limit: int = 10) -> ImportPreview:
+    """What importing the batch would do, over the whole file, and its first rows as stored."""
+    counts, shown = ImportCounts(), []
+    seen = SeenKeys()
+    fields = batch_fields(batch)
+    for rows in row_chunks(_records(batch), CHUNK_SIZE):
+        classify(batch.workspace_id, rows, fields, seen)
+        for row in rows:
+            counts.add(row.outcome)
+            if len(shown) < limit:
+                shown.append(PreviewRow(row.line, row.outcome, row.detail, _preview_values(row)))
+    return ImportPreview(counts=counts, rows=shown)
+
+
+# --- Import --------------------------------------------------------------------------------
+
+
+def _import_rows(batch: ImportBatch, progress: Callable[[int], Any] | None) -> None:
+    records = _records(batch)
+    done = batch.total_rows
+    if done:
+        # Resuming: the first `total_rows` rows were committed with their counters.
+        records = islice(records, done, None)
+        if progress:
+            progress(done)
+    companies = CompanyCache(batch.workspace_id)
+    seen = SeenKeys()
+    fields = batch_fields(batch)
+    for rows in row_chunks(records, CHUNK_SIZE):
+        classify(batch.workspace_id, rows, fields, seen)
+        write_chunk(batch, rows, companies)
+        if progress:
+            progress(len(rows))
+
+
+def _finish(batch: ImportBatch, status: str, error: str = "") -> None:
+    ImportBatch.objects.for_workspace(batch.workspace_id).filter(
+        pk=batch.pk, status=ImportBatch.Status.IMPORTING
+    ).update(status=status, error=error, finished_at=timezone.now())
+    batch.refresh_from_db()
+
+
+def run_import(batch: ImportBatch, *, progress: Callable[[int], Any] | None = None) -> ImportBatch:
+    """Import the batch's file; a done batch is left alone, a failed or cut one resumes."""
+    scope = ImportBatch.objects.for_workspace(batch.workspace_id).filter(pk=batch.pk)
+    scope.filter(status__in=[ImportBatch.Status.PREVIEW, ImportBatch.Status.FAILED]).update(
+        status=ImportBatch.Status.IMPORTING, error=""
+    )
+    batch.refresh_from_db()
+    if batch.status != ImportBatch.Status.IMPORTING:
+        return batch
+    try:
+        _import_rows(batch, progress)
+    except Superseded:
+        batch.refresh_from_db()
+        return batch
+    except ImportFileError as exc:
+        _finish(batch, ImportBatch.Status.FAILED, str(exc))
+        return batch
+    except Exception:
+        logger.exception("Import batch %s failed after %s rows", batch.pk, batch.total_rows)
+        _finish(
+            batch,
+            ImportBatch.Status.FAILED,
+            _("The import stopped unexpectedly after %(rows)s rows; it can be resumed.")
+            % {"rows": batch.total_rows},
+        )
+        return batch
+    _finish(batch, ImportBatch.Status.DONE)
+    return batch
+
+
+def summary_text(batch: ImportBatch) -> str:
+    """One sentence with the batch's counts, for messages and the command's output."""
+    return _(
+        "Created: %(created)s, duplicates: %(duplicates)s, on the objection list: "
+        "%(suppressed)s, invalid: %(invalid)s."
+    ) % {
+        "created": batch.created_count,
+        "duplicates": batch.duplicate_count,
+        "suppressed": batch.suppressed_count,
+        "invalid": batch.invalid_count,
+    }
+
+
+def previous_import(batch: ImportBatch) -> ImportBatch | None:
+    """An earlier, finished import of the same file in the same workspace."""
+    if not batch.file_sha256:
+        return None
+    return (
+        ImportBatch.objects.for_workspace(batch.workspace_id)
+        .filter(file_sha256=batch.file_sha256, status=ImportBatch.Status.DONE)
+        .exclude(pk=batch.pk)
+        .order_by("-finished_at")
+        .first()
+    )

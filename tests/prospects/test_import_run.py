@@ -1,0 +1,108 @@
+"""Running an import: the creation hook, idempotency, resuming, the Celery task."""
+
+from prospects import imports
+from prospects.models import ImportBatch, Prospect
+from prospects.tasks import import_batch_task
+from tests.fixtures import csv_files
+
+
+def many_rows(count: int, start: int = 0) -> list[list[str]]:
+    header = ["Prénom", "Nom", "E-mail", "Société"]
+    return [header] + [
+        [f"Éloïse{i}", f"Lefèvre{i}", f"eloise{i}@sge.fr", "Société Générale d'Équipement"]
+        for i in range(start, start + count)
+    ]
+
+
+def test_prospects_created_is_sent_after_commit_with_the_created_ids(
+    workspace, make_batch, tmp_path, created_signals, django_capture_on_commit_callbacks
+):
+    batch = make_batch(csv_files.write_csv(tmp_path / "f.csv", many_rows(2300)))
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        imports.run_import(batch)
+        # Nothing is announced before the chunk's transaction commits.
+        assert created_signals == []
+    for callback in callbacks:
+        callback()
+
+    ids = set(Prospect.objects.for_workspace(workspace).values_list("pk", flat=True))
+    assert len(ids) == 2300
+    # One signal per committed chunk, every created id exactly once, nothing else.
+    assert [len(s["prospect_ids"]) for s in created_signals] == [1000, 1000, 300]
+    sent = [pk for s in created_signals for pk in s["prospect_ids"]]
+    assert sorted(sent) == sorted(ids)
+    assert {s["workspace_id"] for s in created_signals} == {workspace.pk}
+
+
+def test_duplicates_and_rejected_rows_are_not_announced(
+    workspace, make_batch, tmp_path, created_signals, django_capture_on_commit_callbacks
+):
+    path = csv_files.excel_utf8_bom(tmp_path / "f.csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        imports.run_import(make_batch(path))
+        imports.run_import(make_batch(path))
+
+    assert len(created_signals) == 1
+    assert len(created_signals[0]["prospect_ids"]) == 3
+
+
+def test_a_done_batch_is_not_imported_twice(workspace, make_batch, tmp_path):
+    batch = imports.run_import(make_batch(csv_files.excel_utf8_bom(tmp_path / "f.csv")))
+    Prospect.objects.for_workspace(workspace).delete()
+
+    again = imports.run_import(batch)
+
+    assert again.status == ImportBatch.Status.DONE
+    assert again.created_count == 3
+    assert not Prospect.objects.for_workspace(workspace).exists()
+
+
+def test_a_cut_import_resumes_after_its_last_committed_chunk(workspace, make_batch, tmp_path):
+    path = csv_files.write_csv(tmp_path / "f.csv", many_rows(2500))
+    batch = make_batch(path)
+    # A worker died after committing the first 1,000 rows: the database says so, nothing else.
+    first_chunk = make_batch(csv_files.write_csv(tmp_path / "part.csv", many_rows(1000)))
+    imports.run_import(first_chunk)
+    Prospect.objects.for_workspace(workspace).update(import_batch=batch)
+    ImportBatch.objects.for_workspace(workspace).filter(pk=batch.pk).update(
+        status=ImportBatch.Status.IMPORTING, total_rows=1000, created_count=1000
+    )
+
+    batch = imports.run_import(batch)
+
+    assert batch.status == ImportBatch.Status.DONE
+    assert (batch.total_rows, batch.created_count, batch.duplicate_count) == (2500, 2500, 0)
+    assert batch.prospects.count() == 2500
+    assert not batch.rejected_rows.exists()
+
+
+def test_a_failed_import_can_be_resumed(workspace, make_batch, tmp_path, media_root):
+    batch = make_batch(csv_files.excel_utf8_bom(tmp_path / "f.csv"))
+    stored = imports.stored_path(batch.stored_file)
+    content = stored.read_bytes()
+    stored.unlink()
+
+    batch = imports.run_import(batch)
+    assert batch.status == ImportBatch.Status.FAILED
+    assert batch.error == "Le fichier envoyé n'est plus disponible ; envoyez-le à nouveau."
+
+    stored.write_bytes(content)
+    batch = imports.run_import(batch)
+    assert batch.status == ImportBatch.Status.DONE
+    assert batch.created_count == 3
+
+
+def test_import_task_runs_twice_with_the_same_result(workspace, make_batch, tmp_path):
+    batch = make_batch(csv_files.excel_utf8_bom(tmp_path / "f.csv"))
+
+    assert import_batch_task(batch.pk) == "done"
+    assert import_batch_task(batch.pk) == "done"
+
+    batch.refresh_from_db()
+    assert (batch.created_count, batch.duplicate_count) == (3, 0)
+    assert Prospect.objects.for_workspace(workspace).count() == 3
+
+
+def test_import_task_for_a_deleted_batch_does_nothing(db):
+    assert import_batch_task(987654) == "missing"
