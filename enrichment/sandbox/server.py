@@ -277,8 +277,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         sandbox = self.server.sandbox
         split = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            body = self._read_chunked()
+        else:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length > 0 else b""
         prefix, _, rest = split.path.lstrip("/").partition("/")
         query = {k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
         path = "/" + rest.rstrip("/")
@@ -313,6 +316,18 @@ class _Handler(BaseHTTPRequestHandler):
             )
         with contextlib.suppress(OSError):
             self._deliver(response)
+
+    def _read_chunked(self) -> bytes:
+        # Clients streaming a body send it chunked; leaving it unread would desync keep-alive.
+        chunks = []
+        while True:
+            size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                return b"".join(chunks)
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()
 
     def _deliver(self, response: Response) -> None:
         if response.action == HANG:

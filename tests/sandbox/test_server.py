@@ -1,6 +1,7 @@
 """The sandbox server: loopback only, one port for every vendor, every call recorded."""
 
 import http.client
+import json
 import socket
 import threading
 
@@ -130,3 +131,16 @@ def test_the_port_is_free_again_after_stop(world):
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind(("127.0.0.1", port))
+
+
+def test_a_chunked_request_body_is_read_whole(sandbox, world):
+    person = next(p for p in world.people if p.expected_verdict == "verified")
+    body = json.dumps({"first_name": person.first_name, "last_name": person.last_name,
+                       "domain": person.company.domain}).encode()
+    with requests.Session() as session:
+        streamed = session.post(f"{sandbox.url}/leadmagic/v1/people/email-finder",
+                                data=iter([body[:10], body[10:]]),
+                                headers={"X-API-Key": KEY}, timeout=5)
+        after = session.get(f"{sandbox.url}/_sandbox/health", timeout=5)
+    assert streamed.json()["email"] == person.true_email
+    assert after.status_code == 200
