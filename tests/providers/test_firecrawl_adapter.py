@@ -6,8 +6,7 @@ import pytest
 
 from enrichment.providers import firecrawl
 from enrichment.providers.base import ErrorKind, ProviderError
-from tests.sandbox.conftest import READY_AFTER
-from tests.sandbox.support import KEY, same_shape, sample_json, sample_text, send
+from tests.sandbox.support import KEY, READY_AFTER, same_shape, sample_json, sample_text, send
 
 HEADERS = firecrawl.auth_headers(KEY)
 SCHEMA = {"type": "object", "properties": {"company_name": {"type": "string"},

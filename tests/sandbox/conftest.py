@@ -2,8 +2,7 @@ import pytest
 
 from enrichment.sandbox.server import start_sandbox
 from enrichment.sandbox.world import World
-
-READY_AFTER = 0.3
+from tests.sandbox.support import READY_AFTER
 
 
 @pytest.fixture(scope="session")

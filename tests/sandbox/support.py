@@ -15,6 +15,8 @@ from enrichment.sandbox.server import SandboxServer
 # The samples live beside the repository, never inside it.
 SAMPLES_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "provider-samples"
 KEY = "sandbox-key"
+# How long the test sandbox keeps a Dropcontact batch or a Firecrawl job pending.
+READY_AFTER = 0.3
 
 
 def sample_text(name: str) -> str:

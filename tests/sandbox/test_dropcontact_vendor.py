@@ -9,8 +9,7 @@ from enrichment.providers import dropcontact
 from enrichment.providers.base import ErrorKind, ProviderError
 from enrichment.sandbox import world as w
 
-from .conftest import READY_AFTER
-from .support import KEY, same_shape, sample_json, send
+from .support import KEY, READY_AFTER, same_shape, sample_json, send
 
 pytestmark = pytest.mark.sandbox
 

@@ -10,7 +10,7 @@ Where the docs give no body (401, 403, 429) the body follows the documented `rea
 from __future__ import annotations
 
 import json
-import random
+import secrets
 import string
 import time
 from dataclasses import dataclass
@@ -57,7 +57,6 @@ class Dropcontact(Vendor):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._jobs: dict[str, _Job] = {}
-        self._ids = random.Random(f"dropcontact-ids:{self.world.seed}")
 
     def reset(self) -> None:
         super().reset()
@@ -110,7 +109,9 @@ class Dropcontact(Vendor):
             )
         language = "en" if str(payload.get("language", "fr")).lower() == "en" else "fr"
         with self._lock:
-            request_id = "".join(self._ids.choices(string.ascii_lowercase, k=15))
+            # Random, not seeded: after a restart, a new batch must never reuse the id of a
+            # batch the app is still polling.
+            request_id = "".join(secrets.choice(string.ascii_lowercase) for _ in range(15))
             self._jobs[request_id] = _Job(
                 key, time.monotonic(), records, language, payload.get("siren") is True
             )

@@ -8,7 +8,6 @@ A job stays `processing` for `ready_after` seconds.
 
 from __future__ import annotations
 
-import random
 import time
 import uuid
 from dataclasses import dataclass
@@ -56,7 +55,6 @@ class Firecrawl(Vendor):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._jobs: dict[str, _Job] = {}
-        self._ids = random.Random(f"firecrawl-ids:{self.world.seed}")
 
     def reset(self) -> None:
         super().reset()
@@ -94,7 +92,7 @@ class Firecrawl(Vendor):
         if not self.credits.spend(key, len(valid)):
             return _error(402, "Payment required: insufficient credits.", outcome="quota")
         with self._lock:
-            job_id = str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
+            job_id = str(uuid.uuid4())
             schema = payload.get("schema") if isinstance(payload.get("schema"), dict) else {}
             self._jobs[job_id] = _Job(key, time.monotonic(), valid, schema)
         return json_response(200, {"success": True, "id": job_id, "invalidURLs": invalid})
