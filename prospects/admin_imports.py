@@ -40,7 +40,7 @@ class UploadForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("CSV file"),
         help_text=gettext_lazy(
-            "Excel “CSV UTF-8”, “CSV (semicolon separated)” or “Unicode text” files, "
+            'Excel "CSV UTF-8", "CSV (semicolon separated)" or "Unicode text" files, '
             "with a header line."
         ),
     )
@@ -78,7 +78,7 @@ class MappingForm(forms.Form):
         for target in sorted(set(chosen)):
             if chosen.count(target) > 1:
                 raise forms.ValidationError(
-                    _("“%(field)s” is chosen for more than one column.")
+                    _('"%(field)s" is chosen for more than one column.')
                     % {"field": imports.FIELD_LABELS[target]}
                 )
         if not imports.has_identity(self.targets):

@@ -232,11 +232,25 @@ def _unique_columns(cells: list[str]) -> list[str]:
     return columns
 
 
-def _read_error(exc: Exception, line: int) -> ImportFileError:
+def _undecodable_line(path: Path, encoding: str) -> int:
+    """The line of the first byte that does not decode (text is decoded ahead of the reader)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    newlines = 0
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(READ_BLOCK), b""):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                return newlines + block[: max(exc.start, 0)].count(b"\n") + 1
+            newlines += block.count(b"\n")
+    return newlines + 1
+
+
+def _read_error(exc: Exception, line: int, path: Path, encoding: str) -> ImportFileError:
     if isinstance(exc, UnicodeDecodeError):
         return ImportFileError(
             _("Line %(line)s cannot be decoded: save the file as CSV UTF-8 and try again.")
-            % {"line": line}
+            % {"line": _undecodable_line(path, encoding)}
         )
     return ImportFileError(
         _("Line %(line)s is not valid CSV (%(error)s).") % {"line": line, "error": exc}
@@ -256,7 +270,7 @@ def iter_records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[in
                 if any(cell.strip() for cell in cells):
                     yield line, cells
         except (csv.Error, UnicodeDecodeError) as exc:
-            raise _read_error(exc, line + 1) from exc
+            raise _read_error(exc, line + 1, path, encoding) from exc
 
 
 def read_header(path: Path | str, *, samples: int = 3) -> CsvHeader:
@@ -268,7 +282,7 @@ def read_header(path: Path | str, *, samples: int = 3) -> CsvHeader:
         try:
             cells = next(reader, [])
         except (csv.Error, UnicodeDecodeError) as exc:
-            raise _read_error(exc, 1) from exc
+            raise _read_error(exc, 1, path, encoding) from exc
     if not any(cell.strip() for cell in cells):
         raise ImportFileError(_("The first line must name the columns; it is empty."))
     columns = _unique_columns(cells)

@@ -52,4 +52,5 @@ def iter_rejected_csv(batch: ImportBatch) -> Iterator[str]:
 
 def rejected_filename(batch: ImportBatch) -> str:
     stem = slugify(PurePath(batch.filename).stem) or "import"
-    return f"{stem}-{_('rejected-rows')}.csv"
+    suffix = _("rejected-rows")
+    return f"{stem}-{suffix}.csv"

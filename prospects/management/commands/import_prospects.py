@@ -68,7 +68,7 @@ class Command(BaseCommand):
         if workspace is None:
             known = ", ".join(Workspace.objects.order_by("slug").values_list("slug", flat=True))
             raise CommandError(
-                _("No workspace has the slug “%(slug)s”. Existing workspaces: %(known)s.")
+                _('No workspace has the slug "%(slug)s". Existing workspaces: %(known)s.')
                 % {"slug": slug, "known": known or "—"}
             )
         return workspace
