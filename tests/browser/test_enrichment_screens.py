@@ -1,60 +1,17 @@
 """In a real browser: the verified badge, provenance, re-enrichment and the campaign gate."""
 
 import datetime as dt
-import os
-import re
-import shutil
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from prospects.models import Prospect, Source
 from prospects.services import merge_provider_values, record_initial_provenance
-from tests.conftest import PASSWORD, require
-from tests.factories import MembershipFactory, ProspectFactory, WorkspaceFactory
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
-# itself are still synchronous.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+from tests.factories import ProspectFactory
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VERIFIED_AT = dt.datetime(2026, 3, 14, 12, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    executable = shutil.which("chromium")
-    require(executable is not None, "Debian's chromium is not installed")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(chromium, live_server):
-    context = chromium.new_context(base_url=live_server.url, locale="fr-FR")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-
-
-@pytest.fixture
-def team(transactional_db):
-    workspace = WorkspaceFactory(name="Acme Lyon", slug="acme-lyon")
-    user = MembershipFactory(workspace=workspace, user__username="claire").user
-    return workspace, user
 
 
 def verified_prospect(workspace) -> Prospect:
@@ -77,22 +34,13 @@ def verified_prospect(workspace) -> Prospect:
     return prospect
 
 
-def log_in(page: Page, username: str) -> None:
-    page.goto("/admin/login/?next=/admin/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    expect(page).to_have_url(re.compile(r"/admin/$"))
-
-
 def open_prospect(page: Page, prospect: Prospect) -> None:
     page.goto(f"/admin/prospects/prospect/{prospect.pk}/change/")
 
 
-def test_verified_badge_and_provenance_panel(page, team):
-    workspace, user = team
+def test_verified_badge_and_provenance_panel(log_in, member, workspace):
     prospect = verified_prospect(workspace)
-    log_in(page, user.username)
+    page = log_in(member.username)
     open_prospect(page, prospect)
 
     badge = page.locator(".field-status_badge .badge-verified")
@@ -111,19 +59,23 @@ def test_verified_badge_and_provenance_panel(page, team):
     email_row = panel.locator("tr", has_text="eloise.lefevre@mienne.example")
     expect(email_row).to_contain_text("Dropcontact")
     expect(email_row).to_contain_text("95 %")
+    # The title a person typed is kept; Dropcontact's other answer stays visible as history.
+    expect(panel.locator("tr.candidate", has_text="Directrice des achats")).to_contain_text(
+        "Dropcontact"
+    )
+    expect(panel.locator("tr.current", has_text="Directrice commerciale")).to_be_visible()
     # No re-enrichment for a verified prospect.
     expect(page.get_by_role("button", name="Relancer l'enrichissement")).to_have_count(0)
 
 
-def test_restart_enrichment_from_the_prospect_page(page, team):
-    workspace, user = team
+def test_restart_enrichment_from_the_prospect_page(log_in, member, workspace):
     prospect = ProspectFactory(
         workspace=workspace,
         first_name="Jean",
         last_name="Dupont",
         status=Prospect.Status.NOT_VERIFIED,
     )
-    log_in(page, user.username)
+    page = log_in(member.username)
     open_prospect(page, prospect)
     expect(page.locator(".field-status_badge .badge")).to_have_text("Non vérifié")
 
@@ -137,8 +89,7 @@ def test_restart_enrichment_from_the_prospect_page(page, team):
     expect(page.get_by_role("button", name="Relancer l'enrichissement")).to_have_count(0)
 
 
-def test_adding_to_a_campaign_explains_every_excluded_prospect(page, team):
-    workspace, user = team
+def test_adding_to_a_campaign_explains_every_excluded_prospect(log_in, member, workspace):
     eloise = verified_prospect(workspace)
     marc = ProspectFactory(
         workspace=workspace,
@@ -152,7 +103,7 @@ def test_adding_to_a_campaign_explains_every_excluded_prospect(page, team):
         last_name="Martin",
         status=Prospect.Status.NEEDS_REVIEW,
     )
-    log_in(page, user.username)
+    page = log_in(member.username)
     page.goto("/admin/prospects/prospect/")
     for prospect in (eloise, marc, lea):
         page.check(f"input.action-select[value='{prospect.pk}']")
