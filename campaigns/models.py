@@ -60,6 +60,12 @@ class CampaignMemberQuerySet(TenantQuerySet):
         check_members(objs)
         return super().bulk_create(objs, *args, **kwargs)
 
+    def update(self, **kwargs: Any) -> int:
+        # Re-pointing existing rows at other prospects would skip the gate.
+        if {"prospect", "prospect_id", "campaign", "campaign_id"} & set(kwargs):
+            raise TypeError("Campaign members are added through the gate, not re-pointed.")
+        return super().update(**kwargs)
+
 
 class CampaignMember(TenantModel):
     campaign = models.ForeignKey(

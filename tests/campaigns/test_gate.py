@@ -160,6 +160,18 @@ def test_bulk_create_goes_through_the_gate(campaign, workspace):
     assert members_of(campaign) == set()
 
 
+def test_members_cannot_be_repointed_in_bulk(campaign, workspace):
+    member_row = CampaignMember.objects.create(
+        workspace=workspace, campaign=campaign, prospect=verified(workspace)
+    )
+    unverified = ProspectFactory(workspace=workspace, status=Status.NOT_VERIFIED)
+    with pytest.raises(TypeError):
+        CampaignMember.objects.for_workspace(workspace).filter(pk=member_row.pk).update(
+            prospect=unverified
+        )
+    assert members_of(campaign) == {member_row.prospect_id}
+
+
 def test_member_save_refuses_another_workspace_prospect(campaign, workspace, other_workspace):
     foreign = verified(other_workspace)
     with pytest.raises(ValidationError):
