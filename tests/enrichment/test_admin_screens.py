@@ -212,7 +212,10 @@ def test_action_refuses_a_verified_prospect_with_a_message(member_client, worksp
         workspace=workspace, status=Status.VERIFIED, first_name="Inès", last_name="Vérifiée"
     )
     page = text(reenrich_action(member_client, [prospect]))
-    assert "Inès Vérifiée — Seuls les prospects non vérifiés ou à revoir" in page
+    (warning,) = re.findall(r'<li class="warning">(.*?)</li>', page)
+    assert warning.startswith("Inès Vérifiée — ")
+    assert str(Status.VERIFIED.label) in warning  # names the status that blocks it
+    assert "Only prospects" not in warning  # in French, not the English msgid
     assert status_of(prospect) == Status.VERIFIED
     assert items_of(prospect) == []
 
@@ -284,7 +287,9 @@ def test_button_view_answers_htmx_with_a_client_redirect(member_client, workspac
 def test_button_view_refuses_other_statuses_with_a_message(member_client, workspace, status):
     prospect = ProspectFactory(workspace=workspace, status=status)
     response = member_client.post(reverse("enrichment:reenrich", args=[prospect.pk]), follow=True)
-    assert "Seuls les prospects non vérifiés ou à revoir peuvent être ré-enrichis" in text(response)
+    (error,) = re.findall(r'<li class="error">(.*?)</li>', text(response))
+    assert str(prospect.get_status_display()) in error  # names the status that blocks it
+    assert "Only prospects" not in error  # in French, not the English msgid
     assert status_of(prospect) == status
     assert items_of(prospect) == []
 

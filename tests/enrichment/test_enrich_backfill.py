@@ -40,7 +40,7 @@ def test_queues_new_prospects_only_once(workspace, other_workspace):
     assert Prospect.objects.for_workspace(other_workspace).get(pk=foreign.pk).status == Status.NEW
 
     out, _err = backfill("--workspace", workspace.slug)
-    assert "Aucun prospect au statut « Nouveau » à enrichir" in out
+    assert f"Aucun prospect au statut « {Status.NEW.label} » à enrichir" in out
     assert items(workspace).count() == 3
 
 
