@@ -25,7 +25,7 @@ STATUS_REASONS = {
     Status.NOT_VERIFIED: gettext_lazy("Email address not verified"),
     Status.NEEDS_REVIEW: gettext_lazy("Awaiting review"),
 }
-SUPPRESSED_REASON = gettext_lazy("On the objection list")
+SUPPRESSED_REASON = gettext_lazy("On the suppression list")
 NO_EMAIL_REASON = gettext_lazy("No email address")
 
 
