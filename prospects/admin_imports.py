@@ -127,6 +127,25 @@ class ImportBatchAdmin(WorkspaceScopedAdmin):
         # Batches are written by the import only; people look at them.
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # An imported batch is the origin of its prospects' values: only an abandoned preview
+        # or a failed import may go.
+        deletable = obj is None or obj.status in (
+            ImportBatch.Status.PREVIEW,
+            ImportBatch.Status.FAILED,
+        )
+        return deletable and super().has_delete_permission(request, obj)
+
+    def get_actions(self, request: HttpRequest):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_model(self, request: HttpRequest, obj: ImportBatch) -> None:
+        stored = obj.stored_file
+        super().delete_model(request, obj)
+        transaction.on_commit(lambda: imports.discard_file(stored))
+
     def can_import(self, request: HttpRequest) -> bool:
         return getattr(request, "workspace", None) is not None and self._allowed(
             request, write=True
@@ -244,7 +263,9 @@ class ImportBatchAdmin(WorkspaceScopedAdmin):
         if batch.status != ImportBatch.Status.PREVIEW:
             return redirect(self._url("change", batch.pk))
         try:
-            preview = imports.preview_import(batch, limit=10)
+            # Counting a 100,000-row file would hold the request too long: past the size
+            # imported in the request, the counts cover the first rows only (and say so).
+            preview = imports.preview_import(batch, limit=10, max_rows=sync_import_max_rows())
         except imports.ImportFileError as exc:
             messages.error(request, str(exc))
             return redirect(self._url("changelist"))
@@ -270,6 +291,8 @@ class ImportBatchAdmin(WorkspaceScopedAdmin):
             _("Preview of %(file)s") % {"file": batch.filename},
             batch=batch,
             counts=preview.counts,
+            complete=preview.complete,
+            row_count=batch.mapping.get("row_count", 0),
             headers=[imports.FIELD_LABELS[name] for name in shown],
             rows=rows,
             ignored=[col for col, target in zip(columns, fields, strict=False) if not target],
@@ -333,7 +356,7 @@ class ImportBatchAdmin(WorkspaceScopedAdmin):
         form_url: str = "",
         extra_context: dict | None = None,
     ) -> HttpResponse:
-        batch = self.get_queryset(request).filter(pk=object_id).first() if object_id else None
+        batch = self.get_object(request, object_id)
         if batch is None or request.method != "GET":
             return super().change_view(request, object_id, form_url, extra_context)
         if batch.status == ImportBatch.Status.PREVIEW:

@@ -62,6 +62,7 @@ class Row:
     email_key: str = ""
     linkedin_key: str = ""
     name_key: str = ""
+    company_key: str = ""
     hashes: list[tuple[str, str]] = field(default_factory=list)
     suppression_id: int | None = None
     prospect_id: int | None = None
@@ -122,10 +123,12 @@ def clean_row(row: Row, fields: list[str]) -> None:
                 % {"field": FIELD_LABELS[name], "length": len(value), "max": limit},
             )
             return
-    company_key = normalize.company_key(company["domain"], company["name"])
+    row.company_key = normalize.company_key(company["domain"], company["name"])
     row.email_key = normalize.email_key(prospect["email"])
     row.linkedin_key = prospect["linkedin_url"].lower()
-    row.name_key = normalize.name_key(prospect["first_name"], prospect["last_name"], company_key)
+    row.name_key = normalize.name_key(
+        prospect["first_name"], prospect["last_name"], row.company_key
+    )
     if not (row.email_key or row.linkedin_key or row.name_key):
         # Without a match key a second import of the same file would create this person again.
         row.reject(

@@ -31,7 +31,7 @@ from .reading import (
     store_file,
     stored_path,
 )
-from .writing import CompanyCache, Superseded, write_chunk
+from .writing import CompanyCache, Superseded, bulk_write_tuning, write_chunk
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ class PreviewRow:
 class ImportPreview:
     counts: ImportCounts
     rows: list[PreviewRow]
+    complete: bool = True  # False when only the first `max_rows` rows were counted
 
 
 def _records(batch: ImportBatch) -> Iterator[tuple[int, list[str]]]:
@@ -122,18 +123,25 @@ def _preview_values(row: Row) -> dict[str, str]:
     }
 
 
-def preview_import(batch: ImportBatch, *, limit: int = 10) -> ImportPreview:
-    """What importing the batch would do, over the whole file, and its first rows as stored."""
+def preview_import(
+    batch: ImportBatch, *, limit: int = 10, max_rows: int | None = None
+) -> ImportPreview:
+    """What importing the batch would do (whole file, or its first `max_rows` rows) and its
+    first `limit` rows as they will be stored. Writes nothing."""
     counts, shown = ImportCounts(), []
     seen = SeenKeys()
     fields = batch_fields(batch)
-    for rows in row_chunks(_records(batch), CHUNK_SIZE):
+    records = _records(batch)
+    if max_rows is not None:
+        records = islice(records, max_rows)
+    for rows in row_chunks(records, CHUNK_SIZE):
         classify(batch.workspace_id, rows, fields, seen)
         for row in rows:
             counts.add(row.outcome)
             if len(shown) < limit:
                 shown.append(PreviewRow(row.line, row.outcome, row.detail, _preview_values(row)))
-    return ImportPreview(counts=counts, rows=shown)
+    complete = max_rows is None or counts.total < max_rows
+    return ImportPreview(counts=counts, rows=shown, complete=complete)
 
 
 # --- Import --------------------------------------------------------------------------------
@@ -150,11 +158,12 @@ def _import_rows(batch: ImportBatch, progress: Callable[[int], Any] | None) -> N
     companies = CompanyCache(batch.workspace_id)
     seen = SeenKeys()
     fields = batch_fields(batch)
-    for rows in row_chunks(records, CHUNK_SIZE):
-        classify(batch.workspace_id, rows, fields, seen)
-        write_chunk(batch, rows, companies)
-        if progress:
-            progress(len(rows))
+    with bulk_write_tuning():
+        for rows in row_chunks(records, CHUNK_SIZE):
+            classify(batch.workspace_id, rows, fields, seen)
+            write_chunk(batch, rows, companies)
+            if progress:
+                progress(len(rows))
 
 
 def _finish(batch: ImportBatch, status: str, error: str = "") -> None:

@@ -347,3 +347,42 @@ def test_their_member_can_download_their_rejected_rows(other_member, their_batch
     response = client.get(url("rejected", done.pk))
     assert response.status_code == 200
     assert b"Lef\xc3\xa8vre" in b"".join(response.streaming_content)
+
+
+def test_preview_of_a_large_file_counts_its_first_rows_and_says_so(
+    member_client, workspace, tmp_path, settings
+):
+    settings.SOURCIER_IMPORT_SYNC_MAX_ROWS = 2
+    upload(member_client, csv_files.excel_utf8_bom(tmp_path / "f.csv"))
+    batch = batches(workspace).get()
+
+    page = text(member_client.get(url("preview", batch.pk)))
+
+    assert "Décompte sur les 2 premières lignes sur 3." in page
+    assert 'data-count="new">2<' in page
+    assert "arrière-plan" in page
+
+
+def test_an_abandoned_preview_can_be_deleted_with_its_file(
+    member_client, workspace, tmp_path, media_root, django_capture_on_commit_callbacks
+):
+    upload(member_client, csv_files.excel_utf8_bom(tmp_path / "f.csv"))
+    batch = batches(workspace).get()
+    assert len(stored_files(media_root)) == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = member_client.post(url("delete", batch.pk), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not batches(workspace).exists()
+    assert stored_files(media_root) == []
+
+
+def test_an_imported_batch_cannot_be_deleted(member_client, workspace, tmp_path):
+    upload(member_client, csv_files.excel_utf8_bom(tmp_path / "f.csv"))
+    batch = batches(workspace).get()
+    member_client.post(url("run", batch.pk))
+
+    assert member_client.post(url("delete", batch.pk), {"post": "yes"}).status_code == 403
+    assert batches(workspace).filter(pk=batch.pk).exists()
+    assert Prospect.objects.for_workspace(workspace).filter(import_batch=batch).count() == 3
