@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from prospects import admin as prospects_admin
@@ -161,20 +161,20 @@ def result_summary(result: services.AddResult, campaign: Campaign) -> list[str]:
     lines = [
         _count(
             len(result.added),
-            _gettext("%(count)s prospect added to “%(campaign)s”."),
-            _gettext("%(count)s prospects added to “%(campaign)s”."),
+            gettext("%(count)s prospect added to “%(campaign)s”."),
+            gettext("%(count)s prospects added to “%(campaign)s”."),
             campaign=campaign.name,
         )
     ]
     if result.already:
         lines.append(
-            _gettext("%(count)s already in the campaign.") % {"count": len(result.already)}
+            gettext("%(count)s already in the campaign.") % {"count": len(result.already)}
         )
     if result.excluded:
         head = _count(
             len(result.excluded),
-            _gettext("%(count)s prospect excluded:"),
-            _gettext("%(count)s prospects excluded:"),
+            gettext("%(count)s prospect excluded:"),
+            gettext("%(count)s prospects excluded:"),
         )
         reasons = "; ".join(f"{prospect} — {reason}" for prospect, reason in result.excluded)
         lines.append(f"{head} {reasons}")
@@ -188,7 +188,7 @@ def add_to_campaign(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset
     if workspace is None:
         modeladmin.message_user(
             request,
-            _gettext("Choose a workspace in the header before adding prospects to a campaign."),
+            gettext("Choose a workspace in the header before adding prospects to a campaign."),
             level="error",
         )
         return None
@@ -209,7 +209,7 @@ def add_to_campaign(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset
             campaign, list(queryset.values_list("pk", flat=True)), user=request.user
         )
         context.update(
-            title=_gettext("Prospects added to a campaign"),
+            title=gettext("Prospects added to a campaign"),
             campaign=campaign,
             result=result,
             summary=result_summary(result, campaign),
@@ -218,7 +218,7 @@ def add_to_campaign(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset
         )
         return TemplateResponse(request, "admin/campaigns/add_result.html", context)
     context.update(
-        title=_gettext("Add to a campaign"),
+        title=gettext("Add to a campaign"),
         form=form,
         count=queryset.count(),
         preview=list(queryset[:10]),

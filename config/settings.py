@@ -22,7 +22,7 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 PRODUCTION = bool(env.str("DATABASE_URL", default=""))
 DEBUG = env.bool("DEBUG", default=False)
-INSECURE_SECRET_KEY = "django-insecure-sourcier-embedded-default"
+INSECURE_SECRET_KEY = "django-insecure-sourcier-embedded-default"  # noqa: S105 (a marker)
 
 
 def _local_secret(name: str, make) -> str:
@@ -186,14 +186,17 @@ if REDIS_URL:
 else:
     _queue = VAR_DIR / "celery" / "queue"
     _processed = VAR_DIR / "celery" / "processed"
-    for _dir in (_queue, _processed):
+    _control = VAR_DIR / "celery" / "control"
+    for _dir in (_queue, _processed, _control):
         _dir.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT = "config.kombu_fs:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue),
         "data_folder_out": str(_queue),
         "processed_folder": str(_processed),
         "store_processed": False,
+        "control_folder": str(_control),
         # At the default 1 s the filesystem transport delivers about one message a second.
         "polling_interval": 0.05,
     }
@@ -239,6 +242,9 @@ PROVIDER_TIMEOUT_SECONDS = env.float("SOURCIER_PROVIDER_TIMEOUT", default=10.0)
 # Per-workspace concurrent calls per provider (Dropcontact documents 10).
 PROVIDER_CONCURRENCY = env.int("SOURCIER_PROVIDER_CONCURRENCY", default=10)
 DROPCONTACT_BATCH_SIZE = env.int("SOURCIER_DROPCONTACT_BATCH_SIZE", default=250)
+# A partial batch is sent once its oldest item has waited this long (a full one at once), so
+# prospects created one by one still travel in batches.
+DROPCONTACT_BATCH_WINDOW_SECONDS = env.float("SOURCIER_DROPCONTACT_BATCH_WINDOW", default=2.0)
 # How long "not ready" may last before a request counts as failed (unknown ids look the same).
 DROPCONTACT_POLL_DEADLINE_SECONDS = env.int("SOURCIER_DROPCONTACT_POLL_DEADLINE", default=900)
 DROPCONTACT_POLL_INTERVAL_SECONDS = env.float("SOURCIER_DROPCONTACT_POLL_INTERVAL", default=30.0)

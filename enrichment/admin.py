@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from prospects import admin as prospects_admin
@@ -197,7 +197,7 @@ class EnrichmentJobAdmin(ReadOnlyScopedAdmin):
     @admin.display(description=_("live progress"))
     def follow_link(self, job: EnrichmentJob) -> str:
         url = reverse("enrichment:progress")
-        return format_html('<a href="{}?job={}">{}</a>', url, job.pk, _gettext("Follow"))
+        return format_html('<a href="{}?job={}">{}</a>', url, job.pk, gettext("Follow"))
 
 
 @admin.register(EnrichmentItem)
@@ -299,8 +299,8 @@ def reenrich(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) 
             request,
             _count(
                 len(queued),
-                _gettext("%(count)s prospect queued for enrichment again."),
-                _gettext("%(count)s prospects queued for enrichment again."),
+                gettext("%(count)s prospect queued for enrichment again."),
+                gettext("%(count)s prospects queued for enrichment again."),
             ),
             messages.SUCCESS,
         )
@@ -309,7 +309,7 @@ def reenrich(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) 
     if len(refused) > MAX_REFUSAL_MESSAGES:
         modeladmin.message_user(
             request,
-            _gettext("… and %(count)s other prospects refused for the same kind of reason.")
+            gettext("… and %(count)s other prospects refused for the same kind of reason.")
             % {"count": len(refused) - MAX_REFUSAL_MESSAGES},
             messages.WARNING,
         )

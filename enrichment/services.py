@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -148,7 +149,11 @@ def schedule_submit(workspace_id: int) -> None:
     """Ask a worker to submit what is due, once the current transaction commits."""
     from .tasks import submit_dropcontact_task
 
-    transaction.on_commit(lambda: submit_dropcontact_task.delay(workspace_id))
+    # Right after the batching window, so what is queued meanwhile travels together.
+    countdown = settings.DROPCONTACT_BATCH_WINDOW_SECONDS
+    transaction.on_commit(
+        lambda: submit_dropcontact_task.apply_async((workspace_id,), countdown=countdown)
+    )
 
 
 @dataclass

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import formats
 from django.utils.html import format_html
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import (
@@ -275,14 +275,14 @@ class ProspectAdmin(WorkspaceScopedAdmin):
     @admin.display(description=_("Status"), ordering="status")
     def status_badge(self, obj: Prospect) -> str:
         if obj.status == Prospect.Status.VERIFIED:
-            source = obj.get_enrichment_source_display() or _gettext("Sourcier")
+            source = obj.get_enrichment_source_display() or gettext("Sourcier")
             when = (
                 formats.date_format(obj.verified_at, "SHORT_DATE_FORMAT") if obj.verified_at else ""
             )
             return format_html(
                 '<span class="badge badge-verified" title="{}">✓ {}</span>',
                 when,
-                _gettext("Verified by %(source)s") % {"source": source}
+                gettext("Verified by %(source)s") % {"source": source}
                 + (f" · {when}" if when else ""),
             )
         return format_html(
@@ -372,5 +372,5 @@ class SuppressionEntryAdmin(WorkspaceScopedAdmin):
         obj._state.adding = False
         messages.info(
             request,
-            _gettext("Stored as a keyed hash only; the address itself is not kept."),
+            gettext("Stored as a keyed hash only; the address itself is not kept."),
         )

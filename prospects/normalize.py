@@ -83,7 +83,7 @@ def normalize_phone(value: str | None, region: str = "FR") -> str:
 
 
 def normalize_domain(value: str | None) -> str:
-    """The registrable domain of a website, URL or bare host: 'https://www.Acme.fr/x' -> 'acme.fr'."""
+    """The registrable domain of a URL or host: 'https://www.Acme.fr/x' -> 'acme.fr'."""
     value = clean_text(value).lower()
     if not value:
         return ""

@@ -3,7 +3,7 @@ import os
 import pytest
 from django.test import Client
 
-from .factories import MembershipFactory, UserFactory, WorkspaceFactory
+from .factories import MembershipFactory, WorkspaceFactory
 
 PASSWORD = "motdepasse-solide-42"
 
@@ -16,6 +16,12 @@ def _celery_runs_inline():
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
     yield
+
+
+@pytest.fixture(autouse=True)
+def _no_batching_window(settings):
+    """Unit tests send a partial Dropcontact batch at once (production waits ~2 s for more)."""
+    settings.DROPCONTACT_BATCH_WINDOW_SECONDS = 0
 
 
 def require(available: bool, reason: str) -> None:

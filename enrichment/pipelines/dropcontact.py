@@ -56,13 +56,17 @@ def claim_batch(workspace_id: int, *, api_key_present: bool) -> DropcontactBatch
     if not api_key_present:
         park_items_without_key(workspace_id)
         return None
-    ids = list(
-        due.order_by("next_attempt_at", "id").values_list("id", flat=True)[
+    rows = list(
+        due.order_by("next_attempt_at", "id").values_list("id", "next_attempt_at")[
             : settings.DROPCONTACT_BATCH_SIZE
         ]
     )
-    if not ids:
+    if not rows:
         return None
+    window = dt.timedelta(seconds=settings.DROPCONTACT_BATCH_WINDOW_SECONDS)
+    if len(rows) < settings.DROPCONTACT_BATCH_SIZE and rows[0][1] > now - window:
+        return None  # a partial batch waits a moment: more items may join it
+    ids = [pk for pk, _due in rows]
     with transaction.atomic():
         batch = DropcontactBatch.objects.create(workspace_id=workspace_id, next_attempt_at=now)
         # Conditional: an item another worker claimed meanwhile is no longer PENDING.

@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from enrichment import services
 from enrichment.models import DropcontactBatch, EnrichmentItem, ProviderCall, ProviderCredential
-from enrichment.pipelines import dropcontact as pipeline
 from prospects import services as prospect_services
 from prospects.models import FieldProvenance, Prospect, Source, SuppressionEntry
 from tests.samples import sample_json, sample_text
@@ -395,3 +394,20 @@ def test_out_of_credits_waits_instead_of_failing(keyed, http, django_capture_on_
     assert item.status == "pending"
     assert item.attempts == 0
     assert (item.next_attempt_at - timezone.now()).total_seconds() > 3000
+
+
+def test_a_partial_batch_waits_for_the_window_then_goes_whole(
+    keyed, http, django_capture_on_commit_callbacks, settings
+):
+    settings.DROPCONTACT_BATCH_WINDOW_SECONDS = 600
+    settings.DROPCONTACT_POLL_INTERVAL_SECONDS = 3600
+    submit_ok(http)
+    for name in ("Éloïse", "Anaïs", "Jean-Pierre"):
+        new_prospect(keyed, django_capture_on_commit_callbacks, first_name=name)
+    assert not http.calls  # nothing sent while the window is open
+    EnrichmentItem.objects.for_workspace(keyed).update(
+        next_attempt_at=timezone.now() - dt.timedelta(seconds=601)
+    )
+    sweep(django_capture_on_commit_callbacks)
+    _ids, payload = submitted_item_ids(http)
+    assert [r["first_name"] for r in payload["data"]] == ["Éloïse", "Anaïs", "Jean-Pierre"]

@@ -44,9 +44,11 @@ def test_a_dead_holders_slot_comes_back_when_its_lease_expires():
 
 def test_concurrency_slot_gives_up_after_waiting():
     limits.acquire_slot(1, "dropcontact", limit=1, ttl=60)
-    with pytest.raises(limits.SlotUnavailable):
-        with limits.concurrency_slot(1, "dropcontact", limit=1, ttl=60, wait=0.1):
-            pass
+    with (
+        pytest.raises(limits.SlotUnavailable),
+        limits.concurrency_slot(1, "dropcontact", limit=1, ttl=60, wait=0.1),
+    ):
+        pass
 
 
 def test_rate_window_allows_per_second_then_asks_to_wait():

@@ -5,7 +5,7 @@ from enrichment.demo import seed_demo_workspace
 
 
 class Command(BaseCommand):
-    help = "Creates the demo workspace (slug 'demo') with French prospects and its admin; safe to re-run."
+    help = "Creates the demo workspace (slug 'demo'), its prospects and its admin; safe to re-run."
 
     def handle(self, *args, **options) -> None:
         summary = seed_demo_workspace()
