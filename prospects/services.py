@@ -264,6 +264,123 @@ def record_initial_provenance(
 # --- Merge rules -------------------------------------------------------------------------
 
 
+def _owner(subject: Prospect | Company) -> dict[str, Model]:
+    return {"prospect": subject} if isinstance(subject, Prospect) else {"company": subject}
+
+
+class ProvenanceBuffer:
+    """Applies the merge rules to many subjects and writes their provenance in a few queries.
+
+    A value typed or imported by a person is never overwritten. A provider value fills an empty
+    field, or replaces a provider value of lower confidence. Every candidate is kept as a
+    provenance row, the stored one marked `is_current`.
+    """
+
+    def __init__(
+        self,
+        workspace_id: int,
+        *,
+        prospects: list[Prospect] = (),
+        companies: list[Company] = (),
+    ) -> None:
+        self.workspace_id = workspace_id
+        self.rows: list[FieldProvenance] = []
+        self.superseded: list[int] = []
+        # (kind, subject id, field) -> the current row, loaded once for every subject.
+        self.current: dict[tuple[str, int, str], FieldProvenance] = {}
+        scope = FieldProvenance.objects.for_workspace(workspace_id).filter(is_current=True)
+        if prospects:
+            for row in scope.filter(prospect__in=[p.pk for p in prospects]):
+                self.current[("prospect", row.prospect_id, row.field)] = row
+        if companies:
+            for row in scope.filter(company__in=[c.pk for c in companies]):
+                self.current[("company", row.company_id, row.field)] = row
+        self.loaded = {("prospect", p.pk) for p in prospects} | {
+            ("company", c.pk) for c in companies
+        }
+
+    def _load(self, kind: str, subject: Prospect | Company) -> None:
+        if (kind, subject.pk) in self.loaded:
+            return
+        scope = FieldProvenance.objects.for_workspace(self.workspace_id).filter(
+            is_current=True, **_owner(subject)
+        )
+        for row in scope:
+            self.current[(kind, subject.pk, row.field)] = row
+        self.loaded.add((kind, subject.pk))
+
+    def merge(
+        self,
+        subject: Prospect | Company,
+        values: dict[str, Any],
+        *,
+        source: str,
+        confidence: int,
+        provider_call_id: int | None = None,
+        observed_at: dt.datetime | None = None,
+    ) -> list[str]:
+        """Apply values to `subject` in memory; returns the fields changed (caller saves)."""
+        observed_at = observed_at or timezone.now()
+        kind = "prospect" if isinstance(subject, Prospect) else "company"
+        self._load(kind, subject)
+        changed = []
+        for field, value in values.items():
+            if value in (None, ""):
+                continue
+            text = str(value)
+            stored = getattr(subject, field)
+            previous = self.current.get((kind, subject.pk, field))
+            if stored in (None, ""):
+                apply = True
+            elif str(stored) == text:
+                apply = previous is None or previous.source not in HUMAN_SOURCES
+            elif previous is None or previous.source in HUMAN_SOURCES:
+                # No record of who set it means a person did (before provenance existed).
+                apply = False
+            else:
+                apply = confidence > previous.confidence
+            row = FieldProvenance(
+                workspace_id=self.workspace_id,
+                field=field,
+                value=text,
+                source=source,
+                confidence=confidence,
+                observed_at=observed_at,
+                is_current=apply,
+                provider_call_id=provider_call_id,
+                **_owner(subject),
+            )
+            self.rows.append(row)
+            if apply:
+                if previous is not None:
+                    previous.is_current = False
+                    if previous.pk:
+                        self.superseded.append(previous.pk)
+                self.current[(kind, subject.pk, field)] = row
+                if str(stored) != text:
+                    setattr(subject, field, value)
+                    changed.append(field)
+        return changed
+
+    def revert(self, subject: Prospect | Company, fields: list[str]) -> None:
+        """Undo applied values that could not be saved: they stay candidates, not current."""
+        kind = "prospect" if isinstance(subject, Prospect) else "company"
+        owner_attr = f"{kind}_id"
+        for row in self.rows:
+            if getattr(row, owner_attr) == subject.pk and row.field in fields and row.is_current:
+                row.is_current = False
+                self.current.pop((kind, subject.pk, row.field), None)
+
+    def flush(self) -> None:
+        """Write what was merged: one UPDATE for superseded rows, one bulk INSERT."""
+        if self.superseded:
+            FieldProvenance.objects.for_workspace(self.workspace_id).filter(
+                pk__in=self.superseded
+            ).update(is_current=False)
+        FieldProvenance.objects.bulk_create(self.rows, batch_size=500)
+        self.rows, self.superseded = [], []
+
+
 def merge_provider_values(
     subject: Prospect | Company,
     values: dict[str, Any],
@@ -273,63 +390,24 @@ def merge_provider_values(
     provider_call_id: int | None = None,
     observed_at: dt.datetime | None = None,
 ) -> list[str]:
-    """Apply provider values under the merge rules; every candidate is kept as provenance.
-
-    A value typed or imported by a person is never overwritten. A provider value fills an empty
-    field, or replaces a provider value of lower confidence. Returns the fields changed (the
-    caller saves the subject).
-    """
-    observed_at = observed_at or timezone.now()
-    owner = {"prospect": subject} if isinstance(subject, Prospect) else {"company": subject}
-    scope = FieldProvenance.objects.for_workspace(subject.workspace_id).filter(**owner)
-    current = {row.field: row for row in scope.filter(is_current=True, field__in=list(values))}
-    changed, rows, superseded = [], [], []
-    for field, value in values.items():
-        if value in (None, ""):
-            continue
-        text = str(value)
-        stored = getattr(subject, field)
-        previous = current.get(field)
-        if stored in (None, ""):
-            apply = True
-        elif str(stored) == text:
-            apply = previous is None or previous.source not in HUMAN_SOURCES
-        elif previous is None or previous.source in HUMAN_SOURCES:
-            # No record of who set it means a person did (before provenance existed): keep it.
-            apply = False
-        else:
-            apply = confidence > previous.confidence
-        if apply and previous is not None:
-            superseded.append(previous.pk)
-        rows.append(
-            FieldProvenance(
-                workspace_id=subject.workspace_id,
-                field=field,
-                value=text,
-                source=source,
-                confidence=confidence,
-                observed_at=observed_at,
-                is_current=apply,
-                provider_call_id=provider_call_id,
-                **owner,
-            )
-        )
-        if apply and str(stored) != text:
-            setattr(subject, field, value)
-            changed.append(field)
-    if superseded:
-        scope.filter(pk__in=superseded).update(is_current=False)
-    FieldProvenance.objects.bulk_create(rows)
+    """The merge rules for one subject (see ProvenanceBuffer); the caller saves the subject."""
+    buffer = ProvenanceBuffer(subject.workspace_id)
+    changed = buffer.merge(
+        subject,
+        values,
+        source=source,
+        confidence=confidence,
+        provider_call_id=provider_call_id,
+        observed_at=observed_at,
+    )
+    buffer.flush()
     return changed
 
 
 def provenance_by_field(subject: Prospect | Company) -> dict[str, list[FieldProvenance]]:
     """Every recorded value per field, newest first: what the provenance panel shows."""
-    owner: dict[str, Model] = (
-        {"prospect": subject} if isinstance(subject, Prospect) else {"company": subject}
-    )
     history: dict[str, list[FieldProvenance]] = {}
-    rows = FieldProvenance.objects.for_workspace(subject.workspace_id).filter(**owner)
+    rows = FieldProvenance.objects.for_workspace(subject.workspace_id).filter(**_owner(subject))
     for row in rows.order_by("field", "-is_current", "-observed_at", "-id"):
         history.setdefault(row.field, []).append(row)
     return history

@@ -118,7 +118,7 @@ def process_batch(batch_id: int, *, api_key: str | None) -> str:
     items = list(
         EnrichmentItem.objects.for_workspace(batch.workspace_id)
         .filter(batch=batch, status=Item.SUBMITTED)
-        .select_related("prospect__company")
+        .select_related("prospect__company", "prospect__workspace")
         .order_by("id")
     )
     if not items:
@@ -357,6 +357,13 @@ def apply_results(
     }
     now = timezone.now()
     missing = []
+    prospects = [item.prospect for item in items]
+    merged = prospect_services.ProvenanceBuffer(
+        batch.workspace_id,
+        prospects=prospects,
+        companies=list({p.company_id: p.company for p in prospects if p.company_id}.values()),
+    )
+    suppressed = suppressed_emails(batch.workspace_id, records)
     with transaction.atomic():
         for index, item in enumerate(items):
             record = by_item_id.get(str(item.pk))
@@ -365,7 +372,10 @@ def apply_results(
             if record is None:
                 missing.append(item)
                 continue
-            apply_record(item, record, call_id=call.pk, now=now)
+            apply_record(
+                item, record, call_id=call.pk, now=now, merged=merged, suppressed=suppressed
+            )
+        merged.flush()
         EnrichmentItem.objects.for_workspace(batch.workspace_id).filter(
             pk__in=[item.pk for item in items if item not in missing], status=Item.SUBMITTED
         ).update(status=Item.DONE, last_error="", finished_at=now, updated_at=now)
@@ -382,8 +392,28 @@ def _clean(func, value: str) -> str:
         return ""
 
 
+def suppressed_emails(workspace_id: int, records: list[dropcontact.EnrichedRecord]) -> set[str]:
+    """The addresses of these records that are on the objection list (one query)."""
+    by_hash = {}
+    for record in records:
+        for candidate in record.email:
+            email = _clean(normalize.normalize_email, candidate.email)
+            if email:
+                by_hash[normalize.keyed_hash("email", email)] = email
+    found = SuppressionEntry.objects.for_workspace(workspace_id).filter(
+        kind=SuppressionEntry.Kind.EMAIL, key_hash__in=list(by_hash)
+    )
+    return {by_hash[key_hash] for key_hash in found.values_list("key_hash", flat=True)}
+
+
 def apply_record(
-    item: EnrichmentItem, record: dropcontact.EnrichedRecord, *, call_id: int, now
+    item: EnrichmentItem,
+    record: dropcontact.EnrichedRecord,
+    *,
+    call_id: int,
+    now,
+    merged: prospect_services.ProvenanceBuffer,
+    suppressed: set[str],
 ) -> None:
     """Merge one enriched record into its prospect and company, and set the verdict."""
     prospect = item.prospect
@@ -419,8 +449,8 @@ def apply_record(
     if best is not None:
         email = _clean(normalize.normalize_email, best.email)
         confidence = EMAIL_CONFIDENCE.get(best.parsed.kind, OTHER_EMAIL_CONFIDENCE)
-        if email and not prospect_services.find_suppression(workspace, email=email):
-            changed += prospect_services.merge_provider_values(
+        if email and email not in suppressed:
+            changed += merged.merge(
                 prospect,
                 {"email": email},
                 source=Source.DROPCONTACT,
@@ -428,7 +458,7 @@ def apply_record(
                 provider_call_id=call_id,
                 observed_at=now,
             )
-    changed += prospect_services.merge_provider_values(
+    changed += merged.merge(
         prospect,
         {
             "first_name": record.first_name,
@@ -442,7 +472,7 @@ def apply_record(
         provider_call_id=call_id,
         observed_at=now,
     )
-    apply_company(prospect, record, call_id=call_id, now=now)
+    apply_company(prospect, record, call_id=call_id, now=now, merged=merged)
 
     stored = next((c for c in record.email if c.email.lower() == prospect.email.lower()), None)
     verified = stored is not None and stored.parsed.is_verified_pro
@@ -461,6 +491,7 @@ def apply_record(
         original = Prospect.objects.for_workspace(workspace).get(pk=prospect.pk)
         for field in changed:
             setattr(prospect, field, getattr(original, field))
+        merged.revert(prospect, changed)
         prospect.status = Prospect.Status.NOT_VERIFIED
         prospect.verified_at = None
         prospect.last_error = _("The address found is already used by another prospect")
@@ -468,7 +499,12 @@ def apply_record(
 
 
 def apply_company(
-    prospect: Prospect, record: dropcontact.EnrichedRecord, *, call_id: int, now
+    prospect: Prospect,
+    record: dropcontact.EnrichedRecord,
+    *,
+    call_id: int,
+    now,
+    merged: prospect_services.ProvenanceBuffer,
 ) -> None:
     company = prospect.company
     domain = _clean(normalize.normalize_domain, record.website)
@@ -495,7 +531,7 @@ def apply_company(
         "location": record.siret_address,
         "linkedin_url": record.company_linkedin,
     }
-    changed = prospect_services.merge_provider_values(
+    changed = merged.merge(
         company,
         values,
         source=Source.DROPCONTACT,
@@ -510,6 +546,7 @@ def apply_company(
         except IntegrityError:
             # Another company of the workspace already has this domain: keep ours unchanged.
             company.refresh_from_db()
+            merged.revert(company, changed)
 
 
 def normalize_siren_ok(value: str) -> bool:

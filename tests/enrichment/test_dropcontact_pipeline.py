@@ -411,3 +411,22 @@ def test_a_partial_batch_waits_for_the_window_then_goes_whole(
     sweep(django_capture_on_commit_callbacks)
     _ids, payload = submitted_item_ids(http)
     assert [r["first_name"] for r in payload["data"]] == ["Éloïse", "Anaïs", "Jean-Pierre"]
+
+
+def test_an_address_already_used_by_another_prospect_is_kept_as_a_candidate_only(
+    keyed, http, django_capture_on_commit_callbacks
+):
+    owner = Prospect.objects.create(
+        workspace=keyed, first_name="Anaïs", last_name="N'Diaye", email="taken@acme.example"
+    )
+    submit_ok(http)
+    echo_ready(http, email=[{"email": "taken@acme.example", "qualification": "nominatif@pro"}])
+    prospect = new_prospect(keyed, django_capture_on_commit_callbacks)
+    prospect.refresh_from_db()
+    assert prospect.email == ""
+    assert prospect.status == Prospect.Status.NOT_VERIFIED
+    assert "already used" in prospect.last_error or "appartient déjà" in prospect.last_error
+    row = FieldProvenance.objects.for_workspace(keyed).get(prospect=prospect, field="email")
+    assert (row.value, row.is_current) == ("taken@acme.example", False)
+    owner.refresh_from_db()
+    assert owner.email == "taken@acme.example"
