@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -149,8 +150,11 @@ def schedule_submit(workspace_id: int) -> None:
     """Ask a worker to submit what is due, once the current transaction commits."""
     from .tasks import submit_dropcontact_task
 
-    # Right after the batching window, so what is queued meanwhile travels together.
+    # Right after the batching window, so what is queued meanwhile travels together; one
+    # scheduled submit per workspace and window is enough (the sweeper backs it up).
     countdown = settings.DROPCONTACT_BATCH_WINDOW_SECONDS
+    if countdown and not cache.add(f"sourcier:submit-scheduled:{workspace_id}", 1, countdown):
+        return
     transaction.on_commit(
         lambda: submit_dropcontact_task.apply_async((workspace_id,), countdown=countdown)
     )
