@@ -18,6 +18,7 @@ from ..models import Company, Prospect, RejectedRow, SuppressionEntry
 from .reading import FIELD_LABELS, row_values
 
 CHUNK_SIZE = 1000
+LOOKUP_BATCH = 250
 NEW = "new"
 DUPLICATE = RejectedRow.Reason.DUPLICATE.value
 SUPPRESSED = RejectedRow.Reason.SUPPRESSED.value
@@ -143,18 +144,27 @@ def clean_row(row: Row, fields: list[str]) -> None:
     row.hashes = services.suppression_hashes(email=prospect["email"], phone=prospect["phone"])
 
 
+def _batched(values: set[str], size: int) -> Iterator[list[str]]:
+    iterator = iter(sorted(values))
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
 def _existing_keys(workspace_id: int, key: str, values: set[str]) -> dict[str, int]:
-    if not values:
-        return {}
-    # The explicit `<> ''` lets SQLite and PostgreSQL use the partial unique index on the key.
-    found = (
-        Prospect.objects.for_workspace(workspace_id)
-        .filter(**{f"{key}__in": values})
-        .exclude(**{key: ""})
-        .order_by()
-        .values_list(key, "pk")
-    )
-    return dict(found)
+    found: dict[str, int] = {}
+    for batch in _batched(values, LOOKUP_BATCH):
+        # The explicit `<> ''` lets SQLite and PostgreSQL use the partial unique index on the
+        # key; a few hundred keys per query keep PostgreSQL on index probes (with a thousand
+        # it plans a sequential scan of the whole workspace, and each chunk costs more).
+        rows = (
+            Prospect.objects.for_workspace(workspace_id)
+            .filter(**{f"{key}__in": batch})
+            .exclude(**{key: ""})
+            .order_by()
+            .values_list(key, "pk")
+        )
+        found.update(rows)
+    return found
 
 
 def _suppressed_hashes(workspace_id: int, rows: list[Row]) -> dict[tuple[str, str], int]:

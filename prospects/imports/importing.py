@@ -31,9 +31,16 @@ from .reading import (
     store_file,
     stored_path,
 )
-from .writing import CompanyCache, Superseded, bulk_write_tuning, write_chunk
+from .writing import (
+    CompanyCache,
+    Superseded,
+    bulk_write_tuning,
+    refresh_statistics,
+    write_chunk,
+)
 
 logger = logging.getLogger(__name__)
+STATISTICS_EVERY = 5  # chunks
 
 
 @dataclass
@@ -158,12 +165,17 @@ def _import_rows(batch: ImportBatch, progress: Callable[[int], Any] | None) -> N
     companies = CompanyCache(batch.workspace_id)
     seen = SeenKeys()
     fields = batch_fields(batch)
+    analysed_at = batch.created_count
     with bulk_write_tuning():
-        for rows in row_chunks(records, CHUNK_SIZE):
+        for number, rows in enumerate(row_chunks(records, CHUNK_SIZE), start=1):
             classify(batch.workspace_id, rows, fields, seen)
             write_chunk(batch, rows, companies)
             if progress:
                 progress(len(rows))
+            if number % STATISTICS_EVERY == 0 and refresh_statistics(
+                batch.created_count - analysed_at
+            ):
+                analysed_at = batch.created_count
 
 
 def _finish(batch: ImportBatch, status: str, error: str = "") -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -55,6 +56,22 @@ def bulk_write_tuning() -> Iterator[None]:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size = {int(cache_size)}")
             cursor.execute(f"PRAGMA wal_autocheckpoint = {int(checkpoint)}")
+
+
+def refresh_statistics(added: int) -> bool:
+    """PostgreSQL: ANALYZE the prospects table once `added` new rows grew it by half of what
+    the planner knows. A first import into a fresh table otherwise plans every key lookup with
+    empty-table estimates (autovacuum analyses about once a minute). True if it ran."""
+    if connection.vendor != "postgresql":
+        return False
+    table = Prospect._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+        known = max(cursor.fetchone()[0], 0)
+        if added <= known / 2:
+            return False
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+    return True
 
 
 class Superseded(Exception):
@@ -116,20 +133,41 @@ class BulkInsert:
             params_rows.append([row[key] if varies else fixed[key] for varies, key in slots])
         quote = connection.ops.quote_name
         columns = ", ".join(quote(f.column) for f in self.fields)
-        placeholders = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
         table, pk = quote(self.model._meta.db_table), quote(self.model._meta.pk.column)
-        size = max(1, connection.ops.bulk_batch_size(self.fields, params_rows))
+        # Table and column names come from the model, values are always parameters.
+        insert = f"INSERT INTO {table} ({columns})"
         ids: list[int] = []
         with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # One array per column (as Django's own bulk_create does on PostgreSQL): a
+                # handful of parameters instead of 20,000 to bind and plan.
+                arrays = ", ".join(
+                    f"(%s)::{f.db_type(connection).split('(')[0]}[]" for f in self.fields
+                )
+                cursor.execute(
+                    f"{insert} SELECT * FROM UNNEST({arrays}) RETURNING {pk}",  # noqa: S608
+                    [list(column) for column in zip(*params_rows, strict=True)],
+                )
+                return [row[0] for row in cursor.fetchall()]
+            placeholders = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
+            size = max(1, _rows_per_statement(len(self.fields)))
             for start in range(0, len(params_rows), size):
                 batch = params_rows[start : start + size]
-                sql = (
-                    f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608 (names from the model)
-                    f"{', '.join([placeholders] * len(batch))} RETURNING {pk}"
+                values = ", ".join([placeholders] * len(batch))
+                cursor.execute(
+                    f"{insert} VALUES {values} RETURNING {pk}",
+                    [value for params in batch for value in params],
                 )
-                cursor.execute(sql, [value for params in batch for value in params])
                 ids.extend(row[0] for row in cursor.fetchall())
         return ids
+
+
+def _rows_per_statement(columns: int) -> int:
+    """As many rows per INSERT as SQLite takes: Django assumes the old limit of 999 parameters,
+    while the SQLite Python ships with takes 32,766 or more (one statement per chunk)."""
+    raw = connection.connection
+    limit = raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if raw else 999
+    return limit // columns
 
 
 _PROSPECT_VALUES = (

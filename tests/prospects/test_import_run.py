@@ -1,5 +1,8 @@
 """Running an import: the creation hook, idempotency, resuming, the Celery task."""
 
+import pytest
+from django.db import connection
+
 from prospects import imports
 from prospects.models import ImportBatch, Prospect
 from prospects.tasks import import_batch_task
@@ -106,3 +109,19 @@ def test_import_task_runs_twice_with_the_same_result(workspace, make_batch, tmp_
 
 def test_import_task_for_a_deleted_batch_does_nothing(db):
     assert import_batch_task(987654) == "missing"
+
+
+def test_sqlite_tuning_is_undone_after_the_import(workspace, make_batch, tmp_path):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite connection pragmas")
+
+    def pragmas():
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            cache = cursor.fetchone()[0]
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            return cache, cursor.fetchone()[0]
+
+    before = pragmas()
+    imports.run_import(make_batch(csv_files.excel_utf8_bom(tmp_path / "f.csv")))
+    assert pragmas() == before
