@@ -33,11 +33,10 @@ run: seed
 
 # Tests bring their own throw-away keys, so DATABASE_URL=... make test needs nothing else.
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-sourcier-tests-only} \
-	SOURCIER_FERNET_KEYS=$${SOURCIER_FERNET_KEYS:-Z3gtq0jvOOfP4GEFBxcMayTTuLvOE_VVPS6VX3RftnU=}
+	SOURCIER_FERNET_KEYS=$${SOURCIER_FERNET_KEYS:-Z3gtq0jvOOfP4GEFBxcMayTTuLvOE_VVPS6VX3RftnU=} \
+	SOURCIER_STATIC_MANIFEST=false
 
-# collectstatic: on PostgreSQL the settings take the production (manifest) static storage.
 test: messages
-	$(TEST_ENV) $(PY) manage.py collectstatic --no-input --verbosity 0
 	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install

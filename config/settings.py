@@ -159,7 +159,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-if DEBUG or not PRODUCTION:
+# Hashed file names (long cache) in production; the plain storage elsewhere, and in tests,
+# whose live server serves files by their plain names.
+if DEBUG or not env.bool("SOURCIER_STATIC_MANIFEST", default=PRODUCTION):
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 MEDIA_ROOT = VAR_DIR / "media"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -107,7 +107,7 @@ def test_with_30_percent_faults_everything_still_settles_correctly(keyed, sandbo
     # More retries than production's three: this test is about settling correctly, and a
     # 30 % fault rate would otherwise send a few unlucky batches to review.
     workers = workers_factory(
-        SOURCIER_DROPCONTACT_BATCH_SIZE="50", SOURCIER_RETRY_DELAYS="1,1,1,1,1,1,1,1"
+        SOURCIER_DROPCONTACT_BATCH_SIZE="10", SOURCIER_RETRY_DELAYS="1,1,1,1,1,1,1,1"
     )
     workers.start(concurrency=4)
     created = import_people(keyed, people_for(sandbox, 300))
@@ -116,7 +116,9 @@ def test_with_30_percent_faults_everything_still_settles_correctly(keyed, sandbo
     assert_matches_ground_truth(keyed, created)
     stats = sandbox.stats()["counts"]["dropcontact"]
     faults = sum(n for endpoint in stats.values() for o, n in endpoint.items() if "fault" in o)
-    assert faults > 10, stats
+    # About 30 % of 60+ calls: the run really went through faults of several kinds.
+    assert faults >= 8, stats
+    assert len({o for endpoint in stats.values() for o in endpoint if "fault" in o}) >= 3
 
 
 def test_a_worker_killed_mid_batch_loses_nothing_and_enriches_nobody_twice(
@@ -158,6 +160,22 @@ def test_never_more_than_10_concurrent_dropcontact_calls_per_workspace(
     settle(keyed.pk, timeout=180, workers=workers)
     high_water = sandbox.stats()["high_water"]["dropcontact"]["sandbox-key"]
     assert high_water <= 10
-    # 18 processes competed for the slots: the limit was reached, not merely respected.
-    assert high_water >= 8, high_water
+    # 18 processes competed for the slots: calls really overlapped (how many depends on the
+    # machine's load; the limit itself is the assertion above).
+    assert high_water >= 3, high_water
+    assert_matches_ground_truth(keyed, created)
+
+
+def test_a_lower_configured_limit_holds_just_the_same(keyed, sandbox, workers_factory):
+    # With the same contention as above (which overlaps at least 3 calls), a limit of 2 must
+    # cap the sandbox's high-water mark at 2: the cap comes from the limiter, not from luck.
+    sandbox.set_faults("dropcontact", latency_ms=200)
+    workers = workers_factory(
+        SOURCIER_DROPCONTACT_BATCH_SIZE="5", SOURCIER_PROVIDER_CONCURRENCY="2"
+    )
+    for _ in range(3):
+        workers.start(concurrency=6)
+    created = import_people(keyed, people_for(sandbox, 100))
+    settle(keyed.pk, timeout=180, workers=workers)
+    assert sandbox.stats()["high_water"]["dropcontact"]["sandbox-key"] <= 2
     assert_matches_ground_truth(keyed, created)
