@@ -197,6 +197,7 @@ class ProspectForm(forms.ModelForm):
 class ProspectAdmin(WorkspaceScopedAdmin):
     form = ProspectForm
     change_form_template = "admin/prospects/prospect/change_form.html"
+    change_list_template = "admin/prospects/prospect/change_list.html"
     list_display = (
         "__str__",
         "email",

@@ -118,3 +118,9 @@ def test_admin_pages_are_in_french(member_client):
     assert "Prospects" in html
     assert "Espace de travail" in html
     assert "Déconnexion" in html
+
+
+def test_prospect_list_links_to_the_csv_import(member_client):
+    html = member_client.get(reverse("admin:prospects_prospect_changelist")).content.decode()
+    assert reverse("admin:prospects_importbatch_upload") in html
+    assert "Importer un fichier CSV" in html
