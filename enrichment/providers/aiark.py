@@ -12,9 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from .base import ErrorKind, ProviderError, ProviderRequest, classify_status, decode_json
+from .base import (
+    ErrorKind,
+    ProviderError,
+    ProviderRequest,
+    classify_status,
+    decode_json,
+    validate_answer,
+)
 
 SLUG = "aiark"
 PREFIX = "/api/developer-portal/v1"
@@ -179,17 +186,13 @@ def _error_from(status: int, payload: Any, retry_after: float | None) -> Provide
     return ProviderError(message, kind=kind, status=status, retry_after=retry_after)
 
 
-def _parse(model: type[BaseModel], status: int, body: bytes | str,
-           retry_after: float | None) -> Any:
+def _parse(
+    model: type[BaseModel], status: int, body: bytes | str, retry_after: float | None
+) -> Any:
     payload = decode_json(body, status=status) if body else None
     if status != 200:
         raise _error_from(status, payload, retry_after)
-    try:
-        return model.model_validate(payload)
-    except ValidationError as exc:
-        raise ProviderError(
-            f"unexpected {SLUG} answer shape", kind=ErrorKind.TEMPORARY, status=status
-        ) from exc
+    return validate_answer(model, payload, status=status, what=f"{SLUG} answer")
 
 
 def parse_company_search_response(

@@ -10,9 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-from .base import ErrorKind, ProviderError, ProviderRequest, classify_status, decode_json
+from .base import (
+    ErrorKind,
+    ProviderError,
+    ProviderRequest,
+    classify_status,
+    decode_json,
+    validate_answer,
+)
 
 SLUG = "apollo"
 PEOPLE_MATCH_PATH = "/api/v1/people/match"
@@ -76,8 +83,13 @@ def build_people_match_request(
     """POST /api/v1/people/match, parameters in the query string as in the docs' examples
     (https://docs.apollo.io/reference/people-enrichment)."""
     params: dict[str, Any] = {
-        "first_name": first_name, "last_name": last_name, "name": name, "email": email,
-        "domain": domain, "organization_name": organization_name, "linkedin_url": linkedin_url,
+        "first_name": first_name,
+        "last_name": last_name,
+        "name": name,
+        "email": email,
+        "domain": domain,
+        "organization_name": organization_name,
+        "linkedin_url": linkedin_url,
     }
     params = {k: v for k, v in params.items() if v}
     if not params:
@@ -108,9 +120,4 @@ def parse_people_match_response(
         raise _error_from(status, payload, retry_after)
     if not isinstance(payload, dict) or "person" not in payload:
         raise ProviderError("answer without person", kind=ErrorKind.TEMPORARY, status=status)
-    try:
-        return PeopleMatchResult.model_validate(payload)
-    except ValidationError as exc:
-        raise ProviderError(
-            "unexpected people/match shape", kind=ErrorKind.TEMPORARY, status=status
-        ) from exc
+    return validate_answer(PeopleMatchResult, payload, status=status, what="people/match")

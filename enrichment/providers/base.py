@@ -9,7 +9,11 @@ from __future__ import annotations
 import enum
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+AnswerT = TypeVar("AnswerT", bound=BaseModel)
 
 
 class ErrorKind(enum.StrEnum):
@@ -75,4 +79,14 @@ def decode_json(body: bytes | str, *, status: int) -> Any:
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProviderError(
             f"malformed JSON body (HTTP {status})", kind=ErrorKind.TEMPORARY, status=status
+        ) from exc
+
+
+def validate_answer(model: type[AnswerT], payload: Any, *, status: int, what: str) -> AnswerT:
+    """Read a decoded body as `model`; a shape the docs do not describe is a temporary error."""
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise ProviderError(
+            f"unexpected {what} shape", kind=ErrorKind.TEMPORARY, status=status
         ) from exc

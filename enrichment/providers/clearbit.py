@@ -11,9 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-from .base import ErrorKind, ProviderError, ProviderRequest, classify_status, decode_json
+from .base import (
+    ErrorKind,
+    ProviderError,
+    ProviderRequest,
+    classify_status,
+    decode_json,
+    validate_answer,
+)
 
 SLUG = "clearbit"
 COMBINED_FIND_PATH = "/v2/combined/find"
@@ -104,8 +111,9 @@ def _error_from(status: int, payload: Any, retry_after: float | None) -> Provide
     error = payload.get("error") if isinstance(payload, dict) else None
     if isinstance(error, dict):
         message = f"{error.get('type', '')}: {error.get('message', '')}".strip(": ")
-    return ProviderError(message, kind=classify_status(status), status=status,
-                         retry_after=retry_after)
+    return ProviderError(
+        message, kind=classify_status(status), status=status, retry_after=retry_after
+    )
 
 
 def parse_combined_find_response(
@@ -113,19 +121,19 @@ def parse_combined_find_response(
 ) -> CombinedResult:
     """Read a combined lookup: person/company, a miss (404), or an error (202 = retry later)."""
     if status == 202:
-        raise ProviderError("lookup queued, ask again later", kind=ErrorKind.TEMPORARY,
-                            status=status, retry_after=retry_after or QUEUED_RETRY_SECONDS)
+        raise ProviderError(
+            "lookup queued, ask again later",
+            kind=ErrorKind.TEMPORARY,
+            status=status,
+            retry_after=retry_after or QUEUED_RETRY_SECONDS,
+        )
     if status == 404:
         return CombinedResult()
     payload = decode_json(body, status=status) if body else None
     if status != 200:
         raise _error_from(status, payload, retry_after)
     if not isinstance(payload, dict) or not ({"person", "company"} & payload.keys()):
-        raise ProviderError("answer without person or company", kind=ErrorKind.TEMPORARY,
-                            status=status)
-    try:
-        return CombinedResult.model_validate(payload)
-    except ValidationError as exc:
         raise ProviderError(
-            "unexpected combined answer shape", kind=ErrorKind.TEMPORARY, status=status
-        ) from exc
+            "answer without person or company", kind=ErrorKind.TEMPORARY, status=status
+        )
+    return validate_answer(CombinedResult, payload, status=status, what="combined answer")

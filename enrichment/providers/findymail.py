@@ -12,9 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
+from pydantic import BaseModel, ConfigDict, StrictBool
 
-from .base import ErrorKind, ProviderError, ProviderRequest, classify_status, decode_json
+from .base import (
+    ErrorKind,
+    ProviderError,
+    ProviderRequest,
+    classify_status,
+    decode_json,
+    validate_answer,
+)
 
 SLUG = "findymail"
 SEARCH_NAME_PATH = "/api/search/name"
@@ -98,12 +105,7 @@ def parse_search_name_response(
     payload = _payload(status, body, retry_after)
     if not isinstance(payload, dict) or "contact" not in payload:
         raise ProviderError("unexpected search answer", kind=ErrorKind.TEMPORARY, status=status)
-    try:
-        return SearchResult.model_validate(payload)
-    except ValidationError as exc:
-        raise ProviderError(
-            "unexpected search answer shape", kind=ErrorKind.TEMPORARY, status=status
-        ) from exc
+    return validate_answer(SearchResult, payload, status=status, what="search answer")
 
 
 def parse_verify_response(
@@ -111,9 +113,4 @@ def parse_verify_response(
 ) -> VerifyResult:
     """Read a verify answer: `verified` true or false, or a classified error."""
     payload = _payload(status, body, retry_after)
-    try:
-        return VerifyResult.model_validate(payload)
-    except ValidationError as exc:
-        raise ProviderError(
-            "unexpected verify answer shape", kind=ErrorKind.TEMPORARY, status=status
-        ) from exc
+    return validate_answer(VerifyResult, payload, status=status, what="verify answer")

@@ -13,7 +13,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .base import ErrorKind, ProviderError, ProviderRequest, classify_status, decode_json
+from .base import (
+    ErrorKind,
+    ProviderError,
+    ProviderRequest,
+    classify_status,
+    decode_json,
+    validate_answer,
+)
 
 SLUG = "hunter"
 EMAIL_FINDER_PATH = "/v2/email-finder"
@@ -133,11 +140,16 @@ def build_email_finder_request(
     if not (domain or company):
         raise ValueError("Hunter needs a domain or a company")
     params: dict[str, Any] = {
-        "first_name": first_name, "last_name": last_name, "full_name": full_name,
-        "domain": domain, "company": company, "max_duration": max_duration,
+        "first_name": first_name,
+        "last_name": last_name,
+        "full_name": full_name,
+        "domain": domain,
+        "company": company,
+        "max_duration": max_duration,
     }
     return ProviderRequest(
-        method="GET", path=EMAIL_FINDER_PATH,
+        method="GET",
+        path=EMAIL_FINDER_PATH,
         params={k: v for k, v in params.items() if v not in ("", None)},
     )
 
@@ -176,12 +188,9 @@ def parse_email_finder_response(
     if status == 451:
         return EmailFinderResult(claimed=True)
     data = _data(status, body, retry_after)
-    try:
-        return EmailFinderResult(data=EmailFinderData.model_validate(data))
-    except ValidationError as exc:
-        raise ProviderError(
-            "unexpected email-finder shape", kind=ErrorKind.TEMPORARY, status=status
-        ) from exc
+    return EmailFinderResult(
+        data=validate_answer(EmailFinderData, data, status=status, what="email-finder")
+    )
 
 
 def parse_email_verifier_response(
@@ -191,9 +200,6 @@ def parse_email_verifier_response(
     if status == 451:
         return EmailVerifierResult(claimed=True)
     data = _data(status, body, retry_after)
-    try:
-        return EmailVerifierResult(data=EmailVerifierData.model_validate(data))
-    except ValidationError as exc:
-        raise ProviderError(
-            "unexpected email-verifier shape", kind=ErrorKind.TEMPORARY, status=status
-        ) from exc
+    return EmailVerifierResult(
+        data=validate_answer(EmailVerifierData, data, status=status, what="email-verifier")
+    )

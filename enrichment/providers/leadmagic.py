@@ -15,7 +15,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .base import ErrorKind, ProviderError, ProviderRequest, classify_status, decode_json
+from .base import (
+    ErrorKind,
+    ProviderError,
+    ProviderRequest,
+    classify_status,
+    decode_json,
+    validate_answer,
+)
 
 SLUG = "leadmagic"
 EMAIL_FINDER_PATH = "/v1/people/email-finder"
@@ -167,17 +174,13 @@ def _error_from(status: int, payload: Any, retry_after: float | None) -> Provide
     return ProviderError(message, kind=kind, status=status, retry_after=retry_after)
 
 
-def _parse(model: type[BaseModel], status: int, body: bytes | str,
-           retry_after: float | None) -> Any:
+def _parse(
+    model: type[BaseModel], status: int, body: bytes | str, retry_after: float | None
+) -> Any:
     payload = decode_json(body, status=status) if body else None
     if status != 200 or (isinstance(payload, dict) and payload.get("success") is False):
         raise _error_from(status, payload, retry_after)
-    try:
-        return model.model_validate(payload)
-    except ValidationError as exc:
-        raise ProviderError(
-            f"unexpected {SLUG} answer shape", kind=ErrorKind.TEMPORARY, status=status
-        ) from exc
+    return validate_answer(model, payload, status=status, what=f"{SLUG} answer")
 
 
 def parse_email_finder_response(

@@ -13,9 +13,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from .base import ErrorKind, ProviderError, ProviderRequest, classify_status, decode_json
+from .base import (
+    ErrorKind,
+    ProviderError,
+    ProviderRequest,
+    classify_status,
+    decode_json,
+    validate_answer,
+)
 
 SLUG = "prospeo"
 ENRICH_PERSON_PATH = "/enrich-person"
@@ -117,8 +124,12 @@ def build_enrich_person_request(
 ) -> ProviderRequest:
     """POST /enrich-person (https://prospeo.io/api-docs/enrich-person)."""
     data = _Data(
-        first_name=first_name, last_name=last_name, full_name=full_name,
-        linkedin_url=linkedin_url, email=email, company_name=company_name,
+        first_name=first_name,
+        last_name=last_name,
+        full_name=full_name,
+        linkedin_url=linkedin_url,
+        email=email,
+        company_name=company_name,
         company_website=company_website,
     ).model_dump(exclude_defaults=True)
     if not data:
@@ -150,17 +161,14 @@ def parse_enrich_person_response(
             return EnrichPersonResult(matched=False)
         raise _error_from(status, payload, retry_after)
     if status != 200:
-        raise ProviderError(f"HTTP {status}", kind=classify_status(status), status=status,
-                            retry_after=retry_after)
-    if not isinstance(payload, dict):
-        raise ProviderError("unexpected enrich-person answer", kind=ErrorKind.TEMPORARY,
-                            status=status)
-    try:
-        result = EnrichPersonResult.model_validate(payload)
-    except ValidationError as exc:
         raise ProviderError(
-            "unexpected enrich-person shape", kind=ErrorKind.TEMPORARY, status=status
-        ) from exc
+            f"HTTP {status}", kind=classify_status(status), status=status, retry_after=retry_after
+        )
+    if not isinstance(payload, dict):
+        raise ProviderError(
+            "unexpected enrich-person answer", kind=ErrorKind.TEMPORARY, status=status
+        )
+    result = validate_answer(EnrichPersonResult, payload, status=status, what="enrich-person")
     return result.model_copy(update={"matched": result.person is not None})
 
 
