@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.http import HttpRequest
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -205,7 +205,6 @@ class ProspectAdmin(WorkspaceScopedAdmin):
         "job_title",
         "status_badge",
         "source",
-        "updated_at",
     )
     list_display_links = ("__str__",)
     list_filter = ("status", "source", "enrichment_source")
@@ -278,7 +277,9 @@ class ProspectAdmin(WorkspaceScopedAdmin):
         if obj.status == Prospect.Status.VERIFIED:
             source = obj.get_enrichment_source_display() or gettext("Sourcier")
             when = (
-                formats.date_format(obj.verified_at, "SHORT_DATE_FORMAT") if obj.verified_at else ""
+                formats.date_format(timezone.localtime(obj.verified_at), "SHORT_DATE_FORMAT")
+                if obj.verified_at
+                else ""
             )
             return format_html(
                 '<span class="badge badge-verified" title="{}">✓ {}</span>',
