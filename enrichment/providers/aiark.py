@@ -10,6 +10,7 @@ the single export is a miss, not an error.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,8 +20,7 @@ from .base import (
     ProviderError,
     ProviderRequest,
     classify_status,
-    decode_json,
-    validate_answer,
+    parse_answer,
 )
 
 SLUG = "aiark"
@@ -186,27 +186,21 @@ def _error_from(status: int, payload: Any, retry_after: float | None) -> Provide
     return ProviderError(message, kind=kind, status=status, retry_after=retry_after)
 
 
-def _parse(
-    model: type[BaseModel], status: int, body: bytes | str, retry_after: float | None
-) -> Any:
-    payload = decode_json(body, status=status) if body else None
-    if status != 200:
-        raise _error_from(status, payload, retry_after)
-    return validate_answer(model, payload, status=status, what=f"{SLUG} answer")
+_parse = partial(parse_answer, error_from=_error_from, what=f"{SLUG} answer")
 
 
 def parse_company_search_response(
     status: int, body: bytes | str, *, retry_after: float | None = None
 ) -> CompanyPage:
     """Read a company search page."""
-    return _parse(CompanyPage, status, body, retry_after)
+    return _parse(CompanyPage, status, body, retry_after=retry_after)
 
 
 def parse_people_search_response(
     status: int, body: bytes | str, *, retry_after: float | None = None
 ) -> PeoplePage:
     """Read a people search page (no emails: export a person for that)."""
-    return _parse(PeoplePage, status, body, retry_after)
+    return _parse(PeoplePage, status, body, retry_after=retry_after)
 
 
 def parse_export_single_response(
@@ -215,4 +209,4 @@ def parse_export_single_response(
     """Read a single export: the person with `email.output`, or a miss on 404."""
     if status == 404:
         return ExportResult()
-    return ExportResult(person=_parse(AIArkPerson, status, body, retry_after))
+    return ExportResult(person=_parse(AIArkPerson, status, body, retry_after=retry_after))

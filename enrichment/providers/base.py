@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -59,6 +60,10 @@ class ProviderError(Exception):
         return self.kind in (ErrorKind.TEMPORARY, ErrorKind.RATE_LIMITED)
 
 
+# An adapter's reading of a failed answer: (status, decoded body or None, Retry-After) -> error.
+ErrorReader = Callable[[int, Any, float | None], ProviderError]
+
+
 def classify_status(status: int) -> ErrorKind:
     """The default reading of an HTTP error status, for vendors that document nothing finer."""
     if status in (401, 403):
@@ -90,3 +95,24 @@ def validate_answer(model: type[AnswerT], payload: Any, *, status: int, what: st
         raise ProviderError(
             f"unexpected {what} shape", kind=ErrorKind.TEMPORARY, status=status
         ) from exc
+
+
+def parse_answer(
+    model: type[AnswerT],
+    status: int,
+    body: bytes | str,
+    *,
+    retry_after: float | None,
+    error_from: ErrorReader,
+    what: str,
+    success_flag: bool = False,
+) -> AnswerT:
+    """Read a 200 answer as `model`; anything else raises the vendor's classified error.
+
+    With `success_flag`, a body saying `"success": false` is a failure whatever its status.
+    """
+    payload = decode_json(body, status=status) if body else None
+    refused = success_flag and isinstance(payload, dict) and payload.get("success") is False
+    if status != 200 or refused:
+        raise error_from(status, payload, retry_after)
+    return validate_answer(model, payload, status=status, what=what)

@@ -9,6 +9,7 @@ judge, not an exception.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
@@ -18,8 +19,7 @@ from .base import (
     ProviderError,
     ProviderRequest,
     classify_status,
-    decode_json,
-    validate_answer,
+    parse_answer,
 )
 
 SLUG = "firecrawl"
@@ -91,24 +91,18 @@ def _error_from(status: int, payload: Any, retry_after: float | None) -> Provide
     return ProviderError(message, kind=kind, status=status, retry_after=retry_after)
 
 
-def _parse(
-    model: type[BaseModel], status: int, body: bytes | str, retry_after: float | None
-) -> Any:
-    payload = decode_json(body, status=status) if body else None
-    if status != 200 or (isinstance(payload, dict) and payload.get("success") is False):
-        raise _error_from(status, payload, retry_after)
-    return validate_answer(model, payload, status=status, what=f"{SLUG} answer")
+_parse = partial(parse_answer, error_from=_error_from, what=f"{SLUG} answer", success_flag=True)
 
 
 def parse_extract_response(
     status: int, body: bytes | str, *, retry_after: float | None = None
 ) -> ExtractStarted:
     """Read the answer to starting a job: its id, and the URLs it refused."""
-    return _parse(ExtractStarted, status, body, retry_after)
+    return _parse(ExtractStarted, status, body, retry_after=retry_after)
 
 
 def parse_extract_status_response(
     status: int, body: bytes | str, *, retry_after: float | None = None
 ) -> ExtractStatus:
     """Read a poll: `ready` with `data`, still processing, or failed."""
-    return _parse(ExtractStatus, status, body, retry_after)
+    return _parse(ExtractStatus, status, body, retry_after=retry_after)

@@ -11,6 +11,7 @@ answer with `email: null` and `credits_consumed: 0`, not an error.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -20,8 +21,7 @@ from .base import (
     ProviderError,
     ProviderRequest,
     classify_status,
-    decode_json,
-    validate_answer,
+    parse_answer,
 )
 
 SLUG = "leadmagic"
@@ -174,31 +174,25 @@ def _error_from(status: int, payload: Any, retry_after: float | None) -> Provide
     return ProviderError(message, kind=kind, status=status, retry_after=retry_after)
 
 
-def _parse(
-    model: type[BaseModel], status: int, body: bytes | str, retry_after: float | None
-) -> Any:
-    payload = decode_json(body, status=status) if body else None
-    if status != 200 or (isinstance(payload, dict) and payload.get("success") is False):
-        raise _error_from(status, payload, retry_after)
-    return validate_answer(model, payload, status=status, what=f"{SLUG} answer")
+_parse = partial(parse_answer, error_from=_error_from, what=f"{SLUG} answer", success_flag=True)
 
 
 def parse_email_finder_response(
     status: int, body: bytes | str, *, retry_after: float | None = None
 ) -> EmailFinderResult:
     """Read an email-finder answer: an address with its status, a miss, or an error."""
-    return _parse(EmailFinderResult, status, body, retry_after)
+    return _parse(EmailFinderResult, status, body, retry_after=retry_after)
 
 
 def parse_profile_email_response(
     status: int, body: bytes | str, *, retry_after: float | None = None
 ) -> ProfileEmailResult:
     """Read a profile-to-email answer."""
-    return _parse(ProfileEmailResult, status, body, retry_after)
+    return _parse(ProfileEmailResult, status, body, retry_after=retry_after)
 
 
 def parse_credits_response(
     status: int, body: bytes | str, *, retry_after: float | None = None
 ) -> CreditsResult:
     """Read GET /v1/credits (free)."""
-    return _parse(CreditsResult, status, body, retry_after)
+    return _parse(CreditsResult, status, body, retry_after=retry_after)
