@@ -198,14 +198,7 @@ class ProspectAdmin(WorkspaceScopedAdmin):
     form = ProspectForm
     change_form_template = "admin/prospects/prospect/change_form.html"
     change_list_template = "admin/prospects/prospect/change_list.html"
-    list_display = (
-        "__str__",
-        "email",
-        "company",
-        "job_title",
-        "status_badge",
-        "source",
-    )
+    list_display = ("__str__", "status_badge", "company", "job_title", "email")
     list_display_links = ("__str__",)
     list_filter = ("status", "source", "enrichment_source")
     search_fields = ("first_name", "last_name", "email", "company__name", "company__domain")
@@ -282,10 +275,9 @@ class ProspectAdmin(WorkspaceScopedAdmin):
                 else ""
             )
             return format_html(
-                '<span class="badge badge-verified" title="{}">✓ {}</span>',
+                '<span class="badge badge-verified">✓ {}</span><span class="badge-date">{}</span>',
+                gettext("Verified by %(source)s") % {"source": source},
                 when,
-                gettext("Verified by %(source)s") % {"source": source}
-                + (f" · {when}" if when else ""),
             )
         return format_html(
             '<span class="badge badge-{}">{}</span>', obj.status, obj.get_status_display()

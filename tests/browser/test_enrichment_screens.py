@@ -45,7 +45,7 @@ def test_verified_badge_and_provenance_panel(log_in, member, workspace):
 
     badge = page.locator(".field-status_badge .badge-verified")
     expect(badge).to_contain_text("✓ Vérifié par Dropcontact")
-    expect(badge).to_contain_text("14/03/2026")
+    expect(page.locator(".field-status_badge")).to_contain_text("14/03/2026")
 
     panel = page.locator("#provenance")
     for label in (
