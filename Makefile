@@ -1,5 +1,7 @@
 # Sourcier: `make run` starts everything, `make test` runs the whole suite.
 PYTHON ?= python3.11
+# `make run` serves the sandbox providers here and points the app (and the demo key) at them.
+SANDBOX_URL ?= http://127.0.0.1:8765
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
@@ -22,14 +24,14 @@ migrate: messages
 	$(PY) manage.py migrate --no-input
 
 seed: migrate
-	$(PY) manage.py seed_demo
+	SOURCIER_SANDBOX_URL=$${SOURCIER_SANDBOX_URL:-$(SANDBOX_URL)} $(PY) manage.py seed_demo
 
 run: seed
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	@echo ""
 	@echo "  Sourcier: http://127.0.0.1:8000/admin/  (demo login printed above)"
 	@echo ""
-	SOURCIER_SANDBOX_URL=$${SOURCIER_SANDBOX_URL:-http://127.0.0.1:8765} $(VENV)/bin/honcho start
+	SOURCIER_SANDBOX_URL=$${SOURCIER_SANDBOX_URL:-$(SANDBOX_URL)} $(VENV)/bin/honcho start
 
 # Tests bring their own throw-away keys, so DATABASE_URL=... make test needs nothing else.
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-sourcier-tests-only} \
