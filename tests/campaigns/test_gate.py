@@ -300,30 +300,27 @@ def test_other_workspace_campaign_gets_404(member_client, other_workspace, view)
     assert "Campagne concurrente" not in text(response)
 
 
-def test_member_creates_campaign_in_current_workspace(member_client, workspace, member):
-    response = member_client.post(
+def add_campaign(client: Client, name: str):
+    """Submit the admin's add-campaign form (with its empty, read-only members inline)."""
+    return client.post(
         reverse("admin:campaigns_campaign_add"),
         {
-            "name": "Relance Q3",
+            "name": name,
             "description": "",
             "members-TOTAL_FORMS": "0",
             "members-INITIAL_FORMS": "0",
         },
     )
+
+
+def test_member_creates_campaign_in_current_workspace(member_client, workspace, member):
+    response = add_campaign(member_client, "Relance Q3")
     assert response.status_code == 302
     campaign = Campaign.objects.for_workspace(workspace).get()
     assert (campaign.name, campaign.created_by) == ("Relance Q3", member)
 
 
 def test_duplicate_campaign_name_is_refused_with_a_message(member_client, workspace, campaign):
-    response = member_client.post(
-        reverse("admin:campaigns_campaign_add"),
-        {
-            "name": "salon vivatech",
-            "description": "",
-            "members-TOTAL_FORMS": "0",
-            "members-INITIAL_FORMS": "0",
-        },
-    )
+    response = add_campaign(member_client, "salon vivatech")
     assert response.status_code == 200
     assert "Une campagne porte déjà ce nom." in text(response)
