@@ -8,7 +8,8 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
 
 from ..protocol import Request, Response, json_response
 from ..world import Person, World
@@ -110,10 +111,55 @@ class Vendor:
     def schema_drift(self) -> dict[str, Any]:
         # Plausible JSON with the wrong types everywhere a vendor puts its payload.
         return {
-            "success": "maybe", "data": 42, "request_id": None, "email": {"x": 1},
-            "person": "n/a", "contact": [1], "status": ["?"], "id": None, "content": "none",
+            "success": "maybe",
+            "data": 42,
+            "request_id": None,
+            "email": {"x": 1},
+            "person": "n/a",
+            "contact": [1],
+            "status": ["?"],
+            "id": None,
+            "content": "none",
             "verified": "perhaps",
         }
+
+
+@dataclass
+class Job:
+    """Work a vendor does asynchronously (a batch, an extract), for the key that started it."""
+
+    key: str
+    created_at: float
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.created_at
+
+
+JobT = TypeVar("JobT", bound=Job)
+
+
+class JobVendor(Vendor, Generic[JobT]):
+    """A vendor whose answers come later: jobs are kept by id until the sandbox resets."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._jobs: dict[str, JobT] = {}
+
+    def reset(self) -> None:
+        super().reset()
+        with self._lock:
+            self._jobs.clear()
+
+    def keep_job(self, job_id: str, job: JobT) -> None:
+        with self._lock:
+            self._jobs[job_id] = job
+
+    def job_for(self, job_id: str, key: str) -> JobT | None:
+        """The job, or None when the id is unknown or another key's: both answer alike."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+        return job if job is not None and job.key == key else None
 
 
 def retry_after_header(seconds: float) -> dict[str, str]:
@@ -144,6 +190,6 @@ def iso_now(offset_seconds: float = 0.0) -> str:
 
 
 def _to_regex(pattern: str) -> str:
-    return re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", re.escape(pattern).replace(r"\{", "{").replace(
-        r"\}", "}"
-    ))
+    return re.sub(
+        r"\{(\w+)\}", r"(?P<\1>[^/]+)", re.escape(pattern).replace(r"\{", "{").replace(r"\}", "}")
+    )

@@ -18,17 +18,23 @@ from typing import Any
 
 from ..protocol import Request, Response, json_response
 from ..world import CATCH_ALL, DO_NOT_CONTACT, VERIFIED, Person
-from .base import Vendor, retry_after_header, split_full_name
+from .base import Job, JobVendor, retry_after_header, split_full_name
 
 MAX_RECORDS = 250
 MAX_RECORD_BYTES = 15_000
 NOT_READY = "Request not ready yet, try again in 30 seconds"
 
 QUALIFICATIONS = {
-    "fr": {VERIFIED: "nominatif@pro", CATCH_ALL: "catch-all@pro",
-           DO_NOT_CONTACT: "Ne_Pas_Contacter@pro"},
-    "en": {VERIFIED: "nominative@pro", CATCH_ALL: "catch-all@pro",
-           DO_NOT_CONTACT: "Do_Not_Contact@pro"},
+    "fr": {
+        VERIFIED: "nominatif@pro",
+        CATCH_ALL: "catch-all@pro",
+        DO_NOT_CONTACT: "Ne_Pas_Contacter@pro",
+    },
+    "en": {
+        VERIFIED: "nominative@pro",
+        CATCH_ALL: "catch-all@pro",
+        DO_NOT_CONTACT: "Do_Not_Contact@pro",
+    },
 }
 
 
@@ -37,15 +43,13 @@ def _reason(status: int, reason: str, **kwargs: Any) -> Response:
 
 
 @dataclass
-class _Job:
-    key: str
-    created_at: float
+class _Job(Job):
     records: list[dict[str, Any]]
     language: str
     siren: bool
 
 
-class Dropcontact(Vendor):
+class Dropcontact(JobVendor[_Job]):
     slug = "dropcontact"
     routes = (
         ("POST", "/v1/enrich/all", "submit"),
@@ -53,15 +57,6 @@ class Dropcontact(Vendor):
     )
     # https://developer.dropcontact.com/en/rate-limits/: "limited to 60 requests per second".
     rate_per_second = 60.0
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._jobs: dict[str, _Job] = {}
-
-    def reset(self) -> None:
-        super().reset()
-        with self._lock:
-            self._jobs.clear()
 
     def api_key(self, request: Request) -> str:
         return request.header("X-Access-Token")
@@ -104,17 +99,19 @@ class Dropcontact(Vendor):
         # The sandbox spends one credit per record submitted (the contract the app budgets on).
         if not self.credits.spend(key, len(records)):
             return _reason(
-                403, "You don't have enough credits to process this request", outcome="quota",
+                403,
+                "You don't have enough credits to process this request",
+                outcome="quota",
                 records=len(records),
             )
         language = "en" if str(payload.get("language", "fr")).lower() == "en" else "fr"
-        with self._lock:
-            # Random, not seeded: after a restart, a new batch must never reuse the id of a
-            # batch the app is still polling.
-            request_id = "".join(secrets.choice(string.ascii_lowercase) for _ in range(15))
-            self._jobs[request_id] = _Job(
-                key, time.monotonic(), records, language, payload.get("siren") is True
-            )
+        # Random, not seeded: after a restart, a new batch must never reuse the id of a
+        # batch the app is still polling.
+        request_id = "".join(secrets.choice(string.ascii_lowercase) for _ in range(15))
+        self.keep_job(
+            request_id,
+            _Job(key, time.monotonic(), records, language, payload.get("siren") is True),
+        )
         return json_response(
             200,
             {
@@ -127,11 +124,10 @@ class Dropcontact(Vendor):
         )
 
     def poll(self, request: Request, key: str, params: dict[str, str]) -> Response:
-        with self._lock:
-            job = self._jobs.get(params["request_id"])
-        if job is None or job.key != key:
+        job = self.job_for(params["request_id"], key)
+        if job is None:
             return self._not_ready()
-        elapsed = time.monotonic() - job.created_at
+        elapsed = job.elapsed
         force = request.query.get("forceResults", "").lower() == "true"
         ready = elapsed >= self.ready_after
         if not ready and not force:
@@ -175,30 +171,34 @@ class Dropcontact(Vendor):
         person = self.find(record)
         if person is not None:
             company = person.company
-            out.update({
-                "civility": person.civility,
-                "first_name": person.first_name,
-                "last_name": person.last_name,
-                "full_name": person.full_name,
-                "job": person.job_title,
-                "linkedin": person.linkedin_url,
-                "company": company.name,
-                "website": f"www.{company.domain}",
-            })
+            out.update(
+                {
+                    "civility": person.civility,
+                    "first_name": person.first_name,
+                    "last_name": person.last_name,
+                    "full_name": person.full_name,
+                    "job": person.job_title,
+                    "linkedin": person.linkedin_url,
+                    "company": company.name,
+                    "website": f"www.{company.domain}",
+                }
+            )
             qualification = QUALIFICATIONS[language].get(person.expected_verdict)
             if qualification and person.pattern_email:
                 out["email"] = [{"email": person.pattern_email, "qualification": qualification}]
             if siren and company.is_french:
-                out.update({
-                    "siren": _spaced(company.siren, 3),
-                    "siret": f"{_spaced(company.siren, 3)} {company.siret[9:]}",
-                    "siret_address": company.address,
-                    "vat": _vat(company.siren),
-                    "nb_employees": str(company.headcount),
-                    "naf5_code": company.naf,
-                    "naf5_des": company.naf_label,
-                    "company_linkedin": company.linkedin_url + "/",
-                })
+                out.update(
+                    {
+                        "siren": _spaced(company.siren, 3),
+                        "siret": f"{_spaced(company.siren, 3)} {company.siret[9:]}",
+                        "siret_address": company.address,
+                        "vat": _vat(company.siren),
+                        "nb_employees": str(company.headcount),
+                        "naf5_code": company.naf,
+                        "naf5_des": company.naf_label,
+                        "company_linkedin": company.linkedin_url + "/",
+                    }
+                )
         out["custom_fields"] = record.get("custom_fields") or {}
         return out
 

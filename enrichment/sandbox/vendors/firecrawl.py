@@ -15,7 +15,7 @@ from typing import Any
 
 from ..protocol import Request, Response, json_response
 from ..world import Company, normalize_domain
-from .base import Vendor, iso_now, retry_after_header
+from .base import Job, JobVendor, iso_now, retry_after_header
 
 # Schema property names the sandbox can answer, by what they mean.
 _FIELDS = {
@@ -38,28 +38,17 @@ def _error(status: int, message: str, **kwargs: Any) -> Response:
 
 
 @dataclass
-class _Job:
-    key: str
-    created_at: float
+class _Job(Job):
     urls: list[str]
     schema: dict[str, Any]
 
 
-class Firecrawl(Vendor):
+class Firecrawl(JobVendor[_Job]):
     slug = "firecrawl"
     routes = (
         ("POST", "/v2/extract", "start"),
         ("GET", "/v2/extract/{job_id}", "status"),
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._jobs: dict[str, _Job] = {}
-
-    def reset(self) -> None:
-        super().reset()
-        with self._lock:
-            self._jobs.clear()
 
     def api_key(self, request: Request) -> str:
         return request.bearer()
@@ -68,8 +57,9 @@ class Firecrawl(Vendor):
         return _error(401, "Unauthorized: Invalid token")
 
     def too_many_requests(self, retry_after: float) -> Response:
-        return _error(429, "Rate limit exceeded. Please retry later.",
-                      headers=retry_after_header(retry_after))
+        return _error(
+            429, "Rate limit exceeded. Please retry later.", headers=retry_after_header(retry_after)
+        )
 
     def server_error(self, status: int) -> Response:
         return _error(status, "An unexpected error occurred. Please try again later.")
@@ -84,48 +74,78 @@ class Firecrawl(Vendor):
         payload = request.json_object()
         urls = payload.get("urls")
         if not isinstance(urls, list) or not urls:
-            return json_response(400, {"success": False, "error": "Bad Request",
-                                       "details": [{"path": ["urls"], "message": "Required"}]},
-                                 outcome="invalid")
+            return json_response(
+                400,
+                {
+                    "success": False,
+                    "error": "Bad Request",
+                    "details": [{"path": ["urls"], "message": "Required"}],
+                },
+                outcome="invalid",
+            )
         valid = [u for u in urls if isinstance(u, str) and "." in normalize_domain(u)]
         invalid = [u for u in urls if u not in valid]
         if not self.credits.spend(key, len(valid)):
             return _error(402, "Payment required: insufficient credits.", outcome="quota")
-        with self._lock:
-            job_id = str(uuid.uuid4())
-            schema = payload.get("schema") if isinstance(payload.get("schema"), dict) else {}
-            self._jobs[job_id] = _Job(key, time.monotonic(), valid, schema)
+        job_id = str(uuid.uuid4())
+        schema = payload.get("schema") if isinstance(payload.get("schema"), dict) else {}
+        self.keep_job(job_id, _Job(key, time.monotonic(), valid, schema))
         return json_response(200, {"success": True, "id": job_id, "invalidURLs": invalid})
 
     def status(self, request: Request, key: str, params: dict[str, str]) -> Response:
-        with self._lock:
-            job = self._jobs.get(params["job_id"])
-        if job is None or job.key != key:
+        job = self.job_for(params["job_id"], key)
+        if job is None:
             return _error(404, "Extract job not found", outcome="not_found")
-        if time.monotonic() - job.created_at < self.ready_after:
-            return json_response(200, {"success": True, "data": {}, "status": "processing",
-                                       "expiresAt": iso_now(86_400), "tokensUsed": 0},
-                                 outcome="processing")
+        if job.elapsed < self.ready_after:
+            return json_response(
+                200,
+                {
+                    "success": True,
+                    "data": {},
+                    "status": "processing",
+                    "expiresAt": iso_now(86_400),
+                    "tokensUsed": 0,
+                },
+                outcome="processing",
+            )
         companies = [c for u in job.urls if (c := self.world.find_company(domain=u))]
         data = _extract(companies[0], job.schema) if companies else {}
-        return json_response(200, {"success": True, "data": data, "status": "completed",
-                                    "expiresAt": iso_now(86_400), "tokensUsed": 480})
+        return json_response(
+            200,
+            {
+                "success": True,
+                "data": data,
+                "status": "completed",
+                "expiresAt": iso_now(86_400),
+                "tokensUsed": 480,
+            },
+        )
 
 
 def _extract(company: Company, schema: dict[str, Any]) -> dict[str, Any]:
     known = {
-        "name": company.name, "industry": company.industry, "headcount": company.headcount,
-        "linkedin_url": company.linkedin_url, "siren": company.siren or None,
-        "siret": company.siret or None, "naf": company.naf or None,
-        "address": company.address or None, "country": company.country,
-        "website": company.website, "domain": company.domain,
+        "name": company.name,
+        "industry": company.industry,
+        "headcount": company.headcount,
+        "linkedin_url": company.linkedin_url,
+        "siren": company.siren or None,
+        "siret": company.siret or None,
+        "naf": company.naf or None,
+        "address": company.address or None,
+        "country": company.country,
+        "website": company.website,
+        "domain": company.domain,
     }
     properties = schema.get("properties")
     if not isinstance(properties, dict) or not properties:
         return {
-            "company_name": company.name, "industry": company.industry,
-            "employee_count": company.headcount, "linkedin_url": company.linkedin_url,
-            "siren": known["siren"], "address": known["address"], "country": company.country,
+            "company_name": company.name,
+            "industry": company.industry,
+            "employee_count": company.headcount,
+            "linkedin_url": company.linkedin_url,
+            "siren": known["siren"],
+            "address": known["address"],
+            "country": company.country,
         }
     data: dict[str, Any] = {}
     for prop in properties:
