@@ -96,6 +96,7 @@ class CampaignMemberInline(admin.TabularInline):
 @admin.register(Campaign)
 class CampaignAdmin(WorkspaceScopedAdmin):
     form = CampaignForm
+    form_takes_workspace = True
     list_display = ("name", "member_count", "created_by", "created_at")
     search_fields = ("name", "description")
     fields = ("workspace", "name", "description", "created_by", "created_at")
@@ -104,16 +105,6 @@ class CampaignAdmin(WorkspaceScopedAdmin):
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).annotate(_member_count=Count("members"))
-
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs):
-        form_class = super().get_form(request, obj, change=change, **kwargs)
-        workspace = getattr(request, "workspace", None)
-
-        class ScopedForm(form_class):
-            def __init__(self, *args: Any, **kw: Any) -> None:
-                super().__init__(*args, workspace=workspace, **kw)
-
-        return ScopedForm
 
     @admin.display(description=_("members"), ordering="_member_count")
     def member_count(self, campaign: Campaign) -> int:

@@ -102,6 +102,7 @@ class ProviderCredentialForm(forms.ModelForm):
 class ProviderCredentialAdmin(WorkspaceScopedAdmin):
     admin_only = True
     form = ProviderCredentialForm
+    form_takes_workspace = True
     list_display = ("provider_name", "masked_key", "updated_at", "updated_by")
     list_filter = (ProviderFilter,)
 
@@ -114,16 +115,6 @@ class ProviderCredentialAdmin(WorkspaceScopedAdmin):
         if obj is None:
             return ()
         return ("provider_name", "masked_key", "updated_at", "updated_by")
-
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs):
-        form_class = super().get_form(request, obj, change=change, **kwargs)
-        workspace = getattr(request, "workspace", None)
-
-        class ScopedForm(form_class):
-            def __init__(self, *args: Any, **kw: Any) -> None:
-                super().__init__(*args, workspace=workspace, **kw)
-
-        return ScopedForm
 
     @admin.display(description=_("provider"), ordering="provider")
     def provider_name(self, credential: ProviderCredential) -> str:

@@ -196,6 +196,7 @@ class ProspectForm(forms.ModelForm):
 @admin.register(Prospect)
 class ProspectAdmin(WorkspaceScopedAdmin):
     form = ProspectForm
+    form_takes_workspace = True
     change_form_template = "admin/prospects/prospect/change_form.html"
     change_list_template = "admin/prospects/prospect/change_list.html"
     list_display = ("__str__", "status_badge", "company", "job_title", "email")
@@ -247,16 +248,6 @@ class ProspectAdmin(WorkspaceScopedAdmin):
             },
         ),
     )
-
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs):
-        form_class = super().get_form(request, obj, change=change, **kwargs)
-        workspace = getattr(request, "workspace", None)
-
-        class ScopedForm(form_class):
-            def __init__(self, *args: Any, **kw: Any) -> None:
-                super().__init__(*args, workspace=workspace, **kw)
-
-        return ScopedForm
 
     def get_actions(self, request: HttpRequest):
         actions = super().get_actions(request)

@@ -45,6 +45,20 @@ def is_workspace_admin(request: HttpRequest) -> bool:
 class WorkspaceScopedAdmin(admin.ModelAdmin):
     # Set True on models only a workspace administrator may change (credentials, members).
     admin_only = False
+    # Set True when the admin's form takes `workspace=` (to validate against that workspace).
+    form_takes_workspace = False
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        if not self.form_takes_workspace:
+            return form_class
+        workspace = getattr(request, "workspace", None)
+
+        class ScopedForm(form_class):
+            def __init__(self, *args: Any, **kw: Any) -> None:
+                super().__init__(*args, workspace=workspace, **kw)
+
+        return ScopedForm
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         return scope_for(request, super().get_queryset(request))
