@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import normalize
 from .models import (
@@ -37,6 +38,20 @@ COMPANY_FIELDS = (
     "siret",
     "linkedin_url",
 )
+
+
+# The raw values `clean_prospect_data` reads, with the label a person knows them by.
+FIELD_LABELS = {
+    "first_name": gettext_lazy("First name"),
+    "last_name": gettext_lazy("Last name"),
+    "email": gettext_lazy("Email"),
+    "phone": gettext_lazy("Phone"),
+    "job_title": gettext_lazy("Job title"),
+    "linkedin_url": gettext_lazy("LinkedIn URL"),
+    "company_name": gettext_lazy("Company"),
+    "company_website": gettext_lazy("Website"),
+    "company_domain": gettext_lazy("Domain"),
+}
 
 
 class ProspectRejected(ValueError):
@@ -131,10 +146,36 @@ def is_prospect_suppressed(prospect: Prospect) -> bool:
 
 @dataclass
 class CleanProspect:
-    """Normalised values of a prospect to create, with its company's."""
+    """Normalised values of a prospect to create, with its company's and its match keys."""
 
     prospect: dict[str, str]
     company: dict[str, str]
+    company_key: str = ""  # the company's domain, else its folded name
+    name_key: str = ""  # folded first and last name at that company
+
+
+# Storage limits, checked with the other rules so that one long value rejects its prospect
+# with a message instead of failing the write (for an import, the write of a whole chunk).
+_MAX_LENGTHS = (
+    *((name, name, Prospect._meta.get_field(name).max_length) for name in PROSPECT_FIELDS),
+    *(
+        (name, f"company_{name}", Company._meta.get_field(name).max_length)
+        for name in ("name", "domain", "website")
+    ),
+)
+
+
+def _too_long(prospect: dict[str, str], company: dict[str, str]) -> str:
+    """The message for the first value longer than its field allows, else ''."""
+    for name, label, limit in _MAX_LENGTHS:
+        value = company[name] if label.startswith("company_") else prospect[name]
+        if len(value) > limit:
+            return _("%(field)s is too long (%(length)s characters, at most %(max)s).") % {
+                "field": FIELD_LABELS[label],
+                "length": len(value),
+                "max": limit,
+            }
+    return ""
 
 
 def clean_prospect_data(data: dict[str, Any]) -> CleanProspect:
@@ -165,7 +206,23 @@ def clean_prospect_data(data: dict[str, Any]) -> CleanProspect:
             _("A prospect needs an email, a LinkedIn URL or a first and last name."),
             reason="invalid",
         )
-    return CleanProspect(prospect=prospect, company=company)
+    if message := _too_long(prospect, company):
+        raise ProspectRejected(message, reason="invalid")
+    company_key = normalize.company_key(company["domain"], company["name"])
+    name_key = normalize.name_key(prospect["first_name"], prospect["last_name"], company_key)
+    if not (prospect["email"] or prospect["linkedin_url"] or name_key):
+        # Without a match key nothing could tell that this person is already here: a second
+        # import of the same file, or the same person typed twice, would create a duplicate.
+        raise ProspectRejected(
+            _(
+                "This person cannot be recognised: give an email, a LinkedIn URL, "
+                "or a first name, last name and company."
+            ),
+            reason="invalid",
+        )
+    return CleanProspect(
+        prospect=prospect, company=company, company_key=company_key, name_key=name_key
+    )
 
 
 def get_or_create_company(workspace: Workspace, values: dict[str, str]) -> Company | None:

@@ -14,8 +14,8 @@ from itertools import islice
 from django.utils.translation import gettext as _
 
 from .. import normalize, services
-from ..models import Company, Prospect, RejectedRow, SuppressionEntry
-from .reading import FIELD_LABELS, row_values
+from ..models import Prospect, RejectedRow, SuppressionEntry
+from .reading import row_values
 
 CHUNK_SIZE = 1000
 LOOKUP_BATCH = 250
@@ -24,15 +24,6 @@ DUPLICATE = RejectedRow.Reason.DUPLICATE.value
 SUPPRESSED = RejectedRow.Reason.SUPPRESSED.value
 INVALID = RejectedRow.Reason.INVALID.value
 KEYS = ("email_key", "linkedin_key", "name_key")
-
-# Storage limits, checked here so that one long cell rejects its row instead of failing a chunk.
-_LIMITS = {
-    **{name: Prospect._meta.get_field(name).max_length for name in services.PROSPECT_FIELDS},
-    **{
-        f"company_{name}": Company._meta.get_field(name).max_length
-        for name in ("name", "domain", "website")
-    },
-}
 
 
 @dataclass
@@ -114,32 +105,11 @@ def clean_row(row: Row, fields: list[str]) -> None:
     except services.ProspectRejected as exc:
         row.reject(INVALID, str(exc))
         return
-    prospect, company = clean.prospect, clean.company
-    for name, limit in _LIMITS.items():
-        value = company[name[8:]] if name.startswith("company_") else prospect[name]
-        if len(value) > limit:
-            row.reject(
-                INVALID,
-                _("%(field)s is too long (%(length)s characters, at most %(max)s).")
-                % {"field": FIELD_LABELS[name], "length": len(value), "max": limit},
-            )
-            return
-    row.company_key = normalize.company_key(company["domain"], company["name"])
+    prospect = clean.prospect
+    row.company_key = clean.company_key
     row.email_key = normalize.email_key(prospect["email"])
     row.linkedin_key = prospect["linkedin_url"].lower()
-    row.name_key = normalize.name_key(
-        prospect["first_name"], prospect["last_name"], row.company_key
-    )
-    if not (row.email_key or row.linkedin_key or row.name_key):
-        # Without a match key a second import of the same file would create this person again.
-        row.reject(
-            INVALID,
-            _(
-                "This person cannot be recognised: give an email, a LinkedIn URL, "
-                "or a first name, last name and company."
-            ),
-        )
-        return
+    row.name_key = clean.name_key
     row.clean = clean
     row.hashes = services.suppression_hashes(email=prospect["email"], phone=prospect["phone"])
 

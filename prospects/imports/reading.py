@@ -14,22 +14,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from .. import normalize
+from .. import normalize, services
 
 # The targets a column can feed: the keys `services.clean_prospect_data` reads.
-FIELD_LABELS = {
-    "first_name": gettext_lazy("First name"),
-    "last_name": gettext_lazy("Last name"),
-    "email": gettext_lazy("Email"),
-    "phone": gettext_lazy("Phone"),
-    "job_title": gettext_lazy("Job title"),
-    "linkedin_url": gettext_lazy("LinkedIn URL"),
-    "company_name": gettext_lazy("Company"),
-    "company_website": gettext_lazy("Website"),
-    "company_domain": gettext_lazy("Domain"),
-}
+FIELD_LABELS = services.FIELD_LABELS
 IGNORE = ""
 
 # Header spellings, compared once folded (accents, case, spaces and punctuation removed).

@@ -242,3 +242,42 @@ def test_large_file_is_imported_in_chunks(workspace, make_batch, tmp_path):
     assert (batch.total_rows, batch.created_count, batch.duplicate_count) == (2501, 2500, 1)
     assert Prospect.objects.for_workspace(workspace).count() == 2500
     assert batch.rejected_rows.get().line_number == 2502
+
+
+@pytest.mark.parametrize(
+    ("data", "detail"),
+    [
+        (
+            {"first_name": "Jean-Pierre", "last_name": "de La Fontaine"},
+            "Impossible de reconnaître cette personne : il faut un e-mail, une URL LinkedIn, "
+            "ou le prénom, le nom et la société.",
+        ),
+        (
+            {"first_name": "Éloïse" * 30, "last_name": "Lefèvre", "email": "eloise@sge.fr"},
+            "Prénom est trop long (180 caractères, 150 au maximum).",
+        ),
+        (
+            {"email": "eloise@sge.fr", "company_name": "S" * 256},
+            "Société est trop long (256 caractères, 255 au maximum).",
+        ),
+    ],
+)
+def test_the_admin_and_the_api_refuse_what_the_import_refuses(workspace, import_rows, data, detail):
+    with pytest.raises(services.ProspectRejected) as caught:
+        services.create_prospect(workspace, data=data)
+    assert (caught.value.reason, str(caught.value)) == ("invalid", detail)
+    row = [data.get(name, "") for name in ("first_name", "last_name", "email", "company_name")]
+
+    batch = import_rows([[*row, ""]])
+
+    assert (batch.created_count, batch.invalid_count) == (0, 1)
+    assert batch.rejected_rows.get().detail == detail
+    assert not Prospect.objects.for_workspace(workspace).exists()
+
+
+def test_a_name_with_a_company_is_enough_for_the_service(workspace):
+    prospect = services.create_prospect(
+        workspace,
+        data={"first_name": "Jean-Pierre", "last_name": "de La Fontaine", "company_name": "Fables"},
+    )
+    assert prospect.name_key == "jean pierre de la fontaine|fables"

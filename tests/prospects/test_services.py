@@ -117,7 +117,13 @@ def test_a_suppressed_phone_blocks_too(workspace):
     services.suppress_person(workspace, phone="+33612345678")
     with pytest.raises(services.SuppressedPerson):
         services.create_prospect(
-            workspace, data={"first_name": "A", "last_name": "B", "phone": "06 12 34 56 78"}
+            workspace,
+            data={
+                "first_name": "A",
+                "last_name": "B",
+                "company_name": "Acme",
+                "phone": "06 12 34 56 78",
+            },
         )
 
 
@@ -180,7 +186,13 @@ def test_admin_creation_fires_the_hook(
 
 def test_provider_value_fills_empty_fields_but_never_overwrites_a_person(workspace):
     prospect = services.create_prospect(
-        workspace, data={"first_name": "Éloïse", "last_name": "Lefèvre", "job_title": "CEO"}
+        workspace,
+        data={
+            "first_name": "Éloïse",
+            "last_name": "Lefèvre",
+            "company_name": "Acme",
+            "job_title": "CEO",
+        },
     )
     changed = services.merge_provider_values(
         prospect,
