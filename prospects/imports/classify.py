@@ -7,10 +7,12 @@ of this file already accepted are kept in memory, so a person twice in a file is
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 
+from django.db import connection
+from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from .. import normalize, services
@@ -120,20 +122,42 @@ def _batched(values: set[str], size: int) -> Iterator[list[str]]:
         yield batch
 
 
+def _in_workspace(
+    model: type[Model],
+    workspace_id: int,
+    column: str,
+    values: list[str],
+    *,
+    where: str = "",
+    where_params: Sequence[str] = (),
+) -> list[tuple[str, int]]:
+    """(column value, id) of the workspace's rows whose `column` is one of `values`.
+
+    Written as SQL because the ORM prepares every value of an `__in` list through the field,
+    and PostgreSQL gets one array parameter instead of a placeholder per value: for a
+    1,000-row chunk that was a tenth of the import's time. The workspace filter is explicit.
+    """
+    quote = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        condition, params = f"{quote(column)} = ANY(%s)", [values]
+    else:
+        condition, params = f"{quote(column)} IN ({', '.join(['%s'] * len(values))})", values
+    sql = (
+        f"SELECT {quote(column)}, {quote(model._meta.pk.column)} "  # noqa: S608 (names only)
+        f"FROM {quote(model._meta.db_table)} WHERE workspace_id = %s AND {condition}{where}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [workspace_id, *params, *where_params])
+        return cursor.fetchall()
+
+
 def _existing_keys(workspace_id: int, key: str, values: set[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for batch in _batched(values, LOOKUP_BATCH):
         # The explicit `<> ''` lets SQLite and PostgreSQL use the partial unique index on the
         # key; a few hundred keys per query keep PostgreSQL on index probes (with a thousand
         # it plans a sequential scan of the whole workspace, and each chunk costs more).
-        rows = (
-            Prospect.objects.for_workspace(workspace_id)
-            .filter(**{f"{key}__in": batch})
-            .exclude(**{key: ""})
-            .order_by()
-            .values_list(key, "pk")
-        )
-        found.update(rows)
+        found.update(_in_workspace(Prospect, workspace_id, key, batch, where=f" AND {key} <> ''"))
     return found
 
 
@@ -144,11 +168,13 @@ def _suppressed_hashes(workspace_id: int, rows: list[Row]) -> dict[tuple[str, st
             by_kind.setdefault(kind, set()).add(key_hash)
     entries: dict[tuple[str, str], int] = {}
     for kind, hashes in by_kind.items():
-        found = (
-            SuppressionEntry.objects.for_workspace(workspace_id)
-            .filter(kind=kind, key_hash__in=hashes)
-            .order_by()
-            .values_list("key_hash", "pk")
+        found = _in_workspace(
+            SuppressionEntry,
+            workspace_id,
+            "key_hash",
+            sorted(hashes),
+            where=" AND kind = %s",
+            where_params=[kind],
         )
         entries.update({(kind, key_hash): pk for key_hash, pk in found})
     return entries
