@@ -39,6 +39,7 @@ run: seed
 # Tests bring their own throw-away keys, so DATABASE_URL=... make test needs nothing else.
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-sourcier-tests-only} \
 	SOURCIER_FERNET_KEYS=$${SOURCIER_FERNET_KEYS:-Z3gtq0jvOOfP4GEFBxcMayTTuLvOE_VVPS6VX3RftnU=} \
+	SOURCIER_SUPPRESSION_KEY=$${SOURCIER_SUPPRESSION_KEY:-sourcier-tests-only} \
 	SOURCIER_STATIC_MANIFEST=false
 
 test: messages

@@ -31,6 +31,7 @@ def configure(args: argparse.Namespace) -> None:
     os.environ["SOURCIER_VAR_DIR"] = tempfile.mkdtemp(prefix="sourcier-bench-")
     os.environ.setdefault("SECRET_KEY", "benchmark-only")
     os.environ.setdefault("SOURCIER_FERNET_KEYS", "Z3gtq0jvOOfP4GEFBxcMayTTuLvOE_VVPS6VX3RftnU=")
+    os.environ.setdefault("SOURCIER_SUPPRESSION_KEY", "benchmark-only")
     os.environ["SOURCIER_DROPCONTACT_POLL_INTERVAL"] = str(args.poll_interval)
     os.environ["LOG_LEVEL"] = "WARNING"
     if args.postgres:

@@ -56,8 +56,15 @@ if not SOURCIER_FERNET_KEYS:
 
     SOURCIER_FERNET_KEYS = [_local_secret("fernet_key", lambda: Fernet.generate_key().decode())]
 
-# Keyed hash for the suppression list: a stolen database must not reveal who objected.
-SOURCIER_SUPPRESSION_KEY = env.str("SOURCIER_SUPPRESSION_KEY", default=SECRET_KEY)
+# Keyed hash for the suppression list: a stolen database must not reveal who objected. Its own
+# key, never rotated with SECRET_KEY: a new key would silently empty the list.
+SOURCIER_SUPPRESSION_KEY = env.str("SOURCIER_SUPPRESSION_KEY", default="")
+if not SOURCIER_SUPPRESSION_KEY:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "Production needs SOURCIER_SUPPRESSION_KEY (and never to change it)."
+        )
+    SOURCIER_SUPPRESSION_KEY = _local_secret("suppression_key", lambda: secrets.token_urlsafe(32))
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

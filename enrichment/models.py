@@ -18,6 +18,8 @@ class ProviderCredential(TenantModel):
     provider = models.CharField(_("provider"), max_length=32)
     encrypted_key = models.TextField(editable=False)
     last4 = models.CharField(_("key ending"), max_length=4, editable=False)
+    # Set when the provider refused this key: items wait for a new key instead of retrying it.
+    refused_at = models.DateTimeField(_("refused by the provider at"), null=True, blank=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,8 @@ from . import crypto
 from .models import DropcontactBatch, EnrichmentItem, EnrichmentJob, ProviderCredential
 from .providers.registry import PROVIDERS, get_provider
 
+log = logging.getLogger(__name__)
+
 DROPCONTACT = "dropcontact"
 Item = EnrichmentItem.Status
 REENRICHABLE = (Prospect.Status.NEEDS_REVIEW, Prospect.Status.NOT_VERIFIED)
@@ -28,13 +31,39 @@ REENRICHABLE = (Prospect.Status.NEEDS_REVIEW, Prospect.Status.NOT_VERIFIED)
 
 
 def get_api_key(workspace_id: int, provider: str) -> str | None:
-    """The decrypted key of a workspace for a provider, or None. Never log the result."""
+    """The usable decrypted key of a workspace for a provider, or None. Never log the result.
+
+    None too when the provider refused the key, or when no configured Fernet key opens it
+    (a key rotated away too early): the items then wait, visibly, for a key to be saved.
+    """
     credential = (
-        ProviderCredential.objects.for_workspace(workspace_id).filter(provider=provider).first()
+        ProviderCredential.objects.for_workspace(workspace_id)
+        .filter(provider=provider, refused_at__isnull=True)
+        .first()
     )
     if credential is None:
         return None
-    return crypto.decrypt(credential.encrypted_key)
+    try:
+        return crypto.decrypt(credential.encrypted_key)
+    except ValueError:
+        log.error("workspace %s: the %s API key cannot be decrypted", workspace_id, provider)
+        return None
+
+
+def waiting_reason(workspace_id: int, provider: str) -> str:
+    """What the items of a workspace without a usable key are waiting for, in French."""
+    refused = (
+        ProviderCredential.objects.for_workspace(workspace_id)
+        .filter(provider=provider, refused_at__isnull=False)
+        .exists()
+    )
+    return str(_("API key refused by the provider") if refused else _("API key missing"))
+
+
+def mark_key_refused(workspace_id: int, provider: str) -> None:
+    ProviderCredential.objects.for_workspace(workspace_id).filter(provider=provider).update(
+        refused_at=timezone.now()
+    )
 
 
 def set_api_key(
@@ -51,6 +80,7 @@ def set_api_key(
         defaults={
             "encrypted_key": crypto.encrypt(secret),
             "last4": secret[-4:],
+            "refused_at": None,
             "updated_by": user if getattr(user, "pk", None) else None,
         },
     )
@@ -115,10 +145,12 @@ def queue_enrichment(
     if not chosen:
         return []
     has_key = (
-        ProviderCredential.objects.for_workspace(workspace_id).filter(provider=provider).exists()
+        ProviderCredential.objects.for_workspace(workspace_id)
+        .filter(provider=provider, refused_at__isnull=True)
+        .exists()
     )
     status = Item.PENDING if has_key else Item.WAITING_KEY
-    last_error = "" if has_key else str(_("API key missing"))
+    last_error = "" if has_key else waiting_reason(workspace_id, provider)
     now = timezone.now()
     with transaction.atomic():
         EnrichmentItem.objects.bulk_create(
@@ -314,9 +346,10 @@ def dispatch_due_work(*, limit: int = 500) -> dict[str, int]:
     )
     released = 0
     for workspace_id, provider in waiting:
+        # Only a usable key: a refused one waits for someone to save a new key.
         if provider in PROVIDERS and (
             ProviderCredential.objects.for_workspace(workspace_id)
-            .filter(provider=provider)
+            .filter(provider=provider, refused_at__isnull=True)
             .exists()
         ):
             released += release_waiting_items(workspace_id, provider)

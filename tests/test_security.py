@@ -16,6 +16,7 @@ def load_settings(**env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SECRET_KEY", "DEBUG"))}
     clean.pop("DATABASE_URL", None)
     clean.pop("SOURCIER_FERNET_KEYS", None)
+    clean.pop("SOURCIER_SUPPRESSION_KEY", None)
     return subprocess.run(
         [sys.executable, "-c", "import config.settings"],
         cwd=ROOT,
@@ -35,6 +36,7 @@ def load_settings(**env: str) -> subprocess.CompletedProcess:
 )
 def test_production_refuses_debug_or_the_default_secret(env):
     env["SOURCIER_FERNET_KEYS"] = "Z3gtq0jvOOfP4GEFBxcMayTTuLvOE_VVPS6VX3RftnU="
+    env["SOURCIER_SUPPRESSION_KEY"] = "k" * 32
     result = load_settings(**env)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
@@ -46,11 +48,22 @@ def test_production_needs_an_encryption_key_for_api_keys():
     assert "SOURCIER_FERNET_KEYS" in result.stderr
 
 
+def test_production_needs_its_own_suppression_key():
+    result = load_settings(
+        DATABASE_URL="postgres://u@127.0.0.1/x",
+        SECRET_KEY="s" * 50,
+        SOURCIER_FERNET_KEYS="Z3gtq0jvOOfP4GEFBxcMayTTuLvOE_VVPS6VX3RftnU=",
+    )
+    assert result.returncode != 0
+    assert "SOURCIER_SUPPRESSION_KEY" in result.stderr
+
+
 def test_production_with_its_settings_starts():
     result = load_settings(
         DATABASE_URL="postgres://u@127.0.0.1/x",
         SECRET_KEY="s" * 50,
         SOURCIER_FERNET_KEYS="Z3gtq0jvOOfP4GEFBxcMayTTuLvOE_VVPS6VX3RftnU=",
+        SOURCIER_SUPPRESSION_KEY="k" * 32,
     )
     assert result.returncode == 0, result.stderr
 

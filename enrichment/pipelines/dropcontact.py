@@ -23,6 +23,7 @@ from prospects import services as prospect_services
 from prospects.models import Prospect, Source, SuppressionEntry
 
 from .. import limits
+from .. import services as enrichment_services
 from ..models import DropcontactBatch, EnrichmentItem, EnrichmentJob, ProviderCall
 from ..providers import dropcontact
 from ..providers import http as provider_http
@@ -34,6 +35,17 @@ log = logging.getLogger(__name__)
 SLUG = dropcontact.SLUG
 Item = EnrichmentItem.Status
 Batch = DropcontactBatch.Status
+
+# What applying a result sets on a prospect, besides the merged fields.
+VERDICT_FIELDS = [
+    "status",
+    "email_qualification",
+    "verified_at",
+    "enrichment_source",
+    "enriched_at",
+    "last_error",
+    "company",
+]
 
 # Confidence given to what Dropcontact returns (0-100), by what it says of the address.
 EMAIL_CONFIDENCE = {"nominative": 95, "catch_all": 50}
@@ -89,7 +101,9 @@ def park_items_without_key(workspace_id: int) -> int:
         EnrichmentItem.objects.for_workspace(workspace_id)
         .filter(provider=SLUG, status=Item.PENDING)
         .update(
-            status=Item.WAITING_KEY, last_error=str(_("API key missing")), updated_at=timezone.now()
+            status=Item.WAITING_KEY,
+            last_error=enrichment_services.waiting_reason(workspace_id, SLUG),
+            updated_at=timezone.now(),
         )
     )
 
@@ -229,7 +243,7 @@ def poll(batch: DropcontactBatch, items: list[EnrichmentItem], *, api_key: str) 
     if not answer.ready:
         if timezone.now() >= batch.poll_deadline:
             # "Not ready" forever and "unknown request id" are the same answer: give up.
-            raise ProviderError(
+            raise PollDeadlineExceeded(
                 _("Dropcontact results did not arrive in time"), kind=ErrorKind.TEMPORARY
             )
         reschedule(batch, seconds=settings.DROPCONTACT_POLL_INTERVAL_SECONDS)
@@ -254,15 +268,29 @@ def finish_batch(batch: DropcontactBatch, status: str, error: str = "") -> None:
 # --- Failures ----------------------------------------------------------------------------
 
 
+class PollDeadlineExceeded(ProviderError):
+    """Still "not ready" at the deadline (an unknown request id answers the same)."""
+
+
 def error_message(error: ProviderError) -> str:
+    if isinstance(error, PollDeadlineExceeded):
+        return str(error)
     if error.kind == ErrorKind.AUTH:
         return _("API key refused by Dropcontact")
     if error.kind == ErrorKind.QUOTA:
         return _("Dropcontact credits exhausted")
     if error.kind == ErrorKind.RATE_LIMITED:
         return _("Dropcontact rate limit reached")
-    status = f" (HTTP {error.status})" if error.status else ""
-    return f"{error}{status}"
+    # The vendor's own words stay on the ProviderCall row; people read a French sentence.
+    if error.kind == ErrorKind.PERMANENT:
+        return _("Dropcontact refused the request (HTTP %(status)s)") % {
+            "status": error.status or "?"
+        }
+    if error.status:
+        return _("Dropcontact answered with an error (HTTP %(status)s)") % {
+            "status": error.status
+        }
+    return _("Dropcontact did not answer (timeout or network error)")
 
 
 def fail_batch(batch: DropcontactBatch, items: list[EnrichmentItem], error: ProviderError) -> None:
@@ -284,6 +312,8 @@ def fail_batch(batch: DropcontactBatch, items: list[EnrichmentItem], error: Prov
                 updated_at=now,
             )
         elif error.kind == ErrorKind.AUTH:
+            # Retrying a refused key is pointless: wait until someone saves another one.
+            enrichment_services.mark_key_refused(batch.workspace_id, SLUG)
             scope.update(status=Item.WAITING_KEY, last_error=message, updated_at=now)
         elif error.kind == ErrorKind.QUOTA:
             scope.update(
@@ -316,7 +346,9 @@ def fail_items(workspace_id: int, items: list[EnrichmentItem], message: str, *, 
                 last_error=message,
                 updated_at=now,
             )
-            prospects_scope.filter(pk__in=prospect_ids).update(last_error=message, updated_at=now)
+            prospects_scope.filter(pk__in=prospect_ids, status=Prospect.Status.ENRICHING).update(
+                last_error=message, updated_at=now
+            )
         else:
             items_scope.filter(pk__in=ids, status=Item.SUBMITTED).update(
                 status=Item.NEEDS_REVIEW,
@@ -325,18 +357,21 @@ def fail_items(workspace_id: int, items: list[EnrichmentItem], message: str, *, 
                 finished_at=now,
                 updated_at=now,
             )
-            prospects_scope.filter(pk__in=prospect_ids).update(
+            # Only prospects still being enriched: a late worker whose lease was taken over
+            # must not undo the verdict its successor applied.
+            prospects_scope.filter(pk__in=prospect_ids, status=Prospect.Status.ENRICHING).update(
                 status=Prospect.Status.NEEDS_REVIEW, last_error=message, updated_at=now
             )
     refresh_jobs({item.job_id for item in items if item.job_id})
 
 
 def park_batch_without_key(batch: DropcontactBatch, items: list[EnrichmentItem]) -> None:
+    reason = enrichment_services.waiting_reason(batch.workspace_id, SLUG)
     with transaction.atomic():
-        finish_batch(batch, Batch.FAILED, str(_("API key missing")))
+        finish_batch(batch, Batch.FAILED, reason)
         EnrichmentItem.objects.for_workspace(batch.workspace_id).filter(
             pk__in=[item.pk for item in items], status=Item.SUBMITTED
-        ).update(status=Item.WAITING_KEY, last_error=str(_("API key missing")))
+        ).update(status=Item.WAITING_KEY, last_error=reason)
 
 
 # --- Applying results --------------------------------------------------------------------
@@ -357,21 +392,31 @@ def apply_results(
     }
     now = timezone.now()
     missing = []
-    prospects = [item.prospect for item in items]
-    merged = prospect_services.ProvenanceBuffer(
-        batch.workspace_id,
-        prospects=prospects,
-        companies=list({p.company_id: p.company for p in prospects if p.company_id}.values()),
-    )
     suppressed = suppressed_emails(batch.workspace_id, records)
     with transaction.atomic():
+        # Read the prospects again, locked, now that the answer is here: a person may have
+        # edited one while the request was out, and that edit must survive.
+        fresh = (
+            Prospect.objects.for_workspace(batch.workspace_id)
+            .select_for_update(of=("self",))
+            .select_related("company", "workspace")
+            .in_bulk([item.prospect_id for item in items])
+        )
+        merged = prospect_services.ProvenanceBuffer(
+            batch.workspace_id,
+            prospects=list(fresh.values()),
+            companies=list({p.company_id: p.company for p in fresh.values() if p.company}.values()),
+        )
         for index, item in enumerate(items):
             record = by_item_id.get(str(item.pk))
             if record is None and not by_item_id and index < len(records):
                 record = records[index]  # documented order: input index
+            if item.prospect_id not in fresh:
+                continue  # deleted meanwhile: its item goes with it
             if record is None:
                 missing.append(item)
                 continue
+            item.prospect = fresh[item.prospect_id]
             apply_record(
                 item, record, call_id=call.pk, now=now, merged=merged, suppressed=suppressed
             )
@@ -484,7 +529,8 @@ def apply_record(
     prospect.last_error = "" if verified else _("Email address not verified")
     try:
         with transaction.atomic():
-            prospect.save()
+            # Only what the enrichment decided: any other field keeps what is in the database.
+            prospect.save(update_fields=[*changed, *VERDICT_FIELDS])
     except (IntegrityError, prospect_services.SuppressedPerson):
         # The found address belongs to another prospect of the workspace (or objected since):
         # keep the status, not the address.
@@ -495,7 +541,7 @@ def apply_record(
         prospect.status = Prospect.Status.NOT_VERIFIED
         prospect.verified_at = None
         prospect.last_error = _("The address found is already used by another prospect")
-        prospect.save()
+        prospect.save(update_fields=VERDICT_FIELDS)
 
 
 def apply_company(
@@ -542,7 +588,7 @@ def apply_company(
     if changed:
         try:
             with transaction.atomic():
-                company.save()
+                company.save(update_fields=[*changed, "updated_at"])
         except IntegrityError:
             # Another company of the workspace already has this domain: keep ours unchanged.
             company.refresh_from_db()

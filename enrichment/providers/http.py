@@ -10,6 +10,7 @@ import json
 import re
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
@@ -53,7 +54,7 @@ def session_for(provider: str) -> requests.Session:
 class HttpResult:
     status: int
     body: bytes
-    headers: dict[str, str]
+    headers: Mapping[str, str]  # case-insensitive, as requests gives them
     latency_ms: int
     call: ProviderCall
 
@@ -155,7 +156,7 @@ def send(
     return HttpResult(
         status=response.status_code,
         body=body,
-        headers=dict(response.headers),
+        headers=response.headers,
         latency_ms=call.latency_ms,
         call=call,
     )

@@ -235,7 +235,7 @@ def test_failures_retry_after_1_5_15_minutes_then_need_review(
     assert item.status == "needs_review"
     assert item.attempts == 4
     assert prospect.status == Prospect.Status.NEEDS_REVIEW
-    assert "Internal Server Error" in prospect.last_error
+    assert prospect.last_error == "Dropcontact a répondu par une erreur (HTTP 500)"
     assert len([c for c in http.calls if c.request.method == "POST"]) == 4
 
 
@@ -247,7 +247,7 @@ def test_429_waits_for_retry_after_without_counting_an_attempt(
         SUBMIT_URL,
         json={"error": True, "reason": "Too many requests", "success": False},
         status=429,
-        headers={"Retry-After": "42"},
+        headers={"retry-after": "42"},  # header names are case-insensitive
     )
     prospect = new_prospect(keyed, django_capture_on_commit_callbacks)
     item = EnrichmentItem.objects.for_workspace(keyed).get(prospect=prospect)
@@ -430,3 +430,50 @@ def test_an_address_already_used_by_another_prospect_is_kept_as_a_candidate_only
     assert (row.value, row.is_current) == ("taken@acme.example", False)
     owner.refresh_from_db()
     assert owner.email == "taken@acme.example"
+
+
+def test_a_refused_key_is_not_tried_again_until_a_new_one_is_saved(
+    keyed, http, django_capture_on_commit_callbacks, settings
+):
+    settings.DROPCONTACT_POLL_INTERVAL_SECONDS = 3600
+    http.add(
+        responses.POST,
+        SUBMIT_URL,
+        json={"error": True, "reason": "Invalid token", "success": False},
+        status=401,
+    )
+    prospect = new_prospect(keyed, django_capture_on_commit_callbacks)
+    item = EnrichmentItem.objects.for_workspace(keyed).get(prospect=prospect)
+    assert item.status == "waiting_key"
+    assert item.last_error == "Clé API refusée par Dropcontact"
+    for _ in range(3):
+        make_due(keyed)
+        sweep(django_capture_on_commit_callbacks)
+    assert len(http.calls) == 1
+    item.refresh_from_db()
+    assert item.status == "waiting_key"
+    submit_ok(http)
+    http.add(responses.GET, POLL_URL, json=NOT_READY)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.set_api_key(keyed, "dropcontact", "dc-corrected-key-0000")
+    item.refresh_from_db()
+    assert item.status == "submitted"
+
+
+def test_an_edit_made_while_the_request_is_out_survives_the_results(
+    keyed, http, django_capture_on_commit_callbacks, settings
+):
+    settings.DROPCONTACT_POLL_INTERVAL_SECONDS = 3600
+    submit_ok(http)
+    echo_ready(http)
+    prospect = new_prospect(keyed, django_capture_on_commit_callbacks)
+    # Someone types a job title and a phone while Dropcontact works on the batch.
+    Prospect.objects.for_workspace(keyed).filter(pk=prospect.pk).update(
+        job_title="PDG (saisi)", phone="+33611111111"
+    )
+    make_due(keyed)
+    sweep(django_capture_on_commit_callbacks)
+    prospect.refresh_from_db()
+    assert prospect.status == Prospect.Status.VERIFIED
+    assert prospect.job_title == "PDG (saisi)"
+    assert prospect.phone == "+33611111111"

@@ -133,6 +133,7 @@ def workers_factory(sandbox, broker, tmp_path) -> Iterator[Callable[..., Workers
             "REDIS_URL": settings.REDIS_URL,
             "SECRET_KEY": settings.SECRET_KEY,
             "SOURCIER_FERNET_KEYS": ",".join(settings.SOURCIER_FERNET_KEYS),
+            "SOURCIER_SUPPRESSION_KEY": settings.SOURCIER_SUPPRESSION_KEY,
             "SOURCIER_SANDBOX_URL": sandbox.url,
             "SOURCIER_DROPCONTACT_POLL_INTERVAL": "0.3",
             "SOURCIER_RETRY_DELAYS": "1,1,1",
