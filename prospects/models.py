@@ -310,9 +310,35 @@ class Prospect(TenantModel):
         key = normalize.company_key(company.domain, company.name) if company else ""
         self.name_key = normalize.name_key(self.first_name, self.last_name, key)
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded = dict(zip(field_names, values, strict=True))
+        return instance
+
+    def _unverify_if_email_changed(self, update_fields) -> list[str]:
+        """A verified verdict belongs to an address: another address is not verified.
+
+        Enrichment sets a new `verified_at` with the address it verified; any other change of
+        the address (a person typing, an import, the API) drops the verdict.
+        """
+        loaded = getattr(self, "_loaded", {})
+        if self._state.adding or self.status != self.Status.VERIFIED or "email" not in loaded:
+            return []
+        if update_fields is not None and "email" not in update_fields:
+            return []
+        if self.email == loaded["email"] or self.verified_at != loaded.get("verified_at"):
+            return []
+        self.status = self.Status.NOT_VERIFIED
+        self.verified_at = None
+        self.email_qualification = ""
+        self.last_error = _("Email address changed by hand: to be verified again")
+        return ["status", "verified_at", "email_qualification", "last_error"]
+
     def save(self, *args, **kwargs) -> None:
         self.refresh_keys()
         update_fields = kwargs.get("update_fields")
+        unverified = self._unverify_if_email_changed(update_fields)
         if (self.email or self.phone) and (
             update_fields is None or {"email", "phone"} & set(update_fields)
         ):
@@ -327,8 +353,11 @@ class Prospect(TenantModel):
                 "linkedin_key",
                 "name_key",
                 "updated_at",
+                *unverified,
             }
         super().save(*args, **kwargs)
+        self._loaded = {**getattr(self, "_loaded", {}), "email": self.email}
+        self._loaded["verified_at"] = self.verified_at
 
 
 class FieldProvenance(TenantModel):

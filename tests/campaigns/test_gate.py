@@ -324,3 +324,31 @@ def test_duplicate_campaign_name_is_refused_with_a_message(member_client, worksp
     response = add_campaign(member_client, "salon vivatech")
     assert response.status_code == 200
     assert "Une campagne porte déjà ce nom." in text(response)
+
+
+def test_editing_the_email_of_a_verified_prospect_drops_the_verdict(member_client, workspace):
+    from tests.factories import ProspectFactory
+
+    prospect = ProspectFactory(
+        workspace=workspace,
+        status=Prospect.Status.VERIFIED,
+        verified_at=timezone.now(),
+        email="verifiee@acme.example",
+        company=None,
+    )
+    response = member_client.post(
+        reverse("admin:prospects_prospect_change", args=[prospect.pk]),
+        {
+            "first_name": prospect.first_name,
+            "last_name": prospect.last_name,
+            "email": "faute-de-frappe@gmail.com",
+        },
+    )
+    assert response.status_code == 302
+    prospect.refresh_from_db()
+    assert prospect.status == Prospect.Status.NOT_VERIFIED
+    assert prospect.verified_at is None
+    campaign = Campaign.objects.create(workspace=workspace, name="Salon")
+    result = add_prospects_to_campaign(campaign, [prospect.pk])
+    assert result.added == []
+    assert [reason for _p, reason in result.excluded] == ["Adresse e-mail non vérifiée"]
