@@ -4,7 +4,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import formats, timezone
 from django.utils.html import format_html
@@ -56,7 +58,15 @@ class WorkspaceAdmin(admin.ModelAdmin):
         return request.user.is_active and request.user.is_staff
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_superuser or (obj is not None and is_workspace_admin(request))
+        if request.user.is_superuser:
+            return True
+        # An administrator of *this* workspace, whichever one the header has selected.
+        return (
+            obj is not None
+            and Membership.objects.filter(
+                user=request.user, workspace=obj, role=Membership.Role.ADMIN
+            ).exists()
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser
@@ -65,11 +75,69 @@ class WorkspaceAdmin(admin.ModelAdmin):
         return request.user.is_superuser
 
 
+class MembershipForm(forms.ModelForm):
+    """Adds an existing account by its exact username or email: no directory of all users."""
+
+    account = forms.CharField(
+        label=_("Username or email"),
+        help_text=_("The person must already have an account."),
+    )
+
+    current_workspace: Workspace | None = None
+
+    class Meta:
+        model = Membership
+        fields = ("workspace", "role")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["account"].initial = self.instance.user.get_username()
+
+    def clean_account(self):
+        value = self.cleaned_data["account"].strip()
+        users = get_user_model().objects.filter(Q(username__iexact=value) | Q(email__iexact=value))
+        if users.count() != 1:
+            raise forms.ValidationError(
+                _("No single account matches “%(value)s”."), params={"value": value}
+            )
+        return users.get()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        workspace = data.get("workspace") or self.current_workspace
+        if workspace is None and self.instance.workspace_id:
+            workspace = self.instance.workspace
+        user = data.get("account")
+        if user and workspace:
+            taken = Membership.objects.filter(user=user, workspace=workspace)
+            if taken.exclude(pk=self.instance.pk).exists():
+                raise forms.ValidationError(_("This person is already a member of the workspace."))
+        return data
+
+    def save(self, commit: bool = True) -> Membership:
+        self.instance.user = self.cleaned_data["account"]
+        if not self.instance.workspace_id:
+            self.instance.workspace = self.current_workspace
+        return super().save(commit=commit)
+
+
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    form = MembershipForm
     list_display = ("user", "workspace", "role")
     list_filter = ("role",)
-    autocomplete_fields = ("user",)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None):
+        # A workspace administrator adds people to the current workspace only.
+        if request.user.is_superuser and getattr(request, "workspace", None) is None:
+            return ("account", "workspace", "role")
+        return ("account", "role")
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        form_class.current_workspace = getattr(request, "workspace", None)
+        return form_class
 
     def get_queryset(self, request: HttpRequest):
         qs = super().get_queryset(request).select_related("user", "workspace")
@@ -120,6 +188,14 @@ class CompanyAdmin(WorkspaceScopedAdmin):
         "linkedin_url",
     )
 
+    def save_model(self, request: HttpRequest, obj: Company, form: Any, change: bool) -> None:
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            edited = tuple(f for f in services.COMPANY_FIELDS if f in form.changed_data)
+            if edited:
+                # What a person typed is never overwritten by a provider: say so in provenance.
+                services.record_initial_provenance(obj, source=Source.MANUAL, fields=edited)
+
 
 class ProspectForm(forms.ModelForm):
     """Normalises what a person types and refuses objectors and duplicates with a clear message."""
@@ -163,6 +239,11 @@ class ProspectForm(forms.ModelForm):
             workspace = self.instance.workspace
         if workspace is None:
             return data
+        company = data.get("company")
+        if company is not None and company.workspace_id != workspace.pk:
+            raise forms.ValidationError(
+                {"company": _("This company belongs to another workspace.")}
+            )
         has_name = data.get("first_name") and data.get("last_name")
         if not (data.get("email") or data.get("linkedin_url") or has_name):
             raise forms.ValidationError(
@@ -333,6 +414,10 @@ class SuppressionEntryAdmin(WorkspaceScopedAdmin):
     )
     list_filter = ("kind", "reason")
     readonly_fields = ("kind", "blocked_attempts", "last_blocked_at", "created_by", "created_at")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Lifting an objection is a workspace administrator's decision.
+        return is_workspace_admin(request)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

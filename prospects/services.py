@@ -293,27 +293,28 @@ def create_prospect(
 
 
 def record_initial_provenance(
-    prospect: Prospect, *, source: str, fields: tuple[str, ...] = PROSPECT_FIELDS
+    subject: Prospect | Company, *, source: str, fields: tuple[str, ...] = PROSPECT_FIELDS
 ) -> None:
-    """Provenance rows for the values a person gave when creating or editing a prospect."""
+    """Provenance rows for the values a person gave when creating or editing a record."""
     now = timezone.now()
+    owner = _owner(subject)
     rows = [
         FieldProvenance(
-            workspace_id=prospect.workspace_id,
-            prospect=prospect,
+            workspace_id=subject.workspace_id,
             field=field,
-            value=str(getattr(prospect, field)),
+            value=str(getattr(subject, field)),
             source=source,
             confidence=100,
             observed_at=now,
             is_current=True,
+            **owner,
         )
         for field in fields
-        if getattr(prospect, field)
+        if getattr(subject, field) not in (None, "")
     ]
     if rows:
-        FieldProvenance.objects.for_workspace(prospect.workspace_id).filter(
-            prospect=prospect, field__in=[row.field for row in rows]
+        FieldProvenance.objects.for_workspace(subject.workspace_id).filter(
+            field__in=[row.field for row in rows], **owner
         ).update(is_current=False)
         FieldProvenance.objects.bulk_create(rows)
 

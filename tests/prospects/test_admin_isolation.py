@@ -124,3 +124,73 @@ def test_prospect_list_links_to_the_csv_import(member_client):
     html = member_client.get(reverse("admin:prospects_prospect_changelist")).content.decode()
     assert reverse("admin:prospects_importbatch_upload") in html
     assert "Importer un fichier CSV" in html
+
+
+def test_workspace_admin_cannot_edit_a_workspace_where_they_are_only_a_member(
+    admin_client_ws, admin_user, other_workspace
+):
+    MembershipFactory(user=admin_user, workspace=other_workspace, role="member")
+    url = reverse("admin:prospects_workspace_change", args=[other_workspace.pk])
+    admin_client_ws.post(url, {"name": "Pwned", "slug": other_workspace.slug, "timezone": "UTC"})
+    other_workspace.refresh_from_db()
+    assert other_workspace.name != "Pwned"
+
+
+def test_workspace_admin_adds_a_member_by_exact_username_or_email(
+    admin_client_ws, workspace, other_member
+):
+    response = admin_client_ws.post(
+        reverse("admin:prospects_membership_add"),
+        {"account": other_member.email.upper(), "role": "member"},
+    )
+    assert response.status_code == 302
+    assert other_member.memberships.filter(workspace=workspace).exists()
+    response = admin_client_ws.post(
+        reverse("admin:prospects_membership_add"), {"account": "user", "role": "member"}
+    )
+    assert "Aucun compte unique" in response.content.decode()
+
+
+def test_plain_member_cannot_lift_an_objection(member_client, workspace):
+    from prospects.services import suppress_person
+
+    (entry,) = suppress_person(workspace, email="eloise@acme.example")
+    url = reverse("admin:prospects_suppressionentry_delete", args=[entry.pk])
+    member_client.post(url, {"post": "yes"})
+    assert entry.__class__.objects.for_workspace(workspace).filter(pk=entry.pk).exists()
+
+
+def test_superuser_cannot_attach_another_workspaces_company(
+    client, django_user_model, workspace, other_workspace
+):
+    boss = django_user_model.objects.create_superuser("patronne", "p@sourcier.example", "x")
+    client.force_login(boss)
+    foreign = CompanyFactory(workspace=other_workspace, name="Autre SARL")
+    response = client.post(
+        reverse("admin:prospects_prospect_add"),
+        {
+            "workspace": workspace.pk,
+            "first_name": "Éloïse",
+            "last_name": "Lefèvre",
+            "email": "eloise@acme.example",
+            "company": foreign.pk,
+        },
+    )
+    assert response.status_code == 200
+    assert not Prospect.objects.for_workspace(workspace).exists()
+
+
+def test_company_typed_in_the_admin_is_recorded_as_manual(member_client, workspace):
+    from prospects.models import Company, FieldProvenance
+
+    member_client.post(
+        reverse("admin:prospects_company_add"),
+        {"name": "Société Générale d'Équipement", "domain": "sge.fr", "headcount": "120"},
+    )
+    company = Company.objects.for_workspace(workspace).get()
+    fields = set(
+        FieldProvenance.objects.for_workspace(workspace)
+        .filter(company=company, source="manual", is_current=True)
+        .values_list("field", flat=True)
+    )
+    assert {"name", "domain", "headcount"} <= fields
