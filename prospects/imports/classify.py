@@ -154,10 +154,13 @@ def _in_workspace(
 def _existing_keys(workspace_id: int, key: str, values: set[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for batch in _batched(values, LOOKUP_BATCH):
-        # The explicit `<> ''` lets SQLite and PostgreSQL use the partial unique index on the
-        # key; a few hundred keys per query keep PostgreSQL on index probes (with a thousand
-        # it plans a sequential scan of the whole workspace, and each chunk costs more).
-        found.update(_in_workspace(Prospect, workspace_id, key, batch, where=f" AND {key} <> ''"))
+        # The partial unique index's own condition, spelled as its definition spells it: SQLite
+        # uses a partial index only for a query that repeats that term. A few hundred keys per
+        # query keep PostgreSQL on index probes (with a thousand it plans a sequential scan of
+        # the whole workspace, and each chunk costs more).
+        found.update(
+            _in_workspace(Prospect, workspace_id, key, batch, where=f" AND NOT ({key} = '')")
+        )
     return found
 
 
