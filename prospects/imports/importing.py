@@ -11,8 +11,10 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -212,7 +214,17 @@ def run_import(batch: ImportBatch, *, progress: Callable[[int], Any] | None = No
         )
         return batch
     _finish(batch, ImportBatch.Status.DONE)
+    discard_upload(batch)
     return batch
+
+
+def discard_upload(batch: ImportBatch) -> None:
+    """Delete the uploaded copy once imported: its rows now live in the database (and people
+    who objected must not linger in a file). A file given on the command line is the user's."""
+    uploads = (Path(settings.MEDIA_ROOT) / "imports").resolve()
+    path = stored_path(batch.stored_file).resolve()
+    if batch.stored_file and path.is_relative_to(uploads):
+        path.unlink(missing_ok=True)
 
 
 def summary_text(batch: ImportBatch) -> str:

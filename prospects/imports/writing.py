@@ -303,7 +303,13 @@ def write_chunk(batch: ImportBatch, rows: list[Row], companies: CompanyCache) ->
                 )
         _rejected.insert(
             [
-                (row.line, row.reason, row.detail, row_as_dict(row.cells, columns))
+                (
+                    row.line,
+                    row.reason,
+                    row.detail,
+                    # A person who objected leaves no trace in clear: only the line number.
+                    {} if row.reason == SUPPRESSED else row_as_dict(row.cells, columns),
+                )
                 for row in rows
                 if row.reason
             ],

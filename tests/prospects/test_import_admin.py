@@ -71,6 +71,8 @@ def test_upload_preview_import_and_batch_page(member_client, workspace, tmp_path
     assert done.status_code == 302
     assert done["Location"] == url("change", batch.pk)
     assert Prospect.objects.for_workspace(workspace).count() == 3
+    # The uploaded copy is gone once imported: its rows live in the database now.
+    assert not (media_root / batch.stored_file).exists()
 
     page = text(member_client.get(done["Location"]))
     assert 'data-count="new">3<' in page

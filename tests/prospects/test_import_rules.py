@@ -117,6 +117,8 @@ def test_person_on_the_objection_list_is_never_created(workspace, import_rows):
         "L'adresse e-mail figure sur la liste d'opposition.",
         "Le numéro de téléphone figure sur la liste d'opposition.",
     ]
+    # Nothing of the person who objected is kept in clear, not even in the rejected rows.
+    assert [r.data for r in batch.rejected_rows.all()] == [{}, {}, {}]
     entry.refresh_from_db()
     phone_entry.refresh_from_db()
     assert (entry.blocked_attempts, phone_entry.blocked_attempts) == (2, 1)
