@@ -420,6 +420,32 @@ class ProvenanceBuffer:
                     changed.append(field)
         return changed
 
+    def observe(
+        self,
+        subject: Prospect | Company,
+        field: str,
+        value: Any,
+        *,
+        source: str,
+        confidence: int,
+        provider_call_id: int | None = None,
+        observed_at: dt.datetime | None = None,
+    ) -> None:
+        """Keep a candidate value as provenance without considering it for the field."""
+        self.rows.append(
+            FieldProvenance(
+                workspace_id=self.workspace_id,
+                field=field,
+                value=str(value),
+                source=source,
+                confidence=confidence,
+                observed_at=observed_at or timezone.now(),
+                is_current=False,
+                provider_call_id=provider_call_id,
+                **_owner(subject),
+            )
+        )
+
     def revert(self, subject: Prospect | Company, fields: list[str]) -> None:
         """Undo applied values that could not be saved: they stay candidates, not current."""
         kind = "prospect" if isinstance(subject, Prospect) else "company"

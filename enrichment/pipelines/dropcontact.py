@@ -287,9 +287,7 @@ def error_message(error: ProviderError) -> str:
             "status": error.status or "?"
         }
     if error.status:
-        return _("Dropcontact answered with an error (HTTP %(status)s)") % {
-            "status": error.status
-        }
+        return _("Dropcontact answered with an error (HTTP %(status)s)") % {"status": error.status}
     return _("Dropcontact did not answer (timeout or network error)")
 
 
@@ -491,18 +489,34 @@ def apply_record(
 
     best = record.best_email
     changed: list[str] = []
-    if best is not None:
-        email = _clean(normalize.normalize_email, best.email)
-        confidence = EMAIL_CONFIDENCE.get(best.parsed.kind, OTHER_EMAIL_CONFIDENCE)
-        if email and email not in suppressed:
-            changed += merged.merge(
-                prospect,
-                {"email": email},
-                source=Source.DROPCONTACT,
-                confidence=confidence,
-                provider_call_id=call_id,
-                observed_at=now,
-            )
+    # Every address Dropcontact returns is kept as a candidate; the best one may be stored.
+    for candidate in record.email:
+        email = _clean(normalize.normalize_email, candidate.email)
+        if not email or email in suppressed:
+            continue
+        confidence = EMAIL_CONFIDENCE.get(candidate.parsed.kind, OTHER_EMAIL_CONFIDENCE)
+        options = {
+            "source": Source.DROPCONTACT,
+            "confidence": confidence,
+            "provider_call_id": call_id,
+            "observed_at": now,
+        }
+        if candidate is best:
+            changed += merged.merge(prospect, {"email": email}, **options)
+        else:
+            merged.observe(prospect, "email", email, **options)
+    mobile = _clean(normalize.normalize_phone, record.mobile_phone)
+    landline = _clean(normalize.normalize_phone, record.phone)
+    if mobile and landline and mobile != landline:
+        merged.observe(
+            prospect,
+            "phone",
+            mobile,
+            source=Source.DROPCONTACT,
+            confidence=FIELD_CONFIDENCE,
+            provider_call_id=call_id,
+            observed_at=now,
+        )
     changed += merged.merge(
         prospect,
         {
@@ -510,7 +524,7 @@ def apply_record(
             "last_name": record.last_name,
             "job_title": record.job,
             "linkedin_url": _clean(normalize.canonical_linkedin, record.linkedin),
-            "phone": _clean(normalize.normalize_phone, record.phone or record.mobile_phone),
+            "phone": landline or mobile,
         },
         source=Source.DROPCONTACT,
         confidence=FIELD_CONFIDENCE,

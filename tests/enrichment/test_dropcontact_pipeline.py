@@ -191,9 +191,11 @@ def test_typed_email_is_never_overwritten(keyed, http, django_capture_on_commit_
     candidates = FieldProvenance.objects.for_workspace(keyed).filter(
         prospect=prospect, field="email"
     )
-    assert {(c.value, c.source, c.is_current) for c in candidates} == {
-        ("typed@acme.example", "import", True),
-        ("e.lefevre@acme.example", "dropcontact", False),
+    # Every address Dropcontact returned is kept as a candidate, with who said what.
+    assert {(c.value, c.source, c.is_current, c.confidence) for c in candidates} == {
+        ("typed@acme.example", "import", True, 100),
+        ("e.lefevre@acme.example", "dropcontact", False, 95),
+        ("typed@acme.example", "dropcontact", False, 50),
     }
 
 
