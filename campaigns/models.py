@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from prospects.models import Prospect
-from prospects.tenancy import TenantModel, TenantQuerySet
+from prospects.tenancy import TenantModel, TenantQuerySet, user_reference
 
 
 class CampaignGateError(ValidationError):
@@ -25,14 +24,7 @@ class CampaignGateError(ValidationError):
 class Campaign(TenantModel):
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("created by"),
-    )
+    created_by = user_reference(_("created by"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -77,14 +69,7 @@ class CampaignMember(TenantModel):
         related_name="campaign_memberships",
         verbose_name=_("prospect"),
     )
-    added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("added by"),
-    )
+    added_by = user_reference(_("added by"))
     added_at = models.DateTimeField(_("added at"), auto_now_add=True)
 
     objects = CampaignMemberQuerySet.as_manager()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from prospects.models import Prospect
-from prospects.tenancy import TenantModel, TenantQuerySet
+from prospects.tenancy import TenantModel, TenantQuerySet, user_reference
 
 
 class ProviderCredential(TenantModel):
@@ -20,14 +19,7 @@ class ProviderCredential(TenantModel):
     last4 = models.CharField(_("key ending"), max_length=4, editable=False)
     # Set when the provider refused this key: items wait for a new key instead of retrying it.
     refused_at = models.DateTimeField(_("refused by the provider at"), null=True, blank=True)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("updated by"),
-    )
+    updated_by = user_reference(_("updated by"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -72,14 +64,7 @@ class EnrichmentJob(TenantModel):
     spent_credits = models.DecimalField(
         _("spent credits"), max_digits=12, decimal_places=2, default=0
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("created by"),
-    )
+    created_by = user_reference(_("created by"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import siret as stdnum_siret
 
-from .tenancy import TenantModel, TenantQuerySet
+from .tenancy import TenantModel, TenantQuerySet, user_reference
 
 
 class Workspace(models.Model):
@@ -100,14 +100,7 @@ class ImportBatch(TenantModel):
     suppressed_count = models.PositiveIntegerField(_("suppressed"), default=0)
     invalid_count = models.PositiveIntegerField(_("invalid"), default=0)
     error = models.TextField(_("error"), blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("created by"),
-    )
+    created_by = user_reference(_("created by"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
@@ -248,14 +241,7 @@ class Prospect(TenantModel):
     email_key = models.CharField(max_length=254, blank=True, editable=False)
     linkedin_key = models.CharField(max_length=255, blank=True, editable=False)
     name_key = models.CharField(max_length=600, blank=True, editable=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("created by"),
-    )
+    created_by = user_reference(_("created by"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -419,14 +405,7 @@ class SuppressionEntry(TenantModel):
     )
     blocked_attempts = models.PositiveIntegerField(_("blocked attempts"), default=0)
     last_blocked_at = models.DateTimeField(_("last blocked attempt"), null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        verbose_name=_("created by"),
-    )
+    created_by = user_reference(_("created by"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Self
 
+from django.conf import settings
 from django.db import models
 from django.db.models.lookups import Lookup
 from django.db.models.sql.where import WhereNode
@@ -103,6 +104,18 @@ class TenantQuerySet(models.QuerySet):
 
 class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
     pass
+
+
+def user_reference(verbose_name: str) -> models.ForeignKey:
+    """Who did something (created, added, updated): kept as history, never a cascade."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=verbose_name,
+    )
 
 
 class TenantModel(models.Model):
