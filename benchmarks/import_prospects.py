@@ -166,7 +166,6 @@ def run_child(label: str, csv_path: Path, var_dir: Path, url: str | None, args) 
         "SECRET_KEY": "benchmark-only",
         "SOURCIER_FERNET_KEYS": "Z3gtq0jvOOfP4GEFBxcMayTTuLvOE_VVPS6VX3RftnU=",
         "SOURCIER_SUPPRESSION_KEY": "benchmark-only",
-        "SOURCIER_SUPPRESSION_KEY": "benchmark-only",
         "LOG_LEVEL": "WARNING",
     }
     env.pop("DATABASE_URL", None)
