@@ -203,6 +203,15 @@ class Prospect(TenantModel):
         NOT_VERIFIED = "not_verified", _("Not verified")
         NEEDS_REVIEW = "needs_review", _("Needs review")
 
+    # The (workspace, status) index and the unique keys all lead with the workspace: a
+    # separate index on it would only slow down imports.
+    workspace = models.ForeignKey(
+        Workspace,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("workspace"),
+        db_index=False,
+    )
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
     email = models.EmailField(_("email"), max_length=254, blank=True)
@@ -218,7 +227,7 @@ class Prospect(TenantModel):
         verbose_name=_("company"),
     )
     status = models.CharField(
-        _("status"), max_length=16, choices=Status.choices, default=Status.NEW, db_index=True
+        _("status"), max_length=16, choices=Status.choices, default=Status.NEW
     )
     source = models.CharField(
         _("original source"), max_length=16, choices=Source.choices, default=Source.MANUAL
@@ -241,7 +250,7 @@ class Prospect(TenantModel):
     email_key = models.CharField(max_length=254, blank=True, editable=False)
     linkedin_key = models.CharField(max_length=255, blank=True, editable=False)
     name_key = models.CharField(max_length=600, blank=True, editable=False)
-    created_by = user_reference(_("created by"))
+    created_by = user_reference(_("created by"), db_index=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -106,7 +106,7 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
     pass
 
 
-def user_reference(verbose_name: str) -> models.ForeignKey:
+def user_reference(verbose_name: str, *, db_index: bool = True) -> models.ForeignKey:
     """Who did something (created, added, updated): kept as history, never a cascade."""
     return models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -115,6 +115,7 @@ def user_reference(verbose_name: str) -> models.ForeignKey:
         on_delete=models.SET_NULL,
         related_name="+",
         verbose_name=verbose_name,
+        db_index=db_index,
     )
 
 
