@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,8 @@ from .providers.registry import PROVIDERS, get_provider
 log = logging.getLogger(__name__)
 
 DROPCONTACT = "dropcontact"
+# A new prospect still without an item this long after creation lost its queueing message.
+FORGOTTEN_AFTER = dt.timedelta(minutes=2)
 Item = EnrichmentItem.Status
 REENRICHABLE = (Prospect.Status.NEEDS_REVIEW, Prospect.Status.NOT_VERIFIED)
 
@@ -336,6 +339,7 @@ def dispatch_due_work(*, limit: int = 500) -> dict[str, int]:
     )
     for workspace_id in workspace_ids:
         submit_dropcontact_task.delay(workspace_id)
+    recovered = queue_forgotten_prospects(now=now)
     # A key saved by another path (shell, import) releases its waiting items here.
     waiting = (
         EnrichmentItem.objects.unscoped()
@@ -353,4 +357,27 @@ def dispatch_due_work(*, limit: int = 500) -> dict[str, int]:
             .exists()
         ):
             released += release_waiting_items(workspace_id, provider)
-    return {"batches": len(batch_ids), "workspaces": len(workspace_ids), "released": released}
+    return {
+        "batches": len(batch_ids),
+        "workspaces": len(workspace_ids),
+        "released": released,
+        "recovered": recovered,
+    }
+
+
+def queue_forgotten_prospects(*, now, limit: int = 1000) -> int:
+    """NEW prospects of the last day whose queueing message was lost get queued anyway."""
+    forgotten = (
+        Prospect.objects.unscoped()
+        .filter(
+            status=Prospect.Status.NEW,
+            created_at__lte=now - FORGOTTEN_AFTER,
+            created_at__gte=now - dt.timedelta(days=1),
+        )
+        .exclude(pk__in=EnrichmentItem.objects.unscoped().values("prospect_id"))
+        .values_list("workspace_id", "pk")[:limit]
+    )
+    by_workspace: dict[int, list[int]] = {}
+    for workspace_id, pk in forgotten:
+        by_workspace.setdefault(workspace_id, []).append(pk)
+    return sum(len(queue_enrichment(ws, ids)) for ws, ids in by_workspace.items())

@@ -13,6 +13,12 @@ from .pipelines import dropcontact as pipeline
 
 
 @shared_task
+def queue_enrichment_task(workspace_id: int, prospect_ids: list[int]) -> str:
+    """Queue new prospects for Dropcontact (never twice, never a suppressed person)."""
+    return f"queued {len(services.queue_enrichment(workspace_id, prospect_ids))}"
+
+
+@shared_task
 def submit_dropcontact_task(workspace_id: int) -> str:
     """Claim one batch of due items for the workspace, fan out for the rest, then send it."""
     api_key = services.get_api_key(workspace_id, pipeline.SLUG)

@@ -479,3 +479,20 @@ def test_an_edit_made_while_the_request_is_out_survives_the_results(
     assert prospect.status == Prospect.Status.VERIFIED
     assert prospect.job_title == "PDG (saisi)"
     assert prospect.phone == "+33611111111"
+
+
+def test_a_new_prospect_whose_queueing_message_was_lost_is_queued_by_the_sweeper(
+    keyed, http, django_capture_on_commit_callbacks, settings
+):
+    settings.DROPCONTACT_POLL_INTERVAL_SECONDS = 3600
+    submit_ok(http)
+    # Created without its hook firing, as if the broker had lost the message.
+    prospect = Prospect.objects.create(workspace=keyed, email="perdu@acme.example")
+    sweep(django_capture_on_commit_callbacks)
+    assert not EnrichmentItem.objects.for_workspace(keyed).exists()  # too recent to tell
+    Prospect.objects.for_workspace(keyed).filter(pk=prospect.pk).update(
+        created_at=timezone.now() - dt.timedelta(minutes=3)
+    )
+    sweep(django_capture_on_commit_callbacks)
+    item = EnrichmentItem.objects.for_workspace(keyed).get(prospect=prospect)
+    assert item.status == "submitted"
