@@ -151,14 +151,18 @@ def workers_factory(sandbox, broker, tmp_path) -> Iterator[Callable[..., Workers
         workers.stop_all()
 
 
-def settle(workspace_id: int, *, timeout: float, workers: Workers | None = None) -> None:
-    """Play the beat sweeper until no item of the workspace is queued or in flight."""
+def settle(
+    workspace_id: int, *, expected: int, timeout: float, workers: Workers | None = None
+) -> None:
+    """Play the beat sweeper until the workspace's `expected` items exist and none is queued
+    or in flight (items are created by a worker, so they appear a moment after the prospects)."""
     deadline = time.monotonic() + timeout
+    items = EnrichmentItem.objects.for_workspace(workspace_id)
     while time.monotonic() < deadline:
         services.dispatch_due_work()
-        active = EnrichmentItem.objects.for_workspace(workspace_id).active().count()
-        if active == 0:
+        created, active = items.count(), items.active().count()
+        if created >= expected and active == 0:
             return
         time.sleep(0.5)
     logs = workers.logs() if workers else ""
-    pytest.fail(f"{active} items still active after {timeout:.0f} s\n{logs}")
+    pytest.fail(f"{created}/{expected} items, {active} still active after {timeout:.0f} s\n{logs}")

@@ -87,7 +87,7 @@ def test_300_imported_prospects_end_as_the_ground_truth_predicts(keyed, sandbox,
     workers.start(concurrency=4)
     created = import_people(keyed, people_for(sandbox, 300))
     assert len(created) >= 290
-    settle(keyed.pk, timeout=120, workers=workers)
+    settle(keyed.pk, expected=len(created), timeout=120, workers=workers)
     assert_matches_ground_truth(keyed, created)
     # Each prospect was submitted exactly once, in batches of at most 250.
     posts = dropcontact_posts(sandbox)
@@ -111,7 +111,7 @@ def test_with_30_percent_faults_everything_still_settles_correctly(keyed, sandbo
     )
     workers.start(concurrency=4)
     created = import_people(keyed, people_for(sandbox, 300))
-    settle(keyed.pk, timeout=240, workers=workers)
+    settle(keyed.pk, expected=len(created), timeout=240, workers=workers)
     assert not EnrichmentItem.objects.for_workspace(keyed).filter(status="needs_review").exists()
     assert_matches_ground_truth(keyed, created)
     stats = sandbox.stats()["counts"]["dropcontact"]
@@ -142,7 +142,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_enriches_nobody_twice(
     assert polling > 0, workers.logs()
     workers.kill(victim)
     workers.start(concurrency=3)
-    settle(keyed.pk, timeout=120, workers=workers)
+    settle(keyed.pk, expected=len(created), timeout=120, workers=workers)
     assert_matches_ground_truth(keyed, created)
     posts = dropcontact_posts(sandbox)
     assert sum(c.records for c in posts) == len(created)
@@ -157,7 +157,7 @@ def test_never_more_than_10_concurrent_dropcontact_calls_per_workspace(
     for _ in range(3):
         workers.start(concurrency=6)
     created = import_people(keyed, people_for(sandbox, 300))
-    settle(keyed.pk, timeout=180, workers=workers)
+    settle(keyed.pk, expected=len(created), timeout=180, workers=workers)
     high_water = sandbox.stats()["high_water"]["dropcontact"]["sandbox-key"]
     assert high_water <= 10
     # 18 processes competed for the slots: calls really overlapped (how many depends on the
@@ -176,6 +176,6 @@ def test_a_lower_configured_limit_holds_just_the_same(keyed, sandbox, workers_fa
     for _ in range(3):
         workers.start(concurrency=6)
     created = import_people(keyed, people_for(sandbox, 100))
-    settle(keyed.pk, timeout=180, workers=workers)
+    settle(keyed.pk, expected=len(created), timeout=180, workers=workers)
     assert sandbox.stats()["high_water"]["dropcontact"]["sandbox-key"] <= 2
     assert_matches_ground_truth(keyed, created)
