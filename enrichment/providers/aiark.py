@@ -13,12 +13,13 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from .base import (
     ErrorKind,
     ProviderError,
     ProviderRequest,
+    VendorModel,
     classify_status,
     parse_answer,
 )
@@ -31,28 +32,24 @@ EXPORT_SINGLE_PATH = f"{PREFIX}/people/export/single"
 MAX_PAGE_SIZE = 100
 
 
-class _Loose(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class _Staff(_Loose):
+class _Staff(VendorModel):
     total: int | None = None
 
 
-class CompanySummary(_Loose):
+class CompanySummary(VendorModel):
     name: str | None = None
     industry: str | None = None
     description: str | None = None
     staff: _Staff | None = None
 
 
-class CompanyLinks(_Loose):
+class CompanyLinks(VendorModel):
     website: str | None = None
     domain: str | None = None
     linkedin: str | None = None
 
 
-class AIArkCompany(_Loose):
+class AIArkCompany(VendorModel):
     id: str
     summary: CompanySummary = Field(default_factory=CompanySummary)
     links: CompanyLinks = Field(default_factory=CompanyLinks)
@@ -64,7 +61,7 @@ class AIArkCompany(_Loose):
         return self.summary.staff.total if self.summary.staff else None
 
 
-class PersonProfile(_Loose):
+class PersonProfile(VendorModel):
     first_name: str | None = None
     last_name: str | None = None
     full_name: str | None = None
@@ -72,22 +69,22 @@ class PersonProfile(_Loose):
     headline: str | None = None
 
 
-class PersonCompany(_Loose):
+class PersonCompany(VendorModel):
     name: str | None = None
     domain: str | None = None
 
 
-class ExportedEmail(_Loose):
+class ExportedEmail(VendorModel):
     address: str
     status: str = ""
     domainType: str = ""
 
 
-class _EmailBlock(_Loose):
+class _EmailBlock(VendorModel):
     output: list[ExportedEmail] = Field(default_factory=list)
 
 
-class AIArkPerson(_Loose):
+class AIArkPerson(VendorModel):
     id: str
     profile: PersonProfile = Field(default_factory=PersonProfile)
     link: dict[str, Any] = Field(default_factory=dict)
@@ -103,14 +100,14 @@ class AIArkPerson(_Loose):
         return self.email.output if self.email else []
 
 
-class CompanyPage(_Loose):
+class CompanyPage(VendorModel):
     content: list[AIArkCompany]
     totalElements: int
     totalPages: int
     number: int = 0
 
 
-class PeoplePage(_Loose):
+class PeoplePage(VendorModel):
     content: list[AIArkPerson]
     totalElements: int
     totalPages: int

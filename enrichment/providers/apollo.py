@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 from .base import (
     ErrorKind,
     ProviderError,
     ProviderRequest,
+    VendorModel,
     classify_status,
     decode_json,
     validate_answer,
@@ -25,9 +24,7 @@ SLUG = "apollo"
 PEOPLE_MATCH_PATH = "/api/v1/people/match"
 
 
-class ApolloOrganization(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class ApolloOrganization(VendorModel):
     id: str | None = None
     name: str | None = None
     website_url: str | None = None
@@ -37,9 +34,7 @@ class ApolloOrganization(BaseModel):
     industry: str | None = None
 
 
-class ApolloPerson(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class ApolloPerson(VendorModel):
     id: str
     first_name: str | None = None
     last_name: str | None = None
@@ -55,9 +50,7 @@ class ApolloPerson(BaseModel):
         return bool(self.email) and self.email_status == "verified"
 
 
-class PeopleMatchResult(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class PeopleMatchResult(VendorModel):
     person: ApolloPerson | None
 
     @property

@@ -12,9 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 AnswerT = TypeVar("AnswerT", bound=BaseModel)
+
+
+class VendorModel(BaseModel):
+    """A vendor's answer: keys the vendor adds later are ignored, never an error."""
+
+    model_config = ConfigDict(extra="ignore")
 
 
 class ErrorKind(enum.StrEnum):

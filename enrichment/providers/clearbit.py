@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 from .base import (
     ErrorKind,
     ProviderError,
     ProviderRequest,
+    VendorModel,
     classify_status,
     decode_json,
     validate_answer,
@@ -27,23 +26,17 @@ COMBINED_FIND_PATH = "/v2/combined/find"
 QUEUED_RETRY_SECONDS = 10.0
 
 
-class _Handle(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class _Handle(VendorModel):
     handle: str | None = None
 
 
-class PersonName(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class PersonName(VendorModel):
     fullName: str | None = None
     givenName: str | None = None
     familyName: str | None = None
 
 
-class Employment(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class Employment(VendorModel):
     domain: str | None = None
     name: str | None = None
     title: str | None = None
@@ -51,9 +44,7 @@ class Employment(BaseModel):
     seniority: str | None = None
 
 
-class ClearbitPerson(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class ClearbitPerson(VendorModel):
     id: str
     name: PersonName | None = None
     email: str | None = None
@@ -61,22 +52,16 @@ class ClearbitPerson(BaseModel):
     linkedin: _Handle | None = None
 
 
-class _Category(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class _Category(VendorModel):
     industry: str | None = None
     sector: str | None = None
 
 
-class _Metrics(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class _Metrics(VendorModel):
     employees: int | None = None
 
 
-class ClearbitCompany(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class ClearbitCompany(VendorModel):
     id: str
     name: str | None = None
     legalName: str | None = None
@@ -86,9 +71,7 @@ class ClearbitCompany(BaseModel):
     linkedin: _Handle | None = None
 
 
-class CombinedResult(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class CombinedResult(VendorModel):
     person: ClearbitPerson | None = None
     company: ClearbitCompany | None = None
 

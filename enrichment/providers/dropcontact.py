@@ -9,9 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from .base import ErrorKind, ProviderError, ProviderRequest, classify_status, decode_json
+from .base import (
+    ErrorKind,
+    ProviderError,
+    ProviderRequest,
+    VendorModel,
+    classify_status,
+    decode_json,
+)
 
 SLUG = "dropcontact"
 MAX_BATCH = 250
@@ -78,9 +85,7 @@ def parse_qualification(raw: str | None) -> Qualification:
     return Qualification(raw=text, kind=kind, scope=scope)
 
 
-class EmailCandidate(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class EmailCandidate(VendorModel):
     email: str
     qualification: str = ""
 
@@ -93,10 +98,8 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-class EnrichedRecord(BaseModel):
+class EnrichedRecord(VendorModel):
     """One record of a ready result (documented EnrichedRecord; unknown keys are ignored)."""
-
-    model_config = ConfigDict(extra="ignore")
 
     civility: str = ""
     first_name: str = ""
@@ -177,9 +180,7 @@ class EnrichedRecord(BaseModel):
         return int(digits) if digits else None
 
 
-class SubmitResult(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class SubmitResult(VendorModel):
     request_id: str
     credits_left: float | None = None
     success: bool = True

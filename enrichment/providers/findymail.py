@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, StrictBool
+from pydantic import StrictBool
 
 from .base import (
     ErrorKind,
     ProviderError,
     ProviderRequest,
+    VendorModel,
     classify_status,
     decode_json,
     validate_answer,
@@ -28,18 +29,14 @@ SEARCH_NAME_PATH = "/api/search/name"
 VERIFY_PATH = "/api/verify"
 
 
-class Contact(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class Contact(VendorModel):
     name: str = ""
     email: str
     domain: str = ""
 
 
-class SearchResult(BaseModel):
+class SearchResult(VendorModel):
     """A found contact (FindyMail only returns verified addresses) or `contact=None`."""
-
-    model_config = ConfigDict(extra="ignore")
 
     contact: Contact | None = None
 
@@ -48,9 +45,7 @@ class SearchResult(BaseModel):
         return self.contact is not None and bool(self.contact.email)
 
 
-class VerifyResult(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class VerifyResult(VendorModel):
     email: str
     verified: StrictBool
     provider: str | None = None

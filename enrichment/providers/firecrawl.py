@@ -12,12 +12,13 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import Field, StrictBool
 
 from .base import (
     ErrorKind,
     ProviderError,
     ProviderRequest,
+    VendorModel,
     classify_status,
     parse_answer,
 )
@@ -26,17 +27,13 @@ SLUG = "firecrawl"
 EXTRACT_PATH = "/v2/extract"
 
 
-class ExtractStarted(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class ExtractStarted(VendorModel):
     success: StrictBool
     id: str = Field(min_length=1)
     invalidURLs: list[str] = Field(default_factory=list)
 
 
-class ExtractStatus(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class ExtractStatus(VendorModel):
     success: StrictBool
     status: str
     data: dict[str, Any] | None = None
@@ -52,9 +49,7 @@ class ExtractStatus(BaseModel):
         return self.status in ("failed", "cancelled")
 
 
-class ErrorBody(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class ErrorBody(VendorModel):
     success: StrictBool
     error: str
     details: Any = None

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from .base import (
     ErrorKind,
     ProviderError,
     ProviderRequest,
+    VendorModel,
     classify_status,
     decode_json,
     validate_answer,
@@ -36,9 +37,7 @@ _STATUS_KINDS = {
 }
 
 
-class Source(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class Source(VendorModel):
     domain: str = ""
     uri: str = ""
     extracted_on: str | None = None
@@ -46,16 +45,12 @@ class Source(BaseModel):
     still_on_page: bool | None = None
 
 
-class Verification(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class Verification(VendorModel):
     date: str | None = None
     status: str | None = None
 
 
-class EmailFinderData(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class EmailFinderData(VendorModel):
     first_name: str | None = None
     last_name: str | None = None
     email: str | None = None
@@ -84,9 +79,7 @@ class EmailFinderResult(BaseModel):
         return self.data.verification.status if self.data and self.data.verification else None
 
 
-class EmailVerifierData(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class EmailVerifierData(VendorModel):
     status: str
     score: int | None = None
     email: str
@@ -111,9 +104,7 @@ class EmailVerifierResult(BaseModel):
         return self.data.status if self.data else None
 
 
-class HunterError(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class HunterError(VendorModel):
     id: str = ""
     code: int | None = None
     details: str = ""

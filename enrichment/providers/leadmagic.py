@@ -14,12 +14,13 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from .base import (
     ErrorKind,
     ProviderError,
     ProviderRequest,
+    VendorModel,
     classify_status,
     parse_answer,
 )
@@ -36,18 +37,14 @@ _CODE_KINDS = {
 }
 
 
-class CompanyLocation(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class CompanyLocation(VendorModel):
     name: str | None = None
     locality: str | None = None
     country: str | None = None
 
 
-class EmailFinderResult(BaseModel):
+class EmailFinderResult(VendorModel):
     """POST /v1/people/email-finder answer (v1 fields, plus the older docs' names)."""
-
-    model_config = ConfigDict(extra="ignore")
 
     email: str | None = None
     status: str = ""
@@ -80,10 +77,8 @@ class EmailFinderResult(BaseModel):
         return self.status in ("catch_all", "valid_catch_all") or bool(self.is_domain_catch_all)
 
 
-class ProfileEmailResult(BaseModel):
+class ProfileEmailResult(VendorModel):
     """POST /v1/people/b2b-profile-email answer."""
-
-    model_config = ConfigDict(extra="ignore")
 
     email: str | None = None
     profile_url: str = ""
@@ -95,9 +90,7 @@ class ProfileEmailResult(BaseModel):
         return bool(self.email)
 
 
-class ProblemDetail(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class ProblemDetail(VendorModel):
     type: str = ""
     title: str = ""
     status: int | None = None
@@ -105,18 +98,14 @@ class ProblemDetail(BaseModel):
     docs: str = ""
 
 
-class ErrorBody(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class ErrorBody(VendorModel):
     success: bool = False
     errors: list[ProblemDetail] = Field(min_length=1)
     meta: dict[str, Any] = Field(default_factory=dict)
 
 
-class CreditsResult(BaseModel):
+class CreditsResult(VendorModel):
     """GET /v1/credits answer."""
-
-    model_config = ConfigDict(extra="ignore")
 
     credits: float
     is_frozen: bool = False

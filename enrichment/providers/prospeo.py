@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, Field, StrictBool
 
 from .base import (
     ErrorKind,
     ProviderError,
     ProviderRequest,
+    VendorModel,
     classify_status,
     decode_json,
     validate_answer,
@@ -39,9 +40,7 @@ _ERROR_KINDS = {
 }
 
 
-class ProspeoEmail(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class ProspeoEmail(VendorModel):
     status: str = ""
     revealed: bool = False
     email: str = ""
@@ -53,9 +52,7 @@ class ProspeoEmail(BaseModel):
         return self.status == "VERIFIED" and bool(self.email)
 
 
-class ProspeoPerson(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class ProspeoPerson(VendorModel):
     person_id: str
     first_name: str = ""
     last_name: str = ""
@@ -66,9 +63,7 @@ class ProspeoPerson(BaseModel):
     email: ProspeoEmail | None = None
 
 
-class ProspeoCompany(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class ProspeoCompany(VendorModel):
     company_id: str = ""
     name: str = ""
     website: str = ""
@@ -78,10 +73,8 @@ class ProspeoCompany(BaseModel):
     linkedin_url: str = ""
 
 
-class EnrichPersonResult(BaseModel):
+class EnrichPersonResult(VendorModel):
     """A match (person, company, maybe an email) or `matched=False`."""
-
-    model_config = ConfigDict(extra="ignore")
 
     error: StrictBool = False
     matched: bool = True
