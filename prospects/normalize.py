@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import unicodedata
@@ -16,7 +15,7 @@ from anyascii import anyascii
 from django.conf import settings
 from django.utils.translation import gettext as _
 from email_validator import EmailNotValidError, validate_email
-from email_validator.rfc_constants import DOT_ATOM_TEXT
+from email_validator.rfc_constants import DOT_ATOM_TEXT, EMAIL_MAX_LENGTH
 from email_validator.syntax import validate_email_domain_name, validate_email_length
 from email_validator.types import ValidatedEmail
 
@@ -87,15 +86,20 @@ def _validated_email(value: str) -> str:
         name, ascii_name = _email_domain(
             domain, email_validator.TEST_ENVIRONMENT, email_validator.GLOBALLY_DELIVERABLE
         )
-        result = ValidatedEmail()
-        result.original = value
-        result.local_part = result.ascii_local_part = local
-        result.domain, result.ascii_domain = name, ascii_name
-        result.normalized = f"{local}@{name}"
-        result.ascii_email = f"{local}@{ascii_name}" if ascii_name else None
-        result.smtputf8 = False
-        validate_email_length(result)
-        return result.normalized
+        normalized = f"{local}@{name}"
+        # The lengths are counted in UTF-8 (at most 4 bytes a character): only an address
+        # that might be too long needs the byte count.
+        longest = max(len(value), len(normalized), len(local) + 1 + len(ascii_name or ""))
+        if longest * 4 > EMAIL_MAX_LENGTH:
+            result = ValidatedEmail()
+            result.original = value
+            result.local_part = result.ascii_local_part = local
+            result.domain, result.ascii_domain = name, ascii_name
+            result.normalized = normalized
+            result.ascii_email = f"{local}@{ascii_name}" if ascii_name else None
+            result.smtputf8 = False
+            validate_email_length(result)
+        return normalized
     return validate_email(value, check_deliverability=False).normalized
 
 
@@ -180,14 +184,8 @@ def company_key(domain: str, company_name: str) -> str:
     return domain or fold(company_name)
 
 
-@lru_cache(maxsize=4)
-def _keyed(key: str) -> hmac.HMAC:
-    # Keyed once: each hash copies this state instead of hashing the key again.
-    return hmac.new(key.encode(), digestmod=hashlib.sha256)
-
-
 def keyed_hash(kind: str, normalised: str) -> str:
     """HMAC of a normalised email or phone: what the suppression list stores instead of it."""
-    mac = _keyed(settings.SOURCIER_SUPPRESSION_KEY).copy()
-    mac.update(f"{kind}:{normalised}".encode())
-    return mac.hexdigest()
+    # hmac.digest is the one-shot C path: an import hashes two values a row.
+    key = settings.SOURCIER_SUPPRESSION_KEY.encode()
+    return hmac.digest(key, f"{kind}:{normalised}".encode(), "sha256").hex()

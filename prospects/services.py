@@ -157,24 +157,27 @@ class CleanProspect:
 # Storage limits, checked with the other rules so that one long value rejects its prospect
 # with a message instead of failing the write (for an import, the write of a whole chunk).
 _MAX_LENGTHS = (
-    *((name, name, Prospect._meta.get_field(name).max_length) for name in PROSPECT_FIELDS),
-    *(
-        (name, f"company_{name}", Company._meta.get_field(name).max_length)
-        for name in ("name", "domain", "website")
+    ("", tuple((name, Prospect._meta.get_field(name).max_length) for name in PROSPECT_FIELDS)),
+    (
+        "company_",
+        tuple(
+            (name, Company._meta.get_field(name).max_length)
+            for name in ("name", "domain", "website")
+        ),
     ),
 )
 
 
 def _too_long(prospect: dict[str, str], company: dict[str, str]) -> str:
     """The message for the first value longer than its field allows, else ''."""
-    for name, label, limit in _MAX_LENGTHS:
-        value = company[name] if label.startswith("company_") else prospect[name]
-        if len(value) > limit:
-            return _("%(field)s is too long (%(length)s characters, at most %(max)s).") % {
-                "field": FIELD_LABELS[label],
-                "length": len(value),
-                "max": limit,
-            }
+    for values, (prefix, limits) in zip((prospect, company), _MAX_LENGTHS, strict=True):
+        for name, limit in limits:
+            if len(values[name]) > limit:
+                return _("%(field)s is too long (%(length)s characters, at most %(max)s).") % {
+                    "field": FIELD_LABELS[prefix + name],
+                    "length": len(values[name]),
+                    "max": limit,
+                }
     return ""
 
 

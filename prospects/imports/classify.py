@@ -7,6 +7,7 @@ of this file already accepted are kept in memory, so a person twice in a file is
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -20,7 +21,6 @@ from ..models import Prospect, RejectedRow, SuppressionEntry
 from .reading import row_values
 
 CHUNK_SIZE = 1000
-LOOKUP_BATCH = 250
 NEW = "new"
 DUPLICATE = RejectedRow.Reason.DUPLICATE.value
 SUPPRESSED = RejectedRow.Reason.SUPPRESSED.value
@@ -59,6 +59,7 @@ class Row:
     company_key: str = ""
     hashes: list[tuple[str, str]] = field(default_factory=list)
     suppression_id: int | None = None
+    company_id: int | None = None
     prospect_id: int | None = None
 
     @property
@@ -116,12 +117,6 @@ def clean_row(row: Row, fields: list[str]) -> None:
     row.hashes = services.suppression_hashes(email=prospect["email"], phone=prospect["phone"])
 
 
-def _batched(values: set[str], size: int) -> Iterator[list[str]]:
-    iterator = iter(sorted(values))
-    while batch := list(islice(iterator, size)):
-        yield batch
-
-
 def _in_workspace(
     model: type[Model],
     workspace_id: int,
@@ -133,35 +128,37 @@ def _in_workspace(
 ) -> list[tuple[str, int]]:
     """(column value, id) of the workspace's rows whose `column` is one of `values`.
 
-    Written as SQL because the ORM prepares every value of an `__in` list through the field,
-    and PostgreSQL gets one array parameter instead of a placeholder per value: for a
-    1,000-row chunk that was a tenth of the import's time. The workspace filter is explicit.
+    Written as SQL with the values as one JSON text parameter: the ORM prepares every value of
+    an `__in` list through the field, and psycopg quotes each element of a list parameter in
+    Python; for a 1,000-row chunk either cost more than the lookup itself. As a join, the
+    planner probes the unique index once per value on a large table and hashes a small one
+    (an `= ANY(list)` filter made PostgreSQL read the whole workspace on a table it had no
+    statistics for yet, and a probe per value read a small table again for every value).
     """
     quote = connection.ops.quote_name
-    if connection.vendor == "postgresql":
-        condition, params = f"{quote(column)} = ANY(%s)", [values]
-    else:
-        condition, params = f"{quote(column)} IN ({', '.join(['%s'] * len(values))})", values
+    keys = (
+        "json_array_elements_text(%s::json)"
+        if connection.vendor == "postgresql"
+        else "json_each(%s)"
+    )
     sql = (
-        f"SELECT {quote(column)}, {quote(model._meta.pk.column)} "  # noqa: S608 (names only)
-        f"FROM {quote(model._meta.db_table)} WHERE workspace_id = %s AND {condition}{where}"
+        f"SELECT k.value, t.{quote(model._meta.pk.column)} "  # noqa: S608 (names only)
+        f"FROM {keys} AS k CROSS JOIN {quote(model._meta.db_table)} t "
+        f"WHERE t.{quote(column)} = k.value AND t.workspace_id = %s{where}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [workspace_id, *params, *where_params])
+        cursor.execute(sql, [json.dumps(values), workspace_id, *where_params])
         return cursor.fetchall()
 
 
 def _existing_keys(workspace_id: int, key: str, values: set[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for batch in _batched(values, LOOKUP_BATCH):
-        # The partial unique index's own condition, spelled as its definition spells it: SQLite
-        # uses a partial index only for a query that repeats that term. A few hundred keys per
-        # query keep PostgreSQL on index probes (with a thousand it plans a sequential scan of
-        # the whole workspace, and each chunk costs more).
-        found.update(
-            _in_workspace(Prospect, workspace_id, key, batch, where=f" AND NOT ({key} = '')")
-        )
-    return found
+    if not values:
+        return {}
+    # The partial unique index's own condition, spelled as its definition spells it: SQLite
+    # uses a partial index only for a query that repeats that term.
+    return dict(
+        _in_workspace(Prospect, workspace_id, key, sorted(values), where=f" AND NOT (t.{key} = '')")
+    )
 
 
 def _suppressed_hashes(workspace_id: int, rows: list[Row]) -> dict[tuple[str, str], int]:
@@ -176,7 +173,7 @@ def _suppressed_hashes(workspace_id: int, rows: list[Row]) -> dict[tuple[str, st
             workspace_id,
             "key_hash",
             sorted(hashes),
-            where=" AND kind = %s",
+            where=" AND t.kind = %s",
             where_params=[kind],
         )
         entries.update({(kind, key_hash): pk for key_hash, pk in found})
@@ -196,33 +193,58 @@ class SeenKeys:
                 self.lines[key].setdefault(value, row.line)
 
 
-def classify(workspace_id: int, rows: list[Row], fields: list[str], seen: SeenKeys) -> None:
-    """Set each row's outcome: invalid, then suppressed, then duplicate, else new."""
+def reject_existing(workspace_id: int, rows: list[Row]) -> None:
+    """Mark as duplicates the rows whose email, LinkedIn profile or name at the company is
+    already a prospect's in the workspace, saying whose."""
+    existing = {
+        key: _existing_keys(workspace_id, key, {getattr(r, key) for r in rows} - {""})
+        for key in KEYS
+    }
+    for row in rows:
+        for key in KEYS:
+            value = getattr(row, key)
+            if value and value in existing[key]:
+                row.reject(DUPLICATE, _existing_detail(key, existing[key][value]))
+                break
+
+
+def classify(
+    workspace_id: int,
+    rows: list[Row],
+    fields: list[str],
+    seen: SeenKeys,
+    *,
+    look_up_existing: bool = True,
+) -> list[Row]:
+    """Set each row's outcome: invalid, then suppressed, then duplicate, else new.
+
+    The import passes `look_up_existing=False`: people already in the workspace are left to
+    its insert, whose unique indexes find them without a lookup per key (`reject_existing`
+    then says whom they duplicate). The preview writes nothing, so it looks them up here.
+    """
     for row in rows:
         clean_row(row, fields)
     candidates = [row for row in rows if not row.reason]
     suppressed = _suppressed_hashes(workspace_id, candidates)
-    existing = {
-        key: _existing_keys(workspace_id, key, {getattr(r, key) for r in candidates} - {""})
-        for key in KEYS
-    }
+    if suppressed:
+        for row in candidates:
+            for kind, key_hash in row.hashes:
+                if (kind, key_hash) in suppressed:
+                    row.reject(SUPPRESSED, _suppressed_detail(kind))
+                    row.suppression_id = suppressed[kind, key_hash]
+                    break
+        candidates = [row for row in candidates if not row.reason]
+    if look_up_existing:
+        reject_existing(workspace_id, candidates)
+    lines = seen.lines
     for row in candidates:
-        for kind, key_hash in row.hashes if suppressed else ():
-            if (kind, key_hash) in suppressed:
-                row.reject(SUPPRESSED, _suppressed_detail(kind))
-                row.suppression_id = suppressed[kind, key_hash]
-                break
         if row.reason:
             continue
         for key in KEYS:
             value = getattr(row, key)
-            if not value:
-                continue
-            if value in existing[key]:
-                row.reject(DUPLICATE, _existing_detail(key, existing[key][value]))
-                break
-            if value in seen.lines[key]:
-                row.reject(DUPLICATE, _earlier_detail(key, seen.lines[key][value]))
+            if value and value in lines[key]:
+                row.reject(DUPLICATE, _earlier_detail(key, lines[key][value]))
                 break
         else:
             seen.add(row)
+    return rows

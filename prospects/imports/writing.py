@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import IntegrityError, connection, models, transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,20 +17,8 @@ from django.utils.translation import gettext as _
 from .. import normalize, services
 from ..models import Company, ImportBatch, Prospect, RejectedRow, Source, SuppressionEntry
 from ..signals import notify_prospects_created
-from .classify import DUPLICATE, SUPPRESSED, ImportCounts, Row
+from .classify import DUPLICATE, KEYS, SUPPRESSED, ImportCounts, Row, reject_existing
 from .reading import row_as_dict
-
-# Values Django passes to the driver unchanged: no per-value preparation needed.
-_PLAIN_TYPES = {
-    "CharField",
-    "TextField",
-    "ForeignKey",
-    "PositiveIntegerField",
-    "PositiveSmallIntegerField",
-    "IntegerField",
-    "BigIntegerField",
-    "BooleanField",
-}
 
 
 @contextmanager
@@ -59,16 +49,17 @@ def bulk_write_tuning() -> Iterator[None]:
 
 
 def refresh_statistics(added: int) -> bool:
-    """PostgreSQL: ANALYZE the prospects table once `added` new rows grew it by half of what
-    the planner knows. A first import into a fresh table otherwise plans every key lookup with
-    empty-table estimates (autovacuum analyses about once a minute). True if it ran."""
-    if connection.vendor != "postgresql":
+    """PostgreSQL: ANALYZE the prospects table after an import that grew it by a fifth or more
+    of what the planner knows, as PostgreSQL's guide advises after a bulk load: the next
+    preview or re-import of a large file then probes the key indexes instead of reading the
+    whole workspace (autovacuum would get there, a minute or so later). True if it ran."""
+    if connection.vendor != "postgresql" or not added:
         return False
     table = Prospect._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
         known = max(cursor.fetchone()[0], 0)
-        if added <= known / 2:
+        if added < known / 5:
             return False
         cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
     return True
@@ -79,87 +70,107 @@ class Superseded(Exception):
 
 
 class BulkInsert:
-    """Multi-row INSERT ... RETURNING id for one model, from tuples of values.
+    """Many rows of one model from tuples of values, in one statement.
 
     `bulk_create` compiles every value of every row through the field machinery, which cost
-    more than SQLite's own work for a 22-column prospect; an import aims at 10,000 rows a
-    second, so values that need no conversion go to the driver as they are. Columns not given
+    more than the database's own work for a 22-column prospect; an import aims at 10,000 rows
+    a second, so values go to the database as they are: as parameters of a multi-row INSERT on
+    SQLite, as one JSON document that PostgreSQL turns into rows of the table's own types
+    (`json_populate_recordset`). Either way a handful of parameters instead of one per value,
+    and on PostgreSQL no array for psycopg to quote value by value in Python. Columns not given
     take the model's default (or now, for auto_now fields), prepared once per call.
+
+    Meant for plain columns (text, numbers, foreign keys, JSON): a field that converts its
+    value before storing it would need that conversion here.
     """
 
     def __init__(self, model: type[models.Model], varying: Sequence[str]) -> None:
         self.model = model
         self.fields = [f for f in model._meta.concrete_fields if not f.primary_key]
         by_name = {f.attname: f for f in self.fields}
-        self.varying = list(varying)
-        self.positions = {name: i for i, name in enumerate(self.varying)}
-        self.prepare = {
-            self.positions[name]: by_name[name]
-            for name in self.varying
-            if by_name[name].get_internal_type() not in _PLAIN_TYPES
-        }
+        self.varying = [by_name[name] for name in varying]
+        self.constant = [f for f in self.fields if f.attname not in set(varying)]
+        # SQLite: JSON values go in as text, everything else as given.
+        self.as_json = [
+            i for i, f in enumerate(self.varying) if f.get_internal_type() == "JSONField"
+        ]
 
-    def _constants(self, overrides: dict[str, Any]) -> dict[str, Any]:
+    def _constants(self, overrides: dict[str, Any]) -> list[Any]:
         now = timezone.now()
-        values = {}
-        for f in self.fields:
-            if f.attname in self.positions:
-                continue
+        values = []
+        for f in self.constant:
             if f.attname in overrides:
                 value = overrides[f.attname]
             elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
                 value = now
             else:
                 value = f.get_default()
-            values[f.attname] = f.get_db_prep_save(value, connection)
+            values.append(f.get_db_prep_save(value, connection))
         return values
 
-    def insert(self, rows: Sequence[Sequence[Any]], **constants: Any) -> list[int]:
-        """Insert rows (values in `varying` order) with `constants`; returns the new ids."""
+    def insert(
+        self,
+        rows: Sequence[Sequence[Any]],
+        *,
+        returning: Sequence[str] = (),
+        skip_conflicts: bool = False,
+        **constants: Any,
+    ) -> list[tuple]:
+        """Insert rows (values in `varying` order) with `constants`.
+
+        Returns (id, *returning) for each row inserted. With `skip_conflicts`, a row that
+        would break a unique constraint is left out (ON CONFLICT DO NOTHING) instead of
+        failing the statement: the caller tells which ones from what comes back.
+        """
         if not rows:
             return []
-        fixed = self._constants(constants)
-        slots = [
-            (True, self.positions[f.attname]) if f.attname in self.positions else (False, f.attname)
-            for f in self.fields
-        ]
-        prepare = self.prepare
-        params_rows = []
-        for row in rows:
-            if prepare:
-                row = list(row)
-                for index, f in prepare.items():
-                    row[index] = f.get_db_prep_save(row[index], connection)
-            params_rows.append([row[key] if varies else fixed[key] for varies, key in slots])
         quote = connection.ops.quote_name
-        columns = ", ".join(quote(f.column) for f in self.fields)
-        table, pk = quote(self.model._meta.db_table), quote(self.model._meta.pk.column)
+        table = quote(self.model._meta.db_table)
+        columns = ", ".join(quote(f.column) for f in [*self.varying, *self.constant])
+        back = ", ".join(quote(c) for c in [self.model._meta.pk.column, *returning])
+        tail = (" ON CONFLICT DO NOTHING" if skip_conflicts else "") + f" RETURNING {back}"
+        fixed = self._constants(constants)
         # Table and column names come from the model, values are always parameters.
-        insert = f"INSERT INTO {table} ({columns})"
-        ids: list[int] = []
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                # One array per column (as Django's own bulk_create does on PostgreSQL): a
-                # handful of parameters instead of 20,000 to bind and plan.
-                arrays = ", ".join(
-                    f"(%s)::{f.db_type(connection).split('(')[0]}[]" for f in self.fields
+                names = [f.column for f in self.varying]
+                document = json.dumps(
+                    [dict(zip(names, row, strict=True)) for row in rows], cls=DjangoJSONEncoder
                 )
+                selected = [f"r.{quote(f.column)}" for f in self.varying] + [
+                    f"CAST(%s AS {f.db_type(connection)})" for f in self.constant
+                ]
                 cursor.execute(
-                    f"{insert} SELECT * FROM UNNEST({arrays}) RETURNING {pk}",  # noqa: S608
-                    [list(column) for column in zip(*params_rows, strict=True)],
+                    f"INSERT INTO {table} ({columns}) SELECT {', '.join(selected)} "  # noqa: S608
+                    f"FROM json_populate_recordset(NULL::{table}, %s::json) AS r{tail}",
+                    [*fixed, document],
                 )
-                return [row[0] for row in cursor.fetchall()]
-            placeholders = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
+                return cursor.fetchall()
+            # Straight to sqlite3 with its own placeholders: Django's cursor would first rewrite
+            # each of a chunk's 20,000 `%s` with a regular expression.
+            placeholders = "(" + ", ".join(["?"] * (len(self.varying) + len(fixed))) + ")"
+            raw = connection.connection
             size = max(1, _rows_per_statement(len(self.fields)))
-            for start in range(0, len(params_rows), size):
-                batch = params_rows[start : start + size]
-                values = ", ".join([placeholders] * len(batch))
-                cursor.execute(
-                    f"{insert} VALUES {values} RETURNING {pk}",
-                    [value for params in batch for value in params],
-                )
-                ids.extend(row[0] for row in cursor.fetchall())
-        return ids
+            inserted: list[tuple] = []
+            for start in range(0, len(rows), size):
+                batch = rows[start : start + size]
+                params: list[Any] = []
+                for row in batch:
+                    if self.as_json:
+                        row = list(row)
+                        for i in self.as_json:
+                            row[i] = json.dumps(row[i], cls=DjangoJSONEncoder)
+                    params.extend(row)
+                    params.extend(fixed)
+                with connection.wrap_database_errors:
+                    inserted.extend(
+                        raw.execute(
+                            f"INSERT INTO {table} ({columns}) "  # noqa: S608
+                            f"VALUES {', '.join([placeholders] * len(batch))}{tail}",
+                            params,
+                        ).fetchall()
+                    )
+        return inserted
 
 
 def _rows_per_statement(columns: int) -> int:
@@ -215,8 +226,11 @@ class CompanyCache:
             for name_key, pk in found.values_list("name_key", "pk"):
                 self.ids.setdefault(("name", name_key), pk)
 
-    def resolve(self, rows: list[Row]) -> list[int | None]:
-        """Each row's company id (found as `get_or_create_company` finds it, else created)."""
+    def assign(self, rows: list[Row]) -> list[Row]:
+        """Set each new row's company id (found as `get_or_create_company` finds it, else
+        created): before the chunk's own transaction, as creating a company does not depend on
+        whether its prospects are written."""
+        rows = [row for row in rows if not row.reason]
         keys = [self.key(row) for row in rows]
         missing: dict[tuple[str, str], dict[str, str]] = {}
         for key, row in zip(keys, rows, strict=True):
@@ -238,10 +252,12 @@ class CompanyCache:
                 # one, and the reload below picks it up whoever wrote it.
                 Company.objects.bulk_create(to_create, ignore_conflicts=True)
                 self._load([key for key in missing if key not in self.ids])
-        return [self.ids[key] if key else None for key in keys]
+        for row, key in zip(rows, keys, strict=True):
+            row.company_id = self.ids[key] if key else None
+        return rows
 
 
-def _prospect_values(row: Row, company_id: int | None) -> tuple:
+def _prospect_values(row: Row) -> tuple:
     assert row.clean is not None
     p = row.clean.prospect
     return (
@@ -251,51 +267,67 @@ def _prospect_values(row: Row, company_id: int | None) -> tuple:
         p["phone"],
         p["job_title"],
         p["linkedin_url"],
-        company_id,
+        row.company_id,
         row.email_key,
         row.linkedin_key,
         row.name_key,
     )
 
 
-def _insert_prospects(batch: ImportBatch, rows: list[Row], companies: CompanyCache) -> None:
-    company_ids = companies.resolve(rows)
-    values = [_prospect_values(row, cid) for row, cid in zip(rows, company_ids, strict=True)]
-    constants = {
-        "workspace_id": batch.workspace_id,
-        "source": Source.IMPORT.value,
-        "import_batch_id": batch.pk,
-        "created_by_id": batch.created_by_id,
-    }
-    try:
-        with transaction.atomic():
-            ids = _prospects.insert(values, **constants)
-    except IntegrityError:
-        # Someone created one of these people between our lookup and our insert (the admin,
-        # the API, another import): insert one by one and count the losers as duplicates.
-        ids = []
-        for row, row_values in zip(rows, values, strict=True):
-            try:
-                with transaction.atomic():
-                    ids.extend(_prospects.insert([row_values], **constants))
-            except IntegrityError:
+def _insert_prospects(batch: ImportBatch, rows: list[Row]) -> None:
+    """Insert the chunk's new people; a row whose key is already taken becomes a duplicate.
+
+    The unique indexes decide (ON CONFLICT DO NOTHING), so nobody is looked up beforehand: a
+    person already in the workspace, or created by someone else since the chunk was read, is
+    simply not inserted, then found again to say which prospect they duplicate.
+    """
+    inserted = _prospects.insert(
+        [_prospect_values(row) for row in rows],
+        returning=KEYS,
+        skip_conflicts=True,
+        workspace_id=batch.workspace_id,
+        source=Source.IMPORT.value,
+        import_batch_id=batch.pk,
+        created_by_id=batch.created_by_id,
+    )
+    ids = {tuple(keys): pk for pk, *keys in inserted}
+    taken = []
+    for row in rows:
+        row.prospect_id = ids.get((row.email_key, row.linkedin_key, row.name_key))
+        if row.prospect_id is None:
+            taken.append(row)
+    if taken:
+        reject_existing(batch.workspace_id, taken)
+        for row in taken:
+            if not row.reason:  # gone again since (deleted meanwhile)
                 row.reject(
                     DUPLICATE, _("Already exists: created elsewhere while this file was imported.")
                 )
-    created = iter(ids)
-    for row in rows:
-        if not row.reason:
-            row.prospect_id = next(created)
 
 
-def write_chunk(batch: ImportBatch, rows: list[Row], companies: CompanyCache) -> ImportCounts:
+def _lazy_commit() -> None:
+    """PostgreSQL: this transaction's commit does not wait for its WAL to reach the disk.
+
+    A chunk commits with its batch counters, so a server crash can only lose the last chunks
+    as a whole (never half of one, never corrupt anything), and the import resumes from the
+    counters; meanwhile no chunk waits for a disk flush (a few milliseconds each on most
+    servers). SET LOCAL ends with the transaction.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def write_chunk(batch: ImportBatch, rows: list[Row]) -> ImportCounts:
     """Create the chunk's new prospects, keep its rejected rows, count: one transaction."""
     columns = list(batch.mapping.get("columns", []))
     new = [row for row in rows if not row.reason]
     counts = ImportCounts()
     with transaction.atomic():
+        _lazy_commit()
         if new:
-            _insert_prospects(batch, new, companies)
+            _insert_prospects(batch, new)
+            new = [row for row in new if row.prospect_id]
         for row in rows:
             if row.reason == SUPPRESSED and row.suppression_id:
                 services.record_blocked_attempt(
