@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,9 +100,20 @@ def find_suppression(
 
 def record_blocked_attempt(entry: SuppressionEntry) -> None:
     """Count a refused creation, so the list shows it is working (nothing else is stored)."""
-    SuppressionEntry.objects.for_workspace(entry.workspace_id).filter(pk=entry.pk).update(
-        blocked_attempts=F("blocked_attempts") + 1, last_blocked_at=timezone.now()
-    )
+    record_blocked_attempts(entry.workspace_id, [entry.pk])
+
+
+def record_blocked_attempts(workspace_id: int, entry_ids: list[int]) -> None:
+    """Count refused creations, an entry once per time it appears: one UPDATE per count."""
+    by_count: dict[int, list[int]] = {}
+    for pk, count in Counter(entry_ids).items():
+        by_count.setdefault(count, []).append(pk)
+    now = timezone.now()
+    entries = SuppressionEntry.objects.for_workspace(workspace_id)
+    for count, ids in by_count.items():
+        entries.filter(pk__in=ids).update(
+            blocked_attempts=F("blocked_attempts") + count, last_blocked_at=now
+        )
 
 
 def ensure_not_suppressed(workspace: Workspace, *, email: str = "", phone: str = "") -> None:

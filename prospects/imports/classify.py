@@ -20,7 +20,7 @@ from .. import normalize, services
 from ..models import Prospect, RejectedRow, SuppressionEntry
 from .reading import row_values
 
-CHUNK_SIZE = 1000
+CHUNK_SIZE = 2500
 NEW = "new"
 DUPLICATE = RejectedRow.Reason.DUPLICATE.value
 SUPPRESSED = RejectedRow.Reason.SUPPRESSED.value

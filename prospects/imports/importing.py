@@ -38,8 +38,10 @@ from .reading import (
 )
 from .writing import (
     CompanyCache,
+    Encoded,
     Superseded,
     bulk_write_tuning,
+    encode_new,
     refresh_statistics,
     write_chunk,
 )
@@ -170,18 +172,18 @@ def _import_rows(batch: ImportBatch, progress: Callable[[int], Any] | None) -> N
     seen = SeenKeys()
     fields = batch_fields(batch)
 
-    def prepared(rows: list[Row]) -> list[Row]:
+    def prepared(rows: list[Row]) -> tuple[list[Row], Encoded]:
         classify(batch.workspace_id, rows, fields, seen, look_up_existing=False)
         companies.assign(rows)
-        return rows
+        return rows, encode_new(rows)
 
     chunks = map(prepared, row_chunks(records, CHUNK_SIZE))
     if _can_overlap():
         _write_behind(batch, chunks, progress)
         return
     with bulk_write_tuning():
-        for rows in chunks:
-            write_chunk(batch, rows)
+        for rows, encoded in chunks:
+            write_chunk(batch, rows, encoded)
             if progress:
                 progress(len(rows))
 
@@ -200,7 +202,7 @@ def _can_overlap() -> bool:
 
 def _write_behind(
     batch: ImportBatch,
-    chunks: Iterator[list[Row]],
+    chunks: Iterator[tuple[list[Row], Encoded]],
     progress: Callable[[int], Any] | None,
 ) -> None:
     """Write chunk N in a writer thread while this thread reads and classifies chunk N+1.
@@ -215,9 +217,9 @@ def _write_behind(
     language = translation.get_language()
     tuning = ExitStack()
 
-    def write(rows: list[Row]) -> int:
+    def write(rows: list[Row], encoded: Encoded) -> int:
         with translation.override(language):
-            write_chunk(batch, rows)
+            write_chunk(batch, rows, encoded)
         return len(rows)
 
     def close() -> None:
@@ -229,12 +231,12 @@ def _write_behind(
         try:
             writer.submit(tuning.enter_context, bulk_write_tuning()).result()
             pending: Future[int] | None = None
-            for rows in chunks:
+            for rows, encoded in chunks:
                 if pending is not None:
                     written = pending.result()
                     if progress:
                         progress(written)
-                pending = writer.submit(write, rows)
+                pending = writer.submit(write, rows, encoded)
             if pending is not None:
                 written = pending.result()
                 if progress:

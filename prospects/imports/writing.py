@@ -6,6 +6,7 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -15,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import normalize, services
-from ..models import Company, ImportBatch, Prospect, RejectedRow, Source, SuppressionEntry
+from ..models import Company, ImportBatch, Prospect, RejectedRow, Source
 from ..signals import notify_prospects_created
 from .classify import DUPLICATE, KEYS, SUPPRESSED, ImportCounts, Row, reject_existing
 from .reading import row_as_dict
@@ -69,6 +70,14 @@ class Superseded(Exception):
     """Another run of the same batch committed this chunk first; this run stops."""
 
 
+@dataclass(frozen=True)
+class Encoded:
+    """Rows for `BulkInsert.insert`, with their JSON document on PostgreSQL (else None)."""
+
+    rows: Sequence[Sequence[Any]]
+    document: str | None
+
+
 class BulkInsert:
     """Many rows of one model from tuples of values, in one statement.
 
@@ -108,9 +117,20 @@ class BulkInsert:
             values.append(f.get_db_prep_save(value, connection))
         return values
 
+    def encode(self, rows: Sequence[Sequence[Any]]) -> Encoded:
+        """The rows ready for `insert`: on PostgreSQL, their JSON document, which the import
+        builds in its reading thread rather than in its writer."""
+        if connection.vendor != "postgresql":
+            return Encoded(rows, None)
+        names = [f.column for f in self.varying]
+        return Encoded(
+            rows,
+            json.dumps([dict(zip(names, row, strict=True)) for row in rows], cls=DjangoJSONEncoder),
+        )
+
     def insert(
         self,
-        rows: Sequence[Sequence[Any]],
+        rows: Sequence[Sequence[Any]] | Encoded,
         *,
         returning: Sequence[str] = (),
         skip_conflicts: bool = False,
@@ -122,6 +142,8 @@ class BulkInsert:
         would break a unique constraint is left out (ON CONFLICT DO NOTHING) instead of
         failing the statement: the caller tells which ones from what comes back.
         """
+        encoded = rows if isinstance(rows, Encoded) else self.encode(rows)
+        rows = encoded.rows
         if not rows:
             return []
         quote = connection.ops.quote_name
@@ -132,18 +154,14 @@ class BulkInsert:
         fixed = self._constants(constants)
         # Table and column names come from the model, values are always parameters.
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                names = [f.column for f in self.varying]
-                document = json.dumps(
-                    [dict(zip(names, row, strict=True)) for row in rows], cls=DjangoJSONEncoder
-                )
+            if encoded.document is not None:
                 selected = [f"r.{quote(f.column)}" for f in self.varying] + [
                     f"CAST(%s AS {f.db_type(connection)})" for f in self.constant
                 ]
                 cursor.execute(
                     f"INSERT INTO {table} ({columns}) SELECT {', '.join(selected)} "  # noqa: S608
                     f"FROM json_populate_recordset(NULL::{table}, %s::json) AS r{tail}",
-                    [*fixed, document],
+                    [*fixed, encoded.document],
                 )
                 return cursor.fetchall()
             # Straight to sqlite3 with its own placeholders: Django's cursor would first rewrite
@@ -274,7 +292,12 @@ def _prospect_values(row: Row) -> tuple:
     )
 
 
-def _insert_prospects(batch: ImportBatch, rows: list[Row]) -> None:
+def encode_new(rows: list[Row]) -> Encoded:
+    """The chunk's new rows as `_insert_prospects` inserts them (company ids assigned)."""
+    return _prospects.encode([_prospect_values(row) for row in rows if not row.reason])
+
+
+def _insert_prospects(batch: ImportBatch, rows: list[Row], encoded: Encoded) -> None:
     """Insert the chunk's new people; a row whose key is already taken becomes a duplicate.
 
     The unique indexes decide (ON CONFLICT DO NOTHING), so nobody is looked up beforehand: a
@@ -282,7 +305,7 @@ def _insert_prospects(batch: ImportBatch, rows: list[Row]) -> None:
     simply not inserted, then found again to say which prospect they duplicate.
     """
     inserted = _prospects.insert(
-        [_prospect_values(row) for row in rows],
+        encoded,
         returning=KEYS,
         skip_conflicts=True,
         workspace_id=batch.workspace_id,
@@ -318,21 +341,26 @@ def _lazy_commit() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def write_chunk(batch: ImportBatch, rows: list[Row]) -> ImportCounts:
-    """Create the chunk's new prospects, keep its rejected rows, count: one transaction."""
+def write_chunk(
+    batch: ImportBatch, rows: list[Row], encoded: Encoded | None = None
+) -> ImportCounts:
+    """Create the chunk's new prospects, keep its rejected rows, count: one transaction.
+
+    `encoded` is `encode_new(rows)` when the caller built it already."""
     columns = list(batch.mapping.get("columns", []))
     new = [row for row in rows if not row.reason]
+    if encoded is None:
+        encoded = encode_new(rows)
     counts = ImportCounts()
     with transaction.atomic():
         _lazy_commit()
         if new:
-            _insert_prospects(batch, new)
+            _insert_prospects(batch, new, encoded)
             new = [row for row in new if row.prospect_id]
-        for row in rows:
-            if row.reason == SUPPRESSED and row.suppression_id:
-                services.record_blocked_attempt(
-                    SuppressionEntry(pk=row.suppression_id, workspace_id=batch.workspace_id)
-                )
+        services.record_blocked_attempts(
+            batch.workspace_id,
+            [row.suppression_id for row in rows if row.reason == SUPPRESSED and row.suppression_id],
+        )
         _rejected.insert(
             [
                 (

@@ -4,7 +4,8 @@ import pytest
 from django.db import connection
 
 from prospects import imports
-from prospects.models import ImportBatch, Prospect
+from prospects.imports.classify import CHUNK_SIZE
+from prospects.models import ImportBatch, Prospect, RejectedRow
 from prospects.tasks import import_batch_task
 from tests.fixtures import csv_files
 
@@ -20,7 +21,8 @@ def many_rows(count: int, start: int = 0) -> list[list[str]]:
 def test_prospects_created_is_sent_after_commit_with_the_created_ids(
     workspace, make_batch, tmp_path, created_signals, django_capture_on_commit_callbacks
 ):
-    batch = make_batch(csv_files.write_csv(tmp_path / "f.csv", many_rows(2300)))
+    rows = 2 * CHUNK_SIZE + 300
+    batch = make_batch(csv_files.write_csv(tmp_path / "f.csv", many_rows(rows)))
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         imports.run_import(batch)
@@ -30,9 +32,9 @@ def test_prospects_created_is_sent_after_commit_with_the_created_ids(
         callback()
 
     ids = set(Prospect.objects.for_workspace(workspace).values_list("pk", flat=True))
-    assert len(ids) == 2300
+    assert len(ids) == rows
     # One signal per committed chunk, every created id exactly once, nothing else.
-    assert [len(s["prospect_ids"]) for s in created_signals] == [1000, 1000, 300]
+    assert [len(s["prospect_ids"]) for s in created_signals] == [CHUNK_SIZE, CHUNK_SIZE, 300]
     sent = [pk for s in created_signals for pk in s["prospect_ids"]]
     assert sorted(sent) == sorted(ids)
     assert {s["workspace_id"] for s in created_signals} == {workspace.pk}
@@ -125,3 +127,43 @@ def test_sqlite_tuning_is_undone_after_the_import(workspace, make_batch, tmp_pat
     before = pragmas()
     imports.run_import(make_batch(csv_files.excel_utf8_bom(tmp_path / "f.csv")))
     assert pragmas() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_import_outside_a_transaction_gives_the_same_result(
+    workspace, member, tmp_path, media_root
+):
+    """Outside a transaction, PostgreSQL imports write each chunk in a writer thread while the
+    next one is read: the outcome must be the one the step-by-step import gives."""
+    from prospects import services
+
+    existing = services.create_prospect(
+        workspace,
+        data={"first_name": "Déjà", "last_name": "Là", "email": f"eloise{CHUNK_SIZE + 5}@sge.fr"},
+    )
+    services.suppress_person(workspace, email=f"eloise{2 * CHUNK_SIZE + 7}@sge.fr")
+    rows = many_rows(2 * CHUNK_SIZE + 40)
+    rows.append(rows[3])  # the same person again, in the last chunk
+    path = csv_files.write_csv(tmp_path / "f.csv", rows)
+    with open(path, "rb") as fh:
+        batch = imports.create_batch(
+            workspace, chunks=iter(lambda: fh.read(4096), b""), filename="f.csv", user=member
+        )
+
+    batch = imports.run_import(batch)
+
+    total = 2 * CHUNK_SIZE + 41
+    assert batch.status == ImportBatch.Status.DONE
+    assert (batch.total_rows, batch.created_count) == (total, total - 3)
+    assert (batch.duplicate_count, batch.suppressed_count, batch.invalid_count) == (2, 1, 0)
+    assert batch.prospects.count() == total - 3
+    details = dict(
+        RejectedRow.objects.for_workspace(workspace)
+        .filter(batch=batch)
+        .values_list("line_number", "detail")
+    )
+    assert details == {
+        CHUNK_SIZE + 7: f"Existe déjà : même e-mail que le prospect n° {existing.pk}.",
+        2 * CHUNK_SIZE + 9: "L'adresse e-mail figure sur la liste d'opposition.",
+        total + 1: "Même e-mail que la ligne 4 de ce fichier.",
+    }
