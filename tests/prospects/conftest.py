@@ -1,6 +1,8 @@
+import threading
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from prospects import imports
 from prospects.models import ImportBatch
@@ -36,7 +38,15 @@ def created_signals():
     received: list[dict] = []
 
     def receiver(sender, workspace_id, prospect_ids, **kwargs):
-        received.append({"workspace_id": workspace_id, "prospect_ids": list(prospect_ids)})
+        received.append(
+            {
+                "workspace_id": workspace_id,
+                "prospect_ids": list(prospect_ids),
+                # Where the chunk was committed: which thread, on which connection.
+                "thread": threading.current_thread().name,
+                "connection": id(connection.connection),
+            }
+        )
 
     prospects_created.connect(receiver, weak=False)
     yield received

@@ -202,7 +202,7 @@ def test_semicolon_file_whose_values_contain_commas(workspace, make_batch, tmp_p
 
 
 def test_blank_lines_are_skipped_without_counting(workspace, make_batch, tmp_path):
-    rows = [FRENCH_HEADER, PEOPLE[0], [""] * 8, [], PEOPLE[1]]
+    rows = [FRENCH_HEADER, PEOPLE[0], [""] * 8, [], [" ", "\u00a0", "\t"], PEOPLE[1]]
     batch = imports.run_import(make_batch(csv_files.write_csv(tmp_path / "f.csv", rows)))
     assert (batch.total_rows, batch.created_count) == (2, 2)
 

@@ -1,7 +1,10 @@
 """Running an import: the creation hook, idempotency, resuming, the Celery task."""
 
+import threading
+
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from prospects import imports
 from prospects.imports.classify import CHUNK_SIZE
@@ -131,11 +134,13 @@ def test_sqlite_tuning_is_undone_after_the_import(workspace, make_batch, tmp_pat
 
 @pytest.mark.django_db(transaction=True)
 def test_a_large_import_outside_a_transaction_gives_the_same_result(
-    workspace, member, tmp_path, media_root
+    workspace, member, tmp_path, media_root, created_signals
 ):
     """Outside a transaction, PostgreSQL imports write each chunk in a writer thread while the
     next one is read: the outcome must be the one the step-by-step import gives."""
     from prospects import services
+
+    started = timezone.now()
 
     existing = services.create_prospect(
         workspace,
@@ -150,6 +155,7 @@ def test_a_large_import_outside_a_transaction_gives_the_same_result(
             workspace, chunks=iter(lambda: fh.read(4096), b""), filename="f.csv", user=member
         )
 
+    del created_signals[:]  # the prospect created above
     batch = imports.run_import(batch)
 
     total = 2 * CHUNK_SIZE + 41
@@ -167,3 +173,21 @@ def test_a_large_import_outside_a_transaction_gives_the_same_result(
         2 * CHUNK_SIZE + 9: "L'adresse e-mail figure sur la liste d'opposition.",
         total + 1: "Même e-mail que la ligne 4 de ce fichier.",
     }
+    # Each chunk was committed once, in order; on PostgreSQL by the writer thread, on a
+    # connection of its own, on SQLite by the importing thread itself.
+    assert [len(s["prospect_ids"]) for s in created_signals] == [CHUNK_SIZE, CHUNK_SIZE - 1, 39]
+    threads = {s["thread"] for s in created_signals}
+    connections_used = {s["connection"] for s in created_signals}
+    if connection.vendor == "postgresql":
+        assert len(threads) == 1 and threads.pop().startswith("import-writer")
+        assert len(connections_used) == 1
+        assert connections_used.pop() != id(connection.connection)
+        # The table grew from nothing: its statistics were refreshed after the import.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = %s",
+                [Prospect._meta.db_table],
+            )
+            assert cursor.fetchone()[0] >= started
+    else:
+        assert threads == {threading.current_thread().name}
