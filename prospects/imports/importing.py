@@ -227,10 +227,10 @@ def _write_behind(
         tuning.close()
         connections.close_all()
 
+    pending: Future[int] | None = None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as writer:
         try:
             writer.submit(tuning.enter_context, bulk_write_tuning()).result()
-            pending: Future[int] | None = None
             for rows, encoded in chunks:
                 if pending is not None:
                     written = pending.result()
@@ -241,6 +241,14 @@ def _write_behind(
                 written = pending.result()
                 if progress:
                     progress(written)
+        except BaseException as exc:
+            # Reading failed while a chunk was being written: that write ends first, and an
+            # error of its own is logged, not lost behind the reading error.
+            if pending is not None and (error := pending.exception()) not in (None, exc):
+                logger.error(
+                    "Import batch %s: writing a chunk failed as well", batch.pk, exc_info=error
+                )
+            raise
         finally:
             writer.submit(close).result()
 

@@ -191,3 +191,41 @@ def test_a_large_import_outside_a_transaction_gives_the_same_result(
             assert cursor.fetchone()[0] >= started
     else:
         assert threads == {threading.current_thread().name}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_failing_while_reading_fails_is_logged_not_lost(
+    workspace, member, tmp_path, media_root, caplog
+):
+    """Reading chunk 2 fails while chunk 1 is being written, and that write fails too: the
+    import stops with the reading error, and the writing error is in the log."""
+    if connection.vendor != "postgresql":
+        pytest.skip("chunks are written behind the reading on PostgreSQL only")
+    rows = many_rows(CHUNK_SIZE + 500)
+    rows.insert(3, ["", "", "pas un e-mail", ""])  # chunk 1 keeps a rejected row
+    path = csv_files.write_csv(tmp_path / "f.csv", rows)
+    with open(path, "rb") as fh:
+        batch = imports.create_batch(
+            workspace, chunks=iter(lambda: fh.read(4096), b""), filename="f.csv", user=member
+        )
+    # The stored copy goes bad near its end (far past chunk 1), and rejected rows can no
+    # longer be written.
+    with open(imports.stored_path(batch.stored_file), "ab") as fh:
+        fh.write(b"\xff\xfe;\xff\r\n")
+    table = RejectedRow._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"ALTER TABLE {table} ADD CONSTRAINT test_no_rejects CHECK (line_number < 0) NOT VALID"
+        )
+    try:
+        batch = imports.run_import(batch)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT test_no_rejects")
+
+    assert batch.status == ImportBatch.Status.FAILED
+    assert "ne peut pas être décodée" in batch.error
+    assert batch.total_rows == 0
+    lost = [r for r in caplog.records if "writing a chunk failed as well" in r.getMessage()]
+    assert len(lost) == 1
+    assert "test_no_rejects" in str(lost[0].exc_info[1])
