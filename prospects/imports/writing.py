@@ -109,8 +109,11 @@ class BulkInsert:
         self.fields = [f for f in model._meta.concrete_fields if not f.primary_key]
         by_name = {f.attname: f for f in self.fields}
         self.varying = [by_name[name] for name in varying]
+        if not self.varying:
+            raise ValueError("BulkInsert needs at least one varying column.")
         self.constant = [f for f in self.fields if f.attname not in set(varying)]
-        # SQLite: JSON values go in as text, everything else as given.
+        # JSON values go in as text, everything else as given (on PostgreSQL, a JSON list
+        # inside a column's array would be read as one more dimension of that array).
         self.as_json = [
             i for i, f in enumerate(self.varying) if f.get_internal_type() == "JSONField"
         ]
@@ -134,10 +137,11 @@ class BulkInsert:
         if connection.vendor != "postgresql":
             return Encoded(rows, None)
         names = [f.column for f in self.varying]
-        columns = zip(*rows, strict=True) if rows else ([] for _name in names)
+        columns = [list(column) for column in zip(*rows, strict=True)] or [[] for _ in names]
+        for i in self.as_json:
+            columns[i] = [json.dumps(value, cls=DjangoJSONEncoder) for value in columns[i]]
         return Encoded(
-            rows,
-            json.dumps(dict(zip(names, map(list, columns), strict=True)), cls=DjangoJSONEncoder),
+            rows, json.dumps(dict(zip(names, columns, strict=True)), cls=DjangoJSONEncoder)
         )
 
     def insert(
@@ -168,12 +172,18 @@ class BulkInsert:
         with connection.cursor() as cursor:
             if encoded.document is not None:
                 names = [quote(f.column) for f in self.varying]
-                selected = [f"u.{name}" for name in names] + [
-                    f"CAST(%s AS {f.db_type(connection)})" for f in self.constant
+                types = [
+                    "text" if i in self.as_json else f.db_type(connection)
+                    for i, f in enumerate(self.varying)
                 ]
+                selected = [
+                    f"CAST(u.{name} AS {f.db_type(connection)})"
+                    if i in self.as_json
+                    else f"u.{name}"
+                    for i, (name, f) in enumerate(zip(names, self.varying, strict=True))
+                ] + [f"CAST(%s AS {f.db_type(connection)})" for f in self.constant]
                 arrays = ", ".join(
-                    f"{name} {f.db_type(connection)}[]"
-                    for name, f in zip(names, self.varying, strict=True)
+                    f"{name} {kind}[]" for name, kind in zip(names, types, strict=True)
                 )
                 cursor.execute(
                     f"INSERT INTO {table} ({columns}) SELECT {', '.join(selected)} "  # noqa: S608

@@ -144,6 +144,8 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_enriches_nobody_twice(
         ):
             break
         time.sleep(0.2)
+    else:
+        pytest.fail(f"not every batch was submitted within 60 s\n{workers.logs()}")
     polling = batches.filter(status=DropcontactBatch.Status.POLLING).count()
     assert polling > 0, workers.logs()
     workers.kill(victim)

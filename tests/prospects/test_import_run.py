@@ -229,3 +229,24 @@ def test_a_write_failing_while_reading_fails_is_logged_not_lost(
     lost = [r for r in caplog.records if "writing a chunk failed as well" in r.getMessage()]
     assert len(lost) == 1
     assert "test_no_rejects" in str(lost[0].exc_info[1])
+
+
+def test_bulk_insert_keeps_values_as_given(workspace, make_batch, tmp_path):
+    """Whatever a value holds (quotes, braces, NULLs, a JSON list or object) it is stored as
+    given, on either database: the insert document must not reinterpret it."""
+    from prospects.imports.writing import BulkInsert
+
+    batch = make_batch(csv_files.excel_utf8_bom(tmp_path / "f.csv"))
+    rejected = BulkInsert(RejectedRow, ("line_number", "reason", "detail", "data"))
+    rows = [
+        (2, "invalid", "", ["un", "deux"]),
+        (3, "invalid", 'a "quoted" {brace}, comma\\ backslash', {"Nom": "Lefèvre"}),
+        (4, "invalid", "€ — é", []),
+        (5, "invalid", "NULL", {"liste": [1, 2, {"x": None}]}),
+    ]
+    ids = rejected.insert(rows, workspace_id=workspace.pk, batch_id=batch.pk)
+
+    assert len(ids) == len(rows)
+    stored = RejectedRow.objects.for_workspace(workspace).filter(batch=batch)
+    stored = stored.order_by("line_number")
+    assert [(r.line_number, r.reason, r.detail, r.data) for r in stored] == rows
