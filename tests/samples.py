@@ -1,10 +1,10 @@
-"""The vendors' documented samples (kept outside the repo, beside it, with their sources)."""
+"""The vendors' documented samples, carried in `tests/provider_samples/` with their sources (SOURCES.md)."""
 
 import json
 from pathlib import Path
 from typing import Any
 
-SAMPLES_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "provider-samples"
+SAMPLES_DIR = Path(__file__).resolve().parent / "provider_samples"
 
 
 def sample_text(name: str) -> str:

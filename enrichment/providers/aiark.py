@@ -2,7 +2,7 @@
 
 Docs: https://docs.ai-ark.com/reference/company-search-1.md, people-search-1.md and
 people-export-single.md (`X-TOKEN` header, base `https://api.ai-ark.com/api/developer-portal`).
-Caveat: no response sample is in shared/provider-samples; the docs describe Spring-style pages
+Caveat: no response sample is in tests/provider_samples; the docs describe Spring-style pages
 (`content`, `pageable`, `totalElements`, `totalPages`) whose items nest `summary`, `links`,
 `location`, ... so only the page envelope and a few well-named fields are required. A 404 from
 the single export is a miss, not an error.

@@ -2,7 +2,7 @@
 
 Docs: https://developer.dropcontact.com/en/quickstart/ and
 https://developer.dropcontact.com/en/reference/enriched-record/ (samples and caveats in
-shared/provider-samples/SOURCES.md).
+tests/provider_samples/SOURCES.md).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """AI Ark company and people data (`X-TOKEN` header), under `/api/developer-portal/v1/`.
 
 Docs: https://docs.ai-ark.com/reference/company-search-1.md, people-search-1.md,
-people-export-single.md. No response sample is in the shared samples: answers are Spring-style
+people-export-single.md. No response sample is in the documented samples: answers are Spring-style
 pages (`content`, `pageable`, `totalElements`, `totalPages`, ...) built from the docs' prose, and
 errors use Spring's default error body. Filters understood: `account.domain.any.include`,
 `account.name.any.include.content`, `contact.fullName.any.include.content`.
