@@ -1,4 +1,4 @@
-"""The vendors' documented samples, carried in `tests/provider_samples/` with their sources (SOURCES.md)."""
+"""The vendors' documented samples, kept in `tests/provider_samples/` with SOURCES.md."""
 
 import json
 from pathlib import Path

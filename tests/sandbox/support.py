@@ -4,27 +4,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import requests
 
 from enrichment.providers.base import ProviderRequest
 from enrichment.sandbox.server import SandboxServer
+from tests.samples import SAMPLES_DIR, sample_json, sample_text  # noqa: F401 (re-exported)
 
-# The samples live beside the repository, never inside it.
-SAMPLES_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "provider-samples"
 KEY = "sandbox-key"
 # How long the test sandbox keeps a Dropcontact batch or a Firecrawl job pending.
 READY_AFTER = 0.3
-
-
-def sample_text(name: str) -> str:
-    return (SAMPLES_DIR / name).read_text(encoding="utf-8")
-
-
-def sample_json(name: str) -> Any:
-    return json.loads(sample_text(name))
 
 
 @dataclass
