@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install messages migrate seed run test lint bench clean
+.PHONY: install messages migrate seed run test lint bench bench-smoke clean
 
 install: $(STAMP)
 
@@ -50,6 +50,13 @@ lint: install
 
 bench: migrate
 	$(PY) benchmarks/import_prospects.py
+
+# Every benchmark once at a small size (CI runs this), so that none can silently break.
+# BENCH_FLAGS=--postgres runs the database ones on PostgreSQL (+ Redis) too.
+bench-smoke: messages
+	$(PY) benchmarks/import_prospects.py --rows 2000 $(BENCH_FLAGS)
+	$(PY) benchmarks/dropcontact_pipeline.py --prospects 60 --latency-ms 0 --timeout 120 $(BENCH_FLAGS)
+	$(PY) benchmarks/sandbox_throughput.py --requests 300 --seconds 3
 
 clean:
 	rm -rf var/celery var/*.sqlite3* var/staticfiles

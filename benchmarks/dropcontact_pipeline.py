@@ -1,9 +1,9 @@
 """Benchmark: N prospects through the whole Dropcontact path against the sandbox.
 
-Creates the prospects (the hook queues them), lets a real Celery worker (thread pool, in this
-process so every SQL query can be counted) submit, poll and apply, plays the beat sweeper, and
-prints prospects/second, queries per prospect and the ratio to the ceiling that the
-concurrency limit allows.
+Creates the prospects (the hook asks a worker to queue them), lets a real Celery worker (thread
+pool, in this process so every SQL query can be counted) queue, submit, poll and apply, plays
+the beat sweeper, and prints prospects/second, queries per prospect, the ratio to the ceiling
+that the concurrency limit allows and the whole process's peak memory (RSS).
 
     .venv/bin/python benchmarks/dropcontact_pipeline.py                 # embedded SQLite
     .venv/bin/python benchmarks/dropcontact_pipeline.py --postgres      # PostgreSQL + Redis
@@ -15,7 +15,9 @@ database that it drops afterwards); nothing of the app's own data is touched.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import resource
 import sys
 import tempfile
 import threading
@@ -47,6 +49,13 @@ def configure(args: argparse.Namespace) -> None:
         os.environ.pop("REDIS_URL", None)
 
 
+def drop_database(args: argparse.Namespace) -> None:
+    import psycopg
+
+    with psycopg.connect(args.postgres_admin_url, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS sourcier_bench WITH (FORCE)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prospects", type=int, default=1000)
@@ -62,6 +71,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
     configure(args)
+    if args.postgres:
+        # Dropped however the run ends (FORCE closes this process's own connections).
+        atexit.register(drop_database, args)
 
     import django
 
@@ -118,6 +130,7 @@ def main() -> None:
     # The prospects arrive first (their items are queued by the creation hook); the clock
     # starts when the worker does, so the figure is the enrichment path's own.
     create_started = time.monotonic()
+    created = 0
     for person in people:
         try:
             prospect_services.create_prospect(
@@ -132,6 +145,7 @@ def main() -> None:
             )
         except prospect_services.ProspectRejected:
             continue
+        created += 1
     create_elapsed = time.monotonic() - create_started
     items = EnrichmentItem.objects.for_workspace(workspace)
     with start_worker(
@@ -141,7 +155,9 @@ def main() -> None:
         started = time.monotonic()
         while time.monotonic() - started < args.timeout:
             services.dispatch_due_work()
-            if not items.active().exists():
+            # A worker queues the new prospects: the work is settled once every prospect has
+            # its item and none is still live (before the first item exists, none is live).
+            if items.count() >= created and not items.active().exists():
                 break
             time.sleep(0.1)
         elapsed = time.monotonic() - started
@@ -149,6 +165,8 @@ def main() -> None:
     sandbox.stop()
 
     total = Prospect.objects.for_workspace(workspace).count()
+    if not total or not elapsed:
+        sys.exit("no prospect was created: nothing to measure")
     settled = items.filter(status="done").count()
     stats = sandbox.stats()
     calls = sum(
@@ -157,10 +175,12 @@ def main() -> None:
     spec = get_provider("dropcontact")
     limit = min(spec.concurrency, settings.PROVIDER_CONCURRENCY)
     batch = settings.DROPCONTACT_BATCH_SIZE
+    if not calls:
+        sys.exit("the sandbox saw no Dropcontact call: nothing was enriched")
     calls_per_batch = calls / max(1, -(-total // batch))
     # The most the concurrency limit allows: `limit` calls in flight, each lasting the vendor's
     # latency, and `calls_per_batch` calls to move one batch of `batch` prospects.
-    ceiling = limit * batch / (calls_per_batch * args.latency_ms / 1000)
+    ceiling = limit * batch / (calls_per_batch * max(args.latency_ms, 1) / 1000)
     rate = total / elapsed
     high_water = stats["high_water"]["dropcontact"]["sandbox-key"]
     print(f"prospects enriched        {settled} / {total}")
@@ -171,6 +191,10 @@ def main() -> None:
     print(f"Dropcontact calls         {calls} ({calls_per_batch:.1f} per batch of {batch})")
     print(f"high-water concurrency    {high_water} (limit {limit})")
     print(f"ceiling from the limit    {ceiling:.0f} prospects/s -> ratio {rate / ceiling:.2f}")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print(f"peak memory (RSS)         {peak_mb:.0f} MB (whole process)")
+    if settled < total:
+        sys.exit(f"only {settled} of {total} prospects were enriched before the timeout")
     if connection.vendor == "postgresql":
         connection.close()
 

@@ -13,6 +13,7 @@ import argparse
 import http.client
 import json
 import multiprocessing
+import resource
 import statistics
 import sys
 import threading
@@ -140,6 +141,10 @@ def main() -> int:
         print(f"sandbox time in handler ms (last {len(handler_ms)}): "
               f"mean={statistics.mean(handler_ms):.3f}")
     print(f"statuses: {dict(sorted(statuses.items()))}  recorded by sandbox: {stats['total']}")
+    # The sandbox runs in a child process: its peak is the children's, the client's our own.
+    server_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    client_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory (RSS): sandbox {server_mb:.0f} MB, client {client_mb:.0f} MB")
     return 0
 
 
