@@ -174,6 +174,14 @@ def add_to_campaign(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset
             level="error",
         )
         return None
+    if not queryset.exists():
+        # Ids of another workspace's prospects (or deleted ones): nothing to add, nothing created.
+        modeladmin.message_user(
+            request,
+            gettext("None of the selected prospects exists in this workspace."),
+            level="error",
+        )
+        return None
     campaigns = Campaign.objects.for_workspace(workspace).order_by("name")
     form = AddToCampaignForm(request.POST if "apply" in request.POST else None, campaigns=campaigns)
     context = {

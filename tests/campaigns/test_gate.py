@@ -259,6 +259,19 @@ def test_action_ignores_another_workspace_prospects(member_client, workspace, ot
     assert set(CampaignMember.objects.unscoped().values_list("prospect_id", flat=True)) == {mine.pk}
 
 
+@pytest.mark.parametrize("step", [{"index": "0"}, {"apply": "1", "campaign": ""}])
+def test_only_another_workspace_prospects_creates_nothing(
+    member_client, workspace, other_workspace, step
+):
+    foreign = verified(other_workspace, last_name="Étranger")
+    response = action_post(member_client, [foreign.pk], follow=True, new_name="Salon 2026", **step)
+    page = text(response)
+    assert "Aucun des prospects sélectionnés n'existe dans cet espace de travail." in page
+    assert "Étranger" not in page
+    assert not Campaign.objects.unscoped().exists()
+    assert not CampaignMember.objects.unscoped().exists()
+
+
 def test_superuser_without_workspace_is_asked_to_choose_one(client, workspace):
     boss = get_user_model().objects.create_superuser("patronne", "p@sourcier.example", "x")
     client.force_login(boss)
