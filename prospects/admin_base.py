@@ -43,12 +43,12 @@ def is_workspace_admin(request: HttpRequest) -> bool:
     )
 
 
-def _allowed(request: HttpRequest, *, admin_only: bool, write: bool) -> bool:
+def _allowed(request: HttpRequest, *, admin_required: bool) -> bool:
     if request.user.is_superuser:
         return True
     if not request.user.is_active or getattr(request, "workspace", None) is None:
         return False
-    if write and admin_only:
+    if admin_required:
         return is_workspace_admin(request)
     return True
 
@@ -69,6 +69,8 @@ def _scoped_foreignkey(field: Any, db_field: Any, request: HttpRequest) -> Any:
 class WorkspaceScopedAdmin(admin.ModelAdmin):
     # Set True on models only a workspace administrator may change (credentials, members).
     admin_only = False
+    # Set True on models a plain member may not even see (API keys): no menu entry, 403.
+    hidden_from_members = False
     # Set True when the admin's form takes `workspace=` (to validate against that workspace).
     form_takes_workspace = False
 
@@ -118,7 +120,8 @@ class WorkspaceScopedAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
     def _allowed(self, request: HttpRequest, *, write: bool) -> bool:
-        return _allowed(request, admin_only=self.admin_only, write=write)
+        admin_required = self.hidden_from_members or (write and self.admin_only)
+        return _allowed(request, admin_required=admin_required)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._allowed(request, write=False)
@@ -164,14 +167,17 @@ class WorkspaceScopedInline:
 
         return ScopedFormSet
 
+    def _allowed(self, request: HttpRequest, *, write: bool) -> bool:
+        return _allowed(request, admin_required=write and self.admin_only)
+
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _allowed(request, admin_only=self.admin_only, write=False)
+        return self._allowed(request, write=False)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _allowed(request, admin_only=self.admin_only, write=True)
+        return self._allowed(request, write=True)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _allowed(request, admin_only=self.admin_only, write=True)
+        return self._allowed(request, write=True)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _allowed(request, admin_only=self.admin_only, write=True)
+        return self._allowed(request, write=True)
