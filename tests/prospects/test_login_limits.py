@@ -43,8 +43,7 @@ def fullwidth(text: str) -> str:
 def test_spellings_of_a_username_share_one_count(client, member):
     variants = [" claire", "claire ", fullwidth("claire"), "\tclaire\u3000", "CLAIRE"]
     statuses = [
-        attempt(client, variants[i % len(variants)], peer=f"192.0.2.{i + 1}")
-        for i in range(LIMIT)
+        attempt(client, variants[i % len(variants)], peer=f"192.0.2.{i + 1}") for i in range(LIMIT)
     ]
     assert statuses == [200] * LIMIT
     assert attempt(client, "claire", peer="192.0.2.99") == 429
