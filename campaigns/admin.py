@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from prospects import admin as prospects_admin
-from prospects.admin_base import WorkspaceScopedAdmin, scope_for
+from prospects.admin_base import WorkspaceScopedAdmin, WorkspaceScopedInline
 from prospects.models import Prospect
 
 from . import services
@@ -49,7 +49,7 @@ class CampaignForm(forms.ModelForm):
         return data
 
 
-class CampaignMemberInline(admin.TabularInline):
+class CampaignMemberInline(WorkspaceScopedInline, admin.TabularInline):
     """Who is in the campaign. Read-only: members are added only through the gate (the action)."""
 
     model = CampaignMember
@@ -60,14 +60,7 @@ class CampaignMemberInline(admin.TabularInline):
     verbose_name_plural = _("members")
 
     def get_queryset(self, request: HttpRequest):
-        qs = super().get_queryset(request).select_related("prospect", "added_by")
-        return scope_for(request, qs)
-
-    def _allowed(self, request: HttpRequest) -> bool:
-        return request.user.is_superuser or getattr(request, "workspace", None) is not None
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._allowed(request)
+        return super().get_queryset(request).select_related("prospect", "added_by")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -75,9 +68,7 @@ class CampaignMemberInline(admin.TabularInline):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Taking someone out of a campaign can never break the gate.
-        return self._allowed(request)
+    # Deleting stays allowed (the mixin's default): taking someone out can never break the gate.
 
     @admin.display(description=_("prospect"))
     def prospect_link(self, member: CampaignMember) -> str:
@@ -180,6 +171,14 @@ def add_to_campaign(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset
         modeladmin.message_user(
             request,
             gettext("Choose a workspace in the header before adding prospects to a campaign."),
+            level="error",
+        )
+        return None
+    if not queryset.exists():
+        # Ids of another workspace's prospects (or deleted ones): nothing to add, nothing created.
+        modeladmin.message_user(
+            request,
+            gettext("None of the selected prospects exists in this workspace."),
             level="error",
         )
         return None

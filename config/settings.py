@@ -5,6 +5,7 @@ filesystem transport, a local-memory cache, the sandbox providers). DATABASE_URL
 switch it to the production shape; see the configuration table in the README.
 """
 
+import ipaddress
 import secrets
 from pathlib import Path
 
@@ -187,6 +188,19 @@ if PRODUCTION:
 # Login attempts allowed per client address and per username (django-ratelimit syntax).
 SOURCIER_LOGIN_RATE = env.str("SOURCIER_LOGIN_RATE", default="10/m")
 RATELIMIT_VIEW = "prospects.views.ratelimited"
+# Behind a reverse proxy every request comes from the proxy: the client address is then read
+# from SOURCIER_CLIENT_IP_HEADER, but only when the peer is one of these addresses/networks (a
+# client's own header is never believed).
+SOURCIER_TRUSTED_PROXIES = env.list("SOURCIER_TRUSTED_PROXIES", default=[])
+for _proxy in SOURCIER_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            f"SOURCIER_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network."
+        ) from _error
+SOURCIER_CLIENT_IP_HEADER = env.str("SOURCIER_CLIENT_IP_HEADER", default="X-Forwarded-For")
+RATELIMIT_IP_META_KEY = "prospects.login_limits.client_address"
 
 # Celery: the database records work; the broker only delivers it (DESIGN.md section 4).
 if REDIS_URL:

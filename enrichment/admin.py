@@ -101,6 +101,8 @@ class ProviderCredentialForm(forms.ModelForm):
 @admin.register(ProviderCredential)
 class ProviderCredentialAdmin(WorkspaceScopedAdmin):
     admin_only = True
+    # Even masked, the keys and who set them are for the workspace's administrators only.
+    hidden_from_members = True
     form = ProviderCredentialForm
     form_takes_workspace = True
     list_display = ("provider_name", "masked_key", "updated_at", "updated_by")

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.db import models
+from django.forms import ModelChoiceField
 from django.http import HttpRequest
 
 from .models import Membership, Workspace
@@ -42,9 +43,34 @@ def is_workspace_admin(request: HttpRequest) -> bool:
     )
 
 
+def _allowed(request: HttpRequest, *, admin_required: bool) -> bool:
+    if request.user.is_superuser:
+        return True
+    if not request.user.is_active or getattr(request, "workspace", None) is None:
+        return False
+    if admin_required:
+        return is_workspace_admin(request)
+    return True
+
+
+def _scoped_foreignkey(field: Any, db_field: Any, request: HttpRequest) -> Any:
+    """Limit a foreign-key choice field to what the request may see."""
+    if field is not None:
+        related = db_field.remote_field.model
+        if related is Workspace:
+            field.queryset = Workspace.objects.filter(
+                pk__in=[ws.pk for ws in request.user_workspaces]
+            )
+        elif is_tenant_model(related):
+            field.queryset = scope_for(request, field.queryset)
+    return field
+
+
 class WorkspaceScopedAdmin(admin.ModelAdmin):
     # Set True on models only a workspace administrator may change (credentials, members).
     admin_only = False
+    # Set True on models a plain member may not even see (API keys): no menu entry, 403.
+    hidden_from_members = False
     # Set True when the admin's form takes `workspace=` (to validate against that workspace).
     form_takes_workspace = False
 
@@ -65,15 +91,7 @@ class WorkspaceScopedAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs: Any):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if field is not None:
-            related = db_field.remote_field.model
-            if related is Workspace:
-                field.queryset = Workspace.objects.filter(
-                    pk__in=[ws.pk for ws in request.user_workspaces]
-                )
-            elif is_tenant_model(related):
-                field.queryset = scope_for(request, field.queryset)
-        return field
+        return _scoped_foreignkey(field, db_field, request)
 
     def formfield_for_manytomany(self, db_field, request: HttpRequest, **kwargs: Any):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
@@ -102,13 +120,8 @@ class WorkspaceScopedAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
     def _allowed(self, request: HttpRequest, *, write: bool) -> bool:
-        if request.user.is_superuser:
-            return True
-        if not request.user.is_active or getattr(request, "workspace", None) is None:
-            return False
-        if write and self.admin_only:
-            return is_workspace_admin(request)
-        return True
+        admin_required = self.hidden_from_members or (write and self.admin_only)
+        return _allowed(request, admin_required=admin_required)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._allowed(request, write=False)
@@ -117,6 +130,50 @@ class WorkspaceScopedAdmin(admin.ModelAdmin):
         return self._allowed(request, write=False)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._allowed(request, write=True)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request, write=True)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request, write=True)
+
+
+class WorkspaceScopedInline:
+    """Mixin for an inline of a tenant model (before admin.TabularInline/StackedInline).
+
+    Scopes the rows, the foreign-key choices and the ids a submitted formset may name: Django
+    checks each posted row id against the model's whole table, which a tenant table refuses.
+    """
+
+    admin_only = False
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        return scope_for(request, super().get_queryset(request))
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs: Any):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return _scoped_foreignkey(field, db_field, request)
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any):
+        formset_class = super().get_formset(request, obj, **kwargs)
+
+        class ScopedFormSet(formset_class):
+            def add_fields(self, form: Any, index: Any) -> None:
+                super().add_fields(form, index)
+                pk_field = form.fields.get(self._pk_field.name)
+                if isinstance(pk_field, ModelChoiceField):
+                    pk_field.queryset = scope_for(request, pk_field.queryset)
+
+        return ScopedFormSet
+
+    def _allowed(self, request: HttpRequest, *, write: bool) -> bool:
+        return _allowed(request, admin_required=write and self.admin_only)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request, write=False)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._allowed(request, write=True)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
+from .login_limits import login_username_key
 from .middleware import SESSION_KEY
 
 
@@ -20,9 +21,15 @@ def ratelimited(request: HttpRequest, exception: Exception) -> HttpResponse:
     )
 
 
+def login_rate(group: str, request: HttpRequest) -> str:
+    """SOURCIER_LOGIN_RATE, read at each attempt."""
+    return settings.SOURCIER_LOGIN_RATE
+
+
 # Both limits apply: one client guessing many accounts, many clients guessing one account.
-login = ratelimit(key="ip", rate=settings.SOURCIER_LOGIN_RATE, method="POST")(
-    ratelimit(key="post:username", rate=settings.SOURCIER_LOGIN_RATE, method="POST")(
+# "ip" is the client address as prospects.login_limits reads it (RATELIMIT_IP_META_KEY).
+login = ratelimit(group="login-ip", key="ip", rate=login_rate, method="POST")(
+    ratelimit(group="login-username", key=login_username_key, rate=login_rate, method="POST")(
         admin.site.login
     )
 )

@@ -259,6 +259,19 @@ def test_action_ignores_another_workspace_prospects(member_client, workspace, ot
     assert set(CampaignMember.objects.unscoped().values_list("prospect_id", flat=True)) == {mine.pk}
 
 
+@pytest.mark.parametrize("step", [{"index": "0"}, {"apply": "1", "campaign": ""}])
+def test_only_another_workspace_prospects_creates_nothing(
+    member_client, workspace, other_workspace, step
+):
+    foreign = verified(other_workspace, last_name="Étranger")
+    response = action_post(member_client, [foreign.pk], follow=True, new_name="Salon 2026", **step)
+    page = text(response)
+    assert "Aucun des prospects sélectionnés n'existe dans cet espace de travail." in page
+    assert "Étranger" not in page
+    assert not Campaign.objects.unscoped().exists()
+    assert not CampaignMember.objects.unscoped().exists()
+
+
 def test_superuser_without_workspace_is_asked_to_choose_one(client, workspace):
     boss = get_user_model().objects.create_superuser("patronne", "p@sourcier.example", "x")
     client.force_login(boss)
@@ -352,3 +365,41 @@ def test_editing_the_email_of_a_verified_prospect_drops_the_verdict(member_clien
     result = add_prospects_to_campaign(campaign, [prospect.pk])
     assert result.added == []
     assert [reason for _p, reason in result.excluded] == ["Adresse e-mail non vérifiée"]
+
+
+def change_campaign(client: Client, campaign, members, *, delete=()):
+    """Submit the campaign page as shown, ticking the inline's delete box for `delete`."""
+    data = {
+        "name": campaign.name,
+        "description": campaign.description,
+        "members-TOTAL_FORMS": str(len(members)),
+        "members-INITIAL_FORMS": str(len(members)),
+    }
+    for i, member_row in enumerate(members):
+        data[f"members-{i}-id"] = str(member_row.pk)
+        data[f"members-{i}-campaign"] = str(campaign.pk)
+        if member_row in delete:
+            data[f"members-{i}-DELETE"] = "on"
+    return client.post(reverse("admin:campaigns_campaign_change", args=[campaign.pk]), data)
+
+
+def test_member_is_taken_out_of_a_campaign_from_its_page(member_client, workspace, campaign):
+    keep, leave = verified(workspace), verified(workspace)
+    add_prospects_to_campaign(campaign, [keep, leave])
+    rows = list(CampaignMember.objects.for_workspace(workspace).order_by("pk"))
+    response = change_campaign(member_client, campaign, rows, delete=[rows[1]])
+    assert response.status_code == 302
+    assert members_of(campaign) == {keep.pk}
+    # The prospect itself stays: only its place in the campaign is gone.
+    assert Prospect.objects.for_workspace(workspace).filter(pk=leave.pk).exists()
+
+
+def test_another_workspace_member_cannot_be_deleted_from_a_campaign_page(
+    member_client, workspace, other_workspace, campaign
+):
+    theirs = Campaign.objects.create(workspace=other_workspace, name="Concurrente")
+    add_prospects_to_campaign(theirs, [verified(other_workspace)])
+    foreign_row = CampaignMember.objects.for_workspace(other_workspace).get()
+    response = change_campaign(member_client, campaign, [foreign_row], delete=[foreign_row])
+    assert response.status_code in (200, 302)
+    assert CampaignMember.objects.for_workspace(other_workspace).filter(pk=foreign_row.pk).exists()

@@ -153,6 +153,31 @@ def test_a_member_cannot_replace_a_key(member_client, workspace):
     assert services.get_api_key(workspace.pk, "dropcontact") == SECRET
 
 
+def credential_urls(credential) -> list[str]:
+    return [CREDENTIALS, ADD_CREDENTIAL] + [
+        reverse(f"admin:enrichment_providercredential_{view}", args=[credential.pk])
+        for view in ("change", "delete", "history")
+    ]
+
+
+def test_a_member_cannot_even_see_the_keys(member_client, workspace):
+    credential = services.set_api_key(workspace, "dropcontact", SECRET)
+    for url in credential_urls(credential):
+        response = member_client.get(url)
+        assert response.status_code == 403, url
+        assert "abcd" not in text(response)
+    index = text(member_client.get(reverse("admin:index")))
+    assert CREDENTIALS not in index
+    assert reverse("admin:enrichment_enrichmentjob_changelist") in index
+
+
+def test_a_workspace_admin_opens_every_key_page(admin_client_ws, workspace):
+    credential = services.set_api_key(workspace, "dropcontact", SECRET)
+    for url in credential_urls(credential):
+        assert admin_client_ws.get(url).status_code == 200, url
+    assert CREDENTIALS in text(admin_client_ws.get(reverse("admin:index")))
+
+
 @pytest.mark.parametrize("view", ["change", "delete", "history"])
 def test_other_workspace_key_gets_404(admin_client_ws, other_workspace, view):
     theirs = services.set_api_key(other_workspace, "dropcontact", "leur-cle-zzzz")
