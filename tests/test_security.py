@@ -69,6 +69,8 @@ def test_production_with_its_settings_starts():
 
 
 def test_login_is_rate_limited_per_username(client, member, settings):
+    # Ten a day, not a minute: a window rolling over mid-test would restart the count.
+    settings.SOURCIER_LOGIN_RATE = "10/d"
     cache.clear()
     url = reverse("login")
     statuses = [
