@@ -234,7 +234,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "enrichment.tasks.expire_leases_task",
         "schedule": crontab(minute="*/5"),
     },
+    "sweep-imports": {
+        "task": "prospects.tasks.sweep_imports_task",
+        "schedule": env.float("SOURCIER_SWEEP_SECONDS", default=5.0),
+    },
 }
+# How long a running import belongs to its worker without committing a chunk (a chunk takes
+# well under a second); past it the sweeper resumes the import after its last chunk.
+SOURCIER_IMPORT_LEASE_SECONDS = env.int("SOURCIER_IMPORT_LEASE_SECONDS", default=120)
+# A preview nobody touched for this long loses its stored file (0 keeps previews forever).
+SOURCIER_IMPORT_PREVIEW_TTL_HOURS = env.float("SOURCIER_IMPORT_PREVIEW_TTL_HOURS", default=24.0)
 
 # Providers: base URLs are settings so the sandbox can stand in for every vendor offline.
 SOURCIER_SANDBOX_URL = env.str("SOURCIER_SANDBOX_URL", default="").rstrip("/")

@@ -32,6 +32,11 @@ SYNC_IMPORT_MAX_ROWS = 20_000
 ACCEPTED_EXTENSIONS = (".csv", ".txt", ".tsv")
 
 
+def _whole(number: float) -> int | float:
+    """24.0 as 24 (shown as "24 heures"), 0.5 as it is."""
+    return int(number) if float(number).is_integer() else number
+
+
 def sync_import_max_rows() -> int:
     return getattr(settings, "SOURCIER_IMPORT_SYNC_MAX_ROWS", SYNC_IMPORT_MAX_ROWS)
 
@@ -133,6 +138,7 @@ class ImportBatchAdmin(WorkspaceScopedAdmin):
         deletable = obj is None or obj.status in (
             ImportBatch.Status.PREVIEW,
             ImportBatch.Status.FAILED,
+            ImportBatch.Status.EXPIRED,
         )
         return deletable and super().has_delete_permission(request, obj)
 
@@ -239,6 +245,7 @@ class ImportBatchAdmin(WorkspaceScopedAdmin):
         batch = self._batch(request, batch_id)
         if batch.status != ImportBatch.Status.PREVIEW:
             return redirect(self._url("change", batch.pk))
+        imports.touch_preview(batch)
         try:
             header = imports.read_header(imports.stored_path(batch.stored_file))
         except (imports.ImportFileError, OSError):
@@ -262,6 +269,7 @@ class ImportBatchAdmin(WorkspaceScopedAdmin):
         batch = self._batch(request, batch_id)
         if batch.status != ImportBatch.Status.PREVIEW:
             return redirect(self._url("change", batch.pk))
+        imports.touch_preview(batch)
         try:
             # Counting a 100,000-row file would hold the request too long: past the size
             # imported in the request, the counts cover the first rows only (and say so).
@@ -302,18 +310,24 @@ class ImportBatchAdmin(WorkspaceScopedAdmin):
         )
 
     def run_view(self, request: HttpRequest, batch_id: int) -> HttpResponse:
+        """Import a previewed batch, or resume a failed or abandoned one."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         self._require_import(request)
         batch = self._batch(request, batch_id)
         change_url = self._url("change", batch.pk)
-        if batch.status == ImportBatch.Status.DONE:
+        if batch.status in (ImportBatch.Status.DONE, ImportBatch.Status.EXPIRED):
+            return redirect(change_url)
+        if batch.status == ImportBatch.Status.IMPORTING and not batch.is_abandoned():
+            messages.info(request, _("This import is already running."))
             return redirect(change_url)
         if batch.mapping.get("row_count", 0) > sync_import_max_rows():
-            self._dispatch(batch)
-            messages.info(
-                request, _("The import runs in the background; this page shows its progress.")
-            )
+            if imports.queue_import(batch):
+                messages.info(
+                    request, _("The import runs in the background; this page shows its progress.")
+                )
+            else:
+                messages.info(request, _("This import is already running."))
             return redirect(change_url)
         batch = imports.run_import(batch)
         if batch.status == ImportBatch.Status.DONE:
@@ -321,23 +335,11 @@ class ImportBatchAdmin(WorkspaceScopedAdmin):
                 request,
                 _("Import finished. %(summary)s") % {"summary": imports.summary_text(batch)},
             )
+        elif batch.status == ImportBatch.Status.IMPORTING:
+            messages.info(request, _("This import is already running."))
         elif batch.error:
             messages.error(request, batch.error)
         return redirect(change_url)
-
-    def _dispatch(self, batch: ImportBatch) -> None:
-        from .tasks import import_batch_task
-
-        claimed = (
-            ImportBatch.objects.for_workspace(batch.workspace_id)
-            .filter(
-                pk=batch.pk,
-                status__in=[ImportBatch.Status.PREVIEW, ImportBatch.Status.FAILED],
-            )
-            .update(status=ImportBatch.Status.IMPORTING, error="")
-        )
-        if claimed:
-            transaction.on_commit(lambda: import_batch_task.delay(batch.pk))
 
     def rejected_view(self, request: HttpRequest, batch_id: int) -> HttpResponse:
         batch = self._batch(request, batch_id)
@@ -367,13 +369,20 @@ class ImportBatchAdmin(WorkspaceScopedAdmin):
             .filter(batch=batch)
             .order_by("line_number")[:20]
         )
+        abandoned = batch.is_abandoned()
         extra_context = {
             **(extra_context or {}),
             "batch": batch,
             "row_count": row_count,
             "percent": min(100, round(100 * batch.total_rows / row_count)) if row_count else 0,
             "importing": batch.status == ImportBatch.Status.IMPORTING,
+            # Only a live import refreshes the page; an abandoned one waits for "resume".
+            "live": batch.status == ImportBatch.Status.IMPORTING and not abandoned,
+            "abandoned": abandoned,
             "failed": batch.status == ImportBatch.Status.FAILED,
+            "expired": batch.status == ImportBatch.Status.EXPIRED,
+            "preview_ttl_hours": _whole(settings.SOURCIER_IMPORT_PREVIEW_TTL_HOURS),
+            "upload_url": self._url("upload"),
             "rejected_sample": list(rejected),
             "prospects_url": self._url_prospects(batch),
             "rejected_url": self._url("rejected", batch.pk),

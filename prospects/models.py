@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import siret as stdnum_siret
@@ -78,12 +81,22 @@ class Source(models.TextChoices):
 HUMAN_SOURCES = frozenset({Source.IMPORT, Source.MANUAL, Source.API})
 
 
+class ImportBatchQuerySet(TenantQuerySet):
+    def abandoned(self, now: dt.datetime) -> ImportBatchQuerySet:
+        """Importing batches whose lease ran out (or that never had one): to be resumed."""
+        return self.filter(status=ImportBatch.Status.IMPORTING).filter(
+            Q(lease_until__isnull=True) | Q(lease_until__lte=now)
+        )
+
+
 class ImportBatch(TenantModel):
     class Status(models.TextChoices):
         PREVIEW = "preview", _("Preview")
         IMPORTING = "importing", _("Importing")
         DONE = "done", _("Imported")
         FAILED = "failed", _("Failed")
+        # A preview nobody came back to: its file was deleted (SOURCIER_IMPORT_PREVIEW_TTL_HOURS).
+        EXPIRED = "expired", _("Expired")
 
     filename = models.CharField(_("file name"), max_length=255)
     status = models.CharField(
@@ -103,6 +116,16 @@ class ImportBatch(TenantModel):
     created_by = user_reference(_("created by"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Last time someone uploaded, mapped or looked at the preview: an untouched one expires.
+    touched_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Whoever imports the batch holds it until `lease_until`, renewed with each committed
+    # chunk; every write of the run is conditional on its token, so a run that outlived its
+    # lease cannot overwrite its successor's. An empty token with a live lease: dispatched,
+    # waiting for a worker.
+    lease_token = models.CharField(max_length=32, blank=True, editable=False)
+    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True, editable=False)
+
+    objects = ImportBatchQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("import batch")
@@ -115,6 +138,12 @@ class ImportBatch(TenantModel):
     @property
     def rejected_count(self) -> int:
         return self.duplicate_count + self.suppressed_count + self.invalid_count
+
+    def is_abandoned(self, now: dt.datetime | None = None) -> bool:
+        """Importing, but nobody has committed a chunk (or picked it up) within its lease."""
+        if self.status != self.Status.IMPORTING:
+            return False
+        return self.lease_until is None or self.lease_until <= (now or timezone.now())
 
 
 class RejectedRow(TenantModel):

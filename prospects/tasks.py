@@ -23,3 +23,11 @@ def import_batch_task(batch_id: int) -> str:
     with translation.override(settings.LANGUAGE_CODE):
         batch = imports.run_import(batch)
     return batch.status
+
+
+@shared_task
+def sweep_imports_task() -> str:
+    """Resume the imports whose worker stopped, expire the previews nobody came back to."""
+    resumed = imports.resume_abandoned_imports()
+    expired = imports.expire_previews()
+    return f"resumed {len(resumed)}, expired {expired}"

@@ -2,7 +2,8 @@
 
 `reading` knows files (encodings, delimiters, headers), `classify` applies the prospect rules
 to rows (preview and import share it), `writing` stores a chunk, `importing` runs a batch and
-`rejected` writes the rejected rows back as CSV.
+`rejected` writes the rejected rows back as CSV, `lease` says which run holds a batch and
+resumes the ones nobody runs any more.
 An ImportBatch's `mapping` is `{"columns": [...], "fields": [...], "row_count": n}`: the
 header as read, each column's target field ("" = ignored) and the number of data rows.
 """
@@ -14,11 +15,20 @@ from .importing import (
     batch_columns,
     batch_fields,
     create_batch,
+    import_claimed,
     needs_mapping,
     preview_import,
     previous_import,
     run_import,
     summary_text,
+)
+from .lease import (
+    claim_import,
+    expire_previews,
+    lease_seconds,
+    queue_import,
+    resume_abandoned_imports,
+    touch_preview,
 )
 from .reading import (
     FIELD_LABELS,
@@ -46,20 +56,27 @@ __all__ = [
     "PreviewRow",
     "batch_columns",
     "batch_fields",
+    "claim_import",
     "count_rows",
     "create_batch",
     "discard_file",
+    "expire_previews",
     "guess_field",
     "has_identity",
     "identity_error",
+    "import_claimed",
     "iter_rejected_csv",
+    "lease_seconds",
     "needs_mapping",
     "preview_import",
     "previous_import",
+    "queue_import",
     "read_header",
     "rejected_filename",
+    "resume_abandoned_imports",
     "run_import",
     "store_file",
     "stored_path",
     "summary_text",
+    "touch_preview",
 ]

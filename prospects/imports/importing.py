@@ -18,12 +18,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, connections
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ..models import ImportBatch, Workspace
 from .classify import CHUNK_SIZE, ImportCounts, Row, SeenKeys, classify
 from .classify import chunks as row_chunks
+from .lease import claim_import, finish_import, reload_run
 from .reading import (
     IGNORE,
     ImportFileError,
@@ -253,42 +254,41 @@ def _write_behind(
             writer.submit(close).result()
 
 
-def _finish(batch: ImportBatch, status: str, error: str = "") -> None:
-    ImportBatch.objects.for_workspace(batch.workspace_id).filter(
-        pk=batch.pk, status=ImportBatch.Status.IMPORTING
-    ).update(status=status, error=error, finished_at=timezone.now())
-    batch.refresh_from_db()
-
-
 def run_import(batch: ImportBatch, *, progress: Callable[[int], Any] | None = None) -> ImportBatch:
-    """Import the batch's file; a done batch is left alone, a failed or cut one resumes."""
-    scope = ImportBatch.objects.for_workspace(batch.workspace_id).filter(pk=batch.pk)
-    scope.filter(status__in=[ImportBatch.Status.PREVIEW, ImportBatch.Status.FAILED]).update(
-        status=ImportBatch.Status.IMPORTING, error=""
-    )
-    batch.refresh_from_db()
-    if batch.status != ImportBatch.Status.IMPORTING:
+    """Import the batch's file; a done batch is left alone, a failed or cut one resumes, one
+    that another run holds is left to it."""
+    claimed = claim_import(batch)
+    if claimed is None:
+        batch.refresh_from_db()
         return batch
+    return import_claimed(claimed, progress=progress)
+
+
+def import_claimed(
+    batch: ImportBatch, *, progress: Callable[[int], Any] | None = None
+) -> ImportBatch:
+    """Import a batch this run holds (`claim_import`) from its last committed chunk on."""
     try:
         _import_rows(batch, progress)
     except Superseded:
-        batch.refresh_from_db()
+        # Another run took the batch over (this one outlived its lease): it writes, not us.
+        reload_run(batch)
         return batch
     except ImportFileError as exc:
-        _finish(batch, ImportBatch.Status.FAILED, str(exc))
+        finish_import(batch, ImportBatch.Status.FAILED, str(exc))
         return batch
     except Exception:
         logger.exception("Import batch %s failed after %s rows", batch.pk, batch.total_rows)
-        _finish(
+        finish_import(
             batch,
             ImportBatch.Status.FAILED,
             _("The import stopped unexpectedly after %(rows)s rows; it can be resumed.")
             % {"rows": batch.total_rows},
         )
         return batch
-    _finish(batch, ImportBatch.Status.DONE)
-    refresh_statistics(batch.created_count)
-    discard_upload(batch)
+    if finish_import(batch, ImportBatch.Status.DONE):
+        refresh_statistics(batch.created_count)
+        discard_upload(batch)
     return batch
 
 

@@ -19,6 +19,7 @@ from .. import normalize, services
 from ..models import Company, ImportBatch, Prospect, RejectedRow, Source
 from ..signals import notify_prospects_created
 from .classify import DUPLICATE, KEYS, SUPPRESSED, ImportCounts, Row, reject_existing
+from .lease import lease_deadline
 from .reading import row_as_dict
 
 
@@ -402,12 +403,19 @@ def write_chunk(
         )
         for row in rows:
             counts.add(row.outcome)
-        # Conditional on the count we started from: if another run of this batch committed a
-        # chunk meanwhile, ours rolls back and stops, so no row is counted twice.
+        # Conditional on the count we started from and on still holding the batch: if another
+        # run committed a chunk or took the batch over meanwhile, ours rolls back and stops,
+        # so no row is counted twice. The same UPDATE renews this run's lease.
         updated = (
             ImportBatch.objects.for_workspace(batch.workspace_id)
-            .filter(pk=batch.pk, status=ImportBatch.Status.IMPORTING, total_rows=batch.total_rows)
+            .filter(
+                pk=batch.pk,
+                status=ImportBatch.Status.IMPORTING,
+                total_rows=batch.total_rows,
+                lease_token=batch.lease_token,
+            )
             .update(
+                lease_until=lease_deadline(),
                 total_rows=F("total_rows") + counts.total,
                 created_count=F("created_count") + counts.new,
                 duplicate_count=F("duplicate_count") + counts.duplicate,

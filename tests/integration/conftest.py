@@ -67,7 +67,8 @@ class Workers:
         self.log_dir = log_dir
         self.procs: list[subprocess.Popen] = []
 
-    def start(self, concurrency: int = 4) -> subprocess.Popen:
+    def start(self, concurrency: int = 4, *extra: str) -> subprocess.Popen:
+        """Start a worker; `extra` arguments go to `celery worker` (e.g. "--beat")."""
         index = len(self.procs)
         log = open(self.log_dir / f"worker{index}.log", "wb")  # noqa: SIM115
         proc = subprocess.Popen(
@@ -87,6 +88,7 @@ class Workers:
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
+                *extra,
             ],
             cwd=ROOT,
             env=self.env,
