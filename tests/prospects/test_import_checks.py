@@ -91,7 +91,7 @@ def test_a_quote_closed_rows_later_by_another_cell(workspace, make_batch, tmp_pa
     message = refused(make_batch, path)
 
     assert message.startswith(
-        "Lignes 3 à 6 : un guillemet (\") ouvert ligne 3 n'est fermé que ligne 6"
+        "Lignes 3 à 6 : un guillemet (\") ouvert à la ligne 3 n'est fermé qu'à la ligne 6"
     )
     assert nothing_stored(workspace, media_root)
 
