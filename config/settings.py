@@ -5,8 +5,11 @@ filesystem transport, a local-memory cache, the sandbox providers). DATABASE_URL
 switch it to the production shape; see the configuration table in the README.
 """
 
+import contextlib
 import ipaddress
+import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import environ
@@ -18,8 +21,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
+# The embedded default's database, keys and uploads list people: this account only (0700 and
+# 0600, set explicitly since the umask may be anything).
 VAR_DIR = Path(env.str("SOURCIER_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+if VAR_DIR.stat().st_uid == os.getuid():
+    VAR_DIR.chmod(0o700)
 
 PRODUCTION = bool(env.str("DATABASE_URL", default=""))
 DEBUG = env.bool("DEBUG", default=False)
@@ -30,8 +37,17 @@ def _local_secret(name: str, make) -> str:
     """A secret generated once for the embedded default and kept in var/ (never in git)."""
     path = VAR_DIR / name
     if not path.exists():
-        path.write_text(make())
-        path.chmod(0o600)
+        # Written whole to a 0600 file, then linked into place: never readable by others, and
+        # processes starting together (web, worker, beat) all end up with the first one's key.
+        fd, tmp = tempfile.mkstemp(dir=VAR_DIR, prefix=f".{name}.")
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(make())
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+        finally:
+            os.unlink(tmp)
     return path.read_text().strip()
 
 
@@ -126,6 +142,13 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{SQLITE_PATH}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite gives its -wal and -shm files the database file's mode: create that one 0600.
+    _sqlite = Path(DATABASES["default"]["NAME"])
+    if str(_sqlite) != ":memory:" and _sqlite.parent.is_dir():
+        os.close(os.open(_sqlite, os.O_WRONLY | os.O_CREAT, 0o600))
+        for _file in (_sqlite, Path(f"{_sqlite}-wal"), Path(f"{_sqlite}-shm")):
+            if _file.exists() and _file.stat().st_uid == os.getuid():
+                _file.chmod(0o600)
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
@@ -173,7 +196,21 @@ if DEBUG or not env.bool("SOURCIER_STATIC_MANIFEST", default=PRODUCTION):
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 MEDIA_ROOT = VAR_DIR / "media"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+# The size limit runs first, while the upload arrives (prospects.uploads).
+FILE_UPLOAD_HANDLERS = [
+    "prospects.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Largest CSV the admin accepts; the import_prospects command has no limit (its operator
+# already has the file on the server's disk).
+SOURCIER_IMPORT_MAX_BYTES = env.int("SOURCIER_IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
+# Most columns an import file may have: each is one choice on the mapping page.
+SOURCIER_IMPORT_MAX_COLUMNS = env.int("SOURCIER_IMPORT_MAX_COLUMNS", default=200)
+# The mapping form posts one field per column, which must stay under this.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = max(5000, SOURCIER_IMPORT_MAX_COLUMNS + 100)
 
 LOGIN_URL = "admin:login"
 SESSION_COOKIE_HTTPONLY = True

@@ -17,13 +17,14 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import imports
+from . import imports, uploads
 from .admin_base import WorkspaceScopedAdmin
 from .models import ImportBatch, RejectedRow
 
@@ -50,8 +51,23 @@ class UploadForm(forms.Form):
         ),
     )
 
+    def __init__(self, *args: Any, too_large: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # An upload cut at the size limit arrives as no file at all.
+        self.too_large = too_large
+        self.fields["file"].required = not too_large
+
     def clean_file(self):
         upload = self.cleaned_data["file"]
+        if self.too_large or upload.size > uploads.max_upload_bytes():
+            raise forms.ValidationError(
+                _(
+                    "The file is larger than %(max)s, the most an upload may be. Split it into "
+                    "smaller files, or have an operator import it with the import_prospects "
+                    "command. Nothing was imported."
+                )
+                % {"max": filesizeformat(uploads.max_upload_bytes())}
+            )
         if not upload.name.lower().endswith(ACCEPTED_EXTENSIONS):
             raise forms.ValidationError(
                 _("Upload a .csv file (a .txt or .tsv export from Excel also works).")
@@ -215,8 +231,13 @@ class ImportBatchAdmin(WorkspaceScopedAdmin):
 
     def upload_view(self, request: HttpRequest) -> HttpResponse:
         self._require_import(request)
-        form = UploadForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
+        if request.method == "POST":
+            files = request.FILES  # parsed first: the size limit marks the request
+            too_large = getattr(request, uploads.TOO_LARGE, False)
+            form = UploadForm(request.POST, files, too_large=too_large)
+        else:
+            form = UploadForm()
+        if form.is_bound and form.is_valid():
             batch = self._store_upload(request, form)
             if batch is not None:
                 step = "mapping" if imports.needs_mapping(batch) else "preview"
@@ -248,7 +269,10 @@ class ImportBatchAdmin(WorkspaceScopedAdmin):
         imports.touch_preview(batch)
         try:
             header = imports.read_header(imports.stored_path(batch.stored_file))
-        except (imports.ImportFileError, OSError):
+        except imports.ImportFileError as exc:
+            messages.error(request, str(exc))
+            return redirect(self._url("upload"))
+        except OSError:
             messages.error(request, _("The uploaded file is no longer available; upload it again."))
             return redirect(self._url("upload"))
         header.fields = imports.batch_fields(batch) or header.fields

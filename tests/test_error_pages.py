@@ -61,7 +61,7 @@ def test_a_forbidden_page_is_a_french_403(member_client):
 def test_a_bad_host_is_a_french_400(db):
     response = Client().get("/admin/login/", HTTP_HOST="pirate.example")
     assert response.status_code == 400
-    assert "Requête incorrecte" in text(response)
+    assert "Requête refusée" in text(response)
 
 
 def test_a_form_without_its_token_gets_a_french_page(member):

@@ -6,6 +6,7 @@ import codecs
 import csv
 import hashlib
 import io
+import os
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from .. import normalize, services
+from .checks import ImportFileError, cell_too_long, check_records, number, scan_utf8
 
 # The targets a column can feed: the keys `services.clean_prospect_data` reads.
 FIELD_LABELS = services.FIELD_LABELS
@@ -90,12 +92,14 @@ _ALIAS_TO_FIELD = {alias: name for name, aliases in _ALIASES.items() for alias i
 DELIMITERS = (";", ",", "\t")
 SNIFF_BYTES = 64 * 1024
 READ_BLOCK = 1024 * 1024
-# Far above any real cell; an unclosed quote would otherwise swallow the rest of the file.
+# Far above any real cell (the checks refuse cells past a spreadsheet's limit well before):
+# it bounds the memory an unclosed quote can take.
 csv.field_size_limit(1024 * 1024)
+MAX_COLUMNS = 200
 
 
-class ImportFileError(ValueError):
-    """A file that cannot be imported; the message is shown to the user as is."""
+def max_columns() -> int:
+    return getattr(settings, "SOURCIER_IMPORT_MAX_COLUMNS", MAX_COLUMNS)
 
 
 @dataclass
@@ -140,7 +144,8 @@ def identity_error() -> str:
 
 
 def detect_encoding(path: Path) -> str:
-    """BOM first (Excel's 'CSV UTF-8' and 'Unicode text'), else UTF-8 if it decodes, else cp1252."""
+    """BOM first (Excel's 'CSV UTF-8' and 'Unicode text'), else UTF-8 if it decodes, else
+    cp1252 if no line beyond ASCII decodes as UTF-8; a file mixing both is refused."""
     with open(path, "rb") as fh:
         head = fh.read(SNIFF_BYTES)
         if not head.strip():
@@ -164,16 +169,9 @@ def detect_encoding(path: Path) -> str:
             if even > len(head) // 4:
                 return "utf-16-be"
             raise ImportFileError(_("This is not a text file; upload a CSV file."))
-        # The whole file must decode as UTF-8: a cp1252 byte at line 90,000 counts too.
+        # The whole file counts: a cp1252 byte at line 90,000 too.
         fh.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        try:
-            for block in iter(lambda: fh.read(READ_BLOCK), b""):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "cp1252"
-    return "utf-8"
+        return scan_utf8(fh).encoding()
 
 
 def _text_sample(path: Path, encoding: str) -> str:
@@ -236,6 +234,8 @@ def _undecodable_line(path: Path, encoding: str) -> int:
 
 
 def _read_error(exc: Exception, line: int, path: Path, encoding: str) -> ImportFileError:
+    if isinstance(exc, csv.Error) and "field limit" in str(exc):
+        return cell_too_long(line)
     if isinstance(exc, UnicodeDecodeError):
         return ImportFileError(
             _("Line %(line)s cannot be decoded: save the file as CSV UTF-8 and try again.")
@@ -275,6 +275,14 @@ def read_header(path: Path | str, *, samples: int = 3) -> CsvHeader:
             raise _read_error(exc, 1, path, encoding) from exc
     if not any(cell.strip() for cell in cells):
         raise ImportFileError(_("The first line must name the columns; it is empty."))
+    if len(cells) > max_columns():
+        raise ImportFileError(
+            _(
+                "The file has too many columns (%(count)s): %(max)s at most. Delete the "
+                "columns you do not need, then upload it again."
+            )
+            % {"count": number(len(cells)), "max": number(max_columns())}
+        )
     columns = _unique_columns(cells)
     header = CsvHeader(
         encoding=encoding,
@@ -300,10 +308,17 @@ def _dedupe_targets(fields: list[str]) -> list[str]:
 
 
 def count_rows(path: Path | str, header: CsvHeader) -> int:
-    """Data rows in the whole file; reading it all also proves that it decodes."""
-    count = 0
-    for _record in iter_records(Path(path), header.encoding, header.delimiter):
-        count += 1
+    """Data rows in the whole file, read once before anything is stored: it must decode, and
+    pass the checks of quotes and cells (`checks.check_records`)."""
+    path = Path(path)
+    with open(path, "rb") as raw, io.TextIOWrapper(raw, header.encoding, newline="") as text:
+        records = check_records(text, header.delimiter)
+        try:
+            next(records, None)  # the header
+            # Blank records (nothing but whitespace) are skipped, as iter_records does.
+            count = sum(1 for cells in records if "".join(cells).strip())
+        except UnicodeDecodeError as exc:
+            raise _read_error(exc, 0, path, header.encoding) from exc
     if not count:
         raise ImportFileError(_("The file has a header line but no data rows."))
     return count
@@ -338,16 +353,34 @@ def stored_path(relative: str) -> Path:
     return Path(settings.MEDIA_ROOT) / relative
 
 
+def private_dir(path: Path) -> Path:
+    """A directory only this account may enter (0700, whatever the umask)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
 def store_file(chunks: Iterable[bytes]) -> tuple[str, str]:
-    """Write an uploaded file under MEDIA_ROOT/imports/<uuid>.csv: (relative path, sha256)."""
-    directory = imports_dir()
-    directory.mkdir(parents=True, exist_ok=True)
+    """Write an uploaded file under MEDIA_ROOT/imports/<uuid>.csv: (relative path, sha256).
+
+    The copy is readable by this account only (it lists people); a write that fails midway
+    (a full disk, a refused upload) leaves no partial file behind.
+    """
+    private_dir(Path(settings.MEDIA_ROOT))
+    private_dir(imports_dir())
     relative = f"imports/{uuid.uuid4().hex}.csv"
+    path = stored_path(relative)
     digest = hashlib.sha256()
-    with open(stored_path(relative), "wb") as out:
-        for chunk in chunks:
-            digest.update(chunk)
-            out.write(chunk)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.fchmod(fd, 0o600)
+    try:
+        with open(fd, "wb") as out:
+            for chunk in chunks:
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
     return relative, digest.hexdigest()
 
 

@@ -11,7 +11,9 @@ from django.utils.translation import gettext as _
 
 from ..models import ImportBatch, RejectedRow
 
-_FORMULA_START = ("=", "@", "\t", "\r")
+# What a spreadsheet may read as the start of a formula (OWASP, "CSV injection"), with the
+# full-width forms some spreadsheets also accept.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 class _Echo:
@@ -20,13 +22,13 @@ class _Echo:
 
 
 def _safe_cell(value: object) -> str:
-    """A cell Excel shows as text: a leading '=' or '@' would make it a formula."""
+    """A cell a spreadsheet shows as text: a leading quote neutralises a formula.
+
+    Every such cell is escaped, "+33 6 12 34 56 78" and "-1+cmd|' /C calc'!A0" alike: a
+    digit after the sign does not make the rest of the cell harmless.
+    """
     text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START) or (
-        text[:1] in "+-" and len(text) > 1 and not text[1].isdigit() and text[1] != " "
-    ):
-        return "'" + text
-    return text
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def iter_rejected_csv(batch: ImportBatch) -> Iterator[str]:
@@ -35,7 +37,8 @@ def iter_rejected_csv(batch: ImportBatch) -> Iterator[str]:
     known = set(columns)
     writer = csv.writer(_Echo(), delimiter=";")
     yield "\ufeff"
-    yield writer.writerow([_("Line"), _("Reason"), _("Detail"), *columns])
+    # Column names come from the file too.
+    yield writer.writerow([_("Line"), _("Reason"), _("Detail"), *map(_safe_cell, columns)])
     rows = (
         RejectedRow.objects.for_workspace(batch.workspace_id)
         .filter(batch=batch)
@@ -45,8 +48,9 @@ def iter_rejected_csv(batch: ImportBatch) -> Iterator[str]:
         data = row.data or {}
         cells = [data.get(column, "") for column in columns]
         cells += [value for key, value in data.items() if key not in known]
+        # The detail may quote a value from the file.
         yield writer.writerow(
-            [row.line_number, row.get_reason_display(), row.detail, *map(_safe_cell, cells)]
+            [row.line_number, row.get_reason_display(), *map(_safe_cell, [row.detail, *cells])]
         )
 
 

@@ -66,7 +66,13 @@ def test_rejected_rows_can_be_written_to_a_file(workspace, tmp_path):
     assert raw.startswith(codecs.BOM_UTF8)
     table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
     assert table[0][:3] == ["Ligne", "Motif", "Détail"]
-    assert table[1][0] == "5" and table[1][3:] == PEOPLE[1]
+    # The phone number starts with "+": escaped, like any cell a spreadsheet reads as a formula.
+    assert PEOPLE[1][5] == "+33 1 42 68 53 00"
+    assert table[1][0] == "5" and table[1][3:] == [
+        *PEOPLE[1][:5],
+        "'+33 1 42 68 53 00",
+        *PEOPLE[1][6:],
+    ]
 
 
 def test_dry_run_counts_without_writing(workspace, tmp_path, media_root):

@@ -37,6 +37,8 @@ class Command(BaseCommand):
             self._dry_run(workspace, path)
             return
         try:
+            # No size limit here (SOURCIER_IMPORT_MAX_BYTES is the upload page's): the file is
+            # already on this machine's disk, and files of millions of rows are imported so.
             with open(path, "rb") as source:
                 batch = imports.create_batch(
                     workspace,
