@@ -19,7 +19,9 @@ from django_htmx.http import HttpResponseClientRedirect
 from .access import remembered_workspace_id, user_workspaces
 from .models import Workspace
 
-SESSION_KEY = "workspace_id"
+# This session's copy of the remembered choice. (The former "workspace_id" key could hold a
+# workspace picked silently by name order; it is deliberately no longer read.)
+SESSION_KEY = "current_workspace_id"
 # Forms that write into a workspace carry the id of the one they named (see
 # templates/admin/_workspace_guard.html): a switch made meanwhile in another tab refuses them.
 EXPECTED_FIELD = "expected_workspace"

@@ -9,13 +9,21 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from prospects import access
-from prospects.models import ImportBatch, Invitation, Membership, Workspace
+from prospects.models import (
+    ImportBatch,
+    Invitation,
+    Membership,
+    Workspace,
+    tidy_workspace_name,
+    workspace_name_key,
+)
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 from tests.fixtures import csv_files
 
-PASSWORD = "motdepasse-solide-42"
 INVITATIONS = reverse("admin:prospects_invitation_changelist")
 INVITE = reverse("admin:prospects_invitation_add")
 PROSPECTS = reverse("admin:prospects_prospect_changelist")
@@ -26,8 +34,9 @@ def text(response) -> str:
 
 
 def logged_in(user) -> Client:
+    """A fresh browser session for this person, as after logging in."""
     client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     return client
 
 
@@ -288,7 +297,8 @@ def test_the_choice_is_remembered_across_logins(two_workspaces_member, other_wor
     client = logged_in(two_workspaces_member)
     client.post(reverse("switch-workspace"), {"workspace": other_workspace.pk})
     client.post(reverse("admin:logout"))
-    again = logged_in(two_workspaces_member)
+    again = Client()
+    assert again.login(username="bernard", password="motdepasse-solide-42")
     response = again.get(PROSPECTS)
     assert response.status_code == 200
     assert response.wsgi_request.workspace == other_workspace
@@ -352,3 +362,24 @@ def test_workspace_names_are_tidied_and_unique_ignoring_case_and_spaces(db):
 
     with transaction.atomic(), pytest.raises(IntegrityError):
         Workspace.objects.create(name="acme france", slug="c")
+
+
+@given(
+    words=st.lists(st.text(alphabet=st.characters(categories=["L", "N"]), min_size=1), min_size=1),
+    gaps=st.lists(st.sampled_from([" ", "  ", "\t", "\u00a0", " \u200b"]), min_size=1),
+)
+def test_spacing_and_case_never_make_a_different_name(words, gaps):
+    spaced = "".join(w + gaps[i % len(gaps)] for i, w in enumerate(words))
+    plain = " ".join(words)
+    assert workspace_name_key(spaced) == workspace_name_key(plain)
+    assert workspace_name_key(spaced.swapcase()) == workspace_name_key(plain.swapcase())
+    assert workspace_name_key(plain.casefold()) == workspace_name_key(plain)
+    assert tidy_workspace_name(tidy_workspace_name(spaced)) == tidy_workspace_name(spaced)
+
+
+def test_a_workspace_picked_silently_before_is_not_kept(two_workspaces_member, other_workspace):
+    client = logged_in(two_workspaces_member)
+    session = client.session
+    session["workspace_id"] = other_workspace.pk  # what the former default left in sessions
+    session.save()
+    assert client.get(PROSPECTS)["Location"].startswith(reverse("choose-workspace"))
