@@ -208,6 +208,9 @@ def test_invitation_answer_is_post_only(evil_client, evil_ws, alice):
 
 
 def test_workspace_admin_cannot_add_a_member_directly(admin_client_ws, workspace, other_member):
+    members = text(admin_client_ws.get(reverse("admin:prospects_membership_changelist")))
+    assert reverse("admin:prospects_membership_add") not in members
+    assert "Inviter quelqu'un" in members
     response = admin_client_ws.post(
         reverse("admin:prospects_membership_add"),
         {"account": other_member.username, "role": "admin"},
