@@ -207,7 +207,20 @@ class InvitationAdmin(WorkspaceScopedAdmin):
     list_display = ("invitee", "role", "status_label", "invited_by", "created_at", "expires_at")
     list_select_related = ("invited_by",)
     search_fields = ("invitee",)
-    fields = ("workspace", "invitee", "role")
+    readonly_fields = (
+        "status_label",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+        "declined_at",
+        "answered_by",
+    )
+
+    def get_fields(self, request: HttpRequest, obj: Any = None):
+        if obj is None:
+            return ("workspace", "invitee", "role")
+        return ("invitee", "role", *self.readonly_fields)
 
     @admin.display(description=_("status"))
     def status_label(self, obj: Invitation) -> str:

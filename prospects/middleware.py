@@ -80,9 +80,10 @@ class WorkspaceMiddleware:
         name = match.view_name if match else ""
         if getattr(request, "workspace_choice_required", False) and name not in NO_WORKSPACE_VIEWS:
             url = reverse("choose-workspace")
-            if request.method == "GET" and not request.htmx:
+            htmx = bool(getattr(request, "htmx", False))
+            if request.method == "GET" and not htmx:
                 url += "?" + urlencode({"next": request.get_full_path()})
-            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+            return HttpResponseClientRedirect(url) if htmx else redirect(url)
         if request.method == "POST" and EXPECTED_FIELD in request.POST:
             return self._refuse_if_switched(request)
         return None

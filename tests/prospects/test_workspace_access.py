@@ -247,6 +247,8 @@ def test_invitations_are_the_admins_business_and_scoped(
 ):
     invite(evil_client, "alice")
     theirs = Invitation.objects.for_workspace(evil_ws).get()
+    own_page = evil_client.get(reverse("admin:prospects_invitation_change", args=[theirs.pk]))
+    assert own_page.status_code == 200 and "En attente" in text(own_page)
     assert "alice" not in text(admin_client_ws.get(INVITATIONS))
     for view in ("change", "delete"):
         url = reverse(f"admin:prospects_invitation_{view}", args=[theirs.pk])
