@@ -282,9 +282,11 @@ def test_several_workspaces_and_no_choice_means_the_choice_page(
     choose = reverse("choose-workspace")
     assert response.status_code == 302
     assert response["Location"].startswith(choose + "?next=")
+    WorkspaceFactory(name="Espace d'autrui", slug="autrui")
     page = text(client.get(response["Location"]))
     assert "Choisissez votre espace de travail" in page
     assert "Acme Lyon" in page and "Concurrent Paris" in page
+    assert "Espace d'autrui" not in page
     # Nothing is written in the meantime, whatever the door.
     assert upload_csv(client, tmp_path).status_code == 302
     assert not ImportBatch.objects.unscoped().exists()
