@@ -4,9 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import formats, timezone
 from django.utils.html import format_html
@@ -15,13 +13,13 @@ from django.utils.translation import gettext_lazy as _
 
 from . import (
     admin_imports,  # noqa: F401  (registers the import screens)
+    admin_workspaces,  # noqa: F401  (registers workspaces, members, invitations)
     normalize,
     services,
 )
 from .admin_base import WorkspaceScopedAdmin, is_workspace_admin
 from .models import (
     Company,
-    Membership,
     Prospect,
     Source,
     SuppressionEntry,
@@ -37,137 +35,6 @@ admin.site.index_title = _("Sales operations")
 # from prospects): enrichment's "re-enrich", campaigns' "add to a campaign".
 PROSPECT_ACTIONS: list[Any] = []
 PROSPECT_PANELS: list[str] = []
-
-
-@admin.register(Workspace)
-class WorkspaceAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "timezone", "created_at")
-    search_fields = ("name", "slug")
-    prepopulated_fields = {"slug": ("name",)}
-
-    def get_queryset(self, request: HttpRequest):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(memberships__user=request.user)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_active and request.user.is_staff
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_active and request.user.is_staff
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if request.user.is_superuser:
-            return True
-        # An administrator of *this* workspace, whichever one the header has selected.
-        return (
-            obj is not None
-            and Membership.objects.filter(
-                user=request.user, workspace=obj, role=Membership.Role.ADMIN
-            ).exists()
-        )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.is_superuser
-
-
-class MembershipForm(forms.ModelForm):
-    """Adds an existing account by its exact username or email: no directory of all users."""
-
-    account = forms.CharField(
-        label=_("Username or email"),
-        help_text=_("The person must already have an account."),
-    )
-
-    current_workspace: Workspace | None = None
-
-    class Meta:
-        model = Membership
-        fields = ("workspace", "role")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["account"].initial = self.instance.user.get_username()
-
-    def clean_account(self):
-        value = self.cleaned_data["account"].strip()
-        users = get_user_model().objects.filter(Q(username__iexact=value) | Q(email__iexact=value))
-        if users.count() != 1:
-            raise forms.ValidationError(
-                _("No single account matches “%(value)s”."), params={"value": value}
-            )
-        return users.get()
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        workspace = data.get("workspace") or self.current_workspace
-        if workspace is None and self.instance.workspace_id:
-            workspace = self.instance.workspace
-        user = data.get("account")
-        if user and workspace:
-            taken = Membership.objects.filter(user=user, workspace=workspace)
-            if taken.exclude(pk=self.instance.pk).exists():
-                raise forms.ValidationError(_("This person is already a member of the workspace."))
-        return data
-
-    def save(self, commit: bool = True) -> Membership:
-        self.instance.user = self.cleaned_data["account"]
-        if not self.instance.workspace_id:
-            self.instance.workspace = self.current_workspace
-        return super().save(commit=commit)
-
-
-@admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
-    form = MembershipForm
-    list_display = ("user", "workspace", "role")
-    list_filter = ("role",)
-
-    def get_fields(self, request: HttpRequest, obj: Any = None):
-        # A workspace administrator adds people to the current workspace only.
-        if request.user.is_superuser and getattr(request, "workspace", None) is None:
-            return ("account", "workspace", "role")
-        return ("account", "role")
-
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs):
-        form_class = super().get_form(request, obj, change=change, **kwargs)
-        form_class.current_workspace = getattr(request, "workspace", None)
-        return form_class
-
-    def get_queryset(self, request: HttpRequest):
-        qs = super().get_queryset(request).select_related("user", "workspace")
-        workspace = getattr(request, "workspace", None)
-        if request.user.is_superuser and workspace is None:
-            return qs
-        return qs.filter(workspace=workspace)
-
-    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs: Any):
-        if db_field.name == "workspace" and not request.user.is_superuser:
-            kwargs["queryset"] = Workspace.objects.filter(pk=getattr(request.workspace, "pk", None))
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def _allowed(self, request: HttpRequest) -> bool:
-        return is_workspace_admin(request)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return self._allowed(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._allowed(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return self._allowed(request)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._allowed(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._allowed(request)
 
 
 @admin.register(Company)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,8 +16,21 @@ from stdnum.fr import siret as stdnum_siret
 from .tenancy import TenantModel, TenantQuerySet, user_reference
 
 
+def tidy_workspace_name(name: str) -> str:
+    """The name as shown: invisible characters dropped, runs of spaces made one."""
+    visible = "".join(ch for ch in name if unicodedata.category(ch) != "Cf")
+    return " ".join(visible.split())
+
+
+def workspace_name_key(name: str) -> str:
+    """What two names must not share: "Acme  France" and "acme france" are the same name."""
+    return unicodedata.normalize("NFKC", tidy_workspace_name(name)).casefold()
+
+
 class Workspace(models.Model):
     name = models.CharField(_("name"), max_length=200)
+    # A lookalike name would let one workspace pass for another in the header and the lists.
+    name_key = models.CharField(max_length=200, unique=True, editable=False)
     slug = models.SlugField(_("slug"), unique=True)
     timezone = models.CharField(_("time zone"), max_length=64, default="Europe/Paris")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -27,6 +42,24 @@ class Workspace(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.name = tidy_workspace_name(self.name)
+        self.name_key = workspace_name_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        self.name = tidy_workspace_name(self.name)
+        key = workspace_name_key(self.name)
+        if key and Workspace.objects.filter(name_key=key).exclude(pk=self.pk).exists():
+            message = _(
+                "Another workspace already has this name (case and spaces do not count). "
+                "Choose a name that cannot be mistaken for it."
+            )
+            raise ValidationError({"name": ValidationError(message, code="name_taken")})
 
 
 class Membership(models.Model):
@@ -458,3 +491,8 @@ class SuppressionEntry(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
+
+
+# Invitations and the remembered current workspace live in their own module (split by concept);
+# imported here so that Django registers them with this app.
+from .access_models import Invitation, WorkspacePreference  # noqa: E402, F401

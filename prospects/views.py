@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
+from .access import remember_workspace
 from .login_limits import login_username_key
 from .middleware import SESSION_KEY
 
@@ -43,9 +44,11 @@ def switch_workspace(request: HttpRequest) -> HttpResponse:
     allowed = {str(ws.pk): ws for ws in request.user_workspaces}
     if target == "" and request.user.is_superuser:
         request.session.pop(SESSION_KEY, None)
+        remember_workspace(request.user, None)
         messages.info(request, _("You now see every workspace."))
     elif target in allowed:
         request.session[SESSION_KEY] = allowed[target].pk
+        remember_workspace(request.user, allowed[target])
         messages.info(request, _("Current workspace: %(name)s") % {"name": allowed[target].name})
     else:
         messages.error(request, _("You are not a member of that workspace."))

@@ -86,5 +86,11 @@ def test_an_import_whose_worker_is_killed_is_resumed_by_the_sweeper(
     # Resumed by the sweeper, after the rows committed before the kill.
     sweeper_log = (tmp_path / "worker1.log").read_text(errors="replace")
     assert f"resumed after {cut.total_rows} rows" in sweeper_log
-    # Its file went with the import.
-    assert not imports.stored_path(batch.stored_file).exists()
+    # Its file goes with the import, just after the batch is marked done (and analysed).
+    wait_for(
+        lambda: not imports.stored_path(batch.stored_file).exists(),
+        timeout=30,
+        what="the uploaded file was not deleted",
+        workers=workers,
+        interval=0.2,
+    )

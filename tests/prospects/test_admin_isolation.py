@@ -136,21 +136,6 @@ def test_workspace_admin_cannot_edit_a_workspace_where_they_are_only_a_member(
     assert other_workspace.name != "Pwned"
 
 
-def test_workspace_admin_adds_a_member_by_exact_username_or_email(
-    admin_client_ws, workspace, other_member
-):
-    response = admin_client_ws.post(
-        reverse("admin:prospects_membership_add"),
-        {"account": other_member.email.upper(), "role": "member"},
-    )
-    assert response.status_code == 302
-    assert other_member.memberships.filter(workspace=workspace).exists()
-    response = admin_client_ws.post(
-        reverse("admin:prospects_membership_add"), {"account": "user", "role": "member"}
-    )
-    assert "Aucun compte unique" in response.content.decode()
-
-
 def test_plain_member_cannot_lift_an_objection(member_client, workspace):
     from prospects.services import suppress_person
 
