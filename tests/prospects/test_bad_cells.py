@@ -6,7 +6,7 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
+from django.core.management import call_command, execute_from_command_line
 from django.urls import reverse
 
 from prospects import imports, normalize, services
@@ -230,15 +230,20 @@ def test_preview_of_a_file_with_a_late_nul_byte(member_client, workspace, tmp_pa
     assert 'data-count="invalid">2<' in page(preview)
 
 
-def test_import_from_the_admin_then_resume_is_clean(member_client, workspace, tmp_path):
-    path = bad_file(tmp_path / "salon.csv")
-    upload_and_preview(member_client, path)
+def test_a_batch_stopped_by_a_bad_cell_resumes_from_the_admin(member_client, workspace, tmp_path):
+    upload_and_preview(member_client, bad_file(tmp_path / "salon.csv"))
     batch = ImportBatch.objects.for_workspace(workspace).get()
+    # Where such a file used to leave its batch: failed at 0 rows, every resume failing too.
+    ImportBatch.objects.for_workspace(workspace).filter(pk=batch.pk).update(
+        status=ImportBatch.Status.FAILED, error="L'import s'est arrêté après 0 lignes."
+    )
 
-    member_client.post(reverse("admin:prospects_importbatch_run", args=[batch.pk]))
+    response = member_client.post(reverse("admin:prospects_importbatch_run", args=[batch.pk]))
 
+    assert response.status_code == 302
     batch.refresh_from_db()
-    assert (batch.status, batch.created_count, batch.invalid_count) == ("done", 5, 4)
+    assert (batch.status, batch.error) == ("done", "")
+    assert (batch.created_count, batch.invalid_count, batch.duplicate_count) == (5, 4, 1)
 
 
 @pytest.mark.parametrize("domain", BAD_WEBSITES)
@@ -249,6 +254,17 @@ def test_company_form_refuses_a_bad_domain_in_french(member_client, workspace, d
 
     assert response.status_code == 200
     assert f"Domaine invalide : {domain.lower()}" in page(response)
+    assert not Company.objects.for_workspace(workspace).exists()
+
+
+@pytest.mark.parametrize("website", ["https://[broken", "https://contact﹫acme.fr"])
+def test_company_form_refuses_a_bad_website_in_french(member_client, workspace, website):
+    response = member_client.post(
+        reverse("admin:prospects_company_add"), {"name": "Acme", "website": website}
+    )
+
+    assert response.status_code == 200
+    assert "Saisissez une URL valide." in page(response)
     assert not Company.objects.for_workspace(workspace).exists()
 
 
@@ -302,10 +318,14 @@ def test_command_dry_run_counts_a_file_with_bad_cells(workspace, tmp_path):
 
 
 @pytest.mark.parametrize("dry_run", [False, True])
-def test_command_with_a_late_nul_byte(workspace, tmp_path, dry_run):
+def test_command_with_a_late_nul_byte_exits_cleanly(workspace, tmp_path, capsys, dry_run):
     path, line = nul_file(tmp_path / "salon.csv")
+    argv = ["manage.py", "import_prospects", str(path), "--workspace", "acme-lyon"]
 
-    out, _err = run_command(str(path), "--workspace", "acme-lyon", *["--dry-run"] * dry_run)
+    # Returns, rather than raising SystemExit: the exit code is 0.
+    execute_from_command_line(argv + ["--dry-run"] * dry_run)
 
-    assert "invalides : 2." in out
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    assert "sur liste d'opposition : 0, invalides : 2." in out
     assert prospects(workspace).count() == (0 if dry_run else line - 1)
