@@ -213,8 +213,8 @@ def bounded_key(key: str, limit: int) -> str:
     that share their start one person, the second silently rejected as a duplicate; the
     digest of the whole key keeps them apart, and stays the same for the same name, so the
     person is still recognised on the next import. A key that fits is unchanged, so stored
-    keys stay valid. Folded names and domains never contain '#': a shortened key cannot equal
-    a key that fits.
+    keys stay valid; a shortened one ends with the digest of all of it, so it equals another
+    key only by a SHA-256 collision.
     """
     if len(key) <= limit:
         return key

@@ -2,11 +2,14 @@
 French reason (or stored with bounded match keys) and the rest of the file imports."""
 
 import html
+import importlib
 import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command, execute_from_command_line
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.urls import reverse
 
 from prospects import imports, normalize, services
@@ -329,3 +332,35 @@ def test_command_with_a_late_nul_byte_exits_cleanly(workspace, tmp_path, capsys,
     assert "Traceback" not in out + err
     assert "sur liste d'opposition : 0, invalides : 2." in out
     assert prospects(workspace).count() == (0 if dry_run else line - 1)
+
+
+# --- Keys SQLite stored unbounded before ------------------------------------------------------
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="only SQLite ever stored a key past its column"
+)
+def test_the_migration_bounds_the_keys_sqlite_stored(workspace, make_batch, tmp_path):
+    migration = importlib.import_module("prospects.migrations.0003_bounded_match_keys")
+    company = Company.objects.create(workspace=workspace, name=CHINESE_COMPANY)
+    prospect = Prospect.objects.create(
+        workspace=workspace, first_name=EMOJI_NAME, last_name=EMOJI_NAME, company=company
+    )
+    unbounded = normalize.fold(CHINESE_COMPANY)
+    Company.objects.for_workspace(workspace).update(name_key=unbounded)
+    Prospect.objects.for_workspace(workspace).update(
+        name_key=f"{normalize.fold(EMOJI_NAME)} {normalize.fold(EMOJI_NAME)}|{unbounded}"
+    )
+
+    # The models as the migration sees them (plain managers, no tenancy guard).
+    state = MigrationLoader(connection).project_state(("prospects", "0003_bounded_match_keys"))
+    migration.bound_match_keys(state.apps, None)
+
+    company.refresh_from_db()
+    prospect.refresh_from_db()
+    assert company.name_key == normalize.company_key("", CHINESE_COMPANY)
+    assert prospect.name_key == normalize.name_key(EMOJI_NAME, EMOJI_NAME, company.name_key)
+    rows = [FRENCH_HEADER, person(0, Prénom=EMOJI_NAME, Nom=EMOJI_NAME, Société=CHINESE_COMPANY)]
+    rows[1][FRENCH_HEADER.index("E-mail")] = rows[1][FRENCH_HEADER.index("Site web")] = ""
+    again = imports.run_import(make_batch(csv_files.write_csv(tmp_path / "f.csv", rows)))
+    assert (again.created_count, again.duplicate_count) == (0, 1)
