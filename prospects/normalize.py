@@ -49,6 +49,8 @@ _UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 
 def is_storable(value: str) -> bool:
     """Whether a text can be written as it is to every database Sourcier runs on."""
+    if value.isascii():  # the usual cell: two scans in C, a tenth of the regular expression
+        return "\x00" not in value
     return _UNSTORABLE.search(value) is None
 
 

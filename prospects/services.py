@@ -195,9 +195,12 @@ def _too_long(prospect: dict[str, str], company: dict[str, str]) -> str:
 
 def _unstorable(data: dict[str, Any]) -> str:
     """The message for the first value no database can store (a NUL character), else ''."""
-    for name, label in FIELD_LABELS.items():
-        value = data.get(name)
-        if isinstance(value, str) and not normalize.is_storable(value):
+    values = [data.get(name) or "" for name in FIELD_LABELS]
+    # One check of the whole row first: an import checks every row, and nearly all are fine.
+    if normalize.is_storable("".join(values)):
+        return ""
+    for label, value in zip(FIELD_LABELS.values(), values, strict=True):
+        if not normalize.is_storable(value):
             return _(
                 "%(field)s contains a character that cannot be stored "
                 "(a null character or an invalid code)."
