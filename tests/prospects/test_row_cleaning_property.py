@@ -5,6 +5,7 @@ in CI, whose text refuses NUL and whose columns refuse one character too many): 
 cleaning rules, the match keys, the import's chunk write, and `create_prospect`.
 """
 
+import contextlib
 import itertools
 import operator
 
@@ -50,6 +51,21 @@ ROWS = st.fixed_dictionaries(
         "company_domain": st.one_of(_CELL, _DOMAIN),
     }
 )
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.one_of(_CELL, _EMAIL, _WEBSITE))
+def test_the_normalisers_raise_only_invalid_value(value):
+    for normaliser in (
+        normalize.normalize_domain,
+        normalize.normalize_email,
+        normalize.canonical_linkedin,
+        normalize.normalize_phone,
+        normalize.fold,
+        normalize.company_name_key,
+    ):
+        with contextlib.suppress(normalize.InvalidValue):
+            normaliser(value)
 
 
 def person(**values: str) -> dict[str, str]:
