@@ -245,7 +245,7 @@ class Company(TenantModel):
     def save(self, *args, **kwargs) -> None:
         from . import normalize
 
-        self.name_key = normalize.fold(self.name)
+        self.name_key = normalize.company_name_key(self.name)
         super().save(*args, **kwargs)
 
 

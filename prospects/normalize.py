@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 import unicodedata
@@ -34,7 +35,29 @@ _FRENCH_PHONE = re.compile(
 
 
 class InvalidValue(ValueError):
-    """A value that cannot be stored; the message is shown to the user."""
+    """A value that cannot be stored; the message is shown to the user.
+
+    The only exception the functions below raise for a bad value: every caller turns it into
+    a form error or a rejected row.
+    """
+
+
+# PostgreSQL text (and jsonb) cannot hold a NUL character anywhere, and no database driver
+# can encode a lone surrogate (a JSON body may carry one as an escape).
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def is_storable(value: str) -> bool:
+    """Whether a text can be written as it is to every database Sourcier runs on."""
+    if value.isascii():  # the usual cell: two scans in C, a tenth of the regular expression
+        return "\x00" not in value
+    return _UNSTORABLE.search(value) is None
+
+
+def storable_text(value: str) -> str:
+    """`value` with what no database can store replaced by U+FFFD, the replacement character:
+    for keeping what a person wrote (a rejected row, a column name) with the damage visible."""
+    return _UNSTORABLE.sub("\ufffd", value)
 
 
 def clean_text(value: str | None) -> str:
@@ -153,12 +176,17 @@ def normalize_phone(value: str | None, region: str = "FR") -> str:
 
 def normalize_domain(value: str | None) -> str:
     """The registrable domain of a URL or host: 'https://www.Acme.fr/x' -> 'acme.fr'."""
-    value = clean_text(value).lower()
+    value = shown = clean_text(value).lower()
     if not value:
         return ""
     if "@" in value and "/" not in value:
         value = value.rsplit("@", 1)[1]
-    host = urlsplit(value if "//" in value else f"//{value}").hostname or ""
+    try:
+        host = urlsplit(value if "//" in value else f"//{value}").hostname or ""
+    except ValueError as exc:
+        # Brackets that do not hold an IPv6 address ('[oops', 'a@[1.2.3.4]'), or characters
+        # that NFKC turns into URL syntax (the small commercial at '﹫').
+        raise InvalidValue(_("Invalid domain: %(value)s") % {"value": shown}) from exc
     parts = _extract(host)
     if parts.domain and parts.suffix:
         return f"{parts.domain}.{parts.suffix}"
@@ -168,8 +196,32 @@ def normalize_domain(value: str | None) -> str:
     if len(labels) >= 2 and labels[-1] in {"example", "test", "localhost", "invalid"}:
         return ".".join(labels[-2:])
     if not parts.domain or not parts.suffix:
-        raise InvalidValue(_("Invalid domain: %(value)s") % {"value": value})
+        raise InvalidValue(_("Invalid domain: %(value)s") % {"value": shown})
     return f"{parts.domain}.{parts.suffix}"
+
+
+# The lengths of the match-key columns: Prospect.name_key and Company.name_key.
+NAME_KEY_LENGTH = 600
+COMPANY_KEY_LENGTH = 255
+_DIGEST_LENGTH = 64  # hex SHA-256
+
+
+def bounded_key(key: str, limit: int) -> str:
+    """`key` when it fits in `limit` characters, else its start, '#' and a digest of it all.
+
+    anyascii spells a Chinese character as a syllable and an emoji as its name, so a name
+    that fits its own column can fold into a key several times too long for the key's column
+    (PostgreSQL then refuses the whole write). Cutting the key alone would make two long names
+    that share their start one person, the second silently rejected as a duplicate; the
+    digest of the whole key keeps them apart, and stays the same for the same name, so the
+    person is still recognised on the next import. A key that fits is unchanged, so stored
+    keys stay valid; a shortened one ends with the digest of all of it, so it equals another
+    key only by a SHA-256 collision.
+    """
+    if len(key) <= limit:
+        return key
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{key[: limit - _DIGEST_LENGTH - 1]}#{digest}"
 
 
 def name_key(first_name: str, last_name: str, company_key: str) -> str:
@@ -177,11 +229,16 @@ def name_key(first_name: str, last_name: str, company_key: str) -> str:
     first, last = fold(first_name), fold(last_name)
     if not (first and last and company_key):
         return ""
-    return f"{first} {last}|{company_key}"
+    return bounded_key(f"{first} {last}|{company_key}", NAME_KEY_LENGTH)
+
+
+def company_name_key(company_name: str) -> str:
+    """What Company.name_key stores: the folded name, bounded to its column."""
+    return bounded_key(fold(company_name), COMPANY_KEY_LENGTH)
 
 
 def company_key(domain: str, company_name: str) -> str:
-    return domain or fold(company_name)
+    return domain or company_name_key(company_name)
 
 
 def keyed_hash(kind: str, normalised: str) -> str:

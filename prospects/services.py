@@ -193,8 +193,26 @@ def _too_long(prospect: dict[str, str], company: dict[str, str]) -> str:
     return ""
 
 
+def _unstorable(data: dict[str, Any]) -> str:
+    """The message for the first value no database can store (a NUL character), else ''."""
+    values = [data.get(name) or "" for name in FIELD_LABELS]
+    # One check of the whole row first: an import checks every row, and nearly all are fine.
+    if normalize.is_storable("".join(values)):
+        return ""
+    for label, value in zip(FIELD_LABELS.values(), values, strict=True):
+        if not normalize.is_storable(value):
+            return _(
+                "%(field)s contains a character that cannot be stored "
+                "(a null character or an invalid code)."
+            ) % {"field": label}
+    return ""
+
+
 def clean_prospect_data(data: dict[str, Any]) -> CleanProspect:
     """Normalise raw values; raise ProspectRejected('invalid') with a French message if unusable."""
+    # First: the other messages quote the value, and the message is stored too.
+    if message := _unstorable(data):
+        raise ProspectRejected(message, reason="invalid")
     try:
         prospect = {
             "first_name": normalize.clean_text(data.get("first_name")),
@@ -248,7 +266,9 @@ def get_or_create_company(workspace: Workspace, values: dict[str, str]) -> Compa
     if values.get("domain"):
         found = companies.filter(domain=values["domain"]).first()
     else:
-        found = companies.filter(name_key=normalize.fold(values["name"]), domain="").first()
+        found = companies.filter(
+            name_key=normalize.company_name_key(values["name"]), domain=""
+        ).first()
     if found:
         return found
     company = Company(workspace=workspace, **{k: v for k, v in values.items() if v})

@@ -211,7 +211,9 @@ def open_csv(path: Path, encoding: str, delimiter: str) -> Iterator[Iterator[lis
 def _unique_columns(cells: list[str]) -> list[str]:
     columns: list[str] = []
     for index, cell in enumerate(cells, start=1):
-        name = normalize.clean_text(cell) or _("Column %(number)s") % {"number": index}
+        # Stored in the batch's mapping: a NUL past the sniffed start must not reach it.
+        name = normalize.storable_text(normalize.clean_text(cell))
+        name = name or _("Column %(number)s") % {"number": index}
         base, n = name, 2
         while name in columns:
             name, n = f"{base} ({n})", n + 1

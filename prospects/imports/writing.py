@@ -284,7 +284,7 @@ class CompanyCache:
             to_create = [
                 Company(
                     workspace_id=self.workspace_id,
-                    name_key=normalize.fold(values["name"]),
+                    name_key=normalize.company_name_key(values["name"]),
                     **{name: value for name, value in values.items() if value},
                 )
                 for key, values in missing.items()
@@ -366,6 +366,13 @@ def _lazy_commit() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
+def _kept_cells(row: Row, columns: list[str]) -> dict[str, str]:
+    """A rejected row as read, for the person to correct: a NUL byte in any cell (which
+    PostgreSQL cannot store, and which rejected the row if it fed a field) shows as U+FFFD."""
+    raw = row_as_dict(row.cells, columns)
+    return {name: normalize.storable_text(value) for name, value in raw.items()}
+
+
 def write_chunk(
     batch: ImportBatch, rows: list[Row], encoded: Encoded | None = None
 ) -> ImportCounts:
@@ -393,7 +400,7 @@ def write_chunk(
                     row.reason,
                     row.detail,
                     # A person who objected leaves no trace in clear: only the line number.
-                    {} if row.reason == SUPPRESSED else row_as_dict(row.cells, columns),
+                    {} if row.reason == SUPPRESSED else _kept_cells(row, columns),
                 )
                 for row in rows
                 if row.reason
