@@ -339,7 +339,7 @@ def test_command_with_a_late_nul_byte_succeeds(workspace, tmp_path, dry_run):
     connection.vendor != "sqlite", reason="only SQLite ever stored a key past its column"
 )
 def test_the_migration_bounds_the_keys_sqlite_stored(workspace, make_batch, tmp_path):
-    migration = importlib.import_module("prospects.migrations.0003_bounded_match_keys")
+    migration = importlib.import_module("prospects.migrations.0005_bounded_match_keys")
     company = Company.objects.create(workspace=workspace, name=CHINESE_COMPANY)
     prospect = Prospect.objects.create(
         workspace=workspace, first_name=EMOJI_NAME, last_name=EMOJI_NAME, company=company
@@ -351,7 +351,7 @@ def test_the_migration_bounds_the_keys_sqlite_stored(workspace, make_batch, tmp_
     )
 
     # The models as the migration sees them (plain managers, no tenancy guard).
-    state = MigrationLoader(connection).project_state(("prospects", "0003_bounded_match_keys"))
+    state = MigrationLoader(connection).project_state(("prospects", "0005_bounded_match_keys"))
     migration.bound_match_keys(state.apps, None)
 
     company.refresh_from_db()

@@ -38,7 +38,7 @@ def bound_match_keys(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("prospects", "0002_fewer_prospect_indexes"),
+        ("prospects", "0004_workspace_access"),
     ]
 
     operations = [
