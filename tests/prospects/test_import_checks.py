@@ -8,8 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from prospects import imports
-from prospects.models import ImportBatch, Prospect
+from prospects.models import Prospect
 from tests.fixtures import csv_files
+from tests.prospects.support import nothing_stored
 
 HEADER = "Prénom;Nom;E-mail;Société\r\n"
 
@@ -25,15 +26,6 @@ def refused(make_batch, path) -> str:
     with pytest.raises(imports.ImportFileError) as caught:
         make_batch(path)
     return str(caught.value)
-
-
-def nothing_stored(workspace, media_root) -> bool:
-    folder = media_root / "imports"
-    return (
-        not ImportBatch.objects.for_workspace(workspace).exists()
-        and not Prospect.objects.for_workspace(workspace).exists()
-        and (not folder.exists() or not any(folder.iterdir()))
-    )
 
 
 def test_a_quote_never_closed_on_line_3_of_5003_lines(workspace, make_batch, tmp_path, media_root):

@@ -20,6 +20,7 @@ from django.urls import reverse
 from prospects import imports
 from prospects.models import ImportBatch, Prospect
 from tests.fixtures import csv_files
+from tests.prospects.support import nothing_stored
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = "Prénom;Nom;E-mail;Société\r\n"
@@ -35,15 +36,6 @@ def upload(client, content: bytes, name: str = "salon.csv"):
 
 def text(response) -> str:
     return html.unescape(response.content.decode())
-
-
-def nothing_stored(workspace, media_root) -> bool:
-    folder = media_root / "imports"
-    return (
-        not ImportBatch.objects.for_workspace(workspace).exists()
-        and not Prospect.objects.for_workspace(workspace).exists()
-        and (not folder.exists() or not any(folder.iterdir()))
-    )
 
 
 def mode(path: Path) -> int:
