@@ -47,7 +47,7 @@ def process_dropcontact_batch_task(batch_id: int) -> str:
 
 def process_batch(batch_id: int, workspace_id: int, api_key: str | None) -> str:
     outcome = pipeline.process_batch(batch_id, api_key=api_key)
-    if outcome == "not-due":
+    if outcome in ("not-due", "lease-lost"):
         return outcome  # someone else holds this step
     batch = DropcontactBatch.objects.for_workspace(workspace_id).get(pk=batch_id)
     if batch.status in (DropcontactBatch.Status.SENDING, DropcontactBatch.Status.POLLING):

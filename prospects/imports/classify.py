@@ -1,8 +1,9 @@
 """What happens to each row: invalid, suppressed, duplicate or new (preview and import agree).
 
 Each row goes through `services.clean_prospect_data`, the rules the admin and the API use.
-Then, per chunk, one `__in` query per suppression kind and per match key kind; keys of rows
-of this file already accepted are kept in memory, so a person twice in a file is created once.
+Then, per chunk, one objection-list lookup (`services.objection_entries`) and one query per
+match key kind; keys of rows of this file already accepted are kept in memory, so a person
+twice in a file is created once.
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ def clean_row(row: Row, fields: list[str]) -> None:
     row.linkedin_key = prospect["linkedin_url"].lower()
     row.name_key = clean.name_key
     row.clean = clean
-    row.hashes = services.suppression_hashes(email=prospect["email"], phone=prospect["phone"])
+    row.hashes = services.objection_hashes(email=prospect["email"], phone=prospect["phone"])
 
 
 def _in_workspace(
@@ -159,25 +160,6 @@ def _existing_keys(workspace_id: int, key: str, values: set[str]) -> dict[str, i
     return dict(
         _in_workspace(Prospect, workspace_id, key, sorted(values), where=f" AND NOT (t.{key} = '')")
     )
-
-
-def _suppressed_hashes(workspace_id: int, rows: list[Row]) -> dict[tuple[str, str], int]:
-    by_kind: dict[str, set[str]] = {}
-    for row in rows:
-        for kind, key_hash in row.hashes:
-            by_kind.setdefault(kind, set()).add(key_hash)
-    entries: dict[tuple[str, str], int] = {}
-    for kind, hashes in by_kind.items():
-        found = _in_workspace(
-            SuppressionEntry,
-            workspace_id,
-            "key_hash",
-            sorted(hashes),
-            where=" AND t.kind = %s",
-            where_params=[kind],
-        )
-        entries.update({(kind, key_hash): pk for key_hash, pk in found})
-    return entries
 
 
 class SeenKeys:
@@ -225,7 +207,9 @@ def classify(
     for row in rows:
         clean_row(row, fields)
     candidates = [row for row in rows if not row.reason]
-    suppressed = _suppressed_hashes(workspace_id, candidates)
+    suppressed = services.objection_entries(
+        workspace_id, (pair for row in candidates for pair in row.hashes)
+    )
     if suppressed:
         for row in candidates:
             for kind, key_hash in row.hashes:
