@@ -389,12 +389,20 @@ def dispatch_due_work(*, limit: int = 500) -> dict[str, int]:
             .exists()
         ):
             released += release_waiting_items(workspace_id, provider)
-    return {
+    counts = {
         "batches": len(batch_ids),
         "workspaces": len(workspace_ids),
         "released": released,
         "recovered": recovered,
     }
+    # Every few seconds, and usually with nothing to do: a line only when something was.
+    if any(counts.values()):
+        log.info(
+            "sweeper: %(batches)s batches and %(workspaces)s workspaces dispatched, "
+            "%(released)s items released, %(recovered)s prospects recovered",
+            counts,
+        )
+    return counts
 
 
 def queue_forgotten_prospects(*, now, limit: int = 1000) -> int:

@@ -4,12 +4,16 @@ All are safe to run twice (acks_late redelivers a killed worker's task): every s
 database row with a conditional UPDATE before doing anything.
 """
 
+import logging
+
 from celery import shared_task
 from django.db import transaction
 
 from . import limits, services
 from .models import DropcontactBatch, EnrichmentItem
 from .pipelines import dropcontact as pipeline
+
+log = logging.getLogger(__name__)
 
 
 @shared_task
@@ -67,4 +71,7 @@ def dispatch_due_work_task() -> str:
 
 @shared_task
 def expire_leases_task() -> str:
-    return f"purged {limits.purge_expired()}"
+    purged = limits.purge_expired()
+    if purged:
+        log.info("%s expired provider leases purged", purged)
+    return f"purged {purged}"
