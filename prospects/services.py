@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import normalize
+from .lookups import in_workspace
 from .models import (
     HUMAN_SOURCES,
     Company,
@@ -93,10 +94,17 @@ def objection_entries(
     by_kind: dict[str, set[str]] = {}
     for kind, key_hash in pairs:
         by_kind.setdefault(kind, set()).add(key_hash)
-    entries = SuppressionEntry.objects.for_workspace(workspace_id)
     found: dict[tuple[str, str], int] = {}
     for kind, hashes in by_kind.items():
-        rows = entries.filter(kind=kind, key_hash__in=sorted(hashes)).values_list("key_hash", "pk")
+        # An import asks for thousands of hashes a chunk: one JSON parameter, not an `__in`.
+        rows = in_workspace(
+            SuppressionEntry,
+            workspace_id,
+            "key_hash",
+            sorted(hashes),
+            where=" AND t.kind = %s",
+            where_params=[kind],
+        )
         found.update({(kind, key_hash): pk for key_hash, pk in rows})
     return found
 

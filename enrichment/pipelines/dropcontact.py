@@ -436,15 +436,7 @@ def apply_results(
     missing = []
     suppressed = suppressed_emails(batch.workspace_id, records)
     with transaction.atomic():
-        # First the claim (this also locks the batch row): a worker whose lease was taken
-        # over rolls back here, before touching any item or prospect.
-        write_batch(batch, statuses=(Batch.POLLING,), polls=batch.polls)
-        # An item cancelled while the request was out (the person objected) is not applied.
-        in_flight = set(
-            EnrichmentItem.objects.for_workspace(batch.workspace_id)
-            .filter(pk__in=[item.pk for item in items], status=Item.SUBMITTED)
-            .values_list("pk", flat=True)
-        )
+        in_flight = hold_for_applying(batch, items)
         # Read the prospects again, locked, now that the answer is here: a person may have
         # edited one while the request was out, and that edit must survive.
         fresh = (
@@ -479,6 +471,21 @@ def apply_results(
             fail_items(batch.workspace_id, missing, _("Missing from Dropcontact's answer"), now=now)
         finish_batch(batch, Batch.DONE)
     refresh_jobs({item.job_id for item in items if item.job_id})
+
+
+def hold_for_applying(batch: DropcontactBatch, items: list[EnrichmentItem]) -> set[int]:
+    """Check the claim first, inside the applying transaction (this locks the batch row), and
+    return the ids of the items still in flight.
+
+    A worker whose lease was taken over gets LeaseLost here, before touching any item or
+    prospect; an item cancelled while the request was out (the person objected) is left out.
+    """
+    write_batch(batch, statuses=(Batch.POLLING,), polls=batch.polls)
+    return set(
+        EnrichmentItem.objects.for_workspace(batch.workspace_id)
+        .filter(pk__in=[item.pk for item in items], status=Item.SUBMITTED)
+        .values_list("pk", flat=True)
+    )
 
 
 def _clean(func, value: str) -> str:
