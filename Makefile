@@ -32,9 +32,10 @@ run: seed
 	@echo "  Sourcier: http://127.0.0.1:8000/admin/  (demo login printed above)"
 	@echo ""
 	@# The sandbox answers in seconds: poll it every 3 s rather than Dropcontact's advised 30.
+	@# honcho stamps each line with its own clock: UTC, like the lines themselves.
 	SOURCIER_SANDBOX_URL=$${SOURCIER_SANDBOX_URL:-$(SANDBOX_URL)} \
 	SOURCIER_DROPCONTACT_POLL_INTERVAL=$${SOURCIER_DROPCONTACT_POLL_INTERVAL:-3} \
-	$(VENV)/bin/honcho start
+	TZ=UTC $(VENV)/bin/honcho start
 
 # Tests bring their own throw-away keys, so DATABASE_URL=... make test needs nothing else.
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-sourcier-tests-only} \

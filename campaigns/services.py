@@ -10,7 +10,6 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from enrichment.services import suppressed_prospect_ids
 from prospects import services as prospect_services
 from prospects.models import Prospect
 
@@ -70,7 +69,7 @@ def check_members(members: list[CampaignMember]) -> None:
             .filter(pk__in={m.campaign_id for m in group})
             .values_list("pk", flat=True)
         )
-        suppressed = suppressed_prospect_ids(workspace_id, list(prospects.values()))
+        suppressed = prospect_services.objecting_prospect_ids(workspace_id, prospects.values())
         for member in group:
             prospect = prospects.get(member.prospect_id)
             if prospect is None or member.campaign_id not in campaigns:
@@ -119,7 +118,7 @@ def add_prospects_to_campaign(
             .filter(campaign=campaign, prospect_id__in=list(found))
             .values_list("prospect_id", flat=True)
         )
-        suppressed = suppressed_prospect_ids(workspace_id, prospects)
+        suppressed = prospect_services.objecting_prospect_ids(workspace_id, prospects)
         to_add = []
         for prospect in prospects:
             if prospect.pk in members_already:

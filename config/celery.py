@@ -3,6 +3,9 @@
 import os
 
 from celery import Celery
+from celery.signals import setup_logging, worker_process_init
+
+from .log import use_django_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -27,3 +30,18 @@ app.conf.update(
     worker_hijack_root_logger=False,
 )
 app.autodiscover_tasks()
+# Django's LOGGING is the only logging configuration (one format and clock for every process).
+setup_logging.connect(use_django_logging, weak=False)
+
+
+@worker_process_init.connect
+def _own_process_group(**kwargs) -> None:
+    """A pool process leaves the worker's process group.
+
+    honcho (and `kill -- -PGID`) signal the whole group: SIGTERM reaching the pool processes
+    directly killed them mid-shutdown ("exited with signal 15" errors), one of them holding the
+    pool's queue lock, and the worker then hung until it was killed. Now only the main process
+    gets the signal and stops its pool itself (warm shutdown); if it is killed outright, the
+    pool processes die with it (Celery sets them a parent-death signal).
+    """
+    os.setpgid(0, 0)

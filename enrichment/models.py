@@ -94,6 +94,9 @@ class DropcontactBatch(TenantModel):
     polls = models.PositiveIntegerField(_("polls"), default=0)
     # Due time of the next step (send or poll); also the lease of whoever is doing it now.
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    # Written by each claim of a step: every later write of the batch is conditional on it, so
+    # a worker that outlived its lease cannot overwrite what its successor wrote.
+    lease_token = models.CharField(max_length=32, blank=True, editable=False)
     poll_deadline = models.DateTimeField(_("poll deadline"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from prospects import services as prospect_services
-from prospects.models import Prospect, SuppressionEntry, Workspace
+from prospects.models import Prospect, Workspace
 
 from . import crypto
 from .models import DropcontactBatch, EnrichmentItem, EnrichmentJob, ProviderCredential
@@ -105,20 +105,6 @@ def release_waiting_items(workspace_id: int, provider: str) -> int:
 # --- Queueing ----------------------------------------------------------------------------
 
 
-def suppressed_prospect_ids(workspace_id: int, prospects: list[Prospect]) -> set[int]:
-    """Prospects whose email or phone is on the objection list (one query)."""
-    hashes: dict[str, list[int]] = {}
-    for prospect in prospects:
-        for _kind, key_hash in prospect_services.suppression_hashes(
-            email=prospect.email, phone=prospect.phone
-        ):
-            hashes.setdefault(key_hash, []).append(prospect.pk)
-    if not hashes:
-        return set()
-    found = SuppressionEntry.objects.for_workspace(workspace_id).filter(key_hash__in=list(hashes))
-    return {pk for key_hash in found.values_list("key_hash", flat=True) for pk in hashes[key_hash]}
-
-
 def queue_enrichment(
     workspace_id: int,
     prospect_ids: list[int],
@@ -143,7 +129,7 @@ def queue_enrichment(
         )
         .only("pk", "email", "phone")
     )
-    blocked = suppressed_prospect_ids(workspace_id, candidates)
+    blocked = prospect_services.objecting_prospect_ids(workspace_id, candidates)
     chosen = [p.pk for p in candidates if p.pk not in blocked]
     if not chosen:
         return []
@@ -179,6 +165,52 @@ def queue_enrichment(
     if has_key:
         schedule_submit(workspace_id)
     return chosen
+
+
+def cancel_objecting_items(
+    workspace_id: int, *, item_ids: list[int] | None = None, prospect_ids: list[int] | None = None
+) -> set[int]:
+    """Cancel the live items (of these ids, or these prospects) of people on the objection list.
+
+    Returns the ids of the items cancelled. Their prospects stop being enriched: they are left
+    not verified, saying why, so that they can never enter a campaign.
+    """
+    items = EnrichmentItem.objects.for_workspace(workspace_id).active()
+    if item_ids is not None:
+        items = items.filter(pk__in=item_ids)
+    if prospect_ids is not None:
+        items = items.filter(prospect_id__in=prospect_ids)
+    live = list(items.values_list("pk", "prospect_id", "job_id"))
+    if not live:
+        return set()
+    prospects = Prospect.objects.for_workspace(workspace_id).filter(
+        pk__in={prospect_id for _pk, prospect_id, _job in live}
+    )
+    objecting = prospect_services.objecting_prospect_ids(
+        workspace_id, prospects.only("pk", "email", "phone")
+    )
+    cancelled = {pk for pk, prospect_id, _job in live if prospect_id in objecting}
+    if not cancelled:
+        return set()
+    message = _("This person is on the objection list.")
+    now = timezone.now()
+    with transaction.atomic():
+        EnrichmentItem.objects.for_workspace(workspace_id).filter(
+            pk__in=cancelled, status__in=EnrichmentItem.ACTIVE_STATUSES
+        ).update(status=Item.CANCELLED, last_error=message, finished_at=now, updated_at=now)
+        Prospect.objects.for_workspace(workspace_id).filter(
+            pk__in=objecting, status=Prospect.Status.ENRICHING
+        ).update(
+            status=Prospect.Status.NOT_VERIFIED,
+            verified_at=None,
+            last_error=message,
+            updated_at=now,
+        )
+    from .pipelines.dropcontact import refresh_jobs
+
+    refresh_jobs({job for pk, _prospect, job in live if job and pk in cancelled})
+    log.info("workspace %s: %s items cancelled (objection)", workspace_id, len(cancelled))
+    return cancelled
 
 
 def schedule_submit(workspace_id: int) -> None:
@@ -357,12 +389,20 @@ def dispatch_due_work(*, limit: int = 500) -> dict[str, int]:
             .exists()
         ):
             released += release_waiting_items(workspace_id, provider)
-    return {
+    counts = {
         "batches": len(batch_ids),
         "workspaces": len(workspace_ids),
         "released": released,
         "recovered": recovered,
     }
+    # Every few seconds, and usually with nothing to do: a line only when something was.
+    if any(counts.values()):
+        log.info(
+            "sweeper: %(batches)s batches and %(workspaces)s workspaces dispatched, "
+            "%(released)s items released, %(recovered)s prospects recovered",
+            counts,
+        )
+    return counts
 
 
 def queue_forgotten_prospects(*, now, limit: int = 1000) -> int:

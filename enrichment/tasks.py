@@ -4,12 +4,16 @@ All are safe to run twice (acks_late redelivers a killed worker's task): every s
 database row with a conditional UPDATE before doing anything.
 """
 
+import logging
+
 from celery import shared_task
 from django.db import transaction
 
 from . import limits, services
 from .models import DropcontactBatch, EnrichmentItem
 from .pipelines import dropcontact as pipeline
+
+log = logging.getLogger(__name__)
 
 
 @shared_task
@@ -47,7 +51,7 @@ def process_dropcontact_batch_task(batch_id: int) -> str:
 
 def process_batch(batch_id: int, workspace_id: int, api_key: str | None) -> str:
     outcome = pipeline.process_batch(batch_id, api_key=api_key)
-    if outcome == "not-due":
+    if outcome in ("not-due", "lease-lost"):
         return outcome  # someone else holds this step
     batch = DropcontactBatch.objects.for_workspace(workspace_id).get(pk=batch_id)
     if batch.status in (DropcontactBatch.Status.SENDING, DropcontactBatch.Status.POLLING):
@@ -67,4 +71,7 @@ def dispatch_due_work_task() -> str:
 
 @shared_task
 def expire_leases_task() -> str:
-    return f"purged {limits.purge_expired()}"
+    purged = limits.purge_expired()
+    if purged:
+        log.info("%s expired provider leases purged", purged)
+    return f"purged {purged}"

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Model
+from django.db.models import F, Model, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import normalize
+from .lookups import in_workspace
 from .models import (
     HUMAN_SOURCES,
     Company,
@@ -24,7 +26,7 @@ from .models import (
     SuppressionEntry,
     Workspace,
 )
-from .signals import notify_prospects_created
+from .signals import notify_persons_objected, notify_prospects_created
 
 PROSPECT_FIELDS = ("first_name", "last_name", "email", "phone", "job_title", "linkedin_url")
 COMPANY_FIELDS = (
@@ -70,10 +72,12 @@ class SuppressedPerson(ProspectRejected):
         )
 
 
-# --- Suppression -------------------------------------------------------------------------
+# --- Objection list ----------------------------------------------------------------------
+# The one place that turns an email or a phone into the keyed hash the list stores, and that
+# looks the list up: imports, enrichment and campaigns all ask through these functions.
 
 
-def suppression_hashes(*, email: str = "", phone: str = "") -> list[tuple[str, str]]:
+def objection_hashes(*, email: str = "", phone: str = "") -> list[tuple[str, str]]:
     """(kind, keyed hash) pairs for the normalised email and phone that are present."""
     pairs = []
     if email:
@@ -83,19 +87,56 @@ def suppression_hashes(*, email: str = "", phone: str = "") -> list[tuple[str, s
     return pairs
 
 
+def objection_entries(
+    workspace_id: int, pairs: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """The entry id of every (kind, keyed hash) pair on the workspace's list (a query a kind)."""
+    by_kind: dict[str, set[str]] = {}
+    for kind, key_hash in pairs:
+        by_kind.setdefault(kind, set()).add(key_hash)
+    found: dict[tuple[str, str], int] = {}
+    for kind, hashes in by_kind.items():
+        # An import asks for thousands of hashes a chunk: one JSON parameter, not an `__in`.
+        rows = in_workspace(
+            SuppressionEntry,
+            workspace_id,
+            "key_hash",
+            sorted(hashes),
+            where=" AND t.kind = %s",
+            where_params=[kind],
+        )
+        found.update({(kind, key_hash): pk for key_hash, pk in rows})
+    return found
+
+
+def objecting_prospect_ids(workspace_id: int, prospects: Iterable[Prospect]) -> set[int]:
+    """The prospects whose email or phone is on the objection list."""
+    wanted = {
+        prospect.pk: objection_hashes(email=prospect.email, phone=prospect.phone)
+        for prospect in prospects
+    }
+    found = objection_entries(workspace_id, (pair for pairs in wanted.values() for pair in pairs))
+    return {pk for pk, pairs in wanted.items() if any(pair in found for pair in pairs)}
+
+
+def objecting_emails(workspace_id: int, emails: Iterable[str]) -> set[str]:
+    """The normalised addresses among `emails` that are on the objection list."""
+    by_pair = {objection_hashes(email=email)[0]: email for email in emails if email}
+    return {by_pair[pair] for pair in objection_entries(workspace_id, by_pair)}
+
+
 def find_suppression(
     workspace: Workspace, *, email: str = "", phone: str = ""
 ) -> SuppressionEntry | None:
-    pairs = suppression_hashes(email=email, phone=phone)
-    for kind, key_hash in pairs:
-        entry = (
-            SuppressionEntry.objects.for_workspace(workspace)
-            .filter(kind=kind, key_hash=key_hash)
-            .first()
-        )
-        if entry:
-            return entry
-    return None
+    """The list entry matching this email or phone, if any."""
+    found = objection_entries(workspace.pk, objection_hashes(email=email, phone=phone))
+    if not found:
+        return None
+    return SuppressionEntry.objects.for_workspace(workspace).get(pk=min(found.values()))
+
+
+def is_objecting(workspace: Workspace, *, email: str = "", phone: str = "") -> bool:
+    return bool(objection_entries(workspace.pk, objection_hashes(email=email, phone=phone)))
 
 
 def record_blocked_attempt(entry: SuppressionEntry) -> None:
@@ -136,7 +177,7 @@ def suppress_person(
     email = normalize.normalize_email(email) if email else ""
     phone = normalize.normalize_phone(phone) if phone else ""
     entries = []
-    for kind, key_hash in suppression_hashes(email=email, phone=phone):
+    for kind, key_hash in objection_hashes(email=email, phone=phone):
         entry, _created = SuppressionEntry.objects.for_workspace(workspace).get_or_create(
             workspace=workspace,
             kind=kind,
@@ -144,13 +185,18 @@ def suppress_person(
             defaults={"reason": reason, "created_by": user},
         )
         entries.append(entry)
+    # The workspace's prospects who are this person: what is under way for them must stop.
+    match = (Q(email_key=normalize.email_key(email)) if email else Q()) | (
+        Q(phone=phone) if phone else Q()
+    )
+    if match:
+        matching = Prospect.objects.for_workspace(workspace).filter(match)
+        notify_persons_objected(workspace.pk, list(matching.values_list("pk", flat=True)))
     return entries
 
 
 def is_prospect_suppressed(prospect: Prospect) -> bool:
-    return (
-        find_suppression(prospect.workspace, email=prospect.email, phone=prospect.phone) is not None
-    )
+    return is_objecting(prospect.workspace, email=prospect.email, phone=prospect.phone)
 
 
 # --- Creation ----------------------------------------------------------------------------

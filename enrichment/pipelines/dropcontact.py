@@ -3,6 +3,8 @@
 Each step is driven by a row (`DropcontactBatch.status` + `next_attempt_at`), claimed with a
 conditional UPDATE so that two workers given the same step do it once, and re-dispatched by the
 beat sweeper if a worker dies: a lost message or a killed worker delays work, never loses it.
+A claim writes a new `lease_token`; every later write of the batch is conditional on it, so a
+worker that outlived its lease stops (`LeaseLost`) instead of overwriting its successor's work.
 No transaction is held open across a provider call.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -35,6 +38,7 @@ log = logging.getLogger(__name__)
 SLUG = dropcontact.SLUG
 Item = EnrichmentItem.Status
 Batch = DropcontactBatch.Status
+LIVE = (Batch.SENDING, Batch.POLLING)
 
 # What applying a result sets on a prospect, besides the merged fields.
 VERDICT_FIELDS = [
@@ -58,6 +62,21 @@ def lease_seconds() -> float:
     return float(settings.ENRICHMENT_LEASE_SECONDS)
 
 
+class LeaseLost(Exception):
+    """Another worker claimed this batch's step after our lease expired: write nothing more."""
+
+
+def write_batch(batch: DropcontactBatch, *, statuses=LIVE, **values) -> None:
+    """Update the batch only while this worker still holds its claim; else raise LeaseLost."""
+    updated = (
+        DropcontactBatch.objects.unscoped()
+        .filter(pk=batch.pk, lease_token=batch.lease_token, status__in=statuses)
+        .update(**values)
+    )
+    if not updated:
+        raise LeaseLost(batch.pk)
+
+
 # --- Claiming ----------------------------------------------------------------------------
 
 
@@ -79,8 +98,15 @@ def claim_batch(workspace_id: int, *, api_key_present: bool) -> DropcontactBatch
     if len(rows) < settings.DROPCONTACT_BATCH_SIZE and rows[0][1] > now - window:
         return None  # a partial batch waits a moment: more items may join it
     ids = [pk for pk, _due in rows]
+    # Someone may have objected since the item was queued: such a person is never sent.
+    objecting = enrichment_services.cancel_objecting_items(workspace_id, item_ids=ids)
+    ids = [pk for pk in ids if pk not in objecting]
+    if not ids:
+        return None
     with transaction.atomic():
-        batch = DropcontactBatch.objects.create(workspace_id=workspace_id, next_attempt_at=now)
+        batch = DropcontactBatch.objects.create(
+            workspace_id=workspace_id, next_attempt_at=now, lease_token=uuid.uuid4().hex
+        )
         # Conditional: an item another worker claimed meanwhile is no longer PENDING.
         claimed = (
             EnrichmentItem.objects.for_workspace(workspace_id)
@@ -113,8 +139,11 @@ def claim_step(batch_id: int) -> DropcontactBatch | None:
     now = timezone.now()
     taken = (
         DropcontactBatch.objects.unscoped()
-        .filter(pk=batch_id, status__in=[Batch.SENDING, Batch.POLLING], next_attempt_at__lte=now)
-        .update(next_attempt_at=now + dt.timedelta(seconds=lease_seconds()))
+        .filter(pk=batch_id, status__in=LIVE, next_attempt_at__lte=now)
+        .update(
+            next_attempt_at=now + dt.timedelta(seconds=lease_seconds()),
+            lease_token=uuid.uuid4().hex,
+        )
     )
     if not taken:
         return None
@@ -129,6 +158,16 @@ def process_batch(batch_id: int, *, api_key: str | None) -> str:
     batch = claim_step(batch_id)
     if batch is None:
         return "not-due"
+    try:
+        return run_step(batch, api_key=api_key)
+    except LeaseLost:
+        # Our lease expired mid-step and another worker took the step over: it owns the batch.
+        log.warning("dropcontact batch %s: lease lost to another worker, nothing written", batch_id)
+        return "lease-lost"
+
+
+def run_step(batch: DropcontactBatch, *, api_key: str | None) -> str:
+    """The claimed step itself; raises LeaseLost as soon as a write finds the claim gone."""
     items = list(
         EnrichmentItem.objects.for_workspace(batch.workspace_id)
         .filter(batch=batch, status=Item.SUBMITTED)
@@ -171,8 +210,7 @@ def retry_poll(batch: DropcontactBatch, error: ProviderError) -> str:
         return f"failed:{error.kind}"
     batch.last_error = error_message(error)
     wait = error.retry_after or max(settings.DROPCONTACT_POLL_INTERVAL_SECONDS, 1.0)
-    reschedule(batch, seconds=wait)
-    DropcontactBatch.objects.unscoped().filter(pk=batch.pk).update(last_error=batch.last_error)
+    reschedule(batch, seconds=wait, last_error=batch.last_error)
     return "poll-retry"
 
 
@@ -219,14 +257,20 @@ def submit(batch: DropcontactBatch, items: list[EnrichmentItem], *, api_key: str
         result.status, result.body, retry_after=result.retry_after
     )
     now = timezone.now()
-    batch.status = Batch.POLLING
-    batch.request_id = answer.request_id
-    batch.submitted_at = now
-    batch.poll_deadline = now + dt.timedelta(seconds=settings.DROPCONTACT_POLL_DEADLINE_SECONDS)
-    batch.next_attempt_at = now + dt.timedelta(seconds=settings.DROPCONTACT_POLL_INTERVAL_SECONDS)
-    batch.last_error = ""
+    state = {
+        "status": Batch.POLLING,
+        "request_id": answer.request_id,
+        "submitted_at": now,
+        "poll_deadline": now + dt.timedelta(seconds=settings.DROPCONTACT_POLL_DEADLINE_SECONDS),
+        "next_attempt_at": now
+        + dt.timedelta(seconds=settings.DROPCONTACT_POLL_INTERVAL_SECONDS),
+        "last_error": "",
+    }
     with transaction.atomic():
-        batch.save()
+        # Only the step's state changes: a full save would write back every field as read.
+        write_batch(batch, statuses=(Batch.SENDING,), **state)
+        for name, value in state.items():
+            setattr(batch, name, value)
         EnrichmentItem.objects.for_workspace(batch.workspace_id).filter(
             batch=batch, status=Item.SUBMITTED
         ).update(request_id=answer.request_id, updated_at=now)
@@ -252,16 +296,16 @@ def poll(batch: DropcontactBatch, items: list[EnrichmentItem], *, api_key: str) 
     return "applied"
 
 
-def reschedule(batch: DropcontactBatch, *, seconds: float) -> None:
+def reschedule(batch: DropcontactBatch, *, seconds: float, **values) -> None:
+    """Make the batch's next step due in `seconds` (LeaseLost if the claim is gone)."""
     batch.next_attempt_at = timezone.now() + dt.timedelta(seconds=seconds)
-    DropcontactBatch.objects.unscoped().filter(pk=batch.pk).update(
-        next_attempt_at=batch.next_attempt_at, polls=batch.polls
-    )
+    write_batch(batch, next_attempt_at=batch.next_attempt_at, polls=batch.polls, **values)
 
 
 def finish_batch(batch: DropcontactBatch, status: str, error: str = "") -> None:
-    DropcontactBatch.objects.unscoped().filter(pk=batch.pk).update(
-        status=status, last_error=error, finished_at=timezone.now(), polls=batch.polls
+    """Settle the batch (LeaseLost if the claim is gone): callers write their items after."""
+    write_batch(
+        batch, status=status, last_error=error, finished_at=timezone.now(), polls=batch.polls
     )
 
 
@@ -392,6 +436,7 @@ def apply_results(
     missing = []
     suppressed = suppressed_emails(batch.workspace_id, records)
     with transaction.atomic():
+        in_flight = hold_for_applying(batch, items)
         # Read the prospects again, locked, now that the answer is here: a person may have
         # edited one while the request was out, and that edit must survive.
         fresh = (
@@ -409,8 +454,8 @@ def apply_results(
             record = by_item_id.get(str(item.pk))
             if record is None and not by_item_id and index < len(records):
                 record = records[index]  # documented order: input index
-            if item.prospect_id not in fresh:
-                continue  # deleted meanwhile: its item goes with it
+            if item.prospect_id not in fresh or item.pk not in in_flight:
+                continue  # deleted meanwhile (its item goes with it), or cancelled
             if record is None:
                 missing.append(item)
                 continue
@@ -428,6 +473,21 @@ def apply_results(
     refresh_jobs({item.job_id for item in items if item.job_id})
 
 
+def hold_for_applying(batch: DropcontactBatch, items: list[EnrichmentItem]) -> set[int]:
+    """Check the claim first, inside the applying transaction (this locks the batch row), and
+    return the ids of the items still in flight.
+
+    A worker whose lease was taken over gets LeaseLost here, before touching any item or
+    prospect; an item cancelled while the request was out (the person objected) is left out.
+    """
+    write_batch(batch, statuses=(Batch.POLLING,), polls=batch.polls)
+    return set(
+        EnrichmentItem.objects.for_workspace(batch.workspace_id)
+        .filter(pk__in=[item.pk for item in items], status=Item.SUBMITTED)
+        .values_list("pk", flat=True)
+    )
+
+
 def _clean(func, value: str) -> str:
     try:
         return func(value)
@@ -437,16 +497,12 @@ def _clean(func, value: str) -> str:
 
 def suppressed_emails(workspace_id: int, records: list[dropcontact.EnrichedRecord]) -> set[str]:
     """The addresses of these records that are on the objection list (one query)."""
-    by_hash = {}
-    for record in records:
-        for candidate in record.email:
-            email = _clean(normalize.normalize_email, candidate.email)
-            if email:
-                by_hash[normalize.keyed_hash("email", email)] = email
-    found = SuppressionEntry.objects.for_workspace(workspace_id).filter(
-        kind=SuppressionEntry.Kind.EMAIL, key_hash__in=list(by_hash)
-    )
-    return {by_hash[key_hash] for key_hash in found.values_list("key_hash", flat=True)}
+    emails = {
+        _clean(normalize.normalize_email, candidate.email)
+        for record in records
+        for candidate in record.email
+    }
+    return prospect_services.objecting_emails(workspace_id, emails - {""})
 
 
 def apply_record(

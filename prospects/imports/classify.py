@@ -1,22 +1,21 @@
 """What happens to each row: invalid, suppressed, duplicate or new (preview and import agree).
 
 Each row goes through `services.clean_prospect_data`, the rules the admin and the API use.
-Then, per chunk, one `__in` query per suppression kind and per match key kind; keys of rows
-of this file already accepted are kept in memory, so a person twice in a file is created once.
+Then, per chunk, one objection-list lookup (`services.objection_entries`) and one query per
+match key kind; keys of rows of this file already accepted are kept in memory, so a person
+twice in a file is created once.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
-from django.db import connection
-from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from .. import normalize, services
+from ..lookups import in_workspace
 from ..models import Prospect, RejectedRow, SuppressionEntry
 from .reading import row_values
 
@@ -114,41 +113,7 @@ def clean_row(row: Row, fields: list[str]) -> None:
     row.linkedin_key = prospect["linkedin_url"].lower()
     row.name_key = clean.name_key
     row.clean = clean
-    row.hashes = services.suppression_hashes(email=prospect["email"], phone=prospect["phone"])
-
-
-def _in_workspace(
-    model: type[Model],
-    workspace_id: int,
-    column: str,
-    values: list[str],
-    *,
-    where: str = "",
-    where_params: Sequence[str] = (),
-) -> list[tuple[str, int]]:
-    """(column value, id) of the workspace's rows whose `column` is one of `values`.
-
-    Written as SQL with the values as one JSON text parameter: the ORM prepares every value of
-    an `__in` list through the field, and psycopg quotes each element of a list parameter in
-    Python; for a 1,000-row chunk either cost more than the lookup itself. As a join, the
-    planner probes the unique index once per value on a large table and hashes a small one
-    (an `= ANY(list)` filter made PostgreSQL read the whole workspace on a table it had no
-    statistics for yet, and a probe per value read a small table again for every value).
-    """
-    quote = connection.ops.quote_name
-    keys = (
-        "json_array_elements_text(%s::json)"
-        if connection.vendor == "postgresql"
-        else "json_each(%s)"
-    )
-    sql = (
-        f"SELECT k.value, t.{quote(model._meta.pk.column)} "  # noqa: S608 (names only)
-        f"FROM {keys} AS k CROSS JOIN {quote(model._meta.db_table)} t "
-        f"WHERE t.{quote(column)} = k.value AND t.workspace_id = %s{where}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [json.dumps(values), workspace_id, *where_params])
-        return cursor.fetchall()
+    row.hashes = services.objection_hashes(email=prospect["email"], phone=prospect["phone"])
 
 
 def _existing_keys(workspace_id: int, key: str, values: set[str]) -> dict[str, int]:
@@ -157,27 +122,8 @@ def _existing_keys(workspace_id: int, key: str, values: set[str]) -> dict[str, i
     # The partial unique index's own condition, spelled as its definition spells it: SQLite
     # uses a partial index only for a query that repeats that term.
     return dict(
-        _in_workspace(Prospect, workspace_id, key, sorted(values), where=f" AND NOT (t.{key} = '')")
+        in_workspace(Prospect, workspace_id, key, sorted(values), where=f" AND NOT (t.{key} = '')")
     )
-
-
-def _suppressed_hashes(workspace_id: int, rows: list[Row]) -> dict[tuple[str, str], int]:
-    by_kind: dict[str, set[str]] = {}
-    for row in rows:
-        for kind, key_hash in row.hashes:
-            by_kind.setdefault(kind, set()).add(key_hash)
-    entries: dict[tuple[str, str], int] = {}
-    for kind, hashes in by_kind.items():
-        found = _in_workspace(
-            SuppressionEntry,
-            workspace_id,
-            "key_hash",
-            sorted(hashes),
-            where=" AND t.kind = %s",
-            where_params=[kind],
-        )
-        entries.update({(kind, key_hash): pk for key_hash, pk in found})
-    return entries
 
 
 class SeenKeys:
@@ -225,7 +171,9 @@ def classify(
     for row in rows:
         clean_row(row, fields)
     candidates = [row for row in rows if not row.reason]
-    suppressed = _suppressed_hashes(workspace_id, candidates)
+    suppressed = services.objection_entries(
+        workspace_id, (pair for row in candidates for pair in row.hashes)
+    )
     if suppressed:
         for row in candidates:
             for kind, key_hash in row.hashes:

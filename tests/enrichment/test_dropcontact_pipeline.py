@@ -30,18 +30,6 @@ def _fast_polls(settings):
     settings.DROPCONTACT_POLL_INTERVAL_SECONDS = 0
 
 
-@pytest.fixture
-def keyed(workspace):
-    services.set_api_key(workspace, "dropcontact", "dc-secret-key-1234")
-    return workspace
-
-
-@pytest.fixture
-def http():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
 def record(**overrides):
     """A record shaped like the documented sample, with our values."""
     base = sample_json("dropcontact-enrich_all-get-record-legacy.json")
