@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import normalize
+from . import companies, normalize
 from .models import (
     HUMAN_SOURCES,
     Company,
@@ -240,25 +240,12 @@ def clean_prospect_data(data: dict[str, Any]) -> CleanProspect:
     )
 
 
-def get_or_create_company(workspace: Workspace, values: dict[str, str]) -> Company | None:
-    """The workspace's company with this domain (else this folded name), created if missing."""
-    if not values.get("name") and not values.get("domain"):
-        return None
-    companies = Company.objects.for_workspace(workspace)
-    if values.get("domain"):
-        found = companies.filter(domain=values["domain"]).first()
-    else:
-        found = companies.filter(name_key=normalize.fold(values["name"]), domain="").first()
-    if found:
-        return found
-    company = Company(workspace=workspace, **{k: v for k, v in values.items() if v})
-    try:
-        with transaction.atomic():
-            company.save()
-    except IntegrityError:
-        # Another request created it between our read and our write.
-        return companies.get(domain=values["domain"])
-    return company
+def get_or_create_company(
+    workspace: Workspace, values: dict[str, str], *, source: str | None = None
+) -> Company | None:
+    """The workspace's company these values identify (SIREN, else domain, else name), created
+    if missing; with `source`, the values it is given are recorded as that source's."""
+    return companies.resolve_company(workspace.pk, values, source=source)
 
 
 def find_duplicate(workspace: Workspace, candidate: Prospect) -> Prospect | None:
@@ -286,7 +273,7 @@ def create_prospect(
     clean = clean_prospect_data(data)
     ensure_not_suppressed(workspace, email=clean.prospect["email"], phone=clean.prospect["phone"])
     with transaction.atomic():
-        company = get_or_create_company(workspace, clean.company)
+        company = get_or_create_company(workspace, clean.company, source=source)
         prospect = Prospect(
             workspace=workspace,
             company=company,

@@ -15,8 +15,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import normalize, services
-from ..models import Company, ImportBatch, Prospect, RejectedRow, Source
+from .. import companies, normalize, services
+from ..models import FieldProvenance, ImportBatch, Prospect, RejectedRow, Source
 from ..signals import notify_prospects_created
 from .classify import DUPLICATE, KEYS, SUPPRESSED, ImportCounts, Row, reject_existing
 from .reading import row_as_dict
@@ -237,65 +237,51 @@ _PROSPECT_VALUES = (
 )
 _prospects = BulkInsert(Prospect, _PROSPECT_VALUES)
 _rejected = BulkInsert(RejectedRow, ("line_number", "reason", "detail", "data"))
+_provenance = BulkInsert(FieldProvenance, ("prospect_id", "field", "value", "detail"))
+
+
+def import_detail(filename: str, line: int) -> str:
+    """Where an imported value came from, as the provenance panel shows it."""
+    return (_("%(file)s, line %(line)s") % {"file": filename, "line": line})[:255]
 
 
 class CompanyCache:
-    """Company ids by domain, else by folded name: one lookup per company per import."""
+    """Each row's company, resolved as every path resolves it (`companies.resolve_companies`):
+    one lookup per company per import."""
 
-    def __init__(self, workspace_id: int) -> None:
+    def __init__(self, workspace_id: int, *, filename: str = "") -> None:
         self.workspace_id = workspace_id
-        self.ids: dict[tuple[str, str], int] = {}
-
-    @staticmethod
-    def key(row: Row) -> tuple[str, str] | None:
-        # The row's company key is the domain, else the folded name (normalize.company_key).
-        assert row.clean is not None
-        if not row.company_key:
-            return None
-        return ("domain" if row.clean.company["domain"] else "name", row.company_key)
-
-    def _load(self, keys: Sequence[tuple[str, str]]) -> None:
-        companies = Company.objects.for_workspace(self.workspace_id)
-        domains = [value for kind, value in keys if kind == "domain"]
-        names = [value for kind, value in keys if kind == "name"]
-        if domains:
-            # `<> ''` again lets the partial unique index on the domain serve the lookup.
-            found = companies.filter(domain__in=domains).exclude(domain="").order_by()
-            found = found.values_list("domain", "pk")
-            self.ids.update({("domain", domain): pk for domain, pk in found})
-        if names:
-            found = companies.filter(domain="", name_key__in=names).order_by("pk")
-            for name_key, pk in found.values_list("name_key", "pk"):
-                self.ids.setdefault(("name", name_key), pk)
+        self.filename = filename
+        # identity -> (company id, the company's key in prospects' name keys)
+        self.ids: dict[companies.Identity, tuple[int, str]] = {}
 
     def assign(self, rows: list[Row]) -> list[Row]:
-        """Set each new row's company id (found as `get_or_create_company` finds it, else
-        created): before the chunk's own transaction, as creating a company does not depend on
-        whether its prospects are written."""
+        """Set each new row's company id (found, identified or created) and its name key at
+        that company: before the chunk's own transaction, as creating a company does not
+        depend on whether its prospects are written."""
         rows = [row for row in rows if not row.reason]
-        keys = [self.key(row) for row in rows]
-        missing: dict[tuple[str, str], dict[str, str]] = {}
-        for key, row in zip(keys, rows, strict=True):
-            if key and key not in self.ids:
-                missing.setdefault(key, row.clean.company)
+        identities = [companies.Identity.of(row.clean.company) for row in rows]
+        missing: dict[companies.Identity, Row] = {}
+        for identity, row in zip(identities, rows, strict=True):
+            if identity and identity not in self.ids:
+                missing.setdefault(identity, row)
         if missing:
-            self._load(list(missing))
-            to_create = [
-                Company(
-                    workspace_id=self.workspace_id,
-                    name_key=normalize.fold(values["name"]),
-                    **{name: value for name, value in values.items() if value},
-                )
-                for key, values in missing.items()
-                if key not in self.ids
-            ]
-            if to_create:
-                # A concurrent import may create the same domain: the unique constraint keeps
-                # one, and the reload below picks it up whoever wrote it.
-                Company.objects.bulk_create(to_create, ignore_conflicts=True)
-                self._load([key for key in missing if key not in self.ids])
-        for row, key in zip(rows, keys, strict=True):
-            row.company_id = self.ids[key] if key else None
+            found = companies.resolve_companies(
+                self.workspace_id,
+                [row.clean.company for row in missing.values()],
+                source=Source.IMPORT,
+                details=[import_detail(self.filename, row.line) for row in missing.values()],
+            )
+            for identity, company in found.items():
+                key = normalize.company_key(company.domain, company.name)
+                self.ids[identity] = (company.pk, key)
+        for row, identity in zip(rows, identities, strict=True):
+            row.company_id = None
+            if identity:
+                row.company_id, key = self.ids[identity]
+                # The key a prospect keeps is its company's (as `Prospect.refresh_keys` does).
+                p = row.clean.prospect
+                row.name_key = normalize.name_key(p["first_name"], p["last_name"], key)
         return rows
 
 
@@ -340,7 +326,9 @@ def _insert_prospects(batch: ImportBatch, rows: list[Row], encoded: Encoded) -> 
     ids = {tuple(keys): pk for pk, *keys in inserted}
     taken = []
     for row in rows:
-        row.prospect_id = ids.get((row.email_key, row.linkedin_key, row.name_key))
+        # pop: two rows whose keys became equal once their companies were resolved (the same
+        # company named, then given by its domain) are one insert, and the second a duplicate.
+        row.prospect_id = ids.pop((row.email_key, row.linkedin_key, row.name_key), None)
         if row.prospect_id is None:
             taken.append(row)
     if taken:
@@ -350,6 +338,28 @@ def _insert_prospects(batch: ImportBatch, rows: list[Row], encoded: Encoded) -> 
                 row.reject(
                     DUPLICATE, _("Already exists: created elsewhere while this file was imported.")
                 )
+
+
+def _insert_provenance(batch: ImportBatch, rows: list[Row]) -> None:
+    """One provenance row per value each new prospect was imported with (100 %, stored)."""
+    template = _("%(file)s, line %(line)s")
+    values = []
+    for row in rows:
+        detail = (template % {"file": batch.filename, "line": row.line})[:255]
+        p = row.clean.prospect
+        values.extend(
+            (row.prospect_id, field, p[field], detail)
+            for field in services.PROSPECT_FIELDS
+            if p[field]
+        )
+    _provenance.insert(
+        values,
+        workspace_id=batch.workspace_id,
+        source=Source.IMPORT.value,
+        confidence=100,
+        observed_at=timezone.now(),
+        is_current=True,
+    )
 
 
 def _lazy_commit() -> None:
@@ -381,6 +391,7 @@ def write_chunk(
         if new:
             _insert_prospects(batch, new, encoded)
             new = [row for row in new if row.prospect_id]
+            _insert_provenance(batch, new)
         services.record_blocked_attempts(
             batch.workspace_id,
             [row.suppression_id for row in rows if row.reason == SUPPRESSED and row.suppression_id],
