@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import companies, normalize
+from . import companies, company_merge, normalize
 from .models import (
     HUMAN_SOURCES,
     Company,
@@ -248,6 +248,23 @@ def get_or_create_company(
     return companies.resolve_company(workspace.pk, values, source=source)
 
 
+def find_company(
+    workspace_id: int, *, siren: str = "", domain: str = "", exclude: int | None = None
+) -> Company | None:
+    """The workspace's company with this SIREN, else this domain (other than `exclude`)."""
+    identity = companies.Identity(siren=siren, domain=domain)
+    skip = [exclude] if exclude else []
+    return companies.match_companies(workspace_id, [identity], exclude=skip).get(identity)
+
+
+def merge_companies(kept: Company, others: list[Company]) -> Company:
+    """Make the others one with `kept`: their prospects and provenance move to it."""
+    with transaction.atomic():
+        return company_merge.merge_into(
+            kept, others, prospect_model=Prospect, provenance_model=FieldProvenance
+        )
+
+
 def find_duplicate(workspace: Workspace, candidate: Prospect) -> Prospect | None:
     """An existing prospect with the same email, LinkedIn URL or name at the same company."""
     candidate.refresh_keys()
@@ -378,6 +395,7 @@ class ProvenanceBuffer:
         confidence: int,
         provider_call_id: int | None = None,
         observed_at: dt.datetime | None = None,
+        detail: str = "",
     ) -> list[str]:
         """Apply values to `subject` in memory; returns the fields changed (caller saves)."""
         observed_at = observed_at or timezone.now()
@@ -408,6 +426,7 @@ class ProvenanceBuffer:
                 observed_at=observed_at,
                 is_current=apply,
                 provider_call_id=provider_call_id,
+                detail=detail[:255],
                 **_owner(subject),
             )
             self.rows.append(row)
@@ -432,6 +451,7 @@ class ProvenanceBuffer:
         confidence: int,
         provider_call_id: int | None = None,
         observed_at: dt.datetime | None = None,
+        detail: str = "",
     ) -> None:
         """Keep a candidate value as provenance without considering it for the field."""
         self.rows.append(
@@ -444,6 +464,7 @@ class ProvenanceBuffer:
                 observed_at=observed_at or timezone.now(),
                 is_current=False,
                 provider_call_id=provider_call_id,
+                detail=detail[:255],
                 **_owner(subject),
             )
         )
