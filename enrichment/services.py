@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from prospects import services as prospect_services
-from prospects.models import Prospect, SuppressionEntry, Workspace
+from prospects.models import Prospect, Workspace
 
 from . import crypto
 from .models import DropcontactBatch, EnrichmentItem, EnrichmentJob, ProviderCredential
@@ -107,16 +107,7 @@ def release_waiting_items(workspace_id: int, provider: str) -> int:
 
 def suppressed_prospect_ids(workspace_id: int, prospects: list[Prospect]) -> set[int]:
     """Prospects whose email or phone is on the objection list (one query)."""
-    hashes: dict[str, list[int]] = {}
-    for prospect in prospects:
-        for _kind, key_hash in prospect_services.suppression_hashes(
-            email=prospect.email, phone=prospect.phone
-        ):
-            hashes.setdefault(key_hash, []).append(prospect.pk)
-    if not hashes:
-        return set()
-    found = SuppressionEntry.objects.for_workspace(workspace_id).filter(key_hash__in=list(hashes))
-    return {pk for key_hash in found.values_list("key_hash", flat=True) for pk in hashes[key_hash]}
+    return prospect_services.objected_prospect_ids(workspace_id, prospects)
 
 
 def queue_enrichment(

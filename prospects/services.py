@@ -153,6 +153,18 @@ def is_prospect_suppressed(prospect: Prospect) -> bool:
     )
 
 
+def objected_prospect_ids(workspace_id: int, prospects: list[Prospect]) -> set[int]:
+    """Those of these prospects whose email or phone is on the objection list (one query)."""
+    hashes: dict[str, list[int]] = {}
+    for prospect in prospects:
+        for _kind, key_hash in suppression_hashes(email=prospect.email, phone=prospect.phone):
+            hashes.setdefault(key_hash, []).append(prospect.pk)
+    if not hashes:
+        return set()
+    found = SuppressionEntry.objects.for_workspace(workspace_id).filter(key_hash__in=list(hashes))
+    return {pk for key_hash in found.values_list("key_hash", flat=True) for pk in hashes[key_hash]}
+
+
 # --- Creation ----------------------------------------------------------------------------
 
 
