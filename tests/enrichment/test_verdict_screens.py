@@ -35,6 +35,12 @@ def http():
 
 
 @pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
 def keyed_client(keyed, client):
     client.force_login(MembershipFactory(workspace=keyed, user__username="claire").user)
     return client
@@ -176,20 +182,36 @@ def test_another_workspace_cannot_use_the_found_address(
 
 
 def test_an_imported_value_stays_the_import_s_when_dropcontact_echoes_it(
-    keyed, http, django_capture_on_commit_callbacks
+    keyed, http, django_capture_on_commit_callbacks, tmp_path, media_root
 ):
-    prospect = enriched(
-        keyed,
-        http,
-        django_capture_on_commit_callbacks,
-        data={"phone": "04 72 00 00 00", "job_title": "Directrice commerciale"},
-    )
+    from prospects import imports
+    from tests.fixtures import csv_files
+
+    rows = [
+        ["Prénom", "Nom", "Société", "Fonction", "Téléphone"],
+        ["Éloïse", "Lefèvre", "Acme Conseil", "Directrice commerciale", "04 72 00 00 00"],
+    ]
+    path = csv_files.write_csv(tmp_path / "leads.csv", rows, delimiter=";")
+    submit_ok(http)
+    echo_ready(http)
+    with open(path, "rb") as fh:
+        batch = imports.create_batch(
+            keyed, chunks=iter(lambda: fh.read(4096), b""), filename="leads.csv"
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        imports.run_import(batch)
+    prospect = Prospect.objects.for_workspace(keyed).get()
+    assert prospect.status == Prospect.Status.VERIFIED
 
     for field in ("phone", "job_title"):
         current = FieldProvenance.objects.for_workspace(keyed).get(
             prospect=prospect, field=field, is_current=True
         )
-        assert (current.source, current.confidence) == ("import", 100)
+        assert (current.source, current.confidence, current.detail) == (
+            "import",
+            100,
+            "leads.csv, ligne 2",
+        )
 
 
 # --- Objectors -----------------------------------------------------------------------------
