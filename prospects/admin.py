@@ -362,7 +362,7 @@ class ProspectAdmin(WorkspaceScopedAdmin):
         objected = getattr(obj, "objected", None)
         if objected is None:
             # The prospect's own page: one prospect, one lookup (the list sets it in bulk).
-            objected = services.is_prospect_suppressed(obj)
+            objected = obj.pk is not None and services.is_prospect_suppressed(obj)
         if objected:
             # Whatever an enrichment said before, this person must not be contacted.
             return format_html('<span class="badge badge-objected">{}</span>', gettext("Objected"))
