@@ -44,7 +44,8 @@ def exclusion_reason(prospect: Prospect, *, suppressed: bool | None = None) -> s
     if not prospect.email:
         return str(NO_EMAIL_REASON)
     if prospect.status != Status.VERIFIED:
-        return str(STATUS_REASONS[Status.NOT_VERIFIED])
+        # What happened (another address was found, catch-all, …), else the generic words.
+        return prospect.not_verified_reason or str(STATUS_REASONS[Status.NOT_VERIFIED])
     return None
 
 

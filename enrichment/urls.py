@@ -8,4 +8,5 @@ urlpatterns = [
     path("progress/partial/", views.progress_partial, name="progress-partial"),
     path("jobs/", views.job_list, name="jobs"),
     path("prospects/<int:pk>/reenrich/", views.reenrich_prospect, name="reenrich"),
+    path("prospects/<int:pk>/use-email/", views.use_found_email, name="use-email"),
 ]

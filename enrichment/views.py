@@ -17,7 +17,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from prospects.admin_base import is_workspace_admin
 from prospects.models import Prospect, Workspace
 
-from . import services
+from . import found_address, services
 from .models import EnrichmentJob, ProviderCredential
 
 RECENT_JOBS = 5
@@ -136,6 +136,28 @@ def reenrich_prospect(request: HttpRequest, pk: int) -> HttpResponse:
         )
     for _refused, reason in result.refused:
         messages.error(request, reason)
+    return _back(request, change_url)
+
+
+@staff_member_required
+@require_POST
+def use_found_email(request: HttpRequest, pk: int) -> HttpResponse:
+    """'Utiliser cette adresse': the verified address Dropcontact found becomes the email."""
+    change_url = reverse("admin:prospects_prospect_change", args=[pk])
+    workspace = request.workspace
+    if workspace is None:
+        raise Http404
+    prospect = get_object_or_404(Prospect.objects.for_workspace(workspace), pk=pk)
+    try:
+        prospect = found_address.use_found_email(prospect, user=request.user)
+    except found_address.AddressNotUsable as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("%(name)s now uses the verified address %(email)s.")
+            % {"name": prospect, "email": prospect.email},
+        )
     return _back(request, change_url)
 
 

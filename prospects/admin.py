@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import formats, timezone
@@ -141,6 +142,22 @@ class ProspectForm(forms.ModelForm):
         return data
 
 
+class ProspectChangeList(ChangeList):
+    """The prospect list, knowing in one query which of the page's people objected."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        prospects = list(self.result_list)
+        by_workspace: dict[int, list[Prospect]] = {}
+        for prospect in prospects:
+            by_workspace.setdefault(prospect.workspace_id, []).append(prospect)
+        objected = set()
+        for workspace_id, group in by_workspace.items():
+            objected |= services.objecting_prospect_ids(workspace_id, group)
+        for prospect in prospects:
+            prospect.objected = prospect.pk in objected
+
+
 @admin.register(Prospect)
 class ProspectAdmin(WorkspaceScopedAdmin):
     form = ProspectForm
@@ -204,8 +221,25 @@ class ProspectAdmin(WorkspaceScopedAdmin):
             actions[name] = (action, name, getattr(action, "short_description", name))
         return actions
 
+    def get_changelist(self, request: HttpRequest, **kwargs: Any):
+        return ProspectChangeList
+
     @admin.display(description=_("Status"), ordering="status")
     def status_badge(self, obj: Prospect) -> str:
+        objected = getattr(obj, "objected", None)
+        if objected is None:
+            # The prospect's own page: one prospect, one lookup (the list sets it in bulk).
+            objected = obj.pk is not None and services.is_prospect_suppressed(obj)
+        if objected:
+            # Whatever an enrichment said before, this person must not be contacted.
+            return format_html('<span class="badge badge-objected">{}</span>', gettext("Objected"))
+        if obj.status == Prospect.Status.NOT_VERIFIED and obj.not_verified_reason:
+            return format_html(
+                '<span class="badge badge-not_verified">{}</span>'
+                '<span class="badge-reason">{}</span>',
+                obj.get_status_display(),
+                obj.not_verified_reason,
+            )
         if obj.status == Prospect.Status.VERIFIED:
             source = obj.get_enrichment_source_display() or gettext("Sourcier")
             when = (

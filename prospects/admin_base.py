@@ -76,13 +76,26 @@ class WorkspaceScopedAdmin(admin.ModelAdmin):
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs):
         form_class = super().get_form(request, obj, change=change, **kwargs)
-        if not self.form_takes_workspace:
-            return form_class
         workspace = getattr(request, "workspace", None)
+        takes_workspace = self.form_takes_workspace
 
         class ScopedForm(form_class):
             def __init__(self, *args: Any, **kw: Any) -> None:
-                super().__init__(*args, workspace=workspace, **kw)
+                if takes_workspace:
+                    kw["workspace"] = workspace
+                super().__init__(*args, **kw)
+                if workspace is not None and not self.instance.workspace_id:
+                    self.instance.workspace = workspace
+
+            def _get_validation_exclusions(self) -> set[str]:
+                # The workspace is not a field of the form (the header chooses it), so Django
+                # would skip every constraint that includes it: a second company with the same
+                # domain would then pass validation and fail on saving, a 500 instead of the
+                # constraint's own message. The instance has its workspace: check them.
+                exclude = super()._get_validation_exclusions()
+                if self.instance.workspace_id:
+                    exclude.discard("workspace")
+                return exclude
 
         return ScopedForm
 

@@ -265,6 +265,19 @@ class Prospect(TenantModel):
         NOT_VERIFIED = "not_verified", _("Not verified")
         NEEDS_REVIEW = "needs_review", _("Needs review")
 
+    class Reason(models.TextChoices):
+        """Why a prospect is not verified, in words a person can act on."""
+
+        NO_EMAIL_FOUND = "no_email_found", _("No address found")
+        OTHER_VERIFIED = "other_verified", _(
+            "The address given is not verified; a verified professional address was found"
+        )
+        UNVERIFIED = "unverified", _("Address found but not verified")
+        UNCONFIRMED = "unconfirmed", _("Dropcontact could not confirm the address given")
+        DO_NOT_CONTACT = "do_not_contact", _("Do not contact (reported by Dropcontact)")
+        ADDRESS_TAKEN = "address_taken", _("The address found is already used by another prospect")
+        EMAIL_CHANGED = "email_changed", _("Email address changed by hand: to be verified again")
+
     # The (workspace, status) index and the unique keys all lead with the workspace: a
     # separate index on it would only slow down imports.
     workspace = models.ForeignKey(
@@ -309,6 +322,9 @@ class Prospect(TenantModel):
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     email_qualification = models.CharField(_("email qualification"), max_length=64, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
+    verification_reason = models.CharField(
+        _("why not verified"), max_length=32, blank=True, choices=Reason.choices
+    )
     email_key = models.CharField(max_length=254, blank=True, editable=False)
     linkedin_key = models.CharField(max_length=255, blank=True, editable=False)
     name_key = models.CharField(max_length=600, blank=True, editable=False)
@@ -357,6 +373,19 @@ class Prospect(TenantModel):
     def is_verified(self) -> bool:
         return self.status == self.Status.VERIFIED
 
+    @property
+    def not_verified_reason(self) -> str:
+        """What happened, for a prospect that is not verified ('' otherwise or if unknown)."""
+        if self.status != self.Status.NOT_VERIFIED:
+            return ""
+        if self.verification_reason == self.Reason.UNVERIFIED and self.email_qualification:
+            return _("Address found but not verified (%(qualification)s)") % {
+                "qualification": self.email_qualification
+            }
+        if self.verification_reason:
+            return str(self.get_verification_reason_display())
+        return self.last_error
+
     def refresh_keys(self) -> None:
         """Recompute the match keys from the stored values."""
         from . import normalize
@@ -389,8 +418,9 @@ class Prospect(TenantModel):
         self.status = self.Status.NOT_VERIFIED
         self.verified_at = None
         self.email_qualification = ""
-        self.last_error = _("Email address changed by hand: to be verified again")
-        return ["status", "verified_at", "email_qualification", "last_error"]
+        self.verification_reason = self.Reason.EMAIL_CHANGED
+        self.last_error = self.Reason.EMAIL_CHANGED.label
+        return ["status", "verified_at", "email_qualification", "last_error", "verification_reason"]
 
     def save(self, *args, **kwargs) -> None:
         self.refresh_keys()
@@ -420,11 +450,31 @@ class Prospect(TenantModel):
 class FieldProvenance(TenantModel):
     """One observed value of one field, with where it came from; the stored one is `is_current`."""
 
+    # Read by prospect or by company (the indexes below lead with them), never by workspace
+    # alone: an import writes four or five of these rows per prospect, and pays for every
+    # index entry.
+    workspace = models.ForeignKey(
+        Workspace,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("workspace"),
+        db_index=False,
+    )
     prospect = models.ForeignKey(
-        Prospect, null=True, blank=True, on_delete=models.CASCADE, related_name="provenance"
+        Prospect,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="provenance",
+        db_index=False,
     )
     company = models.ForeignKey(
-        Company, null=True, blank=True, on_delete=models.CASCADE, related_name="provenance"
+        Company,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="provenance",
+        db_index=False,
     )
     field = models.CharField(_("field"), max_length=64)
     value = models.TextField(_("value"), blank=True)
@@ -439,9 +489,19 @@ class FieldProvenance(TenantModel):
         verbose_name = _("field provenance")
         verbose_name_plural = _("field provenance")
         ordering = ["field", "-observed_at", "-id"]
+        # Partial: a row belongs to a prospect or to a company, and the other index has no
+        # use for it.
         indexes = [
-            models.Index(fields=["prospect", "field"]),
-            models.Index(fields=["company", "field"]),
+            models.Index(
+                fields=["prospect", "field"],
+                condition=Q(prospect__isnull=False),
+                name="provenance_prospect_field",
+            ),
+            models.Index(
+                fields=["company", "field"],
+                condition=Q(company__isnull=False),
+                name="provenance_company_field",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

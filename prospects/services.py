@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import normalize
+from . import companies, company_merge, normalize
 from .lookups import in_workspace
 from .models import (
     HUMAN_SOURCES,
@@ -304,27 +304,29 @@ def clean_prospect_data(data: dict[str, Any]) -> CleanProspect:
     )
 
 
-def get_or_create_company(workspace: Workspace, values: dict[str, str]) -> Company | None:
-    """The workspace's company with this domain (else this folded name), created if missing."""
-    if not values.get("name") and not values.get("domain"):
-        return None
-    companies = Company.objects.for_workspace(workspace)
-    if values.get("domain"):
-        found = companies.filter(domain=values["domain"]).first()
-    else:
-        found = companies.filter(
-            name_key=normalize.company_name_key(values["name"]), domain=""
-        ).first()
-    if found:
-        return found
-    company = Company(workspace=workspace, **{k: v for k, v in values.items() if v})
-    try:
-        with transaction.atomic():
-            company.save()
-    except IntegrityError:
-        # Another request created it between our read and our write.
-        return companies.get(domain=values["domain"])
-    return company
+def get_or_create_company(
+    workspace: Workspace, values: dict[str, str], *, source: str | None = None
+) -> Company | None:
+    """The workspace's company these values identify (SIREN, else domain, else name), created
+    if missing; with `source`, the values it is given are recorded as that source's."""
+    return companies.resolve_company(workspace.pk, values, source=source)
+
+
+def find_company(
+    workspace_id: int, *, siren: str = "", domain: str = "", exclude: int | None = None
+) -> Company | None:
+    """The workspace's company with this SIREN, else this domain (other than `exclude`)."""
+    identity = companies.Identity(siren=siren, domain=domain)
+    skip = [exclude] if exclude else []
+    return companies.match_companies(workspace_id, [identity], exclude=skip).get(identity)
+
+
+def merge_companies(kept: Company, others: list[Company]) -> Company:
+    """Make the others one with `kept`: their prospects and provenance move to it."""
+    with transaction.atomic():
+        return company_merge.merge_into(
+            kept, others, prospect_model=Prospect, provenance_model=FieldProvenance
+        )
 
 
 def find_duplicate(workspace: Workspace, candidate: Prospect) -> Prospect | None:
@@ -352,7 +354,7 @@ def create_prospect(
     clean = clean_prospect_data(data)
     ensure_not_suppressed(workspace, email=clean.prospect["email"], phone=clean.prospect["phone"])
     with transaction.atomic():
-        company = get_or_create_company(workspace, clean.company)
+        company = get_or_create_company(workspace, clean.company, source=source)
         prospect = Prospect(
             workspace=workspace,
             company=company,
@@ -457,6 +459,7 @@ class ProvenanceBuffer:
         confidence: int,
         provider_call_id: int | None = None,
         observed_at: dt.datetime | None = None,
+        detail: str = "",
     ) -> list[str]:
         """Apply values to `subject` in memory; returns the fields changed (caller saves)."""
         observed_at = observed_at or timezone.now()
@@ -487,6 +490,7 @@ class ProvenanceBuffer:
                 observed_at=observed_at,
                 is_current=apply,
                 provider_call_id=provider_call_id,
+                detail=detail[:255],
                 **_owner(subject),
             )
             self.rows.append(row)
@@ -511,6 +515,7 @@ class ProvenanceBuffer:
         confidence: int,
         provider_call_id: int | None = None,
         observed_at: dt.datetime | None = None,
+        detail: str = "",
     ) -> None:
         """Keep a candidate value as provenance without considering it for the field."""
         self.rows.append(
@@ -523,6 +528,7 @@ class ProvenanceBuffer:
                 observed_at=observed_at or timezone.now(),
                 is_current=False,
                 provider_call_id=provider_call_id,
+                detail=detail[:255],
                 **_owner(subject),
             )
         )

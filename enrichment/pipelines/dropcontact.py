@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from prospects import normalize
 from prospects import services as prospect_services
-from prospects.models import Prospect, Source, SuppressionEntry
+from prospects.models import Company, Prospect, Source, SuppressionEntry
 
 from .. import limits
 from .. import services as enrichment_services
@@ -48,6 +48,7 @@ VERDICT_FIELDS = [
     "enrichment_source",
     "enriched_at",
     "last_error",
+    "verification_reason",
     "company",
 ]
 
@@ -434,6 +435,7 @@ def apply_results(
     }
     now = timezone.now()
     missing = []
+    absorbed: dict[int, int] = {}  # bare company id -> the existing company it is
     suppressed = suppressed_emails(batch.workspace_id, records)
     with transaction.atomic():
         in_flight = hold_for_applying(batch, items)
@@ -460,10 +462,13 @@ def apply_results(
                 missing.append(item)
                 continue
             item.prospect = fresh[item.prospect_id]
-            apply_record(
+            same = apply_record(
                 item, record, call_id=call.pk, now=now, merged=merged, suppressed=suppressed
             )
+            if same:
+                absorbed.setdefault(*same)
         merged.flush()
+        merge_absorbed(batch.workspace_id, absorbed)
         EnrichmentItem.objects.for_workspace(batch.workspace_id).filter(
             pk__in=[item.pk for item in items if item not in missing], status=Item.SUBMITTED
         ).update(status=Item.DONE, last_error="", finished_at=now, updated_at=now)
@@ -513,8 +518,11 @@ def apply_record(
     now,
     merged: prospect_services.ProvenanceBuffer,
     suppressed: set[str],
-) -> None:
-    """Merge one enriched record into its prospect and company, and set the verdict."""
+) -> tuple[int, int] | None:
+    """Merge one enriched record into its prospect and company, and set the verdict.
+
+    Returns (bare company id, existing company id) when the record showed that the prospect's
+    bare company is one the workspace already has: `merge_absorbed` then makes them one."""
     prospect = item.prospect
     workspace = prospect.workspace
     if record.is_do_not_contact:
@@ -527,7 +535,8 @@ def apply_record(
             )
         prospect.status = Prospect.Status.NOT_VERIFIED
         prospect.email_qualification = record.email[0].qualification if record.email else ""
-        prospect.last_error = _("Do not contact (reported by Dropcontact)")
+        prospect.verification_reason = Prospect.Reason.DO_NOT_CONTACT
+        prospect.last_error = prospect.not_verified_reason
         prospect.enrichment_source = Source.DROPCONTACT
         prospect.enriched_at = now
         prospect.verified_at = None
@@ -536,12 +545,13 @@ def apply_record(
                 "status",
                 "email_qualification",
                 "last_error",
+                "verification_reason",
                 "enrichment_source",
                 "enriched_at",
                 "verified_at",
             ]
         )
-        return
+        return None
 
     best = record.best_email
     changed: list[str] = []
@@ -556,6 +566,8 @@ def apply_record(
             "confidence": confidence,
             "provider_call_id": call_id,
             "observed_at": now,
+            # What Dropcontact said of the address: "use this address" offers a verified one.
+            "detail": candidate.qualification,
         }
         if candidate is best:
             changed += merged.merge(prospect, {"email": email}, **options)
@@ -587,16 +599,21 @@ def apply_record(
         provider_call_id=call_id,
         observed_at=now,
     )
-    apply_company(prospect, record, call_id=call_id, now=now, merged=merged)
+    company_before = prospect.company
+    same = apply_company(prospect, record, call_id=call_id, now=now, merged=merged)
 
-    stored = next((c for c in record.email if c.email.lower() == prospect.email.lower()), None)
+    stored = next(
+        (c for c in record.email if prospect.email and c.email.lower() == prospect.email.lower()),
+        None,
+    )
     verified = stored is not None and stored.parsed.is_verified_pro
     prospect.status = Prospect.Status.VERIFIED if verified else Prospect.Status.NOT_VERIFIED
-    prospect.email_qualification = (stored or best).qualification if (stored or best) else ""
+    prospect.email_qualification = stored.qualification if stored else ""
     prospect.verified_at = now if verified else None
     prospect.enrichment_source = Source.DROPCONTACT
     prospect.enriched_at = now
-    prospect.last_error = "" if verified else _("Email address not verified")
+    prospect.verification_reason = "" if verified else verdict_reason(prospect, record, stored)
+    prospect.last_error = prospect.not_verified_reason
     try:
         with transaction.atomic():
             # Only what the enrichment decided: any other field keeps what is in the database.
@@ -608,10 +625,30 @@ def apply_record(
         for field in changed:
             setattr(prospect, field, getattr(original, field))
         merged.revert(prospect, changed)
+        # Perhaps the same person is at the company it was moved to: it stays where it was.
+        prospect.company = company_before
         prospect.status = Prospect.Status.NOT_VERIFIED
         prospect.verified_at = None
-        prospect.last_error = _("The address found is already used by another prospect")
+        prospect.verification_reason = Prospect.Reason.ADDRESS_TAKEN
+        prospect.last_error = prospect.not_verified_reason
         prospect.save(update_fields=VERDICT_FIELDS)
+    return same
+
+
+def verdict_reason(
+    prospect: Prospect,
+    record: dropcontact.EnrichedRecord,
+    stored: dropcontact.EmailCandidate | None,
+) -> str:
+    """Why the prospect is not verified (a Prospect.Reason)."""
+    if not prospect.email:
+        return Prospect.Reason.NO_EMAIL_FOUND
+    best = record.best_email
+    if best is not None and best is not stored and best.parsed.is_verified_pro:
+        return Prospect.Reason.OTHER_VERIFIED
+    if stored is None:
+        return Prospect.Reason.UNCONFIRMED
+    return Prospect.Reason.UNVERIFIED
 
 
 def apply_company(
@@ -621,26 +658,41 @@ def apply_company(
     call_id: int,
     now,
     merged: prospect_services.ProvenanceBuffer,
-) -> None:
+) -> tuple[int, int] | None:
+    """Merge the record's company data into the prospect's company, found by its identity.
+
+    Returns (bare company id, existing company id) when the prospect's company, known only by
+    its name, turns out to be a company the workspace has under that name with this domain or
+    SIREN: the prospect moves to it now, the two become one after the batch."""
     company = prospect.company
     domain = _clean(normalize.normalize_domain, record.website)
+    siren = "".join(record.siren.split())
+    siren = siren if normalize_siren_ok(siren) else ""
+    siret = "".join(record.siret.split())
+    same = None
     if company is None and (record.company or domain):
         company = prospect_services.get_or_create_company(
             prospect.workspace,
-            {"name": record.company or domain, "domain": domain},
+            {"name": record.company or domain, "domain": domain, "siren": siren},
         )
         prospect.company = company
+    elif company is not None and not company.domain and not company.siren and (domain or siren):
+        existing = prospect_services.find_company(
+            prospect.workspace_id, siren=siren, domain=domain, exclude=company.pk
+        )
+        if existing is not None:
+            if existing.name_key == company.name_key:
+                same = (company.pk, existing.pk)
+            company = prospect.company = existing
     if company is None:
-        return
-    siren = "".join(record.siren.split())
-    siret = "".join(record.siret.split())
+        return None
     website = record.website
     if website and not website.startswith("http"):
         website = f"https://{website}"
     values = {
         "domain": domain,
         "website": website,
-        "siren": siren if normalize_siren_ok(siren) else "",
+        "siren": siren,
         "siret": siret if normalize_siret_ok(siret) else "",
         "headcount": record.headcount,
         "industry": record.naf5_des,
@@ -663,6 +715,18 @@ def apply_company(
             # Another company of the workspace already has this domain: keep ours unchanged.
             company.refresh_from_db()
             merged.revert(company, changed)
+    return same
+
+
+def merge_absorbed(workspace_id: int, absorbed: dict[int, int]) -> None:
+    """Make each bare company one with the existing company it turned out to be."""
+    if not absorbed:
+        return
+    scope = Company.objects.for_workspace(workspace_id)
+    found = scope.in_bulk([*absorbed, *absorbed.values()])
+    for bare_id, kept_id in absorbed.items():
+        if bare_id in found and kept_id in found:
+            prospect_services.merge_companies(found[kept_id], [found[bare_id]])
 
 
 def normalize_siren_ok(value: str) -> bool:

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from prospects.models import Prospect
 
+from ..found_address import found_verified_email
 from ..models import EnrichmentItem
 from ..providers.registry import get_provider
 from ..services import DROPCONTACT, REENRICHABLE
@@ -32,4 +33,6 @@ def prospect_enrichment(prospect: Prospect) -> dict[str, Any]:
         "can_reenrich": prospect.status in REENRICHABLE,
         "reenrich_url": reverse("enrichment:reenrich", args=[prospect.pk]),
         "cost": get_provider(DROPCONTACT).cost_per_call,
+        "found_email": found_verified_email(prospect),
+        "use_email_url": reverse("enrichment:use-email", args=[prospect.pk]),
     }

@@ -169,7 +169,7 @@ def _import_rows(batch: ImportBatch, progress: Callable[[int], Any] | None) -> N
         records = islice(records, done, None)
         if progress:
             progress(done)
-    companies = CompanyCache(batch.workspace_id)
+    companies = CompanyCache(batch.workspace_id, filename=batch.filename)
     seen = SeenKeys()
     fields = batch_fields(batch)
 

@@ -15,8 +15,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import normalize, services
-from ..models import Company, ImportBatch, Prospect, RejectedRow, Source
+from .. import companies, normalize, services
+from ..models import FieldProvenance, ImportBatch, Prospect, RejectedRow, Source
 from ..signals import notify_prospects_created
 from .classify import DUPLICATE, KEYS, SUPPRESSED, ImportCounts, Row, reject_existing
 from .lease import lease_deadline
@@ -240,63 +240,55 @@ _prospects = BulkInsert(Prospect, _PROSPECT_VALUES)
 _rejected = BulkInsert(RejectedRow, ("line_number", "reason", "detail", "data"))
 
 
-class CompanyCache:
-    """Company ids by domain, else by folded name: one lookup per company per import."""
+def import_detail(filename: str, line: int) -> str:
+    """Where an imported value came from, as the provenance panel shows it."""
+    return (_("%(file)s, line %(line)s") % {"file": filename, "line": line})[:255]
 
-    def __init__(self, workspace_id: int) -> None:
+
+class CompanyCache:
+    """Each row's company, resolved as every path resolves it (`companies.resolve_companies`):
+    one lookup per company per import."""
+
+    def __init__(self, workspace_id: int, *, filename: str = "") -> None:
         self.workspace_id = workspace_id
-        self.ids: dict[tuple[str, str], int] = {}
+        self.filename = filename
+        # (domain, company key) as the row gives them -> (company id, the company's key in
+        # prospects' name keys)
+        self.ids: dict[tuple[str, str], tuple[int, str]] = {}
 
     @staticmethod
     def key(row: Row) -> tuple[str, str] | None:
-        # The row's company key is the domain, else the folded name (normalize.company_key).
         assert row.clean is not None
-        if not row.company_key:
-            return None
-        return ("domain" if row.clean.company["domain"] else "name", row.company_key)
-
-    def _load(self, keys: Sequence[tuple[str, str]]) -> None:
-        companies = Company.objects.for_workspace(self.workspace_id)
-        domains = [value for kind, value in keys if kind == "domain"]
-        names = [value for kind, value in keys if kind == "name"]
-        if domains:
-            # `<> ''` again lets the partial unique index on the domain serve the lookup.
-            found = companies.filter(domain__in=domains).exclude(domain="").order_by()
-            found = found.values_list("domain", "pk")
-            self.ids.update({("domain", domain): pk for domain, pk in found})
-        if names:
-            found = companies.filter(domain="", name_key__in=names).order_by("pk")
-            for name_key, pk in found.values_list("name_key", "pk"):
-                self.ids.setdefault(("name", name_key), pk)
+        return (row.clean.company["domain"], row.company_key) if row.company_key else None
 
     def assign(self, rows: list[Row]) -> list[Row]:
-        """Set each new row's company id (found as `get_or_create_company` finds it, else
-        created): before the chunk's own transaction, as creating a company does not depend on
-        whether its prospects are written."""
+        """Set each new row's company id (found, identified or created) and its name key at
+        that company: before the chunk's own transaction, as creating a company does not
+        depend on whether its prospects are written."""
         rows = [row for row in rows if not row.reason]
         keys = [self.key(row) for row in rows]
-        missing: dict[tuple[str, str], dict[str, str]] = {}
+        missing: dict[tuple[str, str], Row] = {}
         for key, row in zip(keys, rows, strict=True):
             if key and key not in self.ids:
-                missing.setdefault(key, row.clean.company)
+                missing.setdefault(key, row)
         if missing:
-            self._load(list(missing))
-            to_create = [
-                Company(
-                    workspace_id=self.workspace_id,
-                    name_key=normalize.company_name_key(values["name"]),
-                    **{name: value for name, value in values.items() if value},
-                )
-                for key, values in missing.items()
-                if key not in self.ids
-            ]
-            if to_create:
-                # A concurrent import may create the same domain: the unique constraint keeps
-                # one, and the reload below picks it up whoever wrote it.
-                Company.objects.bulk_create(to_create, ignore_conflicts=True)
-                self._load([key for key in missing if key not in self.ids])
+            found = companies.resolve_companies(
+                self.workspace_id,
+                [row.clean.company for row in missing.values()],
+                source=Source.IMPORT,
+                details=[import_detail(self.filename, row.line) for row in missing.values()],
+            )
+            for key, row in missing.items():
+                company = found[companies.Identity.of(row.clean.company)]
+                self.ids[key] = (company.pk, normalize.company_key(company.domain, company.name))
         for row, key in zip(rows, keys, strict=True):
-            row.company_id = self.ids[key] if key else None
+            row.company_id = None
+            if key:
+                row.company_id, company_key = self.ids[key]
+                if company_key != row.company_key:
+                    # The key a prospect keeps is its company's (see `Prospect.refresh_keys`).
+                    p = row.clean.prospect
+                    row.name_key = normalize.name_key(p["first_name"], p["last_name"], company_key)
         return rows
 
 
@@ -341,7 +333,9 @@ def _insert_prospects(batch: ImportBatch, rows: list[Row], encoded: Encoded) -> 
     ids = {tuple(keys): pk for pk, *keys in inserted}
     taken = []
     for row in rows:
-        row.prospect_id = ids.get((row.email_key, row.linkedin_key, row.name_key))
+        # pop: two rows whose keys became equal once their companies were resolved (the same
+        # company named, then given by its domain) are one insert, and the second a duplicate.
+        row.prospect_id = ids.pop((row.email_key, row.linkedin_key, row.name_key), None)
         if row.prospect_id is None:
             taken.append(row)
     if taken:
@@ -351,6 +345,74 @@ def _insert_prospects(batch: ImportBatch, rows: list[Row], encoded: Encoded) -> 
                 row.reject(
                     DUPLICATE, _("Already exists: created elsewhere while this file was imported.")
                 )
+
+
+def _insert_provenance(batch: ImportBatch, rows: list[Row]) -> None:
+    """One provenance row per value each new prospect was imported with (100 %, stored).
+
+    One INSERT … SELECT from the prospects just written, crossed with their fields: the
+    values are not sent again (a chunk has four or five times as many values as rows, and
+    binding them one by one doubled the import's time); only each row's id and line travel,
+    as one JSON parameter.
+    """
+    if not rows:
+        return
+    template = _("%(file)s, line %(line)s")
+    pairs = json.dumps(
+        [
+            [row.prospect_id, (template % {"file": batch.filename, "line": row.line})[:255]]
+            for row in rows
+        ]
+    )
+    quote = connection.ops.quote_name
+    prospect = quote(Prospect._meta.db_table)
+    postgresql = connection.vendor == "postgresql"
+    if postgresql:
+        source, pk, detail = "json_array_elements(%s::json)", "(j.value->>0)::bigint", "j.value->>1"
+    else:
+        source, pk = "json_each(%s)", "json_extract(j.value, '$[0]')"
+        detail = "json_extract(j.value, '$[1]')"
+    fields = services.PROSPECT_FIELDS
+    names = " UNION ALL ".join(f"SELECT '{name}' AS name" for name in fields)
+    value = " ".join(f"WHEN '{name}' THEN p.{quote(name)}" for name in fields)
+    meta = FieldProvenance._meta
+    columns = [
+        "workspace_id",
+        "prospect_id",
+        "field",
+        "value",
+        "detail",
+        "source",
+        "confidence",
+        "observed_at",
+        "is_current",
+    ]
+    constants = [
+        meta.get_field(name).get_db_prep_save(given, connection)
+        for name, given in (
+            ("source", Source.IMPORT.value),
+            ("confidence", 100),
+            ("observed_at", timezone.now()),
+            ("is_current", True),
+        )
+    ]
+    # PostgreSQL needs the parameters' types; SQLite would turn a date cast to "datetime"
+    # into a number.
+    typed = [
+        f"CAST(%s AS {meta.get_field(n).db_type(connection)})" if postgresql else "%s"
+        for n in columns[5:]
+    ]
+    # Names come from the models and the field list above; values are parameters.
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
+        f"SELECT %s, v.id, v.name, v.value, v.detail, {', '.join(typed)} FROM ("
+        f"SELECT p.id AS id, f.name AS name, CASE f.name {value} END AS value, "
+        f"{detail} AS detail FROM {source} AS j "
+        f"JOIN {prospect} p ON p.id = {pk} CROSS JOIN ({names}) AS f"
+        f") AS v WHERE v.value <> ''"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [batch.workspace_id, *constants, pairs])
 
 
 def _lazy_commit() -> None:
@@ -389,6 +451,7 @@ def write_chunk(
         if new:
             _insert_prospects(batch, new, encoded)
             new = [row for row in new if row.prospect_id]
+            _insert_provenance(batch, new)
         services.record_blocked_attempts(
             batch.workspace_id,
             [row.suppression_id for row in rows if row.reason == SUPPRESSED and row.suppression_id],

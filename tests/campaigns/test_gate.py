@@ -364,7 +364,10 @@ def test_editing_the_email_of_a_verified_prospect_drops_the_verdict(member_clien
     campaign = Campaign.objects.create(workspace=workspace, name="Salon")
     result = add_prospects_to_campaign(campaign, [prospect.pk])
     assert result.added == []
-    assert [reason for _p, reason in result.excluded] == ["Adresse e-mail non vérifiée"]
+    # The reason says what happened, not only that the address is unverified.
+    assert [reason for _p, reason in result.excluded] == [
+        "Adresse e-mail modifiée à la main : à vérifier de nouveau"
+    ]
 
 
 def change_campaign(client: Client, campaign, members, *, delete=()):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from prospects import imports
+from prospects import imports, services
 from prospects.models import Company, ImportBatch, Prospect
 from tests.fixtures import csv_files
 from tests.fixtures.csv_files import ENGLISH_HEADER, FRENCH_HEADER, PEOPLE
@@ -87,13 +87,22 @@ def test_existing_company_is_reused(workspace, make_batch, tmp_path):
     assert Company.objects.for_workspace(workspace).filter(domain="equipement-sge.fr").count() == 1
 
 
-def test_no_field_provenance_rows_for_imported_values(workspace, make_batch, tmp_path):
+def test_every_imported_value_gets_its_import_provenance(workspace, make_batch, tmp_path):
     from prospects.models import FieldProvenance
 
-    imports.run_import(make_batch(csv_files.excel_utf8_bom(tmp_path / "export.csv")))
+    batch = make_batch(csv_files.excel_utf8_bom(tmp_path / "export.csv"))
+    imports.run_import(batch)
 
-    assert Prospect.objects.for_workspace(workspace).count() == 3
-    assert not FieldProvenance.objects.for_workspace(workspace).exists()
+    eloise = Prospect.objects.for_workspace(workspace).get(last_name="Lefèvre")
+    rows = FieldProvenance.objects.for_workspace(workspace).filter(prospect=eloise)
+    stored = {f: getattr(eloise, f) for f in services.PROSPECT_FIELDS if getattr(eloise, f)}
+    assert {row.field: row.value for row in rows} == stored
+    for row in rows:
+        assert (row.source, row.confidence, row.is_current) == ("import", 100, True)
+        assert row.detail == f"{batch.filename}, ligne 2"
+    company_rows = FieldProvenance.objects.for_workspace(workspace).filter(company=eloise.company)
+    assert {row.field: row.value for row in company_rows}["domain"] == "equipement-sge.fr"
+    assert {row.source for row in company_rows} == {"import"}
 
 
 def test_crlf_and_quoted_newline_inside_a_field(workspace, make_batch, tmp_path):
