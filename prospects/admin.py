@@ -20,6 +20,7 @@ from . import (
 )
 from .admin_base import WorkspaceScopedAdmin, is_workspace_admin
 from .models import (
+    COMPANY_FIELDS,
     Company,
     Prospect,
     Source,
@@ -42,24 +43,12 @@ PROSPECT_PANELS: list[str] = []
 class CompanyAdmin(WorkspaceScopedAdmin):
     list_display = ("name", "domain", "industry", "headcount", "location", "siren")
     search_fields = ("name", "domain", "siren")
-    fields = (
-        "workspace",
-        "name",
-        "domain",
-        "website",
-        "industry",
-        "headcount",
-        "description",
-        "location",
-        "siren",
-        "siret",
-        "linkedin_url",
-    )
+    fields = ("workspace", *COMPANY_FIELDS)
 
     def save_model(self, request: HttpRequest, obj: Company, form: Any, change: bool) -> None:
         with transaction.atomic():
             super().save_model(request, obj, form, change)
-            edited = tuple(f for f in services.COMPANY_FIELDS if f in form.changed_data)
+            edited = tuple(f for f in COMPANY_FIELDS if f in form.changed_data)
             if edited:
                 # What a person typed is never overwritten by a provider: say so in provenance.
                 services.record_initial_provenance(obj, source=Source.MANUAL, fields=edited)

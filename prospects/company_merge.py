@@ -10,19 +10,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import normalize
+from .models import COMPANY_FIELDS
 
 # Filled on the company kept from the others when it has no value of its own.
-FILLED_FIELDS = (
-    "domain",
-    "website",
-    "industry",
-    "headcount",
-    "description",
-    "location",
-    "siren",
-    "siret",
-    "linkedin_url",
-)
+FILLED_FIELDS = tuple(name for name in COMPANY_FIELDS if name != "name")
 
 
 def _rows(model: Any, workspace_id: int):

@@ -110,6 +110,20 @@ class Source(models.TextChoices):
     PROVIDER = "provider", _("Provider")
 
 
+# What a company record holds, as people edit it and providers fill it.
+COMPANY_FIELDS = (
+    "name",
+    "domain",
+    "website",
+    "industry",
+    "headcount",
+    "description",
+    "location",
+    "siren",
+    "siret",
+    "linkedin_url",
+)
+
 # Values typed or imported by a person are never overwritten by a provider.
 HUMAN_SOURCES = frozenset({Source.IMPORT, Source.MANUAL, Source.API})
 

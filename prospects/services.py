@@ -29,18 +29,6 @@ from .models import (
 from .signals import notify_persons_objected, notify_prospects_created
 
 PROSPECT_FIELDS = ("first_name", "last_name", "email", "phone", "job_title", "linkedin_url")
-COMPANY_FIELDS = (
-    "name",
-    "domain",
-    "website",
-    "industry",
-    "headcount",
-    "description",
-    "location",
-    "siren",
-    "siret",
-    "linkedin_url",
-)
 
 
 # The raw values `clean_prospect_data` reads, with the label a person knows them by.

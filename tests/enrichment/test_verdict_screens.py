@@ -4,11 +4,9 @@ which company a person works at (HTTP replayed by `responses`)."""
 import html
 
 import pytest
-import responses
 from django.urls import reverse
 
 from campaigns.services import exclusion_reason
-from enrichment import services
 from prospects import services as prospect_services
 from prospects.models import Company, FieldProvenance, Prospect
 from tests.enrichment.test_dropcontact_pipeline import echo_ready, new_prospect, submit_ok
@@ -21,17 +19,6 @@ Reason = Prospect.Reason
 def _fast_polls(settings):
     settings.DROPCONTACT_POLL_INTERVAL_SECONDS = 0
 
-
-@pytest.fixture
-def keyed(workspace):
-    services.set_api_key(workspace, "dropcontact", "dc-secret-key-1234")
-    return workspace
-
-
-@pytest.fixture
-def http():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 @pytest.fixture
