@@ -466,13 +466,18 @@ class FieldProvenance(TenantModel):
 
     # Read by prospect or by company (the indexes below lead with them), never by workspace
     # alone: an import writes four or five of these rows per prospect, and pays for every
-    # index entry.
+    # index entry. For the same reason the workspace and the prospect are not foreign keys in
+    # the database: PostgreSQL checks each one per row with a trigger at commit, which halved
+    # the import's speed (benchmarks/import_prospects.py). Only the ORM writes these rows, from
+    # prospects it has just written or read, and the ORM cascades deletions (Collector), so
+    # no row outlives its prospect or workspace.
     workspace = models.ForeignKey(
         Workspace,
         on_delete=models.CASCADE,
         related_name="+",
         verbose_name=_("workspace"),
         db_index=False,
+        db_constraint=False,
     )
     prospect = models.ForeignKey(
         Prospect,
@@ -481,6 +486,7 @@ class FieldProvenance(TenantModel):
         on_delete=models.CASCADE,
         related_name="provenance",
         db_index=False,
+        db_constraint=False,
     )
     company = models.ForeignKey(
         Company,

@@ -102,3 +102,24 @@ def test_the_import_provenance_costs_no_query_per_row(
         FieldProvenance.objects.for_workspace(workspace).filter(detail="many.csv, ligne 61").count()
         == 4
     )
+
+
+def test_provenance_goes_with_its_prospect_and_its_workspace(workspace, other_workspace, tmp_path):
+    # The table has no database foreign keys (an import writes several rows a prospect): the
+    # ORM's cascade is what removes them, on both databases.
+    path = csv_files.excel_semicolon_cp1252(tmp_path / "leads.csv")
+    for target in (workspace, other_workspace):
+        call_command("import_prospects", str(path), workspace=target.slug, stdout=io.StringIO())
+    rows = FieldProvenance.objects.for_workspace(workspace)
+    gone = Prospect.objects.for_workspace(workspace).filter(last_name="Lefèvre").get()
+    assert rows.filter(prospect=gone).exists()
+
+    gone_pk = gone.pk
+    gone.delete()
+    assert not rows.filter(prospect_id=gone_pk).exists()
+    assert rows.exists()
+
+    theirs = FieldProvenance.objects.for_workspace(other_workspace).count()
+    workspace.delete()
+    assert not FieldProvenance.objects.unscoped().filter(workspace_id=workspace.pk).exists()
+    assert FieldProvenance.objects.for_workspace(other_workspace).count() == theirs
