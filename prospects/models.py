@@ -52,8 +52,13 @@ class Workspace(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
+        typed = self.name
         self.name = tidy_workspace_name(self.name)
         key = workspace_name_key(self.name)
+        if typed and not key:
+            # Only invisible characters: the header would show nothing (and the key clash).
+            message = _("Type a name with visible characters.")
+            raise ValidationError({"name": ValidationError(message, code="name_invisible")})
         if key and Workspace.objects.filter(name_key=key).exclude(pk=self.pk).exists():
             message = _(
                 "Another workspace already has this name (case and spaces do not count). "
