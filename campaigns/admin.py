@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from prospects import admin as prospects_admin
 from prospects.admin_base import WorkspaceScopedAdmin, WorkspaceScopedInline
 from prospects.models import Prospect
+from prospects.services import objecting_prospect_ids
 
 from . import services
 from .models import Campaign, CampaignMember
@@ -163,6 +164,14 @@ def result_summary(result: services.AddResult, campaign: Campaign) -> list[str]:
     return lines
 
 
+def _preview(modeladmin: admin.ModelAdmin, workspace: Any, prospects: list[Prospect]) -> list:
+    """(prospect, status badge) as the prospect list shows them: an objector is "Opposé(e)"."""
+    objected = objecting_prospect_ids(workspace.pk, prospects)
+    for prospect in prospects:
+        prospect.objected = prospect.pk in objected
+    return [(prospect, modeladmin.status_badge(prospect)) for prospect in prospects]
+
+
 @admin.action(description=_("Add to a campaign"))
 def add_to_campaign(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any):
     """Choose (or name) a campaign, then add the verified prospects and explain the others."""
@@ -211,7 +220,7 @@ def add_to_campaign(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset
         title=gettext("Add to a campaign"),
         form=form,
         count=queryset.count(),
-        preview=list(queryset[:10]),
+        preview=_preview(modeladmin, workspace, list(queryset[:10])),
         selected=request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
         select_across=request.POST.get("select_across", "0"),
     )

@@ -47,7 +47,8 @@ def _job_from_query(request: HttpRequest, workspace: Workspace) -> EnrichmentJob
     raw = request.GET.get("job", "")
     if not raw:
         return None
-    if not raw.isdigit():
+    # isdigit() alone accepts "²", which int() refuses.
+    if not (raw.isascii() and raw.isdigit()):
         raise Http404
     return get_object_or_404(EnrichmentJob.objects.for_workspace(workspace), pk=int(raw))
 

@@ -52,8 +52,13 @@ class Workspace(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
+        typed = self.name
         self.name = tidy_workspace_name(self.name)
         key = workspace_name_key(self.name)
+        if typed and not key:
+            # Only invisible characters: the header would show nothing (and the key clash).
+            message = _("Type a name with visible characters.")
+            raise ValidationError({"name": ValidationError(message, code="name_invisible")})
         if key and Workspace.objects.filter(name_key=key).exclude(pk=self.pk).exists():
             message = _(
                 "Another workspace already has this name (case and spaces do not count). "
@@ -255,6 +260,34 @@ class Company(TenantModel):
         self.siret = "".join(self.siret.split())
         if self.siret and not self.siren:
             self.siren = self.siret[:9]
+        if self.workspace_id:
+            self._refuse_a_known_identity()
+
+    def _refuse_a_known_identity(self) -> None:
+        """The same company twice (prospects/companies.py's rule) is a form error: imports and
+        enrichment would only ever use one of them, and the merge would join them."""
+        from . import normalize
+
+        others = Company.objects.for_workspace(self.workspace_id).exclude(pk=self.pk)
+        if self.siren and others.filter(siren=self.siren).exists():
+            message = _("A company with this SIREN already exists.")
+            raise ValidationError({"siren": ValidationError(message, code="siren_taken")})
+        same_name = others.filter(name_key=normalize.company_name_key(self.name))
+        if not self.name or not same_name.exists():
+            return
+        if not self.domain and not self.siren:
+            message = _(
+                "A company with this name already exists: open it, or give this one its domain "
+                "or SIREN if it is another company."
+            )
+        elif same_name.filter(domain="", siren="").exists():
+            message = _(
+                "A company with this name, without a domain or SIREN, already exists: add them "
+                "to it instead."
+            )
+        else:
+            return
+        raise ValidationError({"name": ValidationError(message, code="name_taken")})
 
     def save(self, *args, **kwargs) -> None:
         from . import normalize

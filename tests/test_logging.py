@@ -2,12 +2,15 @@
 
 import logging
 
+import pytest
 from celery.app import trace
+from django.conf import settings
 
 from config.log import RoutineTaskFilter, UTCFormatter
 from enrichment import services
 from enrichment.models import DropcontactBatch
 from enrichment.tasks import dispatch_due_work_task, expire_leases_task
+from prospects.tasks import sweep_imports_task
 
 SWEEPER = "enrichment.tasks.dispatch_due_work_task"
 
@@ -46,10 +49,22 @@ def test_celery_lines_about_the_routine_beat_tasks_are_dropped_and_others_kept()
     assert keep(failed)
 
 
+@pytest.mark.parametrize("entry", sorted(settings.CELERY_BEAT_SCHEDULE))
+def test_celery_says_nothing_about_any_beat_task(entry):
+    # Each sends a line from beat and two from the worker every few seconds: ~50,000 a day.
+    task = settings.CELERY_BEAT_SCHEDULE[entry]["task"]
+    keep = RoutineTaskFilter().filter
+    context = {"id": "c0ffee", "name": task, "runtime": 0.01, "return_value": "'resumed 0'"}
+    assert not keep(record("celery.beat", "Scheduler: Sending due task %s (%s)", (entry, task)))
+    assert not keep(record("celery.worker.strategy", trace.LOG_RECEIVED, context))
+    assert not keep(record("celery.app.trace", trace.LOG_SUCCESS, context))
+
+
 def test_the_sweeper_logs_nothing_when_there_is_nothing_to_do(db, caplog):
     with caplog.at_level(logging.DEBUG):
         dispatch_due_work_task()
         expire_leases_task()
+        sweep_imports_task()
     assert [r for r in caplog.records if r.levelno >= logging.INFO] == []
 
 

@@ -228,10 +228,12 @@ def _undecodable_line(path: Path, encoding: str) -> int:
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(READ_BLOCK), b""):
             try:
-                decoder.decode(block)
+                newlines += decoder.decode(block).count("\n")
             except UnicodeDecodeError as exc:
-                return newlines + block[: max(exc.start, 0)].count(b"\n") + 1
-            newlines += block.count(b"\n")
+                # exc.start counts in the bytes the codec saw (after a BOM it skipped, with
+                # those held back from the previous block), not in `block`.
+                valid = exc.object[: max(exc.start, 0)].decode(exc.encoding, "replace")
+                return newlines + valid.count("\n") + 1
     return newlines + 1
 
 

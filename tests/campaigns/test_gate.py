@@ -406,3 +406,16 @@ def test_another_workspace_member_cannot_be_deleted_from_a_campaign_page(
     response = change_campaign(member_client, campaign, [foreign_row], delete=[foreign_row])
     assert response.status_code in (200, 302)
     assert CampaignMember.objects.for_workspace(other_workspace).filter(pk=foreign_row.pk).exists()
+
+
+def test_the_confirmation_shows_an_objector_as_objected_never_verified(member_client, workspace):
+    objector = verified(workspace, first_name="Zoé", last_name="Roux")
+    suppress_person(workspace, email=objector.email)
+    other = verified(workspace, first_name="Léa", last_name="Martin")
+
+    page = text(action_post(member_client, [objector.pk, other.pk], index="0"))
+
+    preview = page.split('class="selected-preview"', 1)[1].split("</ul>", 1)[0]
+    zoe, lea = sorted(preview.split("<li>")[1:], key=lambda line: "Léa" in line)
+    assert "Zoé Roux" in zoe and "Opposé(e)" in zoe and "Vérifié" not in zoe
+    assert "Léa Martin" in lea and "Vérifié" in lea

@@ -523,3 +523,10 @@ def test_items_list_shows_the_missing_key_state_and_filters(member_client, works
     assert "Clé API manquante" in page
     assert "badge-item-done" not in page
     assert member_client.get(url, {"provider": "dropcontact"}).status_code == 200
+
+
+@pytest.mark.parametrize("url", [PROGRESS, PARTIAL])
+@pytest.mark.parametrize("job", ["²", "①", "99999999999999999999999"])
+def test_a_job_number_that_is_not_one_gets_404(member_client, workspace, url, job):
+    # "²" passes str.isdigit() but not int(): it used to be a 500.
+    assert member_client.get(url, {"job": job}).status_code == 404

@@ -2,6 +2,7 @@
 
 import html
 
+import pytest
 from django.urls import reverse
 
 from prospects import company_merge, imports, services
@@ -180,3 +181,58 @@ def test_the_same_domain_in_another_workspace_may_be_added(
 
     assert response.status_code == 302
     assert companies(workspace).get().domain == "sge.fr"
+
+
+@pytest.mark.parametrize(
+    ("existing", "typed", "message"),
+    [
+        (
+            {"name": "Boréal Industries", "siren": "332426964", "domain": ""},
+            {"name": "Boréal SA", "siren": "332426964"},
+            "Une société avec ce SIREN existe déjà.",
+        ),
+        (
+            {"name": "Acme", "domain": ""},
+            {"name": " ACME "},
+            "Une société de ce nom existe déjà : ouvrez-la",
+        ),
+        (
+            {"name": "Acme", "domain": "acme.fr"},
+            {"name": "acme"},
+            "Une société de ce nom existe déjà : ouvrez-la",
+        ),
+        (
+            {"name": "Acme", "domain": ""},
+            {"name": "Acme", "domain": "acme.fr"},
+            "Une société de ce nom, sans domaine ni SIREN, existe déjà",
+        ),
+    ],
+)
+def test_adding_a_company_the_workspace_has_is_a_form_error(
+    member_client, workspace, existing, typed, message
+):
+    # The merge would join them, and imports and enrichment only ever use one of them.
+    CompanyFactory(workspace=workspace, **existing)
+
+    response = member_client.post(reverse("admin:prospects_company_add"), typed)
+
+    assert response.status_code == 200
+    assert message in html.unescape(response.content.decode())
+    assert companies(workspace).count() == 1
+
+
+def test_another_company_of_the_same_name_may_be_added_with_its_own_domain(
+    member_client, workspace, other_workspace
+):
+    CompanyFactory(workspace=workspace, name="Dupont", domain="dupont-lyon.fr")
+    CompanyFactory(workspace=other_workspace, name="Dupont", domain="", siren="332426964")
+    url = reverse("admin:prospects_company_add")
+
+    paris = {"name": "Dupont", "domain": "dupont-paris.fr"}
+    assert member_client.post(url, paris).status_code == 302
+    assert member_client.post(url, {"name": "Durand", "siren": "332426964"}).status_code == 302
+    company = companies(workspace).get(domain="dupont-paris.fr")
+    edit = {**paris, "siren": "", "website": ""}
+    change = reverse("admin:prospects_company_change", args=[company.pk])
+    response = member_client.post(change, edit)
+    assert response.status_code == 302  # the company itself is not a duplicate of itself

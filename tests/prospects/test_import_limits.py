@@ -68,6 +68,26 @@ def test_upload_of_a_utf8_file_with_one_cp1252_byte_stores_no_garbled_name(
     assert not Prospect.objects.for_workspace(workspace).filter(first_name__contains="Ã").exists()
 
 
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [("utf-8", codecs.BOM_UTF8), ("utf-16-le", codecs.BOM_UTF16_LE)],
+)
+def test_a_bad_byte_in_a_file_with_a_bom_is_named_by_its_own_line(
+    member_client, workspace, media_root, encoding, bom
+):
+    # Excel's "CSV UTF-8" and "Unicode text" start with a BOM the decoder skips: the line must
+    # be counted in the file's own bytes, BOM included, and the bad byte be near a line start.
+    rows = "".join(f"Zoé{i};Lefèvre{i};z{i}@sge.fr;SGE\r\n" for i in range(3000))
+    bad = "Zoé;Roux;z@sge.fr;SGE\r\n".encode("cp1252") if encoding == "utf-8" else b"\x00\xd8"
+    content = bom + (HEADER + rows).encode(encoding) + bad + "Léa;Roux\r\n".encode(encoding)
+
+    response = upload(member_client, content)
+
+    assert response.status_code == 200
+    assert "La ligne 3002 ne peut pas être décodée" in text(response)
+    assert nothing_stored(workspace, media_root)
+
+
 def test_six_thousand_columns_get_a_french_message(member_client, workspace, media_root):
     header = ";".join(["E-mail", *(f"Colonne {i}" for i in range(5999))])
     row = ";".join(["zoe@sge.fr", *("x" for _ in range(5999))])

@@ -371,6 +371,22 @@ def test_workspace_names_are_tidied_and_unique_ignoring_case_and_spaces(db):
         Workspace.objects.create(name="acme france", slug="c")
 
 
+@pytest.mark.parametrize("name", ["\u200b", "\u200b\u200d", "\u00ad\ufeff"])
+def test_a_name_of_invisible_characters_only_is_a_form_error(admin_client_ws, workspace, name):
+    # Tidied, such a name is empty: a blank header, then a 500 on the second one (same key).
+    url = reverse("admin:prospects_workspace_change", args=[workspace.pk])
+    data = {"name": name, "slug": workspace.slug, "timezone": "Europe/Paris"}
+
+    response = admin_client_ws.post(url, data)
+
+    assert response.status_code == 200
+    assert "Saisissez un nom fait de caractères visibles." in html.unescape(
+        response.content.decode()
+    )
+    workspace.refresh_from_db()
+    assert workspace.name == "Acme Lyon"
+
+
 @given(
     words=st.lists(st.text(alphabet=st.characters(categories=["L", "N"]), min_size=1), min_size=1),
     gaps=st.lists(st.sampled_from([" ", "  ", "\t", "\u00a0", " \u200b"]), min_size=1),
