@@ -192,7 +192,7 @@ def cancel_objecting_items(
     cancelled = {pk for pk, prospect_id, _job in live if prospect_id in objecting}
     if not cancelled:
         return set()
-    message = _("This person is on the objection list.")
+    message = str(Prospect.Reason.OBJECTED.label)
     now = timezone.now()
     with transaction.atomic():
         EnrichmentItem.objects.for_workspace(workspace_id).filter(
@@ -203,6 +203,7 @@ def cancel_objecting_items(
         ).update(
             status=Prospect.Status.NOT_VERIFIED,
             verified_at=None,
+            verification_reason=Prospect.Reason.OBJECTED,
             last_error=message,
             updated_at=now,
         )

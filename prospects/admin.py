@@ -26,6 +26,8 @@ from .models import (
     Source,
     SuppressionEntry,
     Workspace,
+    validate_siren,
+    validate_siret,
 )
 from .signals import notify_prospects_created
 
@@ -39,8 +41,30 @@ PROSPECT_ACTIONS: list[Any] = []
 PROSPECT_PANELS: list[str] = []
 
 
+class RegistryNumberField(forms.CharField):
+    """A SIREN or SIRET as people type it ('332 426 964'): the spaces go before the length
+    and checksum are checked, so the answer is about the number, not its spelling."""
+
+    def to_python(self, value: Any) -> str:
+        return "".join(super().to_python(value).split())
+
+
+class CompanyForm(forms.ModelForm):
+    siren = RegistryNumberField(
+        label=_("SIREN"), max_length=9, required=False, validators=[validate_siren]
+    )
+    siret = RegistryNumberField(
+        label=_("SIRET"), max_length=14, required=False, validators=[validate_siret]
+    )
+
+    class Meta:
+        model = Company
+        fields = COMPANY_FIELDS
+
+
 @admin.register(Company)
 class CompanyAdmin(WorkspaceScopedAdmin):
+    form = CompanyForm
     list_display = ("name", "domain", "industry", "headcount", "location", "siren")
     search_fields = ("name", "domain", "siren")
     fields = ("workspace", *COMPANY_FIELDS)

@@ -324,6 +324,7 @@ class Prospect(TenantModel):
         DO_NOT_CONTACT = "do_not_contact", _("Do not contact (reported by Dropcontact)")
         ADDRESS_TAKEN = "address_taken", _("The address found is already used by another prospect")
         EMAIL_CHANGED = "email_changed", _("Email address changed by hand: to be verified again")
+        OBJECTED = "objected", _("This person is on the objection list.")
 
     # The (workspace, status) index and the unique keys all lead with the workspace: a
     # separate index on it would only slow down imports.

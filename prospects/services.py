@@ -179,6 +179,15 @@ def suppress_person(
     )
     if match:
         matching = Prospect.objects.for_workspace(workspace).filter(match)
+        # A verdict given before the objection no longer stands: the person is not verified
+        # (so no campaign, no "Vérifié" filter) and the page says why.
+        matching.filter(status=Prospect.Status.VERIFIED).update(
+            status=Prospect.Status.NOT_VERIFIED,
+            verified_at=None,
+            verification_reason=Prospect.Reason.OBJECTED,
+            last_error=str(Prospect.Reason.OBJECTED.label),
+            updated_at=timezone.now(),
+        )
         notify_persons_objected(workspace.pk, list(matching.values_list("pk", flat=True)))
     return entries
 

@@ -163,3 +163,31 @@ def test_do_not_contact_from_dropcontact_cancels_the_same_persons_other_items(
     assert [call.request.url for call in http.calls if call.request.method == "POST"] == [
         SUBMIT_URL
     ]
+
+
+def test_a_verified_person_who_objects_is_no_longer_verified(workspace, member_client):
+    from django.utils import timezone
+
+    from tests.factories import ProspectFactory
+
+    verified = ProspectFactory(
+        workspace=workspace,
+        email="ines@acme.example",
+        status="verified",
+        verified_at=timezone.now(),
+    )
+    member_client.post(
+        reverse("admin:prospects_suppressionentry_add"),
+        {"email": "ines@acme.example", "phone": "", "reason": "objection"},
+    )
+    verified.refresh_from_db()
+    assert (verified.status, verified.verified_at) == ("not_verified", None)
+    assert verified.verification_reason == "objected"
+    listed = member_client.get(
+        reverse("admin:prospects_prospect_changelist"), {"status__exact": "verified"}
+    ).content.decode()
+    assert "ines@acme.example" not in listed
+    page = member_client.get(
+        reverse("admin:prospects_prospect_change", args=[verified.pk])
+    ).content.decode()
+    assert "liste d&#x27;opposition" in page or "liste d'opposition" in page

@@ -236,3 +236,17 @@ def test_another_company_of_the_same_name_may_be_added_with_its_own_domain(
     change = reverse("admin:prospects_company_change", args=[company.pk])
     response = member_client.post(change, edit)
     assert response.status_code == 302  # the company itself is not a duplicate of itself
+
+
+def test_a_siren_typed_with_spaces_is_read_as_its_digits(member_client, workspace):
+    response = member_client.post(
+        reverse("admin:prospects_company_add"),
+        {"name": "Espaces SA", "siren": "332 426 964", "siret": "332 426 964 00018"},
+    )
+    assert response.status_code == 302, html.unescape(response.content.decode())[:2000]
+    company = companies(workspace).get(name="Espaces SA")
+    assert (company.siren, company.siret) == ("332426964", "33242696400018")
+    wrong = member_client.post(
+        reverse("admin:prospects_company_add"), {"name": "Faux", "siren": "332 426 965"}
+    )
+    assert "SIREN invalide" in html.unescape(wrong.content.decode())
