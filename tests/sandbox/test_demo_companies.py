@@ -1,25 +1,12 @@
 """The demo workspace, seeded then enriched by the sandbox's Dropcontact: one company each."""
 
-import datetime as dt
 import time
 from collections import Counter
 
-from django.utils import timezone
-
 from enrichment import services
 from enrichment.demo import seed_demo_workspace
-from enrichment.models import DropcontactBatch, EnrichmentItem
 from prospects.models import Company, Prospect
-
-
-def _make_due(workspace) -> None:
-    past = timezone.now() - dt.timedelta(seconds=1)
-    EnrichmentItem.objects.for_workspace(workspace).filter(status="pending").update(
-        next_attempt_at=past
-    )
-    DropcontactBatch.objects.for_workspace(workspace).filter(
-        status__in=["sending", "polling"]
-    ).update(next_attempt_at=past)
+from tests.enrichment.test_dropcontact_pipeline import make_due
 
 
 def test_seed_demo_and_enrichment_leave_no_duplicate_company(
@@ -41,7 +28,7 @@ def test_seed_demo_and_enrichment_leave_no_duplicate_company(
     deadline = time.monotonic() + 60
     while prospects.filter(status__in=["new", "enriching"]).exists():
         assert time.monotonic() < deadline, "the sandbox's answers never came"
-        _make_due(workspace)
+        make_due(workspace)
         with django_capture_on_commit_callbacks(execute=True):
             services.dispatch_due_work()
         time.sleep(0.1)
