@@ -17,9 +17,9 @@ from prospects.models import Workspace
 
 from . import services
 from .models import (
-    DropcontactBatch,
     EnrichmentItem,
     EnrichmentJob,
+    ProviderBatch,
     ProviderCall,
     ProviderCredential,
 )
@@ -223,10 +223,11 @@ class EnrichmentItemAdmin(ReadOnlyScopedAdmin):
         return status_badge(item)
 
 
-@admin.register(DropcontactBatch)
-class DropcontactBatchAdmin(ReadOnlyScopedAdmin):
+@admin.register(ProviderBatch)
+class ProviderBatchAdmin(ReadOnlyScopedAdmin):
     list_display = (
         "__str__",
+        "provider",
         "batch_status",
         "size",
         "polls",
@@ -235,11 +236,11 @@ class DropcontactBatchAdmin(ReadOnlyScopedAdmin):
         "finished_at",
         "last_error",
     )
-    list_filter = ("status",)
+    list_filter = ("provider", "status")
     search_fields = ("request_id",)
 
     @admin.display(description=_("status"), ordering="status")
-    def batch_status(self, batch: DropcontactBatch) -> str:
+    def batch_status(self, batch: ProviderBatch) -> str:
         return status_badge(batch)
 
 

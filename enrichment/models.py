@@ -77,8 +77,9 @@ class EnrichmentJob(TenantModel):
         return f"{self.get_kind_display()} #{self.pk}"
 
 
-class DropcontactBatch(TenantModel):
-    """One `POST /v1/enrich/all` request and its polling."""
+class ProviderBatch(TenantModel):
+    """One asynchronous provider request and its polling (Dropcontact `POST /v1/enrich/all`;
+    any submit-then-poll API has the same shape): the work row of its steps."""
 
     class Status(models.TextChoices):
         SENDING = "sending", _("Sending")
@@ -86,6 +87,9 @@ class DropcontactBatch(TenantModel):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
+    LIVE_STATUSES = (Status.SENDING, Status.POLLING)
+
+    provider = models.CharField(_("provider"), max_length=32, default="dropcontact")
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.SENDING
     )
@@ -104,8 +108,8 @@ class DropcontactBatch(TenantModel):
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("Dropcontact batch")
-        verbose_name_plural = _("Dropcontact batches")
+        verbose_name = _("provider batch")
+        verbose_name_plural = _("provider batches")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
@@ -158,7 +162,7 @@ class EnrichmentItem(TenantModel):
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
     last_error = models.TextField(_("last error"), blank=True)
     batch = models.ForeignKey(
-        DropcontactBatch,
+        ProviderBatch,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

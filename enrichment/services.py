@@ -18,7 +18,7 @@ from prospects import services as prospect_services
 from prospects.models import Prospect, Workspace
 
 from . import crypto
-from .models import DropcontactBatch, EnrichmentItem, EnrichmentJob, ProviderCredential
+from .models import EnrichmentItem, EnrichmentJob, ProviderBatch, ProviderCredential
 from .providers.registry import PROVIDERS, get_provider
 
 log = logging.getLogger(__name__)
@@ -207,7 +207,7 @@ def cancel_objecting_items(
             last_error=message,
             updated_at=now,
         )
-    from .pipelines.dropcontact import refresh_jobs
+    from .engine.jobs import refresh_jobs
 
     refresh_jobs({job for pk, _prospect, job in live if job and pk in cancelled})
     log.info("workspace %s: %s items cancelled (objection)", workspace_id, len(cancelled))
@@ -353,9 +353,9 @@ def dispatch_due_work(*, limit: int = 500) -> dict[str, int]:
 
     now = timezone.now()
     batch_ids = list(
-        DropcontactBatch.objects.unscoped()
+        ProviderBatch.objects.unscoped()
         .filter(
-            status__in=[DropcontactBatch.Status.SENDING, DropcontactBatch.Status.POLLING],
+            status__in=[ProviderBatch.Status.SENDING, ProviderBatch.Status.POLLING],
             next_attempt_at__lte=now,
         )
         .order_by("next_attempt_at")

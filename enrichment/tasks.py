@@ -9,8 +9,9 @@ import logging
 from celery import shared_task
 from django.db import transaction
 
-from . import limits, services
-from .models import DropcontactBatch, EnrichmentItem
+from . import services
+from .engine import limits
+from .models import EnrichmentItem, ProviderBatch
 from .pipelines import dropcontact as pipeline
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def submit_dropcontact_task(workspace_id: int) -> str:
 @shared_task
 def process_dropcontact_batch_task(batch_id: int) -> str:
     """Do a batch's due step: (re)send it or poll it."""
-    batch = DropcontactBatch.objects.unscoped().filter(pk=batch_id).only("workspace_id").first()
+    batch = ProviderBatch.objects.unscoped().filter(pk=batch_id).only("workspace_id").first()
     if batch is None:
         return "gone"
     api_key = services.get_api_key(batch.workspace_id, pipeline.SLUG)
@@ -53,8 +54,8 @@ def process_batch(batch_id: int, workspace_id: int, api_key: str | None) -> str:
     outcome = pipeline.process_batch(batch_id, api_key=api_key)
     if outcome in ("not-due", "lease-lost"):
         return outcome  # someone else holds this step
-    batch = DropcontactBatch.objects.for_workspace(workspace_id).get(pk=batch_id)
-    if batch.status in (DropcontactBatch.Status.SENDING, DropcontactBatch.Status.POLLING):
+    batch = ProviderBatch.objects.for_workspace(workspace_id).get(pk=batch_id)
+    if batch.status in (ProviderBatch.Status.SENDING, ProviderBatch.Status.POLLING):
         # Come back when the next step is due; the sweeper does the same if this is lost.
         process_dropcontact_batch_task.apply_async((batch_id,), eta=batch.next_attempt_at)
     elif outcome.startswith("failed") or outcome == "applied":

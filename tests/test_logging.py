@@ -8,7 +8,7 @@ from django.conf import settings
 
 from config.log import RoutineTaskFilter, UTCFormatter
 from enrichment import services
-from enrichment.models import DropcontactBatch
+from enrichment.models import ProviderBatch
 from enrichment.tasks import dispatch_due_work_task, expire_leases_task
 from prospects.tasks import sweep_imports_task
 
@@ -69,7 +69,7 @@ def test_the_sweeper_logs_nothing_when_there_is_nothing_to_do(db, caplog):
 
 
 def test_the_sweeper_says_what_it_dispatched(workspace, caplog):
-    DropcontactBatch.objects.create(workspace=workspace)  # due now, nothing in it
+    ProviderBatch.objects.create(workspace=workspace)  # due now, nothing in it
     with caplog.at_level(logging.INFO, logger="enrichment.services"):
         services.dispatch_due_work()
     (line,) = [r for r in caplog.records if r.name == "enrichment.services"]

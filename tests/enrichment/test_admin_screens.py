@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from enrichment import services
 from enrichment.models import (
-    DropcontactBatch,
     EnrichmentItem,
     EnrichmentJob,
+    ProviderBatch,
     ProviderCall,
     ProviderCredential,
 )
@@ -476,7 +476,7 @@ def work_rows(workspace):
     return {
         "enrichmentjob": EnrichmentJob.objects.create(workspace=workspace, kind="dropcontact"),
         "enrichmentitem": make_item(workspace, Item.WAITING_KEY, last_error="API key missing"),
-        "dropcontactbatch": DropcontactBatch.objects.create(workspace=workspace, request_id="r-1"),
+        "providerbatch": ProviderBatch.objects.create(workspace=workspace, request_id="r-1"),
         "providercall": ProviderCall.objects.create(
             workspace=workspace,
             provider="dropcontact",
@@ -488,7 +488,7 @@ def work_rows(workspace):
     }
 
 
-MODELS = ["enrichmentjob", "enrichmentitem", "dropcontactbatch", "providercall"]
+MODELS = ["enrichmentjob", "enrichmentitem", "providerbatch", "providercall"]
 
 
 @pytest.mark.parametrize("model", MODELS)

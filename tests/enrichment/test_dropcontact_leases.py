@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from enrichment import services
 from enrichment.models import (
-    DropcontactBatch,
     EnrichmentItem,
     EnrichmentJob,
+    ProviderBatch,
     ProviderCall,
     ProviderCredential,
 )
@@ -56,7 +56,7 @@ def claimed_items(batch):
 
 
 def expire_lease(batch):
-    DropcontactBatch.objects.unscoped().filter(pk=batch.pk).update(
+    ProviderBatch.objects.unscoped().filter(pk=batch.pk).update(
         next_attempt_at=timezone.now() - dt.timedelta(seconds=1)
     )
 
@@ -64,7 +64,7 @@ def expire_lease(batch):
 def snapshot(workspace):
     """Every row a Dropcontact step may write, as plain values."""
     models = (
-        DropcontactBatch,
+        ProviderBatch,
         EnrichmentItem,
         EnrichmentJob,
         Prospect,
@@ -102,21 +102,21 @@ def test_a_stale_sender_writes_nothing_once_another_worker_took_the_batch_over(
     attempt_each(
         [
             ("reschedule", lambda: pipeline.reschedule(worker_a, seconds=1.0)),
-            ("finish", lambda: pipeline.finish_batch(worker_a, DropcontactBatch.Status.DONE)),
+            ("finish", lambda: pipeline.finish_batch(worker_a, ProviderBatch.Status.DONE)),
         ]
     )
     assert pipeline.run_step(worker_b, api_key=KEY) == "submitted"
     expire_lease(queued)
     assert pipeline.process_batch(queued.pk, api_key=KEY) == "applied"
     after_b = snapshot(keyed)
-    assert after_b["DropcontactBatch"][0]["status"] == "done"
+    assert after_b["ProviderBatch"][0]["status"] == "done"
     assert {row["status"] for row in after_b["EnrichmentItem"]} == {"done"}
 
     attempt_each(
         [
             ("submit", lambda: pipeline.submit(worker_a, items_a, api_key=KEY)),
             ("reschedule", lambda: pipeline.reschedule(worker_a, seconds=1.0)),
-            ("finish", lambda: pipeline.finish_batch(worker_a, DropcontactBatch.Status.FAILED)),
+            ("finish", lambda: pipeline.finish_batch(worker_a, ProviderBatch.Status.FAILED)),
             (
                 "fail (refused key)",
                 lambda: pipeline.fail_batch(
@@ -190,11 +190,11 @@ def test_a_worker_whose_lease_runs_out_during_its_request_stops_there(keyed, que
     assert process_dropcontact_batch_task(queued.pk) == "lease-lost"
     after = snapshot(keyed)
     # Only B's claim changed the batch; A charged nothing, moved no item, scheduled nothing.
-    (batch_before,), (batch_after,) = before["DropcontactBatch"], after["DropcontactBatch"]
+    (batch_before,), (batch_after,) = before["ProviderBatch"], after["ProviderBatch"]
     assert batch_after["lease_token"] == taken_over["b"].lease_token
     assert {
         k: v for k, v in batch_after.items() if k not in ("lease_token", "next_attempt_at")
     } == {k: v for k, v in batch_before.items() if k not in ("lease_token", "next_attempt_at")}
-    assert {name: rows for name, rows in after.items() if name != "DropcontactBatch"} == {
-        name: rows for name, rows in before.items() if name != "DropcontactBatch"
+    assert {name: rows for name, rows in after.items() if name != "ProviderBatch"} == {
+        name: rows for name, rows in before.items() if name != "ProviderBatch"
     }

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from enrichment import services
-from enrichment.models import DropcontactBatch, EnrichmentItem, ProviderCall, ProviderCredential
+from enrichment.models import EnrichmentItem, ProviderBatch, ProviderCall, ProviderCredential
 from prospects import services as prospect_services
 from prospects.models import FieldProvenance, Prospect, Source, SuppressionEntry
 from tests.samples import sample_json, sample_text
@@ -81,7 +81,7 @@ def make_due(workspace):
     EnrichmentItem.objects.for_workspace(workspace).filter(status="pending").update(
         next_attempt_at=past
     )
-    DropcontactBatch.objects.for_workspace(workspace).filter(
+    ProviderBatch.objects.for_workspace(workspace).filter(
         status__in=["sending", "polling"]
     ).update(next_attempt_at=past)
 
@@ -254,9 +254,9 @@ def test_polling_is_bounded_and_then_counts_as_a_failure(
     submit_ok(http)
     http.add(responses.GET, POLL_URL, json=NOT_READY)
     prospect = new_prospect(keyed, django_capture_on_commit_callbacks)
-    batch = DropcontactBatch.objects.for_workspace(keyed).get()
+    batch = ProviderBatch.objects.for_workspace(keyed).get()
     assert batch.status == "polling"
-    DropcontactBatch.objects.for_workspace(keyed).update(
+    ProviderBatch.objects.for_workspace(keyed).update(
         poll_deadline=timezone.now() - dt.timedelta(seconds=1)
     )
     make_due(keyed)
@@ -313,7 +313,7 @@ def test_each_step_runs_once_even_when_dispatched_twice(
     submit_ok(http)
     http.add(responses.GET, POLL_URL, json=NOT_READY)
     new_prospect(keyed, django_capture_on_commit_callbacks)
-    batch = DropcontactBatch.objects.for_workspace(keyed).get()
+    batch = ProviderBatch.objects.for_workspace(keyed).get()
     from enrichment.tasks import process_dropcontact_batch_task, submit_dropcontact_task
 
     calls_before = len(http.calls)
@@ -361,7 +361,7 @@ def test_a_failed_poll_is_asked_again_without_paying_for_a_new_submit(
     prospect = new_prospect(keyed, django_capture_on_commit_callbacks)
     make_due(keyed)
     sweep(django_capture_on_commit_callbacks)  # the 502
-    batch = DropcontactBatch.objects.for_workspace(keyed).get()
+    batch = ProviderBatch.objects.for_workspace(keyed).get()
     assert batch.status == "polling"
     assert "502" in batch.last_error
     make_due(keyed)

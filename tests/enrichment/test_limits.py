@@ -6,7 +6,7 @@ import time
 import pytest
 from django.utils import timezone
 
-from enrichment import limits
+from enrichment.engine import limits
 from enrichment.models import ProviderLease
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import responses
 from django.urls import reverse
 
 from enrichment import services
-from enrichment.models import DropcontactBatch, EnrichmentItem
+from enrichment.models import EnrichmentItem, ProviderBatch
 from enrichment.pipelines import dropcontact as pipeline
 from enrichment.tasks import process_dropcontact_batch_task, submit_dropcontact_task
 from prospects import services as prospect_services
@@ -68,7 +68,7 @@ def test_only_objectors_in_the_queue_sends_nothing(keyed, people, http):
         prospect_services.suppress_person(keyed, email=prospect.email)
     assert submit_dropcontact_task(keyed.pk) == "nothing-due"
     assert len(http.calls) == 0
-    assert not DropcontactBatch.objects.for_workspace(keyed).exists()
+    assert not ProviderBatch.objects.for_workspace(keyed).exists()
     assert set(EnrichmentItem.objects.for_workspace(keyed).values_list("status", flat=True)) == {
         "cancelled"
     }
@@ -106,7 +106,7 @@ def test_an_objection_while_the_request_is_out_keeps_the_answer_away_from_that_p
     assert item_of(eloise).status == "cancelled"
 
     make_due(keyed)
-    batch = DropcontactBatch.objects.for_workspace(keyed).get()
+    batch = ProviderBatch.objects.for_workspace(keyed).get()
     assert process_dropcontact_batch_task(batch.pk) == "applied"
     eloise.refresh_from_db()
     assert (eloise.status, eloise.enriched_at, eloise.job_title) == ("not_verified", None, "")
@@ -156,7 +156,7 @@ def test_do_not_contact_from_dropcontact_cancels_the_same_persons_other_items(
     )
     services.queue_enrichment(keyed.pk, [second.pk])
     make_due(keyed)
-    batch = DropcontactBatch.objects.for_workspace(keyed).get()
+    batch = ProviderBatch.objects.for_workspace(keyed).get()
     with django_capture_on_commit_callbacks(execute=True):
         assert pipeline.process_batch(batch.pk, api_key="dc-secret-key-1234") == "applied"
     assert item_of(second).status == "cancelled"

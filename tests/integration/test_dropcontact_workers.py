@@ -7,7 +7,7 @@ import time
 import pytest
 
 from enrichment import services
-from enrichment.models import DropcontactBatch, EnrichmentItem
+from enrichment.models import EnrichmentItem, ProviderBatch
 from prospects import services as prospect_services
 from prospects.models import Prospect, Source
 
@@ -134,19 +134,19 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_enriches_nobody_twice(
     # Wait until every batch has been submitted and its request id recorded, so the kill lands
     # while batches are being polled. (A kill between Dropcontact's answer to a submit and its
     # recording would resend that batch: the at-least-once window the README documents.)
-    batches = DropcontactBatch.objects.for_workspace(keyed)
+    batches = ProviderBatch.objects.for_workspace(keyed)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         services.dispatch_due_work()
         if (
             len(dropcontact_posts(sandbox)) >= batches_expected
-            and not batches.filter(status=DropcontactBatch.Status.SENDING).exists()
+            and not batches.filter(status=ProviderBatch.Status.SENDING).exists()
         ):
             break
         time.sleep(0.2)
     else:
         pytest.fail(f"not every batch was submitted within 60 s\n{workers.logs()}")
-    polling = batches.filter(status=DropcontactBatch.Status.POLLING).count()
+    polling = batches.filter(status=ProviderBatch.Status.POLLING).count()
     assert polling > 0, workers.logs()
     workers.kill(victim)
     workers.start(concurrency=3)

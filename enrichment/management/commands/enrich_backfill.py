@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from enrichment import services
-from enrichment.models import DropcontactBatch, EnrichmentItem, EnrichmentJob, ProviderCredential
+from enrichment.models import EnrichmentItem, EnrichmentJob, ProviderBatch, ProviderCredential
 from prospects.models import Prospect, Workspace
 
 BACKFILL_STATUSES = (
@@ -38,8 +38,8 @@ def work_overdue(workspace_id: int, seconds: float) -> bool:
         .filter(provider=services.DROPCONTACT)
     )
     # A worker that takes a batch step pushes its next_attempt_at forward (its lease).
-    batches = DropcontactBatch.objects.for_workspace(workspace_id).filter(
-        status__in=[DropcontactBatch.Status.SENDING, DropcontactBatch.Status.POLLING],
+    batches = ProviderBatch.objects.for_workspace(workspace_id).filter(
+        status__in=[ProviderBatch.Status.SENDING, ProviderBatch.Status.POLLING],
         next_attempt_at__lte=cutoff,
     )
     return items.exists() or batches.exists()

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .models import ProviderLease, ProviderRateWindow
+from ..models import ProviderLease, ProviderRateWindow
 
 
 class SlotUnavailable(Exception):

@@ -1,0 +1,64 @@
+"""Job roll-up: a job's counters and status follow its items; its spend follows its calls."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from ..models import EnrichmentItem, EnrichmentJob
+
+Item = EnrichmentItem.Status
+
+
+def charge_jobs(items: Iterable[EnrichmentItem], total: Decimal) -> None:
+    """Spread one call's cost over the jobs its items belong to."""
+    items = list(items)
+    per_item = total / len(items) if items else Decimal(0)
+    counts: dict[int, int] = {}
+    for item in items:
+        if item.job_id:
+            counts[item.job_id] = counts.get(item.job_id, 0) + 1
+    for job_id, count in counts.items():
+        EnrichmentJob.objects.unscoped().filter(pk=job_id).update(
+            spent_credits=F("spent_credits") + per_item * count
+        )
+
+
+def refresh_jobs(job_ids: Iterable[int]) -> None:
+    """Recount each job's items and settle its status once nothing is left in flight."""
+    for job_id in set(job_ids):
+        job = EnrichmentJob.objects.unscoped().filter(pk=job_id).only("workspace_id").first()
+        if job is None:
+            continue
+        counts = (
+            EnrichmentItem.objects.for_workspace(job.workspace_id)
+            .filter(job_id=job_id)
+            .aggregate(
+                total=Count("id"),
+                done=Count("id", filter=Q(status=Item.DONE)),
+                failed=Count("id", filter=Q(status=Item.NEEDS_REVIEW)),
+                active=Count("id", filter=Q(status__in=EnrichmentItem.ACTIVE_STATUSES)),
+            )
+        )
+        EnrichmentJob.objects.for_workspace(job.workspace_id).filter(pk=job_id).update(
+            total_items=counts["total"],
+            done_items=counts["done"],
+            failed_items=counts["failed"],
+            **rolled_up_status(counts),
+        )
+
+
+def rolled_up_status(counts: dict[str, int]) -> dict:
+    """A job runs while any item is active; then completed, failed, or partially completed."""
+    if counts["active"]:
+        return {"status": EnrichmentJob.Status.RUNNING, "finished_at": None}
+    if counts["failed"] == 0:
+        status = EnrichmentJob.Status.COMPLETED
+    elif counts["done"] == 0:
+        status = EnrichmentJob.Status.FAILED
+    else:
+        status = EnrichmentJob.Status.PARTIALLY_COMPLETED
+    return {"status": status, "finished_at": timezone.now()}
