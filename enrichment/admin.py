@@ -201,11 +201,11 @@ class EnrichmentItemAdmin(ReadOnlyScopedAdmin):
         "item_status",
         "attempts",
         "next_attempt_at",
-        "last_error",
+        "error_text",
         "job",
         "updated_at",
     )
-    list_filter = ("status", ProviderFilter)
+    list_filter = ("status", ProviderFilter, "outcome")
     search_fields = ("prospect__first_name", "prospect__last_name", "prospect__email", "request_id")
     list_select_related = ("prospect", "job")
 
@@ -222,6 +222,10 @@ class EnrichmentItemAdmin(ReadOnlyScopedAdmin):
     def item_status(self, item: EnrichmentItem) -> str:
         return status_badge(item)
 
+    @admin.display(description=_("last error"), ordering="outcome")
+    def error_text(self, item: EnrichmentItem) -> str:
+        return item.last_error or "—"
+
 
 @admin.register(ProviderBatch)
 class ProviderBatchAdmin(ReadOnlyScopedAdmin):
@@ -234,14 +238,18 @@ class ProviderBatchAdmin(ReadOnlyScopedAdmin):
         "next_attempt_at",
         "submitted_at",
         "finished_at",
-        "last_error",
+        "error_text",
     )
-    list_filter = ("provider", "status")
+    list_filter = ("provider", "status", "outcome")
     search_fields = ("request_id",)
 
     @admin.display(description=_("status"), ordering="status")
     def batch_status(self, batch: ProviderBatch) -> str:
         return status_badge(batch)
+
+    @admin.display(description=_("last error"), ordering="outcome")
+    def error_text(self, batch: ProviderBatch) -> str:
+        return batch.last_error or "—"
 
 
 @admin.register(ProviderCall)

@@ -10,6 +10,25 @@ from django.utils.translation import gettext_lazy as _
 from prospects.models import Prospect
 from prospects.tenancy import TenantModel, TenantQuerySet, user_reference
 
+from .engine.outcomes import Outcome, describe
+
+
+class OutcomeFields(models.Model):
+    """What last happened, as a stable code (and its detail, e.g. an HTTP status)."""
+
+    outcome = models.CharField(
+        _("outcome"), max_length=32, choices=Outcome.choices, default="", blank=True
+    )
+    outcome_detail = models.CharField(_("outcome detail"), max_length=255, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def last_error(self) -> str:
+        """The outcome in French, for people (the code is for the API and webhooks)."""
+        return describe(self.outcome, provider=self.provider, detail=self.outcome_detail)
+
 
 class ProviderCredential(TenantModel):
     """A workspace's API key for one provider, encrypted at rest (MultiFernet)."""
@@ -77,7 +96,7 @@ class EnrichmentJob(TenantModel):
         return f"{self.get_kind_display()} #{self.pk}"
 
 
-class ProviderBatch(TenantModel):
+class ProviderBatch(TenantModel, OutcomeFields):
     """One asynchronous provider request and its polling (Dropcontact `POST /v1/enrich/all`;
     any submit-then-poll API has the same shape): the work row of its steps."""
 
@@ -102,7 +121,6 @@ class ProviderBatch(TenantModel):
     # a worker that outlived its lease cannot overwrite what its successor wrote.
     lease_token = models.CharField(max_length=32, blank=True, editable=False)
     poll_deadline = models.DateTimeField(_("poll deadline"), null=True, blank=True)
-    last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -127,7 +145,7 @@ class EnrichmentItemQuerySet(TenantQuerySet):
         )
 
 
-class EnrichmentItem(TenantModel):
+class EnrichmentItem(TenantModel, OutcomeFields):
     """One prospect to enrich with one provider: status, attempts and when to try next."""
 
     class Status(models.TextChoices):
@@ -160,7 +178,6 @@ class EnrichmentItem(TenantModel):
     )
     attempts = models.PositiveSmallIntegerField(_("failed attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
-    last_error = models.TextField(_("last error"), blank=True)
     batch = models.ForeignKey(
         ProviderBatch,
         null=True,
@@ -170,7 +187,6 @@ class EnrichmentItem(TenantModel):
         verbose_name=_("batch"),
     )
     request_id = models.CharField(_("provider request id"), max_length=64, blank=True)
-    idempotency_key = models.CharField(max_length=128, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -193,6 +209,58 @@ class EnrichmentItem(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.provider} · {self.prospect_id}"
+
+
+def attempt_key(item: EnrichmentItem, field: str, provider: str) -> str:
+    """`{job}:{item}:{field}:{provider}`: one provider asked once about one item in one job."""
+    return f"{item.job_id or 'auto'}:{item.pk}:{field}:{provider}"
+
+
+class ProviderAttempt(TenantModel):
+    """One provider asked about one item for one field within a job.
+
+    Its idempotency key is unique in the database, so a replayed step (a redelivered task, a
+    worker that outlived its lease) finds the attempt already there instead of paying twice.
+    """
+
+    item = models.ForeignKey(
+        EnrichmentItem,
+        on_delete=models.CASCADE,
+        related_name="attempts_made",
+        verbose_name=_("item"),
+    )
+    provider = models.CharField(_("provider"), max_length=32)
+    field = models.CharField(_("field"), max_length=32)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=128, unique=True)
+    batch = models.ForeignKey(
+        ProviderBatch,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="attempts",
+        verbose_name=_("batch"),
+    )
+    call = models.ForeignKey(
+        "ProviderCall",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="attempts",
+        verbose_name=_("provider call"),
+    )
+    # found / not_found, or the kind of failure (an ErrorKind value): codes, not sentences.
+    result = models.CharField(_("result"), max_length=32, blank=True)
+    cost = models.DecimalField(_("cost"), max_digits=12, decimal_places=4, default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("provider attempt")
+        verbose_name_plural = _("provider attempts")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.idempotency_key
 
 
 class ProviderCall(TenantModel):

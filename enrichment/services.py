@@ -18,6 +18,7 @@ from prospects import services as prospect_services
 from prospects.models import Prospect, Workspace
 
 from . import crypto
+from .engine.outcomes import Outcome
 from .models import EnrichmentItem, EnrichmentJob, ProviderBatch, ProviderCredential
 from .providers.registry import PROVIDERS, get_provider
 
@@ -53,14 +54,14 @@ def get_api_key(workspace_id: int, provider: str) -> str | None:
         return None
 
 
-def waiting_reason(workspace_id: int, provider: str) -> str:
-    """What the items of a workspace without a usable key are waiting for, in French."""
+def waiting_outcome(workspace_id: int, provider: str) -> str:
+    """What the items of a workspace without a usable key are waiting for (an outcome code)."""
     refused = (
         ProviderCredential.objects.for_workspace(workspace_id)
         .filter(provider=provider, refused_at__isnull=False)
         .exists()
     )
-    return str(_("API key refused by the provider") if refused else _("API key missing"))
+    return Outcome.KEY_REFUSED if refused else Outcome.KEY_MISSING
 
 
 def mark_key_refused(workspace_id: int, provider: str) -> None:
@@ -95,7 +96,7 @@ def release_waiting_items(workspace_id: int, provider: str) -> int:
     released = (
         EnrichmentItem.objects.for_workspace(workspace_id)
         .filter(provider=provider, status=Item.WAITING_KEY)
-        .update(status=Item.PENDING, next_attempt_at=timezone.now(), last_error="")
+        .update(status=Item.PENDING, next_attempt_at=timezone.now(), outcome="", outcome_detail="")
     )
     if released:
         schedule_submit(workspace_id)
@@ -139,7 +140,7 @@ def queue_enrichment(
         .exists()
     )
     status = Item.PENDING if has_key else Item.WAITING_KEY
-    last_error = "" if has_key else waiting_reason(workspace_id, provider)
+    outcome = "" if has_key else waiting_outcome(workspace_id, provider)
     now = timezone.now()
     with transaction.atomic():
         EnrichmentItem.objects.bulk_create(
@@ -150,9 +151,8 @@ def queue_enrichment(
                     provider=provider,
                     job=job,
                     status=status,
-                    last_error=last_error,
+                    outcome=outcome,
                     next_attempt_at=now,
-                    idempotency_key=f"{job.pk if job else 'auto'}:{pk}:{provider}",
                 )
                 for pk in chosen
             ],
@@ -197,7 +197,13 @@ def cancel_objecting_items(
     with transaction.atomic():
         EnrichmentItem.objects.for_workspace(workspace_id).filter(
             pk__in=cancelled, status__in=EnrichmentItem.ACTIVE_STATUSES
-        ).update(status=Item.CANCELLED, last_error=message, finished_at=now, updated_at=now)
+        ).update(
+            status=Item.CANCELLED,
+            outcome=Outcome.OBJECTED,
+            outcome_detail="",
+            finished_at=now,
+            updated_at=now,
+        )
         Prospect.objects.for_workspace(workspace_id).filter(
             pk__in=objecting, status=Prospect.Status.ENRICHING
         ).update(

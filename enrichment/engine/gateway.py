@@ -115,7 +115,7 @@ def send(
         )
     except transport.TransportError as error:
         row.latency_ms = error.latency_ms
-        row.outcome = error.outcome
+        row.outcome = error.call_outcome
         row.error = error.error
         row.save()
         raise

@@ -18,6 +18,7 @@ from prospects.models import Prospect
 from .. import services
 from ..models import EnrichmentItem
 from ..providers.base import ErrorKind, ProviderError
+from . import outcomes
 from .jobs import refresh_jobs
 
 Item = EnrichmentItem.Status
@@ -50,34 +51,43 @@ def settle_failure(
     error: ProviderError,
     *,
     provider: str,
-    message: str,
     now: dt.datetime,
 ) -> None:
     """Apply the policy to in-flight items after a failed call (inside the caller's transaction)."""
     rule = POLICY[error.kind]
+    code, detail = outcomes.of_error(error)
     scope = EnrichmentItem.objects.for_workspace(workspace_id).filter(
         pk__in=[item.pk for item in items], status=Item.SUBMITTED
     )
     if rule.park:
         services.mark_key_refused(workspace_id, provider)
-        scope.update(status=Item.WAITING_KEY, last_error=message, updated_at=now)
+        scope.update(status=Item.WAITING_KEY, outcome=code, outcome_detail=detail, updated_at=now)
     elif not rule.counts_attempt:
         wait = error.retry_after if error.retry_after is not None else rule.wait_seconds
         scope.update(
             status=Item.PENDING,
             next_attempt_at=now + dt.timedelta(seconds=wait),
-            last_error=message,
+            outcome=code,
+            outcome_detail=detail,
             updated_at=now,
         )
     else:
-        fail_items(workspace_id, items, message, now=now)
+        fail_items(workspace_id, items, code, provider=provider, detail=detail, now=now)
 
 
 def fail_items(
-    workspace_id: int, items: Iterable[EnrichmentItem], message: str, *, now: dt.datetime
+    workspace_id: int,
+    items: Iterable[EnrichmentItem],
+    code: str,
+    *,
+    provider: str,
+    detail: str = "",
+    now: dt.datetime,
 ) -> None:
     """One more failed attempt: retry after 1, 5, 15 minutes, then NEEDS_REVIEW."""
     items = list(items)
+    # The prospect page shows the sentence; the item keeps the code.
+    message = outcomes.describe(code, provider=provider, detail=detail)
     delays = settings.ENRICHMENT_RETRY_DELAYS
     items_scope = EnrichmentItem.objects.for_workspace(workspace_id)
     prospects_scope = Prospect.objects.for_workspace(workspace_id)
@@ -92,7 +102,8 @@ def fail_items(
                 status=Item.PENDING,
                 attempts=attempts,
                 next_attempt_at=now + dt.timedelta(seconds=delays[attempts - 1]),
-                last_error=message,
+                outcome=code,
+                outcome_detail=detail,
                 updated_at=now,
             )
             prospects_scope.filter(pk__in=prospect_ids, status=Prospect.Status.ENRICHING).update(
@@ -102,7 +113,8 @@ def fail_items(
             items_scope.filter(pk__in=ids, status=Item.SUBMITTED).update(
                 status=Item.NEEDS_REVIEW,
                 attempts=attempts,
-                last_error=message,
+                outcome=code,
+                outcome_detail=detail,
                 finished_at=now,
                 updated_at=now,
             )

@@ -18,10 +18,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from .. import services as enrichment_services
-from ..engine import claims, gateway, limits, retry
+from ..engine import attempts, claims, gateway, limits, outcomes, retry
 from ..engine.claims import LeaseLost
 from ..engine.jobs import charge_jobs
 from ..models import EnrichmentItem, ProviderBatch
@@ -33,9 +32,12 @@ from .dropcontact_results import apply_results
 log = logging.getLogger(__name__)
 
 SLUG = dropcontact.SLUG
+# Dropcontact fills the whole contact record at once: its attempts are for this one field.
+FIELD = "contact"
 Item = EnrichmentItem.Status
 Batch = ProviderBatch.Status
 LIVE = (Batch.SENDING, Batch.POLLING)
+
 
 def lease_seconds() -> float:
     """How long a step belongs to the worker doing it before another may take it over."""
@@ -91,6 +93,7 @@ def claim_batch(workspace_id: int, *, api_key_present: bool) -> ProviderBatch | 
             return None
         batch.size = claimed
         batch.save(update_fields=["size"])
+        attempts.record_batch_attempts(batch, field=FIELD)
     return batch
 
 
@@ -101,7 +104,8 @@ def park_items_without_key(workspace_id: int) -> int:
         .filter(provider=SLUG, status=Item.PENDING)
         .update(
             status=Item.WAITING_KEY,
-            last_error=enrichment_services.waiting_reason(workspace_id, SLUG),
+            outcome=enrichment_services.waiting_outcome(workspace_id, SLUG),
+            outcome_detail="",
             updated_at=timezone.now(),
         )
     )
@@ -170,9 +174,9 @@ def retry_poll(batch: ProviderBatch, error: ProviderError) -> str:
         )
         fail_batch(batch, items, error)
         return f"failed:{error.kind}"
-    batch.last_error = error_message(error)
+    batch.outcome, batch.outcome_detail = outcomes.of_error(error)
     wait = error.retry_after or max(settings.DROPCONTACT_POLL_INTERVAL_SECONDS, 1.0)
-    reschedule(batch, seconds=wait, last_error=batch.last_error)
+    reschedule(batch, seconds=wait, outcome=batch.outcome, outcome_detail=batch.outcome_detail)
     return "poll-retry"
 
 
@@ -217,9 +221,9 @@ def submit(batch: ProviderBatch, items: list[EnrichmentItem], *, api_key: str) -
         "request_id": answer.request_id,
         "submitted_at": now,
         "poll_deadline": now + dt.timedelta(seconds=settings.DROPCONTACT_POLL_DEADLINE_SECONDS),
-        "next_attempt_at": now
-        + dt.timedelta(seconds=settings.DROPCONTACT_POLL_INTERVAL_SECONDS),
-        "last_error": "",
+        "next_attempt_at": now + dt.timedelta(seconds=settings.DROPCONTACT_POLL_INTERVAL_SECONDS),
+        "outcome": "",
+        "outcome_detail": "",
     }
     with transaction.atomic():
         # Only the step's state changes: a full save would write back every field as read.
@@ -243,7 +247,7 @@ def poll(batch: ProviderBatch, items: list[EnrichmentItem], *, api_key: str) -> 
         if timezone.now() >= batch.poll_deadline:
             # "Not ready" forever and "unknown request id" are the same answer: give up.
             raise PollDeadlineExceeded(
-                _("Dropcontact results did not arrive in time"), kind=ErrorKind.TEMPORARY
+                "dropcontact: results did not arrive in time", kind=ErrorKind.TEMPORARY
             )
         reschedule(batch, seconds=settings.DROPCONTACT_POLL_INTERVAL_SECONDS)
         return "not-ready"
@@ -257,10 +261,15 @@ def reschedule(batch: ProviderBatch, *, seconds: float, **values) -> None:
     write_batch(batch, next_attempt_at=batch.next_attempt_at, polls=batch.polls, **values)
 
 
-def finish_batch(batch: ProviderBatch, status: str, error: str = "") -> None:
+def finish_batch(batch: ProviderBatch, status: str, outcome: str = "", detail: str = "") -> None:
     """Settle the batch (LeaseLost if the claim is gone): callers write their items after."""
     write_batch(
-        batch, status=status, last_error=error, finished_at=timezone.now(), polls=batch.polls
+        batch,
+        status=status,
+        outcome=outcome,
+        outcome_detail=detail,
+        finished_at=timezone.now(),
+        polls=batch.polls,
     )
 
 
@@ -270,43 +279,23 @@ def finish_batch(batch: ProviderBatch, status: str, error: str = "") -> None:
 class PollDeadlineExceeded(ProviderError):
     """Still "not ready" at the deadline (an unknown request id answers the same)."""
 
-
-def error_message(error: ProviderError) -> str:
-    if isinstance(error, PollDeadlineExceeded):
-        return str(error)
-    if error.kind == ErrorKind.AUTH:
-        return _("API key refused by Dropcontact")
-    if error.kind == ErrorKind.QUOTA:
-        return _("Dropcontact credits exhausted")
-    if error.kind == ErrorKind.RATE_LIMITED:
-        return _("Dropcontact rate limit reached")
-    # The vendor's own words stay on the ProviderCall row; people read a French sentence.
-    if error.kind == ErrorKind.PERMANENT:
-        return _("Dropcontact refused the request (HTTP %(status)s)") % {
-            "status": error.status or "?"
-        }
-    if error.status:
-        return _("Dropcontact answered with an error (HTTP %(status)s)") % {"status": error.status}
-    return _("Dropcontact did not answer (timeout or network error)")
+    outcome = outcomes.Outcome.POLL_DEADLINE
 
 
 def fail_batch(batch: ProviderBatch, items: list[EnrichmentItem], error: ProviderError) -> None:
     """Record a failed step; the engine's retry policy decides, per item, what comes next."""
-    message = error_message(error)
+    code, detail = outcomes.of_error(error)
     with transaction.atomic():
-        finish_batch(batch, Batch.FAILED, message)
-        retry.settle_failure(
-            batch.workspace_id, items, error, provider=SLUG, message=message, now=timezone.now()
-        )
-    log.warning("dropcontact batch %s failed: %s", batch.pk, message)
+        finish_batch(batch, Batch.FAILED, code, detail)
+        attempts.settle_batch_attempts(batch, str(error.kind))
+        retry.settle_failure(batch.workspace_id, items, error, provider=SLUG, now=timezone.now())
+    log.warning("dropcontact batch %s failed: %s %s", batch.pk, code, detail)
 
 
 def park_batch_without_key(batch: ProviderBatch, items: list[EnrichmentItem]) -> None:
-    reason = enrichment_services.waiting_reason(batch.workspace_id, SLUG)
+    code = enrichment_services.waiting_outcome(batch.workspace_id, SLUG)
     with transaction.atomic():
-        finish_batch(batch, Batch.FAILED, reason)
+        finish_batch(batch, Batch.FAILED, code)
         EnrichmentItem.objects.for_workspace(batch.workspace_id).filter(
             pk__in=[item.pk for item in items], status=Item.SUBMITTED
-        ).update(status=Item.WAITING_KEY, last_error=reason)
-
-
+        ).update(status=Item.WAITING_KEY, outcome=code, outcome_detail="")

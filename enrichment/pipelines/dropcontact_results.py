@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from prospects import normalize
 from prospects import services as prospect_services
 from prospects.models import Company, Prospect, Source, SuppressionEntry
 
-from ..engine import claims, retry
+from ..engine import attempts, claims, outcomes, retry
 from ..engine.jobs import refresh_jobs
 from ..models import EnrichmentItem, ProviderBatch, ProviderCall
 from ..providers import dropcontact
@@ -56,6 +55,8 @@ def apply_results(
     }
     now = timezone.now()
     missing = []
+    found: list[int] = []
+    empty: list[int] = []
     absorbed: dict[int, int] = {}  # bare company id -> the existing company it is
     suppressed = suppressed_emails(batch.workspace_id, records)
     with transaction.atomic():
@@ -83,6 +84,7 @@ def apply_results(
                 missing.append(item)
                 continue
             item.prospect = fresh[item.prospect_id]
+            (found if record.email else empty).append(item.pk)
             same = apply_record(
                 item, record, call_id=call.pk, now=now, merged=merged, suppressed=suppressed
             )
@@ -92,16 +94,26 @@ def apply_results(
         merge_absorbed(batch.workspace_id, absorbed)
         EnrichmentItem.objects.for_workspace(batch.workspace_id).filter(
             pk__in=[item.pk for item in items if item not in missing], status=Item.SUBMITTED
-        ).update(status=Item.DONE, last_error="", finished_at=now, updated_at=now)
+        ).update(status=Item.DONE, outcome="", outcome_detail="", finished_at=now, updated_at=now)
+        attempts.settle_batch_attempts(batch, "found", item_ids=found, call_id=call.pk)
+        attempts.settle_batch_attempts(batch, "not_found", item_ids=empty, call_id=call.pk)
         if missing:
+            attempts.settle_batch_attempts(
+                batch, outcomes.Outcome.MISSING_FROM_ANSWER, item_ids=[i.pk for i in missing]
+            )
             retry.fail_items(
-                batch.workspace_id, missing, _("Missing from Dropcontact's answer"), now=now
+                batch.workspace_id,
+                missing,
+                outcomes.Outcome.MISSING_FROM_ANSWER,
+                provider=batch.provider,
+                now=now,
             )
         claims.write_claimed(
             batch,
             statuses=(Batch.POLLING,),
             status=Batch.DONE,
-            last_error="",
+            outcome="",
+            outcome_detail="",
             finished_at=now,
             polls=batch.polls,
         )

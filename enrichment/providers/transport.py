@@ -65,7 +65,7 @@ class TransportError(ProviderError):
 
     def __init__(self, message: str, *, outcome: str, latency_ms: int, error: str) -> None:
         super().__init__(message, kind=ErrorKind.TEMPORARY)
-        self.outcome = outcome
+        self.call_outcome = outcome
         self.latency_ms = latency_ms
         self.error = error
 

@@ -119,7 +119,7 @@ def test_new_key_on_edit_replaces_the_old_one(admin_client_ws, workspace):
 
 
 def test_adding_the_key_releases_the_items_waiting_for_it(admin_client_ws, workspace):
-    waiting = make_item(workspace, Item.WAITING_KEY, last_error="API key missing")
+    waiting = make_item(workspace, Item.WAITING_KEY, outcome="key_missing")
     admin_client_ws.post(ADD_CREDENTIAL, {"provider": "dropcontact", "api_key": SECRET})
     waiting.refresh_from_db()
     assert waiting.status == Item.PENDING
@@ -278,11 +278,12 @@ def test_panel_shows_the_last_items_with_their_state(member_client, workspace):
         Item.NEEDS_REVIEW,
         prospect=prospect,
         attempts=4,
-        last_error="Dropcontact indisponible (HTTP 503)",
+        outcome="vendor_error",
+        outcome_detail="503",
     )
     page = change_page(member_client, prospect)
     assert "Enrichissement Dropcontact" in page
-    assert "Dropcontact indisponible (HTTP 503)" in page
+    assert "Dropcontact a répondu par une erreur (HTTP 503)" in page
     assert "À revoir" in page
 
 
@@ -475,7 +476,7 @@ def test_admin_index_links_to_the_progress_page(member_client):
 def work_rows(workspace):
     return {
         "enrichmentjob": EnrichmentJob.objects.create(workspace=workspace, kind="dropcontact"),
-        "enrichmentitem": make_item(workspace, Item.WAITING_KEY, last_error="API key missing"),
+        "enrichmentitem": make_item(workspace, Item.WAITING_KEY, outcome="key_missing"),
         "providerbatch": ProviderBatch.objects.create(workspace=workspace, request_id="r-1"),
         "providercall": ProviderCall.objects.create(
             workspace=workspace,
@@ -516,7 +517,7 @@ def test_other_workspace_work_rows_get_404(member_client, other_workspace, model
 
 
 def test_items_list_shows_the_missing_key_state_and_filters(member_client, workspace):
-    make_item(workspace, Item.WAITING_KEY, last_error="API key missing")
+    make_item(workspace, Item.WAITING_KEY, outcome="key_missing")
     make_item(workspace, Item.DONE, finished_at=timezone.now())
     url = reverse("admin:enrichment_enrichmentitem_changelist")
     page = text(member_client.get(url, {"status__exact": "waiting_key"}))

@@ -266,7 +266,8 @@ def test_polling_is_bounded_and_then_counts_as_a_failure(
     assert batch.status == "failed"
     assert item.status == "pending"
     assert item.attempts == 1
-    assert "did not arrive" in item.last_error or "arrivés" in item.last_error
+    assert item.outcome == "poll_deadline"
+    assert item.last_error == "Les résultats de Dropcontact ne sont pas arrivés à temps"
 
 
 def test_without_key_items_wait_then_go_when_the_key_is_saved(
@@ -276,7 +277,7 @@ def test_without_key_items_wait_then_go_when_the_key_is_saved(
     prospect = new_prospect(workspace, django_capture_on_commit_callbacks)
     item = EnrichmentItem.objects.for_workspace(workspace).get(prospect=prospect)
     assert item.status == "waiting_key"
-    assert item.last_error in ("API key missing", "Clé API manquante")
+    assert (item.outcome, item.last_error) == ("key_missing", "Clé API manquante")
     assert not http.calls
     submit_ok(http)
     http.add(responses.GET, POLL_URL, json=NOT_READY)
@@ -363,7 +364,8 @@ def test_a_failed_poll_is_asked_again_without_paying_for_a_new_submit(
     sweep(django_capture_on_commit_callbacks)  # the 502
     batch = ProviderBatch.objects.for_workspace(keyed).get()
     assert batch.status == "polling"
-    assert "502" in batch.last_error
+    assert (batch.outcome, batch.outcome_detail) == ("vendor_error", "502")
+    assert batch.last_error == "Dropcontact a répondu par une erreur (HTTP 502)"
     make_due(keyed)
     sweep(django_capture_on_commit_callbacks)
     prospect.refresh_from_db()
@@ -435,7 +437,7 @@ def test_a_refused_key_is_not_tried_again_until_a_new_one_is_saved(
     prospect = new_prospect(keyed, django_capture_on_commit_callbacks)
     item = EnrichmentItem.objects.for_workspace(keyed).get(prospect=prospect)
     assert item.status == "waiting_key"
-    assert item.last_error == "Clé API refusée par Dropcontact"
+    assert (item.outcome, item.last_error) == ("key_refused", "Clé API refusée par Dropcontact")
     for _ in range(3):
         make_due(keyed)
         sweep(django_capture_on_commit_callbacks)
