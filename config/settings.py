@@ -320,6 +320,13 @@ DROPCONTACT_POLL_INTERVAL_SECONDS = env.float("SOURCIER_DROPCONTACT_POLL_INTERVA
 # How long a claimed step (a send, a poll) belongs to its worker; a killed worker's step is
 # taken over after this. Must exceed the provider timeout.
 ENRICHMENT_LEASE_SECONDS = env.int("SOURCIER_LEASE_SECONDS", default=60)
+# Where concurrency slots and rate counters live: Redis when there is one (one round trip per
+# step), else the database. Both hold across every worker and host.
+LIMITS_BACKEND = env.str("SOURCIER_LIMITS_BACKEND", default="redis" if REDIS_URL else "database")
+if LIMITS_BACKEND not in ("database", "redis") or (LIMITS_BACKEND == "redis" and not REDIS_URL):
+    raise ImproperlyConfigured(
+        "SOURCIER_LIMITS_BACKEND must be 'database' or 'redis' (which needs REDIS_URL)."
+    )
 # Retries after 1, 5 and 15 minutes, then NEEDS_REVIEW.
 ENRICHMENT_RETRY_DELAYS = env.list("SOURCIER_RETRY_DELAYS", cast=int, default=[60, 300, 900])
 

@@ -1,74 +1,62 @@
-"""Limits that hold across every worker and host, kept in the shared database.
+"""Limits that hold across every worker and host: concurrency slots per workspace and provider,
+and a request rate per provider.
 
-Concurrency: a call takes one of N numbered slots per (workspace, provider); the unique
-constraint on the slot number makes "at most N at once" a database fact, not a hope. A lease
-that its holder never released (a killed worker) expires and its slot is taken over.
-
-Rate: a counter per provider per wall-clock second, incremented only while under the limit.
+Two backends pass the same tests: the database (`limits_db`, the embedded default, 5–7 queries
+per call) and Redis (`limits_redis`, one round trip per step, atomic scripts with expiring keys),
+used when REDIS_URL is set. A slot whose holder died expires after its lease on both.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import secrets
 import time
 from collections.abc import Iterator
+from types import ModuleType
+from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.utils import timezone
-
-from ..models import ProviderLease, ProviderRateWindow
+from django.conf import settings
 
 
 class SlotUnavailable(Exception):
     """Every concurrency slot is taken; try again shortly (not the item's fault)."""
 
 
-def acquire_slot(
-    workspace_id: int, provider: str, *, limit: int, ttl: float
-) -> ProviderLease | None:
-    """Take a free concurrency slot (or an expired one); None when all `limit` are held."""
-    now = timezone.now()
-    expires = now + dt.timedelta(seconds=ttl)
-    token = secrets.token_hex(16)
-    held = set(
-        ProviderLease.objects.filter(
-            workspace_id=workspace_id, provider=provider, expires_at__gt=now
-        ).values_list("slot", flat=True)
-    )
-    for slot in range(limit):
-        if slot in held:
-            continue
-        # An expired lease in this slot belongs to a dead holder: take the slot over.
-        taken = ProviderLease.objects.filter(
-            workspace_id=workspace_id, provider=provider, slot=slot, expires_at__lte=now
-        ).update(token=token, expires_at=expires)
-        if taken:
-            return ProviderLease.objects.get(token=token)
-        try:
-            with transaction.atomic():
-                return ProviderLease.objects.create(
-                    workspace_id=workspace_id,
-                    provider=provider,
-                    slot=slot,
-                    token=token,
-                    expires_at=expires,
-                )
-        except IntegrityError:
-            continue  # someone took this slot between our read and our write
-    return None
+def backend() -> ModuleType:
+    """The configured backend module (SOURCIER_LIMITS_BACKEND: database or redis)."""
+    if settings.LIMITS_BACKEND == "redis":
+        from . import limits_redis
+
+        return limits_redis
+    from . import limits_db
+
+    return limits_db
 
 
-def release_slot(lease: ProviderLease) -> None:
-    ProviderLease.objects.filter(token=lease.token).delete()
+def acquire_slot(workspace_id: int, provider: str, *, limit: int, ttl: float) -> Any:
+    """Take a free slot (or an expired one): a lease with `slot` and `token`, or None."""
+    return backend().acquire_slot(workspace_id, provider, limit=limit, ttl=ttl)
+
+
+def release_slot(lease: Any) -> None:
+    """Give the slot back, unless its lease expired and someone else holds it now."""
+    backend().release_slot(lease)
+
+
+def take_rate_token(provider: str, *, per_second: int) -> float:
+    """Count one request in this second's window: 0 when allowed, else seconds to wait."""
+    return backend().take_rate_token(provider, per_second=per_second)
+
+
+def purge_expired(older_than_seconds: int = 3600) -> int:
+    """Housekeeping (correctness never needs it): drop expired leases and old windows."""
+    return backend().purge_expired(older_than_seconds)
 
 
 @contextlib.contextmanager
 def concurrency_slot(
     workspace_id: int, provider: str, *, limit: int, ttl: float, wait: float = 0.0
-) -> Iterator[ProviderLease]:
+) -> Iterator[Any]:
     """Hold a slot for the duration of one call; raise SlotUnavailable after `wait` seconds."""
     deadline = time.monotonic() + wait
     while True:
@@ -84,26 +72,6 @@ def concurrency_slot(
         release_slot(lease)
 
 
-def take_rate_token(provider: str, *, per_second: int) -> float:
-    """Count one request in this second's window: 0 when allowed, else seconds to wait."""
-    now = time.time()
-    window = int(now)
-    if ProviderRateWindow.objects.filter(
-        provider=provider, window=window, count__lt=per_second
-    ).update(count=F("count") + 1):
-        return 0.0
-    try:
-        with transaction.atomic():
-            ProviderRateWindow.objects.create(provider=provider, window=window, count=1)
-        return 0.0
-    except IntegrityError:
-        if ProviderRateWindow.objects.filter(
-            provider=provider, window=window, count__lt=per_second
-        ).update(count=F("count") + 1):
-            return 0.0
-    return window + 1 - now
-
-
 def wait_for_rate(provider: str, *, per_second: int, max_wait: float = 5.0) -> bool:
     """Block until a request may be sent (True), or give up after `max_wait` seconds."""
     deadline = time.monotonic() + max_wait
@@ -114,13 +82,3 @@ def wait_for_rate(provider: str, *, per_second: int, max_wait: float = 5.0) -> b
         if time.monotonic() + delay > deadline:
             return False
         time.sleep(delay)
-
-
-def purge_expired(older_than_seconds: int = 3600) -> int:
-    """Drop expired leases and old rate windows (housekeeping; correctness never needs it)."""
-    now = timezone.now()
-    leases, _ = ProviderLease.objects.filter(expires_at__lte=now).delete()
-    windows, _ = ProviderRateWindow.objects.filter(
-        window__lt=int(time.time()) - older_than_seconds
-    ).delete()
-    return leases + windows
