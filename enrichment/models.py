@@ -60,6 +60,7 @@ class EnrichmentJob(TenantModel):
 
     class Kind(models.TextChoices):
         DROPCONTACT = "dropcontact", _("Dropcontact")
+        EMAIL = "email", _("Email waterfall")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -83,6 +84,11 @@ class EnrichmentJob(TenantModel):
     spent_credits = models.DecimalField(
         _("spent credits"), max_digits=12, decimal_places=2, default=0
     )
+    # The providers asked, in order (a waterfall job); empty for Dropcontact.
+    providers = models.JSONField(_("providers"), default=list, blank=True)
+    # Why the job is paused (an outcome code) and when it resumes by itself.
+    pause_reason = models.CharField(_("pause reason"), max_length=32, blank=True)
+    paused_until = models.DateTimeField(_("paused until"), null=True, blank=True)
     created_by = user_reference(_("created by"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -187,6 +193,9 @@ class EnrichmentItem(TenantModel, OutcomeFields):
         verbose_name=_("batch"),
     )
     request_id = models.CharField(_("provider request id"), max_length=64, blank=True)
+    # Written by each claim of an item worked on alone (a waterfall): every later write of the
+    # item is conditional on it, as for batches.
+    lease_token = models.CharField(max_length=32, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -250,6 +259,11 @@ class ProviderAttempt(TenantModel):
     )
     # found / not_found, or the kind of failure (an ErrorKind value): codes, not sentences.
     result = models.CharField(_("result"), max_length=32, blank=True)
+    # What was found, kept so that a replayed step applies it without buying it again.
+    value = models.TextField(_("value"), blank=True)
+    verified = models.BooleanField(_("verified"), default=False)
+    signal = models.PositiveSmallIntegerField(_("provider's confidence"), default=0)
+    detail = models.CharField(_("detail"), max_length=64, blank=True)
     cost = models.DecimalField(_("cost"), max_digits=12, decimal_places=4, default=0)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

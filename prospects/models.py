@@ -113,6 +113,15 @@ class Source(models.TextChoices):
     DISCOVERY = "discovery", _("Discovery")
     DROPCONTACT = "dropcontact", _("Dropcontact")
     PROVIDER = "provider", _("Provider")
+    # The vendors of the waterfalls: a value, and a verified badge, name their real source.
+    PROSPEO = "prospeo", "Prospeo"
+    LEADMAGIC = "leadmagic", "LeadMagic"
+    FINDYMAIL = "findymail", "FindyMail"
+    HUNTER = "hunter", "Hunter"
+    APOLLO = "apollo", "Apollo"
+    CLEARBIT = "clearbit", "Clearbit"
+    AIARK = "aiark", "AI Ark"
+    FIRECRAWL = "firecrawl", "Firecrawl"
 
 
 # What a company record holds, as people edit it and providers fill it.

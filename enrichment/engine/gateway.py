@@ -1,6 +1,7 @@
 """The gateway: the one way out to a vendor, for every pipeline.
 
-In order: a concurrency slot of the workspace for the provider, the provider's request rate,
+The billable path (`ask`): the provider's breaker, a reservation in the credit ledger, then
+a concurrency slot of the workspace for the provider, the provider's request rate,
 the transport (pure, in `providers/`), then the `ProviderCall` row that records what was asked,
 how long it took, its outcome and cost, and a redacted excerpt of the answer. No transaction is
 held here: callers write their results after the call returns.
@@ -8,19 +9,21 @@ held here: callers write their results after the call returns.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 
 from ..models import ProviderCall
 from ..providers import transport
-from ..providers.base import ProviderRequest
+from ..providers.base import ErrorKind, ProviderError, ProviderRequest
 from ..providers.registry import get_provider
-from . import limits
+from . import breaker, ledger, limits
 from .redaction import redacted_excerpt
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -53,6 +56,7 @@ def call(
     *,
     workspace_id: int,
     headers: dict[str, str] | None = None,
+    params: dict[str, Any] | None = None,
     cost: Decimal = Decimal("0"),
     records: int = 0,
     slot_wait: float = 2.0,
@@ -81,6 +85,7 @@ def call(
             request,
             workspace_id=workspace_id,
             headers=headers,
+            params=params,
             cost=cost,
             records=records,
         )
@@ -126,3 +131,73 @@ def send(
     row.response_excerpt = redacted_excerpt(answer.body)
     row.save()
     return Result(answer=answer, call=row)
+
+
+# --- Billable questions: breaker, reservation, call, reading, settlement ---------------------
+
+
+@dataclass
+class Reply(Generic[T]):
+    """What one billable question gave: a read answer or a classified error, and its call."""
+
+    provider: str
+    workspace_id: int
+    key: str
+    value: T | None = None
+    error: ProviderError | None = None
+    call: ProviderCall | None = None
+    cost: Decimal = Decimal("0")
+
+
+def ask(
+    provider: str,
+    request: ProviderRequest,
+    *,
+    workspace_id: int,
+    key: str,
+    read: Callable[[int, bytes, float | None], T],
+    cost_of: Callable[[T], Decimal],
+    headers: dict[str, str] | None = None,
+    params: dict[str, Any] | None = None,
+) -> Reply[T]:
+    """Ask one provider one question, within its breaker, the workspace's money and limits.
+
+    In order: the breaker (BreakerOpen propagates: ask the next provider), a reservation of
+    the most the call can cost under the idempotency `key` (a replay finds the same one;
+    InsufficientCredits and DailyCapReached propagate), the concurrency slot and rate, the
+    transport and the `ProviderCall` row, the adapter's reading. The caller settles the reply
+    with `settle`, in the transaction that records the result, so that both happen or neither.
+    """
+    spec = get_provider(provider)
+    permit = breaker.before_call(provider)
+    ledger.reserve(workspace_id, spec.max_cost, key=key, provider=provider)
+    reply: Reply[T] = Reply(provider=provider, workspace_id=workspace_id, key=key)
+    try:
+        result = call(provider, request, workspace_id=workspace_id, headers=headers, params=params)
+    except transport.TransportError as error:
+        breaker.after_call(permit, ok=False)
+        reply.error = error
+        return reply
+    reply.call = result.call
+    try:
+        reply.value = read(result.status, result.body, result.retry_after)
+    except ProviderError as error:
+        # Only the vendor's own failures count against it: not a refused key or a 404.
+        breaker.after_call(permit, ok=error.kind != ErrorKind.TEMPORARY)
+        reply.error = error
+        return reply
+    breaker.after_call(permit, ok=True)
+    reply.cost = cost_of(reply.value)
+    return reply
+
+
+def settle(reply: Reply) -> None:
+    """Charge the real cost of a reply (or give the reservation back): once, whatever happens."""
+    if reply.cost > 0:
+        ledger.settle(reply.workspace_id, key=reply.key, cost=reply.cost)
+    else:
+        ledger.release(reply.workspace_id, key=reply.key)
+    if reply.call is not None:
+        ProviderCall.objects.for_workspace(reply.workspace_id).filter(pk=reply.call.pk).update(
+            cost=reply.cost
+        )

@@ -22,6 +22,9 @@ class Outcome(models.TextChoices):
     POLL_DEADLINE = "poll_deadline", _("Results late")
     MISSING_FROM_ANSWER = "missing_from_answer", _("Missing from the answer")
     OBJECTED = "objected", _("Objection")
+    DAILY_CAP = "daily_cap", _("Daily spending cap reached")
+    NO_CREDITS = "insufficient_credits", _("Credit balance too low")
+    NO_PROVIDER = "no_provider", _("No provider to ask")
     # Rows written before outcomes were codes keep their text as the detail.
     LEGACY = "legacy", _("Earlier error")
 
@@ -38,6 +41,9 @@ SENTENCES = {
     Outcome.POLL_DEADLINE: _("%(provider)s results did not arrive in time"),
     Outcome.MISSING_FROM_ANSWER: _("Missing from %(provider)s's answer"),
     Outcome.OBJECTED: _("This person is on the objection list."),
+    Outcome.DAILY_CAP: _("Daily spending cap reached: resumes by itself at %(detail)s"),
+    Outcome.NO_CREDITS: _("Credit balance too low: waiting for a top-up"),
+    Outcome.NO_PROVIDER: _("No provider of this enrichment has a usable API key"),
 }
 
 

@@ -18,21 +18,10 @@ from ..engine import attempts, claims, outcomes, retry
 from ..engine.jobs import refresh_jobs
 from ..models import EnrichmentItem, ProviderBatch, ProviderCall
 from ..providers import dropcontact
+from .verdict import VERDICT_FIELDS
 
 Item = EnrichmentItem.Status
 Batch = ProviderBatch.Status
-
-# What applying a result sets on a prospect, besides the merged fields.
-VERDICT_FIELDS = [
-    "status",
-    "email_qualification",
-    "verified_at",
-    "enrichment_source",
-    "enriched_at",
-    "last_error",
-    "verification_reason",
-    "company",
-]
 
 # Confidence given to what Dropcontact returns (0-100), by what it says of the address.
 EMAIL_CONFIDENCE = {"nominative": 95, "catch_all": 50}

@@ -1,0 +1,164 @@
+"""Applying a waterfall's findings: one confidence per address, the best one merged under the
+merge rules (a typed or imported address is never overwritten), every other one kept as a
+candidate, and a verdict that names its real source ("✓ Vérifié par Prospeo")."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from prospects import normalize
+from prospects import services as prospect_services
+from prospects.models import Prospect
+
+from ..engine import claims
+from ..engine.jobs import refresh_jobs
+from ..models import EnrichmentItem
+from .verdict import VERDICT_FIELDS
+
+Item = EnrichmentItem.Status
+
+# How far each vendor's word is trusted, 0-1: its measured share of right answers when it
+# says an address is good. Multiplied by the vendor's own signal for one confidence 0-100.
+RELIABILITY = {
+    "prospeo": 0.95,
+    "findymail": 0.95,
+    "leadmagic": 0.9,
+    "hunter": 0.85,
+    "apollo": 0.8,
+}
+DEFAULT_RELIABILITY = 0.75
+
+
+@dataclass
+class Address:
+    """One address as every provider that gave it sees it."""
+
+    email: str
+    confidence: int
+    verified_by: str  # the first provider that verified it ("" if none did)
+    provider: str  # the provider whose finding weighs most
+    call_id: int | None
+    detail: str
+
+
+def confidence_of(provider: str, signal: int) -> float:
+    return RELIABILITY.get(provider, DEFAULT_RELIABILITY) * max(0, min(100, signal)) / 100
+
+
+def settle_addresses(candidates: Iterable) -> list[Address]:
+    """One entry per address: sources that agree add up (1 - Π(1 - c)), the best first."""
+    by_email: dict[str, list] = {}
+    for candidate in candidates:
+        try:
+            email = normalize.normalize_email(candidate.finding.email)
+        except normalize.InvalidValue:
+            continue
+        if email:
+            by_email.setdefault(email, []).append(candidate)
+    addresses = []
+    for email, group in by_email.items():
+        doubt = 1.0
+        for candidate in group:
+            doubt *= 1 - confidence_of(candidate.provider, candidate.finding.signal)
+        strongest = max(group, key=lambda c: confidence_of(c.provider, c.finding.signal))
+        verifier = next((c for c in group if c.finding.verified), None)
+        addresses.append(
+            Address(
+                email=email,
+                confidence=round(100 * (1 - doubt)),
+                verified_by=verifier.provider if verifier else "",
+                provider=(verifier or strongest).provider,
+                call_id=(verifier or strongest).call_id,
+                detail=(verifier or strongest).finding.detail,
+            )
+        )
+    return sorted(addresses, key=lambda a: (bool(a.verified_by), a.confidence), reverse=True)
+
+
+def apply_candidates(item: EnrichmentItem, candidates: list) -> None:
+    """Merge the findings into the prospect and settle the item, in one transaction."""
+    now = timezone.now()
+    addresses = settle_addresses(candidates)
+    suppressed = prospect_services.objecting_emails(item.workspace_id, {a.email for a in addresses})
+    addresses = [a for a in addresses if a.email not in suppressed]
+    with transaction.atomic():
+        # The claim first: a worker that lost its lease writes nothing at all.
+        claims.write_claimed(
+            item,
+            statuses=(Item.SUBMITTED,),
+            status=Item.DONE,
+            outcome="",
+            outcome_detail="",
+            finished_at=now,
+            updated_at=now,
+        )
+        prospect = (
+            Prospect.objects.for_workspace(item.workspace_id)
+            .select_for_update(of=("self",))
+            .filter(pk=item.prospect_id)
+            .first()
+        )
+        if prospect is not None and prospect.status == Prospect.Status.ENRICHING:
+            merge_addresses(prospect, addresses, now=now)
+    refresh_jobs([item.job_id] if item.job_id else [])
+
+
+def merge_addresses(prospect: Prospect, addresses: list[Address], *, now) -> None:
+    buffer = prospect_services.ProvenanceBuffer(prospect.workspace_id, prospects=[prospect])
+    changed: list[str] = []
+    for rank, address in enumerate(addresses):
+        options = {
+            "source": address.provider,
+            "confidence": address.confidence,
+            "provider_call_id": address.call_id,
+            "observed_at": now,
+            "detail": address.detail,
+        }
+        if rank == 0:
+            changed += buffer.merge(prospect, {"email": address.email}, **options)
+        else:
+            buffer.observe(prospect, "email", address.email, **options)
+    set_verdict(prospect, addresses, now=now)
+    try:
+        with transaction.atomic():
+            prospect.save(update_fields=[*changed, *VERDICT_FIELDS])
+    except (IntegrityError, prospect_services.SuppressedPerson):
+        # The address belongs to another prospect of the workspace: keep the status only.
+        original = Prospect.objects.for_workspace(prospect.workspace_id).get(pk=prospect.pk)
+        for field in changed:
+            setattr(prospect, field, getattr(original, field))
+        buffer.revert(prospect, changed)
+        prospect.status = Prospect.Status.NOT_VERIFIED
+        prospect.verified_at = None
+        prospect.verification_reason = Prospect.Reason.ADDRESS_TAKEN
+        prospect.last_error = prospect.not_verified_reason
+        prospect.save(update_fields=VERDICT_FIELDS)
+    buffer.flush()
+
+
+def set_verdict(prospect: Prospect, addresses: list[Address], *, now) -> None:
+    """Verified only when the stored address is one a provider verified."""
+    stored = next((a for a in addresses if a.email == (prospect.email or "").lower()), None)
+    verified = stored is not None and bool(stored.verified_by)
+    prospect.status = Prospect.Status.VERIFIED if verified else Prospect.Status.NOT_VERIFIED
+    prospect.verified_at = now if verified else None
+    prospect.email_qualification = stored.detail if stored else ""
+    prospect.enrichment_source = (
+        stored.verified_by
+        if verified
+        else (addresses[0].provider if addresses else prospect.enrichment_source)
+    )
+    prospect.enriched_at = now
+    if verified:
+        prospect.verification_reason = ""
+    elif not prospect.email:
+        prospect.verification_reason = Prospect.Reason.NO_EMAIL_FOUND
+    elif stored is None:
+        prospect.verification_reason = Prospect.Reason.UNCONFIRMED
+    else:
+        prospect.verification_reason = Prospect.Reason.UNVERIFIED
+    prospect.last_error = prospect.not_verified_reason
