@@ -355,6 +355,7 @@ def dispatch_due_work(*, limit: int = 500) -> dict[str, int]:
 
     Dispatching twice is harmless: each task claims its row with a conditional UPDATE.
     """
+    from . import bulk
     from .tasks import process_dropcontact_batch_task, submit_dropcontact_task
 
     now = timezone.now()
@@ -372,12 +373,15 @@ def dispatch_due_work(*, limit: int = 500) -> dict[str, int]:
     workspace_ids = list(
         EnrichmentItem.objects.unscoped()
         .due(now)
+        .filter(provider=DROPCONTACT)
         .values_list("workspace_id", flat=True)
         .distinct()
         .order_by()
     )
     for workspace_id in workspace_ids:
         submit_dropcontact_task.delay(workspace_id)
+    resumed = bulk.resume_paused_jobs(now=now)
+    items = bulk.dispatch_waterfall(limit=limit)
     recovered = queue_forgotten_prospects(now=now)
     # A key saved by another path (shell, import) releases its waiting items here.
     waiting = (
@@ -401,12 +405,15 @@ def dispatch_due_work(*, limit: int = 500) -> dict[str, int]:
         "workspaces": len(workspace_ids),
         "released": released,
         "recovered": recovered,
+        "items": items,
+        "resumed": resumed,
     }
     # Every few seconds, and usually with nothing to do: a line only when something was.
     if any(counts.values()):
         log.info(
-            "sweeper: %(batches)s batches and %(workspaces)s workspaces dispatched, "
-            "%(released)s items released, %(recovered)s prospects recovered",
+            "sweeper: %(batches)s batches, %(workspaces)s workspaces and %(items)s items "
+            "dispatched, %(released)s items released, %(recovered)s prospects recovered, "
+            "%(resumed)s jobs resumed",
             counts,
         )
     return counts

@@ -13,6 +13,7 @@ from . import services
 from .engine import limits
 from .models import EnrichmentItem, ProviderBatch
 from .pipelines import dropcontact as pipeline
+from .pipelines import waterfall
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,12 @@ def process_batch(batch_id: int, workspace_id: int, api_key: str | None) -> str:
         # Retries and the rest of the queue are picked up as they fall due.
         submit_dropcontact_task.delay(workspace_id)
     return outcome
+
+
+@shared_task
+def run_waterfall_item_task(item_id: int) -> str:
+    """Run the email waterfall for one item (claimed first: running it twice does nothing)."""
+    return waterfall.process_item(item_id)
 
 
 @shared_task

@@ -73,4 +73,4 @@ def test_the_sweeper_says_what_it_dispatched(workspace, caplog):
     with caplog.at_level(logging.INFO, logger="enrichment.services"):
         services.dispatch_due_work()
     (line,) = [r for r in caplog.records if r.name == "enrichment.services"]
-    assert line.getMessage().startswith("sweeper: 1 batches and 0 workspaces dispatched")
+    assert line.getMessage().startswith("sweeper: 1 batches, 0 workspaces and 0 items dispatched")

@@ -30,7 +30,8 @@ def charge_jobs(items: Iterable[EnrichmentItem], total: Decimal) -> None:
 def refresh_jobs(job_ids: Iterable[int]) -> None:
     """Recount each job's items and settle its status once nothing is left in flight."""
     for job_id in set(job_ids):
-        job = EnrichmentJob.objects.unscoped().filter(pk=job_id).only("workspace_id").first()
+        jobs = EnrichmentJob.objects.unscoped().filter(pk=job_id)
+        job = jobs.only("workspace_id", "status").first()
         if job is None:
             continue
         counts = (
@@ -47,13 +48,18 @@ def refresh_jobs(job_ids: Iterable[int]) -> None:
             total_items=counts["total"],
             done_items=counts["done"],
             failed_items=counts["failed"],
-            **rolled_up_status(counts),
+            **rolled_up_status(counts, job.status),
         )
 
 
-def rolled_up_status(counts: dict[str, int]) -> dict:
-    """A job runs while any item is active; then completed, failed, or partially completed."""
+def rolled_up_status(counts: dict[str, int], current: str) -> dict:
+    """A job runs (or stays paused) while any item is active; then completed, failed, or
+    partially completed. A cancelled job stays cancelled."""
+    if current == EnrichmentJob.Status.CANCELLED:
+        return {"finished_at": None if counts["active"] else timezone.now()}
     if counts["active"]:
+        if current == EnrichmentJob.Status.PAUSED:
+            return {}
         return {"status": EnrichmentJob.Status.RUNNING, "finished_at": None}
     if counts["failed"] == 0:
         status = EnrichmentJob.Status.COMPLETED

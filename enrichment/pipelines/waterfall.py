@@ -23,6 +23,7 @@ from django.utils import timezone
 from .. import credentials
 from ..engine import breaker, claims, gateway, ledger, limits, outcomes, retry
 from ..engine.claims import LeaseLost
+from ..engine.jobs import charge_jobs
 from ..models import EnrichmentItem, EnrichmentJob, ProviderAttempt, attempt_key
 from ..providers.base import ErrorKind, ProviderError
 from ..providers.finders import DEFAULT_EMAIL_ORDER, EMAIL_FINDERS, Finding, Person
@@ -246,6 +247,8 @@ def record_reply(item: EnrichmentItem, attempt: ProviderAttempt, reply: gateway.
     with transaction.atomic():
         record_attempt(item, attempt, **values)
         gateway.settle(reply)
+        if reply.cost:
+            charge_jobs([item], reply.cost)
 
 
 # --- Endings ---------------------------------------------------------------------------------

@@ -1,0 +1,233 @@
+"""Bulk enrichment jobs: validate what is asked, estimate it before anything is spent, queue it,
+cancel it, and let paused jobs resume by themselves (admin action, command line and API)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from prospects import services as prospect_services
+from prospects.models import Prospect, Workspace
+
+from . import credentials
+from .engine.jobs import refresh_jobs
+from .models import EnrichmentItem, EnrichmentJob
+from .pipelines import waterfall
+from .providers.finders import DEFAULT_EMAIL_ORDER, EMAIL_FINDERS
+from .providers.registry import PROVIDERS, get_provider
+
+Item = EnrichmentItem.Status
+FIELDS = ("email",)
+# What a bulk job enriches when no status is given: everyone not yet verified.
+DEFAULT_STATUSES = (
+    Prospect.Status.NEW,
+    Prospect.Status.NOT_VERIFIED,
+    Prospect.Status.NEEDS_REVIEW,
+)
+
+
+class JobRefused(ValueError):
+    """The job cannot be made as asked; the message says why, in French."""
+
+
+@dataclass
+class Estimate:
+    """What a job would do and, at most, cost (each provider asked at most once per person)."""
+
+    prospect_ids: list[int]
+    providers: list[str]
+    per_prospect: Decimal
+    excluded: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def count(self) -> int:
+        return len(self.prospect_ids)
+
+    @property
+    def most(self) -> Decimal:
+        return (self.per_prospect * self.count).quantize(Decimal("0.01"))
+
+
+def check_fields(fields: Iterable[str]) -> list[str]:
+    wanted = [f.strip() for f in fields if f.strip()]
+    unknown = [f for f in wanted if f not in FIELDS]
+    if unknown or not wanted:
+        raise JobRefused(
+            _("Unknown field(s): %(fields)s. Available: %(available)s.")
+            % {"fields": ", ".join(unknown) or "—", "available": ", ".join(FIELDS)}
+        )
+    return wanted
+
+
+def check_providers(workspace_id: int, providers: Iterable[str] | None) -> list[str]:
+    """The job's provider order: known email finders that have a usable key, in the given
+    order, each once; the default order keeps only the providers with a key."""
+    if providers is None:
+        usable = [p for p in DEFAULT_EMAIL_ORDER if credentials.has_usable_key(workspace_id, p)]
+        if not usable:
+            raise JobRefused(
+                _("No provider of the email waterfall has a usable API key: add one first.")
+            )
+        return usable
+    order = list(dict.fromkeys(p.strip() for p in providers if p.strip()))
+    unknown = [p for p in order if p not in EMAIL_FINDERS]
+    if unknown or not order:
+        raise JobRefused(
+            _("Unknown email provider(s): %(providers)s. Available: %(available)s.")
+            % {"providers": ", ".join(unknown) or "—", "available": ", ".join(EMAIL_FINDERS)}
+        )
+    keyless = [p for p in order if not credentials.has_usable_key(workspace_id, p)]
+    if keyless:
+        raise JobRefused(
+            _("No usable API key for: %(providers)s.")
+            % {"providers": ", ".join(PROVIDERS[p].label for p in keyless)}
+        )
+    return order
+
+
+def estimate_job(
+    workspace_id: int,
+    prospect_ids: Iterable[int] | None = None,
+    *,
+    fields: Iterable[str] = ("email",),
+    providers: Iterable[str] | None = None,
+    statuses: Iterable[str] = DEFAULT_STATUSES,
+) -> Estimate:
+    """Which prospects a job would take (and why others not), and the most it can cost."""
+    check_fields(fields)
+    order = check_providers(workspace_id, providers)
+    scope = Prospect.objects.for_workspace(workspace_id)
+    if prospect_ids is not None:
+        scope = scope.filter(pk__in=list(prospect_ids))
+    chosen = list(scope.filter(status__in=list(statuses)).only("pk", "email", "phone"))
+    excluded = {"status": scope.exclude(status__in=list(statuses)).count()}
+    busy = set(
+        EnrichmentItem.objects.for_workspace(workspace_id)
+        .active()
+        .filter(provider=waterfall.PIPELINE, prospect__in=[p.pk for p in chosen])
+        .values_list("prospect_id", flat=True)
+    )
+    objecting = prospect_services.objecting_prospect_ids(workspace_id, chosen)
+    excluded["busy"] = len(busy)
+    excluded["objected"] = len(objecting - busy)
+    ids = [p.pk for p in chosen if p.pk not in busy and p.pk not in objecting]
+    per_prospect = sum((get_provider(p).max_cost for p in order), Decimal(0))
+    return Estimate(prospect_ids=ids, providers=order, per_prospect=per_prospect, excluded=excluded)
+
+
+def start_job(workspace: Workspace, estimate: Estimate, *, user: Any = None) -> EnrichmentJob:
+    """Create the job an estimate describes and queue its prospects (after confirmation)."""
+    with transaction.atomic():
+        job = EnrichmentJob.objects.create(
+            workspace=workspace,
+            kind=EnrichmentJob.Kind.EMAIL,
+            status=EnrichmentJob.Status.RUNNING,
+            providers=estimate.providers,
+            estimated_credits=estimate.most,
+            created_by=user if getattr(user, "pk", None) else None,
+        )
+        queued = queue_waterfall(workspace.pk, estimate.prospect_ids, job=job)
+        job.total_items = len(queued)
+        if not queued:
+            job.status = EnrichmentJob.Status.COMPLETED
+            job.finished_at = timezone.now()
+        job.save(update_fields=["total_items", "status", "finished_at"])
+    return job
+
+
+def queue_waterfall(
+    workspace_id: int, prospect_ids: list[int], *, job: EnrichmentJob | None = None
+) -> list[int]:
+    """Items for the email waterfall (never twice while one is live), then a worker per item."""
+    now = timezone.now()
+    items = [
+        EnrichmentItem(
+            workspace_id=workspace_id,
+            prospect_id=pk,
+            provider=waterfall.PIPELINE,
+            job=job,
+            status=Item.PENDING,
+            next_attempt_at=now,
+        )
+        for pk in prospect_ids
+    ]
+    EnrichmentItem.objects.bulk_create(items, ignore_conflicts=True, batch_size=500)
+    queued = list(
+        EnrichmentItem.objects.for_workspace(workspace_id)
+        .filter(provider=waterfall.PIPELINE, status=Item.PENDING, prospect_id__in=prospect_ids)
+        .filter(job=job)
+        .values_list("prospect_id", flat=True)
+    )
+    Prospect.objects.for_workspace(workspace_id).filter(pk__in=queued).update(
+        status=Prospect.Status.ENRICHING, updated_at=now
+    )
+    transaction.on_commit(lambda: dispatch_waterfall(workspace_id))
+    return queued
+
+
+def dispatch_waterfall(workspace_id: int | None = None, *, limit: int = 500) -> int:
+    """Hand due waterfall items (and items whose worker died) to workers."""
+    from .tasks import run_waterfall_item_task
+
+    due = EnrichmentItem.objects.unscoped().filter(
+        provider=waterfall.PIPELINE,
+        status__in=(Item.PENDING, Item.SUBMITTED),
+        next_attempt_at__lte=timezone.now(),
+    )
+    if workspace_id is not None:
+        due = due.filter(workspace_id=workspace_id)
+    ids = list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    for item_id in ids:
+        run_waterfall_item_task.delay(item_id)
+    return len(ids)
+
+
+def cancel_job(workspace: Workspace, job_id: int) -> int:
+    """Stop scheduling a job's items; calls in flight finish and are kept. Returns how many
+    items were cancelled."""
+    job = EnrichmentJob.objects.for_workspace(workspace).get(pk=job_id)
+    now = timezone.now()
+    with transaction.atomic():
+        waiting = EnrichmentItem.objects.for_workspace(workspace).filter(
+            job=job, status__in=(Item.PENDING, Item.WAITING_KEY)
+        )
+        prospect_ids = list(waiting.values_list("prospect_id", flat=True))
+        cancelled = waiting.update(status=Item.CANCELLED, finished_at=now, updated_at=now)
+        # Back to where they were: new if never enriched, else not verified.
+        prospects = Prospect.objects.for_workspace(workspace).filter(
+            pk__in=prospect_ids, status=Prospect.Status.ENRICHING
+        )
+        prospects.filter(enriched_at__isnull=True).update(status=Prospect.Status.NEW)
+        prospects.update(status=Prospect.Status.NOT_VERIFIED)
+        EnrichmentJob.objects.for_workspace(workspace).filter(pk=job.pk).update(
+            status=EnrichmentJob.Status.CANCELLED, paused_until=None, pause_reason=""
+        )
+    refresh_jobs([job.pk])
+    return cancelled
+
+
+def resume_paused_jobs(*, now=None) -> int:
+    """Paused jobs whose time has come run again (their items were scheduled for then)."""
+    now = now or timezone.now()
+    return (
+        EnrichmentJob.objects.unscoped()
+        .filter(status=EnrichmentJob.Status.PAUSED, paused_until__lte=now)
+        .update(status=EnrichmentJob.Status.RUNNING, paused_until=None, pause_reason="")
+    )
+
+
+def describe_estimate(estimate: Estimate) -> str:
+    """One French sentence for a confirmation page or a command."""
+    providers = " → ".join(PROVIDERS[p].label for p in estimate.providers)
+    return ngettext(
+        "%(count)s prospect through %(providers)s: at most %(most)s €.",
+        "%(count)s prospects through %(providers)s: at most %(most)s €.",
+        estimate.count,
+    ) % {"count": estimate.count, "providers": providers, "most": estimate.most}
