@@ -1,0 +1,1 @@
+"""The enrichment engine: claims, retry policy, gateway, breaker, limits, ledger, job roll-up."""
