@@ -251,6 +251,8 @@ def reserve(
 ) -> Reservation:
     """Hold `amount` for one call before making it; a replay returns the same reservation."""
     amount = parse_amount(amount)
+    if not provider:
+        raise LedgerError("a reservation names the provider it pays")
     now = _now(now)
     day = paris_day(now)
     fingerprint = _fingerprint(Kind.RESERVE, amount, provider)
