@@ -19,7 +19,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from enrichment import credentials, services
+from enrichment import services
 from enrichment.models import (
     DropcontactBatch,
     EnrichmentItem,
