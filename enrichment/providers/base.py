@@ -36,7 +36,7 @@ class ErrorKind(enum.StrEnum):
     AUTH = "auth"
 
 
-class Outcome(enum.StrEnum):
+class CallOutcome(enum.StrEnum):
     """What one call came to: the stable code stored on a call and shown translated.
 
     The error codes are ErrorKind's values; an answer is found or not found.
@@ -61,8 +61,8 @@ class Answer(VendorModel):
         raise NotImplementedError
 
     @property
-    def outcome(self) -> Outcome:
-        return Outcome.FOUND if self.found else Outcome.NOT_FOUND
+    def outcome(self) -> CallOutcome:
+        return CallOutcome.FOUND if self.found else CallOutcome.NOT_FOUND
 
 
 @dataclass(frozen=True)
@@ -95,11 +95,11 @@ class ProviderError(Exception):
         return self.kind in (ErrorKind.TEMPORARY, ErrorKind.RATE_LIMITED)
 
     @property
-    def outcome(self) -> Outcome:
-        return Outcome(self.kind.value)
+    def outcome(self) -> CallOutcome:
+        return CallOutcome(self.kind.value)
 
 
-def classify(result: Answer | ProviderError) -> Outcome:
+def classify(result: Answer | ProviderError) -> CallOutcome:
     """The outcome code of a parsed answer or of the error its parsing raised."""
     return result.outcome
 

@@ -13,8 +13,8 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from .base import (
     Answer,
+    CallOutcome,
     ErrorKind,
-    Outcome,
     ProviderError,
     ProviderRequest,
     VendorModel,
@@ -210,9 +210,9 @@ class PollResult(Answer):
         return any(record.found for record in self.records)
 
     @property
-    def outcome(self) -> Outcome:
+    def outcome(self) -> CallOutcome:
         # "Not ready" (or an unknown id, which looks the same): poll again later.
-        return super().outcome if self.ready else Outcome.TEMPORARY
+        return super().outcome if self.ready else CallOutcome.TEMPORARY
 
 
 class InputRecord(BaseModel):

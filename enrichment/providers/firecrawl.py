@@ -16,8 +16,8 @@ from pydantic import Field, StrictBool
 
 from .base import (
     Answer,
+    CallOutcome,
     ErrorKind,
-    Outcome,
     ProviderError,
     ProviderRequest,
     VendorModel,
@@ -59,12 +59,12 @@ class ExtractStatus(Answer):
         return self.ready and bool(self.data)
 
     @property
-    def outcome(self) -> Outcome:
+    def outcome(self) -> CallOutcome:
         if self.failed:
             # The job is over without data; only a new (billed) job could try again.
-            return Outcome.PERMANENT
+            return CallOutcome.PERMANENT
         if not (self.ready or self.failed):
-            return Outcome.TEMPORARY  # still processing: poll again
+            return CallOutcome.TEMPORARY  # still processing: poll again
         return super().outcome
 
 

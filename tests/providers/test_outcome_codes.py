@@ -19,15 +19,15 @@ from enrichment.providers import (
     leadmagic,
     prospeo,
 )
-from enrichment.providers.base import ErrorKind, Outcome, ProviderError, classify
+from enrichment.providers.base import CallOutcome, ErrorKind, ProviderError, classify
 from tests.samples import sample_json, sample_text
 
-FOUND, NOT_FOUND = Outcome.FOUND, Outcome.NOT_FOUND
-PERMANENT, TEMPORARY = Outcome.PERMANENT, Outcome.TEMPORARY
-RATE_LIMITED, QUOTA, AUTH = Outcome.RATE_LIMITED, Outcome.QUOTA, Outcome.AUTH
+FOUND, NOT_FOUND = CallOutcome.FOUND, CallOutcome.NOT_FOUND
+PERMANENT, TEMPORARY = CallOutcome.PERMANENT, CallOutcome.TEMPORARY
+RATE_LIMITED, QUOTA, AUTH = CallOutcome.RATE_LIMITED, CallOutcome.QUOTA, CallOutcome.AUTH
 
 
-def outcome_of(parse: Callable[..., Any], status: int, body: Any) -> Outcome:
+def outcome_of(parse: Callable[..., Any], status: int, body: Any) -> CallOutcome:
     """Parse as the engine would and classify the answer or the error it raised."""
     text = body if isinstance(body, str) else json.dumps(body)
     try:
@@ -37,7 +37,7 @@ def outcome_of(parse: Callable[..., Any], status: int, body: Any) -> Outcome:
 
 
 def test_the_codes_are_the_seven_of_the_issue_and_keep_error_kinds_values():
-    assert [o.value for o in Outcome] == [
+    assert [o.value for o in CallOutcome] == [
         "found",
         "not_found",
         "permanent",
@@ -46,7 +46,7 @@ def test_the_codes_are_the_seven_of_the_issue_and_keep_error_kinds_values():
         "quota",
         "auth",
     ]
-    assert {k.value for k in ErrorKind} <= {o.value for o in Outcome}
+    assert {k.value for k in ErrorKind} <= {o.value for o in CallOutcome}
     for kind in ErrorKind:
         assert ProviderError("x", kind=kind).outcome == kind.value
 
@@ -254,7 +254,7 @@ def test_answer_maps_to_its_outcome_code(parse, status, body, expected):
 def test_every_adapter_is_checked_against_all_seven_codes():
     for vendor, table in TABLES.items():
         codes = {expected for *_rest, expected in table}
-        assert codes == set(Outcome), (vendor, set(Outcome) - codes)
+        assert codes == set(CallOutcome), (vendor, set(CallOutcome) - codes)
 
 
 PARSERS = [
@@ -287,4 +287,4 @@ def test_any_answer_gets_exactly_one_code_and_never_an_unclassified_exception(pa
         code = classify(parse(status, body))
     except ProviderError as error:
         code = classify(error)
-    assert code in set(Outcome)
+    assert code in set(CallOutcome)
