@@ -18,6 +18,8 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from config.provider_prices import parse_provider_prices
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
@@ -296,6 +298,14 @@ PROVIDER_DEFAULT_BASE_URLS = {
     "apollo": "https://api.apollo.io",
     "clearbit": "https://person.clearbit.com",
 }
+# The operator's prices (euros) over the registry's defaults, e.g.
+# "prospeo:call=0,success=0.039;hunter:success=0.0245" (enrichment/providers/registry.py).
+try:
+    SOURCIER_PROVIDER_PRICES = parse_provider_prices(
+        env.str("SOURCIER_PROVIDER_PRICES", default=""), known=PROVIDER_DEFAULT_BASE_URLS
+    )
+except ValueError as _error:
+    raise ImproperlyConfigured(f"SOURCIER_PROVIDER_PRICES: {_error}") from _error
 PROVIDER_BASE_URLS = {
     slug: env.str(
         f"SOURCIER_{slug.upper()}_URL",

@@ -15,9 +15,10 @@ from prospects import services as prospect_services
 from prospects.models import Company, Prospect, Source, SuppressionEntry
 
 from ..engine import attempts, claims, outcomes, retry
-from ..engine.jobs import refresh_jobs
+from ..engine.jobs import charge_jobs, refresh_jobs
 from ..models import EnrichmentItem, ProviderBatch, ProviderCall
 from ..providers import dropcontact
+from ..providers.registry import get_provider
 
 Item = EnrichmentItem.Status
 Batch = ProviderBatch.Status
@@ -96,6 +97,7 @@ def apply_results(
             pk__in=[item.pk for item in items if item not in missing], status=Item.SUBMITTED
         ).update(status=Item.DONE, outcome="", outcome_detail="", finished_at=now, updated_at=now)
         attempts.settle_batch_attempts(batch, "found", item_ids=found, call_id=call.pk)
+        charge_found(batch, items, found, call)
         attempts.settle_batch_attempts(batch, "not_found", item_ids=empty, call_id=call.pk)
         if missing:
             attempts.settle_batch_attempts(
@@ -118,6 +120,20 @@ def apply_results(
             polls=batch.polls,
         )
     refresh_jobs(item.job_id for item in items if item.job_id)
+
+
+def charge_found(
+    batch: ProviderBatch, items: list[EnrichmentItem], found: list[int], call: ProviderCall
+) -> None:
+    """What Dropcontact charges for the emails it found: on the poll's call and on the jobs."""
+    cost = get_provider(batch.provider).cost_per_success
+    if not found or not cost:
+        return
+    found_ids = set(found)
+    charge_jobs([item for item in items if item.pk in found_ids], cost * len(found))
+    ProviderCall.objects.for_workspace(batch.workspace_id).filter(pk=call.pk).update(
+        cost=cost * len(found)
+    )
 
 
 def hold_for_applying(batch: ProviderBatch, items: list[EnrichmentItem]) -> set[int]:
