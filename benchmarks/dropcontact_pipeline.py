@@ -85,7 +85,7 @@ def main() -> None:
     from django.db.backends.signals import connection_created
 
     from config.celery import app
-    from enrichment import services
+    from enrichment import credentials, services
     from enrichment.models import EnrichmentItem
     from enrichment.providers.registry import get_provider
     from enrichment.sandbox.server import start_sandbox
@@ -121,7 +121,7 @@ def main() -> None:
         sys.exit(f"the sandbox world has only {len(people)} people")
 
     workspace = Workspace.objects.create(name="Benchmark", slug="benchmark")
-    services.set_api_key(workspace, "dropcontact", "sandbox-key")
+    credentials.set_api_key(workspace, "dropcontact", "sandbox-key")
     app.conf.task_always_eager = False
     print(
         f"{len(people)} prospects, sandbox latency {args.latency_ms:.0f} ms, "

@@ -10,12 +10,15 @@ import ipaddress
 import os
 import secrets
 import tempfile
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from config.provider_prices import parse_provider_prices
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -295,6 +298,14 @@ PROVIDER_DEFAULT_BASE_URLS = {
     "apollo": "https://api.apollo.io",
     "clearbit": "https://person.clearbit.com",
 }
+# The operator's prices (euros) over the registry's defaults, e.g.
+# "prospeo:call=0,success=0.039;hunter:success=0.0245" (enrichment/providers/registry.py).
+try:
+    SOURCIER_PROVIDER_PRICES = parse_provider_prices(
+        env.str("SOURCIER_PROVIDER_PRICES", default=""), known=PROVIDER_DEFAULT_BASE_URLS
+    )
+except ValueError as _error:
+    raise ImproperlyConfigured(f"SOURCIER_PROVIDER_PRICES: {_error}") from _error
 PROVIDER_BASE_URLS = {
     slug: env.str(
         f"SOURCIER_{slug.upper()}_URL",
@@ -329,6 +340,30 @@ if LIMITS_BACKEND not in ("database", "redis") or (LIMITS_BACKEND == "redis" and
     )
 # Retries after 1, 5 and 15 minutes, then NEEDS_REVIEW.
 ENRICHMENT_RETRY_DELAYS = env.list("SOURCIER_RETRY_DELAYS", cast=int, default=[60, 300, 900])
+
+# Engine money and breaker (enrichment/engine): a circuit breaker per provider opens after
+# BREAKER_FAILURE_THRESHOLD failures among the last BREAKER_WINDOW calls and refuses calls for
+# BREAKER_COOLDOWN_SECONDS; then one probe goes out, and a probe whose worker died is replaced
+# after BREAKER_PROBE_SECONDS (above the provider timeout). GLOBAL_DAILY_CAP caps what all
+# workspaces together may spend per Paris day, in euros (none by default).
+BREAKER_WINDOW = env.int("SOURCIER_BREAKER_WINDOW", default=10)
+BREAKER_FAILURE_THRESHOLD = env.int("SOURCIER_BREAKER_FAILURE_THRESHOLD", default=5)
+BREAKER_COOLDOWN_SECONDS = env.float("SOURCIER_BREAKER_COOLDOWN_SECONDS", default=60.0)
+BREAKER_PROBE_SECONDS = env.float("SOURCIER_BREAKER_PROBE_SECONDS", default=30.0)
+if not 1 <= BREAKER_FAILURE_THRESHOLD <= BREAKER_WINDOW <= 200:
+    raise ImproperlyConfigured(
+        "SOURCIER_BREAKER_FAILURE_THRESHOLD must be between 1 and SOURCIER_BREAKER_WINDOW (≤ 200)."
+    )
+GLOBAL_DAILY_CAP = None
+if _global_cap := env.str("SOURCIER_GLOBAL_DAILY_CAP", default="").strip():
+    try:
+        GLOBAL_DAILY_CAP = Decimal(_global_cap)
+    except InvalidOperation:
+        GLOBAL_DAILY_CAP = None
+    if GLOBAL_DAILY_CAP is None or not GLOBAL_DAILY_CAP.is_finite() or GLOBAL_DAILY_CAP < 0:
+        raise ImproperlyConfigured(
+            f"SOURCIER_GLOBAL_DAILY_CAP: {_global_cap!r} is not an amount in euros."
+        )
 
 # One format for the web server, the workers and beat (config/log.py): UTC with its offset.
 LOGGING = {

@@ -15,7 +15,7 @@ from prospects import admin as prospects_admin
 from prospects.admin_base import WorkspaceScopedAdmin
 from prospects.models import Workspace
 
-from . import services
+from . import credentials, services
 from .models import (
     EnrichmentItem,
     EnrichmentJob,
@@ -24,8 +24,6 @@ from .models import (
     ProviderCredential,
 )
 from .providers.registry import PROVIDER_CHOICES, PROVIDERS
-
-MASK = "••••"
 
 
 def provider_label(slug: str) -> str:
@@ -124,7 +122,7 @@ class ProviderCredentialAdmin(WorkspaceScopedAdmin):
 
     @admin.display(description=_("API key"))
     def masked_key(self, credential: ProviderCredential) -> str:
-        return f"{MASK}{credential.last4}"
+        return credentials.masked(credential.last4)
 
     def save_model(
         self, request: HttpRequest, obj: ProviderCredential, form: Any, change: bool
@@ -137,7 +135,7 @@ class ProviderCredentialAdmin(WorkspaceScopedAdmin):
             if change
             else form.cleaned_data.get("workspace") or getattr(request, "workspace", None)
         )
-        credential = services.set_api_key(workspace, obj.provider, secret, user=request.user)
+        credential = credentials.set_api_key(workspace, obj.provider, secret, user=request.user)
         # The admin expects `obj` saved: point it at the row the service stored.
         for name in ("pk", "workspace_id", "provider", "last4", "encrypted_key", "updated_at"):
             setattr(obj, name, getattr(credential, name))

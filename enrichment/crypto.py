@@ -11,6 +11,11 @@ def _fernet(keys: tuple[str, ...]) -> MultiFernet:
     return MultiFernet([Fernet(key.encode()) for key in keys])
 
 
+@lru_cache(maxsize=4)
+def _newest(key: str) -> Fernet:
+    return Fernet(key.encode())
+
+
 def _current() -> MultiFernet:
     return _fernet(tuple(settings.SOURCIER_FERNET_KEYS))
 
@@ -27,6 +32,21 @@ def decrypt(token: str) -> str:
         raise ValueError("API key cannot be decrypted with the configured keys") from exc
 
 
+def is_current(token: str) -> bool:
+    """Whether the newest key alone opens the token (a Fernet token does not name its key)."""
+    try:
+        _newest(settings.SOURCIER_FERNET_KEYS[0]).decrypt(token.encode())
+    except InvalidToken:
+        return False
+    return True
+
+
 def rotate(token: str) -> str:
-    """Re-encrypt with the newest key (after adding one at the front of SOURCIER_FERNET_KEYS)."""
-    return _current().rotate(token.encode()).decode()
+    """Re-encrypt with the newest key (after adding one at the front of SOURCIER_FERNET_KEYS).
+
+    Raises ValueError when no configured key opens the token.
+    """
+    try:
+        return _current().rotate(token.encode()).decode()
+    except InvalidToken as exc:
+        raise ValueError("API key cannot be decrypted with the configured keys") from exc

@@ -12,7 +12,7 @@ from django.db import transaction
 from prospects import services as prospect_services
 from prospects.models import Membership, Prospect, Source, Workspace
 
-from . import services
+from . import credentials
 from .sandbox.world import World
 
 DEMO_SLUG = "demo"
@@ -58,8 +58,8 @@ def seed_demo_workspace(*, people: int = 40) -> DemoSummary:
         user=user, workspace=workspace, defaults={"role": Membership.Role.ADMIN}
     )
     sandbox = bool(settings.SOURCIER_SANDBOX_URL)
-    if sandbox and services.get_api_key(workspace.pk, "dropcontact") is None:
-        services.set_api_key(workspace, "dropcontact", settings.SOURCIER_SANDBOX_KEY, user=user)
+    if sandbox and credentials.get_api_key(workspace.pk, "dropcontact") is None:
+        credentials.set_api_key(workspace, "dropcontact", settings.SOURCIER_SANDBOX_KEY, user=user)
 
     created = 0
     if not Prospect.objects.for_workspace(workspace).exists():

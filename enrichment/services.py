@@ -1,4 +1,7 @@
-"""Enrichment services: queue prospects, re-enrich, API keys, progress, the beat sweeper."""
+"""Enrichment services: queue prospects, re-enrich, progress, the beat sweeper.
+
+API keys live in `credentials`; the names below are kept for the pipeline and the tasks.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +20,12 @@ from django.utils.translation import gettext as _
 from prospects import services as prospect_services
 from prospects.models import Prospect, Workspace
 
-from . import crypto
+from .credentials import (  # noqa: F401 (re-exported for the pipeline and tasks)
+    get_api_key,
+    mark_key_refused,
+    set_api_key,
+    waiting_outcome,
+)
 from .engine.outcomes import Outcome
 from .models import EnrichmentItem, EnrichmentJob, ProviderBatch, ProviderCredential
 from .providers.registry import PROVIDERS, get_provider
@@ -31,65 +39,7 @@ Item = EnrichmentItem.Status
 REENRICHABLE = (Prospect.Status.NEEDS_REVIEW, Prospect.Status.NOT_VERIFIED)
 
 
-# --- API keys ----------------------------------------------------------------------------
-
-
-def get_api_key(workspace_id: int, provider: str) -> str | None:
-    """The usable decrypted key of a workspace for a provider, or None. Never log the result.
-
-    None too when the provider refused the key, or when no configured Fernet key opens it
-    (a key rotated away too early): the items then wait, visibly, for a key to be saved.
-    """
-    credential = (
-        ProviderCredential.objects.for_workspace(workspace_id)
-        .filter(provider=provider, refused_at__isnull=True)
-        .first()
-    )
-    if credential is None:
-        return None
-    try:
-        return crypto.decrypt(credential.encrypted_key)
-    except ValueError:
-        log.error("workspace %s: the %s API key cannot be decrypted", workspace_id, provider)
-        return None
-
-
-def waiting_outcome(workspace_id: int, provider: str) -> str:
-    """What the items of a workspace without a usable key are waiting for (an outcome code)."""
-    refused = (
-        ProviderCredential.objects.for_workspace(workspace_id)
-        .filter(provider=provider, refused_at__isnull=False)
-        .exists()
-    )
-    return Outcome.KEY_REFUSED if refused else Outcome.KEY_MISSING
-
-
-def mark_key_refused(workspace_id: int, provider: str) -> None:
-    ProviderCredential.objects.for_workspace(workspace_id).filter(provider=provider).update(
-        refused_at=timezone.now()
-    )
-
-
-def set_api_key(
-    workspace: Workspace, provider: str, secret: str, *, user: Any = None
-) -> ProviderCredential:
-    """Store (encrypted) a workspace's key and release the items that were waiting for it."""
-    get_provider(provider)
-    secret = secret.strip()
-    if not secret:
-        raise ValueError(_("The API key is empty."))
-    credential, _created = ProviderCredential.objects.for_workspace(workspace).update_or_create(
-        workspace=workspace,
-        provider=provider,
-        defaults={
-            "encrypted_key": crypto.encrypt(secret),
-            "last4": secret[-4:],
-            "refused_at": None,
-            "updated_by": user if getattr(user, "pk", None) else None,
-        },
-    )
-    release_waiting_items(workspace.pk, provider)
-    return credential
+# --- Items waiting for a key -------------------------------------------------------------
 
 
 def release_waiting_items(workspace_id: int, provider: str) -> int:
@@ -274,7 +224,7 @@ def reenrich_prospects(
             queue_enrichment(workspace.pk, [p.pk for p in eligible], statuses=REENRICHABLE, job=job)
         )
         job.total_items = len(queued)
-        job.estimated_credits = len(queued) * get_provider(DROPCONTACT).cost_per_call
+        job.estimated_credits = len(queued) * get_provider(DROPCONTACT).max_cost
         job.save(update_fields=["total_items", "estimated_credits"])
     for prospect in eligible:
         if prospect.pk in queued:
@@ -304,7 +254,7 @@ def queue_backfill(
             queue_enrichment(workspace.pk, ids[start : start + 1000], statuses=(status,), job=job)
         )
     job.total_items = queued
-    job.estimated_credits = queued * get_provider(DROPCONTACT).cost_per_call
+    job.estimated_credits = queued * get_provider(DROPCONTACT).max_cost
     if not queued:
         job.status = EnrichmentJob.Status.COMPLETED
         job.finished_at = timezone.now()

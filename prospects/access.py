@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .access_models import Invitation, WorkspacePreference, default_expiry, invitee_key
-from .models import Membership, Workspace
+from .models import Membership, Workspace, workspace_name_key
 
 
 def user_workspaces(user) -> list[Workspace]:
@@ -121,3 +121,43 @@ def add_member(workspace: Workspace, *, user, role: str = Membership.Role.MEMBER
             membership.role = role
             membership.save(update_fields=["role"])
     return MemberAdded(membership=membership, created=created, previous_role=previous)
+
+
+class WorkspaceConflict(ValueError):
+    """The slug is taken by a workspace that differs from the one asked for."""
+
+
+@dataclass(frozen=True)
+class WorkspaceCreated:
+    workspace: Workspace
+    created: bool
+    admin: MemberAdded | None
+
+
+def create_workspace(
+    slug: str, *, name: str, auto_enrich: str | None = None, admin=None
+) -> WorkspaceCreated:
+    """Operator path (`create_workspace`): a new workspace, optionally with its administrator.
+
+    Safe to repeat: the same slug with the same name (and `auto_enrich`, if given) changes
+    nothing; with anything else it is a WorkspaceConflict. The model's rules apply (a valid
+    slug, a visible name no other workspace has, case and spaces aside): ValidationError.
+    """
+    with transaction.atomic():
+        existing = Workspace.objects.select_for_update().filter(slug=slug).first()
+        if existing is not None:
+            same_name = workspace_name_key(name) == existing.name_key
+            if not same_name or auto_enrich not in (None, existing.auto_enrich):
+                raise WorkspaceConflict(existing.name)
+            workspace, created = existing, False
+        else:
+            workspace = Workspace(
+                slug=slug,
+                name=name,
+                auto_enrich=auto_enrich or Workspace.AutoEnrich.DROPCONTACT,
+            )
+            workspace.full_clean()
+            workspace.save()
+            created = True
+        added = add_member(workspace, user=admin, role=Membership.Role.ADMIN) if admin else None
+    return WorkspaceCreated(workspace=workspace, created=created, admin=added)

@@ -31,8 +31,9 @@ INVITATION_RECORDED = _(
 
 @admin.register(Workspace)
 class WorkspaceAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "timezone", "created_at")
+    list_display = ("name", "slug", "auto_enrich", "timezone", "created_at")
     search_fields = ("name", "slug")
+    radio_fields = {"auto_enrich": admin.VERTICAL}
     prepopulated_fields = {"slug": ("name",)}
 
     def get_queryset(self, request: HttpRequest):

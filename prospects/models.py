@@ -27,12 +27,36 @@ def workspace_name_key(name: str) -> str:
     return unicodedata.normalize("NFKC", tidy_workspace_name(name)).casefold()
 
 
+def auto_enrich_steps(choice: str) -> tuple[str, ...]:
+    """A workspace's `auto_enrich` value as its ordered steps ("none" is no step)."""
+    return tuple(step for step in choice.split(",") if step and step != "none")
+
+
 class Workspace(models.Model):
+    class AutoEnrich(models.TextChoices):
+        """What every new prospect gets automatically, steps in this order."""
+
+        NONE = "none", _("Nothing")
+        DROPCONTACT = "dropcontact", _("Dropcontact")
+        EMAIL = "email", _("The email waterfall")
+        BOTH = "dropcontact,email", _("Dropcontact, then the email waterfall")
+
     name = models.CharField(_("name"), max_length=200)
     # A lookalike name would let one workspace pass for another in the header and the lists.
     name_key = models.CharField(max_length=200, unique=True, editable=False)
     slug = models.SlugField(_("slug"), unique=True)
     timezone = models.CharField(_("time zone"), max_length=64, default="Europe/Paris")
+    # Dropcontact by default: what every workspace got before it could choose.
+    auto_enrich = models.CharField(
+        _("automatic enrichment of new prospects"),
+        max_length=32,
+        choices=AutoEnrich.choices,
+        default=AutoEnrich.DROPCONTACT,
+        help_text=_(
+            "Paid lookups every new prospect gets as soon as it is added. Choose “Nothing” "
+            "when the workspace has no account with these providers."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -65,6 +89,11 @@ class Workspace(models.Model):
                 "Choose a name that cannot be mistaken for it."
             )
             raise ValidationError({"name": ValidationError(message, code="name_taken")})
+
+    @property
+    def auto_enrich_steps(self) -> tuple[str, ...]:
+        """The pipelines new prospects go through, in order: "dropcontact" and/or "email"."""
+        return auto_enrich_steps(self.auto_enrich)
 
 
 class Membership(models.Model):
@@ -325,8 +354,9 @@ class Prospect(TenantModel):
         """Why a prospect is not verified, in words a person can act on."""
 
         NO_EMAIL_FOUND = "no_email_found", _("No address found")
-        OTHER_VERIFIED = "other_verified", _(
-            "The address given is not verified; a verified professional address was found"
+        OTHER_VERIFIED = (
+            "other_verified",
+            _("The address given is not verified; a verified professional address was found"),
         )
         UNVERIFIED = "unverified", _("Address found but not verified")
         UNCONFIRMED = "unconfirmed", _("Dropcontact could not confirm the address given")

@@ -26,6 +26,7 @@ from .models import (
     SuppressionEntry,
     Workspace,
 )
+from .models import auto_enrich_steps as models_auto_enrich_steps
 from .signals import notify_persons_objected, notify_prospects_created
 
 PROSPECT_FIELDS = ("first_name", "last_name", "email", "phone", "job_title", "linkedin_url")
@@ -579,3 +580,9 @@ def provenance_by_field(subject: Prospect | Company) -> dict[str, list[FieldProv
     for row in rows.order_by("field", "-is_current", "-observed_at", "-id"):
         history.setdefault(row.field, []).append(row)
     return history
+
+
+def auto_enrich_steps(workspace_id: int) -> tuple[str, ...]:
+    """What a workspace's new prospects get automatically, in order ("dropcontact", "email")."""
+    choice = Workspace.objects.filter(pk=workspace_id).values_list("auto_enrich", flat=True).first()
+    return models_auto_enrich_steps(choice or Workspace.AutoEnrich.NONE)

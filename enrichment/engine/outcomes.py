@@ -65,8 +65,9 @@ def describe(code: str, *, provider: str = "", detail: str = "") -> str:
 
 def of_error(error: ProviderError) -> tuple[str, str]:
     """The outcome code and detail of a failed call."""
-    if getattr(error, "outcome", None):
-        return error.outcome, ""
+    # A pipeline's own failure (a poll deadline) names its outcome itself.
+    if getattr(error, "item_outcome", None):
+        return error.item_outcome, ""
     if error.kind == ErrorKind.AUTH:
         return Outcome.KEY_REFUSED, ""
     if error.kind == ErrorKind.QUOTA:

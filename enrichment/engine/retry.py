@@ -15,7 +15,7 @@ from django.conf import settings
 
 from prospects.models import Prospect
 
-from .. import services
+from .. import credentials
 from ..models import EnrichmentItem
 from ..providers.base import ErrorKind, ProviderError
 from . import outcomes
@@ -60,7 +60,7 @@ def settle_failure(
         pk__in=[item.pk for item in items], status=Item.SUBMITTED
     )
     if rule.park:
-        services.mark_key_refused(workspace_id, provider)
+        credentials.mark_key_refused(workspace_id, provider)
         scope.update(status=Item.WAITING_KEY, outcome=code, outcome_detail=detail, updated_at=now)
     elif not rule.counts_attempt:
         wait = error.retry_after if error.retry_after is not None else rule.wait_seconds

@@ -233,6 +233,8 @@ def submit(batch: ProviderBatch, items: list[EnrichmentItem], *, api_key: str) -
         EnrichmentItem.objects.for_workspace(batch.workspace_id).filter(
             batch=batch, status=Item.SUBMITTED
         ).update(request_id=answer.request_id, updated_at=now)
+        # Dropcontact bills per record sent, and gives back the credit of a record with no
+        # verified email: what it charges per found email is added when results are applied.
         charge_jobs(items, Decimal(len(items)) * get_provider(SLUG).cost_per_call)
     return "submitted"
 
@@ -279,7 +281,7 @@ def finish_batch(batch: ProviderBatch, status: str, outcome: str = "", detail: s
 class PollDeadlineExceeded(ProviderError):
     """Still "not ready" at the deadline (an unknown request id answers the same)."""
 
-    outcome = outcomes.Outcome.POLL_DEADLINE
+    item_outcome = outcomes.Outcome.POLL_DEADLINE
 
 
 def fail_batch(batch: ProviderBatch, items: list[EnrichmentItem], error: ProviderError) -> None:

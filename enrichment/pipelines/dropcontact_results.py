@@ -15,9 +15,10 @@ from prospects import services as prospect_services
 from prospects.models import Company, Prospect, Source, SuppressionEntry
 
 from ..engine import attempts, claims, outcomes, retry
-from ..engine.jobs import refresh_jobs
+from ..engine.jobs import charge_jobs, refresh_jobs
 from ..models import EnrichmentItem, ProviderBatch, ProviderCall
 from ..providers import dropcontact
+from ..providers.registry import get_provider
 from .verdict import VERDICT_FIELDS
 
 Item = EnrichmentItem.Status
@@ -27,7 +28,6 @@ Batch = ProviderBatch.Status
 EMAIL_CONFIDENCE = {"nominative": 95, "catch_all": 50}
 OTHER_EMAIL_CONFIDENCE = 30
 FIELD_CONFIDENCE = 80
-
 
 def apply_results(
     batch: ProviderBatch,
@@ -85,6 +85,7 @@ def apply_results(
             pk__in=[item.pk for item in items if item not in missing], status=Item.SUBMITTED
         ).update(status=Item.DONE, outcome="", outcome_detail="", finished_at=now, updated_at=now)
         attempts.settle_batch_attempts(batch, "found", item_ids=found, call_id=call.pk)
+        charge_found(batch, items, found, call)
         attempts.settle_batch_attempts(batch, "not_found", item_ids=empty, call_id=call.pk)
         if missing:
             attempts.settle_batch_attempts(
@@ -108,6 +109,18 @@ def apply_results(
         )
     refresh_jobs(item.job_id for item in items if item.job_id)
 
+def charge_found(
+    batch: ProviderBatch, items: list[EnrichmentItem], found: list[int], call: ProviderCall
+) -> None:
+    """What Dropcontact charges for the emails it found: on the poll's call and on the jobs."""
+    cost = get_provider(batch.provider).cost_per_success
+    if not found or not cost:
+        return
+    found_ids = set(found)
+    charge_jobs([item for item in items if item.pk in found_ids], cost * len(found))
+    ProviderCall.objects.for_workspace(batch.workspace_id).filter(pk=call.pk).update(
+        cost=cost * len(found)
+    )
 
 def hold_for_applying(batch: ProviderBatch, items: list[EnrichmentItem]) -> set[int]:
     """Check the claim first, inside the applying transaction (this locks the batch row), and
@@ -123,13 +136,11 @@ def hold_for_applying(batch: ProviderBatch, items: list[EnrichmentItem]) -> set[
         .values_list("pk", flat=True)
     )
 
-
 def _clean(func, value: str) -> str:
     try:
         return func(value)
     except normalize.InvalidValue:
         return ""
-
 
 def suppressed_emails(workspace_id: int, records: list[dropcontact.EnrichedRecord]) -> set[str]:
     """The addresses of these records that are on the objection list (one query)."""
@@ -139,7 +150,6 @@ def suppressed_emails(workspace_id: int, records: list[dropcontact.EnrichedRecor
         for candidate in record.email
     }
     return prospect_services.objecting_emails(workspace_id, emails - {""})
-
 
 def apply_record(
     item: EnrichmentItem,
@@ -265,7 +275,6 @@ def apply_record(
         prospect.save(update_fields=VERDICT_FIELDS)
     return same
 
-
 def verdict_reason(
     prospect: Prospect,
     record: dropcontact.EnrichedRecord,
@@ -280,7 +289,6 @@ def verdict_reason(
     if stored is None:
         return Prospect.Reason.UNCONFIRMED
     return Prospect.Reason.UNVERIFIED
-
 
 def apply_company(
     prospect: Prospect,
@@ -348,7 +356,6 @@ def apply_company(
             merged.revert(company, changed)
     return same
 
-
 def merge_absorbed(workspace_id: int, absorbed: dict[int, int]) -> None:
     """Make each bare company one with the existing company it turned out to be."""
     if not absorbed:
@@ -359,12 +366,10 @@ def merge_absorbed(workspace_id: int, absorbed: dict[int, int]) -> None:
         if bare_id in found and kept_id in found:
             prospect_services.merge_companies(found[kept_id], [found[bare_id]])
 
-
 def normalize_siren_ok(value: str) -> bool:
     from stdnum.fr import siren
 
     return bool(value) and siren.is_valid(value)
-
 
 def normalize_siret_ok(value: str) -> bool:
     from stdnum.fr import siret

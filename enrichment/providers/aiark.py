@@ -13,9 +13,10 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from .base import (
+    Answer,
     ErrorKind,
     ProviderError,
     ProviderRequest,
@@ -100,22 +101,30 @@ class AIArkPerson(VendorModel):
         return self.email.output if self.email else []
 
 
-class CompanyPage(VendorModel):
+class CompanyPage(Answer):
     content: list[AIArkCompany]
     totalElements: int
     totalPages: int
     number: int = 0
 
+    @property
+    def found(self) -> bool:
+        return bool(self.content)
 
-class PeoplePage(VendorModel):
+
+class PeoplePage(Answer):
     content: list[AIArkPerson]
     totalElements: int
     totalPages: int
     number: int = 0
     trackId: str | None = None
 
+    @property
+    def found(self) -> bool:
+        return bool(self.content)
 
-class ExportResult(BaseModel):
+
+class ExportResult(Answer):
     """The exported person with their email(s), or `person=None` (404, a miss)."""
 
     person: AIArkPerson | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .base import (
+    Answer,
     ErrorKind,
     ProviderError,
     ProviderRequest,
@@ -50,7 +51,7 @@ class ApolloPerson(VendorModel):
         return bool(self.email) and self.email_status == "verified"
 
 
-class PeopleMatchResult(VendorModel):
+class PeopleMatchResult(Answer):
     person: ApolloPerson | None
 
     @property

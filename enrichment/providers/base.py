@@ -36,6 +36,35 @@ class ErrorKind(enum.StrEnum):
     AUTH = "auth"
 
 
+class CallOutcome(enum.StrEnum):
+    """What one call came to: the stable code stored on a call and shown translated.
+
+    The error codes are ErrorKind's values; an answer is found or not found.
+    """
+
+    # The vendor gave what was asked for (what "pay on success" vendors bill).
+    FOUND = "found"
+    # A well-formed answer without it: a miss, asking again will not help.
+    NOT_FOUND = "not_found"
+    PERMANENT = ErrorKind.PERMANENT.value
+    TEMPORARY = ErrorKind.TEMPORARY.value
+    RATE_LIMITED = ErrorKind.RATE_LIMITED.value
+    QUOTA = ErrorKind.QUOTA.value
+    AUTH = ErrorKind.AUTH.value
+
+
+class Answer(VendorModel):
+    """A parsed vendor answer that knows whether it holds what was asked for."""
+
+    @property
+    def found(self) -> bool:
+        raise NotImplementedError
+
+    @property
+    def outcome(self) -> CallOutcome:
+        return CallOutcome.FOUND if self.found else CallOutcome.NOT_FOUND
+
+
 @dataclass(frozen=True)
 class ProviderRequest:
     method: str
@@ -64,6 +93,15 @@ class ProviderError(Exception):
     @property
     def retryable(self) -> bool:
         return self.kind in (ErrorKind.TEMPORARY, ErrorKind.RATE_LIMITED)
+
+    @property
+    def outcome(self) -> CallOutcome:
+        return CallOutcome(self.kind.value)
+
+
+def classify(result: Answer | ProviderError) -> CallOutcome:
+    """The outcome code of a parsed answer or of the error its parsing raised."""
+    return result.outcome
 
 
 # An adapter's reading of a failed answer: (status, decoded body or None, Retry-After) -> error.

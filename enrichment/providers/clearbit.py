@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .base import (
+    Answer,
     ErrorKind,
     ProviderError,
     ProviderRequest,
@@ -71,7 +72,7 @@ class ClearbitCompany(VendorModel):
     linkedin: _Handle | None = None
 
 
-class CombinedResult(VendorModel):
+class CombinedResult(Answer):
     person: ClearbitPerson | None = None
     company: ClearbitCompany | None = None
 

@@ -12,6 +12,8 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from .base import (
+    Answer,
+    CallOutcome,
     ErrorKind,
     ProviderError,
     ProviderRequest,
@@ -98,7 +100,7 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-class EnrichedRecord(VendorModel):
+class EnrichedRecord(Answer):
     """One record of a ready result (documented EnrichedRecord; unknown keys are ignored)."""
 
     civility: str = ""
@@ -179,20 +181,38 @@ class EnrichedRecord(VendorModel):
         digits = "".join(ch for ch in self.nb_employees if ch.isdigit())
         return int(digits) if digits else None
 
+    @property
+    def found(self) -> bool:
+        # The credit is kept only when an email comes back (pay on success).
+        return bool(self.email)
 
-class SubmitResult(VendorModel):
+
+class SubmitResult(Answer):
     request_id: str
     credits_left: float | None = None
     success: bool = True
     error: bool = False
 
+    @property
+    def found(self) -> bool:
+        return True  # a request id to poll
 
-class PollResult(BaseModel):
+
+class PollResult(Answer):
     """A poll answer: `ready` with records ordered by input index, or not yet."""
 
     ready: bool
     records: list[EnrichedRecord] = Field(default_factory=list)
     reason: str = ""
+
+    @property
+    def found(self) -> bool:
+        return any(record.found for record in self.records)
+
+    @property
+    def outcome(self) -> CallOutcome:
+        # "Not ready" (or an unknown id, which looks the same): poll again later.
+        return super().outcome if self.ready else CallOutcome.TEMPORARY
 
 
 class InputRecord(BaseModel):

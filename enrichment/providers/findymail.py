@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import StrictBool
 
 from .base import (
+    Answer,
     ErrorKind,
     ProviderError,
     ProviderRequest,
@@ -35,7 +36,7 @@ class Contact(VendorModel):
     domain: str = ""
 
 
-class SearchResult(VendorModel):
+class SearchResult(Answer):
     """A found contact (FindyMail only returns verified addresses) or `contact=None`."""
 
     contact: Contact | None = None
@@ -45,10 +46,14 @@ class SearchResult(VendorModel):
         return self.contact is not None and bool(self.contact.email)
 
 
-class VerifyResult(VendorModel):
+class VerifyResult(Answer):
     email: str
     verified: StrictBool
     provider: str | None = None
+
+    @property
+    def found(self) -> bool:
+        return self.verified
 
 
 def auth_headers(api_key: str) -> dict[str, str]:

@@ -15,6 +15,8 @@ from typing import Any
 from pydantic import Field, StrictBool
 
 from .base import (
+    Answer,
+    CallOutcome,
     ErrorKind,
     ProviderError,
     ProviderRequest,
@@ -27,13 +29,17 @@ SLUG = "firecrawl"
 EXTRACT_PATH = "/v2/extract"
 
 
-class ExtractStarted(VendorModel):
+class ExtractStarted(Answer):
     success: StrictBool
     id: str = Field(min_length=1)
     invalidURLs: list[str] = Field(default_factory=list)
 
+    @property
+    def found(self) -> bool:
+        return True  # a job to poll
 
-class ExtractStatus(VendorModel):
+
+class ExtractStatus(Answer):
     success: StrictBool
     status: str
     data: dict[str, Any] | None = None
@@ -47,6 +53,19 @@ class ExtractStatus(VendorModel):
     @property
     def failed(self) -> bool:
         return self.status in ("failed", "cancelled")
+
+    @property
+    def found(self) -> bool:
+        return self.ready and bool(self.data)
+
+    @property
+    def outcome(self) -> CallOutcome:
+        if self.failed:
+            # The job is over without data; only a new (billed) job could try again.
+            return CallOutcome.PERMANENT
+        if not (self.ready or self.failed):
+            return CallOutcome.TEMPORARY  # still processing: poll again
+        return super().outcome
 
 
 class ErrorBody(VendorModel):

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from .base import (
+    Answer,
     ErrorKind,
     ProviderError,
     ProviderRequest,
@@ -64,7 +65,7 @@ class EmailFinderData(VendorModel):
     verification: Verification | None = None
 
 
-class EmailFinderResult(BaseModel):
+class EmailFinderResult(Answer):
     """An address with its score and verification, a miss (`email` None) or `claimed`."""
 
     data: EmailFinderData | None = None
@@ -77,6 +78,11 @@ class EmailFinderResult(BaseModel):
     @property
     def verification_status(self) -> str | None:
         return self.data.verification.status if self.data and self.data.verification else None
+
+    @property
+    def found(self) -> bool:
+        # A claimed person (451) is a miss here: no data, nothing billed, ask the next vendor.
+        return bool(self.email) and not self.claimed
 
 
 class EmailVerifierData(VendorModel):
@@ -95,13 +101,17 @@ class EmailVerifierData(VendorModel):
     sources: list[Source] = Field(default_factory=list)
 
 
-class EmailVerifierResult(BaseModel):
+class EmailVerifierResult(Answer):
     data: EmailVerifierData | None = None
     claimed: bool = False
 
     @property
     def status(self) -> str | None:
         return self.data.status if self.data else None
+
+    @property
+    def found(self) -> bool:
+        return self.status == "valid"
 
 
 class HunterError(VendorModel):

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import Field, ValidationError
 
 from .base import (
+    Answer,
     ErrorKind,
     ProviderError,
     ProviderRequest,
@@ -43,7 +44,7 @@ class CompanyLocation(VendorModel):
     country: str | None = None
 
 
-class EmailFinderResult(VendorModel):
+class EmailFinderResult(Answer):
     """POST /v1/people/email-finder answer (v1 fields, plus the older docs' names)."""
 
     email: str | None = None
@@ -77,7 +78,7 @@ class EmailFinderResult(VendorModel):
         return self.status in ("catch_all", "valid_catch_all") or bool(self.is_domain_catch_all)
 
 
-class ProfileEmailResult(VendorModel):
+class ProfileEmailResult(Answer):
     """POST /v1/people/b2b-profile-email answer."""
 
     email: str | None = None
@@ -104,13 +105,17 @@ class ErrorBody(VendorModel):
     meta: dict[str, Any] = Field(default_factory=dict)
 
 
-class CreditsResult(VendorModel):
+class CreditsResult(Answer):
     """GET /v1/credits answer."""
 
     credits: float
     is_frozen: bool = False
     credits_frozen: float = 0
     credits_liquid: float | None = None
+
+    @property
+    def found(self) -> bool:
+        return True  # the balance was read
 
 
 def auth_headers(api_key: str) -> dict[str, str]:

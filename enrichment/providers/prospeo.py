@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, Field, StrictBool
 
 from .base import (
+    Answer,
     ErrorKind,
     ProviderError,
     ProviderRequest,
@@ -73,7 +74,7 @@ class ProspeoCompany(VendorModel):
     linkedin_url: str = ""
 
 
-class EnrichPersonResult(VendorModel):
+class EnrichPersonResult(Answer):
     """A match (person, company, maybe an email) or `matched=False`."""
 
     error: StrictBool = False
@@ -85,6 +86,11 @@ class EnrichPersonResult(VendorModel):
     @property
     def email(self) -> ProspeoEmail | None:
         return self.person.email if self.person and self.person.email else None
+
+    @property
+    def found(self) -> bool:
+        # A match is what Prospeo bills; NO_MATCH is free.
+        return self.matched and self.person is not None
 
 
 class _Data(BaseModel):

@@ -20,6 +20,10 @@ class BadJson(ValueError):
     """The request body is not the JSON object the vendor expects."""
 
 
+class MissingInput(ValueError):
+    """The request lacks the inputs the vendor's API needs to look anyone up."""
+
+
 @dataclass
 class Request:
     method: str

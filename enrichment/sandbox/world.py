@@ -22,8 +22,11 @@ NO_MAIL = "no_mail"
 DO_NOT_CONTACT = "do_not_contact"
 VERDICTS = (VERIFIED, CATCH_ALL, MAILBOX_GONE, NO_MAIL, DO_NOT_CONTACT)
 
+# The email finders' columns come last: what Prospeo, LeadMagic and FindyMail answer for the
+# person's row of the prospects export ("" = no match), and which of them gave a stale address.
 TRUTH_COLUMNS = (
     "first_name", "last_name", "company_domain", "linkedin_url", "true_email", "expected_verdict",
+    "prospeo_email", "leadmagic_email", "findymail_email", "stale_vendors",
 )
 PROSPECT_COLUMNS = ("Prénom", "Nom", "Société", "Site web", "LinkedIn", "Fonction")
 
@@ -182,7 +185,9 @@ class World:
         return candidates[0] if len(candidates) == 1 else None
 
     def truth_rows(self) -> list[dict[str, str]]:
-        """One row per person: what a perfect enrichment would conclude."""
+        """One row per person: what a perfect enrichment concludes, and each finder's answer."""
+        from .truth import vendor_columns
+
         return [
             {
                 "first_name": p.first_name,
@@ -191,8 +196,9 @@ class World:
                 "linkedin_url": p.linkedin_url,
                 "true_email": p.true_email,
                 "expected_verdict": p.expected_verdict,
+                **answers,
             }
-            for p in self.people
+            for p, answers in zip(self.people, vendor_columns(self), strict=True)
         ]
 
     def prospect_rows(self) -> list[dict[str, str]]:

@@ -32,7 +32,7 @@ def prospect_enrichment(prospect: Prospect) -> dict[str, Any]:
         "items": items,
         "can_reenrich": prospect.status in REENRICHABLE,
         "reenrich_url": reverse("enrichment:reenrich", args=[prospect.pk]),
-        "cost": get_provider(DROPCONTACT).cost_per_call,
+        "cost": get_provider(DROPCONTACT).max_cost,
         "found_email": found_verified_email(prospect),
         "use_email_url": reverse("enrichment:use-email", args=[prospect.pk]),
     }

@@ -1,13 +1,13 @@
 import pytest
 import responses
 
-from enrichment import services
+from enrichment import credentials
 
 
 @pytest.fixture
 def keyed(workspace):
     """The workspace with a Dropcontact key."""
-    services.set_api_key(workspace, "dropcontact", "dc-secret-key-1234")
+    credentials.set_api_key(workspace, "dropcontact", "dc-secret-key-1234")
     return workspace
 
 

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from enrichment import services
+from enrichment import credentials
 from enrichment.models import (
     EnrichmentItem,
     EnrichmentJob,
@@ -80,11 +80,11 @@ def test_admin_adds_a_key_that_is_stored_encrypted(admin_client_ws, workspace, a
         cursor.execute("SELECT encrypted_key FROM enrichment_providercredential")
         (stored,) = cursor.fetchone()
     assert SECRET not in stored
-    assert services.get_api_key(workspace.pk, "dropcontact") == SECRET
+    assert credentials.get_api_key(workspace.pk, "dropcontact") == SECRET
 
 
 def test_key_list_shows_only_the_last_four_characters(admin_client_ws, workspace):
-    services.set_api_key(workspace, "dropcontact", SECRET)
+    credentials.set_api_key(workspace, "dropcontact", SECRET)
     page = text(admin_client_ws.get(CREDENTIALS))
     assert "••••abcd" in page
     assert SECRET not in page
@@ -92,7 +92,7 @@ def test_key_list_shows_only_the_last_four_characters(admin_client_ws, workspace
 
 
 def test_edit_form_never_renders_the_key(admin_client_ws, workspace):
-    credential = services.set_api_key(workspace, "dropcontact", SECRET)
+    credential = credentials.set_api_key(workspace, "dropcontact", SECRET)
     url = reverse("admin:enrichment_providercredential_change", args=[credential.pk])
     page = text(admin_client_ws.get(url))
     assert SECRET not in page
@@ -103,17 +103,17 @@ def test_edit_form_never_renders_the_key(admin_client_ws, workspace):
 
 
 def test_empty_key_on_edit_keeps_the_old_one(admin_client_ws, workspace):
-    credential = services.set_api_key(workspace, "dropcontact", SECRET)
+    credential = credentials.set_api_key(workspace, "dropcontact", SECRET)
     url = reverse("admin:enrichment_providercredential_change", args=[credential.pk])
     assert admin_client_ws.post(url, {"api_key": ""}).status_code == 302
-    assert services.get_api_key(workspace.pk, "dropcontact") == SECRET
+    assert credentials.get_api_key(workspace.pk, "dropcontact") == SECRET
 
 
 def test_new_key_on_edit_replaces_the_old_one(admin_client_ws, workspace):
-    credential = services.set_api_key(workspace, "dropcontact", SECRET)
+    credential = credentials.set_api_key(workspace, "dropcontact", SECRET)
     url = reverse("admin:enrichment_providercredential_change", args=[credential.pk])
     assert admin_client_ws.post(url, {"api_key": "  nouvelle-cle-wxyz "}).status_code == 302
-    assert services.get_api_key(workspace.pk, "dropcontact") == "nouvelle-cle-wxyz"
+    assert credentials.get_api_key(workspace.pk, "dropcontact") == "nouvelle-cle-wxyz"
     assert "••••wxyz" in text(admin_client_ws.get(CREDENTIALS))
     assert ProviderCredential.objects.for_workspace(workspace).count() == 1
 
@@ -126,11 +126,11 @@ def test_adding_the_key_releases_the_items_waiting_for_it(admin_client_ws, works
 
 
 def test_second_key_for_the_same_provider_is_refused(admin_client_ws, workspace):
-    services.set_api_key(workspace, "dropcontact", SECRET)
+    credentials.set_api_key(workspace, "dropcontact", SECRET)
     response = admin_client_ws.post(ADD_CREDENTIAL, {"provider": "dropcontact", "api_key": "x1234"})
     assert response.status_code == 200
     assert "déjà une clé pour ce fournisseur" in text(response)
-    assert services.get_api_key(workspace.pk, "dropcontact") == SECRET
+    assert credentials.get_api_key(workspace.pk, "dropcontact") == SECRET
 
 
 def test_add_form_requires_the_key(admin_client_ws, workspace):
@@ -147,10 +147,10 @@ def test_a_member_cannot_set_a_key(member_client, workspace):
 
 
 def test_a_member_cannot_replace_a_key(member_client, workspace):
-    credential = services.set_api_key(workspace, "dropcontact", SECRET)
+    credential = credentials.set_api_key(workspace, "dropcontact", SECRET)
     url = reverse("admin:enrichment_providercredential_change", args=[credential.pk])
     member_client.post(url, {"api_key": "pirate-0000"})
-    assert services.get_api_key(workspace.pk, "dropcontact") == SECRET
+    assert credentials.get_api_key(workspace.pk, "dropcontact") == SECRET
 
 
 def credential_urls(credential) -> list[str]:
@@ -161,7 +161,7 @@ def credential_urls(credential) -> list[str]:
 
 
 def test_a_member_cannot_even_see_the_keys(member_client, workspace):
-    credential = services.set_api_key(workspace, "dropcontact", SECRET)
+    credential = credentials.set_api_key(workspace, "dropcontact", SECRET)
     for url in credential_urls(credential):
         response = member_client.get(url)
         assert response.status_code == 403, url
@@ -172,7 +172,7 @@ def test_a_member_cannot_even_see_the_keys(member_client, workspace):
 
 
 def test_a_workspace_admin_opens_every_key_page(admin_client_ws, workspace):
-    credential = services.set_api_key(workspace, "dropcontact", SECRET)
+    credential = credentials.set_api_key(workspace, "dropcontact", SECRET)
     for url in credential_urls(credential):
         assert admin_client_ws.get(url).status_code == 200, url
     assert CREDENTIALS in text(admin_client_ws.get(reverse("admin:index")))
@@ -180,7 +180,7 @@ def test_a_workspace_admin_opens_every_key_page(admin_client_ws, workspace):
 
 @pytest.mark.parametrize("view", ["change", "delete", "history"])
 def test_other_workspace_key_gets_404(admin_client_ws, other_workspace, view):
-    theirs = services.set_api_key(other_workspace, "dropcontact", "leur-cle-zzzz")
+    theirs = credentials.set_api_key(other_workspace, "dropcontact", "leur-cle-zzzz")
     response = admin_client_ws.get(
         reverse(f"admin:enrichment_providercredential_{view}", args=[theirs.pk])
     )
@@ -192,7 +192,7 @@ def test_other_workspace_key_gets_404(admin_client_ws, other_workspace, view):
 
 
 def test_key_list_shows_only_own_workspace(admin_client_ws, workspace, other_workspace):
-    services.set_api_key(other_workspace, "dropcontact", "leur-cle-zzzz")
+    credentials.set_api_key(other_workspace, "dropcontact", "leur-cle-zzzz")
     assert "zzzz" not in text(admin_client_ws.get(CREDENTIALS))
 
 
@@ -225,7 +225,7 @@ def test_action_queues_not_verified_and_needs_review_prospects(member_client, wo
 
 
 def test_action_with_a_key_queues_pending_items(member_client, workspace):
-    services.set_api_key(workspace, "dropcontact", SECRET)
+    credentials.set_api_key(workspace, "dropcontact", SECRET)
     prospect = ProspectFactory(workspace=workspace, status=Status.NOT_VERIFIED)
     reenrich_action(member_client, [prospect])
     (item,) = items_of(prospect)

@@ -13,7 +13,7 @@ import responses
 from django.conf import settings
 from django.utils import timezone
 
-from enrichment import services
+from enrichment import credentials, services
 from enrichment.models import EnrichmentItem, ProviderBatch, ProviderCall, ProviderCredential
 from prospects import services as prospect_services
 from prospects.models import FieldProvenance, Prospect, Source, SuppressionEntry
@@ -282,7 +282,7 @@ def test_without_key_items_wait_then_go_when_the_key_is_saved(
     submit_ok(http)
     http.add(responses.GET, POLL_URL, json=NOT_READY)
     with django_capture_on_commit_callbacks(execute=True):
-        services.set_api_key(workspace, "dropcontact", "dc-new-key-9876")
+        credentials.set_api_key(workspace, "dropcontact", "dc-new-key-9876")
     item.refresh_from_db()
     assert item.status == "submitted"
     assert http.calls[0].request.headers["X-Access-Token"] == "dc-new-key-9876"
@@ -447,7 +447,7 @@ def test_a_refused_key_is_not_tried_again_until_a_new_one_is_saved(
     submit_ok(http)
     http.add(responses.GET, POLL_URL, json=NOT_READY)
     with django_capture_on_commit_callbacks(execute=True):
-        services.set_api_key(keyed, "dropcontact", "dc-corrected-key-0000")
+        credentials.set_api_key(keyed, "dropcontact", "dc-corrected-key-0000")
     item.refresh_from_db()
     assert item.status == "submitted"
 

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from enrichment import services
+from enrichment import credentials, services
 from enrichment.management.commands import enrich_backfill
 from enrichment.models import EnrichmentItem, EnrichmentJob
 from prospects.models import Prospect
@@ -70,7 +70,7 @@ def test_wait_returns_with_a_summary_once_items_settle(workspace):
 
 
 def test_wait_says_no_worker_runs_then_times_out(workspace):
-    services.set_api_key(workspace, "dropcontact", "cle-de-test-1234")
+    credentials.set_api_key(workspace, "dropcontact", "cle-de-test-1234")
     prospect = ProspectFactory(workspace=workspace)
     # Due at once and never picked up: nobody is working.
     with pytest.raises(CommandError, match="Toujours pas terminé après 1 s"):
@@ -96,7 +96,7 @@ def test_wait_says_no_worker_runs_then_times_out(workspace):
 
 
 def test_no_worker_warning_waits_for_overdue_work(workspace):
-    services.set_api_key(workspace, "dropcontact", "cle-de-test-1234")
+    credentials.set_api_key(workspace, "dropcontact", "cle-de-test-1234")
     ProspectFactory(workspace=workspace)
     out, err = io.StringIO(), io.StringIO()
     future = timezone.now() + dt.timedelta(minutes=5)

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from enrichment import services
+from enrichment import credentials, services
 from enrichment.models import EnrichmentItem, ProviderBatch
 from prospects import services as prospect_services
 from prospects.models import Prospect, Source
@@ -78,7 +78,7 @@ def people_for(sandbox, count: int):
 
 @pytest.fixture
 def keyed(workspace):
-    services.set_api_key(workspace, "dropcontact", "sandbox-key")
+    credentials.set_api_key(workspace, "dropcontact", "sandbox-key")
     return workspace
 
 

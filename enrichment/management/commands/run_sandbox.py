@@ -53,7 +53,8 @@ class Command(BaseCommand):
         parser.add_argument("--ready-after", type=float, default=2.0,
                             help="seconds a Dropcontact batch or a Firecrawl job stays pending")
         parser.add_argument("--export-truth", metavar="FILE",
-                            help="write the ground-truth CSV and exit")
+                            help="write the ground-truth CSV (with what Prospeo, LeadMagic and "
+                                 "FindyMail answer for each prospect) and exit")
         parser.add_argument("--export-prospects", metavar="FILE",
                             help="write the prospects import CSV (French headers) and exit")
 

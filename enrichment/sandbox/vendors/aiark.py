@@ -5,13 +5,16 @@ people-export-single.md. No response sample is in the documented samples: answer
 pages (`content`, `pageable`, `totalElements`, `totalPages`, ...) built from the docs' prose, and
 errors use Spring's default error body. Filters understood: `account.domain.any.include`,
 `account.name.any.include.content`, `contact.fullName.any.include.content`.
-Documented rate: 5 requests/second (not enforced unless a test sets `rate_limit`).
+Documented rate: 5 requests/second (not enforced unless a test sets `rate_limit`). Company search
+and single export answer from AI Ark's own share of the world (`coverage.REACH`); people search
+lists every profile, without addresses.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..coverage import entry, knows_company
 from ..protocol import Request, Response, json_response
 from ..world import CATCH_ALL, VERIFIED, Company, Person, fold, normalize_domain
 from .base import Vendor, company_id, iso_now, person_id, retry_after_header
@@ -91,6 +94,7 @@ class AIArk(Vendor):
         matches = [
             c for c in self.world.companies
             if (not domains or c.domain in domains) and (not names or fold(c.name) in names)
+            and knows_company(self.world, self.slug, c)
         ]
         if not self.credits.spend(key, 1):
             return self._spring_error(402, "Payment Required", "Not enough credits",
@@ -128,8 +132,8 @@ class AIArk(Vendor):
         person = self.world.find_person(linkedin_url=url) if url else next(
             (p for p in self.world.people if person_id(p) == wanted_id), None
         )
-        if person is None or person.do_not_contact or person.expected_verdict not in (
-                VERIFIED, CATCH_ALL):
+        found = entry(self.world, self.slug, person) if person else None
+        if found is None:
             return self._spring_error(404, "Not Found", "Data not found", request.path,
                                       outcome="not_found")
         if not self.credits.spend(key, 1):
@@ -137,9 +141,9 @@ class AIArk(Vendor):
                                       request.path, outcome="quota")
         body = _person(person)
         body["email"] = {"output": [{
-            "address": person.true_email,
-            "status": "VALID" if person.expected_verdict == VERIFIED else "CATCH_ALL",
-            "domainType": "CATCH_ALL" if person.company.catch_all else "SMTP",
+            "address": found.email,
+            "status": "VALID" if found.verdict == VERIFIED else "CATCH_ALL",
+            "domainType": "CATCH_ALL" if found.verdict == CATCH_ALL else "SMTP",
             "mx": {"found": True, "provider": "Sandbox Mail"},
         }]}
         return json_response(200, body)

@@ -4,16 +4,21 @@ Docs: https://docs.apollo.io/reference/people-enrichment (parameters and behavio
 no response example in the samples: partial). Parameters may come as a JSON body or as query
 parameters. A miss is `{"person": null}`. Email status: `verified`, `extrapolated` (catch-all),
 `unavailable`. Error bodies are the sandbox's reading of Apollo's usual `{"error": ...}` /
-`{"message": ...}` answers.
+`{"message": ...}` answers. Apollo matches every profile in the world, but holds addresses for
+its own share only (`coverage.REACH`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..coverage import Entry, entry
 from ..protocol import Request, Response, json_response
 from ..world import CATCH_ALL, VERIFIED, Person
 from .base import Vendor, company_id, person_id, retry_after_header
+
+# https://docs.apollo.io/reference/people-enrichment: a match consumes a credit; no match is free.
+MATCH_COST = 1
 
 
 class Apollo(Vendor):
@@ -65,16 +70,15 @@ class Apollo(Vendor):
         )
         if person is None or person.do_not_contact:
             return json_response(200, {"person": None}, outcome="empty")
-        if not self.credits.spend(key, 1):
+        if not self.credits.spend(key, MATCH_COST):
             return json_response(422, {"error": "You have insufficient credits to complete "
                                                 "this request.",
                                        "error_code": "INSUFFICIENT_CREDITS"}, outcome="quota")
-        return json_response(200, {"person": _person(person)})
+        return json_response(200, {"person": _person(person, entry(self.world, self.slug, person))})
 
 
-def _person(person: Person) -> dict[str, Any]:
+def _person(person: Person, found: Entry | None) -> dict[str, Any]:
     company = person.company
-    has_email = person.expected_verdict in (VERIFIED, CATCH_ALL)
     return {
         "id": person_id(person),
         "first_name": person.first_name,
@@ -83,9 +87,9 @@ def _person(person: Person) -> dict[str, Any]:
         "linkedin_url": person.linkedin_url,
         "title": person.job_title,
         "headline": f"{person.job_title} at {company.name}",
-        "email_status": {VERIFIED: "verified", CATCH_ALL: "extrapolated"}.get(
-            person.expected_verdict, "unavailable"),
-        "email": person.true_email if has_email else None,
+        "email_status": {VERIFIED: "verified", CATCH_ALL: "extrapolated"}[found.verdict]
+        if found else "unavailable",
+        "email": found.email if found else None,
         "country": company.country,
         "organization_id": company_id(company.domain),
         "organization": {

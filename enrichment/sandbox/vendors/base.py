@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
+from ..coverage import stable_fraction  # noqa: F401 (the vendors' quirks draw from it)
 from ..protocol import Request, Response, json_response
 from ..world import Person, World
 
@@ -164,12 +165,6 @@ class JobVendor(Vendor, Generic[JobT]):
 
 def retry_after_header(seconds: float) -> dict[str, str]:
     return {"Retry-After": str(max(math.ceil(seconds), 1))}
-
-
-def stable_fraction(*parts: str) -> float:
-    """A number in [0, 1) fixed by its inputs: the same email is slow on every run."""
-    digest = hashlib.sha256("|".join(parts).encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
 
 
 def split_full_name(full_name: str) -> tuple[str, str]:

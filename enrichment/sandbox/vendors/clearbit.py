@@ -3,7 +3,8 @@
 Only prose survives (SOURCES.md: none): 200 is `{"person", "company"}`, 202 means the lookup
 was queued (ask again later), 404 unknown, 422 invalid email; errors are
 `{"error": {"type", "message"}}`. About a third of lookups are queued the first time they are
-asked for; the retry answers 200. The product was folded into HubSpot (free platform sunset
+asked for; the retry answers 200. Clearbit knows its own (aged) share of the people
+(`coverage.REACH`). The product was folded into HubSpot (free platform sunset
 2025-04-30): kept for per-job waterfall configs only.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from ..coverage import knows_person
 from ..protocol import Request, Response, json_response
 from ..world import Person
 from .base import Vendor, company_id, person_id, retry_after_header, stable_fraction
@@ -63,7 +65,8 @@ class Clearbit(Vendor):
         if "@" not in email:
             return _error(422, "email_invalid", "Invalid email.", outcome="invalid")
         person = self.world.find_person(email=email)
-        if person is None or person.do_not_contact:
+        if person is None or person.do_not_contact or not knows_person(
+                self.world, self.slug, person):
             return _error(404, "unknown_record", "Unknown email address.", outcome="not_found")
         if stable_fraction("clearbit-queue", email) < 0.35:
             with self._lock:

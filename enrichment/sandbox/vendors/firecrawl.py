@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from ..coverage import knows_company
 from ..protocol import Request, Response, json_response
 from ..world import Company, normalize_domain
 from .base import Job, JobVendor, iso_now, retry_after_header
@@ -108,7 +109,9 @@ class Firecrawl(JobVendor[_Job]):
                 },
                 outcome="processing",
             )
-        companies = [c for u in job.urls if (c := self.world.find_company(domain=u))]
+        # A site Firecrawl cannot read (blocked, empty) completes with nothing extracted.
+        companies = [c for u in job.urls if (c := self.world.find_company(domain=u))
+                     and knows_company(self.world, self.slug, c)]
         data = _extract(companies[0], job.schema) if companies else {}
         return json_response(
             200,

@@ -11,9 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..coverage import entry
 from ..protocol import Request, Response, json_response
-from ..world import CATCH_ALL, DO_NOT_CONTACT, VERIFIED, Person, normalize_domain
+from ..world import CATCH_ALL, VERIFIED, normalize_domain
 from .base import Vendor, retry_after_header, stable_fraction
+
+# https://hunter.io/pricing and the API docs: a finder request costs a credit only when it
+# returns an address; a verification costs half a credit.
+FINDER_COST = 1
+VERIFIER_COST = 0.5
+_STATUS = {VERIFIED: "valid", CATCH_ALL: "accept_all"}
 
 
 def _error(status: int, error_id: str, details: str, **kwargs: Any) -> Response:
@@ -92,19 +99,20 @@ class Hunter(Vendor):
         person = self.world.find_person(
             first_name=first, last_name=last, domain=domain or None, company_name=company or None
         )
+        # A claim binds Hunter whether or not it holds an address for the person.
         if person is not None and person.do_not_contact:
             return self._claimed()
-        email = person.true_email if person and person.expected_verdict in (
-            VERIFIED, CATCH_ALL) else ""
+        found = entry(self.world, self.slug, person) if person else None
+        email = found.email if found else ""
         # Credits are only spent when an address is returned.
-        if email and not self.credits.spend(key, 1):
+        if found and not self.credits.spend(key, FINDER_COST):
             return self._quota()
         found_domain = person.company.domain if person else domain
         data = {
             "first_name": person.first_name if person else first,
             "last_name": person.last_name if person else last,
             "email": email or None,
-            "score": (97 if person.expected_verdict == VERIFIED else 71) if email else None,
+            "score": (97 if found.verdict == VERIFIED else 71) if found else None,
             "domain": found_domain,
             "accept_all": bool(person and person.company.catch_all),
             "position": person.job_title if email and person else None,
@@ -115,7 +123,7 @@ class Hunter(Vendor):
             "sources": [],
             "verification": {
                 "date": "2024-01-15" if email else None,
-                "status": _status(person) if email and person else None,
+                "status": _STATUS[found.verdict] if found else None,
             },
         }
         meta = {"params": {
@@ -149,7 +157,7 @@ class Hunter(Vendor):
                 "retry later.",
                 outcome="smtp_failure",
             )
-        if not self.credits.spend(key, 0.5):
+        if not self.credits.spend(key, VERIFIER_COST):
             return self._quota()
         company = self.world.find_company(domain=email.rpartition("@")[2])
         has_mx = bool(company and company.has_mx)
@@ -175,8 +183,3 @@ class Hunter(Vendor):
         }
         return json_response(200, {"data": data, "meta": {"params": {"email": email}}})
 
-
-def _status(person: Person) -> str:
-    return {VERIFIED: "valid", CATCH_ALL: "accept_all", DO_NOT_CONTACT: "valid"}.get(
-        person.expected_verdict, "unknown"
-    )

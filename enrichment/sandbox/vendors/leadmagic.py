@@ -4,7 +4,8 @@ Docs: https://leadmagic.io/docs/reference/email-finder and /docs/v1/reference/pr
 errors are RFC 9457-style (`{"success": false, "errors": [...], "meta": {...}}`, vendor repo
 LeadMagic/leadmagic-openapi). Every answer carries rate-limit and credit headers; their exact
 names are not in the samples (the sandbox uses the common `X-RateLimit-*` and
-`X-Credits-Remaining`). A miss is free (`credits_consumed: 0`).
+`X-Credits-Remaining`). A miss is free (`credits_consumed: 0`). LeadMagic knows its own share
+of the world (`coverage.REACH`).
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ import time
 import uuid
 from typing import Any
 
-from ..protocol import PROBLEM_JSON, Request, Response, json_response
-from ..world import CATCH_ALL, VERIFIED, Company, Person, normalize_domain
+from ..coverage import Entry, entry
+from ..protocol import PROBLEM_JSON, MissingInput, Request, Response, json_response
+from ..world import VERIFIED, Company, World, normalize_domain
 from .base import Vendor, retry_after_header
 
+SLUG = "leadmagic"
 RATE_LIMIT_PER_MINUTE = 3000
+# Documented `credits_consumed`: 1 per address found, 5 per profile-to-email hit, 0 on a miss.
 FINDER_COST = 1
 PROFILE_COST = 5
 
@@ -41,7 +45,7 @@ def _problem(status: int, code: str, title: str, **kwargs: Any) -> Response:
 
 
 class LeadMagic(Vendor):
-    slug = "leadmagic"
+    slug = SLUG
     routes = (
         ("POST", "/v1/people/email-finder", "email_finder"),
         ("POST", "/v1/people/b2b-profile-email", "profile_email"),
@@ -90,24 +94,20 @@ class LeadMagic(Vendor):
 
     def email_finder(self, request: Request, key: str, params: dict[str, str]) -> Response:
         data = request.json_object()
-        first, last = str(data.get("first_name") or ""), str(data.get("last_name") or "")
-        domain = normalize_domain(str(data.get("domain") or ""))
-        company_name = str(data.get("company_name") or "")
-        if not (first and last and (domain or company_name)):
+        try:
+            found = find_email(self.world, data)
+        except MissingInput:
             return _problem(400, "validation_error",
                             "Request validation failed. Check your input parameters.",
                             outcome="invalid")
-        person = self.world.find_person(
-            first_name=first, last_name=last, domain=domain or None,
-            company_name=company_name or None,
-        )
-        found = person is not None and person.expected_verdict in (VERIFIED, CATCH_ALL)
-        if not found:
+        if found is None:
+            domain = normalize_domain(str(data.get("domain") or ""))
             return self._answer(key, {
                 "email": None, "status": "not_found", "message": "No email found.",
-                "first_name": first, "last_name": last, "domain": domain or None,
+                "first_name": data.get("first_name"), "last_name": data.get("last_name"),
+                "domain": domain or None,
             }, 0)
-        return self._answer(key, _finder_body(person), FINDER_COST)
+        return self._answer(key, _finder_body(found), FINDER_COST)
 
     def profile_email(self, request: Request, key: str, params: dict[str, str]) -> Response:
         data = request.json_object()
@@ -117,18 +117,36 @@ class LeadMagic(Vendor):
                             "Request validation failed. Check your input parameters.",
                             outcome="invalid")
         person = self.world.find_person(linkedin_url=profile_url)
-        if person is None or person.expected_verdict != VERIFIED:
+        found = entry(self.world, SLUG, person) if person else None
+        # The profile endpoint only sells addresses it holds as valid.
+        if found is None or found.verdict != VERIFIED:
             return self._answer(key, {"email": None, "profile_url": profile_url,
                                       "message": "No email found."}, 0)
-        return self._answer(key, {"email": person.true_email, "profile_url": profile_url,
+        return self._answer(key, {"email": found.email, "profile_url": profile_url,
                                   "message": "Email found."}, PROFILE_COST)
 
 
-def _finder_body(person: Person) -> dict[str, Any]:
-    company = person.company
-    verified = person.expected_verdict == VERIFIED
+def find_email(world: World, data: dict[str, Any]) -> Entry | None:
+    """The address LeadMagic's email finder gives for a request body, or None (not found).
+
+    Raises MissingInput without a first name, a last name, and a domain or company name.
+    """
+    first, last = str(data.get("first_name") or ""), str(data.get("last_name") or "")
+    domain = normalize_domain(str(data.get("domain") or ""))
+    company_name = str(data.get("company_name") or "")
+    if not (first and last and (domain or company_name)):
+        raise MissingInput("first_name, last_name and domain or company_name")
+    person = world.find_person(
+        first_name=first, last_name=last, domain=domain or None, company_name=company_name or None
+    )
+    return entry(world, SLUG, person) if person else None
+
+
+def _finder_body(found: Entry) -> dict[str, Any]:
+    person, company = found.person, found.person.company
+    verified = found.verdict == VERIFIED
     return {
-        "email": person.true_email,
+        "email": found.email,
         "status": "valid" if verified else "catch_all",
         "message": "Valid email found." if verified else "Catch-all email found.",
         "first_name": person.first_name,

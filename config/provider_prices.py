@@ -1,0 +1,60 @@
+"""Reading SOURCIER_PROVIDER_PRICES: the operator's own price per call and per success.
+
+Pure (no Django import) so that settings can read it at startup and tests can hammer it.
+Format: `slug:call=0.01,success=0.039;slug2:success=0.02` — euros, either part optional.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+
+PRICE_PARTS = ("call", "success")
+# A price per call above this is a typo (a comma for a dot, cents for euros), not a vendor.
+MAX_PRICE = Decimal("100")
+
+
+def parse_provider_prices(text: str, *, known: Iterable[str]) -> dict[str, dict[str, Decimal]]:
+    """`{slug: {"call": Decimal, "success": Decimal}}` with only the parts given; ValueError
+    names the bad entry and what is expected."""
+    slugs = sorted(known)
+    table: dict[str, dict[str, Decimal]] = {}
+    for entry in (part.strip() for part in text.split(";")):
+        if not entry:
+            continue
+        slug, sep, pairs = entry.partition(":")
+        slug = slug.strip().lower()
+        if not sep or not pairs.strip():
+            raise ValueError(f"{entry!r}: expected slug:call=…,success=…")
+        if slug not in slugs:
+            raise ValueError(f"{slug!r} is not a provider; known: {', '.join(slugs)}")
+        if slug in table:
+            raise ValueError(f"{slug!r} is given twice")
+        table[slug] = _prices(slug, pairs)
+    return table
+
+
+def _prices(slug: str, pairs: str) -> dict[str, Decimal]:
+    prices: dict[str, Decimal] = {}
+    for pair in (p.strip() for p in pairs.split(",")):
+        name, sep, value = pair.partition("=")
+        name = name.strip().lower()
+        if not sep or name not in PRICE_PARTS:
+            raise ValueError(f"{slug}: {pair!r}: expected call=EUROS or success=EUROS")
+        if name in prices:
+            raise ValueError(f"{slug}: {name} is given twice")
+        prices[name] = _euros(slug, name, value.strip())
+    return prices
+
+
+def _euros(slug: str, name: str, value: str) -> Decimal:
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or not Decimal(0) <= amount <= MAX_PRICE:
+        raise ValueError(
+            f"{slug}: {name}={value!r} is not a price in euros between 0 and {MAX_PRICE} "
+            "(use a dot: 0.039)"
+        )
+    return amount

@@ -1,0 +1,223 @@
+"""A circuit breaker per provider, shared by every worker and host.
+
+The core is pure: a frozen `State` and two transitions, `admit` (may this call go out?) and
+`record` (what did it give?), both taking `now` in epoch seconds. A store keeps the state
+between workers (the database by default, Redis when `REDIS_URL` is set); every change is a
+compare-and-set on a version, so concurrent workers re-read instead of overwriting each other,
+and exactly one of them takes the half-open probe.
+
+Closed: calls go out; the last `window` outcomes are kept, and `threshold` failures among them
+open the breaker. Open: every call is refused until `cooldown` has passed. Half-open: one probe
+goes out; its success closes the breaker, its failure opens it again. A probe whose worker died
+expires after `probe_ttl`, and the next call becomes the probe.
+
+Each transition bumps `generation`; a permit carries the generation it was granted in, so the
+outcome of a call granted before the breaker opened (or of an expired probe that another probe
+replaced) is ignored instead of counting twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from django.conf import settings
+
+CLOSED = "closed"
+OPEN = "open"
+HALF_OPEN = "half_open"
+FAILURE = "x"
+SUCCESS = "."
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How many calls are watched, how many failures open, how long it stays open."""
+
+    window: int = 10
+    threshold: int = 5
+    cooldown: float = 60.0
+    probe_ttl: float = 30.0
+
+    @classmethod
+    def from_settings(cls) -> Policy:
+        return cls(
+            window=settings.BREAKER_WINDOW,
+            threshold=settings.BREAKER_FAILURE_THRESHOLD,
+            cooldown=settings.BREAKER_COOLDOWN_SECONDS,
+            probe_ttl=settings.BREAKER_PROBE_SECONDS,
+        )
+
+
+@dataclass(frozen=True)
+class State:
+    """One provider's breaker: outcomes while closed, or when it opened and who probes."""
+
+    results: str = ""
+    opened_at: float | None = None
+    probe_until: float | None = None
+    generation: int = 0
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer to one call: allowed (maybe as the probe) or refused until `retry_at`."""
+
+    allowed: bool
+    probe: bool = False
+    generation: int = 0
+    retry_at: float | None = None
+
+
+def phase(state: State, now: float, policy: Policy) -> str:
+    """closed, open or half_open at `now` (the cooldown ends by the clock, not by a write)."""
+    if state.opened_at is None:
+        return CLOSED
+    if now < state.opened_at + policy.cooldown:
+        return OPEN
+    return HALF_OPEN
+
+
+def admit(state: State, now: float, policy: Policy) -> tuple[State, Decision]:
+    """Whether a call may go out now, and the state after granting it."""
+    current = phase(state, now, policy)
+    if current == CLOSED:
+        return state, Decision(allowed=True, generation=state.generation)
+    if current == OPEN:
+        return state, Decision(allowed=False, retry_at=state.opened_at + policy.cooldown)
+    if state.probe_until is not None and now < state.probe_until:
+        return state, Decision(allowed=False, retry_at=state.probe_until)
+    probing = dataclasses.replace(
+        state, probe_until=now + policy.probe_ttl, generation=state.generation + 1
+    )
+    return probing, Decision(allowed=True, probe=True, generation=probing.generation)
+
+
+def opened(state: State, now: float) -> State:
+    return State(opened_at=now, generation=state.generation + 1)
+
+
+def record(
+    state: State, *, generation: int, probe: bool, ok: bool, now: float, policy: Policy
+) -> State:
+    """The state after a call granted in `generation` succeeded (`ok`) or failed."""
+    if generation != state.generation:
+        return state  # granted before a transition: its outcome no longer says anything
+    if probe:
+        if state.probe_until is None:
+            return state
+        return State(generation=state.generation + 1) if ok else opened(state, now)
+    if state.opened_at is not None:
+        return state
+    results = (state.results + (SUCCESS if ok else FAILURE))[-policy.window :]
+    if results.count(FAILURE) >= policy.threshold:
+        return opened(state, now)
+    return dataclasses.replace(state, results=results)
+
+
+class BreakerOpen(Exception):
+    """The provider's breaker refuses calls until `retry_at`."""
+
+    def __init__(self, provider: str, retry_at: dt.datetime) -> None:
+        super().__init__(f"{provider} breaker open until {retry_at.isoformat()}")
+        self.provider = provider
+        self.retry_at = retry_at
+
+
+@dataclass(frozen=True)
+class Permit:
+    """Leave to make one call; hand it back to `after_call` with the outcome."""
+
+    provider: str
+    generation: int
+    probe: bool = False
+
+
+class Store(Protocol):
+    """Where the state lives between workers: a versioned read and a compare-and-set."""
+
+    def load(self, provider: str) -> tuple[State, int]: ...
+
+    def swap(self, provider: str, version: int, state: State) -> bool: ...
+
+
+class BreakerContention(RuntimeError):
+    """The state kept changing under us for too long (never expected in practice)."""
+
+
+# Every failed compare-and-set means another worker's write went through, so the loop always
+# makes progress; the bound only guards against a store that never accepts a write.
+MAX_SWAPS = 200
+
+
+class Breaker:
+    """The pure core over one store, with the clock read at each call."""
+
+    def __init__(self, store: Store, policy: Policy) -> None:
+        self.store = store
+        self.policy = policy
+
+    def _change(self, provider: str, step) -> Decision | None:
+        for _attempt in range(MAX_SWAPS):
+            state, version = self.store.load(provider)
+            new, answer = step(state)
+            if new == state or self.store.swap(provider, version, new):
+                return answer
+        raise BreakerContention(provider)
+
+    def before_call(self, provider: str, *, now: float | None = None) -> Permit:
+        """A permit for one call, or BreakerOpen with the time to try again."""
+        now = time.time() if now is None else now
+        decision = self._change(provider, lambda state: admit(state, now, self.policy))
+        if not decision.allowed:
+            retry_at = dt.datetime.fromtimestamp(decision.retry_at, tz=dt.UTC)
+            raise BreakerOpen(provider, retry_at)
+        return Permit(provider=provider, generation=decision.generation, probe=decision.probe)
+
+    def after_call(self, permit: Permit, *, ok: bool, now: float | None = None) -> None:
+        """Count the outcome of a call made with `permit` (a failure is the caller's call)."""
+        now = time.time() if now is None else now
+
+        def step(state: State) -> tuple[State, None]:
+            new = record(
+                state,
+                generation=permit.generation,
+                probe=permit.probe,
+                ok=ok,
+                now=now,
+                policy=self.policy,
+            )
+            return new, None
+
+        self._change(permit.provider, step)
+
+    def state_of(self, provider: str, *, now: float | None = None) -> str:
+        """closed, open or half_open, for the admin."""
+        state, _version = self.store.load(provider)
+        return phase(state, time.time() if now is None else now, self.policy)
+
+
+def default_breaker() -> Breaker:
+    """The breaker over the configured store: Redis when REDIS_URL is set, else the database."""
+    from .breaker_stores import DatabaseStore, RedisStore
+
+    store = RedisStore(settings.REDIS_URL) if settings.REDIS_URL else DatabaseStore()
+    return Breaker(store, Policy.from_settings())
+
+
+def before_call(provider: str) -> Permit:
+    """A permit for one call to `provider`, or BreakerOpen(provider, retry_at)."""
+    return default_breaker().before_call(provider)
+
+
+def after_call(permit: Permit, *, ok: bool) -> None:
+    """Count one call's outcome: ok=False for timeouts, 5xx and network errors."""
+    default_breaker().after_call(permit, ok=ok)
+
+
+def state_of(provider: str) -> str:
+    """closed, open or half_open."""
+    return default_breaker().state_of(provider)

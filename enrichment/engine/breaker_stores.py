@@ -1,0 +1,105 @@
+"""Where breaker states live between workers: one database row, or one Redis hash, per provider.
+
+Both offer the same two operations: a read that returns the state with its version, and a
+compare-and-set that writes only if the version is still the one read. Version 0 means "no
+state stored yet" (a closed breaker that has seen no call).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import redis
+from django.db import IntegrityError, transaction
+
+from enrichment.models import ProviderBreaker
+
+from .breaker import State
+
+
+class DatabaseStore:
+    """One `ProviderBreaker` row per provider, changed by conditional UPDATEs."""
+
+    def load(self, provider: str) -> tuple[State, int]:
+        row = ProviderBreaker.objects.filter(provider=provider).first()
+        if row is None:
+            return State(), 0
+        state = State(
+            results=row.results,
+            opened_at=row.opened_at,
+            probe_until=row.probe_until,
+            generation=row.generation,
+        )
+        return state, row.version
+
+    def swap(self, provider: str, version: int, state: State) -> bool:
+        fields = {
+            "results": state.results,
+            "opened_at": state.opened_at,
+            "probe_until": state.probe_until,
+            "generation": state.generation,
+        }
+        if version == 0:
+            try:
+                with transaction.atomic():
+                    ProviderBreaker.objects.create(provider=provider, version=1, **fields)
+            except IntegrityError:
+                return False  # another worker stored the first state: read it again
+            return True
+        updated = ProviderBreaker.objects.filter(provider=provider, version=version).update(
+            version=version + 1, **fields
+        )
+        return updated == 1
+
+
+# Compare-and-set in one round trip: Redis runs a script alone, so nothing slips between the
+# version check and the write.
+SWAP_SCRIPT = """
+local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+if current ~= tonumber(ARGV[1]) then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'v', current + 1, 's', ARGV[2])
+return 1
+"""
+
+_clients: dict[str, redis.Redis] = {}
+_clients_lock = threading.Lock()
+
+
+def redis_client(url: str) -> redis.Redis:
+    """One client (and connection pool) per URL and process."""
+    with _clients_lock:
+        if url not in _clients:
+            _clients[url] = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        return _clients[url]
+
+
+class RedisStore:
+    """One hash per provider: `v` the version, `s` the state as JSON."""
+
+    def __init__(self, url: str, *, prefix: str = "sourcier:breaker:") -> None:
+        self.client = redis_client(url)
+        self.prefix = prefix
+        self._swap = self.client.register_script(SWAP_SCRIPT)
+
+    def key(self, provider: str) -> str:
+        return f"{self.prefix}{provider}"
+
+    def load(self, provider: str) -> tuple[State, int]:
+        version, payload = self.client.hmget(self.key(provider), ["v", "s"])
+        if version is None:
+            return State(), 0
+        return State(**json.loads(payload)), int(version)
+
+    def swap(self, provider: str, version: int, state: State) -> bool:
+        payload = json.dumps(
+            {
+                "results": state.results,
+                "opened_at": state.opened_at,
+                "probe_until": state.probe_until,
+                "generation": state.generation,
+            }
+        )
+        return bool(self._swap(keys=[self.key(provider)], args=[version, payload]))

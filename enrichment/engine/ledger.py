@@ -1,0 +1,415 @@
+"""The append-only credit ledger of each workspace, and its daily spending cap.
+
+A paid call is three short steps, never one transaction around the network: `reserve` its
+price before the call (refused when the balance or the day's cap cannot take it), then
+`settle` it to the real cost or `release` it when the call failed or a miss was free. Each step
+carries the call's idempotency key, so replaying one (a retried task) writes nothing new, and
+replaying it with other parameters is refused.
+
+Every write locks the workspace's `CreditBudget` row first (SELECT … FOR UPDATE on PostgreSQL;
+SQLite's IMMEDIATE transactions already serialise writers), then checks and appends. So the
+balance never goes below zero and the day's spending never passes the cap, however many
+workers reserve at once. Spending counts settled costs plus reservations still in flight, per
+Paris day. The balance on the budget row is a cache of the sum of the entries, written in the
+same transaction as each entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from enrichment.models import CreditBudget, CreditEntry
+
+from .money import PLACES, ZERO, InvalidAmount, next_midnight, paris_day, parse_amount
+
+__all__ = [
+    "DailyCapReached",
+    "IdempotencyConflict",
+    "InsufficientCredits",
+    "InvalidAmount",
+    "LedgerError",
+    "Reservation",
+    "UnknownReservation",
+    "adjust",
+    "balance",
+    "daily_cap",
+    "in_flight",
+    "next_midnight",
+    "paris_day",
+    "parse_amount",
+    "release",
+    "reserve",
+    "set_daily_cap",
+    "settle",
+    "spent_by_provider",
+    "spent_today",
+    "spent_total",
+    "summary",
+    "top_up",
+]
+
+Kind = CreditEntry.Kind
+SPENDING = (Kind.RESERVE, Kind.SETTLE, Kind.RELEASE)
+# Any constant: the advisory lock that serialises reservations when a global cap is set.
+GLOBAL_CAP_LOCK = 0x536F75726369
+
+
+class LedgerError(Exception):
+    """Base of the ledger's refusals; `code` is the stable outcome code."""
+
+    code = "ledger_error"
+
+
+class InsufficientCredits(LedgerError):
+    code = "insufficient_credits"
+
+    def __init__(self, balance: Decimal, amount: Decimal) -> None:
+        super().__init__(f"balance {balance} € is below {amount} €")
+        self.balance = balance
+        self.amount = amount
+
+
+class DailyCapReached(LedgerError):
+    """Today's spending would pass the cap: try again at `resume_at` (next Paris midnight)."""
+
+    code = "daily_cap_reached"
+
+    def __init__(self, *, cap: Decimal, spent: Decimal, resume_at: dt.datetime, scope: str):
+        super().__init__(f"{scope} daily cap {cap} € reached ({spent} € spent)")
+        self.cap = cap
+        self.spent = spent
+        self.resume_at = resume_at
+        self.scope = scope
+
+
+class IdempotencyConflict(LedgerError):
+    """The key was already used for another amount, provider or outcome."""
+
+    code = "idempotency_conflict"
+
+
+class UnknownReservation(LedgerError, LookupError):
+    code = "unknown_reservation"
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """Credits held for one call until it is settled or released."""
+
+    workspace_id: int
+    key: str
+    provider: str
+    amount: Decimal
+    day: dt.date
+    created_at: dt.datetime
+    replayed: bool = False
+
+
+def _fingerprint(*parts: object) -> str:
+    return hashlib.sha256("|".join(str(part) for part in parts).encode()).hexdigest()
+
+
+def _check_key(key: str) -> str:
+    if not key or len(key) > CreditEntry._meta.get_field("idempotency_key").max_length:
+        raise LedgerError(f"idempotency key must be 1 to 255 characters, got {key!r}")
+    return key
+
+
+def _locked_budget(workspace_id: int) -> CreditBudget:
+    """The workspace's budget row, created on first use, locked until the transaction ends."""
+    rows = CreditBudget.objects.for_workspace(workspace_id).select_for_update()
+    budget = rows.first()
+    if budget is None:
+        try:
+            with transaction.atomic():
+                CreditBudget.objects.create(workspace_id=workspace_id)
+        except IntegrityError:
+            pass  # created by a concurrent first write: take the lock on that row
+        budget = rows.get()
+    return budget
+
+
+def _entry(workspace_id: int, key: str, *kinds: str) -> CreditEntry | None:
+    return (
+        CreditEntry.objects.for_workspace(workspace_id)
+        .filter(idempotency_key=key, kind__in=kinds)
+        .first()
+    )
+
+
+def _append(budget: CreditBudget, kind: str, amount: Decimal, **fields: Any) -> CreditEntry:
+    entry = CreditEntry.objects.create(
+        workspace_id=budget.workspace_id, kind=kind, amount=amount, **fields
+    )
+    budget.balance = (budget.balance + amount).quantize(PLACES)
+    budget.save(update_fields=["balance", "updated_at"])
+    return entry
+
+
+def _spent(entries) -> Decimal:
+    total = entries.filter(kind__in=SPENDING).aggregate(total=Sum("amount"))["total"]
+    return ZERO if total is None else (-total).quantize(PLACES)
+
+
+def _spent_on(workspace_id: int, day: dt.date) -> Decimal:
+    return _spent(CreditEntry.objects.for_workspace(workspace_id).filter(day=day))
+
+
+def _global_spent_on(day: dt.date) -> Decimal:
+    # Across workspaces on purpose: the global cap is the operator's ceiling.
+    return _spent(CreditEntry.objects.unscoped().filter(day=day))
+
+
+def _lock_global() -> None:
+    # Taken after the budget row, always in that order, so two reservations never deadlock.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [GLOBAL_CAP_LOCK])
+
+
+def _headroom(budget: CreditBudget, day: dt.date) -> tuple[Decimal | None, str, Decimal]:
+    """What may still be spent on `day` (None: no cap), which cap binds, and its spending."""
+    room: Decimal | None = None
+    scope, spent = "", ZERO
+    if budget.daily_cap is not None:
+        spent = _spent_on(budget.workspace_id, day)
+        room, scope = budget.daily_cap - spent, "workspace"
+    if settings.GLOBAL_DAILY_CAP is not None:
+        _lock_global()
+        global_spent = _global_spent_on(day)
+        global_room = settings.GLOBAL_DAILY_CAP - global_spent
+        if room is None or global_room < room:
+            room, scope, spent = global_room, "global", global_spent
+    return room, scope, spent
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return timezone.now() if now is None else now
+
+
+def top_up(
+    workspace_id: int, amount: Any, *, key: str, note: str = "", now: dt.datetime | None = None
+) -> CreditEntry:
+    """Add credits; the same key again is a no-op (another amount is a conflict)."""
+    return _credit(
+        workspace_id, Kind.TOP_UP, parse_amount(amount, allow_zero=False), key, note, now
+    )
+
+
+def adjust(
+    workspace_id: int, amount: Any, *, key: str, note: str = "", now: dt.datetime | None = None
+) -> CreditEntry:
+    """A signed correction by an operator; it may not take the balance below zero."""
+    text = str(amount).strip()
+    negative = text.startswith("-")
+    value = parse_amount(text[1:] if negative else text, allow_zero=False)
+    return _credit(workspace_id, Kind.ADJUST, -value if negative else value, key, note, now)
+
+
+def _credit(
+    workspace_id: int,
+    kind: str,
+    amount: Decimal,
+    key: str,
+    note: str,
+    now: dt.datetime | None,
+) -> CreditEntry:
+    now = _now(now)
+    fingerprint = _fingerprint(kind, amount)
+    with transaction.atomic():
+        budget = _locked_budget(workspace_id)
+        existing = _entry(workspace_id, _check_key(key), kind)
+        if existing is not None:
+            if existing.fingerprint != fingerprint:
+                raise IdempotencyConflict(f"key {key!r} was used for another amount")
+            return existing
+        if budget.balance + amount < 0:
+            raise InsufficientCredits(budget.balance, -amount)
+        return _append(
+            budget,
+            kind,
+            amount,
+            idempotency_key=key,
+            fingerprint=fingerprint,
+            day=paris_day(now),
+            note=note[:255],
+            created_at=now,
+        )
+
+
+def reserve(
+    workspace_id: int, amount: Any, *, key: str, provider: str, now: dt.datetime | None = None
+) -> Reservation:
+    """Hold `amount` for one call before making it; a replay returns the same reservation."""
+    amount = parse_amount(amount)
+    if not provider:
+        raise LedgerError("a reservation names the provider it pays")
+    now = _now(now)
+    day = paris_day(now)
+    fingerprint = _fingerprint(Kind.RESERVE, amount, provider)
+    with transaction.atomic():
+        budget = _locked_budget(workspace_id)
+        existing = _entry(workspace_id, _check_key(key), Kind.RESERVE)
+        if existing is not None:
+            if existing.fingerprint != fingerprint:
+                raise IdempotencyConflict(f"key {key!r} was reserved for another amount")
+            return _reservation(existing, replayed=True)
+        if budget.balance < amount:
+            raise InsufficientCredits(budget.balance, amount)
+        room, scope, spent = _headroom(budget, day)
+        if room is not None and amount > room:
+            cap = budget.daily_cap if scope == "workspace" else settings.GLOBAL_DAILY_CAP
+            raise DailyCapReached(cap=cap, spent=spent, resume_at=next_midnight(now), scope=scope)
+        entry = _append(
+            budget,
+            Kind.RESERVE,
+            -amount,
+            provider=provider,
+            idempotency_key=key,
+            fingerprint=fingerprint,
+            day=day,
+            created_at=now,
+        )
+    return _reservation(entry)
+
+
+def _reservation(entry: CreditEntry, *, replayed: bool = False) -> Reservation:
+    return Reservation(
+        workspace_id=entry.workspace_id,
+        key=entry.idempotency_key,
+        provider=entry.provider,
+        amount=(-entry.amount).quantize(PLACES),
+        day=entry.day,
+        created_at=entry.created_at,
+        replayed=replayed,
+    )
+
+
+def _close(
+    workspace_id: int, key: str, kind: str, cost: Decimal | None, now: dt.datetime | None
+) -> CreditEntry:
+    """Settle (`cost` given) or release a reservation, once; a replay returns the first."""
+    now = _now(now)
+    fingerprint = _fingerprint(kind, cost)
+    with transaction.atomic():
+        budget = _locked_budget(workspace_id)
+        held = _entry(workspace_id, _check_key(key), Kind.RESERVE)
+        if held is None:
+            raise UnknownReservation(f"no reservation with key {key!r}")
+        closed = _entry(workspace_id, key, Kind.SETTLE, Kind.RELEASE)
+        if closed is not None:
+            if closed.fingerprint != fingerprint:
+                raise IdempotencyConflict(f"reservation {key!r} was already closed otherwise")
+            return closed
+        reserved = -held.amount
+        charged = ZERO if cost is None else cost
+        if charged > reserved:
+            # Above the reservation only what the balance and that day's caps can still take:
+            # neither may be passed, even by a vendor that charged more than announced.
+            room, _scope, _spent = _headroom(budget, held.day)
+            extra = min(charged - reserved, budget.balance)
+            charged = reserved + max(ZERO, extra if room is None else min(extra, room))
+        return _append(
+            budget,
+            kind,
+            reserved - charged,
+            provider=held.provider,
+            idempotency_key=key,
+            fingerprint=fingerprint,
+            day=held.day,
+            created_at=now,
+        )
+
+
+def settle(
+    workspace_id: int, *, key: str, cost: Any, now: dt.datetime | None = None
+) -> CreditEntry:
+    """Turn the reservation into the real cost: refund the difference (or charge what fits)."""
+    return _close(workspace_id, key, Kind.SETTLE, parse_amount(cost), now)
+
+
+def release(workspace_id: int, *, key: str, now: dt.datetime | None = None) -> CreditEntry:
+    """Give the whole reservation back (a failed call, a free miss)."""
+    return _close(workspace_id, key, Kind.RELEASE, None, now)
+
+
+def balance(workspace_id: int) -> Decimal:
+    """Credits available now (reservations in flight are already taken out)."""
+    value = (
+        CreditBudget.objects.for_workspace(workspace_id).values_list("balance", flat=True).first()
+    )
+    return ZERO if value is None else value.quantize(PLACES)
+
+
+def daily_cap(workspace_id: int) -> Decimal | None:
+    """The workspace's daily spending cap in euros, None when there is none."""
+    cap = (
+        CreditBudget.objects.for_workspace(workspace_id).values_list("daily_cap", flat=True).first()
+    )
+    return None if cap is None else cap.quantize(PLACES)
+
+
+def spent_today(workspace_id: int, *, now: dt.datetime | None = None) -> Decimal:
+    """Settled costs plus reservations in flight, for the current Paris day."""
+    return _spent_on(workspace_id, paris_day(_now(now)))
+
+
+def spent_total(workspace_id: int) -> Decimal:
+    """Settled costs plus reservations in flight, since the beginning."""
+    return _spent(CreditEntry.objects.for_workspace(workspace_id))
+
+
+def set_daily_cap(workspace_id: int, amount: Any) -> Decimal | None:
+    """Set (or, with None, remove) the workspace's daily spending cap."""
+    cap = None if amount is None else parse_amount(amount)
+    with transaction.atomic():
+        budget = _locked_budget(workspace_id)
+        budget.daily_cap = cap
+        budget.save(update_fields=["daily_cap", "updated_at"])
+    return cap
+
+
+def spent_by_provider(workspace_id: int) -> dict[str, Decimal]:
+    """Settled costs plus reservations in flight, per provider slug."""
+    rows = (
+        CreditEntry.objects.for_workspace(workspace_id)
+        .filter(kind__in=SPENDING)
+        .values_list("provider")
+        .annotate(total=Sum("amount"))
+        .order_by("provider")
+    )
+    return {provider: (-total).quantize(PLACES) for provider, total in rows}
+
+
+def in_flight(workspace_id: int) -> Decimal:
+    """Credits held by reservations not yet settled or released."""
+    entries = CreditEntry.objects.for_workspace(workspace_id)
+    closed = entries.filter(kind__in=[Kind.SETTLE, Kind.RELEASE]).values("idempotency_key")
+    held = entries.filter(kind=Kind.RESERVE).exclude(idempotency_key__in=closed)
+    total = held.aggregate(total=Sum("amount"))["total"]
+    return ZERO if total is None else (-total).quantize(PLACES)
+
+
+def summary(workspace_id: int, *, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Balance, spending (today, in all, per provider), credits in flight and the cap."""
+    now = _now(now)
+    cap = daily_cap(workspace_id)
+    spent = spent_today(workspace_id, now=now)
+    return {
+        "balance": balance(workspace_id),
+        "spent_today": spent,
+        "spent_total": spent_total(workspace_id),
+        "in_flight": in_flight(workspace_id),
+        "daily_cap": cap,
+        "cap_reached_until": next_midnight(now) if cap is not None and spent >= cap else None,
+        "spent_by_provider": spent_by_provider(workspace_id),
+    }
