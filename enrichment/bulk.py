@@ -142,18 +142,59 @@ def start_job(workspace: Workspace, estimate: Estimate, *, user: Any = None) -> 
     return job
 
 
+def queue_auto_waterfall(workspace_id: int, prospect_ids: list[int]) -> list[int]:
+    """The email waterfall for prospects their workspace enriches automatically: never for a
+    person on the objection list; the items wait, visibly, while no finder has a key."""
+    prospects = list(
+        Prospect.objects.for_workspace(workspace_id)
+        .filter(pk__in=prospect_ids, status__in=DEFAULT_STATUSES)
+        .only("pk", "email", "phone")
+    )
+    blocked = prospect_services.objecting_prospect_ids(workspace_id, prospects)
+    chosen = [p.pk for p in prospects if p.pk not in blocked]
+    if not chosen:
+        return []
+    with transaction.atomic():
+        return queue_waterfall(workspace_id, chosen)
+
+
+def queue_after_dropcontact(workspace_id: int, prospect_ids: list[int]) -> list[int]:
+    """Where the workspace chose "Dropcontact, then the email waterfall": the prospects
+    Dropcontact did not verify (no address, or an unverified one) go on to the waterfall."""
+    if prospect_services.auto_enrich_steps(workspace_id) != ("dropcontact", "email"):
+        return []
+    unverified = list(
+        Prospect.objects.for_workspace(workspace_id)
+        .filter(
+            pk__in=prospect_ids,
+            status=Prospect.Status.NOT_VERIFIED,
+            verification_reason__in=(
+                Prospect.Reason.NO_EMAIL_FOUND,
+                Prospect.Reason.UNVERIFIED,
+                Prospect.Reason.UNCONFIRMED,
+            ),
+        )
+        .values_list("pk", flat=True)
+    )
+    return queue_auto_waterfall(workspace_id, unverified) if unverified else []
+
+
 def queue_waterfall(
     workspace_id: int, prospect_ids: list[int], *, job: EnrichmentJob | None = None
 ) -> list[int]:
     """Items for the email waterfall (never twice while one is live), then a worker per item."""
     now = timezone.now()
+    order = job.providers if job and job.providers else DEFAULT_EMAIL_ORDER
+    keyed = any(credentials.has_usable_key(workspace_id, p) for p in order)
+    status = Item.PENDING if keyed else Item.WAITING_KEY
     items = [
         EnrichmentItem(
             workspace_id=workspace_id,
             prospect_id=pk,
             provider=waterfall.PIPELINE,
             job=job,
-            status=Item.PENDING,
+            status=status,
+            outcome="" if keyed else "no_provider",
             next_attempt_at=now,
         )
         for pk in prospect_ids
@@ -161,7 +202,7 @@ def queue_waterfall(
     EnrichmentItem.objects.bulk_create(items, ignore_conflicts=True, batch_size=500)
     queued = list(
         EnrichmentItem.objects.for_workspace(workspace_id)
-        .filter(provider=waterfall.PIPELINE, status=Item.PENDING, prospect_id__in=prospect_ids)
+        .filter(provider=waterfall.PIPELINE, status=status, prospect_id__in=prospect_ids)
         .filter(job=job)
         .values_list("prospect_id", flat=True)
     )

@@ -78,11 +78,12 @@ class EnrichmentJob(TenantModel):
     total_items = models.PositiveIntegerField(_("items"), default=0)
     done_items = models.PositiveIntegerField(_("done"), default=0)
     failed_items = models.PositiveIntegerField(_("failed"), default=0)
+    # Euros, to the ledger's precision (vendors price a call in tenths of a cent).
     estimated_credits = models.DecimalField(
-        _("estimated credits"), max_digits=12, decimal_places=2, default=0
+        _("estimated cost (€)"), max_digits=14, decimal_places=4, default=0
     )
     spent_credits = models.DecimalField(
-        _("spent credits"), max_digits=12, decimal_places=2, default=0
+        _("spent (€)"), max_digits=14, decimal_places=4, default=0
     )
     # The providers asked, in order (a waterfall job); empty for Dropcontact.
     providers = models.JSONField(_("providers"), default=list, blank=True)
@@ -286,7 +287,7 @@ class ProviderCall(TenantModel):
     status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=32)
     latency_ms = models.PositiveIntegerField(_("latency (ms)"), default=0)
-    cost = models.DecimalField(_("cost (credits)"), max_digits=10, decimal_places=2, default=0)
+    cost = models.DecimalField(_("cost (€)"), max_digits=12, decimal_places=4, default=0)
     records = models.PositiveIntegerField(_("records"), default=0)
     error = models.TextField(_("error"), blank=True)
     response_excerpt = models.TextField(_("response (redacted)"), blank=True)

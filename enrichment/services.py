@@ -43,14 +43,35 @@ REENRICHABLE = (Prospect.Status.NEEDS_REVIEW, Prospect.Status.NOT_VERIFIED)
 
 
 def release_waiting_items(workspace_id: int, provider: str) -> int:
+    """Items waiting for this provider's key start again (a waterfall's, for any of its
+    email finders)."""
+    from .bulk import dispatch_waterfall
+    from .pipelines.waterfall import PIPELINE
+    from .providers.finders import EMAIL_FINDERS
+
+    pipelines = [provider, PIPELINE] if provider in EMAIL_FINDERS else [provider]
     released = (
         EnrichmentItem.objects.for_workspace(workspace_id)
-        .filter(provider=provider, status=Item.WAITING_KEY)
+        .filter(provider__in=pipelines, status=Item.WAITING_KEY)
         .update(status=Item.PENDING, next_attempt_at=timezone.now(), outcome="", outcome_detail="")
     )
     if released:
         schedule_submit(workspace_id)
+        transaction.on_commit(lambda: dispatch_waterfall(workspace_id))
     return released
+
+
+def queue_new_prospects(workspace_id: int, prospect_ids: list[int]) -> list[int]:
+    """New prospects get what their workspace chose: Dropcontact (then, for those it does not
+    verify, the email waterfall), the email waterfall alone, or nothing."""
+    steps = prospect_services.auto_enrich_steps(workspace_id)
+    if not steps:
+        return []
+    if steps[0] == DROPCONTACT:
+        return queue_enrichment(workspace_id, prospect_ids)
+    from .bulk import queue_auto_waterfall
+
+    return queue_auto_waterfall(workspace_id, prospect_ids)
 
 
 # --- Queueing ----------------------------------------------------------------------------
@@ -379,9 +400,10 @@ def queue_forgotten_prospects(*, now, limit: int = 1000) -> int:
             created_at__gte=now - dt.timedelta(days=1),
         )
         .exclude(pk__in=EnrichmentItem.objects.unscoped().values("prospect_id"))
+        .exclude(workspace__auto_enrich=Workspace.AutoEnrich.NONE)
         .values_list("workspace_id", "pk")[:limit]
     )
     by_workspace: dict[int, list[int]] = {}
     for workspace_id, pk in forgotten:
         by_workspace.setdefault(workspace_id, []).append(pk)
-    return sum(len(queue_enrichment(ws, ids)) for ws, ids in by_workspace.items())
+    return sum(len(queue_new_prospects(ws, ids)) for ws, ids in by_workspace.items())

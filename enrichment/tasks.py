@@ -20,8 +20,8 @@ log = logging.getLogger(__name__)
 
 @shared_task
 def queue_enrichment_task(workspace_id: int, prospect_ids: list[int]) -> str:
-    """Queue new prospects for Dropcontact (never twice, never a suppressed person)."""
-    return f"queued {len(services.queue_enrichment(workspace_id, prospect_ids))}"
+    """Queue new prospects as their workspace chose (never twice, never a suppressed person)."""
+    return f"queued {len(services.queue_new_prospects(workspace_id, prospect_ids))}"
 
 
 @shared_task

@@ -108,6 +108,11 @@ def apply_results(
             polls=batch.polls,
         )
     refresh_jobs(item.job_id for item in items if item.job_id)
+    automatic = [item.prospect_id for item in items if not item.job_id and item not in missing]
+    if automatic:
+        from ..bulk import queue_after_dropcontact
+
+        queue_after_dropcontact(batch.workspace_id, automatic)
 
 def charge_found(
     batch: ProviderBatch, items: list[EnrichmentItem], found: list[int], call: ProviderCall
