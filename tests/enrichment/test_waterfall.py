@@ -117,7 +117,7 @@ def test_the_waterfall_stops_at_the_first_verified_address_and_asks_each_vendor_
 
 
 def test_money_adds_up_and_the_verified_badge_names_its_source(
-    keyed, world, django_capture_on_commit_callbacks  # noqa: F811
+    keyed, world, django_capture_on_commit_callbacks
 ):
     import_world(keyed, world, limit=25)
     job = run_job(keyed, django_capture_on_commit_callbacks)
@@ -152,7 +152,7 @@ def test_running_an_item_again_asks_nobody_and_pays_nothing(
 
 
 def test_the_daily_cap_pauses_the_job_until_midnight_and_nothing_is_lost(
-    keyed, world, django_capture_on_commit_callbacks  # noqa: F811
+    keyed, world, django_capture_on_commit_callbacks
 ):
     ledger.set_daily_cap(keyed.pk, Decimal("0.20"))
     pairs = import_world(keyed, world, limit=30)
@@ -183,7 +183,7 @@ def test_a_vendor_that_is_down_is_skipped_for_the_next_one(
 
 
 def test_a_job_refuses_unknown_providers_and_providers_without_a_key(keyed):
-    with pytest.raises(bulk.JobRefused, match="inconnu|Unknown"):
+    with pytest.raises(bulk.JobRefused, match="nope"):
         bulk.estimate_job(keyed.pk, providers=["prospeo", "nope"])
     with pytest.raises(bulk.JobRefused):
         bulk.estimate_job(keyed.pk, providers=["hunter"])
@@ -192,7 +192,7 @@ def test_a_job_refuses_unknown_providers_and_providers_without_a_key(keyed):
 
 
 def test_another_workspaces_prospects_are_never_in_a_job(
-    keyed, other_workspace, world, django_capture_on_commit_callbacks  # noqa: F811
+    keyed, other_workspace, world, django_capture_on_commit_callbacks
 ):
     theirs = prospect_services.create_prospect(
         other_workspace, data={"first_name": "Paul", "last_name": "Martin", "company_name": "X"}
