@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 
 from prospects import services as prospect_services
@@ -20,17 +21,24 @@ from . import credentials
 from .engine.jobs import refresh_jobs
 from .models import EnrichmentItem, EnrichmentJob
 from .pipelines import waterfall
+from .providers.company_finders import COMPANY_FINDERS, DEFAULT_COMPANY_ORDER
 from .providers.finders import DEFAULT_EMAIL_ORDER, EMAIL_FINDERS
 from .providers.registry import PROVIDERS, get_provider
 
 Item = EnrichmentItem.Status
-FIELDS = ("email",)
+FIELDS = ("email", "company")
 # What a bulk job enriches when no status is given: everyone not yet verified.
 DEFAULT_STATUSES = (
     Prospect.Status.NEW,
     Prospect.Status.NOT_VERIFIED,
     Prospect.Status.NEEDS_REVIEW,
 )
+
+
+NO_PROVIDER = {
+    "email": _lazy("No provider of the email waterfall has a usable API key: add one first."),
+    "company": _lazy("No provider of the company waterfall has a usable API key: add one first."),
+}
 
 
 class JobRefused(ValueError):
@@ -43,16 +51,21 @@ class Estimate:
 
     prospect_ids: list[int]
     providers: list[str]
+    # The most the email waterfall can cost for one prospect.
     per_prospect: Decimal
     excluded: dict[str, int] = field(default_factory=dict)
+    fields: list[str] = field(default_factory=lambda: ["email"])
+    # One prospect per company, through which its company is looked up.
+    company_prospect_ids: list[int] = field(default_factory=list)
+    subtotal: Decimal = Decimal(0)
 
     @property
     def count(self) -> int:
-        return len(self.prospect_ids)
+        return len(self.prospect_ids) or len(self.company_prospect_ids)
 
     @property
     def most(self) -> Decimal:
-        return (self.per_prospect * self.count).quantize(Decimal("0.01"))
+        return self.subtotal.quantize(Decimal("0.01"))
 
 
 def check_fields(fields: Iterable[str]) -> list[str]:
@@ -66,22 +79,40 @@ def check_fields(fields: Iterable[str]) -> list[str]:
     return wanted
 
 
-def check_providers(workspace_id: int, providers: Iterable[str] | None) -> list[str]:
-    """The job's provider order: known email finders that have a usable key, in the given
-    order, each once; the default order keeps only the providers with a key."""
+# Each field a job can ask for: its pipeline, the vendors that can answer, their default order.
+WATERFALLS = {
+    "email": (waterfall.PIPELINE, EMAIL_FINDERS, DEFAULT_EMAIL_ORDER),
+    "company": (waterfall.COMPANY_PIPELINE, COMPANY_FINDERS, DEFAULT_COMPANY_ORDER),
+}
+
+
+def check_providers(
+    workspace_id: int, providers: Iterable[str] | None, fields: Iterable[str] = ("email",)
+) -> list[str]:
+    """The job's provider order: known providers of the fields' waterfalls that have a usable
+    key, in the given order, each once; the default order keeps only those with a key."""
+    fields = list(fields)
+    known = {slug: wanted for wanted in fields for slug in WATERFALLS[wanted][1]}
     if providers is None:
-        usable = [p for p in DEFAULT_EMAIL_ORDER if credentials.has_usable_key(workspace_id, p)]
-        if not usable:
-            raise JobRefused(
-                _("No provider of the email waterfall has a usable API key: add one first.")
-            )
-        return usable
+        order = []
+        for wanted in fields:
+            usable = [
+                p for p in WATERFALLS[wanted][2] if credentials.has_usable_key(workspace_id, p)
+            ]
+            if not usable:
+                raise JobRefused(NO_PROVIDER[wanted])
+            order += usable
+        return order
     order = list(dict.fromkeys(p.strip() for p in providers if p.strip()))
-    unknown = [p for p in order if p not in EMAIL_FINDERS]
+    unknown = [p for p in order if p not in known]
     if unknown or not order:
         raise JobRefused(
-            _("Unknown email provider(s): %(providers)s. Available: %(available)s.")
-            % {"providers": ", ".join(unknown) or "—", "available": ", ".join(EMAIL_FINDERS)}
+            _("Unknown provider(s) for %(fields)s: %(providers)s. Available: %(available)s.")
+            % {
+                "fields": ", ".join(fields),
+                "providers": ", ".join(unknown) or "—",
+                "available": ", ".join(known),
+            }
         )
     keyless = [p for p in order if not credentials.has_usable_key(workspace_id, p)]
     if keyless:
@@ -89,6 +120,9 @@ def check_providers(workspace_id: int, providers: Iterable[str] | None) -> list[
             _("No usable API key for: %(providers)s.")
             % {"providers": ", ".join(PROVIDERS[p].label for p in keyless)}
         )
+    for wanted in fields:
+        if not any(known[p] == wanted for p in order):
+            raise JobRefused(NO_PROVIDER[wanted])
     return order
 
 
@@ -101,39 +135,72 @@ def estimate_job(
     statuses: Iterable[str] = DEFAULT_STATUSES,
 ) -> Estimate:
     """Which prospects a job would take (and why others not), and the most it can cost."""
-    check_fields(fields)
-    order = check_providers(workspace_id, providers)
+    fields = check_fields(fields)
+    order = check_providers(workspace_id, providers, fields)
     scope = Prospect.objects.for_workspace(workspace_id)
     if prospect_ids is not None:
         scope = scope.filter(pk__in=list(prospect_ids))
-    chosen = list(scope.filter(status__in=list(statuses)).only("pk", "email", "phone"))
+    chosen = list(
+        scope.filter(status__in=list(statuses)).only("pk", "email", "phone", "company_id")
+    )
     excluded = {"status": scope.exclude(status__in=list(statuses)).count()}
+    pipelines = [WATERFALLS[wanted][0] for wanted in fields]
     busy = set(
         EnrichmentItem.objects.for_workspace(workspace_id)
         .active()
-        .filter(provider=waterfall.PIPELINE, prospect__in=[p.pk for p in chosen])
+        .filter(provider__in=pipelines, prospect__in=[p.pk for p in chosen])
         .values_list("prospect_id", flat=True)
     )
     objecting = prospect_services.objecting_prospect_ids(workspace_id, chosen)
     excluded["busy"] = len(busy)
     excluded["objected"] = len(objecting - busy)
-    ids = [p.pk for p in chosen if p.pk not in busy and p.pk not in objecting]
-    per_prospect = sum((get_provider(p).max_cost for p in order), Decimal(0))
-    return Estimate(prospect_ids=ids, providers=order, per_prospect=per_prospect, excluded=excluded)
+    kept = [p for p in chosen if p.pk not in busy and p.pk not in objecting]
+    # A company is looked up once, through one of its prospects.
+    companies: dict[int, int] = {}
+    for prospect in kept:
+        if prospect.company_id:
+            companies.setdefault(prospect.company_id, prospect.pk)
+    estimate = Estimate(
+        prospect_ids=[p.pk for p in kept] if "email" in fields else [],
+        providers=order,
+        per_prospect=Decimal(0),
+        excluded=excluded,
+        fields=fields,
+        company_prospect_ids=list(companies.values()) if "company" in fields else [],
+    )
+    for wanted in fields:
+        price = sum(
+            (get_provider(p).max_cost for p in order if p in WATERFALLS[wanted][1]), Decimal(0)
+        )
+        subjects = estimate.prospect_ids if wanted == "email" else estimate.company_prospect_ids
+        estimate.subtotal += price * len(subjects)
+        if wanted == "email":
+            estimate.per_prospect = price
+    return estimate
 
 
 def start_job(workspace: Workspace, estimate: Estimate, *, user: Any = None) -> EnrichmentJob:
     """Create the job an estimate describes and queue its prospects (after confirmation)."""
     with transaction.atomic():
+        kinds = {
+            ("email",): EnrichmentJob.Kind.EMAIL,
+            ("company",): EnrichmentJob.Kind.COMPANY,
+        }
         job = EnrichmentJob.objects.create(
             workspace=workspace,
-            kind=EnrichmentJob.Kind.EMAIL,
+            kind=kinds.get(tuple(estimate.fields), EnrichmentJob.Kind.WATERFALL),
             status=EnrichmentJob.Status.RUNNING,
             providers=estimate.providers,
             estimated_credits=estimate.most,
             created_by=user if getattr(user, "pk", None) else None,
         )
         queued = queue_waterfall(workspace.pk, estimate.prospect_ids, job=job)
+        queued += queue_waterfall(
+            workspace.pk,
+            estimate.company_prospect_ids,
+            job=job,
+            pipeline=waterfall.COMPANY_PIPELINE,
+        )
         job.total_items = len(queued)
         if not queued:
             job.status = EnrichmentJob.Status.COMPLETED
@@ -180,18 +247,27 @@ def queue_after_dropcontact(workspace_id: int, prospect_ids: list[int]) -> list[
 
 
 def queue_waterfall(
-    workspace_id: int, prospect_ids: list[int], *, job: EnrichmentJob | None = None
+    workspace_id: int,
+    prospect_ids: list[int],
+    *,
+    job: EnrichmentJob | None = None,
+    pipeline: str = waterfall.PIPELINE,
 ) -> list[int]:
-    """Items for the email waterfall (never twice while one is live), then a worker per item."""
+    """Items for a waterfall (never twice while one is live), then a worker per item. Only the
+    email waterfall puts a prospect *En cours*: its verdict depends on it."""
+    if not prospect_ids:
+        return []
     now = timezone.now()
-    order = job.providers if job and job.providers else DEFAULT_EMAIL_ORDER
+    plan = waterfall.PLANS[pipeline]
+    order = [p for p in (job.providers if job else []) if p in plan.finders]
+    order = order or plan.default_order
     keyed = any(credentials.has_usable_key(workspace_id, p) for p in order)
     status = Item.PENDING if keyed else Item.WAITING_KEY
     items = [
         EnrichmentItem(
             workspace_id=workspace_id,
             prospect_id=pk,
-            provider=waterfall.PIPELINE,
+            provider=pipeline,
             job=job,
             status=status,
             outcome="" if keyed else "no_provider",
@@ -202,13 +278,14 @@ def queue_waterfall(
     EnrichmentItem.objects.bulk_create(items, ignore_conflicts=True, batch_size=500)
     queued = list(
         EnrichmentItem.objects.for_workspace(workspace_id)
-        .filter(provider=waterfall.PIPELINE, status=status, prospect_id__in=prospect_ids)
+        .filter(provider=pipeline, status=status, prospect_id__in=prospect_ids)
         .filter(job=job)
         .values_list("prospect_id", flat=True)
     )
-    Prospect.objects.for_workspace(workspace_id).filter(pk__in=queued).update(
-        status=Prospect.Status.ENRICHING, updated_at=now
-    )
+    if pipeline == waterfall.PIPELINE:
+        Prospect.objects.for_workspace(workspace_id).filter(pk__in=queued).update(
+            status=Prospect.Status.ENRICHING, updated_at=now
+        )
     transaction.on_commit(lambda: dispatch_waterfall(workspace_id))
     return queued
 
@@ -218,7 +295,7 @@ def dispatch_waterfall(workspace_id: int | None = None, *, limit: int = 500) -> 
     from .tasks import run_waterfall_item_task
 
     due = EnrichmentItem.objects.unscoped().filter(
-        provider=waterfall.PIPELINE,
+        provider__in=list(waterfall.PLANS),
         status__in=(Item.PENDING, Item.SUBMITTED),
         next_attempt_at__lte=timezone.now(),
     )

@@ -61,6 +61,8 @@ class EnrichmentJob(TenantModel):
     class Kind(models.TextChoices):
         DROPCONTACT = "dropcontact", _("Dropcontact")
         EMAIL = "email", _("Email waterfall")
+        COMPANY = "company", _("Company waterfall")
+        WATERFALL = "waterfall", _("Email and company waterfalls")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")

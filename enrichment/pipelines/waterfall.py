@@ -1,10 +1,13 @@
-"""Email waterfall: ask providers in turn for a person's work email, stop at the first verified
-address, keep every candidate as provenance.
+"""Waterfalls: ask providers in turn, stop at the first acceptable answer, keep every candidate
+as provenance. The email waterfall looks for a person's verified work email (Prospeo ->
+LeadMagic -> FindyMail); the company waterfall for the facts of their company (AI Ark ->
+Firecrawl, whose extract answers later: its job id waits on the attempt, the item comes back to
+poll it, and it is paid once).
 
 One item (one prospect) is worked on by one worker at a time: it is claimed with a conditional
 UPDATE that writes a lease token, and every later write is conditional on that token. Each
 provider is asked at most once per item and job: its attempt row (unique key
-`{job}:{item}:email:{provider}`) keeps the answer, and the ledger reservation uses the same key,
+`{job}:{item}:{field}:{provider}`) keeps the answer, and the ledger reservation uses the same key,
 so a replayed step neither pays twice nor asks again a provider that already answered. Money
 and limits are the gateway's: an open breaker skips a provider, the daily cap pauses the job
 until midnight (Europe/Paris) and it resumes by itself.
@@ -12,9 +15,13 @@ until midnight (Europe/Paris) and it resumes by itself.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -26,6 +33,7 @@ from ..engine.claims import LeaseLost
 from ..engine.jobs import charge_jobs
 from ..models import EnrichmentItem, EnrichmentJob, ProviderAttempt, attempt_key
 from ..providers.base import ErrorKind, ProviderError
+from ..providers.company_finders import COMPANY_FINDERS, DEFAULT_COMPANY_ORDER, CompanyQuery
 from ..providers.finders import DEFAULT_EMAIL_ORDER, EMAIL_FINDERS, Finding, Person
 from ..providers.registry import get_provider
 from . import waterfall_apply
@@ -33,10 +41,15 @@ from . import waterfall_apply
 log = logging.getLogger(__name__)
 
 PIPELINE = "waterfall_email"
-FIELD = "email"
+COMPANY_PIPELINE = "waterfall_company"
 Item = EnrichmentItem.Status
 # Answers that settle a provider for this item and job: it is not asked again.
 FINAL_RESULTS = {"found", "not_found", ErrorKind.PERMANENT, "not_asked"}
+# An asynchronous job started and paid for, not finished yet: polled, never started again.
+SUBMITTED = "submitted"
+# How long a step polls an asynchronous job before coming back later.
+POLL_WITHIN_STEP_SECONDS = (1.0, 1.0, 2.0, 4.0)
+POLL_LATER_SECONDS = 30.0
 # 429: wait 1 s, 2 s, 4 s (or what Retry-After says, within a cap), then the next provider.
 BACKOFF_SECONDS = (1.0, 2.0, 4.0)
 BACKOFF_CAP_SECONDS = 8.0
@@ -49,6 +62,50 @@ class Candidate:
     provider: str
     finding: Finding
     call_id: int | None
+
+
+def person_of(item: EnrichmentItem) -> Person:
+    prospect = item.prospect
+    company = prospect.company
+    return Person(
+        first_name=prospect.first_name,
+        last_name=prospect.last_name,
+        domain=company.domain if company else "",
+        company=company.name if company else "",
+        linkedin_url=prospect.linkedin_url,
+    )
+
+
+def company_of(item: EnrichmentItem) -> CompanyQuery:
+    company = item.prospect.company
+    if company is None:
+        return CompanyQuery()
+    return CompanyQuery(name=company.name, domain=company.domain, website=company.website)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one waterfall asks, of whom, and what it does with the answers."""
+
+    field: str
+    finders: Mapping[str, Any]
+    default_order: tuple[str, ...]
+    query_of: Callable[[EnrichmentItem], Any]
+    apply: Callable[[EnrichmentItem, list[Candidate]], None]
+
+
+PLANS: dict[str, Plan] = {
+    PIPELINE: Plan(
+        "email", EMAIL_FINDERS, DEFAULT_EMAIL_ORDER, person_of, waterfall_apply.apply_candidates
+    ),
+    COMPANY_PIPELINE: Plan(
+        "company",
+        COMPANY_FINDERS,
+        DEFAULT_COMPANY_ORDER,
+        company_of,
+        waterfall_apply.apply_company_facts,
+    ),
+}
 
 
 def lease_seconds() -> float:
@@ -66,7 +123,7 @@ def claim_item(item_id: int) -> EnrichmentItem | None:
         EnrichmentItem.objects.unscoped()
         .filter(
             pk=item_id,
-            provider=PIPELINE,
+            provider__in=list(PLANS),
             status__in=(Item.PENDING, Item.SUBMITTED),
             next_attempt_at__lte=now,
         )
@@ -105,32 +162,23 @@ def process_item(item_id: int) -> str:
         return "lease-lost"
 
 
-def provider_order(item: EnrichmentItem) -> list[str]:
-    """The job's own order when it has one, else the default; only vendors that find emails."""
-    order = item.job.providers if item.job and item.job.providers else DEFAULT_EMAIL_ORDER
-    return [slug for slug in order if slug in EMAIL_FINDERS]
-
-
-def person_of(item: EnrichmentItem) -> Person:
-    prospect = item.prospect
-    company = prospect.company
-    return Person(
-        first_name=prospect.first_name,
-        last_name=prospect.last_name,
-        domain=company.domain if company else "",
-        company=company.name if company else "",
-        linkedin_url=prospect.linkedin_url,
-    )
+def provider_order(item: EnrichmentItem, plan: Plan) -> list[str]:
+    """The job's own order (its providers of this waterfall) when it has one, else the
+    default."""
+    chosen = [p for p in (item.job.providers if item.job else []) if p in plan.finders]
+    return chosen or list(plan.default_order)
 
 
 def run_item(item: EnrichmentItem) -> str:
     """Ask each provider in turn; then apply what was found, retry, wait or pause."""
-    person = person_of(item)
+    plan = PLANS[item.provider]
+    query = plan.query_of(item)
     candidates: list[Candidate] = []
     unresolved: list[tuple[str, ProviderError]] = []
     asked = 0
-    for provider in provider_order(item):
-        attempt = attempt_for(item, provider)
+    for provider in provider_order(item, plan):
+        finder = plan.finders[provider]
+        attempt = attempt_for(item, provider, plan.field)
         if attempt.result in FINAL_RESULTS:
             asked += 1
             if attempt.result == "found":
@@ -138,7 +186,7 @@ def run_item(item: EnrichmentItem) -> str:
                 if attempt.verified:
                     break
             continue
-        if not EMAIL_FINDERS[provider].can_ask(person):
+        if attempt.result != SUBMITTED and not finder.can_ask(query):
             record_attempt(item, attempt, result="not_asked")
             asked += 1
             continue
@@ -148,9 +196,14 @@ def run_item(item: EnrichmentItem) -> str:
         asked += 1
         renew_lease(item)
         try:
-            reply = ask_with_backoff(
-                item, provider, person, api_key=api_key, key=attempt.idempotency_key
-            )
+            if attempt.result == SUBMITTED:
+                reply = poll_job(item, finder, attempt, api_key=api_key)
+            else:
+                reply = ask_with_backoff(
+                    item, finder, query, api_key=api_key, key=attempt.idempotency_key
+                )
+                if reply.error is None and reply.value.pending:
+                    reply = wait_for_job(item, finder, attempt, reply, api_key=api_key)
         except breaker.BreakerOpen:
             continue  # the vendor is down for everyone: the next one is asked
         except ledger.DailyCapReached as stop:
@@ -160,6 +213,8 @@ def run_item(item: EnrichmentItem) -> str:
             return pause(item, outcomes.Outcome.NO_CREDITS, resume_at=resume_at)
         except limits.SlotUnavailable:
             return defer(item, seconds=1.0)
+        if reply is None:
+            return defer(item, seconds=POLL_LATER_SECONDS)  # the job is still running
         record_reply(item, attempt, reply)
         if reply.error is not None:
             if reply.error.kind == ErrorKind.AUTH:
@@ -168,49 +223,62 @@ def run_item(item: EnrichmentItem) -> str:
                 unresolved.append((provider, reply.error))
             continue
         if reply.value.found:
-            candidates.append(Candidate(provider, reply.value, reply.call.pk))
+            candidates.append(
+                Candidate(provider, reply.value, reply.call.pk if reply.call else None)
+            )
             if reply.value.verified:
                 break
-    return finish(item, candidates, unresolved=unresolved, asked=asked)
+    return finish(item, plan, candidates, unresolved=unresolved, asked=asked)
 
 
-def attempt_for(item: EnrichmentItem, provider: str) -> ProviderAttempt:
-    key = attempt_key(item, FIELD, provider)
+def attempt_for(item: EnrichmentItem, provider: str, field: str) -> ProviderAttempt:
+    key = attempt_key(item, field, provider)
     attempt, _created = ProviderAttempt.objects.for_workspace(item.workspace_id).get_or_create(
         idempotency_key=key,
         defaults={
             "workspace_id": item.workspace_id,
             "item": item,
             "provider": provider,
-            "field": FIELD,
+            "field": field,
         },
     )
     return attempt
 
 
 def candidate_of(attempt: ProviderAttempt) -> Candidate:
+    """The finding an earlier run recorded (facts are kept as JSON, an address as itself)."""
+    facts = json.loads(attempt.value) if attempt.field == "company" and attempt.value else {}
     finding = Finding(
-        email=attempt.value, verified=attempt.verified, signal=attempt.signal, detail=attempt.detail
+        email="" if facts else attempt.value,
+        facts=facts,
+        verified=attempt.verified,
+        signal=attempt.signal,
+        detail=attempt.detail,
     )
     return Candidate(attempt.provider, finding, attempt.call_id)
 
 
+def price(provider: str) -> Callable[[Finding], Decimal]:
+    """What a finding costs: the price per call, plus the price per success when found."""
+    spec = get_provider(provider)
+    return lambda finding: (
+        spec.cost_per_call + (spec.cost_per_success if finding.found else Decimal(0))
+    )
+
+
 def ask_with_backoff(
-    item: EnrichmentItem, provider: str, person: Person, *, api_key: str, key: str
+    item: EnrichmentItem, finder: Any, query: Any, *, api_key: str, key: str
 ) -> gateway.Reply:
     """Ask once, and again after 1, 2 and 4 s while the vendor answers 429."""
-    finder = EMAIL_FINDERS[provider]
-    spec = get_provider(provider)
+    provider = finder.slug
     for wait in (*BACKOFF_SECONDS, None):
         reply = gateway.ask(
             provider,
-            finder.build(person),
+            finder.build(query),
             workspace_id=item.workspace_id,
             key=key,
             read=finder.read,
-            cost_of=lambda finding: (
-                spec.cost_per_call + (spec.cost_per_success if finding.found else 0)
-            ),
+            cost_of=price(provider),
             headers=finder.auth_headers(api_key),
             params=finder.auth_params(api_key),
         )
@@ -219,6 +287,56 @@ def ask_with_backoff(
         time.sleep(min(reply.error.retry_after or wait, BACKOFF_CAP_SECONDS))
         renew_lease(item)
     return reply  # pragma: no cover - the loop always returns
+
+
+def wait_for_job(
+    item: EnrichmentItem,
+    finder: Any,
+    attempt: ProviderAttempt,
+    started: gateway.Reply,
+    *,
+    api_key: str,
+) -> gateway.Reply | None:
+    """A job was started (and its price reserved): keep its id on the attempt, then poll it a
+    few times. None when it is still running: the item comes back to poll it later."""
+    record_attempt(item, attempt, result=SUBMITTED, detail=started.value.detail[:64])
+    attempt.result, attempt.detail = SUBMITTED, started.value.detail[:64]
+    for wait in POLL_WITHIN_STEP_SECONDS:
+        time.sleep(wait)
+        renew_lease(item)
+        reply = poll_job(item, finder, attempt, api_key=api_key)
+        if reply is not None:
+            return reply
+    return None
+
+
+def poll_job(
+    item: EnrichmentItem, finder: Any, attempt: ProviderAttempt, *, api_key: str
+) -> gateway.Reply | None:
+    """Ask how a started job is doing (free: its price was reserved when it started)."""
+    reply = gateway.Reply(
+        provider=finder.slug, workspace_id=item.workspace_id, key=attempt.idempotency_key
+    )
+    try:
+        result = gateway.call(
+            finder.slug,
+            finder.poll(attempt.detail),
+            workspace_id=item.workspace_id,
+            headers=finder.auth_headers(api_key),
+            params=finder.auth_params(api_key),
+        )
+        reply.call = result.call
+        finding = finder.read_poll(result.status, result.body, result.retry_after)
+    except ProviderError as error:
+        if error.kind in (ErrorKind.TEMPORARY, ErrorKind.RATE_LIMITED):
+            return None  # ask again later: the job itself is still there
+        reply.error = error
+        return reply
+    if finding.pending:
+        return None
+    reply.value = finding
+    reply.cost = price(finder.slug)(finding)
+    return reply
 
 
 def record_attempt(item: EnrichmentItem, attempt: ProviderAttempt, **values) -> None:
@@ -239,7 +357,7 @@ def record_reply(item: EnrichmentItem, attempt: ProviderAttempt, reply: gateway.
         finding: Finding = reply.value
         values.update(
             result="found" if finding.found else "not_found",
-            value=finding.email,
+            value=json.dumps(finding.facts) if finding.facts else finding.email,
             verified=finding.verified,
             signal=finding.signal,
             detail=finding.detail[:64],
@@ -256,6 +374,7 @@ def record_reply(item: EnrichmentItem, attempt: ProviderAttempt, reply: gateway.
 
 def finish(
     item: EnrichmentItem,
+    plan: Plan,
     candidates: list[Candidate],
     *,
     unresolved: list[tuple[str, ProviderError]],
@@ -280,7 +399,7 @@ def finish(
         return "retry"
     if asked == 0:
         return park_without_key(item)
-    waterfall_apply.apply_candidates(item, candidates)
+    plan.apply(item, candidates)
     return "verified" if verified else "not-found" if not candidates else "unverified"
 
 
@@ -324,10 +443,10 @@ def pause(item: EnrichmentItem, code: str, *, resume_at) -> str:
             updated_at=now,
         )
         EnrichmentItem.objects.for_workspace(item.workspace_id).filter(
-            provider=PIPELINE, status=Item.PENDING, next_attempt_at__lt=resume_at
+            provider__in=list(PLANS), status=Item.PENDING, next_attempt_at__lt=resume_at
         ).update(next_attempt_at=resume_at, outcome=code, outcome_detail=local, updated_at=now)
         EnrichmentJob.objects.for_workspace(item.workspace_id).filter(
-            kind=EnrichmentJob.Kind.EMAIL,
+            kind__in=(EnrichmentJob.Kind.EMAIL, EnrichmentJob.Kind.WATERFALL),
             status__in=(EnrichmentJob.Status.PENDING, EnrichmentJob.Status.RUNNING),
         ).update(status=EnrichmentJob.Status.PAUSED, pause_reason=code, paused_until=resume_at)
     log.info("workspace %s: waterfall paused until %s (%s)", item.workspace_id, local, code)

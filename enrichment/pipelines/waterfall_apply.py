@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from prospects import normalize
 from prospects import services as prospect_services
-from prospects.models import Prospect
+from prospects.models import COMPANY_FIELDS, Company, Prospect
 
 from ..engine import claims
 from ..engine.jobs import refresh_jobs
@@ -24,6 +24,8 @@ Item = EnrichmentItem.Status
 # How far each vendor's word is trusted, 0-1: its measured share of right answers when it
 # says an address is good. Multiplied by the vendor's own signal for one confidence 0-100.
 RELIABILITY = {
+    "aiark": 0.85,
+    "firecrawl": 0.7,
     "prospeo": 0.95,
     "findymail": 0.95,
     "leadmagic": 0.9,
@@ -162,3 +164,51 @@ def set_verdict(prospect: Prospect, addresses: list[Address], *, now) -> None:
     else:
         prospect.verification_reason = Prospect.Reason.UNVERIFIED
     prospect.last_error = prospect.not_verified_reason
+
+
+def apply_company_facts(item: EnrichmentItem, candidates: list) -> None:
+    """Merge what the company waterfall found into the prospect's company (a person's values
+    stay), keep the rest as candidates, and settle the item, in one transaction."""
+    now = timezone.now()
+    with transaction.atomic():
+        claims.write_claimed(
+            item,
+            statuses=(Item.SUBMITTED,),
+            status=Item.DONE,
+            outcome="",
+            outcome_detail="",
+            finished_at=now,
+            updated_at=now,
+        )
+        company = (
+            Company.objects.for_workspace(item.workspace_id)
+            .select_for_update()
+            .filter(pk=item.prospect.company_id)
+            .first()
+        )
+        if company is not None and candidates:
+            buffer = prospect_services.ProvenanceBuffer(item.workspace_id, companies=[company])
+            changed: list[str] = []
+            for candidate in candidates:
+                facts = {k: v for k, v in candidate.finding.facts.items() if k in COMPANY_FIELDS}
+                facts.pop("name", None)  # the name is the company's identity: never replaced
+                changed += buffer.merge(
+                    company,
+                    facts,
+                    source=candidate.provider,
+                    confidence=round(
+                        100 * confidence_of(candidate.provider, candidate.finding.signal)
+                    ),
+                    provider_call_id=candidate.call_id,
+                    observed_at=now,
+                )
+            if changed:
+                try:
+                    with transaction.atomic():
+                        company.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
+                except IntegrityError:
+                    # Another company of the workspace has this domain or SIREN: ours stays.
+                    company.refresh_from_db()
+                    buffer.revert(company, changed)
+            buffer.flush()
+    refresh_jobs([item.job_id] if item.job_id else [])

@@ -37,12 +37,16 @@ class Finding:
     verified: bool = False
     # The vendor's own signal, 0-100 (its score, or what its status means).
     signal: int = 0
-    # The vendor's word for the address ("VERIFIED", "valid", "catch_all", ...).
+    # The vendor's word for the address ("VERIFIED", "valid", "catch_all", ...), or the id of
+    # an asynchronous job still running (`pending`).
     detail: str = ""
+    # Company facts (company finders): field name -> value, only what the vendor knew.
+    facts: dict = field(default_factory=dict)
+    pending: bool = False
 
     @property
     def found(self) -> bool:
-        return bool(self.email)
+        return bool(self.email or self.facts)
 
 
 Reader = Callable[[int, bytes, float | None], Finding]

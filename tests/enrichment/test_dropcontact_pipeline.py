@@ -81,9 +81,9 @@ def make_due(workspace):
     EnrichmentItem.objects.for_workspace(workspace).filter(status="pending").update(
         next_attempt_at=past
     )
-    ProviderBatch.objects.for_workspace(workspace).filter(
-        status__in=["sending", "polling"]
-    ).update(next_attempt_at=past)
+    ProviderBatch.objects.for_workspace(workspace).filter(status__in=["sending", "polling"]).update(
+        next_attempt_at=past
+    )
 
 
 def sweep(django_capture_on_commit_callbacks):

@@ -8,8 +8,7 @@ from django.core.management import CommandError, call_command
 
 from enrichment.models import EnrichmentJob
 from prospects.models import Prospect
-from tests.enrichment.test_waterfall import import_world, keyed, world  # noqa: F401
-from tests.sandbox.conftest import _server, sandbox  # noqa: F401
+from tests.enrichment.test_waterfall import import_world
 
 
 def run(*args):
@@ -18,33 +17,33 @@ def run(*args):
     return out.getvalue().strip().splitlines()
 
 
-def test_estimate_prints_the_most_it_can_cost_and_spends_nothing(keyed, world):  # noqa: F811
-    import_world(keyed, world, limit=6)
-    lines = run("--workspace", keyed.slug, "--fields", "email", "--estimate", "--json")
+def test_estimate_prints_the_most_it_can_cost_and_spends_nothing(email_ws, world):
+    import_world(email_ws, world, limit=6)
+    lines = run("--workspace", email_ws.slug, "--fields", "email", "--estimate", "--json")
     last = json.loads(lines[-1])
     assert last["job"] is None and last["status"] == "estimated"
     assert last["counts"] == {"total": 6}
     assert last["estimate"]["providers"] == ["prospeo", "leadmagic", "findymail"]
     assert "au plus" in lines[0]
-    assert not EnrichmentJob.objects.for_workspace(keyed).exists()
+    assert not EnrichmentJob.objects.for_workspace(email_ws).exists()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_wait_returns_when_the_job_is_done_with_its_counts(keyed, world):  # noqa: F811
+def test_wait_returns_when_the_job_is_done_with_its_counts(email_ws, world):
     # Committed for real: the job's workers start when it commits, as in production.
-    import_world(keyed, world, limit=5)
+    import_world(email_ws, world, limit=5)
     lines = run(
-        *("--workspace", keyed.slug, "--fields", "email", "--providers", "leadmagic,prospeo"),
+        *("--workspace", email_ws.slug, "--fields", "email", "--providers", "leadmagic,prospeo"),
         *("--wait", "--timeout", "60", "--json"),
     )
     last = json.loads(lines[-1])
-    job = EnrichmentJob.objects.for_workspace(keyed).get()
+    job = EnrichmentJob.objects.for_workspace(email_ws).get()
     assert last["job"] == job.pk
     assert last["status"] == job.status
     assert last["counts"]["total"] == 5
     assert last["counts"]["done"] + last["counts"]["needs_review"] == 5
     assert job.providers == ["leadmagic", "prospeo"]
-    assert not Prospect.objects.for_workspace(keyed).filter(status="enriching").exists()
+    assert not Prospect.objects.for_workspace(email_ws).filter(status="enriching").exists()
 
 
 @pytest.mark.parametrize(
@@ -57,9 +56,9 @@ def test_wait_returns_when_the_job_is_done_with_its_counts(keyed, world):  # noq
         (["--fields", "email", "--only-status", "verified,lost"], "lost"),
     ],
 )
-def test_bad_arguments_are_one_clear_error(keyed, args, message):  # noqa: F811
+def test_bad_arguments_are_one_clear_error(email_ws, args, message):
     if "--workspace" not in args:
-        args = ["--workspace", keyed.slug, *args]
+        args = ["--workspace", email_ws.slug, *args]
     with pytest.raises(CommandError, match=message):
         run(*args)
-    assert not EnrichmentJob.objects.for_workspace(keyed).exists()
+    assert not EnrichmentJob.objects.for_workspace(email_ws).exists()

@@ -20,7 +20,6 @@ def _fast_polls(settings):
     settings.DROPCONTACT_POLL_INTERVAL_SECONDS = 0
 
 
-
 @pytest.fixture
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -5,17 +5,14 @@ from decimal import Decimal
 
 import pytest
 
-from enrichment import bulk, credentials
+from enrichment import bulk
 from enrichment.engine import ledger
 from enrichment.models import EnrichmentItem, EnrichmentJob, ProviderAttempt, ProviderCall
 from enrichment.pipelines import waterfall
-from enrichment.sandbox.world import World
 from prospects import services as prospect_services
 from prospects.models import Prospect, Source
-from tests.sandbox.conftest import _server, sandbox  # noqa: F401
-from tests.sandbox.support import KEY
+from tests.enrichment.conftest import FINDERS
 
-FINDERS = ("prospeo", "leadmagic", "findymail")
 COLUMNS = {
     "Prénom": "first_name",
     "Nom": "last_name",
@@ -24,26 +21,6 @@ COLUMNS = {
     "LinkedIn": "linkedin_url",
     "Fonction": "job_title",
 }
-
-
-@pytest.fixture(scope="module")
-def world():
-    return World.build(42, 60)
-
-
-@pytest.fixture
-def keyed(workspace, sandbox, settings):  # noqa: F811
-    """A workspace with a key for each email finder, 100 € of credit, nothing automatic."""
-    workspace.auto_enrich = "none"
-    workspace.save()
-    settings.PROVIDER_BASE_URLS = {
-        **settings.PROVIDER_BASE_URLS,
-        **{slug: sandbox.base_url(slug) for slug in FINDERS},
-    }
-    for slug in FINDERS:
-        credentials.set_api_key(workspace, slug, KEY)
-    ledger.top_up(workspace.pk, Decimal("100"), key="test-top-up")
-    return workspace
 
 
 def import_world(workspace, world, limit=None):
@@ -69,11 +46,11 @@ def run_job(workspace, django_capture_on_commit_callbacks, **options):
 
 
 def test_the_waterfall_stops_at_the_first_verified_address_and_asks_each_vendor_once(
-    keyed, world, sandbox, django_capture_on_commit_callbacks  # noqa: F811
+    email_ws, world, sandbox, django_capture_on_commit_callbacks
 ):
     # Two thirds of the world: the vendors' rate limits (5 requests/s) set the pace here.
-    pairs = import_world(keyed, world, limit=40)
-    job = run_job(keyed, django_capture_on_commit_callbacks)
+    pairs = import_world(email_ws, world, limit=40)
+    job = run_job(email_ws, django_capture_on_commit_callbacks)
 
     assert job.status in (EnrichmentJob.Status.COMPLETED, EnrichmentJob.Status.PARTIALLY_COMPLETED)
     assert job.total_items == len(pairs)
@@ -81,7 +58,7 @@ def test_the_waterfall_stops_at_the_first_verified_address_and_asks_each_vendor_
     for prospect, truth, row in pairs:
         prospect.refresh_from_db()
         asked = set(
-            ProviderAttempt.objects.for_workspace(keyed)
+            ProviderAttempt.objects.for_workspace(email_ws)
             .filter(item__prospect=prospect)
             .exclude(result="not_asked")
             .values_list("provider", flat=True)
@@ -111,91 +88,91 @@ def test_the_waterfall_stops_at_the_first_verified_address_and_asks_each_vendor_
     for call in sandbox.calls:
         if call.vendor in calls_by_vendor:
             calls_by_vendor[call.vendor] += 1
-    attempts = ProviderAttempt.objects.for_workspace(keyed).exclude(call=None)
+    attempts = ProviderAttempt.objects.for_workspace(email_ws).exclude(call=None)
     for slug in FINDERS:
         assert calls_by_vendor[slug] == attempts.filter(provider=slug).count()
 
 
 def test_money_adds_up_and_the_verified_badge_names_its_source(
-    keyed, world, django_capture_on_commit_callbacks
+    email_ws, world, django_capture_on_commit_callbacks
 ):
-    import_world(keyed, world, limit=25)
-    job = run_job(keyed, django_capture_on_commit_callbacks)
+    import_world(email_ws, world, limit=25)
+    job = run_job(email_ws, django_capture_on_commit_callbacks)
 
     spent = sum(
-        ProviderCall.objects.for_workspace(keyed).values_list("cost", flat=True), Decimal(0)
+        ProviderCall.objects.for_workspace(email_ws).values_list("cost", flat=True), Decimal(0)
     )
     assert spent > 0
-    assert ledger.spent_total(keyed.pk) == spent
-    assert ledger.balance(keyed.pk) == Decimal("100") - spent
-    assert ledger.in_flight(keyed.pk) == 0
+    assert ledger.spent_total(email_ws.pk) == spent
+    assert ledger.balance(email_ws.pk) == Decimal("100") - spent
+    assert ledger.in_flight(email_ws.pk) == 0
     job.refresh_from_db()
     assert job.spent_credits == spent
     assert job.estimated_credits >= spent
 
 
 def test_running_an_item_again_asks_nobody_and_pays_nothing(
-    keyed, world, sandbox, django_capture_on_commit_callbacks  # noqa: F811
+    email_ws, world, sandbox, django_capture_on_commit_callbacks
 ):
-    import_world(keyed, world, limit=8)
-    run_job(keyed, django_capture_on_commit_callbacks)
-    calls, balance = len(sandbox.calls), ledger.balance(keyed.pk)
+    import_world(email_ws, world, limit=8)
+    run_job(email_ws, django_capture_on_commit_callbacks)
+    calls, balance = len(sandbox.calls), ledger.balance(email_ws.pk)
 
-    for item in EnrichmentItem.objects.for_workspace(keyed):
+    for item in EnrichmentItem.objects.for_workspace(email_ws):
         assert waterfall.process_item(item.pk) == "not-due"
         # Even a claim the sweeper would make (its lease gone) finds every answer kept.
-        EnrichmentItem.objects.for_workspace(keyed).filter(pk=item.pk).update(status="pending")
+        EnrichmentItem.objects.for_workspace(email_ws).filter(pk=item.pk).update(status="pending")
         waterfall.process_item(item.pk)
 
     assert len(sandbox.calls) == calls
-    assert ledger.balance(keyed.pk) == balance
+    assert ledger.balance(email_ws.pk) == balance
 
 
 def test_the_daily_cap_pauses_the_job_until_midnight_and_nothing_is_lost(
-    keyed, world, django_capture_on_commit_callbacks
+    email_ws, world, django_capture_on_commit_callbacks
 ):
-    ledger.set_daily_cap(keyed.pk, Decimal("0.20"))
-    pairs = import_world(keyed, world, limit=30)
-    job = run_job(keyed, django_capture_on_commit_callbacks)
+    ledger.set_daily_cap(email_ws.pk, Decimal("0.20"))
+    pairs = import_world(email_ws, world, limit=30)
+    job = run_job(email_ws, django_capture_on_commit_callbacks)
 
     assert job.status == EnrichmentJob.Status.PAUSED
     assert job.pause_reason == "daily_cap"
     assert job.paused_until is not None
-    assert ledger.spent_today(keyed.pk) <= Decimal("0.20")
-    waiting = EnrichmentItem.objects.for_workspace(keyed).filter(status="pending")
+    assert ledger.spent_today(email_ws.pk) <= Decimal("0.20")
+    waiting = EnrichmentItem.objects.for_workspace(email_ws).filter(status="pending")
     assert waiting.exists()
     assert all(item.next_attempt_at == job.paused_until for item in waiting)
     assert waiting.first().last_error.startswith("Plafond de dépenses du jour atteint")
-    assert EnrichmentItem.objects.for_workspace(keyed).count() == len(pairs)
+    assert EnrichmentItem.objects.for_workspace(email_ws).count() == len(pairs)
 
 
 def test_a_vendor_that_is_down_is_skipped_for_the_next_one(
-    keyed, world, sandbox, django_capture_on_commit_callbacks  # noqa: F811
+    email_ws, world, sandbox, django_capture_on_commit_callbacks
 ):
     sandbox.set_faults("prospeo", error_rate=1.0, kinds=["500"])
-    import_world(keyed, world, limit=20)
-    run_job(keyed, django_capture_on_commit_callbacks)
+    import_world(email_ws, world, limit=20)
+    run_job(email_ws, django_capture_on_commit_callbacks)
 
     prospeo_calls = [c for c in sandbox.calls if c.vendor == "prospeo"]
     # The breaker opens after five failures in its window: later prospects skip Prospeo.
     assert 5 <= len(prospeo_calls) <= 6
-    assert Prospect.objects.for_workspace(keyed).filter(enrichment_source="leadmagic").exists()
+    assert Prospect.objects.for_workspace(email_ws).filter(enrichment_source="leadmagic").exists()
 
 
-def test_a_job_refuses_unknown_providers_and_providers_without_a_key(keyed):
+def test_a_job_refuses_unknown_providers_and_providers_without_a_key(email_ws):
     with pytest.raises(bulk.JobRefused, match="nope"):
-        bulk.estimate_job(keyed.pk, providers=["prospeo", "nope"])
+        bulk.estimate_job(email_ws.pk, providers=["prospeo", "nope"])
     with pytest.raises(bulk.JobRefused):
-        bulk.estimate_job(keyed.pk, providers=["hunter"])
+        bulk.estimate_job(email_ws.pk, providers=["hunter"])
     with pytest.raises(bulk.JobRefused):
-        bulk.estimate_job(keyed.pk, fields=["salary"])
+        bulk.estimate_job(email_ws.pk, fields=["salary"])
 
 
 def test_another_workspaces_prospects_are_never_in_a_job(
-    keyed, other_workspace, world, django_capture_on_commit_callbacks
+    email_ws, other_workspace, world, django_capture_on_commit_callbacks
 ):
     theirs = prospect_services.create_prospect(
         other_workspace, data={"first_name": "Paul", "last_name": "Martin", "company_name": "X"}
     )
-    estimate = bulk.estimate_job(keyed.pk, prospect_ids=[theirs.pk])
+    estimate = bulk.estimate_job(email_ws.pk, prospect_ids=[theirs.pk])
     assert estimate.count == 0
