@@ -29,6 +29,7 @@ EMAIL_CONFIDENCE = {"nominative": 95, "catch_all": 50}
 OTHER_EMAIL_CONFIDENCE = 30
 FIELD_CONFIDENCE = 80
 
+
 def apply_results(
     batch: ProviderBatch,
     items: list[EnrichmentItem],
@@ -114,6 +115,7 @@ def apply_results(
 
         queue_after_dropcontact(batch.workspace_id, automatic)
 
+
 def charge_found(
     batch: ProviderBatch, items: list[EnrichmentItem], found: list[int], call: ProviderCall
 ) -> None:
@@ -126,6 +128,7 @@ def charge_found(
     ProviderCall.objects.for_workspace(batch.workspace_id).filter(pk=call.pk).update(
         cost=cost * len(found)
     )
+
 
 def hold_for_applying(batch: ProviderBatch, items: list[EnrichmentItem]) -> set[int]:
     """Check the claim first, inside the applying transaction (this locks the batch row), and
@@ -141,11 +144,13 @@ def hold_for_applying(batch: ProviderBatch, items: list[EnrichmentItem]) -> set[
         .values_list("pk", flat=True)
     )
 
+
 def _clean(func, value: str) -> str:
     try:
         return func(value)
     except normalize.InvalidValue:
         return ""
+
 
 def suppressed_emails(workspace_id: int, records: list[dropcontact.EnrichedRecord]) -> set[str]:
     """The addresses of these records that are on the objection list (one query)."""
@@ -155,6 +160,7 @@ def suppressed_emails(workspace_id: int, records: list[dropcontact.EnrichedRecor
         for candidate in record.email
     }
     return prospect_services.objecting_emails(workspace_id, emails - {""})
+
 
 def apply_record(
     item: EnrichmentItem,
@@ -280,6 +286,7 @@ def apply_record(
         prospect.save(update_fields=VERDICT_FIELDS)
     return same
 
+
 def verdict_reason(
     prospect: Prospect,
     record: dropcontact.EnrichedRecord,
@@ -294,6 +301,7 @@ def verdict_reason(
     if stored is None:
         return Prospect.Reason.UNCONFIRMED
     return Prospect.Reason.UNVERIFIED
+
 
 def apply_company(
     prospect: Prospect,
@@ -361,6 +369,7 @@ def apply_company(
             merged.revert(company, changed)
     return same
 
+
 def merge_absorbed(workspace_id: int, absorbed: dict[int, int]) -> None:
     """Make each bare company one with the existing company it turned out to be."""
     if not absorbed:
@@ -371,10 +380,12 @@ def merge_absorbed(workspace_id: int, absorbed: dict[int, int]) -> None:
         if bare_id in found and kept_id in found:
             prospect_services.merge_companies(found[kept_id], [found[bare_id]])
 
+
 def normalize_siren_ok(value: str) -> bool:
     from stdnum.fr import siren
 
     return bool(value) and siren.is_valid(value)
+
 
 def normalize_siret_ok(value: str) -> bool:
     from stdnum.fr import siret

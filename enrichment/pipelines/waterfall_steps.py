@@ -1,0 +1,151 @@
+"""The steps of a waterfall that talk to a vendor: ask (with 429 backoff), start and poll an
+asynchronous job, and record each answer with its money, all while the item's claim holds."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from ..engine import claims, gateway
+from ..engine.jobs import charge_jobs
+from ..models import EnrichmentItem, ProviderAttempt
+from ..providers.base import ErrorKind, ProviderError
+from ..providers.finders import Finding
+from ..providers.registry import get_provider
+
+Item = EnrichmentItem.Status
+# An asynchronous job started and paid for, not finished yet: polled, never started again.
+SUBMITTED = "submitted"
+# How long a step polls an asynchronous job before coming back later.
+POLL_WITHIN_STEP_SECONDS = (1.0, 1.0, 2.0, 4.0)
+# 429: wait 1 s, 2 s, 4 s (or what Retry-After says, within a cap), then the next provider.
+BACKOFF_SECONDS = (1.0, 2.0, 4.0)
+BACKOFF_CAP_SECONDS = 8.0
+
+
+def lease_seconds() -> float:
+    return float(settings.ENRICHMENT_LEASE_SECONDS)
+
+
+def renew_lease(item: EnrichmentItem) -> None:
+    """Keep the item for another lease before a call (LeaseLost if someone took it over)."""
+    item.next_attempt_at = timezone.now() + timezone.timedelta(seconds=lease_seconds())
+    claims.write_claimed(item, statuses=(Item.SUBMITTED,), next_attempt_at=item.next_attempt_at)
+
+
+def price(provider: str) -> Callable[[Finding], Decimal]:
+    """What a finding costs: the price per call, plus the price per success when found."""
+    spec = get_provider(provider)
+    return lambda finding: (
+        spec.cost_per_call + (spec.cost_per_success if finding.found else Decimal(0))
+    )
+
+
+def ask_with_backoff(
+    item: EnrichmentItem, finder: Any, query: Any, *, api_key: str, key: str
+) -> gateway.Reply:
+    """Ask once, and again after 1, 2 and 4 s while the vendor answers 429."""
+    provider = finder.slug
+    for wait in (*BACKOFF_SECONDS, None):
+        reply = gateway.ask(
+            provider,
+            finder.build(query),
+            workspace_id=item.workspace_id,
+            key=key,
+            read=finder.read,
+            cost_of=price(provider),
+            headers=finder.auth_headers(api_key),
+            params=finder.auth_params(api_key),
+        )
+        if reply.error is None or reply.error.kind != ErrorKind.RATE_LIMITED or wait is None:
+            return reply
+        time.sleep(min(reply.error.retry_after or wait, BACKOFF_CAP_SECONDS))
+        renew_lease(item)
+    return reply  # pragma: no cover - the loop always returns
+
+
+def wait_for_job(
+    item: EnrichmentItem,
+    finder: Any,
+    attempt: ProviderAttempt,
+    started: gateway.Reply,
+    *,
+    api_key: str,
+) -> gateway.Reply | None:
+    """A job was started (and its price reserved): keep its id on the attempt, then poll it a
+    few times. None when it is still running: the item comes back to poll it later."""
+    record_attempt(item, attempt, result=SUBMITTED, detail=started.value.detail[:64])
+    attempt.result, attempt.detail = SUBMITTED, started.value.detail[:64]
+    for wait in POLL_WITHIN_STEP_SECONDS:
+        time.sleep(wait)
+        renew_lease(item)
+        reply = poll_job(item, finder, attempt, api_key=api_key)
+        if reply is not None:
+            return reply
+    return None
+
+
+def poll_job(
+    item: EnrichmentItem, finder: Any, attempt: ProviderAttempt, *, api_key: str
+) -> gateway.Reply | None:
+    """Ask how a started job is doing (free: its price was reserved when it started)."""
+    reply = gateway.Reply(
+        provider=finder.slug, workspace_id=item.workspace_id, key=attempt.idempotency_key
+    )
+    try:
+        result = gateway.call(
+            finder.slug,
+            finder.poll(attempt.detail),
+            workspace_id=item.workspace_id,
+            headers=finder.auth_headers(api_key),
+            params=finder.auth_params(api_key),
+        )
+        reply.call = result.call
+        finding = finder.read_poll(result.status, result.body, result.retry_after)
+    except ProviderError as error:
+        if error.kind in (ErrorKind.TEMPORARY, ErrorKind.RATE_LIMITED):
+            return None  # ask again later: the job itself is still there
+        reply.error = error
+        return reply
+    if finding.pending:
+        return None
+    reply.value = finding
+    reply.cost = price(finder.slug)(finding)
+    return reply
+
+
+def record_attempt(item: EnrichmentItem, attempt: ProviderAttempt, **values) -> None:
+    """Write an attempt's result while the item is still ours."""
+    with transaction.atomic():
+        claims.write_claimed(item, statuses=(Item.SUBMITTED,), updated_at=timezone.now())
+        ProviderAttempt.objects.for_workspace(item.workspace_id).filter(pk=attempt.pk).update(
+            finished_at=timezone.now(), **values
+        )
+
+
+def record_reply(item: EnrichmentItem, attempt: ProviderAttempt, reply: gateway.Reply) -> None:
+    """The attempt's result and the money, together: both are written or neither is."""
+    values = {"call_id": reply.call.pk if reply.call else None, "cost": reply.cost}
+    if reply.error is not None:
+        values["result"] = str(reply.error.kind)
+    else:
+        finding: Finding = reply.value
+        values.update(
+            result="found" if finding.found else "not_found",
+            value=json.dumps(finding.facts) if finding.facts else finding.email,
+            verified=finding.verified,
+            signal=finding.signal,
+            detail=finding.detail[:64],
+        )
+    with transaction.atomic():
+        record_attempt(item, attempt, **values)
+        gateway.settle(reply)
+        if reply.cost:
+            charge_jobs([item], reply.cost)
