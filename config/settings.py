@@ -331,6 +331,9 @@ DROPCONTACT_POLL_INTERVAL_SECONDS = env.float("SOURCIER_DROPCONTACT_POLL_INTERVA
 # How long a claimed step (a send, a poll) belongs to its worker; a killed worker's step is
 # taken over after this. Must exceed the provider timeout.
 ENRICHMENT_LEASE_SECONDS = env.int("SOURCIER_LEASE_SECONDS", default=60)
+# A vendor's answer about a person or a company is reused for this many days instead of being
+# bought again (misses too); 0 turns the cache off.
+ENRICHMENT_CACHE_DAYS = env.int("SOURCIER_ENRICHMENT_CACHE_DAYS", default=30)
 # Where concurrency slots and rate counters live: Redis when there is one (one round trip per
 # step), else the database. Both hold across every worker and host.
 LIMITS_BACKEND = env.str("SOURCIER_LIMITS_BACKEND", default="redis" if REDIS_URL else "database")

@@ -267,6 +267,8 @@ class ProviderAttempt(TenantModel):
     verified = models.BooleanField(_("verified"), default=False)
     signal = models.PositiveSmallIntegerField(_("provider's confidence"), default=0)
     detail = models.CharField(_("detail"), max_length=64, blank=True)
+    # Answered from the cache: nothing was bought for it.
+    from_cache = models.BooleanField(_("from the cache"), default=False)
     cost = models.DecimalField(_("cost"), max_digits=12, decimal_places=4, default=0)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -423,3 +425,35 @@ class CreditEntry(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount} €"
+
+
+class CachedAnswer(TenantModel):
+    """What a vendor answered about one person or company, reused instead of bought again.
+
+    Misses are kept too: asking again within the period would pay for the same "no match".
+    """
+
+    provider = models.CharField(_("provider"), max_length=32)
+    field = models.CharField(_("field"), max_length=32)
+    # SHA-256 of the normalised question (names, domain, company, LinkedIn URL).
+    fingerprint = models.CharField(max_length=64)
+    result = models.CharField(_("result"), max_length=32)
+    value = models.TextField(_("value"), blank=True)
+    verified = models.BooleanField(_("verified"), default=False)
+    signal = models.PositiveSmallIntegerField(_("provider's confidence"), default=0)
+    detail = models.CharField(_("detail"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("cached answer")
+        verbose_name_plural = _("cached answers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "provider", "field", "fingerprint"],
+                name="cached_answer_unique_question",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.field} {self.fingerprint[:8]}"

@@ -25,7 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import credentials
-from ..engine import breaker, claims, ledger, limits, outcomes, retry
+from ..engine import breaker, cache, claims, gateway, ledger, limits, outcomes, retry
 from ..engine.claims import LeaseLost
 from ..models import EnrichmentItem, EnrichmentJob, ProviderAttempt, attempt_key
 from ..providers.base import ErrorKind, ProviderError
@@ -179,6 +179,17 @@ def run_item(item: EnrichmentItem) -> str:
             record_attempt(item, attempt, result="not_asked")
             asked += 1
             continue
+        cached = None
+        if attempt.result != SUBMITTED:
+            cached = cache.lookup(item.workspace_id, provider, plan.field, query)
+        if cached is not None:
+            asked += 1
+            candidate = use_cached(item, attempt, cached)
+            if candidate is not None:
+                candidates.append(candidate)
+                if candidate.finding.verified:
+                    break
+            continue
         api_key = credentials.get_api_key(item.workspace_id, provider)
         if api_key is None:
             continue
@@ -205,6 +216,7 @@ def run_item(item: EnrichmentItem) -> str:
         if reply is None:
             return defer(item, seconds=POLL_LATER_SECONDS)  # the job is still running
         record_reply(item, attempt, reply)
+        remember(item, plan, query, reply)
         if reply.error is not None:
             if reply.error.kind == ErrorKind.AUTH:
                 credentials.mark_key_refused(item.workspace_id, provider)
@@ -232,6 +244,41 @@ def attempt_for(item: EnrichmentItem, provider: str, field: str) -> ProviderAtte
         },
     )
     return attempt
+
+
+def use_cached(item: EnrichmentItem, attempt: ProviderAttempt, cached) -> Candidate | None:
+    """Record a cached answer as this attempt's (free, marked as from the cache)."""
+    values = {
+        "result": cached.result,
+        "value": cached.value,
+        "verified": cached.verified,
+        "signal": cached.signal,
+        "detail": cached.detail,
+        "cost": 0,
+        "from_cache": True,
+    }
+    record_attempt(item, attempt, **values)
+    for name, value in values.items():
+        setattr(attempt, name, value)
+    return candidate_of(attempt) if cached.result == "found" else None
+
+
+def remember(item: EnrichmentItem, plan: Plan, query: Any, reply: gateway.Reply) -> None:
+    """A bought answer (found or not) is not bought again within the cache period."""
+    if reply.error is not None or reply.value is None:
+        return
+    finding = reply.value
+    cache.remember(
+        item.workspace_id,
+        reply.provider,
+        plan.field,
+        query,
+        result="found" if finding.found else "not_found",
+        value=json.dumps(finding.facts) if finding.facts else finding.email,
+        verified=finding.verified,
+        signal=finding.signal,
+        detail=finding.detail[:64],
+    )
 
 
 def candidate_of(attempt: ProviderAttempt) -> Candidate:

@@ -176,3 +176,27 @@ def test_another_workspaces_prospects_are_never_in_a_job(
     )
     estimate = bulk.estimate_job(email_ws.pk, prospect_ids=[theirs.pk])
     assert estimate.count == 0
+
+
+def test_a_second_job_buys_nothing_again_within_the_cache_period(
+    email_ws, world, sandbox, django_capture_on_commit_callbacks, settings
+):
+    import_world(email_ws, world, limit=10)
+    run_job(email_ws, django_capture_on_commit_callbacks)
+    Prospect.objects.for_workspace(email_ws).update(status="not_verified")
+    calls, balance = len(sandbox.calls), ledger.balance(email_ws.pk)
+
+    second = run_job(email_ws, django_capture_on_commit_callbacks)
+
+    assert len(sandbox.calls) == calls
+    assert ledger.balance(email_ws.pk) == balance
+    attempts = ProviderAttempt.objects.for_workspace(email_ws).filter(item__job=second)
+    assert attempts.exists()
+    assert set(attempts.exclude(result="not_asked").values_list("from_cache", flat=True)) == {True}
+    # Misses are remembered too: nobody was asked again about a person nobody knew.
+    assert attempts.filter(result="not_found").exists()
+
+    settings.ENRICHMENT_CACHE_DAYS = 0
+    Prospect.objects.for_workspace(email_ws).update(status="not_verified")
+    run_job(email_ws, django_capture_on_commit_callbacks)
+    assert len(sandbox.calls) > calls

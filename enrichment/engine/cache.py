@@ -1,0 +1,59 @@
+"""The answer cache: the same person or domain is never bought twice from a vendor within
+SOURCIER_ENRICHMENT_CACHE_DAYS (misses included), per workspace (each pays with its own keys)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+from anyascii import anyascii
+from django.conf import settings
+from django.utils import timezone
+
+from ..models import CachedAnswer
+
+
+def fingerprint(query: Any) -> str:
+    """The question, normalised: case, accents and spaces do not make it another one."""
+    values = dataclasses.asdict(query) if dataclasses.is_dataclass(query) else dict(query)
+    folded = {
+        key: " ".join(anyascii(str(value)).lower().split())
+        for key, value in sorted(values.items())
+        if value
+    }
+    return hashlib.sha256(json.dumps(folded, sort_keys=True).encode()).hexdigest()
+
+
+def lookup(workspace_id: int, provider: str, field: str, query: Any) -> CachedAnswer | None:
+    """A still valid answer of `provider` to this question, if one was bought."""
+    if settings.ENRICHMENT_CACHE_DAYS <= 0:
+        return None
+    return (
+        CachedAnswer.objects.for_workspace(workspace_id)
+        .filter(
+            provider=provider,
+            field=field,
+            fingerprint=fingerprint(query),
+            expires_at__gt=timezone.now(),
+        )
+        .first()
+    )
+
+
+def remember(workspace_id: int, provider: str, field: str, query: Any, **answer: Any) -> None:
+    """Keep a bought answer (found or not) for the cache period."""
+    if settings.ENRICHMENT_CACHE_DAYS <= 0:
+        return
+    CachedAnswer.objects.for_workspace(workspace_id).update_or_create(
+        workspace_id=workspace_id,
+        provider=provider,
+        field=field,
+        fingerprint=fingerprint(query),
+        defaults={
+            **answer,
+            "expires_at": timezone.now() + dt.timedelta(days=settings.ENRICHMENT_CACHE_DAYS),
+        },
+    )
