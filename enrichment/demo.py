@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -13,6 +14,8 @@ from prospects import services as prospect_services
 from prospects.models import Membership, Prospect, Source, Workspace
 
 from . import credentials
+from .engine import ledger
+from .providers.registry import PROVIDERS
 from .sandbox.world import World
 
 DEMO_SLUG = "demo"
@@ -27,6 +30,10 @@ class DemoSummary:
     password_from_env: bool
     created_prospects: int
     sandbox_key: bool
+
+
+# Euros the demo workspace starts with (once: the top-up has a fixed key).
+DEMO_CREDIT = Decimal("20")
 
 
 def demo_password() -> tuple[str, bool]:
@@ -58,8 +65,14 @@ def seed_demo_workspace(*, people: int = 40) -> DemoSummary:
         user=user, workspace=workspace, defaults={"role": Membership.Role.ADMIN}
     )
     sandbox = bool(settings.SOURCIER_SANDBOX_URL)
-    if sandbox and credentials.get_api_key(workspace.pk, "dropcontact") is None:
-        credentials.set_api_key(workspace, "dropcontact", settings.SOURCIER_SANDBOX_KEY, user=user)
+    if sandbox:
+        # Every vendor of the sandbox, and a little money to try the waterfalls with.
+        for provider in PROVIDERS:
+            if credentials.get_api_key(workspace.pk, provider) is None:
+                credentials.set_api_key(
+                    workspace, provider, settings.SOURCIER_SANDBOX_KEY, user=user
+                )
+        ledger.top_up(workspace.pk, DEMO_CREDIT, key="demo-top-up", note="demo")
 
     created = 0
     if not Prospect.objects.for_workspace(workspace).exists():

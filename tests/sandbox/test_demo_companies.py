@@ -3,8 +3,10 @@
 import time
 from collections import Counter
 
-from enrichment import services
-from enrichment.demo import seed_demo_workspace
+from enrichment import credentials, services
+from enrichment.demo import DEMO_CREDIT, seed_demo_workspace
+from enrichment.engine import ledger
+from enrichment.providers.registry import PROVIDERS
 from prospects.models import Company, Prospect
 from tests.enrichment.test_dropcontact_pipeline import make_due
 
@@ -36,3 +38,14 @@ def test_seed_demo_and_enrichment_leave_no_duplicate_company(
     assert prospects.filter(status="verified").exists()
     names = Counter(Company.objects.for_workspace(workspace).values_list("name_key", flat=True))
     assert [name for name, count in names.items() if count > 1] == []
+
+
+def test_the_demo_has_every_sandbox_key_and_its_credit_once(db, sandbox, settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    settings.SOURCIER_SANDBOX_URL = sandbox.url
+    seed_demo_workspace()
+    workspace = seed_demo_workspace().workspace  # seeding again changes nothing
+
+    assert ledger.balance(workspace.pk) == DEMO_CREDIT
+    for provider in PROVIDERS:
+        assert credentials.has_usable_key(workspace.pk, provider), provider

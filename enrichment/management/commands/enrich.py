@@ -55,7 +55,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--workspace", required=True, help="slug of the workspace")
-        parser.add_argument("--fields", required=True, help="what to find: email")
+        parser.add_argument(
+            "--fields", required=True, help="what to find: email, company, or email,company"
+        )
         parser.add_argument(
             "--providers", help="provider order, e.g. prospeo,leadmagic,findymail (default)"
         )
