@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
@@ -344,8 +344,20 @@ def resume_paused_jobs(*, now=None) -> int:
 def describe_estimate(estimate: Estimate) -> str:
     """One French sentence for a confirmation page or a command."""
     providers = " → ".join(PROVIDERS[p].label for p in estimate.providers)
-    return ngettext(
-        "%(count)s prospect through %(providers)s: at most %(most)s €.",
-        "%(count)s prospects through %(providers)s: at most %(most)s €.",
-        estimate.count,
-    ) % {"count": estimate.count, "providers": providers, "most": estimate.most}
+    most = formats.number_format(estimate.most, 2, use_l10n=True)
+    subjects = []
+    if "email" in estimate.fields:
+        count = len(estimate.prospect_ids)
+        subjects.append(
+            ngettext("%(count)s prospect", "%(count)s prospects", count) % {"count": count}
+        )
+    if "company" in estimate.fields:
+        count = len(estimate.company_prospect_ids)
+        subjects.append(
+            ngettext("%(count)s company", "%(count)s companies", count) % {"count": count}
+        )
+    return _("%(subjects)s through %(providers)s: at most %(most)s €.") % {
+        "subjects": _(" and ").join(subjects),
+        "providers": providers,
+        "most": most,
+    }
