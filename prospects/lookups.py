@@ -17,8 +17,9 @@ def in_workspace(
     *,
     where: str = "",
     where_params: Sequence[str] = (),
-) -> list[tuple[str, int]]:
-    """(column value, id) of the workspace's rows whose `column` is one of `values`.
+    also: Sequence[str] = (),
+) -> list[tuple]:
+    """(column value, id, *also) of the workspace's rows whose `column` is one of `values`.
 
     Written as SQL with the values as one JSON text parameter: the ORM prepares every value of
     an `__in` list through the field, and psycopg quotes each element of a list parameter in
@@ -33,8 +34,9 @@ def in_workspace(
         if connection.vendor == "postgresql"
         else "json_each(%s)"
     )
+    extra = "".join(f", t.{quote(name)}" for name in also)
     sql = (
-        f"SELECT k.value, t.{quote(model._meta.pk.column)} "  # noqa: S608 (names only)
+        f"SELECT k.value, t.{quote(model._meta.pk.column)}{extra} "  # noqa: S608 (names only)
         f"FROM {keys} AS k CROSS JOIN {quote(model._meta.db_table)} t "
         f"WHERE t.{quote(column)} = k.value AND t.workspace_id = %s{where}"
     )

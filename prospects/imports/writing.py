@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -235,6 +236,7 @@ _PROSPECT_VALUES = (
     "email_key",
     "linkedin_key",
     "name_key",
+    "import_line",
 )
 _prospects = BulkInsert(Prospect, _PROSPECT_VALUES)
 _rejected = BulkInsert(RejectedRow, ("line_number", "reason", "detail", "data"))
@@ -247,14 +249,19 @@ def import_detail(filename: str, line: int) -> str:
 
 class CompanyCache:
     """Each row's company, resolved as every path resolves it (`companies.resolve_companies`):
-    one lookup per company per import."""
+    one lookup per company while it is among the `size` most recently used ones.
 
-    def __init__(self, workspace_id: int, *, filename: str = "") -> None:
+    Bounded, so that a file naming a million companies imports in the memory of a small one:
+    a company that fell out is resolved again (found, not created twice) when it comes back.
+    """
+
+    def __init__(self, workspace_id: int, *, filename: str = "", size: int = 20_000) -> None:
         self.workspace_id = workspace_id
         self.filename = filename
+        self.size = size
         # (domain, company key) as the row gives them -> (company id, the company's key in
-        # prospects' name keys)
-        self.ids: dict[tuple[str, str], tuple[int, str]] = {}
+        # prospects' name keys), least recently used first
+        self.ids: OrderedDict[tuple[str, str], tuple[int, str]] = OrderedDict()
 
     @staticmethod
     def key(row: Row) -> tuple[str, str] | None:
@@ -285,10 +292,13 @@ class CompanyCache:
             row.company_id = None
             if key:
                 row.company_id, company_key = self.ids[key]
+                self.ids.move_to_end(key)
                 if company_key != row.company_key:
                     # The key a prospect keeps is its company's (see `Prospect.refresh_keys`).
                     p = row.clean.prospect
                     row.name_key = normalize.name_key(p["first_name"], p["last_name"], company_key)
+        while len(self.ids) > self.size:
+            self.ids.popitem(last=False)
         return rows
 
 
@@ -306,6 +316,7 @@ def _prospect_values(row: Row) -> tuple:
         row.email_key,
         row.linkedin_key,
         row.name_key,
+        row.line,
     )
 
 
@@ -318,8 +329,9 @@ def _insert_prospects(batch: ImportBatch, rows: list[Row], encoded: Encoded) -> 
     """Insert the chunk's new people; a row whose key is already taken becomes a duplicate.
 
     The unique indexes decide (ON CONFLICT DO NOTHING), so nobody is looked up beforehand: a
-    person already in the workspace, or created by someone else since the chunk was read, is
-    simply not inserted, then found again to say which prospect they duplicate.
+    person already in the workspace, brought by an earlier chunk of this file, or created by
+    someone else since the chunk was read, is simply not inserted, then found again to say
+    which prospect (or which line of the file) they duplicate.
     """
     inserted = _prospects.insert(
         encoded,
@@ -339,7 +351,7 @@ def _insert_prospects(batch: ImportBatch, rows: list[Row], encoded: Encoded) -> 
         if row.prospect_id is None:
             taken.append(row)
     if taken:
-        reject_existing(batch.workspace_id, taken)
+        reject_existing(batch.workspace_id, taken, batch_id=batch.pk)
         for row in taken:
             if not row.reason:  # gone again since (deleted meanwhile)
                 row.reject(
