@@ -22,6 +22,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ..models import ImportBatch, Workspace
+from .bulk import Encoded, bulk_write_tuning
 from .classify import CHUNK_SIZE, ImportCounts, Row, SeenKeys, classify
 from .classify import chunks as row_chunks
 from .lease import claim_import, finish_import, reload_run
@@ -37,15 +38,7 @@ from .reading import (
     store_file,
     stored_path,
 )
-from .writing import (
-    CompanyCache,
-    Encoded,
-    Superseded,
-    bulk_write_tuning,
-    encode_new,
-    refresh_statistics,
-    write_chunk,
-)
+from .writing import CompanyCache, Superseded, encode_new, refresh_statistics, write_chunk
 
 logger = logging.getLogger(__name__)
 
