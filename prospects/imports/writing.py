@@ -147,10 +147,10 @@ def _insert_prospects(batch: ImportBatch, rows: list[Row], encoded: Encoded) -> 
     which prospect (or which line of the file) they duplicate.
     """
     # On PostgreSQL the same statement writes their provenance (see `write_chunk`).
-    then = after_prospects(batch, KEYS) if connection.vendor == "postgresql" else None
+    then = after_prospects(batch, ["import_line"]) if connection.vendor == "postgresql" else None
     inserted = _prospects.insert(
         encoded,
-        returning=(*KEYS, *RETURNED) if then else KEYS,
+        returning=RETURNED if then else ["import_line"],
         skip_conflicts=True,
         then=then,
         workspace_id=batch.workspace_id,
@@ -158,12 +158,13 @@ def _insert_prospects(batch: ImportBatch, rows: list[Row], encoded: Encoded) -> 
         import_batch_id=batch.pk,
         created_by_id=batch.created_by_id,
     )
-    ids = {tuple(keys): pk for pk, *keys in inserted}
+    # Each row inserted says its line (one number back, rather than its three keys); a row
+    # whose keys became another's of the chunk once their companies were resolved (the same
+    # company named, then given by its domain) was not inserted, and is that one's duplicate.
+    ids = {line: pk for pk, line in inserted}
     taken = []
     for row in rows:
-        # pop: two rows whose keys became equal once their companies were resolved (the same
-        # company named, then given by its domain) are one insert, and the second a duplicate.
-        row.prospect_id = ids.pop((row.email_key, row.linkedin_key, row.name_key), None)
+        row.prospect_id = ids.get(row.line)
         if row.prospect_id is None:
             taken.append(row)
     if taken:
