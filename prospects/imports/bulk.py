@@ -13,13 +13,17 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 from django.utils import timezone
 
+# Measured (benchmarks/import_prospects.py): 64 MiB imported no faster than 16 MiB, and
+# a page cache is resident memory the import's whole process must stay within.
+SQLITE_CACHE_KIB = 16384
+
 
 @contextmanager
 def bulk_write_tuning() -> Iterator[None]:
     """On SQLite, a larger page cache and rarer WAL checkpoints while this connection imports.
 
-    The three unique match-key indexes take random keys: each 1,000-row commit dirties a few
-    thousand pages, and with the defaults (2 MB cache, checkpoint every 1,000 WAL pages) most of
+    The three unique match-key indexes take random keys: each chunk's commit dirties a few
+    thousand pages, and with the defaults (2 MB cache, checkpoint every 1,000 WAL pages) much of
     the import's time went to re-reading and re-writing them. Both pragmas are per connection
     and are restored afterwards; other connections are unaffected.
     """
@@ -31,7 +35,7 @@ def bulk_write_tuning() -> Iterator[None]:
         cache_size = cursor.fetchone()[0]
         cursor.execute("PRAGMA wal_autocheckpoint")
         checkpoint = cursor.fetchone()[0]
-        cursor.execute("PRAGMA cache_size = -65536")  # 64 MiB
+        cursor.execute(f"PRAGMA cache_size = -{int(SQLITE_CACHE_KIB)}")
         cursor.execute("PRAGMA wal_autocheckpoint = 20000")  # pages, about 80 MB of WAL
     try:
         yield
@@ -39,7 +43,6 @@ def bulk_write_tuning() -> Iterator[None]:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size = {int(cache_size)}")
             cursor.execute(f"PRAGMA wal_autocheckpoint = {int(checkpoint)}")
-
 
 
 # SQLite compiles a multi-row INSERT into one program whose size grows with its rows: past a
