@@ -207,7 +207,9 @@ class SeenKeys:
         self.close()
 
 
-def _matches(workspace_id: int, key: str, values: set[str]) -> dict[str, tuple[int, int, int]]:
+def _matches(
+    workspace_id: int, key: str, values: set[str], *, few: bool
+) -> dict[str, tuple[int, int, int]]:
     """key value -> (prospect id, its import batch id, its import line) in the workspace."""
     if not values:
         return {}
@@ -218,19 +220,24 @@ def _matches(workspace_id: int, key: str, values: set[str]) -> dict[str, tuple[i
         sorted(values),
         where=f" AND NOT (t.{key} = '')",
         also=("import_batch_id", "import_line"),
+        probe_each=few,
     )
     return {value: (pk, batch_id, line) for value, pk, batch_id, line in found}
 
 
-def reject_existing(workspace_id: int, rows: list[Row], *, batch_id: int | None = None) -> None:
+def reject_existing(
+    workspace_id: int, rows: list[Row], *, batch_id: int | None = None, few: bool = False
+) -> None:
     """Mark as duplicates the rows whose email, LinkedIn profile or name at the company is
     already a prospect's in the workspace, saying whose.
 
     A prospect that an earlier row of the same batch created is that row's duplicate, as
-    `classify` says within a chunk: those matches come first, as they always did.
+    `classify` says within a chunk: those matches come first, as they always did. `few`: the
+    rows are the few an insert left out (see `lookups.in_workspace`'s `probe_each`).
     """
     existing = {
-        key: _matches(workspace_id, key, {getattr(r, key) for r in rows} - {""}) for key in KEYS
+        key: _matches(workspace_id, key, {getattr(r, key) for r in rows} - {""}, few=few)
+        for key in KEYS
     }
     for row in rows:
         matches = [

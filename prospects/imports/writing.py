@@ -168,7 +168,7 @@ def _insert_prospects(batch: ImportBatch, rows: list[Row], encoded: Encoded) -> 
         if row.prospect_id is None:
             taken.append(row)
     if taken:
-        reject_existing(batch.workspace_id, taken, batch_id=batch.pk)
+        reject_existing(batch.workspace_id, taken, batch_id=batch.pk, few=True)
         for row in taken:
             if not row.reason:  # gone again since (deleted meanwhile)
                 row.reject(
