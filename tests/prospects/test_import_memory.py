@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from prospects import imports, services
+from prospects.imports.bulk import statement_sizes
 from prospects.imports.classify import CHUNK_SIZE, Row, SeenKeys, classify
 from prospects.imports.provenance import import_detail
 from prospects.imports.writing import CompanyCache
@@ -165,3 +166,15 @@ def test_provenance_details_are_the_panel_s_for_any_file_name(workspace, make_ba
     assert len(expected) == 255
     assert set(rows.values_list("detail", flat=True)) == {expected}
     assert rows.count() == 3
+
+
+@given(count=st.integers(min_value=0, max_value=20_000), largest=st.integers(1, 2_000))
+def test_inserts_take_few_distinct_sizes_and_every_row(count, largest):
+    sizes = statement_sizes(count, largest)
+
+    assert sum(sizes) == count
+    assert all(size & (size - 1) == 0 and size <= largest for size in sizes)
+    # SQLite keeps each distinct statement compiled: a handful, whatever the count.
+    assert len(set(sizes)) <= largest.bit_length()
+    power = 1 << (largest.bit_length() - 1)  # the largest power of two allowed
+    assert len(sizes) <= count // power + power.bit_length()
