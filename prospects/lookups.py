@@ -17,8 +17,15 @@ def in_workspace(
     *,
     where: str = "",
     where_params: Sequence[str] = (),
-) -> list[tuple[str, int]]:
-    """(column value, id) of the workspace's rows whose `column` is one of `values`.
+    also: Sequence[str] = (),
+    probe_each: bool = False,
+) -> list[tuple]:
+    """(column value, id, *also) of the workspace's rows whose `column` is one of `values`.
+
+    `probe_each`, for a few values on a unique column: on PostgreSQL, one index probe per
+    value (a LATERAL subquery), whatever the table's statistics say. A table that grew by an
+    import since its last ANALYZE is believed small: the join then read the whole workspace
+    (30 ms for 50,000 rows, against 0.3 ms for 30 probes).
 
     Written as SQL with the values as one JSON text parameter: the ORM prepares every value of
     an `__in` list through the field, and psycopg quotes each element of a list parameter in
@@ -33,11 +40,17 @@ def in_workspace(
         if connection.vendor == "postgresql"
         else "json_each(%s)"
     )
-    sql = (
-        f"SELECT k.value, t.{quote(model._meta.pk.column)} "  # noqa: S608 (names only)
-        f"FROM {keys} AS k CROSS JOIN {quote(model._meta.db_table)} t "
-        f"WHERE t.{quote(column)} = k.value AND t.workspace_id = %s{where}"
-    )
+    extra = "".join(f", t.{quote(name)}" for name in also)
+    selected = f"SELECT k.value, t.{quote(model._meta.pk.column)}{extra} "
+    table = quote(model._meta.db_table)
+    match = f"t.{quote(column)} = k.value AND t.workspace_id = %s{where}"
+    if probe_each and connection.vendor == "postgresql":
+        sql = (
+            f"{selected}FROM {keys} AS k CROSS JOIN LATERAL ("  # noqa: S608 (names only)
+            f"SELECT * FROM {table} t WHERE {match} LIMIT 1) t"
+        )
+    else:
+        sql = f"{selected}FROM {keys} AS k CROSS JOIN {table} t WHERE {match}"
     with connection.cursor() as cursor:
         cursor.execute(sql, [json.dumps(values), workspace_id, *where_params])
         return cursor.fetchall()

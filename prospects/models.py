@@ -402,6 +402,11 @@ class Prospect(TenantModel):
         related_name="prospects",
         verbose_name=_("import batch"),
     )
+    # The file line this prospect was imported from: a later row of the same file that is
+    # the same person says which line it repeats, without the import keeping every row's keys.
+    import_line = models.PositiveIntegerField(
+        _("import line"), null=True, blank=True, editable=False
+    )
     enrichment_source = models.CharField(
         _("enrichment source"), max_length=32, blank=True, choices=Source.choices
     )

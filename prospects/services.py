@@ -79,23 +79,23 @@ def objection_hashes(*, email: str = "", phone: str = "") -> list[tuple[str, str
 def objection_entries(
     workspace_id: int, pairs: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], int]:
-    """The entry id of every (kind, keyed hash) pair on the workspace's list (a query a kind)."""
-    by_kind: dict[str, set[str]] = {}
-    for kind, key_hash in pairs:
-        by_kind.setdefault(kind, set()).add(key_hash)
-    found: dict[tuple[str, str], int] = {}
-    for kind, hashes in by_kind.items():
-        # An import asks for thousands of hashes a chunk: one JSON parameter, not an `__in`.
-        rows = in_workspace(
-            SuppressionEntry,
-            workspace_id,
-            "key_hash",
-            sorted(hashes),
-            where=" AND t.kind = %s",
-            where_params=[kind],
-        )
-        found.update({(kind, key_hash): pk for key_hash, pk in rows})
-    return found
+    """The entry id of every (kind, keyed hash) pair on the workspace's list (one query)."""
+    wanted = set(pairs)
+    if not wanted:
+        return {}
+    # An import asks for thousands of hashes a chunk: one JSON parameter, not an `__in`. The
+    # hashes are keyed by kind, so an email's can never be a phone's: the kind is checked
+    # here, and the query still probes the (workspace, kind, hash) index once per kind.
+    rows = in_workspace(
+        SuppressionEntry,
+        workspace_id,
+        "key_hash",
+        sorted({key_hash for _kind, key_hash in wanted}),
+        where=" AND t.kind IN (%s, %s)",
+        where_params=[SuppressionEntry.Kind.EMAIL, SuppressionEntry.Kind.PHONE],
+        also=("kind",),
+    )
+    return {(kind, key_hash): pk for key_hash, pk, kind in rows if (kind, key_hash) in wanted}
 
 
 def objecting_prospect_ids(workspace_id: int, prospects: Iterable[Prospect]) -> set[int]:
@@ -252,10 +252,13 @@ def _unstorable(data: dict[str, Any]) -> str:
     return ""
 
 
-def clean_prospect_data(data: dict[str, Any]) -> CleanProspect:
-    """Normalise raw values; raise ProspectRejected('invalid') with a French message if unusable."""
+def clean_prospect_data(data: dict[str, Any], *, storable: bool = False) -> CleanProspect:
+    """Normalise raw values; raise ProspectRejected('invalid') with a French message if unusable.
+
+    `storable`: the caller has already made sure no value holds what a database cannot store
+    (an import checks a whole chunk of cells at once)."""
     # First: the other messages quote the value, and the message is stored too.
-    if message := _unstorable(data):
+    if not storable and (message := _unstorable(data)):
         raise ProspectRejected(message, reason="invalid")
     try:
         prospect = {

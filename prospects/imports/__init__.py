@@ -1,9 +1,10 @@
 """CSV import of prospects: read any file French sales teams send, preview, import in chunks.
 
 `reading` knows files (encodings, delimiters, headers), `classify` applies the prospect rules
-to rows (preview and import share it), `writing` stores a chunk, `importing` runs a batch and
-`rejected` writes the rejected rows back as CSV, `lease` says which run holds a batch and
-resumes the ones nobody runs any more.
+to rows (preview and import share it), `writing` stores a chunk (through `bulk`'s multi-row
+inserts, with its `provenance`), `importing` runs a batch and `rejected` writes the rejected
+rows back as CSV, `lease` says which run holds a batch and resumes the ones nobody runs any
+more.
 An ImportBatch's `mapping` is `{"columns": [...], "fields": [...], "row_count": n}`: the
 header as read, each column's target field ("" = ignored) and the number of data rows.
 """

@@ -22,6 +22,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ..models import ImportBatch, Workspace
+from .bulk import Encoded, bulk_write_tuning
 from .classify import CHUNK_SIZE, ImportCounts, Row, SeenKeys, classify
 from .classify import chunks as row_chunks
 from .lease import claim_import, finish_import, reload_run
@@ -37,15 +38,7 @@ from .reading import (
     store_file,
     stored_path,
 )
-from .writing import (
-    CompanyCache,
-    Encoded,
-    Superseded,
-    bulk_write_tuning,
-    encode_new,
-    refresh_statistics,
-    write_chunk,
-)
+from .writing import CompanyCache, Superseded, encode_new, refresh_statistics, write_chunk
 
 logger = logging.getLogger(__name__)
 
@@ -143,17 +136,19 @@ def preview_import(
     """What importing the batch would do (whole file, or its first `max_rows` rows) and its
     first `limit` rows as they will be stored. Writes nothing."""
     counts, shown = ImportCounts(), []
-    seen = SeenKeys()
     fields = batch_fields(batch)
     records = _records(batch)
     if max_rows is not None:
         records = islice(records, max_rows)
-    for rows in row_chunks(records, CHUNK_SIZE):
-        classify(batch.workspace_id, rows, fields, seen)
-        for row in rows:
-            counts.add(row.outcome)
-            if len(shown) < limit:
-                shown.append(PreviewRow(row.line, row.outcome, row.detail, _preview_values(row)))
+    with SeenKeys() as seen:
+        for rows in row_chunks(records, CHUNK_SIZE):
+            classify(batch.workspace_id, rows, fields, seen)
+            for row in rows:
+                counts.add(row.outcome)
+                if len(shown) < limit:
+                    shown.append(
+                        PreviewRow(row.line, row.outcome, row.detail, _preview_values(row))
+                    )
     complete = max_rows is None or counts.total < max_rows
     return ImportPreview(counts=counts, rows=shown, complete=complete)
 
@@ -170,11 +165,11 @@ def _import_rows(batch: ImportBatch, progress: Callable[[int], Any] | None) -> N
         if progress:
             progress(done)
     companies = CompanyCache(batch.workspace_id, filename=batch.filename)
-    seen = SeenKeys()
     fields = batch_fields(batch)
 
     def prepared(rows: list[Row]) -> tuple[list[Row], Encoded]:
-        classify(batch.workspace_id, rows, fields, seen, look_up_existing=False)
+        # Rows repeating an earlier chunk's are found by the insert (see `classify`).
+        classify(batch.workspace_id, rows, fields, look_up_existing=False)
         companies.assign(rows)
         return rows, encode_new(rows)
 
@@ -213,7 +208,8 @@ def _write_behind(
     little more than the longer one. At most one chunk is in flight and each write is awaited
     before the next is handed over, so chunks commit in order with their counters, a write's
     error stops the import here, and resuming works as before. Rows of the chunk being written
-    are not in the database yet when the next one is classified, but their keys are in `seen`.
+    are not in the database yet when the next one is classified: a row repeating one of them is
+    found by its own insert, which comes after theirs.
     """
     language = translation.get_language()
     tuning = ExitStack()

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('prospects', '0008_objected_reason'),
+        ('prospects', '0009_prospect_import_line'),
     ]
 
     operations = [

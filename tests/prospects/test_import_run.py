@@ -234,7 +234,7 @@ def test_a_write_failing_while_reading_fails_is_logged_not_lost(
 def test_bulk_insert_keeps_values_as_given(workspace, make_batch, tmp_path):
     """Whatever a value holds (quotes, braces, NULLs, a JSON list or object) it is stored as
     given, on either database: the insert document must not reinterpret it."""
-    from prospects.imports.writing import BulkInsert
+    from prospects.imports.bulk import BulkInsert
 
     batch = make_batch(csv_files.excel_utf8_bom(tmp_path / "f.csv"))
     rejected = BulkInsert(RejectedRow, ("line_number", "reason", "detail", "data"))

@@ -127,6 +127,25 @@ def test_a_suppressed_phone_blocks_too(workspace):
         )
 
 
+def test_the_objection_list_is_asked_once_for_emails_and_phones(
+    workspace, other_workspace, django_assert_num_queries
+):
+    services.suppress_person(workspace, email="eloise@acme.example", phone="+33612345678")
+    services.suppress_person(other_workspace, email="jean@acme.example")
+    entries = dict(
+        SuppressionEntry.objects.for_workspace(workspace).values_list("kind", "pk")
+    )
+    asked = [
+        *services.objection_hashes(email="eloise@acme.example", phone="+33612345678"),
+        *services.objection_hashes(email="jean@acme.example", phone="+33700000000"),
+    ]
+
+    with django_assert_num_queries(1):
+        found = services.objection_entries(workspace.pk, asked)
+
+    assert found == {asked[0]: entries["email"], asked[1]: entries["phone"]}
+
+
 def test_a_suppressed_person_cannot_be_saved_by_any_other_path(workspace):
     services.suppress_person(workspace, email="eloise@acme.example")
     with pytest.raises(services.SuppressedPerson):
