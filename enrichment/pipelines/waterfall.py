@@ -147,10 +147,10 @@ def run_item(item: EnrichmentItem) -> str:
             continue
         asked += 1
         renew_lease(item)
+        # A new key only when an earlier try of this attempt was settled (a passing failure).
+        key = ledger.open_key(item.workspace_id, attempt.idempotency_key)
         try:
-            reply = ask_with_backoff(
-                item, provider, person, api_key=api_key, key=attempt.idempotency_key
-            )
+            reply = ask_with_backoff(item, provider, person, api_key=api_key, key=key)
         except breaker.BreakerOpen:
             continue  # the vendor is down for everyone: the next one is asked
         except ledger.DailyCapReached as stop:

@@ -4,10 +4,18 @@ knowing its own share of the people (the ground truth says which), with real mon
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from enrichment import bulk, credentials
 from enrichment.engine import ledger
-from enrichment.models import EnrichmentItem, EnrichmentJob, ProviderAttempt, ProviderCall
+from enrichment.models import (
+    CreditEntry,
+    EnrichmentItem,
+    EnrichmentJob,
+    ProviderAttempt,
+    ProviderCall,
+    attempt_key,
+)
 from enrichment.pipelines import waterfall
 from enrichment.sandbox.world import World
 from prospects import services as prospect_services
@@ -180,6 +188,45 @@ def test_a_vendor_that_is_down_is_skipped_for_the_next_one(
     # The breaker opens after five failures in its window: later prospects skip Prospeo.
     assert 5 <= len(prospeo_calls) <= 6
     assert Prospect.objects.for_workspace(keyed).filter(enrichment_source="leadmagic").exists()
+
+
+def test_a_vendor_asked_again_after_a_passing_failure_pays_under_a_new_key(
+    keyed, world, sandbox, django_capture_on_commit_callbacks  # noqa: F811
+):
+    # Someone only Prospeo knows: while it answers 500 the item waits for a retry.
+    index, truth = next(
+        (i, t)
+        for i, t in enumerate(world.truth_rows())
+        if t["prospeo_email"] and not t["leadmagic_email"] and not t["findymail_email"]
+    )
+    row = world.prospect_rows()[index]
+    prospect = prospect_services.create_prospect(
+        keyed, data={field: row[column] for column, field in COLUMNS.items() if row.get(column)}
+    )
+    sandbox.set_faults("prospeo", error_rate=1.0, kinds=["500"])
+    job = run_job(keyed, django_capture_on_commit_callbacks)
+    item = EnrichmentItem.objects.for_workspace(keyed).get(prospect=prospect)
+    assert (item.status, item.attempts) == ("pending", 1)
+
+    sandbox.clear_faults("prospeo")
+    EnrichmentItem.objects.for_workspace(keyed).filter(pk=item.pk).update(
+        next_attempt_at=timezone.now()
+    )
+    assert waterfall.process_item(item.pk) == "verified"
+
+    prospect.refresh_from_db()
+    assert (prospect.email, prospect.status) == (truth["prospeo_email"], "verified")
+    key = attempt_key(item, "email", "prospeo")
+    closes = CreditEntry.objects.for_workspace(keyed).filter(kind__in=["settle", "release"])
+    assert sorted(closes.values_list("idempotency_key", "kind")) == [
+        (key, "release"),
+        (f"{key}#2", "settle"),
+    ]
+    price = Decimal("0.036")
+    assert ledger.in_flight(keyed.pk) == 0
+    assert ledger.balance(keyed.pk) == Decimal("100") - price
+    job.refresh_from_db()
+    assert job.spent_credits == price
 
 
 def test_a_job_refuses_unknown_providers_and_providers_without_a_key(keyed):
