@@ -48,6 +48,7 @@ __all__ = [
     "paris_day",
     "parse_amount",
     "release",
+    "release_held",
     "reserve",
     "set_daily_cap",
     "settle",
@@ -369,6 +370,16 @@ def open_key(workspace_id: int, base: str) -> str:
             if key not in taken:
                 return key
         start += 8
+
+
+def release_held(workspace_id: int, *, key: str) -> bool:
+    """Give back a reservation still held under `key` (its call was never sent); False when
+    there is none, or it is already closed."""
+    try:
+        release(workspace_id, key=key)
+    except (UnknownReservation, IdempotencyConflict):
+        return False
+    return True
 
 
 def balance(workspace_id: int) -> Decimal:

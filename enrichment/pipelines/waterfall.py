@@ -152,7 +152,10 @@ def run_item(item: EnrichmentItem) -> str:
         try:
             reply = ask_with_backoff(item, provider, person, api_key=api_key, key=key)
         except breaker.BreakerOpen:
-            continue  # the vendor is down for everyone: the next one is asked
+            # The vendor is down for everyone: the next one is asked, and what was held for
+            # this call (it opened while the call waited for its turn) is given back.
+            ledger.release_held(item.workspace_id, key=key)
+            continue
         except ledger.DailyCapReached as stop:
             return pause(item, outcomes.Outcome.DAILY_CAP, resume_at=stop.resume_at)
         except ledger.InsufficientCredits:
