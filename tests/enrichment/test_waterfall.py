@@ -4,6 +4,7 @@ knowing its own share of the people (the ground truth says which), with real mon
 from decimal import Decimal
 
 import pytest
+import redis
 from django.utils import timezone
 
 from enrichment import bulk, credentials
@@ -51,6 +52,11 @@ def keyed(workspace, sandbox, settings):  # noqa: F811
     for slug in FINDERS:
         credentials.set_api_key(workspace, slug, KEY)
     ledger.top_up(workspace.pk, Decimal("100"), key="test-top-up")
+    if settings.REDIS_URL:
+        # Breakers live in Redis across tests on PostgreSQL + Redis: start with closed ones.
+        redis.Redis.from_url(settings.REDIS_URL).delete(
+            *(f"sourcier:breaker:{slug}" for slug in FINDERS)
+        )
     return workspace
 
 
