@@ -57,6 +57,8 @@ bench: migrate
 bench-smoke: messages
 	$(PY) benchmarks/import_prospects.py --rows 2000 $(BENCH_FLAGS)
 	$(PY) benchmarks/dropcontact_pipeline.py --prospects 60 --latency-ms 0 --timeout 120 $(BENCH_FLAGS)
+	$(PY) benchmarks/waterfall.py --prospects 40 --latency-ms 0 --timeout 120 $(BENCH_FLAGS)
+	$(PY) benchmarks/waterfall.py --prospects 40 --latency-ms 200 --timeout 120 $(BENCH_FLAGS)
 	$(PY) benchmarks/sandbox_throughput.py --requests 300 --seconds 3
 
 clean:

@@ -194,6 +194,26 @@ class Breaker:
 
         self._change(permit.provider, step)
 
+    def confirm(self, permit: Permit, *, now: float | None = None) -> None:
+        """Raise BreakerOpen if the breaker opened since `permit` was granted.
+
+        A call waits for a concurrency slot and its turn in the rate after it was admitted;
+        without this check every call admitted before the breaker opened would still go out
+        to a vendor that is down, one per waiting worker.
+        """
+        now = time.time() if now is None else now
+        state, _version = self.store.load(permit.provider)
+        current = phase(state, now, self.policy)
+        # A probe is still ours while nothing replaced it; another call while it is closed.
+        still = state.generation == permit.generation if permit.probe else current == CLOSED
+        if still:
+            return
+        if current == OPEN:
+            retry_at = state.opened_at + self.policy.cooldown
+        else:
+            retry_at = state.probe_until or now
+        raise BreakerOpen(permit.provider, dt.datetime.fromtimestamp(retry_at, tz=dt.UTC))
+
     def state_of(self, provider: str, *, now: float | None = None) -> str:
         """closed, open or half_open, for the admin."""
         state, _version = self.store.load(provider)
@@ -211,6 +231,11 @@ def default_breaker() -> Breaker:
 def before_call(provider: str) -> Permit:
     """A permit for one call to `provider`, or BreakerOpen(provider, retry_at)."""
     return default_breaker().before_call(provider)
+
+
+def confirm(permit: Permit) -> None:
+    """BreakerOpen if the breaker opened since `permit` was granted: do not send the call."""
+    default_breaker().confirm(permit)
 
 
 def after_call(permit: Permit, *, ok: bool) -> None:

@@ -60,12 +60,14 @@ def call(
     cost: Decimal = Decimal("0"),
     records: int = 0,
     slot_wait: float = 2.0,
+    before_send: Callable[[], None] | None = None,
 ) -> Result:
     """Send one request within the provider's limits and record it.
 
     Raises `limits.SlotUnavailable` when every slot stays busy or the rate is spent for longer
     than `slot_wait` (nobody's fault: the caller tries again shortly), and the transport's
-    TransportError, recorded first, when the vendor did not answer.
+    TransportError, recorded first, when the vendor did not answer. `before_send` runs once the
+    slot and the rate allow the call, just before it goes out; what it raises propagates.
     """
     spec = get_provider(provider)
     limit = min(spec.concurrency, settings.PROVIDER_CONCURRENCY)
@@ -80,6 +82,8 @@ def call(
             provider, per_second=spec.requests_per_second, max_wait=slot_wait
         ):
             raise limits.SlotUnavailable(provider)
+        if before_send is not None:
+            before_send()
         return send(
             provider,
             request,
@@ -165,7 +169,8 @@ def ask(
     In order: the breaker (BreakerOpen propagates: ask the next provider), a reservation of
     the most the call can cost under the idempotency `key` (a replay finds the same one;
     InsufficientCredits and DailyCapReached propagate), the concurrency slot and rate, the
-    transport and the `ProviderCall` row, the adapter's reading. The caller settles the reply
+    breaker again (BreakerOpen, the reservation still held under `key`), the transport and the
+    `ProviderCall` row, the adapter's reading. The caller settles the reply
     with `settle`, in the transaction that records the result, so that both happen or neither.
     """
     spec = get_provider(provider)
@@ -173,7 +178,15 @@ def ask(
     ledger.reserve(workspace_id, spec.max_cost, key=key, provider=provider)
     reply: Reply[T] = Reply(provider=provider, workspace_id=workspace_id, key=key)
     try:
-        result = call(provider, request, workspace_id=workspace_id, headers=headers, params=params)
+        result = call(
+            provider,
+            request,
+            workspace_id=workspace_id,
+            headers=headers,
+            params=params,
+            # The breaker may have opened while this call waited for its slot and rate.
+            before_send=lambda: breaker.confirm(permit),
+        )
     except transport.TransportError as error:
         breaker.after_call(permit, ok=False)
         reply.error = error

@@ -44,9 +44,11 @@ __all__ = [
     "daily_cap",
     "in_flight",
     "next_midnight",
+    "open_key",
     "paris_day",
     "parse_amount",
     "release",
+    "release_held",
     "reserve",
     "set_daily_cap",
     "settle",
@@ -340,6 +342,44 @@ def settle(
 def release(workspace_id: int, *, key: str, now: dt.datetime | None = None) -> CreditEntry:
     """Give the whole reservation back (a failed call, a free miss)."""
     return _close(workspace_id, key, Kind.RELEASE, None, now)
+
+
+def _try_key(base: str, number: int) -> str:
+    return base if number == 1 else f"{base}#{number}"
+
+
+def open_key(workspace_id: int, base: str) -> str:
+    """The key for the next try of a question: `base`, or the first of `base#2`, `base#3`, …
+    whose reservation is not closed yet.
+
+    A try that was settled or released is over: asking again (after a temporary failure)
+    reserves and pays under a new key instead of replaying the closed one, which would send
+    the call without holding anything and then refuse its settlement. A try that was reserved
+    but never closed (its worker died, or it waits for a slot) keeps its key and its hold.
+    """
+    closed = CreditEntry.objects.for_workspace(workspace_id).filter(
+        kind__in=[Kind.SETTLE, Kind.RELEASE]
+    )
+    start = 1
+    while True:
+        keys = [_try_key(base, number) for number in range(start, start + 8)]
+        taken = set(
+            closed.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True)
+        )
+        for key in keys:
+            if key not in taken:
+                return key
+        start += 8
+
+
+def release_held(workspace_id: int, *, key: str) -> bool:
+    """Give back a reservation still held under `key` (its call was never sent); False when
+    there is none, or it is already closed."""
+    try:
+        release(workspace_id, key=key)
+    except (UnknownReservation, IdempotencyConflict):
+        return False
+    return True
 
 
 def balance(workspace_id: int) -> Decimal:

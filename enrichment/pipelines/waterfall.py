@@ -195,17 +195,20 @@ def run_item(item: EnrichmentItem) -> str:
             continue
         asked += 1
         renew_lease(item)
+        # A new key only when an earlier try of this attempt was settled (a passing failure).
+        key = ledger.open_key(item.workspace_id, attempt.idempotency_key)
         try:
             if attempt.result == SUBMITTED:
-                reply = poll_job(item, finder, attempt, api_key=api_key)
+                reply = poll_job(item, finder, attempt, api_key=api_key, key=key)
             else:
-                reply = ask_with_backoff(
-                    item, finder, query, api_key=api_key, key=attempt.idempotency_key
-                )
+                reply = ask_with_backoff(item, finder, query, api_key=api_key, key=key)
                 if reply.error is None and reply.value.pending:
-                    reply = wait_for_job(item, finder, attempt, reply, api_key=api_key)
+                    reply = wait_for_job(item, finder, attempt, reply, api_key=api_key, key=key)
         except breaker.BreakerOpen:
-            continue  # the vendor is down for everyone: the next one is asked
+            # The vendor is down for everyone: the next one is asked, and what was held for
+            # this call (it opened while the call waited for its turn) is given back.
+            ledger.release_held(item.workspace_id, key=key)
+            continue
         except ledger.DailyCapReached as stop:
             return pause(item, outcomes.Outcome.DAILY_CAP, resume_at=stop.resume_at)
         except ledger.InsufficientCredits:

@@ -78,6 +78,7 @@ def wait_for_job(
     started: gateway.Reply,
     *,
     api_key: str,
+    key: str,
 ) -> gateway.Reply | None:
     """A job was started (and its price reserved): keep its id on the attempt, then poll it a
     few times. None when it is still running: the item comes back to poll it later."""
@@ -86,19 +87,18 @@ def wait_for_job(
     for wait in POLL_WITHIN_STEP_SECONDS:
         time.sleep(wait)
         renew_lease(item)
-        reply = poll_job(item, finder, attempt, api_key=api_key)
+        reply = poll_job(item, finder, attempt, api_key=api_key, key=key)
         if reply is not None:
             return reply
     return None
 
 
 def poll_job(
-    item: EnrichmentItem, finder: Any, attempt: ProviderAttempt, *, api_key: str
+    item: EnrichmentItem, finder: Any, attempt: ProviderAttempt, *, api_key: str, key: str
 ) -> gateway.Reply | None:
-    """Ask how a started job is doing (free: its price was reserved when it started)."""
-    reply = gateway.Reply(
-        provider=finder.slug, workspace_id=item.workspace_id, key=attempt.idempotency_key
-    )
+    """Ask how a started job is doing (free: its price was reserved, under `key`, when it
+    started)."""
+    reply = gateway.Reply(provider=finder.slug, workspace_id=item.workspace_id, key=key)
     try:
         result = gateway.call(
             finder.slug,
@@ -131,7 +131,8 @@ def record_attempt(item: EnrichmentItem, attempt: ProviderAttempt, **values) -> 
 
 
 def record_reply(item: EnrichmentItem, attempt: ProviderAttempt, reply: gateway.Reply) -> None:
-    """The attempt's result and the money, together: both are written or neither is."""
+    """The money, then the attempt's result (only while the item is still ours). A worker that
+    dies between the two leaves the attempt open: it is asked again under a new ledger key."""
     values = {"call_id": reply.call.pk if reply.call else None, "cost": reply.cost}
     if reply.error is not None:
         values["result"] = str(reply.error.kind)
@@ -144,8 +145,10 @@ def record_reply(item: EnrichmentItem, attempt: ProviderAttempt, reply: gateway.
             signal=finding.signal,
             detail=finding.detail[:64],
         )
+    # The call was made: what the vendor charges is charged even if the item was taken over or
+    # cancelled meanwhile (a held reservation would otherwise count against the cap forever).
     with transaction.atomic():
-        record_attempt(item, attempt, **values)
         gateway.settle(reply)
         if reply.cost:
             charge_jobs([item], reply.cost)
+    record_attempt(item, attempt, **values)

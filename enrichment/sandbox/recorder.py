@@ -21,6 +21,9 @@ class Call:
     status: int | None
     outcome: str
     records: int | None = None
+    # A digest of what was asked (method, path, query, body): the same question about the same
+    # person gives the same subject, so tests can count how often each person was asked.
+    subject: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -8,6 +8,7 @@ recorded with its vendor, endpoint, key, timing and outcome, and counted in flig
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import ipaddress
 import socket
 import struct
@@ -242,6 +243,13 @@ class SandboxServer:
                 self._connections.discard(connection)
 
 
+def request_subject(request: Request) -> str:
+    """A short digest of the question a request asks (its method, path, query and body)."""
+    query = "&".join(f"{k}={v}" for k, v in sorted(request.query.items()))
+    raw = f"{request.method} {request.path}?{query}\n".encode() + request.body
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
 def start_sandbox(seed: int = 42, size: int = 60, **kwargs: Any) -> SandboxServer:
     """Build the world for (seed, size) and serve it on loopback in a background thread."""
     return SandboxServer(World.build(seed, size), **kwargs).start()
@@ -312,7 +320,17 @@ class _Handler(BaseHTTPRequestHandler):
             status = (response.status or None) if response else None
             records = response.records if response else None
             sandbox.recorder.leave(
-                Call(vendor.slug, endpoint, key, started, time.time(), status, outcome, records)
+                Call(
+                    vendor.slug,
+                    endpoint,
+                    key,
+                    started,
+                    time.time(),
+                    status,
+                    outcome,
+                    records,
+                    subject=request_subject(request),
+                )
             )
         with contextlib.suppress(OSError):
             self._deliver(response)

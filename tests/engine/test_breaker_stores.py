@@ -102,6 +102,21 @@ def test_answers_of_calls_granted_before_it_opened_are_not_counted_twice(store):
     assert b.state_of("findymail", now=T0 + 63) == CLOSED
 
 
+def test_a_call_admitted_before_it_opened_is_not_sent_once_it_is_open(store):
+    b = Breaker(store, POLICY)
+    waiting = b.before_call("prospeo", now=T0)  # admitted, then it waits for a slot and rate
+    fail(b, "prospeo", 5, T0 + 0.5)
+    with pytest.raises(BreakerOpen) as refused:
+        b.confirm(waiting, now=T0 + 1)
+    assert refused.value.retry_at == dt.datetime.fromtimestamp(T0 + 60.5, tz=dt.UTC)
+    probe = b.before_call("prospeo", now=T0 + 61)
+    b.confirm(probe, now=T0 + 61.5)  # the probe itself goes out
+    with pytest.raises(BreakerOpen):
+        b.confirm(waiting, now=T0 + 61.5)  # half-open: the probe and nothing else
+    b.after_call(probe, ok=True, now=T0 + 62)
+    b.confirm(waiting, now=T0 + 63)  # closed again: it may go
+
+
 def test_a_write_based_on_a_stale_read_is_refused(store):
     """Two workers read the same state; only the first one's write goes through."""
     state, version = store.load("aiark")

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+import redis
 import responses
 
 from enrichment import credentials
@@ -41,4 +42,9 @@ def email_ws(workspace, sandbox, settings):  # noqa: F811 (the sandbox fixture)
     for slug in FINDERS:
         credentials.set_api_key(workspace, slug, KEY)
     ledger.top_up(workspace.pk, Decimal("100"), key="test-top-up")
+    if settings.REDIS_URL:
+        # Breakers live in Redis across tests on PostgreSQL + Redis: start with closed ones.
+        redis.Redis.from_url(settings.REDIS_URL).delete(
+            *(f"sourcier:breaker:{slug}" for slug in FINDERS)
+        )
     return workspace

@@ -4,14 +4,25 @@ knowing its own share of the people (the ground truth says which), with real mon
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from enrichment import bulk
 from enrichment.engine import ledger
-from enrichment.models import EnrichmentItem, EnrichmentJob, ProviderAttempt, ProviderCall
-from enrichment.pipelines import waterfall
+from enrichment.engine.claims import LeaseLost
+from enrichment.models import (
+    CreditEntry,
+    EnrichmentItem,
+    EnrichmentJob,
+    ProviderAttempt,
+    ProviderCall,
+    attempt_key,
+)
+from enrichment.pipelines import waterfall, waterfall_steps
+from enrichment.providers.finders import EMAIL_FINDERS
 from prospects import services as prospect_services
 from prospects.models import Prospect, Source
 from tests.enrichment.conftest import FINDERS
+from tests.sandbox.support import KEY
 
 COLUMNS = {
     "Prénom": "first_name",
@@ -159,6 +170,45 @@ def test_a_vendor_that_is_down_is_skipped_for_the_next_one(
     assert Prospect.objects.for_workspace(email_ws).filter(enrichment_source="leadmagic").exists()
 
 
+def test_a_vendor_asked_again_after_a_passing_failure_pays_under_a_new_key(
+    email_ws, world, sandbox, django_capture_on_commit_callbacks
+):
+    # Someone only Prospeo knows: while it answers 500 the item waits for a retry.
+    index, truth = next(
+        (i, t)
+        for i, t in enumerate(world.truth_rows())
+        if t["prospeo_email"] and not t["leadmagic_email"] and not t["findymail_email"]
+    )
+    row = world.prospect_rows()[index]
+    prospect = prospect_services.create_prospect(
+        email_ws, data={field: row[column] for column, field in COLUMNS.items() if row.get(column)}
+    )
+    sandbox.set_faults("prospeo", error_rate=1.0, kinds=["500"])
+    job = run_job(email_ws, django_capture_on_commit_callbacks)
+    item = EnrichmentItem.objects.for_workspace(email_ws).get(prospect=prospect)
+    assert (item.status, item.attempts) == ("pending", 1)
+
+    sandbox.clear_faults("prospeo")
+    EnrichmentItem.objects.for_workspace(email_ws).filter(pk=item.pk).update(
+        next_attempt_at=timezone.now()
+    )
+    assert waterfall.process_item(item.pk) == "verified"
+
+    prospect.refresh_from_db()
+    assert (prospect.email, prospect.status) == (truth["prospeo_email"], "verified")
+    key = attempt_key(item, "email", "prospeo")
+    closes = CreditEntry.objects.for_workspace(email_ws).filter(kind__in=["settle", "release"])
+    assert sorted(closes.values_list("idempotency_key", "kind")) == [
+        (key, "release"),
+        (f"{key}#2", "settle"),
+    ]
+    price = Decimal("0.036")
+    assert ledger.in_flight(email_ws.pk) == 0
+    assert ledger.balance(email_ws.pk) == Decimal("100") - price
+    job.refresh_from_db()
+    assert job.spent_credits == price
+
+
 def test_a_job_refuses_unknown_providers_and_providers_without_a_key(email_ws):
     with pytest.raises(bulk.JobRefused, match="nope"):
         bulk.estimate_job(email_ws.pk, providers=["prospeo", "nope"])
@@ -200,3 +250,38 @@ def test_a_second_job_buys_nothing_again_within_the_cache_period(
     Prospect.objects.for_workspace(email_ws).update(status="not_verified")
     run_job(email_ws, django_capture_on_commit_callbacks)
     assert len(sandbox.calls) > calls
+
+
+def test_a_worker_that_lost_its_item_while_its_call_was_out_still_settles_the_money(
+    email_ws, world
+):
+    (prospect, _truth, _row), *_ = [
+        p for p in import_world(email_ws, world, limit=20) if p[1]["prospeo_email"]
+    ]
+    item = EnrichmentItem.objects.create(
+        workspace=email_ws, prospect=prospect, provider=waterfall.PIPELINE
+    )
+    claimed = waterfall.claim_item(item.pk)
+    attempt = waterfall.attempt_for(claimed, "prospeo", "email")
+    reply = waterfall_steps.ask_with_backoff(
+        claimed,
+        EMAIL_FINDERS["prospeo"],
+        waterfall.person_of(claimed),
+        api_key=KEY,
+        key=attempt.idempotency_key,
+    )
+    assert ledger.in_flight(email_ws.pk) > 0
+    # The answer was slow: the lease ran out and another worker took the item over.
+    EnrichmentItem.objects.for_workspace(email_ws).filter(pk=item.pk).update(
+        next_attempt_at=timezone.now()
+    )
+    assert waterfall.claim_item(item.pk) is not None
+
+    with pytest.raises(LeaseLost):
+        waterfall_steps.record_reply(claimed, attempt, reply)
+
+    assert ledger.in_flight(email_ws.pk) == 0
+    assert ledger.spent_total(email_ws.pk) == reply.cost > 0
+    attempt.refresh_from_db()
+    assert attempt.result == ""  # the item's new holder asks again, under a new ledger key
+    assert ledger.open_key(email_ws.pk, attempt.idempotency_key) != attempt.idempotency_key

@@ -1,0 +1,298 @@
+"""Benchmark: N prospects through the email waterfall (Prospeo → LeadMagic → FindyMail).
+
+Starts the sandbox in its own process (so that the CPU measured is Sourcier's), creates the
+prospects and one email job, lets a real Celery worker (thread pool, in this process so every
+SQL query can be counted) run it while beat's sweeper is played every SOURCIER_SWEEP_SECONDS,
+and prints prospects/second, its ratio to two ceilings (the concurrency limit over the
+latency, and the vendors' registry rate limits), CPU ms and SQL queries per prospect (by
+table), and the whole process's peak memory (RSS).
+
+    .venv/bin/python benchmarks/waterfall.py                       # embedded SQLite, 200 ms
+    .venv/bin/python benchmarks/waterfall.py --latency-ms 0 --postgres
+
+Runs in a throw-away database (a temporary SQLite file, or a `sourcier_bench_waterfall`
+PostgreSQL database dropped afterwards); nothing of the app's own data is touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import json
+import os
+import re
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DB_NAME = "sourcier_bench_waterfall"
+FINDERS = ("prospeo", "leadmagic", "findymail")
+KEY = "sandbox-key"
+COLUMNS = {
+    "Prénom": "first_name",
+    "Nom": "last_name",
+    "Société": "company_name",
+    "Site web": "company_website",
+    "LinkedIn": "linkedin_url",
+    "Fonction": "job_title",
+}
+TABLE = re.compile(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', re.IGNORECASE)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def configure(args: argparse.Namespace, sandbox_url: str) -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ["SOURCIER_VAR_DIR"] = tempfile.mkdtemp(prefix="sourcier-bench-")
+    os.environ.setdefault("SECRET_KEY", "benchmark-only")
+    os.environ.setdefault("SOURCIER_FERNET_KEYS", "Z3gtq0jvOOfP4GEFBxcMayTTuLvOE_VVPS6VX3RftnU=")
+    os.environ.setdefault("SOURCIER_SUPPRESSION_KEY", "benchmark-only")
+    os.environ["SOURCIER_SANDBOX_URL"] = sandbox_url
+    os.environ["LOG_LEVEL"] = "WARNING"
+    if args.postgres:
+        import psycopg
+
+        with psycopg.connect(args.postgres_admin_url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {DB_NAME}")
+        os.environ["DATABASE_URL"] = args.postgres_admin_url.rsplit("/", 1)[0] + f"/{DB_NAME}"
+        os.environ["REDIS_URL"] = args.redis_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
+        os.environ.pop("REDIS_URL", None)
+
+
+def drop_database(args: argparse.Namespace) -> None:
+    import psycopg
+
+    with psycopg.connect(args.postgres_admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+
+
+def start_sandbox_process(args: argparse.Namespace, port: int, size: int) -> subprocess.Popen:
+    """The sandbox in a child process (stopped however the run ends), once it answers."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "LOG_LEVEL": "WARNING"}
+    env.pop("DATABASE_URL", None)
+    env.setdefault("SOURCIER_VAR_DIR", tempfile.mkdtemp(prefix="sourcier-bench-sandbox-"))
+    proc = subprocess.Popen(
+        [
+            sys.executable, "manage.py", "run_sandbox", "--port", str(port),
+            "--seed", str(args.seed), "--size", str(size),
+            "--latency-ms", str(args.latency_ms), "--ready-after", "0",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    atexit.register(proc.terminate)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit("the sandbox did not start")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    sys.exit("the sandbox did not answer within 60 s")
+
+
+def sandbox_stats(url: str) -> dict:
+    with urllib.request.urlopen(f"{url}/_sandbox/stats", timeout=10) as answer:
+        return json.load(answer)
+
+
+def calls_by_vendor(stats: dict) -> dict[str, int]:
+    """Calls each finder answered for the question asked (its own 429s left out)."""
+    return {
+        vendor: sum(
+            n
+            for outcomes in stats["counts"].get(vendor, {}).values()
+            for outcome, n in outcomes.items()
+            if outcome != "rate_limited"
+        )
+        for vendor in FINDERS
+    }
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prospects", type=int, default=1000)
+    parser.add_argument("--latency-ms", type=float, default=200)
+    parser.add_argument("--concurrency", type=int, default=10, help="worker threads")
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--postgres", action="store_true")
+    parser.add_argument(
+        "--postgres-admin-url", default="postgres://postgres@127.0.0.1:5432/postgres"
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--timeout", type=float, default=1200)
+    args = parser.parse_args()
+    port = free_port()
+    sandbox_url = f"http://127.0.0.1:{port}"
+    configure(args, sandbox_url)
+    if args.postgres:
+        # Dropped however the run ends (FORCE closes this process's own connections).
+        atexit.register(drop_database, args)
+    size = max(60, args.prospects // 2 + 20)
+    start_sandbox_process(args, port, size)
+    run(args, sandbox_url, size)
+
+
+def run(args: argparse.Namespace, sandbox_url: str, size: int) -> None:
+    import django
+
+    django.setup()
+    from celery.contrib.testing.worker import start_worker
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.backends.signals import connection_created
+
+    from config.celery import app
+    from enrichment import bulk, credentials, services
+    from enrichment.engine import ledger
+    from enrichment.models import EnrichmentItem
+    from enrichment.providers.registry import get_provider
+    from enrichment.sandbox.world import World
+    from prospects import services as prospect_services
+    from prospects.models import Workspace
+
+    call_command("migrate", verbosity=0)
+    by_table: Counter[str] = Counter()
+    lock = threading.Lock()
+    counting = threading.Event()
+
+    def count(execute, sql, params, many, context):
+        if counting.is_set():
+            match = TABLE.search(sql)
+            verb = sql.lstrip().split(None, 1)[0].upper()
+            with lock:
+                by_table[f"{verb} {match.group(1) if match else '-'}"] += 1
+        return execute(sql, params, many, context)
+
+    def instrument(sender, connection, **kwargs):
+        # Celery closes connections between tasks: wrap each new connection once.
+        if count not in connection.execute_wrappers:
+            connection.execute_wrappers.append(count)
+
+    connection_created.connect(instrument)
+    connection.ensure_connection()
+    instrument(None, connection)
+
+    workspace = Workspace.objects.create(name="Benchmark", slug="benchmark", auto_enrich="none")
+    for slug in FINDERS:
+        credentials.set_api_key(workspace, slug, KEY)
+    ledger.top_up(workspace.pk, Decimal("10000"), key="benchmark")
+    world = World.build(args.seed, size)
+    created = 0
+    for row in world.prospect_rows():
+        data = {field: row[column] for column, field in COLUMNS.items() if row.get(column)}
+        try:
+            prospect_services.create_prospect(workspace, data=data)
+        except prospect_services.ProspectRejected:
+            continue
+        created += 1
+        if created == args.prospects:
+            break
+    if created < args.prospects:
+        sys.exit(f"the sandbox world gave only {created} prospects")
+    app.conf.task_always_eager = False
+    sweep = float(settings.CELERY_BEAT_SCHEDULE["dispatch-due-enrichment"]["schedule"])
+    print(
+        f"{created} prospects, sandbox latency {args.latency_ms:.0f} ms, {connection.vendor}, "
+        f"{args.concurrency} worker threads, sweeper every {sweep:g} s"
+    )
+    items = EnrichmentItem.objects.for_workspace(workspace)
+    with start_worker(
+        app,
+        pool="threads",
+        concurrency=args.concurrency,
+        perform_ping_check=False,
+        loglevel="ERROR",
+    ):
+        cpu_before = cpu_seconds()
+        counting.set()
+        started = time.monotonic()
+        bulk.start_job(workspace, bulk.estimate_job(workspace.pk))
+        last_sweep = started
+        while time.monotonic() - started < args.timeout:
+            if not items.active().exists():
+                break
+            if time.monotonic() - last_sweep >= sweep:
+                services.dispatch_due_work()
+                last_sweep = time.monotonic()
+            time.sleep(0.1)
+        elapsed = time.monotonic() - started
+        counting.clear()
+        cpu = cpu_seconds() - cpu_before
+    report(args, items, created, elapsed, cpu, by_table, sandbox_stats(sandbox_url), get_provider)
+    if connection.vendor == "postgresql":
+        connection.close()
+
+
+def report(args, items, total, elapsed, cpu, by_table, stats, get_provider) -> None:
+    """Print the figures; exit non-zero when the job did not settle."""
+    settled = items.filter(status__in=["done", "needs_review"]).count()
+    calls = calls_by_vendor(stats)
+    per_prospect = sum(calls.values()) / total
+    rate = total / elapsed
+    print(f"prospects settled         {settled} / {total} (in review: "
+          f"{items.filter(status='needs_review').count()})")  # fmt: skip
+    print(f"wall time                 {elapsed:.1f} s")
+    print(f"prospects/second          {rate:.2f}")
+    print(
+        "vendor calls              "
+        + ", ".join(f"{v} {calls[v]}" for v in FINDERS)
+        + f" ({per_prospect:.2f} per prospect)"
+    )
+    rate_limited = sum(
+        n for v in FINDERS for o in stats["counts"].get(v, {}).values()
+        for outcome, n in o.items() if outcome == "rate_limited"
+    )  # fmt: skip
+    print(f"vendors' own 429 answers  {rate_limited}")
+    if args.latency_ms > 0:
+        ceiling = args.concurrency / (args.latency_ms / 1000) / per_prospect
+        print(f"concurrency ceiling       {ceiling:.1f} prospects/s -> ratio {rate / ceiling:.2f}")
+    else:
+        print("concurrency ceiling       none at 0 ms latency")
+    # Each vendor may be called `requests_per_second` times a second (registry): the vendor
+    # asked most often per prospect caps the whole waterfall.
+    rate_ceiling = min(
+        get_provider(v).requests_per_second * total / calls[v] for v in FINDERS if calls[v]
+    )
+    print(f"registry rate ceiling     {rate_ceiling:.1f} prospects/s -> ratio "
+          f"{rate / rate_ceiling:.2f}")  # fmt: skip
+    print(f"CPU per prospect          {1000 * cpu / total:.1f} ms (this process: worker + DB "
+          "client; the sandbox runs apart)")  # fmt: skip
+    queries = sum(by_table.values())
+    print(f"queries per prospect      {queries / total:.1f}")
+    for name, n in by_table.most_common(12):
+        print(f"    {n / total:5.2f}  {name}")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print(f"peak memory (RSS)         {peak_mb:.0f} MB (whole process)")
+    if settled < total:
+        sys.exit(f"only {settled} of {total} prospects settled before the timeout")
+
+
+if __name__ == "__main__":
+    main()
