@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -22,8 +22,9 @@ from . import bulk
 from .admin import ProviderFilter, ReadOnlyScopedAdmin, provider_label
 from .charts import euros
 from .engine.money import PARIS
-from .engine.outcomes import Outcome
+from .engine.outcomes import Outcome, describe
 from .models import EnrichmentItem, EnrichmentJob, ProviderAttempt
+from .providers.registry import PROVIDERS
 
 Job = EnrichmentJob.Status
 CANCELLABLE = (Job.PENDING, Job.RUNNING, Job.PAUSED)
@@ -63,6 +64,21 @@ def pause_sentence(job: EnrichmentJob) -> str:
 
 def provider_order(job: EnrichmentJob) -> str:
     return " → ".join(provider_label(slug) for slug in job.providers) or "—"
+
+
+def outcome_text(item: EnrichmentItem, attempts: list[ProviderAttempt]) -> str:
+    """What happened to the item, in French. A waterfall item's outcome is stored under the
+    pipeline's name, so the vendor that failed is taken from its last failed attempt."""
+    if not item.outcome:
+        prospect = item.prospect
+        reason = prospect.not_verified_reason
+        status = prospect.get_status_display()
+        return f"{status} — {reason}" if reason else status
+    provider = item.provider
+    if provider not in PROVIDERS:
+        failed = [a.provider for a in attempts if a.result not in ("", "found", "not_found")]
+        provider = failed[-1] if failed else provider
+    return describe(item.outcome, provider=provider, detail=item.outcome_detail)
 
 
 def result_label(result: str) -> str:
@@ -140,11 +156,12 @@ class EnrichmentJobAdmin(ReadOnlyScopedAdmin):
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
     ) -> HttpResponse:
         job = self.get_object(request, object_id)
-        extra = dict(extra_context or {})
-        if job is not None:
-            extra.update(self._items_context(job))
-            extra["can_cancel"] = job.status in CANCELLABLE
-            extra["cancel_url"] = reverse("admin:enrichment_enrichmentjob_cancel", args=[job.pk])
+        if job is None:
+            # Another workspace's job and a missing one look the same: not found.
+            raise Http404
+        extra = {**(extra_context or {}), **self._items_context(job)}
+        extra["can_cancel"] = job.status in CANCELLABLE
+        extra["cancel_url"] = reverse("admin:enrichment_enrichmentjob_cancel", args=[job.pk])
         return super().change_view(request, object_id, form_url, extra)
 
     def _items_context(self, job: EnrichmentJob) -> dict[str, Any]:
@@ -163,7 +180,10 @@ class EnrichmentJobAdmin(ReadOnlyScopedAdmin):
         ):
             attempts[attempt.item_id].append(attempt)
         return {
-            "job_items": [(item, self._chain(attempts[item.pk])) for item in items],
+            "job_items": [
+                (item, outcome_text(item, attempts[item.pk]), self._chain(attempts[item.pk]))
+                for item in items
+            ],
             "job_item_count": job.total_items,
             "items_url": reverse("admin:enrichment_enrichmentitem_changelist")
             + f"?job__id__exact={job.pk}",

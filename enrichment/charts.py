@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.formats import number_format
 
@@ -54,8 +54,9 @@ class StackedBars:
 
 
 def euros(amount: Decimal, places: int = 2) -> str:
-    """'1,23 €' in the active locale."""
-    return f"{number_format(amount, places)}\u00a0€"
+    """'1,23 €' in the active locale, rounded half up (number_format alone truncates)."""
+    rounded = Decimal(amount).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return f"{number_format(rounded, places)}\u00a0€"
 
 
 def nice_ceiling(top: Decimal) -> Decimal:

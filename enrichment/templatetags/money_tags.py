@@ -25,4 +25,4 @@ def percent(value: float | None) -> str:
     """A fraction as '42,5 %'; '—' for none."""
     if value is None:
         return "—"
-    return f"{number_format(round(value * 100, 1), 1)}\u00a0%"
+    return f"{number_format(round(value * 100, 1), 1)}\u00a0%"  # round() first: see euros
