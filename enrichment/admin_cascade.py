@@ -30,14 +30,18 @@ from .providers.registry import get_provider
 ACTION_NAME = "find_emails"
 # The default cascade first, then the finders a job may add.
 FINDER_ORDER = [*DEFAULT_EMAIL_ORDER, *(s for s in EMAIL_FINDERS if s not in DEFAULT_EMAIL_ORDER)]
+NO_KEY = _("no API key")
+POSITION_LABELS = {
+    0: _("%(n)sth provider"),
+    1: _("1st provider"),
+    2: _("2nd provider"),
+    3: _("3rd provider"),
+}
 
 
 class ProviderOrderForm(forms.Form):
-    """Which email finders with a key to ask, and in which order (1 first)."""
+    """The providers to ask, one per position ("1st", "2nd"...): what you read is the order."""
 
-    providers = forms.MultipleChoiceField(
-        label=_("Providers"), required=False, widget=forms.CheckboxSelectMultiple
-    )
     # What the page showed: confirming anything else shows the new estimate first.
     expected_most = forms.DecimalField(required=False, widget=forms.HiddenInput)
     expected_order = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -47,21 +51,39 @@ class ProviderOrderForm(forms.Form):
         self.keyed = keyed
         # Every finder is a valid choice: whether it has a key is `bulk.check_providers`'s to
         # say (a key refused since the page was shown gets its own French message).
-        self.fields["providers"].choices = [(s, get_provider(s).label) for s in FINDER_ORDER]
-        self.fields["providers"].initial = self.initial_order()
-        for position, slug in enumerate(FINDER_ORDER, start=1):
-            self.fields[f"rank_{slug}"] = forms.IntegerField(
-                label=_("Position"),
+        choices = [("", "—")] + [
+            (s, get_provider(s).label if s in keyed else f"{get_provider(s).label} ({NO_KEY})")
+            for s in FINDER_ORDER
+        ]
+        initial = self.initial_order()
+        # As many positions as providers with a key, or as the page that was posted had.
+        posted = [k for k in self.data if k.startswith("position_") and self.data[k]]
+        count = min(max(len(keyed), len(posted), 1), len(FINDER_ORDER))
+        for position in range(1, count + 1):
+            self.fields[f"position_{position}"] = forms.ChoiceField(
+                label=POSITION_LABELS.get(position, POSITION_LABELS[0]) % {"n": position},
+                choices=choices,
                 required=False,
-                min_value=1,
-                max_value=len(FINDER_ORDER),
-                initial=position,
+                initial=initial[position - 1] if position <= len(initial) else "",
             )
+
+    def positions(self) -> list[Any]:
+        return [self[name] for name in self.fields if name.startswith("position_")]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if not data.get("providers") and not self.errors:
+        chosen = [
+            data[name] for name in self.fields if name.startswith("position_") and data.get(name)
+        ]
+        twice = sorted({get_provider(s).label for s in chosen if chosen.count(s) > 1})
+        if twice:
+            raise forms.ValidationError(
+                _("Each provider may appear only once: %(providers)s.")
+                % {"providers": ", ".join(twice)}
+            )
+        if not chosen:
             raise forms.ValidationError(_("Choose at least one provider."))
+        data["order"] = chosen
         return data
 
     def initial_order(self) -> list[str]:
@@ -69,24 +91,18 @@ class ProviderOrderForm(forms.Form):
         return [s for s in self.keyed if s in DEFAULT_EMAIL_ORDER] or list(self.keyed)
 
     def order(self) -> list[str]:
-        """The ticked providers by their position (ties keep the default order)."""
-        chosen = self.cleaned_data["providers"]
-        return sorted(
-            chosen,
-            key=lambda s: (self.cleaned_data.get(f"rank_{s}") or 99, FINDER_ORDER.index(s)),
-        )
+        return self.cleaned_data["order"]
 
     def rows(self) -> list[dict[str, Any]]:
-        """One row per email finder for the template, keyless ones shown but not offered."""
-        ticked = set(self["providers"].value() or [])
-        rows = []
-        for slug in FINDER_ORDER:
-            spec = get_provider(slug)
-            row = {"slug": slug, "label": spec.label, "max_cost": spec.max_cost}
-            if slug in self.keyed:
-                row.update(keyed=True, ticked=slug in ticked, rank=self[f"rank_{slug}"])
-            rows.append(row)
-        return rows
+        """Each email finder, its most per prospect and whether it has a key."""
+        return [
+            {
+                "label": get_provider(s).label,
+                "max_cost": get_provider(s).max_cost,
+                "keyed": s in self.keyed,
+            }
+            for s in FINDER_ORDER
+        ]
 
 
 def _left_out(queryset: Any, estimate: bulk.Estimate) -> list[str]:

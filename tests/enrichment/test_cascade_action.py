@@ -62,8 +62,7 @@ def confirm_data(response, **extra):
         "confirm": "1",
         "expected_most": str(estimate.most),
         "expected_order": ",".join(estimate.providers),
-        "providers": estimate.providers,
-        **{f"rank_{slug}": n for n, slug in enumerate(estimate.providers, start=1)},
+        **{f"position_{n}": slug for n, slug in enumerate(estimate.providers, start=1)},
         **extra,
     }
 
@@ -117,7 +116,7 @@ def test_confirming_creates_the_job_with_the_order_shown(member_client, keyed, m
 def test_a_chosen_order_is_estimated_then_used(member_client, keyed):
     credentials.set_api_key(keyed, "hunter", "hunter-key-1234")
     prospects = ProspectFactory.create_batch(2, workspace=keyed, status=Status.NEW)
-    choice = {"providers": ["leadmagic", "hunter"], "rank_leadmagic": 2, "rank_hunter": 1}
+    choice = {"position_1": "hunter", "position_2": "leadmagic", "position_3": ""}
 
     shown = ask(member_client, prospects, estimate="1", **choice)
 
@@ -130,7 +129,7 @@ def test_a_chosen_order_is_estimated_then_used(member_client, keyed):
 def test_confirming_another_order_than_the_one_shown_shows_it_first(member_client, keyed):
     prospects = ProspectFactory.create_batch(2, workspace=keyed, status=Status.NEW)
     shown = ask(member_client, prospects)
-    data = confirm_data(shown, providers=["leadmagic"])
+    data = confirm_data(shown, position_1="leadmagic", position_2="")
 
     response = ask(member_client, prospects, **data)
 
@@ -140,19 +139,33 @@ def test_confirming_another_order_than_the_one_shown_shows_it_first(member_clien
     assert nothing_spent_or_queued(keyed)
 
 
-def test_no_provider_ticked_is_a_form_error(member_client, keyed):
+def test_no_provider_chosen_is_a_form_error(member_client, keyed):
     prospect = ProspectFactory(workspace=keyed, status=Status.NEW)
-    response = ask(member_client, [prospect], estimate="1")
+    response = ask(member_client, [prospect], estimate="1", position_1="", position_2="")
     assert response.status_code == 200
     assert "Choisissez au moins un fournisseur." in text(response)
 
 
-def test_providers_without_a_key_are_shown_but_not_offered(member_client, keyed):
+def test_a_provider_chosen_twice_is_a_form_error(member_client, keyed):
     prospect = ProspectFactory(workspace=keyed, status=Status.NEW)
-    page = text(ask(member_client, [prospect]))
-    assert 'value="findymail"' not in markup(ask(member_client, [prospect]))
-    assert "FindyMail" in page
-    assert "pas de clé API" in page
+    twice = {"position_1": "prospeo", "position_2": "prospeo"}
+    response = ask(member_client, [prospect], estimate="1", **twice)
+    assert "Chaque fournisseur ne peut figurer qu'une fois : Prospeo." in text(response)
+    assert nothing_spent_or_queued(keyed)
+
+
+def test_choosing_a_provider_without_a_key_says_so(member_client, keyed):
+    prospect = ProspectFactory(workspace=keyed, status=Status.NEW)
+    response = ask(member_client, [prospect], estimate="1", position_1="findymail")
+    assert "Pas de clé API utilisable pour : FindyMail." in text(response)
+
+
+def test_providers_without_a_key_are_marked(member_client, keyed):
+    prospect = ProspectFactory(workspace=keyed, status=Status.NEW)
+    page = markup(ask(member_client, [prospect]))
+    assert '<option value="findymail">FindyMail (pas de clé API)</option>' in page
+    assert '<option value="prospeo" selected>Prospeo</option>' in page
+    assert "1er fournisseur" in page and "2e fournisseur" in page
 
 
 def test_no_key_at_all_is_a_french_message_not_an_error(member_client, workspace):
