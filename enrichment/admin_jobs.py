@@ -237,6 +237,21 @@ def _linked(url: str, text: str) -> str:
     return format_html('<a href="{}">{}</a>', url, text) if url else text
 
 
+class ResultFilter(admin.SimpleListFilter):
+    """Attempt results in French, from the fixed list (not the values found in the table)."""
+
+    title = _("result")
+    parameter_name = "result"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
+        return [(code, label) for code, label in RESULT_LABELS.items() if code]
+
+    def queryset(self, request: HttpRequest, queryset):
+        if self.value():
+            return queryset.filter(result=self.value())
+        return queryset
+
+
 @admin.register(ProviderAttempt)
 class ProviderAttemptAdmin(ReadOnlyScopedAdmin):
     """Which provider was asked about which item, what it answered and what it cost."""
@@ -251,7 +266,7 @@ class ProviderAttemptAdmin(ReadOnlyScopedAdmin):
         "cost_text",
         "call_link",
     )
-    list_filter = (ProviderFilter, "result")
+    list_filter = (ProviderFilter, ResultFilter)
     list_select_related = ("item__prospect",)
     search_fields = ("value", "idempotency_key")
 
