@@ -217,3 +217,37 @@ def test_another_workspaces_job_is_a_404_everywhere(member_client, keyed, other_
     missing = reverse("admin:enrichment_providerattempt_change", args=[999999])
     assert member_client.get(url).status_code == member_client.get(missing).status_code
     assert "Cascade e-mail #" not in text(member_client.get(JOBS))
+
+
+def test_attempts_filter_by_result_in_french(member_client, keyed):
+    job = started_job(keyed, count=1)
+    item = EnrichmentItem.objects.for_workspace(keyed).get(job=job)
+    for provider, result, value in (
+        ("prospeo", "not_found", ""),
+        ("leadmagic", "found", "lea.martin@societe.example"),
+    ):
+        ProviderAttempt.objects.create(
+            workspace=keyed,
+            item=item,
+            provider=provider,
+            field="email",
+            idempotency_key=f"{job.pk}:{item.pk}:email:{provider}",
+            result=result,
+            value=value,
+        )
+    attempts = reverse("admin:enrichment_providerattempt_changelist")
+    page = text(member_client.get(attempts, {"result": "found"}))
+    assert "lea.martin@societe.example" in page
+    assert "Non trouvé" in page  # the filter's own choice
+    assert page.count("Prospeo") == 1  # in the provider filter only, not as a row
+
+
+def test_a_finished_item_shows_the_prospects_verdict(member_client, keyed):
+    job = started_job(keyed, count=1)
+    item = EnrichmentItem.objects.for_workspace(keyed).get(job=job)
+    EnrichmentItem.objects.for_workspace(keyed).filter(pk=item.pk).update(status=Item.DONE)
+    Prospect.objects.for_workspace(keyed).filter(pk=item.prospect_id).update(
+        status=Prospect.Status.NOT_VERIFIED,
+        verification_reason=Prospect.Reason.NO_EMAIL_FOUND,
+    )
+    assert "Non vérifié — Aucune adresse trouvée" in text(member_client.get(job_url(job)))
