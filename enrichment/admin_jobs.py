@@ -35,7 +35,7 @@ PAUSE_REASONS = {
     Outcome.NO_CREDITS: _("credit balance too low"),
 }
 RESULT_LABELS = {
-    "": _("In flight"),
+    "": _("No answer yet"),
     "found": _("Found"),
     "not_found": _("Not found"),
     "not_asked": _("Not asked (not enough data)"),

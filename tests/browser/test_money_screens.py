@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from enrichment import credentials
+from enrichment import bulk, credentials
 from enrichment.engine import ledger
 from enrichment.models import EnrichmentJob, ProviderCall
 from prospects.models import Prospect
@@ -103,3 +103,30 @@ def test_the_cascade_confirmation_reads_well(log_in, member, workspace, shots):
     page.get_by_role("button", name="Recalculer l'estimation").click()
     expect(page.locator("#provider-order")).to_have_text("Hunter → Prospeo → LeadMagic")
     assert not EnrichmentJob.objects.for_workspace(workspace).exists()
+
+
+def test_a_paused_job_says_why_and_can_be_cancelled(log_in, member, workspace, shots):
+    for slug in ("prospeo", "leadmagic"):
+        credentials.set_api_key(workspace, slug, f"{slug}-key-1234")
+    ledger.top_up(workspace.pk, "25", key="top-up")
+    ledger.set_daily_cap(workspace.pk, "0")
+    ProspectFactory.create_batch(3, workspace=workspace, status=Prospect.Status.NEW)
+    # The live server commits: the eager workers run at once and meet the cap at once.
+    job = bulk.start_job(workspace, bulk.estimate_job(workspace.pk))
+    job.refresh_from_db()
+    assert job.status == EnrichmentJob.Status.PAUSED
+
+    page = log_in(member.username)
+    page.goto(f"/admin/enrichment/enrichmentjob/{job.pk}/change/")
+    expect(page.locator(".job-pause")).to_contain_text(
+        "En pause : plafond de dépenses du jour atteint — reprise automatique le"
+    )
+    expect(page.locator("#job-items")).to_contain_text("3 éléments")
+    page.screenshot(path=str(shots / "tache.png"), full_page=True)
+
+    page.get_by_role("link", name="Annuler la tâche").click()
+    expect(page.locator("#workspace-target")).to_have_text("Annuler dans : Acme Lyon")
+    page.get_by_role("button", name="Oui, annuler la tâche").click()
+    expect(page.locator(".messagelist")).to_contain_text("en attente ne seront pas traités")
+    job.refresh_from_db()
+    assert job.status == EnrichmentJob.Status.CANCELLED
