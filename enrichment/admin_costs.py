@@ -154,7 +154,9 @@ class CostDashboardAdmin(WorkspaceScopedAdmin):
             labels={p.provider: p.label for p in report.providers},
         )
         if cap_form is None:
-            initial = "" if cap is None else number_format(cap, 2)
+            # Every decimal the cap has: saving the form unchanged must not round it.
+            places = 2 if cap is None or cap == cap.quantize(Decimal("0.01")) else 4
+            initial = "" if cap is None else number_format(cap, places)
             cap_form = DailyCapForm(initial={"daily_cap": initial})
         return {
             "report": report,

@@ -171,6 +171,13 @@ def test_an_administrator_sets_and_removes_the_cap(admin_client_ws, money):
     assert ledger.daily_cap(money.pk) is None
 
 
+def test_the_cap_field_shows_every_decimal_of_the_cap(admin_client_ws, money):
+    ledger.set_daily_cap(money.pk, "7.1234")
+    assert 'value="7,1234"' in admin_client_ws.get(COSTS).content.decode()
+    ledger.set_daily_cap(money.pk, "7.5")
+    assert 'value="7,50"' in admin_client_ws.get(COSTS).content.decode()
+
+
 def test_a_bad_cap_is_a_french_form_error(admin_client_ws, money):
     response = admin_client_ws.post(COSTS, {"daily_cap": "douze", "expected_workspace": money.pk})
     assert response.status_code == 200
