@@ -18,7 +18,6 @@ from prospects.models import Workspace
 from . import credentials, services
 from .models import (
     EnrichmentItem,
-    EnrichmentJob,
     ProviderBatch,
     ProviderCall,
     ProviderCredential,
@@ -164,33 +163,6 @@ def status_badge(obj: Any) -> str:
     )
 
 
-@admin.register(EnrichmentJob)
-class EnrichmentJobAdmin(ReadOnlyScopedAdmin):
-    list_display = (
-        "__str__",
-        "status",
-        "items_progress",
-        "failed_items",
-        "estimated_credits",
-        "spent_credits",
-        "created_by",
-        "created_at",
-        "finished_at",
-        "follow_link",
-    )
-    list_filter = ("status", "kind")
-    list_select_related = ("created_by",)
-
-    @admin.display(description=_("done"))
-    def items_progress(self, job: EnrichmentJob) -> str:
-        return f"{job.done_items} / {job.total_items}"
-
-    @admin.display(description=_("live progress"))
-    def follow_link(self, job: EnrichmentJob) -> str:
-        url = reverse("enrichment:progress")
-        return format_html('<a href="{}?job={}">{}</a>', url, job.pk, gettext("Follow"))
-
-
 @admin.register(EnrichmentItem)
 class EnrichmentItemAdmin(ReadOnlyScopedAdmin):
     list_display = (
@@ -321,3 +293,6 @@ if all(action.__name__ != reenrich.__name__ for action in prospects_admin.PROSPE
     prospects_admin.PROSPECT_ACTIONS.append(reenrich)
 if PANEL_TEMPLATE not in prospects_admin.PROSPECT_PANELS:
     prospects_admin.PROSPECT_PANELS.append(PANEL_TEMPLATE)
+
+# The job, cascade and cost screens live in their own modules; importing them registers them.
+from . import admin_cascade, admin_costs, admin_jobs  # noqa: E402, F401

@@ -84,9 +84,7 @@ class EnrichmentJob(TenantModel):
     estimated_credits = models.DecimalField(
         _("estimated cost (€)"), max_digits=14, decimal_places=4, default=0
     )
-    spent_credits = models.DecimalField(
-        _("spent (€)"), max_digits=14, decimal_places=4, default=0
-    )
+    spent_credits = models.DecimalField(_("spent (€)"), max_digits=14, decimal_places=4, default=0)
     # The providers asked, in order (a waterfall job); empty for Dropcontact.
     providers = models.JSONField(_("providers"), default=list, blank=True)
     # Why the job is paused (an outcome code) and when it resumes by itself.
@@ -457,3 +455,13 @@ class CachedAnswer(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.field} {self.fingerprint[:8]}"
+
+
+class CostDashboard(CreditEntry):
+    """The admin's cost dashboard: the ledger read per day and provider (no rows of its own)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("costs")
+        verbose_name_plural = _("costs")
+        default_permissions = ("view",)
