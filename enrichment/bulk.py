@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from django.db import transaction
@@ -65,7 +65,8 @@ class Estimate:
 
     @property
     def most(self) -> Decimal:
-        return self.subtotal.quantize(Decimal("0.01"))
+        # "At most": rounded up to the cent, never down.
+        return self.subtotal.quantize(Decimal("0.01"), rounding=ROUND_CEILING)
 
 
 def check_fields(fields: Iterable[str]) -> list[str]:
@@ -307,10 +308,19 @@ def dispatch_waterfall(workspace_id: int | None = None, *, limit: int = 500) -> 
     return len(ids)
 
 
+CANCELLABLE = (
+    EnrichmentJob.Status.PENDING,
+    EnrichmentJob.Status.RUNNING,
+    EnrichmentJob.Status.PAUSED,
+)
+
+
 def cancel_job(workspace: Workspace, job_id: int) -> int:
     """Stop scheduling a job's items; calls in flight finish and are kept. Returns how many
     items were cancelled."""
     job = EnrichmentJob.objects.for_workspace(workspace).get(pk=job_id)
+    if job.status not in CANCELLABLE:
+        raise JobRefused(_("Only a job that is waiting, running or paused can be cancelled."))
     now = timezone.now()
     with transaction.atomic():
         waiting = EnrichmentItem.objects.for_workspace(workspace).filter(

@@ -20,6 +20,8 @@ class OutcomeFields(models.Model):
         _("outcome"), max_length=32, choices=Outcome.choices, default="", blank=True
     )
     outcome_detail = models.CharField(_("outcome detail"), max_length=255, blank=True)
+    # The vendor the outcome is about, when the row's own provider is a pipeline (a waterfall).
+    outcome_provider = models.CharField(_("outcome provider"), max_length=32, blank=True)
 
     class Meta:
         abstract = True
@@ -27,7 +29,8 @@ class OutcomeFields(models.Model):
     @property
     def last_error(self) -> str:
         """The outcome in French, for people (the code is for the API and webhooks)."""
-        return describe(self.outcome, provider=self.provider, detail=self.outcome_detail)
+        provider = self.outcome_provider or self.provider
+        return describe(self.outcome, provider=provider, detail=self.outcome_detail)
 
 
 class ProviderCredential(TenantModel):

@@ -104,6 +104,7 @@ def fail_items(
                 next_attempt_at=now + dt.timedelta(seconds=delays[attempts - 1]),
                 outcome=code,
                 outcome_detail=detail,
+                outcome_provider=provider,
                 updated_at=now,
             )
             prospects_scope.filter(pk__in=prospect_ids, status=Prospect.Status.ENRICHING).update(
@@ -115,6 +116,7 @@ def fail_items(
                 attempts=attempts,
                 outcome=code,
                 outcome_detail=detail,
+                outcome_provider=provider,
                 finished_at=now,
                 updated_at=now,
             )

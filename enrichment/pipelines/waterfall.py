@@ -374,7 +374,11 @@ def pause(item: EnrichmentItem, code: str, *, resume_at) -> str:
             provider__in=list(PLANS), status=Item.PENDING, next_attempt_at__lt=resume_at
         ).update(next_attempt_at=resume_at, outcome=code, outcome_detail=local, updated_at=now)
         EnrichmentJob.objects.for_workspace(item.workspace_id).filter(
-            kind__in=(EnrichmentJob.Kind.EMAIL, EnrichmentJob.Kind.WATERFALL),
+            kind__in=(
+                EnrichmentJob.Kind.EMAIL,
+                EnrichmentJob.Kind.COMPANY,
+                EnrichmentJob.Kind.WATERFALL,
+            ),
             status__in=(EnrichmentJob.Status.PENDING, EnrichmentJob.Status.RUNNING),
         ).update(status=EnrichmentJob.Status.PAUSED, pause_reason=code, paused_until=resume_at)
     log.info("workspace %s: waterfall paused until %s (%s)", item.workspace_id, local, code)

@@ -187,6 +187,7 @@ def test_a_vendor_asked_again_after_a_passing_failure_pays_under_a_new_key(
     job = run_job(email_ws, django_capture_on_commit_callbacks)
     item = EnrichmentItem.objects.for_workspace(email_ws).get(prospect=prospect)
     assert (item.status, item.attempts) == ("pending", 1)
+    assert item.last_error == "Prospeo a répondu par une erreur (HTTP 500)"
 
     sandbox.clear_faults("prospeo")
     EnrichmentItem.objects.for_workspace(email_ws).filter(pk=item.pk).update(
@@ -285,3 +286,23 @@ def test_a_worker_that_lost_its_item_while_its_call_was_out_still_settles_the_mo
     attempt.refresh_from_db()
     assert attempt.result == ""  # the item's new holder asks again, under a new ledger key
     assert ledger.open_key(email_ws.pk, attempt.idempotency_key) != attempt.idempotency_key
+
+
+def test_a_finished_job_cannot_be_cancelled(email_ws, world, django_capture_on_commit_callbacks):
+    import_world(email_ws, world, limit=3)
+    job = run_job(email_ws, django_capture_on_commit_callbacks)
+    assert job.status in (EnrichmentJob.Status.COMPLETED, EnrichmentJob.Status.PARTIALLY_COMPLETED)
+    with pytest.raises(bulk.JobRefused):
+        bulk.cancel_job(email_ws, job.pk)
+    job.refresh_from_db()
+    assert job.status != EnrichmentJob.Status.CANCELLED
+
+
+def test_at_most_is_rounded_up_to_the_cent():
+    estimate = bulk.Estimate(
+        prospect_ids=[1, 2, 3],
+        providers=["prospeo"],
+        per_prospect=Decimal("0.058"),
+        subtotal=Decimal("0.174"),
+    )
+    assert estimate.most == Decimal("0.18")
