@@ -452,6 +452,11 @@ def write_chunk(
             _insert_prospects(batch, new, encoded)
             new = [row for row in new if row.prospect_id]
             _insert_provenance(batch, new)
+            services.apply_normalizers(
+                batch.workspace_id,
+                prospects=[row.prospect_id for row in new],
+                companies={row.company_id for row in new},
+            )
         services.record_blocked_attempts(
             batch.workspace_id,
             [row.suppression_id for row in rows if row.reason == SUPPRESSED and row.suppression_id],
