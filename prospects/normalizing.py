@@ -134,7 +134,8 @@ def _write_changes(
     return written
 
 
-def _prospect_fields(job_title: str) -> tuple[str, str]:
+def derived_prospect_fields(job_title: str) -> tuple[str, str]:
+    """(seniority, department) of a job title: what `apply_normalizers` stores."""
     return normalizers.seniority_of(job_title), normalizers.department_of(job_title)
 
 
@@ -157,7 +158,7 @@ def apply_normalizers(
             workspace_id,
             prospects,
             sources=("job_title",),
-            derive=_prospect_fields,
+            derive=derived_prospect_fields,
             targets=("seniority", "department"),
         ),
         companies=_write_changes(

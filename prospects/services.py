@@ -32,6 +32,7 @@ from .normalizing import (  # noqa: F401  (services)
     NormalizedCount,
     apply_normalizers,
     count_records,
+    derived_prospect_fields,
     normalize_records,
 )
 from .signals import notify_persons_objected, notify_prospects_created
