@@ -65,9 +65,20 @@ class CompanyForm(forms.ModelForm):
 @admin.register(Company)
 class CompanyAdmin(WorkspaceScopedAdmin):
     form = CompanyForm
-    list_display = ("name", "domain", "industry", "headcount", "location", "siren")
+    list_display = (
+        "name",
+        "domain",
+        "industry_code",
+        "legal_form",
+        "headcount",
+        "location",
+        "siren",
+    )
+    list_filter = ("industry_code", "legal_form")
     search_fields = ("name", "domain", "siren")
-    fields = ("workspace", *COMPANY_FIELDS)
+    # The classified industry and the legal form are derived from the industry and the name.
+    fields = ("workspace", *COMPANY_FIELDS, "industry_code", "legal_form")
+    readonly_fields = ("industry_code", "legal_form")
 
     def save_model(self, request: HttpRequest, obj: Company, form: Any, change: bool) -> None:
         with transaction.atomic():
@@ -76,6 +87,7 @@ class CompanyAdmin(WorkspaceScopedAdmin):
             if edited:
                 # What a person typed is never overwritten by a provider: say so in provenance.
                 services.record_initial_provenance(obj, source=Source.MANUAL, fields=edited)
+            services.apply_normalizers(obj.workspace_id, companies=[obj])
 
 
 class ProspectForm(forms.ModelForm):
@@ -179,12 +191,14 @@ class ProspectAdmin(WorkspaceScopedAdmin):
     change_list_template = "admin/prospects/prospect/change_list.html"
     list_display = ("__str__", "status_badge", "company", "job_title", "email")
     list_display_links = ("__str__",)
-    list_filter = ("status", "source", "enrichment_source")
+    list_filter = ("status", "seniority", "department", "source", "enrichment_source")
     search_fields = ("first_name", "last_name", "email", "company__name", "company__domain")
     autocomplete_fields = ("company",)
     list_select_related = ("company",)
     list_per_page = 50
     readonly_fields = (
+        "seniority",
+        "department",
         "status_badge",
         "source",
         "import_batch",
@@ -206,6 +220,8 @@ class ProspectAdmin(WorkspaceScopedAdmin):
                     "email",
                     "phone",
                     "job_title",
+                    # Read from the job title whenever it is saved.
+                    ("seniority", "department"),
                     "linkedin_url",
                     "company",
                 )
@@ -278,6 +294,7 @@ class ProspectAdmin(WorkspaceScopedAdmin):
             edited = tuple(f for f in services.PROSPECT_FIELDS if f in form.changed_data)
             if edited:
                 services.record_initial_provenance(obj, source=Source.MANUAL, fields=edited)
+            services.apply_normalizers(obj.workspace_id, prospects=[obj])
         if not change:
             notify_prospects_created(obj.workspace_id, [obj.pk])
 

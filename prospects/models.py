@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import siret as stdnum_siret
 
+from .taxonomy import LEGAL_FORM_CHOICES, Department, Industry, Seniority
 from .tenancy import TenantModel, TenantQuerySet, user_reference
 
 
@@ -268,6 +269,18 @@ class Company(TenantModel):
     siren = models.CharField(_("SIREN"), max_length=9, blank=True, validators=[validate_siren])
     siret = models.CharField(_("SIRET"), max_length=14, blank=True, validators=[validate_siret])
     linkedin_url = models.URLField(_("LinkedIn URL"), blank=True)
+    # Derived from `industry` and `name` after each write (services.apply_normalizers), never
+    # typed: nobody's value to protect, and recomputed whenever the source field changes.
+    industry_code = models.CharField(
+        _("industry (classified)"),
+        max_length=32,
+        blank=True,
+        choices=Industry.choices,
+        editable=False,
+    )
+    legal_form = models.CharField(
+        _("legal form"), max_length=16, blank=True, choices=LEGAL_FORM_CHOICES, editable=False
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -379,6 +392,13 @@ class Prospect(TenantModel):
     email = models.EmailField(_("email"), max_length=254, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     job_title = models.CharField(_("job title"), max_length=255, blank=True)
+    # Derived from `job_title` after each write (services.apply_normalizers), never typed.
+    seniority = models.CharField(
+        _("seniority"), max_length=16, blank=True, choices=Seniority.choices, editable=False
+    )
+    department = models.CharField(
+        _("department"), max_length=32, blank=True, choices=Department.choices, editable=False
+    )
     linkedin_url = models.URLField(_("LinkedIn URL"), blank=True)
     company = models.ForeignKey(
         Company,

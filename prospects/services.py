@@ -27,6 +27,14 @@ from .models import (
     Workspace,
 )
 from .models import auto_enrich_steps as models_auto_enrich_steps
+from .normalizing import (  # noqa: F401  (services)
+    BackfillCount,
+    NormalizedCount,
+    apply_normalizers,
+    count_records,
+    derived_prospect_fields,
+    normalize_records,
+)
 from .signals import notify_persons_objected, notify_prospects_created
 
 PROSPECT_FIELDS = ("first_name", "last_name", "email", "phone", "job_title", "linkedin_url")
@@ -372,6 +380,7 @@ def create_prospect(
         except IntegrityError as exc:
             raise ProspectRejected(_("This prospect already exists."), reason="duplicate") from exc
         record_initial_provenance(prospect, source=source)
+        apply_normalizers(workspace.pk, prospects=[prospect], companies=[company])
     notify_prospects_created(workspace.pk, [prospect.pk])
     return prospect
 

@@ -82,6 +82,12 @@ def apply_results(
                 absorbed.setdefault(*same)
         merged.flush()
         merge_absorbed(batch.workspace_id, absorbed)
+        # Job titles, industries and companies written above: their derived fields, in bulk.
+        prospect_services.apply_normalizers(
+            batch.workspace_id,
+            prospects=list(fresh.values()),
+            companies={prospect.company_id for prospect in fresh.values()},
+        )
         EnrichmentItem.objects.for_workspace(batch.workspace_id).filter(
             pk__in=[item.pk for item in items if item not in missing], status=Item.SUBMITTED
         ).update(status=Item.DONE, outcome="", outcome_detail="", finished_at=now, updated_at=now)
