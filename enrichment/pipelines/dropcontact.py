@@ -89,7 +89,9 @@ def claim_batch(workspace_id: int, *, api_key_present: bool) -> ProviderBatch | 
             .update(status=Item.SUBMITTED, batch=batch, updated_at=now)
         )
         if not claimed:
-            batch.delete()
+            # Another worker claimed them first: the new batch row is rolled back, not deleted
+            # (a delete cascades through the items and attempts that point to batches).
+            transaction.set_rollback(True)
             return None
         batch.size = claimed
         batch.save(update_fields=["size"])
