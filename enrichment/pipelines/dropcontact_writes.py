@@ -9,7 +9,6 @@ are saved one by one, each refusing what it cannot store, as before.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
@@ -220,15 +219,15 @@ def save_one_by_one(
 def update_each(queryset: QuerySet, values: dict[int, dict[str, Any]]) -> None:
     """Give each row its own values in one UPDATE (a field a row does not list keeps its value).
 
-    Rows sharing a value share one WHEN. Django's bulk_update would cut a 250-row batch into
-    statements of 999 parameters on SQLite, an old build's limit that today's are far above.
+    Rows sharing a value share one WHEN, and a field every row gives the same value is set
+    without a CASE: the verdict fields of a batch take few distinct values.
     """
     if not values:
         return
     names = sorted({name for row in values.values() for name in row})
     per_row = 2 * len(names) + 1
     ids = list(values)
-    step = max(1, max_parameters() // per_row)
+    step = max(1, (connection.features.max_query_params or 65535) // per_row)
     for start in range(0, len(ids), step):
         chunk = {pk: values[pk] for pk in ids[start : start + step]}
         queryset.filter(pk__in=list(chunk)).update(**assignments(queryset.model, names, chunk))
@@ -248,11 +247,3 @@ def assignments(model: Any, names: Iterable[str], values: dict[int, dict[str, An
         whens = [When(pk__in=pks, then=Value(v, output_field=field)) for v, pks in groups.items()]
         result[field.attname] = Case(*whens, default=F(field.attname), output_field=field)
     return result
-
-
-def max_parameters() -> int:
-    """How many parameters one statement may carry on this connection."""
-    if connection.vendor == "sqlite":
-        connection.ensure_connection()
-        return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-    return connection.features.max_query_params or 65535
