@@ -3,7 +3,8 @@
 import os
 
 from celery import Celery
-from celery.signals import setup_logging, worker_process_init
+from celery.signals import setup_logging, task_postrun, task_prerun, worker_process_init
+from django.db import close_old_connections
 
 from .log import use_django_logging
 
@@ -45,3 +46,13 @@ def _own_process_group(**kwargs) -> None:
     pool processes die with it (Celery sets them a parent-death signal).
     """
     os.setpgid(0, 0)
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _close_old_connections(task=None, **kwargs) -> None:
+    """Around each task, what Django does around each request: a connection past its
+    CONN_MAX_AGE, broken, or left inside a transaction is closed; a sound one is kept."""
+    # An eager task runs inside its caller's transaction (tests): never close that one.
+    if task is not None and not getattr(task.request, "is_eager", False):
+        close_old_connections()

@@ -13,12 +13,12 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from prospects import services as prospect_services
-from prospects.models import Prospect, Workspace
+from prospects.models import Prospect, Workspace, auto_enrich_steps
 
 from .credentials import (  # noqa: F401 (re-exported for the pipeline and tasks)
     get_api_key,
@@ -64,11 +64,21 @@ def release_waiting_items(workspace_id: int, provider: str) -> int:
 def queue_new_prospects(workspace_id: int, prospect_ids: list[int]) -> list[int]:
     """New prospects get what their workspace chose: Dropcontact (then, for those it does not
     verify, the email waterfall), the email waterfall alone, or nothing."""
-    steps = prospect_services.auto_enrich_steps(workspace_id)
+    # One query for both: a worker queues the prospects an admin form or the API creates one
+    # at a time, so what it costs per call is paid per prospect.
+    usable_key = ProviderCredential.objects.unscoped().filter(
+        workspace_id=OuterRef("pk"), provider=DROPCONTACT, refused_at__isnull=True
+    )
+    choice, has_key = (
+        Workspace.objects.filter(pk=workspace_id)
+        .values_list("auto_enrich", Exists(usable_key))
+        .first()
+    ) or (Workspace.AutoEnrich.NONE, False)
+    steps = auto_enrich_steps(choice)
     if not steps:
         return []
     if steps[0] == DROPCONTACT:
-        return queue_enrichment(workspace_id, prospect_ids)
+        return queue_enrichment(workspace_id, prospect_ids, has_key=has_key)
     from .bulk import queue_auto_waterfall
 
     return queue_auto_waterfall(workspace_id, prospect_ids)
@@ -84,11 +94,13 @@ def queue_enrichment(
     statuses: tuple[str, ...] = (Prospect.Status.NEW,),
     job: EnrichmentJob | None = None,
     provider: str = DROPCONTACT,
+    has_key: bool | None = None,
 ) -> list[int]:
     """Queue Dropcontact items for these prospects; returns the prospect ids queued.
 
     Never for a suppressed person, never twice while one is live (a partial unique constraint
-    backs this up under concurrency).
+    backs this up under concurrency). `has_key`: whether the workspace has a usable key for
+    `provider`, when the caller already knows.
     """
     candidates = list(
         Prospect.objects.for_workspace(workspace_id)
@@ -105,11 +117,12 @@ def queue_enrichment(
     chosen = [p.pk for p in candidates if p.pk not in blocked]
     if not chosen:
         return []
-    has_key = (
-        ProviderCredential.objects.for_workspace(workspace_id)
-        .filter(provider=provider, refused_at__isnull=True)
-        .exists()
-    )
+    if has_key is None:
+        has_key = (
+            ProviderCredential.objects.for_workspace(workspace_id)
+            .filter(provider=provider, refused_at__isnull=True)
+            .exists()
+        )
     status = Item.PENDING if has_key else Item.WAITING_KEY
     outcome = "" if has_key else waiting_outcome(workspace_id, provider)
     now = timezone.now()

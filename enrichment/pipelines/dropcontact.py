@@ -16,7 +16,7 @@ import logging
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .. import services as enrichment_services
@@ -76,6 +76,18 @@ def claim_batch(workspace_id: int, *, api_key_present: bool) -> ProviderBatch | 
     if not ids:
         return None
     with transaction.atomic():
+        if connection.features.has_select_for_update_skip_locked:
+            # PostgreSQL: lock the items first, skipping those another claimer holds. Its
+            # UPDATE would otherwise wait on them, keep their locks (found no longer pending),
+            # and deadlock with that claimer's next write to its own batch's items.
+            ids = list(
+                EnrichmentItem.objects.for_workspace(workspace_id)
+                .filter(pk__in=ids, status=Item.PENDING)
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)
+            )
+            if not ids:
+                return None
         batch = ProviderBatch.objects.create(
             workspace_id=workspace_id,
             provider=SLUG,
@@ -89,7 +101,9 @@ def claim_batch(workspace_id: int, *, api_key_present: bool) -> ProviderBatch | 
             .update(status=Item.SUBMITTED, batch=batch, updated_at=now)
         )
         if not claimed:
-            batch.delete()
+            # Another worker claimed them first: the new batch row is rolled back, not deleted
+            # (a delete cascades through the items and attempts that point to batches).
+            transaction.set_rollback(True)
             return None
         batch.size = claimed
         batch.save(update_fields=["size"])

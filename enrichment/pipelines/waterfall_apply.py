@@ -211,4 +211,6 @@ def apply_company_facts(item: EnrichmentItem, candidates: list) -> None:
                     company.refresh_from_db()
                     buffer.revert(company, changed)
             buffer.flush()
+            # Its industry (and name) as written: the derived code and legal form follow.
+            prospect_services.apply_normalizers(item.workspace_id, companies=[company])
     refresh_jobs([item.job_id] if item.job_id else [])
