@@ -38,14 +38,6 @@ sys.path.insert(0, str(ROOT))
 DB_NAME = "sourcier_bench_waterfall"
 FINDERS = ("prospeo", "leadmagic", "findymail")
 KEY = "sandbox-key"
-COLUMNS = {
-    "Prénom": "first_name",
-    "Nom": "last_name",
-    "Société": "company_name",
-    "Site web": "company_website",
-    "LinkedIn": "linkedin_url",
-    "Fonction": "job_title",
-}
 TABLE = re.compile(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', re.IGNORECASE)
 
 
@@ -205,8 +197,7 @@ def run(args: argparse.Namespace, sandbox_url: str, size: int) -> None:
     ledger.top_up(workspace.pk, Decimal("10000"), key="benchmark")
     world = World.build(args.seed, size)
     created = 0
-    for row in world.prospect_rows():
-        data = {field: row[column] for column, field in COLUMNS.items() if row.get(column)}
+    for data in world.prospect_data():
         try:
             prospect_services.create_prospect(workspace, data=data)
         except prospect_services.ProspectRejected:

@@ -81,6 +81,19 @@ def settle_addresses(candidates: Iterable) -> list[Address]:
     return sorted(addresses, key=lambda a: (bool(a.verified_by), a.confidence), reverse=True)
 
 
+def settle_item(item: EnrichmentItem, *, now) -> None:
+    """The item is done: written first, so a worker that lost its lease writes nothing at all."""
+    claims.write_claimed(
+        item,
+        statuses=(Item.SUBMITTED,),
+        status=Item.DONE,
+        outcome="",
+        outcome_detail="",
+        finished_at=now,
+        updated_at=now,
+    )
+
+
 def apply_candidates(item: EnrichmentItem, candidates: list) -> None:
     """Merge the findings into the prospect and settle the item, in one transaction."""
     now = timezone.now()
@@ -88,16 +101,7 @@ def apply_candidates(item: EnrichmentItem, candidates: list) -> None:
     suppressed = prospect_services.objecting_emails(item.workspace_id, {a.email for a in addresses})
     addresses = [a for a in addresses if a.email not in suppressed]
     with transaction.atomic():
-        # The claim first: a worker that lost its lease writes nothing at all.
-        claims.write_claimed(
-            item,
-            statuses=(Item.SUBMITTED,),
-            status=Item.DONE,
-            outcome="",
-            outcome_detail="",
-            finished_at=now,
-            updated_at=now,
-        )
+        settle_item(item, now=now)
         prospect = (
             Prospect.objects.for_workspace(item.workspace_id)
             .select_for_update(of=("self",))
@@ -171,15 +175,7 @@ def apply_company_facts(item: EnrichmentItem, candidates: list) -> None:
     stay), keep the rest as candidates, and settle the item, in one transaction."""
     now = timezone.now()
     with transaction.atomic():
-        claims.write_claimed(
-            item,
-            statuses=(Item.SUBMITTED,),
-            status=Item.DONE,
-            outcome="",
-            outcome_detail="",
-            finished_at=now,
-            updated_at=now,
-        )
+        settle_item(item, now=now)
         company = (
             Company.objects.for_workspace(item.workspace_id)
             .select_for_update()

@@ -25,10 +25,27 @@ VERDICTS = (VERIFIED, CATCH_ALL, MAILBOX_GONE, NO_MAIL, DO_NOT_CONTACT)
 # The email finders' columns come last: what Prospeo, LeadMagic and FindyMail answer for the
 # person's row of the prospects export ("" = no match), and which of them gave a stale address.
 TRUTH_COLUMNS = (
-    "first_name", "last_name", "company_domain", "linkedin_url", "true_email", "expected_verdict",
-    "prospeo_email", "leadmagic_email", "findymail_email", "stale_vendors",
+    "first_name",
+    "last_name",
+    "company_domain",
+    "linkedin_url",
+    "true_email",
+    "expected_verdict",
+    "prospeo_email",
+    "leadmagic_email",
+    "findymail_email",
+    "stale_vendors",
 )
 PROSPECT_COLUMNS = ("Prénom", "Nom", "Société", "Site web", "LinkedIn", "Fonction")
+# What each column of the prospects export is in the application.
+PROSPECT_FIELDS = {
+    "Prénom": "first_name",
+    "Nom": "last_name",
+    "Société": "company_name",
+    "Site web": "company_website",
+    "LinkedIn": "linkedin_url",
+    "Fonction": "job_title",
+}
 
 
 def fold(text: str | None) -> str:
@@ -199,6 +216,13 @@ class World:
                 **answers,
             }
             for p, answers in zip(self.people, vendor_columns(self), strict=True)
+        ]
+
+    def prospect_data(self) -> list[dict[str, str]]:
+        """The import rows as `create_prospect` takes them (field names, empty cells left out)."""
+        return [
+            {field: row[column] for column, field in PROSPECT_FIELDS.items() if row.get(column)}
+            for row in self.prospect_rows()
         ]
 
     def prospect_rows(self) -> list[dict[str, str]]:

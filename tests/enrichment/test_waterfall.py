@@ -24,22 +24,12 @@ from prospects.models import Prospect, Source
 from tests.enrichment.conftest import FINDERS
 from tests.sandbox.support import KEY
 
-COLUMNS = {
-    "Prénom": "first_name",
-    "Nom": "last_name",
-    "Société": "company_name",
-    "Site web": "company_website",
-    "LinkedIn": "linkedin_url",
-    "Fonction": "job_title",
-}
-
 
 def import_world(workspace, world, limit=None):
     """The world's import rows as prospects, in the world's order: (prospect, truth, row)."""
     pairs = []
     rows = world.prospect_rows()[:limit]
-    for row, truth in zip(rows, world.truth_rows(), strict=False):
-        data = {field: row[column] for column, field in COLUMNS.items() if row.get(column)}
+    for row, data, truth in zip(rows, world.prospect_data(), world.truth_rows(), strict=False):
         try:
             prospect = prospect_services.create_prospect(workspace, data=data)
         except prospect_services.ProspectRejected:
@@ -179,10 +169,7 @@ def test_a_vendor_asked_again_after_a_passing_failure_pays_under_a_new_key(
         for i, t in enumerate(world.truth_rows())
         if t["prospeo_email"] and not t["leadmagic_email"] and not t["findymail_email"]
     )
-    row = world.prospect_rows()[index]
-    prospect = prospect_services.create_prospect(
-        email_ws, data={field: row[column] for column, field in COLUMNS.items() if row.get(column)}
-    )
+    prospect = prospect_services.create_prospect(email_ws, data=world.prospect_data()[index])
     sandbox.set_faults("prospeo", error_rate=1.0, kinds=["500"])
     job = run_job(email_ws, django_capture_on_commit_callbacks)
     item = EnrichmentItem.objects.for_workspace(email_ws).get(prospect=prospect)

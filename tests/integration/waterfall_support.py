@@ -28,14 +28,6 @@ from prospects.models import Prospect, Source
 FINDERS = ("prospeo", "leadmagic", "findymail")
 KEY = "sandbox-key"
 TOP_UP = Decimal("500")
-COLUMNS = {
-    "Prénom": "first_name",
-    "Nom": "last_name",
-    "Société": "company_name",
-    "Site web": "company_website",
-    "LinkedIn": "linkedin_url",
-    "Fonction": "job_title",
-}
 
 
 @dataclass
@@ -65,8 +57,8 @@ def key_workspace(workspace) -> None:
 def import_world(workspace, world, count: int) -> list[Imported]:
     """The first `count` importable rows of the world as prospects, in the world's order."""
     imported: list[Imported] = []
-    for row, truth in zip(world.prospect_rows(), world.truth_rows(), strict=True):
-        data = {field: row[column] for column, field in COLUMNS.items() if row.get(column)}
+    rows = zip(world.prospect_rows(), world.prospect_data(), world.truth_rows(), strict=True)
+    for row, data, truth in rows:
         try:
             prospect = prospect_services.create_prospect(workspace, data=data, source=Source.IMPORT)
         except prospect_services.ProspectRejected:
