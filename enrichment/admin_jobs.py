@@ -212,7 +212,12 @@ class EnrichmentJobAdmin(ReadOnlyScopedAdmin):
             messages.warning(request, gettext("This job is over: there is nothing to cancel."))
             return redirect(change_url)
         if request.method == "POST":
-            cancelled = bulk.cancel_job(job.workspace, job.pk)
+            try:
+                cancelled = bulk.cancel_job(job.workspace, job.pk)
+            except bulk.JobRefused as refused:
+                # It ended between the page and the click.
+                messages.warning(request, str(refused))
+                return redirect(change_url)
             messages.success(
                 request,
                 ngettext(
