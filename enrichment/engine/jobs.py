@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
@@ -28,28 +29,37 @@ def charge_jobs(items: Iterable[EnrichmentItem], total: Decimal) -> None:
 
 
 def refresh_jobs(job_ids: Iterable[int]) -> None:
-    """Recount each job's items and settle its status once nothing is left in flight."""
-    for job_id in set(job_ids):
-        jobs = EnrichmentJob.objects.unscoped().filter(pk=job_id)
-        job = jobs.only("workspace_id", "status").first()
-        if job is None:
-            continue
-        counts = (
-            EnrichmentItem.objects.for_workspace(job.workspace_id)
-            .filter(job_id=job_id)
-            .aggregate(
-                total=Count("id"),
-                done=Count("id", filter=Q(status=Item.DONE)),
-                failed=Count("id", filter=Q(status=Item.NEEDS_REVIEW)),
-                active=Count("id", filter=Q(status__in=EnrichmentItem.ACTIVE_STATUSES)),
-            )
+    """Recount each job's items and settle its status once nothing is left in flight.
+
+    The job row is locked before counting: two workers settling a job's last two items at
+    once would otherwise each count before the other's commit, and the later write of a stale
+    count would leave the job running with nothing left to run."""
+    for job_id in sorted(set(job_ids)):
+        with transaction.atomic():
+            _refresh_job(job_id)
+
+
+def _refresh_job(job_id: int) -> None:
+    jobs = EnrichmentJob.objects.unscoped().filter(pk=job_id)
+    job = jobs.select_for_update().only("workspace_id", "status").first()
+    if job is None:
+        return
+    counts = (
+        EnrichmentItem.objects.for_workspace(job.workspace_id)
+        .filter(job_id=job_id)
+        .aggregate(
+            total=Count("id"),
+            done=Count("id", filter=Q(status=Item.DONE)),
+            failed=Count("id", filter=Q(status=Item.NEEDS_REVIEW)),
+            active=Count("id", filter=Q(status__in=EnrichmentItem.ACTIVE_STATUSES)),
         )
-        EnrichmentJob.objects.for_workspace(job.workspace_id).filter(pk=job_id).update(
-            total_items=counts["total"],
-            done_items=counts["done"],
-            failed_items=counts["failed"],
-            **rolled_up_status(counts, job.status),
-        )
+    )
+    EnrichmentJob.objects.for_workspace(job.workspace_id).filter(pk=job_id).update(
+        total_items=counts["total"],
+        done_items=counts["done"],
+        failed_items=counts["failed"],
+        **rolled_up_status(counts, job.status),
+    )
 
 
 def rolled_up_status(counts: dict[str, int], current: str) -> dict:
