@@ -1,5 +1,6 @@
 """A job whose prospects a CSV names: `enrich --csv` and the admin's "from a file" page."""
 
+import html
 import io
 import json
 
@@ -52,8 +53,9 @@ def test_an_email_column_names_prospects_and_the_others_are_reported(email_ws, p
     assert "4 lignes lues ; prospects de l'espace de travail qu'elles désignent : 1" in lines[0]
     assert lines[1].endswith("de travail : 3, 4")
     last = json.loads(
-        run("--workspace", email_ws.slug, "--fields", "email", "--csv", path, "--estimate",
-            "--json")[-1]
+        run(
+            "--workspace", email_ws.slug, "--fields", "email", "--csv", path, "--estimate", "--json"
+        )[-1]
     )
     assert last["counts"] == {"total": 1}
     assert last["csv"] == {"rows": 4, "matched": 1, "unmatched_lines": [3, 4]}
@@ -88,8 +90,9 @@ def test_an_id_column_never_reaches_another_workspace(email_ws, people, tmp_path
         ("", "vide"),
     ],
 )
-def test_a_file_that_cannot_be_used_is_one_french_error(email_ws, people, tmp_path, content,
-                                                        message):
+def test_a_file_that_cannot_be_used_is_one_french_error(
+    email_ws, people, tmp_path, content, message
+):
     path = write(tmp_path, content)
     with pytest.raises(CommandError, match=message):
         run("--workspace", email_ws.slug, "--fields", "email", "--csv", path)
@@ -106,3 +109,85 @@ def test_a_cp1252_file_from_excel_reads(email_ws, people, tmp_path):
     selection = prospect_services.select_prospects_from_csv(email_ws.pk, path)
     assert selection.prospect_ids == [people["ana"].pk]
     assert selection.rows == 1 and not selection.unmatched
+
+
+# --- The admin page -------------------------------------------------------------------------
+
+FROM_FILE = "/admin/enrichment/enrichmentjob/from-file/"
+
+
+@pytest.fixture
+def keyed(workspace):
+    from enrichment import credentials
+    from enrichment.engine import ledger
+
+    for slug in ("prospeo", "leadmagic"):
+        credentials.set_api_key(workspace, slug, f"{slug}-key-1234")
+    ledger.top_up(workspace.pk, "10", key="top-up-1")
+    return workspace
+
+
+def upload(client, content: bytes, name="crm.csv"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(FROM_FILE, {"file": SimpleUploadedFile(name, content, "text/csv")})
+
+
+def test_the_page_is_linked_from_the_jobs_list(member_client, keyed):
+    page = member_client.get("/admin/enrichment/enrichmentjob/")
+    assert FROM_FILE in page.content.decode()
+    assert "Trouver les e-mails d'un fichier" in html.unescape(
+        member_client.get(FROM_FILE).content.decode()
+    )
+
+
+def test_a_file_leads_to_the_estimate_then_the_job(member_client, keyed, other_workspace):
+    from tests.enrichment.test_cascade_action import confirm_data
+
+    ana = make(keyed, first_name="Ana", last_name="Ménard", email="ana@alpha.fr")
+    make(keyed, first_name="Cy", last_name="Lee", email="cy@alpha.fr")
+    eve = make(other_workspace, first_name="Eve", last_name="Noir", email="eve@beta.fr")
+    # Another workspace's address names no one here; a blank line is skipped, not counted.
+    page = upload(
+        member_client, f"email;note\nana@alpha.fr;=1+1\n{eve.email};x\n\n;vide\n".encode()
+    )
+    assert page.status_code == 200
+    body = html.unescape(page.content.decode())
+    assert "Estimation" in body
+    assert page.context["selected"] == [ana.pk]
+    assert 'action="/admin/prospects/prospect/"' in body
+    assert page.context["file_summary"].endswith("de l'espace de travail : 3, 5")
+    assert not EnrichmentJob.objects.for_workspace(keyed).exists()
+
+    confirm = confirm_data(page, action="find_emails", _selected_action=[ana.pk])
+    done = member_client.post("/admin/prospects/prospect/", confirm)
+    assert done.status_code == 302
+    job = EnrichmentJob.objects.for_workspace(keyed).get()
+    assert job.total_items == 1
+    assert not EnrichmentJob.objects.for_workspace(other_workspace).exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"email\nnobody@nowhere.fr\n", "Aucune ligne de ce fichier"),
+        (b"PK\x03\x04 excel", "classeur Excel"),
+        (b"prenom;nom\nAna;Menard\n", "aucune colonne qui désigne un prospect"),
+        (b'email\n"ana@alpha.fr\n', "guillemet"),
+        (b"\xff\xfe\x00garbage\x00\x00", ""),
+    ],
+)
+def test_a_bad_file_is_a_french_error_on_the_page(member_client, keyed, content, message):
+    make(keyed, first_name="Ana", last_name="Ménard", email="ana@alpha.fr")
+    page = upload(member_client, content)
+    assert page.status_code == 200
+    assert "errorlist" in page.content.decode()
+    assert message in html.unescape(page.content.decode())
+    assert not EnrichmentJob.objects.for_workspace(keyed).exists()
+
+
+def test_an_oversized_file_is_refused_before_it_is_read(member_client, keyed, settings):
+    settings.SOURCIER_IMPORT_MAX_BYTES = 100
+    page = upload(member_client, b"email\n" + b"a@alpha.fr\n" * 50)
+    assert "Le fichier dépasse 100" in html.unescape(page.content.decode())
+    assert not EnrichmentJob.objects.for_workspace(keyed).exists()
