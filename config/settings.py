@@ -282,7 +282,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "prospects.tasks.sweep_imports_task",
         "schedule": env.float("SOURCIER_SWEEP_SECONDS", default=5.0),
     },
+    "purge-discovered-contacts": {
+        "task": "enrichment.tasks.purge_discovered_contacts_task",
+        "schedule": crontab(minute=17),
+    },
 }
+# Discovered contacts nobody approved are deleted after this many days (lawful basis: B2B
+# legitimate interest, kept no longer than needed). Quotas: see enrichment/discovery/contacts.py.
+SOURCIER_DISCOVERY_RETENTION_DAYS = env.int("SOURCIER_DISCOVERY_RETENTION_DAYS", default=30)
 # How long a running import belongs to its worker without committing a chunk (a chunk takes
 # well under a second); past it the sweeper resumes the import after its last chunk.
 SOURCIER_IMPORT_LEASE_SECONDS = env.int("SOURCIER_IMPORT_LEASE_SECONDS", default=120)

@@ -468,3 +468,5 @@ class CostDashboard(CreditEntry):
         verbose_name = _("costs")
         verbose_name_plural = _("costs")
         default_permissions = ("view",)
+
+from .models_discovery import DiscoveredContact  # noqa: E402, F401  (the app's models)

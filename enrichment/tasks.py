@@ -83,3 +83,13 @@ def expire_leases_task() -> str:
     if purged:
         log.info("%s expired provider leases purged", purged)
     return f"purged {purged}"
+
+
+@shared_task
+def purge_discovered_contacts_task() -> str:
+    from .discovery.contacts import purge_unapproved
+
+    purged = purge_unapproved()
+    if purged:
+        log.info("%s unapproved discovered contacts purged", purged)
+    return f"purged {purged}"
