@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup
@@ -147,7 +148,7 @@ def _team_cards(soup: BeautifulSoup) -> list[PersonOnPage]:
     """A short name-like text directly followed by a title-like one, in the same card."""
     people = []
     texts = [" ".join(t.split()) for t in soup.stripped_strings]
-    for name, title in zip(texts, texts[1:], strict=False):
+    for name, title in pairwise(texts):
         if len(title) > 120 or not _TITLE_WORDS.search(normalize.fold(title)):
             continue
         if _TITLE_WORDS.search(normalize.fold(name)):
