@@ -43,19 +43,22 @@ _TITLE_WORDS = re.compile(
     r"\b(directeur|directrice|dg|pdg|ceo|cto|cfo|coo|cmo|vp|head|(?:co-?)?fondat\w*|founder|"
     r"president|gerant|associe|responsable|manager|chef|charge|chargee|commercial|"
     r"commerciale|marketing|ventes|sales|rh|drh|daf|dsi|partner|consultant|ingenieur|"
-    r"developpeur|comptable|assistant|assistante|office|business|account)\w{0,3}\b"
+    r"developpeur|comptable|assistant|assistante|office|business|account|director|managing|"
+    r"lead|achats|logistique|recrutement|operations|partnerships|officer|engineer)\w{0,3}\b"
 )
 _LEGAL_ROLES = re.compile(
     r"(directeur|directrice|responsable)\s+de\s+(la\s+)?publication|g[ée]rant|"
     r"pr[ée]sident(e)?|repr[ée]sentant\s+l[ée]gal",
     re.I,
 )
-_UP, _LOW = "A-ZÀ-ÖØ-Þ", "a-zà-öø-ÿ"
+# Latin letters with their accents (Latin Extended-A and Additional mix both cases).
+_UP, _LOW = "A-ZÀ-ÖØ-ÞĀ-ſḀ-ỿ", "a-zà-öø-ÿĀ-ſḀ-ỿ"
 _NAME_PART = rf"(?:[{_UP}][{_LOW}]+|[{_UP}]{{2,}}|[{_UP}](?=['’]))"
 _NAME_WORD = rf"{_NAME_PART}(?:[-'’](?:{_NAME_PART}|[{_LOW}]+))*"
+_PARTICLE = r"(?:de|du|des|d'|d’|le|la|les|van|von|der|den|ter|ten|ben|ibn|el|al|da|dos|di)"
 _NAME = re.compile(
-    rf"^(?:(?:M\.|Mme|Mr|Mrs|Dr)\s+)?((?:{_NAME_WORD})(?:\s+(?:de|du|des|d'|d’|le|la|van|von|"
-    rf"der|ben|ibn|el)?\s*(?:{_NAME_WORD})){{1,3}})$"
+    rf"^(?:(?:M\.|Mme|Mr|Mrs|Dr)\s+)?({_NAME_WORD}"
+    rf"(?:(?:(?:\s+{_PARTICLE})+\s*|\s+){_NAME_WORD}){{1,3}})$"
 )
 _EMAIL = re.compile(
     r"[A-Za-z0-9._%+\-]{1,64}\s*(?:@|\[at\]|\(at\)|\s+at\s+|\s+arobase\s+)\s*"
