@@ -468,3 +468,7 @@ class CostDashboard(CreditEntry):
         verbose_name = _("costs")
         verbose_name_plural = _("costs")
         default_permissions = ("view",)
+
+
+# Webhook endpoints, events and deliveries live beside the code that delivers them.
+from .webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent  # noqa: E402, F401
