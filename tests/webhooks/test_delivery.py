@@ -2,6 +2,8 @@
 never lost when the receiver dies mid-delivery, 410 disables, a replayed task does nothing."""
 
 import datetime as dt
+import socket
+import threading
 import time
 
 import pytest
@@ -226,3 +228,29 @@ def test_redeliver_starts_a_failed_delivery_again_with_the_same_id(workspace, en
     assert delivery.deliver(row.pk) == "delivered"
     assert receiver.requests[-1]["headers"]["webhook-id"] == row.event.event_id
     assert reload(row).attempts == 1
+
+
+def test_a_receiver_that_never_answers_is_given_up_after_10_seconds(
+    workspace, endpoint, receiver, settings
+):
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)
+    hook, _secret = endpoint
+    port = silent.getsockname()[1]
+    WebhookEndpoint.objects.for_workspace(workspace).filter(pk=hook.pk).update(
+        url=f"http://127.0.0.1:{port}/"
+    )
+    settings.SOURCIER_WEBHOOK_ALLOWED_HOSTS = [f"127.0.0.1:{port}"]
+    accepted = []
+    threading.Thread(target=lambda: accepted.append(silent.accept()), daemon=True).start()
+    (row,) = emit_one(workspace)
+    try:
+        started = time.monotonic()
+        assert delivery.deliver(row.pk) == "retry-in-5s"
+        took = time.monotonic() - started
+    finally:
+        silent.close()
+
+    assert 9.5 <= took < 15
+    assert reload(row).error == "timeout"
