@@ -122,6 +122,15 @@ class WebhookEndpointAdmin(MissingIs404, WorkspaceScopedAdmin):
         obj.pk, obj.workspace_id, obj._state.adding = endpoint.pk, endpoint.workspace_id, False
         obj._secret_shown_once = secret
 
+    def delete_model(self, request: HttpRequest, obj: WebhookEndpoint) -> None:
+        services.delete_endpoint(obj.workspace, obj.pk)
+
+    def get_deleted_objects(self, objs, request: HttpRequest):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # The delivery log goes with its endpoint; nobody deletes log rows one by one.
+        log = str(WebhookDelivery._meta.verbose_name)
+        return deleted, counts, {p for p in perms_needed if str(p) != log}, protected
+
     def response_add(self, request: HttpRequest, obj: WebhookEndpoint, post_url_continue=None):
         # Rendered here, never stored (not in a message, not in the session).
         return self.secret_page(request, obj, obj._secret_shown_once, created=True)

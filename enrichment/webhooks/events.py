@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
@@ -61,7 +62,7 @@ def body(event: Event, *, now=None) -> str:
         },
         separators=(",", ":"),
         ensure_ascii=False,
-        default=str,
+        cls=DjangoJSONEncoder,
     )
     if len(text.encode()) > MAX_PAYLOAD_BYTES:
         raise ValueError(f"{event.type} payload over {MAX_PAYLOAD_BYTES} bytes")

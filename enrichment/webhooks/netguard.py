@@ -117,6 +117,11 @@ def split_url(url: str) -> tuple[str, str, int, str]:
     host = (parts.hostname or "").lower()
     if not host:
         raise Refused("url_invalid", "no host")
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise Refused("url_invalid", "not a host name") from exc
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query

@@ -135,3 +135,15 @@ def test_other_workspace_gets_404(admin_client_ws, other_workspace, receiver, se
     assert WebhookDelivery.objects.for_workspace(other_workspace).get(pk=row.pk).attempts == 0
     assert hook.url not in text(admin_client_ws.get(ENDPOINTS))
     assert row.event.event_id not in text(admin_client_ws.get(DELIVERIES))
+
+
+def test_deleting_an_endpoint_takes_its_log_with_it(admin_client_ws, workspace, endpoint):
+    hook, _secret = endpoint
+    emit_one(workspace)
+    url = reverse("admin:enrichment_webhookendpoint_delete", args=[hook.pk])
+    assert admin_client_ws.get(url).status_code == 200
+
+    assert admin_client_ws.post(url, {"post": "yes"}).status_code == 302
+
+    assert not WebhookEndpoint.objects.for_workspace(workspace).exists()
+    assert not WebhookDelivery.objects.for_workspace(workspace).exists()

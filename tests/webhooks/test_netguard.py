@@ -21,6 +21,7 @@ ZONE = {
     "ula.example.com": ["fd00::1"],
     "mixed.example.com": ["93.184.215.14", "192.168.1.1"],
     "public.example.com": ["93.184.215.14"],
+    "xn--exmple-cua.example.com": ["93.184.215.14"],
     "public6.example.com": ["2606:2800:21f:cb07:6820:80da:af6b:8b2c"],
 }
 
@@ -117,6 +118,7 @@ def test_forbidden_url_is_refused(url):
         ("http://public.example.com/", "93.184.215.14", 80),
         ("https://public6.example.com/", "2606:2800:21f:cb07:6820:80da:af6b:8b2c", 443),
         ("https://93.184.215.14/", "93.184.215.14", 443),
+        ("https://exämple.example.com/", "93.184.215.14", 443),
     ],
 )
 def test_public_addresses_pass_and_name_the_address_to_connect_to(url, address, port):
