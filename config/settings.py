@@ -379,6 +379,14 @@ if _global_cap := env.str("SOURCIER_GLOBAL_DAILY_CAP", default="").strip():
             f"SOURCIER_GLOBAL_DAILY_CAP: {_global_cap!r} is not an amount in euros."
         )
 
+# Webhooks (enrichment/webhooks): callback URLs must reach a public address on port 80 or 443.
+# These `host:port` entries are the only way past that rule (tests, on-premise receivers).
+SOURCIER_WEBHOOK_ALLOWED_HOSTS = env.list("SOURCIER_WEBHOOK_ALLOWED_HOSTS", default=[])
+# After a secret is rotated, the previous one keeps signing beside it for this long.
+SOURCIER_WEBHOOK_ROTATION_OVERLAP_HOURS = env.float(
+    "SOURCIER_WEBHOOK_ROTATION_OVERLAP_HOURS", default=24.0
+)
+
 # One format for the web server, the workers and beat (config/log.py): UTC with its offset.
 LOGGING = {
     "version": 1,

@@ -469,4 +469,7 @@ class CostDashboard(CreditEntry):
         verbose_name_plural = _("costs")
         default_permissions = ("view",)
 
+
+# Discovered contacts, webhook endpoints, events and deliveries live in their own modules.
 from .models_discovery import DiscoveredContact  # noqa: E402, F401  (the app's models)
+from .webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent  # noqa: E402, F401

@@ -14,6 +14,7 @@ from .engine import limits
 from .models import EnrichmentItem, ProviderBatch
 from .pipelines import dropcontact as pipeline
 from .pipelines import waterfall
+from .webhooks import delivery as webhook_delivery
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,12 @@ def process_batch(batch_id: int, workspace_id: int, api_key: str | None) -> str:
 def run_waterfall_item_task(item_id: int) -> str:
     """Run the email waterfall for one item (claimed first: running it twice does nothing)."""
     return waterfall.process_item(item_id)
+
+
+@shared_task
+def deliver_webhook_task(delivery_id: int) -> str:
+    """One attempt of one webhook delivery (claimed first: running it twice does nothing)."""
+    return webhook_delivery.deliver(delivery_id)
 
 
 @shared_task
