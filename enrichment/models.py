@@ -468,3 +468,6 @@ class CostDashboard(CreditEntry):
         verbose_name = _("costs")
         verbose_name_plural = _("costs")
         default_permissions = ("view",)
+
+
+from .discovery_models import EmailProbe, MailDomain  # noqa: E402, F401  (one app, two modules)
