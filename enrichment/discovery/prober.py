@@ -39,7 +39,6 @@ from .smtp import (
     SmtpConnectError,
     SmtpSession,
     SmtpSessionLost,
-    accepts_all_provider,
     classify,
 )
 
@@ -78,7 +77,6 @@ class Answer:
     code: int | None = None
     text: str = ""
     transcript: str = ""
-    accepts_all: str = ""
 
 
 @dataclass
@@ -165,10 +163,7 @@ class Prober:
         if status == SMTP_BLOCKED:
             self.warnings.add(WARNING_BLOCKED)
             log.warning("mail host %s answered with a blocklist reply: probing paused", name)
-        return Answer(
-            status, name, reply.code, reply.text, "\n".join(transcript),
-            accepts_all_provider(name, opened.session.banner),
-        )
+        return Answer(status, name, reply.code, reply.text, "\n".join(transcript))
 
     def _session(self, name: str, ip: str) -> _Open | None:
         """The open session with `name`, or a new one; None when the host cannot be reached."""

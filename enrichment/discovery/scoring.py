@@ -99,12 +99,13 @@ def score(obs: Observation) -> Score:
     bonus = _pattern_bonus(obs)
     if obs.route == ROUTE_DNS_ERROR:
         return _clamped(40 + bonus // 2, high=49, reason="dns_error")
+    if obs.accepts_all_provider and (obs.catch_all or obs.smtp == SMTP_ACCEPTED):
+        # Their hosts say yes to everyone at RCPT time and bounce later: the yes is worthless.
+        reason = f"accept_all_provider:{obs.accepts_all_provider}"
+        return _clamped(35 + bonus // 2, high=UNKNOWN_MIN - 1, reason=reason)
     if obs.catch_all:
         return _clamped(30 + bonus, high=UNKNOWN_MIN - 1, reason="catch_all")
     if obs.smtp == SMTP_ACCEPTED:
-        if obs.accepts_all_provider:
-            reason = f"accept_all_provider:{obs.accepts_all_provider}"
-            return _clamped(35 + bonus // 2, high=UNKNOWN_MIN - 1, reason=reason)
         if obs.catch_all is None:
             # Not yet known whether the domain accepts everything: the "yes" may mean nothing.
             return _clamped(60 + bonus, low=UNKNOWN_MIN, high=VERIFIED_MIN - 1,

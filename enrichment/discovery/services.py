@@ -32,9 +32,12 @@ from .prober import Answer, Prober
 from .scoring import (
     INVALID,
     SMTP_ACCEPTED,
+    SMTP_BLOCKED,
     SMTP_DEFERRED,
     SMTP_NOT_PROBED,
+    SMTP_PAUSED,
     SMTP_REJECTED,
+    SMTP_UNREACHABLE,
     UNDELIVERABLE_ROUTES,
     Observation,
     check_syntax,
@@ -112,33 +115,44 @@ class Discovery:
             records.save_route(row, route, self.now())
         return route, row
 
-    def catch_all(self, route: MailRoute, row: MailDomain) -> bool | None:
-        """Does the domain accept any recipient? Asked once, kept SOURCIER_CATCH_ALL_DAYS."""
+    def catch_all(self, route: MailRoute, row: MailDomain) -> tuple[bool | None, str]:
+        """Does the domain accept any recipient? Asked once, kept SOURCIER_CATCH_ALL_DAYS.
+
+        Returns the answer (None: not known) and, when the host did not answer it, why
+        (greylisted, blocked, paused, unreachable).
+        """
         fresh = self.now() - dt.timedelta(days=settings.SOURCIER_CATCH_ALL_DAYS)
         if row.catch_all is not None and row.catch_all_checked_at and (
             row.catch_all_checked_at > fresh
         ):
-            return row.catch_all
-        if self.prober is None or self.prober.disabled:
-            return row.catch_all
+            return row.catch_all, ""
+        if self.prober is None:
+            return row.catch_all, ""
+        if self.prober.disabled:
+            return None, SMTP_UNREACHABLE
         # The same random address until it is answered: greylisting remembers recipients.
         local = row.catch_all_local or f"x{secrets.token_hex(6)}-nobody"
         address = f"{local}@{row.domain}"
-        attempt = EmailProbe.objects.unscoped().filter(
+        asked = EmailProbe.objects.unscoped().filter(
             workspace__isnull=True, kind=EmailProbe.Kind.CATCH_ALL, email=address
-        ).count() + 1
+        )
+        latest = asked.order_by("-attempt").first()
+        wait = dt.timedelta(seconds=settings.SOURCIER_SMTP_RECHECK_SECONDS)
+        if latest and latest.status == Status.DEFERRED and latest.created_at > self.now() - wait:
+            return None, SMTP_DEFERRED  # greylisted: not before the recheck delay
         probe = records.start_probe(
-            workspace_id=None, email=address, domain=row.domain, attempt=attempt,
-            now=self.now(), kind=EmailProbe.Kind.CATCH_ALL,
+            workspace_id=None, email=address, domain=row.domain,
+            attempt=(latest.attempt + 1) if latest else 1, now=self.now(),
+            kind=EmailProbe.Kind.CATCH_ALL,
         )
         if probe is None:
-            return None
+            return None, SMTP_DEFERRED
         answer = self.prober.ask(route, address)
         self._finish(probe, answer, recheck=False)
         verdict = {SMTP_ACCEPTED: True, SMTP_REJECTED: False}.get(answer.status)
         records.save_catch_all(row, catch_all=verdict, local="" if verdict is not None else local,
                                now=self.now())
-        return verdict
+        return verdict, "" if verdict is not None else answer.status
 
     # -- one address ------------------------------------------------------------------------
 
@@ -196,17 +210,21 @@ class Discovery:
         if route.status in UNDELIVERABLE_ROUTES or self.prober is None:
             # Without SMTP a catch-all answer found earlier still counts.
             return self._verdict(address, route, row.catch_all, None, pattern, evidence)
-        catch_all = self.catch_all(route, row) if route.deliverable else None
+        catch_all, silent = self.catch_all(route, row) if route.deliverable else (None, "")
         probe = None
-        if route.deliverable and not catch_all:
+        if route.deliverable and not catch_all and silent not in (SMTP_BLOCKED, SMTP_PAUSED,
+                                                                   SMTP_UNREACHABLE):
             probe = self.probe(address, route, pattern=pattern)
-        return self._verdict(address, route, catch_all, probe, pattern, evidence)
+        return self._verdict(address, route, catch_all, probe, pattern, evidence, smtp=silent)
 
     def _verdict(
         self, address: str, route: MailRoute, catch_all: bool | None,
         probe: EmailProbe | None, pattern: str, evidence: PatternEvidence | None,
+        smtp: str = "",
     ) -> Verdict:
-        smtp = SMTP_NOT_PROBED if probe is None else probe.status
+        if probe is not None:
+            smtp = probe.status
+        smtp = smtp or SMTP_NOT_PROBED
         if probe is not None and probe.status == Status.PENDING:
             smtp = SMTP_DEFERRED
         matches = bool(evidence and pattern and evidence.best == pattern)
@@ -214,7 +232,7 @@ class Discovery:
             route=route.status,
             smtp=smtp,
             catch_all=catch_all,
-            accepts_all_provider=accepts_all_provider(probe.mail_host) if probe else "",
+            accepts_all_provider=_accepts_all(route),
             pattern_matches=matches,
             pattern_known=evidence.known if evidence else 0,
             pattern_share=evidence.share if evidence else 0.0,
@@ -261,7 +279,8 @@ class Discovery:
         if route.status in UNDELIVERABLE_ROUTES:
             verdict = self.verify(ranked[0].address(domain))
             return replace(verdict, email="")
-        if self.prober is None or not route.deliverable or self.catch_all(route, row) is not False:
+        unconfirmable = self.prober is None or not route.deliverable
+        if unconfirmable or self.catch_all(route, row)[0] is not False:
             # Nothing to ask, or nothing an answer would prove: the best guess, unconfirmed.
             top = ranked[0]
             return self.verify(top.address(domain), pattern=top.pattern, evidence=evidence)
@@ -288,6 +307,11 @@ class Discovery:
             self.verify(probe.email, pattern=probe.pattern)
             done += 1
         return done
+
+
+def _accepts_all(route: MailRoute) -> str:
+    """The provider whose hosts say yes to everyone, when the domain's mail goes there."""
+    return next((p for h in route.hosts if (p := accepts_all_provider(h.name))), "")
 
 
 def verify_address(email: str, *, workspace_id: int | None = None, smtp: bool = True) -> Verdict:
