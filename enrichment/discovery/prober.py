@@ -120,18 +120,22 @@ class Prober:
         paused = False
         for host in route.hosts:
             for ip in host.addresses:
-                try:
-                    opened = self._session(host.name, ip)
-                except breakers.BreakerOpen:
-                    paused = True
+                # A kept session the host has since closed is opened again, once.
+                for _attempt in range(2):
+                    try:
+                        opened = self._session(host.name, ip)
+                    except breakers.BreakerOpen:
+                        paused = True
+                        break
+                    except limits.SlotUnavailable:
+                        return Answer(SMTP_DEFERRED, host.name, text="host busy")
+                    if opened is None:
+                        break
+                    answer = self._rcpt(host.name, opened, address)
+                    if answer is not None:
+                        return answer
+                if paused:
                     break
-                except limits.SlotUnavailable:
-                    return Answer(SMTP_DEFERRED, host.name, text="host busy")
-                if opened is None:
-                    continue
-                answer = self._rcpt(host.name, opened, address)
-                if answer is not None:
-                    return answer
         if paused:
             return Answer(SMTP_PAUSED)
         if self._reached == 0 and len(self._refused) >= UNREACHABLE_AFTER:

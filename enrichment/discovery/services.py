@@ -16,6 +16,7 @@ is read back instead of being asked again, so replaying a verification sends not
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -266,10 +267,10 @@ class Discovery:
         *, known: Iterable[KnownAddress] = (),
     ) -> Verdict:
         """The person's most likely address, confirmed by SMTP when the domain allows it."""
-        _address, why = check_syntax(f"postmaster@{(domain or '').strip()}")
-        if why:
+        domain = normalize_domain(domain)
+        _address, why = check_syntax(f"postmaster@{domain}")
+        if why or not domain:
             return Verdict("", INVALID, 0, "invalid_domain")
-        domain = domain.strip().lower().rstrip(".")
         options = candidates(first_name, last_name)
         if not options:
             return Verdict("", INVALID, 0, "no_name")
@@ -307,6 +308,14 @@ class Discovery:
             self.verify(probe.email, pattern=probe.pattern)
             done += 1
         return done
+
+
+def normalize_domain(value: str | None) -> str:
+    """'https://www.Acme.fr/contact' -> 'acme.fr'; an address gives its domain."""
+    text = (value or "").strip().lower()
+    text = re.sub(r"^[a-z][a-z0-9+.-]*://", "", text).rpartition("@")[2]
+    text = text.split("/", 1)[0].split("?", 1)[0].split(":", 1)[0].rstrip(".")
+    return text.removeprefix("www.")
 
 
 def _accepts_all(route: MailRoute) -> str:
