@@ -282,6 +282,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "prospects.tasks.sweep_imports_task",
         "schedule": env.float("SOURCIER_SWEEP_SECONDS", default=5.0),
     },
+    "recheck-email-probes": {
+        "task": "enrichment.tasks.recheck_email_probes_task",
+        "schedule": 60.0,
+    },
 }
 # How long a running import belongs to its worker without committing a chunk (a chunk takes
 # well under a second); past it the sweeper resumes the import after its last chunk.
@@ -393,6 +397,8 @@ SOURCIER_SMTP_RCPTS_PER_SESSION = env.int("SOURCIER_SMTP_RCPTS_PER_SESSION", def
 SOURCIER_SMTP_MAX_RCPTS_PER_PERSON = env.int("SOURCIER_SMTP_MAX_RCPTS_PER_PERSON", default=10)
 # A 4xx (greylisting) is asked again after this delay, at most this many times, then "unknown".
 SOURCIER_SMTP_RECHECK_SECONDS = env.int("SOURCIER_SMTP_RECHECK_SECONDS", default=900)
+if SOURCIER_SMTP_RECHECK_SECONDS < 900:
+    raise ImproperlyConfigured("SOURCIER_SMTP_RECHECK_SECONDS must be at least 900 (15 minutes).")
 SOURCIER_SMTP_MAX_RECHECKS = env.int("SOURCIER_SMTP_MAX_RECHECKS", default=3)
 # A mail host that answers with a blocklist reply is left alone this long.
 SOURCIER_SMTP_BLOCK_PAUSE_SECONDS = env.int("SOURCIER_SMTP_BLOCK_PAUSE_SECONDS", default=6 * 3600)

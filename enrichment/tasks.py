@@ -83,3 +83,17 @@ def expire_leases_task() -> str:
     if purged:
         log.info("%s expired provider leases purged", purged)
     return f"purged {purged}"
+
+
+@shared_task
+def recheck_email_probes_task() -> str:
+    """Ask greylisted addresses again once their recheck is due (claimed, so runs twice safely)."""
+    from .discovery.services import recheck_due_probes
+    from .discovery.smtp import ProbeConfigError
+
+    try:
+        asked = recheck_due_probes()
+    except ProbeConfigError as exc:
+        log.warning("greylisted addresses not rechecked: %s", exc)
+        return "probing not configured"
+    return f"rechecked {asked}"

@@ -177,6 +177,12 @@ class Prober:
         breaker = smtp_breaker()
         permit = breaker.before_call(key)
         lease = self._slot(key)
+        try:
+            # The wait for a slot may have outlasted the breaker: a block seen meanwhile wins.
+            breaker.confirm(permit)
+        except breakers.BreakerOpen:
+            limits.release_slot(lease)
+            raise
         session = SmtpSession(
             name, ip, self.port, self.identity,
             connect_timeout=settings.SOURCIER_SMTP_CONNECT_TIMEOUT,

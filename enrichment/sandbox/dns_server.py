@@ -2,7 +2,9 @@
 
 Answers MX and A queries from a `MailPlan`: MX per domain behaviour, a null MX ("0 ."), no
 record at all (NOERROR, empty), an A record for the mail hosts and the A-only domain, and
-NXDOMAIN for every other name. Domains in `plan.slow_dns` answer after `slow_seconds`.
+NXDOMAIN for every other name of the zone (`.example`); any other name is REFUSED, so a
+real domain asked of the demo's resolver is a DNS error ("unknown"), never "invalid".
+Domains in `plan.slow_dns` answer after `slow_seconds`.
 Every query is counted, so tests and the benchmark can say how many were asked.
 """
 
@@ -32,6 +34,10 @@ def answer(plan: MailPlan, query: dns.message.Message) -> dns.message.Message:
         return response
     question = query.question[0]
     name = question.name.to_text().rstrip(".").lower()
+    if not plan.in_zone(name):
+        # Not ours to answer: a real domain must never look nonexistent in the demo.
+        response.set_rcode(dns.rcode.REFUSED)
+        return response
     if not plan.exists(name):
         response.set_rcode(dns.rcode.NXDOMAIN)
         return response

@@ -120,6 +120,10 @@ class MailPlan:
             return HOSTS["mx.sandbox-mail.example"][0]
         return None
 
+    def in_zone(self, name: str) -> bool:
+        """Names the sandbox answers for: the reserved .example TLD and the Outlook-style hosts."""
+        return name == "example" or name.endswith((".example", OUTLOOK_SUFFIX))
+
     def exists(self, name: str) -> bool:
         return name in self.kinds or self.address_of(name) is not None
 

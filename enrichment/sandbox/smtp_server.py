@@ -219,4 +219,5 @@ class SandboxSMTP:
         with self._lock:
             self.sessions.clear()
             self.high_water.clear()
+            self._greylist.clear()
 

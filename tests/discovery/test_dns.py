@@ -85,3 +85,8 @@ def test_verify_without_smtp_stops_at_dns(mail_sandbox, plan):
     nxdomain = verify_address("jean.dupont@personne-ici.example", smtp=False)
     assert (nxdomain.status, nxdomain.reason) == ("invalid", "domain_not_found")
     assert mail_sandbox.sessions == []
+
+
+def test_the_sandbox_refuses_names_outside_its_zone(resolve):
+    # A real domain asked of the demo's resolver is an error ("unknown"), never "invalid".
+    assert resolve.route("exemple.fr").status == ROUTE_DNS_ERROR

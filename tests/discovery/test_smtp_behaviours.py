@@ -212,3 +212,29 @@ def test_probing_refuses_localhost_and_example_identities(mail_sandbox, settings
     with pytest.raises(ProbeConfigError, match="SOURCIER_SMTP"):
         verify_address("jean.dupont@exemple.fr")
     assert mail_sandbox.sessions == []
+
+
+def test_the_recheck_task_runs_twice_with_the_same_result(mail_sandbox, settings, world, plan):
+    from enrichment.tasks import recheck_email_probes_task
+
+    person = person_on(world, plan, mw.GREYLIST)
+    verify_address(person.true_email)
+    EmailProbe.objects.unscoped().filter(email=person.true_email).update(
+        recheck_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    assert recheck_email_probes_task() == "rechecked 1"
+    assert recheck_email_probes_task() == "rechecked 0"
+    assert [p.status for p in probes(person.true_email)] == ["deferred", "accepted"]
+
+
+def test_the_recheck_task_says_when_probing_is_not_configured(mail_sandbox, settings, world, plan):
+    from enrichment.tasks import recheck_email_probes_task
+
+    person = person_on(world, plan, mw.GREYLIST)
+    verify_address(person.true_email)
+    EmailProbe.objects.unscoped().filter(email=person.true_email).update(
+        recheck_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    settings.SOURCIER_SMTP_HELO = ""
+    assert recheck_email_probes_task() == "probing not configured"
+    assert len(probes(person.true_email)) == 1
