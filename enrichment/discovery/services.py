@@ -281,21 +281,37 @@ class Discovery:
             verdict = self.verify(ranked[0].address(domain))
             return replace(verdict, email="")
         unconfirmable = self.prober is None or not route.deliverable
-        if unconfirmable or self.catch_all(route, row)[0] is not False:
+        catch_all, silent = (None, "") if unconfirmable else self.catch_all(route, row)
+        if unconfirmable or catch_all or (catch_all is None and silent != SMTP_DEFERRED):
             # Nothing to ask, or nothing an answer would prove: the best guess, unconfirmed.
             top = ranked[0]
             return self.verify(top.address(domain), pattern=top.pattern, evidence=evidence)
+        return self._first_confirmed(ranked, domain, evidence)
+
+    def _first_confirmed(
+        self, ranked: list, domain: str, evidence: PatternEvidence
+    ) -> Verdict:
+        """Ask about the candidates in turn and stop at the first that is not refused.
+
+        A greylisting host defers every new recipient: all candidates are asked anyway, so
+        that each one's recheck is due at the same time and one recheck round settles them.
+        """
         tried: list[str] = []
         first_answer: Verdict | None = None
+        deferred: Verdict | None = None
         for candidate in ranked[: settings.SOURCIER_SMTP_MAX_RCPTS_PER_PERSON]:
             address = candidate.address(domain)
             tried.append(address)
             verdict = self.verify(address, pattern=candidate.pattern, evidence=evidence)
             first_answer = first_answer or verdict
-            if verdict.status != INVALID:
-                # Confirmed, or an answer that says nothing (greylisted, blocked, accept-all):
-                # asking about more candidates would not say more.
+            if verdict.reason == "greylisted":
+                deferred = deferred or verdict
+            elif verdict.status != INVALID:
+                # Confirmed, or an answer that says nothing (blocked, accept-all): asking
+                # about more candidates would not say more.
                 return replace(verdict, tried=tuple(tried))
+        if deferred is not None:
+            return replace(deferred, tried=tuple(tried))
         return replace(first_answer, email="", tried=tuple(tried), reason="no_mailbox_found",
                        pattern="")
 

@@ -136,10 +136,10 @@ class MailPlan:
     def expected_status(self, person: Person) -> str:
         """What a perfect verifier concludes about the person's address on this plan."""
         kind = self.kinds.get(person.company.domain)
-        if kind in (NULL_MX, NO_MAIL) or not person.mailbox_exists:
+        if kind in (NULL_MX, NO_MAIL):
             return "invalid"
         if kind == BLOCKLIST:
-            return "unknown"
+            return "unknown"  # the host never tells, whoever is there
         if kind == ACCEPT_ALL or person.company.domain in self.catch_all:
             return "risky"
-        return "verified"
+        return "verified" if person.mailbox_exists else "invalid"

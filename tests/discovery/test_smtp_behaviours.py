@@ -238,3 +238,19 @@ def test_the_recheck_task_says_when_probing_is_not_configured(mail_sandbox, sett
     settings.SOURCIER_SMTP_HELO = ""
     assert recheck_email_probes_task() == "probing not configured"
     assert len(probes(person.true_email)) == 1
+
+
+def test_a_greylisted_person_is_found_after_one_recheck_round(mail_sandbox, world, plan):
+    person = person_on(world, plan, mw.GREYLIST)
+    domain = person.company.domain
+    start = timezone.now()
+    first = find_best_address(person.first_name, person.last_name, domain)
+    assert (first.status, first.reason) == ("unknown", "greylisted")
+    # Every candidate was asked, so one recheck round answers them all.
+    assert person.true_email in first.tried
+    assert recheck_due_probes(now=start + dt.timedelta(minutes=16)) == len(first.tried)
+    sessions = len(mail_sandbox.sessions)
+    with Discovery(now=start + dt.timedelta(minutes=17)) as discovery:
+        found = discovery.find_best(person.first_name, person.last_name, domain)
+    assert (found.email, found.status) == (person.true_email, "verified")
+    assert len(mail_sandbox.sessions) == sessions  # read back from the rechecks
