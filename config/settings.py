@@ -286,6 +286,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "enrichment.tasks.purge_discovered_contacts_task",
         "schedule": crontab(minute=17),
     },
+    "recheck-email-probes": {
+        "task": "enrichment.tasks.recheck_email_probes_task",
+        "schedule": 60.0,
+    },
 }
 # Discovered contacts nobody approved are deleted after this many days (lawful basis: B2B
 # legitimate interest, kept no longer than needed). Quotas: see enrichment/discovery/contacts.py.
@@ -386,6 +390,34 @@ SOURCIER_WEBHOOK_ALLOWED_HOSTS = env.list("SOURCIER_WEBHOOK_ALLOWED_HOSTS", defa
 SOURCIER_WEBHOOK_ROTATION_OVERLAP_HOURS = env.float(
     "SOURCIER_WEBHOOK_ROTATION_OVERLAP_HOURS", default=24.0
 )
+# In-house email discovery (enrichment/discovery): one DNS resolver, RCPT-only SMTP probes.
+# Empty nameservers = the system's (/etc/resolv.conf). HELO and MAIL FROM must name a domain
+# you own (the probe refuses localhost and example domains); port 25 is what mail hosts listen
+# on, and many networks block it outbound (results are then "unknown", never "invalid").
+SOURCIER_DNS_NAMESERVERS = env.list("SOURCIER_DNS_NAMESERVERS", default=[])
+SOURCIER_DNS_PORT = env.int("SOURCIER_DNS_PORT", default=53)
+SOURCIER_DNS_TIMEOUT = env.float("SOURCIER_DNS_TIMEOUT", default=5.0)
+SOURCIER_SMTP_PORT = env.int("SOURCIER_SMTP_PORT", default=25)
+SOURCIER_SMTP_HELO = env.str("SOURCIER_SMTP_HELO", default="")
+SOURCIER_SMTP_MAIL_FROM = env.str("SOURCIER_SMTP_MAIL_FROM", default="")
+SOURCIER_SMTP_CONNECT_TIMEOUT = env.float("SOURCIER_SMTP_CONNECT_TIMEOUT", default=10.0)
+SOURCIER_SMTP_TIMEOUT = env.float("SOURCIER_SMTP_TIMEOUT", default=20.0)
+# Politeness per mail host, across every worker: connections at once (1-2) and RCPTs a second.
+SOURCIER_SMTP_HOST_CONCURRENCY = env.int("SOURCIER_SMTP_HOST_CONCURRENCY", default=2)
+SOURCIER_SMTP_HOST_RATE = env.int("SOURCIER_SMTP_HOST_RATE", default=5)
+if not 1 <= SOURCIER_SMTP_HOST_CONCURRENCY <= 2:
+    raise ImproperlyConfigured("SOURCIER_SMTP_HOST_CONCURRENCY must be 1 or 2.")
+SOURCIER_SMTP_RCPTS_PER_SESSION = env.int("SOURCIER_SMTP_RCPTS_PER_SESSION", default=50)
+SOURCIER_SMTP_MAX_RCPTS_PER_PERSON = env.int("SOURCIER_SMTP_MAX_RCPTS_PER_PERSON", default=10)
+# A 4xx (greylisting) is asked again after this delay, at most this many times, then "unknown".
+SOURCIER_SMTP_RECHECK_SECONDS = env.int("SOURCIER_SMTP_RECHECK_SECONDS", default=900)
+if SOURCIER_SMTP_RECHECK_SECONDS < 900:
+    raise ImproperlyConfigured("SOURCIER_SMTP_RECHECK_SECONDS must be at least 900 (15 minutes).")
+SOURCIER_SMTP_MAX_RECHECKS = env.int("SOURCIER_SMTP_MAX_RECHECKS", default=3)
+# A mail host that answers with a blocklist reply is left alone this long.
+SOURCIER_SMTP_BLOCK_PAUSE_SECONDS = env.int("SOURCIER_SMTP_BLOCK_PAUSE_SECONDS", default=6 * 3600)
+SOURCIER_CATCH_ALL_DAYS = env.int("SOURCIER_CATCH_ALL_DAYS", default=30)
+SOURCIER_PROBE_RESULT_DAYS = env.int("SOURCIER_PROBE_RESULT_DAYS", default=30)
 
 # One format for the web server, the workers and beat (config/log.py): UTC with its offset.
 LOGGING = {

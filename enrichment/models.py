@@ -471,5 +471,5 @@ class CostDashboard(CreditEntry):
 
 
 # Discovered contacts, webhook endpoints, events and deliveries live in their own modules.
-from .models_discovery import DiscoveredContact  # noqa: E402, F401  (the app's models)
+from .discovery_models import DiscoveredContact, EmailProbe, MailDomain  # noqa: E402, F401
 from .webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent  # noqa: E402, F401

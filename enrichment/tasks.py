@@ -100,3 +100,14 @@ def purge_discovered_contacts_task() -> str:
     if purged:
         log.info("%s unapproved discovered contacts purged", purged)
     return f"purged {purged}"
+def recheck_email_probes_task() -> str:
+    """Ask greylisted addresses again once their recheck is due (claimed, so runs twice safely)."""
+    from .discovery.services import recheck_due_probes
+    from .discovery.smtp import ProbeConfigError
+
+    try:
+        asked = recheck_due_probes()
+    except ProbeConfigError as exc:
+        log.warning("greylisted addresses not rechecked: %s", exc)
+        return "probing not configured"
+    return f"rechecked {asked}"

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import companies, company_merge, normalize
+from .imports.rejected import spreadsheet_safe  # noqa: F401  (the one CSV-injection guard)
 from .lookups import in_workspace
 from .models import (
     HUMAN_SOURCES,

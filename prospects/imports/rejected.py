@@ -21,7 +21,7 @@ class _Echo:
         return value
 
 
-def _safe_cell(value: object) -> str:
+def spreadsheet_safe(value: object) -> str:
     """A cell a spreadsheet shows as text: a leading quote neutralises a formula.
 
     Every such cell is escaped, "+33 6 12 34 56 78" and "-1+cmd|' /C calc'!A0" alike: a
@@ -38,7 +38,7 @@ def iter_rejected_csv(batch: ImportBatch) -> Iterator[str]:
     writer = csv.writer(_Echo(), delimiter=";")
     yield "\ufeff"
     # Column names come from the file too.
-    yield writer.writerow([_("Line"), _("Reason"), _("Detail"), *map(_safe_cell, columns)])
+    yield writer.writerow([_("Line"), _("Reason"), _("Detail"), *map(spreadsheet_safe, columns)])
     rows = (
         RejectedRow.objects.for_workspace(batch.workspace_id)
         .filter(batch=batch)
@@ -50,7 +50,11 @@ def iter_rejected_csv(batch: ImportBatch) -> Iterator[str]:
         cells += [value for key, value in data.items() if key not in known]
         # The detail may quote a value from the file.
         yield writer.writerow(
-            [row.line_number, row.get_reason_display(), *map(_safe_cell, [row.detail, *cells])]
+            [
+                row.line_number,
+                row.get_reason_display(),
+                *map(spreadsheet_safe, [row.detail, *cells]),
+            ]
         )
 
 
