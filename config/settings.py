@@ -418,6 +418,12 @@ SOURCIER_SMTP_MAX_RECHECKS = env.int("SOURCIER_SMTP_MAX_RECHECKS", default=3)
 SOURCIER_SMTP_BLOCK_PAUSE_SECONDS = env.int("SOURCIER_SMTP_BLOCK_PAUSE_SECONDS", default=6 * 3600)
 SOURCIER_CATCH_ALL_DAYS = env.int("SOURCIER_CATCH_ALL_DAYS", default=30)
 SOURCIER_PROBE_RESULT_DAYS = env.int("SOURCIER_PROBE_RESULT_DAYS", default=30)
+# Where discovery reads a company's pages: its own site (https://<domain>/…, through the same
+# address guard as webhooks), or a copy of it; the sandbox serves the world's sites.
+SOURCIER_DISCOVERY_SITE_URL = env.str(
+    "SOURCIER_DISCOVERY_SITE_URL",
+    default=f"{SOURCIER_SANDBOX_URL}/sites/{{domain}}" if SOURCIER_SANDBOX_URL else "",
+)
 
 # One format for the web server, the workers and beat (config/log.py): UTC with its offset.
 LOGGING = {
