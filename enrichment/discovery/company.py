@@ -21,7 +21,7 @@ from prospects import services as prospect_services
 from prospects.models import Prospect, Workspace
 
 from ..models import DiscoveredContact
-from ..webhooks import netguard
+from ..webhooks import events, netguard
 from . import contacts
 from .patterns import KnownAddress
 from .permutations import candidates, pattern_of
@@ -214,6 +214,14 @@ def discover_company(
                     patterns_tried=list(verdict.tried),
                 )
                 run.statuses[verdict.status] += 1
+                if verdict.email:
+                    events.emit_contact_found(
+                        workspace.pk,
+                        contact_id=contact.pk,
+                        company_id=contact.company_id,
+                        verdict=verdict.status,
+                        score=verdict.score,
+                    )
             if progress:
                 progress(done, len(people))
         run.warnings = set(discovery.warnings)

@@ -155,3 +155,20 @@ def test_the_command_prints_a_json_last_line(discovering, company):
     assert sum(last["statuses"].values()) == last["added"]
     with pytest.raises(CommandError, match="personne"):
         call_command("discover_contacts", "--workspace", "personne", "--domain", "x.fr")
+
+
+def test_each_contact_found_is_one_webhook_event(discovering, settings, company):
+    from enrichment.webhooks import services as webhooks
+    from enrichment.webhooks.models import WebhookEvent
+
+    settings.SOURCIER_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1:9"]
+    workspace = WorkspaceFactory()
+    webhooks.create_endpoint(
+        workspace, url="http://127.0.0.1:9/hook", events=["discovery.contact_found"]
+    )
+    run = discover_company(workspace, company.domain)
+    discover_company(workspace, company.domain)
+    found = WebhookEvent.objects.for_workspace(workspace).filter(type="discovery.contact_found")
+    with_email = DiscoveredContact.objects.for_workspace(workspace).exclude(email="").count()
+    assert found.count() == with_email >= 1
+    assert with_email <= run.added
