@@ -22,7 +22,7 @@ from .engine.jobs import refresh_jobs
 from .models import EnrichmentItem, EnrichmentJob
 from .pipelines import waterfall
 from .providers.company_finders import COMPANY_FINDERS, DEFAULT_COMPANY_ORDER
-from .providers.finders import DEFAULT_EMAIL_ORDER, EMAIL_FINDERS
+from .providers.finders import DEFAULT_EMAIL_ORDER, DISCOVERY, EMAIL_FINDERS
 from .providers.registry import PROVIDERS, get_provider
 from .webhooks import events
 
@@ -88,6 +88,13 @@ WATERFALLS = {
 }
 
 
+def discovery_first(workspace_id: int) -> bool:
+    return (
+        Workspace.objects.filter(pk=workspace_id).values_list("discovery_first", flat=True).first()
+        or False
+    )
+
+
 def check_providers(
     workspace_id: int, providers: Iterable[str] | None, fields: Iterable[str] = ("email",)
 ) -> list[str]:
@@ -98,9 +105,10 @@ def check_providers(
     if providers is None:
         order = []
         for wanted in fields:
-            usable = [
-                p for p in WATERFALLS[wanted][2] if credentials.has_usable_key(workspace_id, p)
-            ]
+            default = list(WATERFALLS[wanted][2])
+            if wanted == "email" and discovery_first(workspace_id):
+                default.insert(0, DISCOVERY)
+            usable = [p for p in default if credentials.has_usable_key(workspace_id, p)]
             if not usable:
                 raise JobRefused(NO_PROVIDER[wanted])
             order += usable

@@ -58,6 +58,16 @@ class Workspace(models.Model):
             "when the workspace has no account with these providers."
         ),
     )
+    # The email waterfall's first step, before any paid provider (a job may choose otherwise).
+    discovery_first = models.BooleanField(
+        _("in-house discovery first"),
+        default=False,
+        help_text=_(
+            "The email waterfall first looks for the address itself, for free (name "
+            "permutations, DNS, SMTP), and asks the paid providers only when it finds nothing "
+            "verified."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

@@ -25,6 +25,8 @@ Item = EnrichmentItem.Status
 # How far each vendor's word is trusted, 0-1: its measured share of right answers when it
 # says an address is good. Multiplied by the vendor's own signal for one confidence 0-100.
 RELIABILITY = {
+    # Our own SMTP check: a mail host that said yes to this mailbox and no to a random one.
+    "discovery": 0.9,
     "aiark": 0.85,
     "firecrawl": 0.7,
     "prospeo": 0.95,
