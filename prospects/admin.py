@@ -19,6 +19,14 @@ from . import (
     services,
 )
 from .admin_base import WorkspaceScopedAdmin, is_workspace_admin
+from .admin_lists import (
+    BoundedCountPaginator,
+    CompanyFilter,
+    ImportBatchFilter,
+    ScoreFilter,
+    search_prospects,
+    with_email_score,
+)
 from .models import (
     COMPANY_FIELDS,
     Company,
@@ -39,6 +47,8 @@ admin.site.index_title = _("Sales operations")
 # from prospects): enrichment's "re-enrich", campaigns' "add to a campaign".
 PROSPECT_ACTIONS: list[Any] = []
 PROSPECT_PANELS: list[str] = []
+# And their filters of the prospect list (campaigns' "campaign").
+PROSPECT_FILTERS: list[Any] = []
 
 
 class RegistryNumberField(forms.CharField):
@@ -189,13 +199,36 @@ class ProspectAdmin(WorkspaceScopedAdmin):
     form_takes_workspace = True
     change_form_template = "admin/prospects/prospect/change_form.html"
     change_list_template = "admin/prospects/prospect/change_list.html"
-    list_display = ("__str__", "status_badge", "company", "job_title", "email")
+    list_display = (
+        "__str__",
+        "status_badge",
+        "email",
+        "company",
+        "job_title",
+        "verified_at",
+        "source",
+        "score",
+    )
     list_display_links = ("__str__",)
-    list_filter = ("status", "seniority", "department", "source", "enrichment_source")
-    search_fields = ("first_name", "last_name", "email", "company__name", "company__domain")
+    list_filter = (
+        "status",
+        "source",
+        CompanyFilter,
+        ("verified_at", admin.DateFieldListFilter),
+        ScoreFilter,
+        ImportBatchFilter,
+        "seniority",
+        "department",
+        "enrichment_source",
+    )
+    # Searched in the folded columns (admin_lists.search_prospects), not with these lookups.
+    search_fields = ("search_key",)
     autocomplete_fields = ("company",)
     list_select_related = ("company",)
     list_per_page = 50
+    paginator = BoundedCountPaginator
+    # The "N total" link would count the whole workspace on every page.
+    show_full_result_count = False
     readonly_fields = (
         "seniority",
         "department",
@@ -252,6 +285,30 @@ class ProspectAdmin(WorkspaceScopedAdmin):
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any):
         return ProspectChangeList
+
+    def get_list_filter(self, request: HttpRequest):
+        return (*self.list_filter[:4], *PROSPECT_FILTERS, *self.list_filter[4:])
+
+    def get_queryset(self, request: HttpRequest):
+        queryset = super().get_queryset(request)
+        if request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
+            return with_email_score(queryset)
+        return queryset
+
+    def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str):
+        if not search_term.strip():
+            return queryset, False
+        return search_prospects(request, queryset, search_term), False
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        return super().changelist_view(
+            request, {"title": gettext("Prospects"), **(extra_context or {})}
+        )
+
+    @admin.display(description=_("score"), ordering="email_score")
+    def score(self, obj: Prospect) -> Any:
+        value = getattr(obj, "email_score", None)
+        return "—" if value is None else value
 
     @admin.display(description=_("Status"), ordering="status")
     def status_badge(self, obj: Prospect) -> str:
