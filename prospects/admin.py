@@ -19,6 +19,7 @@ from . import (
     services,
 )
 from .admin_base import WorkspaceScopedAdmin, is_workspace_admin
+from .admin_exports import export_csv_excel, export_csv_plain
 from .admin_lists import (
     BoundedCountPaginator,
     CompanyFilter,
@@ -226,6 +227,7 @@ class ProspectAdmin(WorkspaceScopedAdmin):
     autocomplete_fields = ("company",)
     list_select_related = ("company",)
     list_per_page = 50
+    actions = (export_csv_excel, export_csv_plain)
     paginator = BoundedCountPaginator
     # The "N total" link would count the whole workspace on every page.
     show_full_result_count = False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -631,3 +631,17 @@ def auto_enrich_steps(workspace_id: int) -> tuple[str, ...]:
     """What a workspace's new prospects get automatically, in order ("dropcontact", "email")."""
     choice = Workspace.objects.filter(pk=workspace_id).values_list("auto_enrich", flat=True).first()
     return models_auto_enrich_steps(choice or Workspace.AutoEnrich.NONE)
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+
+def prospects_csv(
+    rows: Iterable[tuple[Prospect, list[Any]]], *, extra_header: list[str], bom: bool = True
+) -> Iterator[str]:
+    """Prospects as the lines of a French-Excel CSV (exports.py), each with extra cells."""
+    from .exports import prospect_header, prospect_row
+    from .spreadsheet import csv_lines
+
+    lines = ([*prospect_row(prospect), *extra] for prospect, extra in rows)
+    return csv_lines([*prospect_header(), *extra_header], lines, bom=bom)
