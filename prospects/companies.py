@@ -220,4 +220,6 @@ def resolve_company(
     identity = Identity.of(values)
     if not identity:
         return None
-    return resolve_companies(workspace_id, [values], source=source, details=[detail]).get(identity)
+    return resolve_companies(workspace_id, [values], source=source, details=[detail]).get(
+        identity
+    )
