@@ -20,6 +20,7 @@ from . import (
 )
 from .admin_base import WorkspaceScopedAdmin, is_workspace_admin
 from .admin_exports import export_csv_excel, export_csv_plain
+from .admin_imports import IMPORT_PANELS  # noqa: F401  (other apps add their panels to it)
 from .admin_lists import (
     BoundedCountPaginator,
     CompanyFilter,
