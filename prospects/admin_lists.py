@@ -156,7 +156,7 @@ class RecentChoicesFilter(admin.SimpleListFilter):
 
 class CompanyFilter(RecentChoicesFilter):
     title = _("company")
-    parameter_name = "company"
+    parameter_name = "company__id__exact"
     model = Company
     field_name = "company"
     order_by = ("-updated_at", "-pk")
@@ -164,7 +164,7 @@ class CompanyFilter(RecentChoicesFilter):
 
 class ImportBatchFilter(RecentChoicesFilter):
     title = _("import")
-    parameter_name = "import_batch"
+    parameter_name = "import_batch__id__exact"
     model = ImportBatch
     field_name = "import_batch"
     order_by = ("-created_at", "-pk")

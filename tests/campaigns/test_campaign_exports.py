@@ -177,3 +177,22 @@ def test_selection_export_action_escapes_and_leaves_out_objectors(
     assert {r["Prénom"] for r in rows} == {"'" + HOSTILE[0], "Anaïs"}
     follow = member_client.get(reverse("admin:prospects_prospect_changelist"))
     assert "liste d’opposition" in follow.content.decode()
+
+
+def test_prospect_list_filters_by_campaign(member_client, campaign, members, workspace):
+    outsider = verified(workspace, first_name="Hors", last_name="Outsiderovitch")
+    page = member_client.get(
+        reverse("admin:prospects_prospect_changelist"), {"campaign": campaign.pk}
+    ).content.decode()
+    assert "Ménard" in page and outsider.last_name not in page
+    theirs = Campaign.objects.create(workspace=other_ws(workspace), name="Autre")
+    page = member_client.get(
+        reverse("admin:prospects_prospect_changelist"), {"campaign": theirs.pk}
+    ).content.decode()
+    assert "Ménard" not in page
+
+
+def other_ws(workspace):
+    from tests.factories import WorkspaceFactory
+
+    return WorkspaceFactory(name="Ailleurs", slug="ailleurs")
