@@ -155,3 +155,15 @@ def test_count_past_the_limit_is_a_bound_not_a_scan(member_client, workspace, mo
     body = member_client.get(CHANGELIST, {"q": "nobody-at-all"}).content.decode()
     assert 'data-count-kind="exact"' in body
     assert "0 prospect" in body
+
+
+def test_imported_prospects_are_found_without_accents(
+    member_client, workspace, make_batch, tmp_path
+):
+    from prospects import imports
+    from tests.fixtures import csv_files
+
+    rows = [["Prénom", "Nom", "E-mail", "Société"], ["Éloïse", "Lefèvre", "e.l@sge.fr", "SGE"]]
+    batch = make_batch(csv_files.write_csv(tmp_path / "f.csv", rows))
+    imports.run_import(batch)
+    assert names_on(member_client.get(CHANGELIST, {"q": "eloise lefevre"})) == {"Éloïse Lefèvre"}
