@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connections, models
-from django.db.models import IntegerField, OuterRef, Q, Subquery
+from django.db.models import Exists, IntegerField, OuterRef, Q, Subquery
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -114,15 +114,22 @@ class ScoreFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: models.QuerySet):
         ranges = {
-            "high": Q(email_score__gte=90),
-            "medium": Q(email_score__gte=50, email_score__lt=90),
-            "low": Q(email_score__lt=50),
-            "none": Q(email_score__isnull=True),
+            "high": Q(confidence__gte=90),
+            "medium": Q(confidence__gte=50, confidence__lt=90),
+            "low": Q(confidence__lt=50),
+            "none": Q(),
         }
         value = self.value()
         if value not in ranges:
             return queryset
-        return with_email_score(queryset).filter(ranges[value])
+        # A semi-join on the provenance index rather than a comparison of the annotated
+        # subquery: the planner can then read the matching rows first.
+        scored = FieldProvenance.objects.filter(
+            ranges[value], prospect=OuterRef("pk"), field="email", is_current=True
+        )
+        if value == "none":
+            return queryset.filter(~Exists(scored))
+        return queryset.filter(Exists(scored))
 
 
 class RecentChoicesFilter(admin.SimpleListFilter):

@@ -16,13 +16,14 @@ def fill_search_keys(apps, schema_editor):
         rows = list(
             Prospect.objects.filter(pk__gt=last)
             .order_by("pk")
-            .values_list("pk", "first_name", "last_name", "email")[:CHUNK]
+            .only("pk", "first_name", "last_name", "email")[:CHUNK]
         )
         if not rows:
             return
-        for pk, first, last_name, email in rows:
-            Prospect.objects.filter(pk=pk).update(search_key=search_key(first, last_name, email))
-        last = rows[-1][0]
+        for row in rows:
+            row.search_key = search_key(row.first_name, row.last_name, row.email)
+        Prospect.objects.bulk_update(rows, ["search_key"], batch_size=500)
+        last = rows[-1].pk
 
 
 def create_search_index(apps, schema_editor):

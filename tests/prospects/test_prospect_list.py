@@ -8,8 +8,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
-from prospects import admin_lists, services
+from prospects import admin_lists, normalize, services
 from prospects.models import FieldProvenance, ImportBatch, Prospect, Source
 from tests.factories import CompanyFactory, ProspectFactory
 
@@ -167,3 +169,29 @@ def test_imported_prospects_are_found_without_accents(
     batch = make_batch(csv_files.write_csv(tmp_path / "f.csv", rows))
     imports.run_import(batch)
     assert names_on(member_client.get(CHANGELIST, {"q": "eloise lefevre"})) == {"Éloïse Lefèvre"}
+
+
+@pytest.mark.parametrize("per_page", [10, 100])
+def test_queries_do_not_grow_with_list_per_page(member_client, workspace, per_page, monkeypatch):
+    from prospects.admin import ProspectAdmin
+
+    ProspectFactory.create_batch(120, workspace=workspace)
+    counts = []
+    for size in (per_page, per_page * 2):
+        monkeypatch.setattr(ProspectAdmin, "list_per_page", size)
+        with CaptureQueriesContext(connection) as captured:
+            body = member_client.get(CHANGELIST).content.decode()
+        counts.append(len(captured.captured_queries))
+        assert body.count('class="action-select"') == min(size, 120)
+    assert counts[0] == counts[1]
+
+
+@given(
+    first=st.text(alphabet="aàâäbcçdeéèêëfghiîïjklmnoôöpqrstuùûüvwxyz-' ", max_size=20),
+    last=st.text(alphabet="aàâäbcçdeéèêëfghiîïjklmnoôöpqrstuùûüvwxyz-' ", max_size=20),
+)
+def test_every_word_of_a_name_typed_any_way_is_in_its_search_key(first, last):
+    key = normalize.search_key(first, last, "")
+    for typed in (first, first.upper(), last, f"{last} {first}"):
+        for word in admin_lists.search_words(typed):
+            assert word in key
