@@ -300,4 +300,10 @@ if IMPORT_PANEL_TEMPLATE not in prospects_admin.IMPORT_PANELS:
     prospects_admin.IMPORT_PANELS.append(IMPORT_PANEL_TEMPLATE)
 
 # The job, cascade and cost screens live in their own modules; importing them registers them.
-from . import admin_cascade, admin_costs, admin_jobs  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    admin_cascade,
+    admin_costs,
+    admin_discovery,
+    admin_jobs,
+    admin_webhooks,
+)

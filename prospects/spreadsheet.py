@@ -19,7 +19,7 @@ class Echo:
         return value
 
 
-def safe_cell(value: object) -> str:
+def spreadsheet_safe(value: object) -> str:
     """A cell a spreadsheet shows as text: a leading quote neutralises a formula.
 
     Every such cell is escaped, "+33 6 12 34 56 78" and "-1+cmd|' /C calc'!A0" alike: a
@@ -36,6 +36,6 @@ def csv_lines(
     writer = csv.writer(Echo(), delimiter=";")
     if bom:
         yield BOM
-    yield writer.writerow([safe_cell(cell) for cell in header])
+    yield writer.writerow([spreadsheet_safe(cell) for cell in header])
     for row in rows:
-        yield writer.writerow([safe_cell(cell) for cell in row])
+        yield writer.writerow([spreadsheet_safe(cell) for cell in row])

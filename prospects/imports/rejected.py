@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from ..models import ImportBatch, RejectedRow
 from ..spreadsheet import Echo as _Echo
-from ..spreadsheet import safe_cell as _safe_cell
+from ..spreadsheet import spreadsheet_safe
 
 
 def iter_rejected_csv(batch: ImportBatch) -> Iterator[str]:
@@ -21,7 +21,7 @@ def iter_rejected_csv(batch: ImportBatch) -> Iterator[str]:
     writer = csv.writer(_Echo(), delimiter=";")
     yield "\ufeff"
     # Column names come from the file too.
-    yield writer.writerow([_("Line"), _("Reason"), _("Detail"), *map(_safe_cell, columns)])
+    yield writer.writerow([_("Line"), _("Reason"), _("Detail"), *map(spreadsheet_safe, columns)])
     rows = (
         RejectedRow.objects.for_workspace(batch.workspace_id)
         .filter(batch=batch)
@@ -33,7 +33,11 @@ def iter_rejected_csv(batch: ImportBatch) -> Iterator[str]:
         cells += [value for key, value in data.items() if key not in known]
         # The detail may quote a value from the file.
         yield writer.writerow(
-            [row.line_number, row.get_reason_display(), *map(_safe_cell, [row.detail, *cells])]
+            [
+                row.line_number,
+                row.get_reason_display(),
+                *map(spreadsheet_safe, [row.detail, *cells]),
+            ]
         )
 
 

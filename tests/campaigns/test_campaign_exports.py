@@ -15,7 +15,7 @@ from campaigns.models import Campaign, SequenceStep
 from campaigns.services import add_prospects_to_campaign
 from prospects.models import Prospect
 from prospects.services import suppress_person
-from prospects.spreadsheet import FORMULA_START, csv_lines, safe_cell
+from prospects.spreadsheet import FORMULA_START, csv_lines, spreadsheet_safe
 from tests.factories import CompanyFactory, ProspectFactory
 
 Status = Prospect.Status
@@ -61,8 +61,8 @@ def members(campaign, workspace):
 
 def test_safe_cell_escapes_every_formula_start():
     for start in FORMULA_START:
-        assert safe_cell(f"{start}1+1").startswith("'")
-    assert safe_cell("Ménard") == "Ménard"
+        assert spreadsheet_safe(f"{start}1+1").startswith("'")
+    assert spreadsheet_safe("Ménard") == "Ménard"
 
 
 @given(st.lists(st.lists(st.text(max_size=30), min_size=2, max_size=2), max_size=5))
