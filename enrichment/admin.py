@@ -288,11 +288,16 @@ def reenrich(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) 
 
 
 PANEL_TEMPLATE = "enrichment/prospect_panel.html"
+HISTORY_TEMPLATE = "enrichment/history_panel.html"
+IMPORT_PANEL_TEMPLATE = "enrichment/import_panel.html"
 
 if all(action.__name__ != reenrich.__name__ for action in prospects_admin.PROSPECT_ACTIONS):
     prospects_admin.PROSPECT_ACTIONS.append(reenrich)
-if PANEL_TEMPLATE not in prospects_admin.PROSPECT_PANELS:
-    prospects_admin.PROSPECT_PANELS.append(PANEL_TEMPLATE)
+for panel in (PANEL_TEMPLATE, HISTORY_TEMPLATE):
+    if panel not in prospects_admin.PROSPECT_PANELS:
+        prospects_admin.PROSPECT_PANELS.append(panel)
+if IMPORT_PANEL_TEMPLATE not in prospects_admin.IMPORT_PANELS:
+    prospects_admin.IMPORT_PANELS.append(IMPORT_PANEL_TEMPLATE)
 
 # The job, cascade and cost screens live in their own modules; importing them registers them.
 from . import (  # noqa: E402, F401

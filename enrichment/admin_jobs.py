@@ -27,6 +27,7 @@ from .engine.money import PARIS
 from .engine.outcomes import Outcome, describe
 from .models import EnrichmentItem, EnrichmentJob, ProviderAttempt
 from .providers.registry import PROVIDERS
+from .views import job_progress_context
 
 Job = EnrichmentJob.Status
 CANCELLABLE = (Job.PENDING, Job.RUNNING, Job.PAUSED)
@@ -165,6 +166,7 @@ class EnrichmentJobAdmin(ReadOnlyScopedAdmin):
             raise Http404
         extra = {**(extra_context or {}), **self._items_context(job)}
         extra["can_cancel"] = job.status in CANCELLABLE
+        extra["job_progress"] = job_progress_context(job)
         extra["cancel_url"] = reverse("admin:enrichment_enrichmentjob_cancel", args=[job.pk])
         return super().change_view(request, object_id, form_url, extra)
 
@@ -185,7 +187,7 @@ class EnrichmentJobAdmin(ReadOnlyScopedAdmin):
             attempts[attempt.item_id].append(attempt)
         return {
             "job_items": [
-                (item, outcome_text(item, attempts[item.pk]), self._chain(attempts[item.pk]))
+                (item, outcome_text(item, attempts[item.pk]), self._chain(item, attempts[item.pk]))
                 for item in items
             ],
             "job_item_count": job.total_items,
@@ -194,8 +196,16 @@ class EnrichmentJobAdmin(ReadOnlyScopedAdmin):
             "attempts_url": reverse("admin:enrichment_providerattempt_changelist"),
         }
 
-    def _chain(self, attempts: list[ProviderAttempt]) -> str:
-        """'Prospeo : Non trouvé → LeadMagic : Trouvé', each linked to its provider call."""
+    def _chain(self, item: EnrichmentItem, attempts: list[ProviderAttempt]) -> str:
+        """'Prospeo : Non trouvé → LeadMagic : Trouvé', each linked to its provider call; a
+        Dropcontact item links to the batch request whose calls answered it."""
+        if not attempts and item.batch_id:
+            url = reverse("admin:enrichment_providerbatch_change", args=[item.batch_id])
+            text = gettext("%(provider)s request #%(batch)s") % {
+                "provider": provider_label(item.provider),
+                "batch": item.batch_id,
+            }
+            return _linked(url, text)
         parts = []
         for attempt in attempts:
             text = f"{provider_label(attempt.provider)} : {result_label(attempt.result)}"

@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, Max, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -320,12 +320,29 @@ class Progress:
         return self.queued + self.in_flight == 0
 
 
+def count_latest_items(workspace_id: int, items: QuerySet) -> dict[str, int]:
+    """Items by status, each prospect counted once, by its latest item among `items`.
+
+    A prospect enriched again gets an item per request: counting items said "Terminés 291"
+    of a workspace of 288 prospects.
+    """
+    latest = items.order_by().values("prospect_id").annotate(last=Max("pk")).values("last")
+    rows = (
+        EnrichmentItem.objects.for_workspace(workspace_id)
+        .filter(pk__in=latest)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return dict(rows)
+
+
 def enrichment_progress(workspace_id: int, *, job: EnrichmentJob | None = None) -> Progress:
     """Counts of the workspace's (or one job's) items by what a person cares about."""
     items = EnrichmentItem.objects.for_workspace(workspace_id).filter(provider=DROPCONTACT)
     if job is not None:
         items = items.filter(job=job)
-    counts = dict(items.values_list("status").annotate(n=Count("id")).order_by())
+    counts = count_latest_items(workspace_id, items)
     return Progress(
         queued=counts.get(Item.PENDING, 0),
         waiting_key=counts.get(Item.WAITING_KEY, 0),

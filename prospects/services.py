@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import companies, company_merge, normalize
-from .imports.rejected import spreadsheet_safe  # noqa: F401  (the one CSV-injection guard)
 from .lookups import in_workspace
 from .models import (
     HUMAN_SOURCES,
@@ -37,6 +36,7 @@ from .normalizing import (  # noqa: F401  (services)
     normalize_records,
 )
 from .signals import notify_persons_objected, notify_prospects_created
+from .spreadsheet import spreadsheet_safe  # noqa: F401  (the one CSV-injection guard)
 
 PROSPECT_FIELDS = ("first_name", "last_name", "email", "phone", "job_title", "linkedin_url")
 
@@ -648,3 +648,17 @@ def select_prospects_from_csv(workspace_id: int, path: Any) -> Any:
         return select_from_csv(workspace_id, path)
     except ImportFileError as error:
         raise SelectionFileError(str(error)) from error
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+
+def prospects_csv(
+    rows: Iterable[tuple[Prospect, list[Any]]], *, extra_header: list[str], bom: bool = True
+) -> Iterator[str]:
+    """Prospects as the lines of a French-Excel CSV (exports.py), each with extra cells."""
+    from .exports import prospect_header, prospect_row
+    from .spreadsheet import csv_lines
+
+    lines = ([*prospect_row(prospect), *extra] for prospect, extra in rows)
+    return csv_lines([*prospect_header(), *extra_header], lines, bom=bom)
