@@ -165,6 +165,7 @@ def status_badge(obj: Any) -> str:
 
 @admin.register(EnrichmentItem)
 class EnrichmentItemAdmin(ReadOnlyScopedAdmin):
+    technical = True  # listed under "Technique" (config/admin_site.py)
     list_display = (
         "prospect_link",
         "provider_name",
@@ -199,6 +200,7 @@ class EnrichmentItemAdmin(ReadOnlyScopedAdmin):
 
 @admin.register(ProviderBatch)
 class ProviderBatchAdmin(ReadOnlyScopedAdmin):
+    technical = True  # listed under "Technique" (config/admin_site.py)
     list_display = (
         "__str__",
         "provider",
@@ -224,6 +226,7 @@ class ProviderBatchAdmin(ReadOnlyScopedAdmin):
 
 @admin.register(ProviderCall)
 class ProviderCallAdmin(ReadOnlyScopedAdmin):
+    technical = True  # listed under "Technique" (config/admin_site.py)
     list_display = (
         "created_at",
         "provider_name",
