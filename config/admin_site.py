@@ -14,11 +14,18 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext
 
+from .admin_titles import list_title, with_french_titles
+
 TECHNIQUE = "technique"
 
 
 class SourcierAdminSite(admin.AdminSite):
     index_template = "admin/home/index.html"
+
+    def register(self, model_or_iterable, admin_class=None, **options: Any) -> None:
+        # Every model's screens get French titles (config/admin_titles.py), Django's own too.
+        admin_class = with_french_titles(admin_class or admin.ModelAdmin)
+        super().register(model_or_iterable, admin_class, **options)
 
     def get_urls(self):
         from enrichment.dashboard.views import home_live
@@ -43,6 +50,8 @@ class SourcierAdminSite(admin.AdminSite):
         apps = super().get_app_list(request, app_label)
         technical = []
         for app in apps:
+            for model in app["models"]:
+                model["name"] = list_title(model["model"]._meta)
             technical += [m for m in app["models"] if self._is_technical(m)]
             app["models"] = [m for m in app["models"] if not self._is_technical(m)]
         apps = [app for app in apps if app["models"]]
