@@ -28,10 +28,12 @@ class SourcierAdminSite(admin.AdminSite):
         super().register(model_or_iterable, admin_class, **options)
 
     def get_urls(self):
+        from enrichment.dashboard.breakers import breakers_view
         from enrichment.dashboard.views import home_live
 
         return [
             path("home/live/", self.admin_view(home_live), name="home-live"),
+            path(f"{TECHNIQUE}/breakers/", self.admin_view(breakers_view), name="breakers"),
             path(f"{TECHNIQUE}/", self.admin_view(self.technique_index), name="technique"),
             *super().get_urls(),
         ]
@@ -70,7 +72,19 @@ class SourcierAdminSite(admin.AdminSite):
             "app_label": TECHNIQUE,
             "app_url": reverse(f"{self.name}:{TECHNIQUE}", current_app=self.name),
             "has_module_perms": True,
-            "models": sorted(models, key=lambda m: m["name"]),
+            "models": sorted([*models, self._breakers_entry()], key=lambda m: m["name"]),
+        }
+
+    def _breakers_entry(self) -> dict[str, Any]:
+        """The breakers have no rows of their own (they live in Redis or the database): a
+        page, listed like a model."""
+        return {
+            "name": gettext("Providers' circuit breakers"),
+            "object_name": "Breakers",
+            "admin_url": reverse(f"{self.name}:breakers", current_app=self.name),
+            "add_url": None,
+            "view_only": True,
+            "perms": {"add": False, "change": False, "delete": False, "view": True},
         }
 
     def technique_index(self, request: HttpRequest) -> HttpResponse:

@@ -32,6 +32,7 @@ from .catalogue import Msgid, _pattern, has_french, untranslated
 SITE_PAGES = (
     ("admin:index", ()),
     ("admin:technique", ()),
+    ("admin:breakers", ()),
     ("admin:home-live", ()),
     ("admin:password_change", ()),
     ("admin:app_list", ("prospects",)),
