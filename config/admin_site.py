@@ -28,6 +28,8 @@ class SourcierAdminSite(admin.AdminSite):
         super().register(model_or_iterable, admin_class, **options)
 
     def get_urls(self):
+        # Imported here, not at the top: this module is loaded while `admin.site` is being
+        # created, and those modules register their admins on `admin.site`.
         from enrichment.dashboard.breakers import breakers_view
         from enrichment.dashboard.views import home_live
 
