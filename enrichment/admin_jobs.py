@@ -275,6 +275,8 @@ class ResultFilter(admin.SimpleListFilter):
 class ProviderAttemptAdmin(ReadOnlyScopedAdmin):
     """Which provider was asked about which item, what it answered and what it cost."""
 
+    technical = True
+
     list_display = (
         "created_at",
         "prospect_link",

@@ -122,7 +122,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
         jobs = list(
             EnrichmentJob.objects.for_workspace(workspace).select_related("created_by")[:JOBS_PAGE]
         )
-    return _page(request, "enrichment/jobs.html", _("Enrichment jobs"), jobs=jobs)
+    return _page(request, "enrichment/jobs.html", _("Recent enrichment jobs"), jobs=jobs)
 
 
 @staff_member_required

@@ -680,8 +680,8 @@ class SuppressionEntry(TenantModel):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("suppression entry")
-        verbose_name_plural = _("suppression list")
+        verbose_name = _("objection list entry")
+        verbose_name_plural = _("objection list entries")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
