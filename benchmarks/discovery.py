@@ -47,7 +47,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--domains", type=int, default=100)
     parser.add_argument("--people", type=int, default=1000, help="at most this many people")
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--delays", action="store_true",
                         help="0.5 s on some domains' DNS answers, 0.2 s per reply on a slow host")
