@@ -29,6 +29,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+GREYLISTED = ("greylisted", "catch_all_unknown")
 sys.path.insert(0, str(ROOT))
 
 
@@ -121,12 +122,18 @@ def run(args: argparse.Namespace) -> None:
     for thread in threads:
         thread.join()
     first_pass = time.perf_counter() - started
-    # Beat's recheck 16 minutes later, then the greylisted people are asked again.
-    later = dt.datetime.now(tz=dt.UTC) + dt.timedelta(minutes=16)
-    rechecked = recheck_due_probes(now=later)
-    with Discovery(now=later) as discovery:
-        for person in people:
-            if verdicts[id(person)].reason in ("greylisted", "catch_all_unknown"):
+    # Beat's recheck 16 minutes later, then the greylisted people are asked again (a new
+    # learned pattern can bring new candidates, greylisted in turn: up to three rounds).
+    later = dt.datetime.now(tz=dt.UTC)
+    rechecked = 0
+    for _round in range(3):
+        waiting = [p for p in people if verdicts[id(p)].reason in GREYLISTED]
+        if not waiting:
+            break
+        later += dt.timedelta(minutes=16)
+        rechecked += recheck_due_probes(now=later)
+        with Discovery(now=later) as discovery:
+            for person in waiting:
                 verdicts[id(person)] = discovery.find_best(
                     person.first_name, person.last_name, person.company.domain
                 )
