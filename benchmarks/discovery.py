@@ -64,19 +64,34 @@ def run(args: argparse.Namespace) -> None:
     import django
 
     django.setup()
-    from django.conf import settings
     from django.core.management import call_command
-    from django.db import connection
 
-    from enrichment.discovery.services import Discovery, recheck_due_probes
-    from enrichment.sandbox.dns_server import SandboxDNS
     from enrichment.sandbox.mail_world import MailPlan
-    from enrichment.sandbox.smtp_server import SandboxSMTP
     from enrichment.sandbox.world import World
 
     call_command("migrate", verbosity=0)
     world = World.build(args.seed, args.domains)
     plan = MailPlan.build(world, slow_dns_share=0.1 if args.delays else 0.0)
+    dns_server, smtp_server = start_servers(args, plan)
+    people = world.people[: args.people]
+    started = time.perf_counter()
+    verdicts, known_pattern_rcpts = first_pass(args, people)
+    first = time.perf_counter() - started
+    rechecked = recheck_rounds(people, verdicts)
+    elapsed = time.perf_counter() - started
+    report(args, people, verdicts, plan, smtp_server, dns_server, elapsed, first,
+           rechecked, known_pattern_rcpts)
+    dns_server.stop()
+    smtp_server.stop()
+
+
+def start_servers(args: argparse.Namespace, plan):
+    """The world's DNS and mail hosts on loopback, and the settings that point at them."""
+    from django.conf import settings
+
+    from enrichment.sandbox.dns_server import SandboxDNS
+    from enrichment.sandbox.smtp_server import SandboxSMTP
+
     dns_server = SandboxDNS(plan, slow_seconds=0.5 if args.delays else 0.0).start()
     smtp_server = SandboxSMTP(plan, slow_seconds=0.2 if args.delays else 0.0).start()
     settings.SOURCIER_DNS_NAMESERVERS = ["127.0.0.1"]
@@ -85,8 +100,15 @@ def run(args: argparse.Namespace) -> None:
     settings.SOURCIER_SMTP_HELO = "sonde.sourcier-demo.fr"
     settings.SOURCIER_SMTP_MAIL_FROM = "verification@sourcier-demo.fr"
     settings.SOURCIER_SMTP_HOST_RATE = args.host_rate
+    return dns_server, smtp_server
 
-    people = world.people[: args.people]
+
+def first_pass(args: argparse.Namespace, people: list) -> tuple[dict[int, object], list[int]]:
+    """Every person once, domains handed out to the worker threads in turn."""
+    from django.db import connection
+
+    from enrichment.discovery.services import Discovery
+
     by_domain: dict[str, list] = defaultdict(list)
     for person in people:
         by_domain[person.company.domain].append(person)
@@ -115,15 +137,22 @@ def run(args: argparse.Namespace) -> None:
                     pattern_known = pattern_known or verdict.status == "verified"
         connection.close()
 
-    started = time.perf_counter()
     threads = [threading.Thread(target=worker) for _ in range(args.threads)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    first_pass = time.perf_counter() - started
-    # Beat's recheck 16 minutes later, then the greylisted people are asked again (a new
-    # learned pattern can bring new candidates, greylisted in turn: up to three rounds).
+    return verdicts, known_pattern_rcpts
+
+
+def recheck_rounds(people: list, verdicts: dict[int, object]) -> int:
+    """Beat's recheck 16 minutes later, then the greylisted people asked again.
+
+    A pattern learned meanwhile can bring new candidates, greylisted in turn: up to three
+    rounds. Returns how many addresses were rechecked.
+    """
+    from enrichment.discovery.services import Discovery, recheck_due_probes
+
     later = dt.datetime.now(tz=dt.UTC)
     rechecked = 0
     for _round in range(3):
@@ -137,11 +166,7 @@ def run(args: argparse.Namespace) -> None:
                 verdicts[id(person)] = discovery.find_best(
                     person.first_name, person.last_name, person.company.domain
                 )
-    elapsed = time.perf_counter() - started
-    report(args, people, verdicts, plan, smtp_server, dns_server, elapsed, first_pass,
-           rechecked, known_pattern_rcpts)
-    dns_server.stop()
-    smtp_server.stop()
+    return rechecked
 
 
 def correct(person, verdict, expected: str) -> bool:
