@@ -100,6 +100,7 @@ def start_servers(args: argparse.Namespace, plan):
     settings.SOURCIER_SMTP_HELO = "sonde.sourcier-demo.fr"
     settings.SOURCIER_SMTP_MAIL_FROM = "verification@sourcier-demo.fr"
     settings.SOURCIER_SMTP_HOST_RATE = args.host_rate
+    settings.SOURCIER_SMTP_ALLOW_PRIVATE_HOSTS = True  # the sandbox's hosts are on 127.0.0.x
     return dns_server, smtp_server
 
 

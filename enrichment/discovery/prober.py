@@ -9,7 +9,10 @@ A `Prober` keeps one open session per mail host and reuses it for every RCPT it 
   at most SOURCIER_SMTP_HOST_CONCURRENCY sessions at once, held until the session closes;
 - each RCPT waits for the host's rate (SOURCIER_SMTP_HOST_RATE per second, every worker).
 
-A host that cannot be reached hands over to the next MX. When no host at all could be
+A host that cannot be reached hands over to the next MX. A mail host on a loopback, private
+or reserved address is never contacted (an MX record is anyone's to write: it must not
+point the prober into our own network) unless SOURCIER_SMTP_ALLOW_PRIVATE_HOSTS is set, as
+for the sandbox. When no host at all could be
 reached (outbound port 25 is commonly blocked), probing stops for the prober's lifetime and
 `warning` says so: results are then "unknown", never "invalid".
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import ipaddress
 import logging
 import time
 from dataclasses import dataclass, field
@@ -49,6 +53,7 @@ HOST_SCOPE = 0
 UNREACHABLE_AFTER = 3
 WARNING_PORT_BLOCKED = "smtp_port_unreachable"
 WARNING_BLOCKED = "mail_host_blocked_us"
+WARNING_PRIVATE_HOST = "mail_host_not_public"
 # A kept session unused this long is closed: its concurrency slot goes to another worker.
 IDLE_SECONDS = 2.0
 # After giving a full session's slot back, wait this long so a waiting worker can take it.
@@ -125,7 +130,7 @@ class Prober:
         self._close_idle()
         paused = False
         for host in route.hosts:
-            for ip in host.addresses:
+            for ip in filter(self._may_connect, host.addresses):
                 # A kept session the host has since closed is opened again, once.
                 for _attempt in range(2):
                     try:
@@ -149,6 +154,18 @@ class Prober:
             self.warnings.add(WARNING_PORT_BLOCKED)
             log.warning("SMTP port %s unreachable on every mail host: probing stopped", self.port)
         return Answer(SMTP_UNREACHABLE)
+
+    def _may_connect(self, ip: str) -> bool:
+        """Only public addresses: an MX record must not point the prober into our network."""
+        if settings.SOURCIER_SMTP_ALLOW_PRIVATE_HOSTS:
+            return True
+        try:
+            public = ipaddress.ip_address(ip).is_global
+        except ValueError:
+            public = False
+        if not public:
+            self.warnings.add(WARNING_PRIVATE_HOST)
+        return public
 
     def _rcpt(self, name: str, opened: _Open, address: str) -> Answer | None:
         session = opened.session

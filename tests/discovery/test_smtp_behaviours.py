@@ -254,3 +254,13 @@ def test_a_greylisted_person_is_found_after_one_recheck_round(mail_sandbox, worl
         found = discovery.find_best(person.first_name, person.last_name, domain)
     assert (found.email, found.status) == (person.true_email, "verified")
     assert len(mail_sandbox.sessions) == sessions  # read back from the rechecks
+
+
+def test_mail_hosts_on_private_addresses_are_never_probed(mail_sandbox, settings, world, plan):
+    settings.SOURCIER_SMTP_ALLOW_PRIVATE_HOSTS = False
+    person = person_on(world, plan, mw.NORMAL)
+    with Discovery() as discovery:
+        verdict = discovery.verify(person.true_email)
+        assert "mail_host_not_public" in discovery.warnings
+    assert (verdict.status, verdict.reason) == ("unknown", "smtp_unreachable")
+    assert mail_sandbox.sessions == []
