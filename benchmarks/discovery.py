@@ -81,8 +81,36 @@ def run(args: argparse.Namespace) -> None:
     elapsed = time.perf_counter() - started
     report(args, people, verdicts, plan, smtp_server, dns_server, elapsed, first,
            rechecked, known_pattern_rcpts)
+    print_pattern_accuracy(world)
     dns_server.stop()
     smtp_server.stop()
+
+
+def print_pattern_accuracy(world) -> None:
+    """Held-out check of pattern learning: each address guessed from its colleagues' (≥ 3)."""
+    from enrichment.discovery.patterns import KnownAddress, learn, rank_candidates
+    from enrichment.discovery.permutations import candidates
+
+    by_domain: dict[str, list] = defaultdict(list)
+    for person in world.people:
+        if person.pattern_email:
+            by_domain[person.company.domain].append(person)
+    tested = first = top3 = 0
+    for staff in by_domain.values():
+        if len(staff) < 4:
+            continue
+        for held_out in staff:
+            known = [KnownAddress(p.pattern_email, p.first_name, p.last_name)
+                     for p in staff if p is not held_out]
+            ranked = rank_candidates(candidates(held_out.first_name, held_out.last_name),
+                                     learn(known))
+            guesses = [c.address(held_out.company.domain) for c in ranked[:3]]
+            tested += 1
+            first += guesses[:1] == [held_out.pattern_email]
+            top3 += held_out.pattern_email in guesses
+    if tested:
+        print(f"  pattern learning  first guess {100 * first / tested:.1f} %, top 3 "
+              f"{100 * top3 / tested:.1f} % ({tested} held-out addresses, ≥ 3 known each)")
 
 
 def start_servers(args: argparse.Namespace, plan):
