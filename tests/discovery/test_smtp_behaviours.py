@@ -264,3 +264,20 @@ def test_mail_hosts_on_private_addresses_are_never_probed(mail_sandbox, settings
         assert "mail_host_not_public" in discovery.warnings
     assert (verdict.status, verdict.reason) == ("unknown", "smtp_unreachable")
     assert mail_sandbox.sessions == []
+
+
+def test_nobody_on_the_objection_list_is_ever_probed(mail_sandbox, workspace, world, plan):
+    from prospects.models import SuppressionEntry
+    from prospects.services import suppress_emails
+
+    person = person_on(world, plan, mw.NORMAL)
+    suppress_emails(workspace.pk, [person.true_email], reason=SuppressionEntry.Reason.OBJECTION)
+    verdict = verify_address(person.true_email, workspace_id=workspace.pk)
+    found = find_best_address(person.first_name, person.last_name, person.company.domain,
+                              workspace_id=workspace.pk)
+    assert (verdict.status, verdict.reason) == ("unknown", "objected")
+    assert (found.email, found.reason) == ("", "objected")
+    assert mail_sandbox.sessions == []
+    assert not EmailProbe.objects.for_workspace(workspace).exists()
+    # Another workspace's list says nothing about this one.
+    assert verify_address(person.true_email).status == "verified"
