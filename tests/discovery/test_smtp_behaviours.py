@@ -281,3 +281,14 @@ def test_nobody_on_the_objection_list_is_ever_probed(mail_sandbox, workspace, wo
     assert not EmailProbe.objects.for_workspace(workspace).exists()
     # Another workspace's list says nothing about this one.
     assert verify_address(person.true_email).status == "verified"
+
+
+def test_the_recheck_task_is_silent_with_nothing_due(db, settings, caplog):
+    import logging
+
+    from enrichment.tasks import recheck_email_probes_task
+
+    settings.SOURCIER_SMTP_HELO = ""  # not even configured: nothing due, nothing to say
+    with caplog.at_level(logging.DEBUG):
+        assert recheck_email_probes_task() == "rechecked 0"
+    assert [r for r in caplog.records if r.levelno >= logging.INFO] == []
