@@ -282,11 +282,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "prospects.tasks.sweep_imports_task",
         "schedule": env.float("SOURCIER_SWEEP_SECONDS", default=5.0),
     },
+    "purge-discovered-contacts": {
+        "task": "enrichment.tasks.purge_discovered_contacts_task",
+        "schedule": crontab(minute=17),
+    },
     "recheck-email-probes": {
         "task": "enrichment.tasks.recheck_email_probes_task",
         "schedule": 60.0,
     },
 }
+# Discovered contacts nobody approved are deleted after this many days (lawful basis: B2B
+# legitimate interest, kept no longer than needed). Quotas: see enrichment/discovery/contacts.py.
+SOURCIER_DISCOVERY_RETENTION_DAYS = env.int("SOURCIER_DISCOVERY_RETENTION_DAYS", default=30)
 # How long a running import belongs to its worker without committing a chunk (a chunk takes
 # well under a second); past it the sweeper resumes the import after its last chunk.
 SOURCIER_IMPORT_LEASE_SECONDS = env.int("SOURCIER_IMPORT_LEASE_SECONDS", default=120)
@@ -376,6 +383,13 @@ if _global_cap := env.str("SOURCIER_GLOBAL_DAILY_CAP", default="").strip():
             f"SOURCIER_GLOBAL_DAILY_CAP: {_global_cap!r} is not an amount in euros."
         )
 
+# Webhooks (enrichment/webhooks): callback URLs must reach a public address on port 80 or 443.
+# These `host:port` entries are the only way past that rule (tests, on-premise receivers).
+SOURCIER_WEBHOOK_ALLOWED_HOSTS = env.list("SOURCIER_WEBHOOK_ALLOWED_HOSTS", default=[])
+# After a secret is rotated, the previous one keeps signing beside it for this long.
+SOURCIER_WEBHOOK_ROTATION_OVERLAP_HOURS = env.float(
+    "SOURCIER_WEBHOOK_ROTATION_OVERLAP_HOURS", default=24.0
+)
 # In-house email discovery (enrichment/discovery): one DNS resolver, RCPT-only SMTP probes.
 # Empty nameservers = the system's (/etc/resolv.conf). HELO and MAIL FROM must name a domain
 # you own (the probe refuses localhost and example domains); port 25 is what mail hosts listen
@@ -407,6 +421,12 @@ SOURCIER_SMTP_MAX_RECHECKS = env.int("SOURCIER_SMTP_MAX_RECHECKS", default=3)
 SOURCIER_SMTP_BLOCK_PAUSE_SECONDS = env.int("SOURCIER_SMTP_BLOCK_PAUSE_SECONDS", default=6 * 3600)
 SOURCIER_CATCH_ALL_DAYS = env.int("SOURCIER_CATCH_ALL_DAYS", default=30)
 SOURCIER_PROBE_RESULT_DAYS = env.int("SOURCIER_PROBE_RESULT_DAYS", default=30)
+# Where discovery reads a company's pages: its own site (https://<domain>/…, through the same
+# address guard as webhooks), or a copy of it; the sandbox serves the world's sites.
+SOURCIER_DISCOVERY_SITE_URL = env.str(
+    "SOURCIER_DISCOVERY_SITE_URL",
+    default=f"{SOURCIER_SANDBOX_URL}/sites/{{domain}}" if SOURCIER_SANDBOX_URL else "",
+)
 
 # One format for the web server, the workers and beat (config/log.py): UTC with its offset.
 LOGGING = {

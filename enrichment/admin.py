@@ -295,4 +295,10 @@ if PANEL_TEMPLATE not in prospects_admin.PROSPECT_PANELS:
     prospects_admin.PROSPECT_PANELS.append(PANEL_TEMPLATE)
 
 # The job, cascade and cost screens live in their own modules; importing them registers them.
-from . import admin_cascade, admin_costs, admin_jobs  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    admin_cascade,
+    admin_costs,
+    admin_discovery,
+    admin_jobs,
+    admin_webhooks,
+)

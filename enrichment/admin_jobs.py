@@ -5,6 +5,7 @@ item made, linked to the provider calls that answered them."""
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
 from typing import Any
 
 from django.contrib import admin, messages
@@ -20,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import bulk
 from .admin import ProviderFilter, ReadOnlyScopedAdmin, provider_label
+from .admin_job_file import job_from_file_view
 from .charts import euros
 from .engine.money import PARIS
 from .engine.outcomes import Outcome, describe
@@ -147,7 +149,9 @@ class EnrichmentJobAdmin(ReadOnlyScopedAdmin):
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
         cancel = self.admin_site.admin_view(self.cancel_view)
+        from_file = self.admin_site.admin_view(partial(job_from_file_view, self))
         return [
+            path("from-file/", from_file, name="{}_{}_from_file".format(*info)),
             path("<int:job_id>/cancel/", cancel, name="{}_{}_cancel".format(*info)),
             *super().get_urls(),
         ]

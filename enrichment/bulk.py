@@ -24,6 +24,7 @@ from .pipelines import waterfall
 from .providers.company_finders import COMPANY_FINDERS, DEFAULT_COMPANY_ORDER
 from .providers.finders import DEFAULT_EMAIL_ORDER, EMAIL_FINDERS
 from .providers.registry import PROVIDERS, get_provider
+from .webhooks import events
 
 Item = EnrichmentItem.Status
 FIELDS = ("email", "company")
@@ -207,6 +208,8 @@ def start_job(workspace: Workspace, estimate: Estimate, *, user: Any = None) -> 
             job.status = EnrichmentJob.Status.COMPLETED
             job.finished_at = timezone.now()
         job.save(update_fields=["total_items", "status", "finished_at"])
+        if not queued:
+            events.emit_job_status(workspace.pk, [job.pk])
     return job
 
 
@@ -337,6 +340,7 @@ def cancel_job(workspace: Workspace, job_id: int) -> int:
         EnrichmentJob.objects.for_workspace(workspace).filter(pk=job.pk).update(
             status=EnrichmentJob.Status.CANCELLED, paused_until=None, pause_reason=""
         )
+        events.emit_job_status(workspace.pk, [job.pk])
     refresh_jobs([job.pk])
     return cancelled
 

@@ -470,4 +470,6 @@ class CostDashboard(CreditEntry):
         default_permissions = ("view",)
 
 
-from .discovery_models import EmailProbe, MailDomain  # noqa: E402, F401  (one app, two modules)
+# Discovered contacts, webhook endpoints, events and deliveries live in their own modules.
+from .discovery_models import DiscoveredContact, EmailProbe, MailDomain  # noqa: E402, F401
+from .webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent  # noqa: E402, F401

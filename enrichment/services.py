@@ -29,6 +29,8 @@ from .credentials import (  # noqa: F401 (re-exported for the pipeline and tasks
 from .engine.outcomes import Outcome
 from .models import EnrichmentItem, EnrichmentJob, ProviderBatch, ProviderCredential
 from .providers.registry import PROVIDERS, get_provider
+from .webhooks import events
+from .webhooks.delivery import dispatch_due_deliveries
 
 log = logging.getLogger(__name__)
 
@@ -293,6 +295,8 @@ def queue_backfill(
         job.status = EnrichmentJob.Status.COMPLETED
         job.finished_at = timezone.now()
     job.save(update_fields=["total_items", "estimated_credits", "status", "finished_at"])
+    if not queued:
+        events.emit_job_status(workspace.pk, [job.pk])
     return job
 
 
@@ -367,6 +371,7 @@ def dispatch_due_work(*, limit: int = 500) -> dict[str, int]:
     resumed = bulk.resume_paused_jobs(now=now)
     items = bulk.dispatch_waterfall(limit=limit)
     recovered = queue_forgotten_prospects(now=now)
+    deliveries = dispatch_due_deliveries(limit=limit)
     # A key saved by another path (shell, import) releases its waiting items here.
     waiting = (
         EnrichmentItem.objects.unscoped()
@@ -391,13 +396,14 @@ def dispatch_due_work(*, limit: int = 500) -> dict[str, int]:
         "recovered": recovered,
         "items": items,
         "resumed": resumed,
+        "deliveries": deliveries,
     }
     # Every few seconds, and usually with nothing to do: a line only when something was.
     if any(counts.values()):
         log.info(
             "sweeper: %(batches)s batches, %(workspaces)s workspaces and %(items)s items "
             "dispatched, %(released)s items released, %(recovered)s prospects recovered, "
-            "%(resumed)s jobs resumed",
+            "%(resumed)s jobs resumed, %(deliveries)s webhook deliveries dispatched",
             counts,
         )
     return counts

@@ -14,6 +14,7 @@ from .engine import limits
 from .models import EnrichmentItem, ProviderBatch
 from .pipelines import dropcontact as pipeline
 from .pipelines import waterfall
+from .webhooks import delivery as webhook_delivery
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,12 @@ def run_waterfall_item_task(item_id: int) -> str:
 
 
 @shared_task
+def deliver_webhook_task(delivery_id: int) -> str:
+    """One attempt of one webhook delivery (claimed first: running it twice does nothing)."""
+    return webhook_delivery.deliver(delivery_id)
+
+
+@shared_task
 def dispatch_due_work_task() -> str:
     counts = services.dispatch_due_work()
     return "dispatched {batches} batches, {workspaces} workspaces".format(**counts)
@@ -86,6 +93,13 @@ def expire_leases_task() -> str:
 
 
 @shared_task
+def purge_discovered_contacts_task() -> str:
+    from .discovery.contacts import purge_unapproved
+
+    purged = purge_unapproved()
+    if purged:
+        log.info("%s unapproved discovered contacts purged", purged)
+    return f"purged {purged}"
 def recheck_email_probes_task() -> str:
     """Ask greylisted addresses again once their recheck is due (claimed, so runs twice safely)."""
     from .discovery.services import recheck_due_probes

@@ -632,3 +632,19 @@ def auto_enrich_steps(workspace_id: int) -> tuple[str, ...]:
     """What a workspace's new prospects get automatically, in order ("dropcontact", "email")."""
     choice = Workspace.objects.filter(pk=workspace_id).values_list("auto_enrich", flat=True).first()
     return models_auto_enrich_steps(choice or Workspace.AutoEnrich.NONE)
+
+
+class SelectionFileError(ValueError):
+    """A selection file that cannot be read; the message is French, for the user."""
+
+
+def select_prospects_from_csv(workspace_id: int, path: Any) -> Any:
+    """The workspace's prospects a CSV names by email, LinkedIn URL or id (nothing is written):
+    a `CsvSelection` with their ids, the number of rows and the lines that matched no one."""
+    from .imports.checks import ImportFileError
+    from .imports.selection import select_from_csv
+
+    try:
+        return select_from_csv(workspace_id, path)
+    except ImportFileError as error:
+        raise SelectionFileError(str(error)) from error

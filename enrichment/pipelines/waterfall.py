@@ -31,6 +31,7 @@ from ..models import EnrichmentItem, EnrichmentJob, ProviderAttempt, attempt_key
 from ..providers.base import ErrorKind, ProviderError
 from ..providers.company_finders import COMPANY_FINDERS, DEFAULT_COMPANY_ORDER, CompanyQuery
 from ..providers.finders import DEFAULT_EMAIL_ORDER, EMAIL_FINDERS, Finding, Person
+from ..webhooks import events
 from . import waterfall_apply
 from .waterfall_steps import (
     SUBMITTED,
@@ -373,13 +374,19 @@ def pause(item: EnrichmentItem, code: str, *, resume_at) -> str:
         EnrichmentItem.objects.for_workspace(item.workspace_id).filter(
             provider__in=list(PLANS), status=Item.PENDING, next_attempt_at__lt=resume_at
         ).update(next_attempt_at=resume_at, outcome=code, outcome_detail=local, updated_at=now)
-        EnrichmentJob.objects.for_workspace(item.workspace_id).filter(
+        live_jobs = EnrichmentJob.objects.for_workspace(item.workspace_id).filter(
             kind__in=(
                 EnrichmentJob.Kind.EMAIL,
                 EnrichmentJob.Kind.COMPANY,
                 EnrichmentJob.Kind.WATERFALL,
             ),
             status__in=(EnrichmentJob.Status.PENDING, EnrichmentJob.Status.RUNNING),
-        ).update(status=EnrichmentJob.Status.PAUSED, pause_reason=code, paused_until=resume_at)
+        )
+        # Locked, so that the jobs told they are paused are exactly the ones this pauses.
+        paused = list(live_jobs.select_for_update().values_list("pk", flat=True))
+        live_jobs.filter(pk__in=paused).update(
+            status=EnrichmentJob.Status.PAUSED, pause_reason=code, paused_until=resume_at
+        )
+        events.emit_job_status(item.workspace_id, paused)
     log.info("workspace %s: waterfall paused until %s (%s)", item.workspace_id, local, code)
     return "paused"

@@ -17,6 +17,7 @@ from prospects.models import COMPANY_FIELDS, Company, Prospect
 from ..engine import claims
 from ..engine.jobs import refresh_jobs
 from ..models import EnrichmentItem
+from ..webhooks import events
 from .verdict import VERDICT_FIELDS
 
 Item = EnrichmentItem.Status
@@ -110,6 +111,7 @@ def apply_candidates(item: EnrichmentItem, candidates: list) -> None:
         )
         if prospect is not None and prospect.status == Prospect.Status.ENRICHING:
             merge_addresses(prospect, addresses, now=now)
+            events.emit_prospect_verdicts(item.workspace_id, [(f"item:{item.pk}", prospect.pk)])
     refresh_jobs([item.job_id] if item.job_id else [])
 
 
