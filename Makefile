@@ -42,6 +42,7 @@ run: seed
 	SOURCIER_DNS_NAMESERVERS=$${SOURCIER_DNS_NAMESERVERS:-127.0.0.1} \
 	SOURCIER_DNS_PORT=$${SOURCIER_DNS_PORT:-$(SANDBOX_DNS_PORT)} \
 	SOURCIER_SMTP_PORT=$${SOURCIER_SMTP_PORT:-$(SANDBOX_SMTP_PORT)} \
+	SOURCIER_SMTP_ALLOW_PRIVATE_HOSTS=$${SOURCIER_SMTP_ALLOW_PRIVATE_HOSTS:-true} \
 	SOURCIER_SMTP_HELO=$${SOURCIER_SMTP_HELO:-sonde.sourcier-demo.fr} \
 	SOURCIER_SMTP_MAIL_FROM=$${SOURCIER_SMTP_MAIL_FROM:-verification@sourcier-demo.fr} \
 	TZ=UTC $(VENV)/bin/honcho start
@@ -70,6 +71,7 @@ bench-smoke: messages
 	$(PY) benchmarks/waterfall.py --prospects 40 --latency-ms 200 --timeout 120 $(BENCH_FLAGS)
 	$(PY) benchmarks/sandbox_throughput.py --requests 300 --seconds 3
 	$(PY) benchmarks/admin_lists.py --prospects 500 --repeat 3 $(BENCH_FLAGS)
+	$(PY) benchmarks/discovery.py --domains 10
 
 clean:
 	rm -rf var/celery var/*.sqlite3* var/staticfiles

@@ -400,6 +400,9 @@ SOURCIER_DNS_TIMEOUT = env.float("SOURCIER_DNS_TIMEOUT", default=5.0)
 SOURCIER_SMTP_PORT = env.int("SOURCIER_SMTP_PORT", default=25)
 SOURCIER_SMTP_HELO = env.str("SOURCIER_SMTP_HELO", default="")
 SOURCIER_SMTP_MAIL_FROM = env.str("SOURCIER_SMTP_MAIL_FROM", default="")
+# Mail hosts on loopback, private or reserved addresses are never probed unless this is set
+# (the sandbox's mail hosts live on 127.0.0.x).
+SOURCIER_SMTP_ALLOW_PRIVATE_HOSTS = env.bool("SOURCIER_SMTP_ALLOW_PRIVATE_HOSTS", default=False)
 SOURCIER_SMTP_CONNECT_TIMEOUT = env.float("SOURCIER_SMTP_CONNECT_TIMEOUT", default=10.0)
 SOURCIER_SMTP_TIMEOUT = env.float("SOURCIER_SMTP_TIMEOUT", default=20.0)
 # Politeness per mail host, across every worker: connections at once (1-2) and RCPTs a second.

@@ -9,7 +9,10 @@ A `Prober` keeps one open session per mail host and reuses it for every RCPT it 
   at most SOURCIER_SMTP_HOST_CONCURRENCY sessions at once, held until the session closes;
 - each RCPT waits for the host's rate (SOURCIER_SMTP_HOST_RATE per second, every worker).
 
-A host that cannot be reached hands over to the next MX. When no host at all could be
+A host that cannot be reached hands over to the next MX. A mail host on a loopback, private
+or reserved address is never contacted (an MX record is anyone's to write: it must not
+point the prober into our own network) unless SOURCIER_SMTP_ALLOW_PRIVATE_HOSTS is set, as
+for the sandbox. When no host at all could be
 reached (outbound port 25 is commonly blocked), probing stops for the prober's lifetime and
 `warning` says so: results are then "unknown", never "invalid".
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import ipaddress
 import logging
 import time
 from dataclasses import dataclass, field
@@ -29,7 +33,6 @@ from ..engine import limits
 from .dns import MailRoute
 from .scoring import (
     SMTP_BLOCKED,
-    SMTP_DEFERRED,
     SMTP_PAUSED,
     SMTP_UNREACHABLE,
 )
@@ -50,6 +53,11 @@ HOST_SCOPE = 0
 UNREACHABLE_AFTER = 3
 WARNING_PORT_BLOCKED = "smtp_port_unreachable"
 WARNING_BLOCKED = "mail_host_blocked_us"
+WARNING_PRIVATE_HOST = "mail_host_not_public"
+# A kept session unused this long is closed: its concurrency slot goes to another worker.
+IDLE_SECONDS = 2.0
+# After giving a full session's slot back, wait this long so a waiting worker can take it.
+HANDOVER_SECONDS = 0.1
 
 
 def host_key(mail_host: str) -> str:
@@ -85,6 +93,7 @@ class _Open:
     lease: object
     permit: breakers.Permit
     mark: int = 0
+    used_at: float = 0.0
 
 
 @dataclass
@@ -98,6 +107,7 @@ class Prober:
     _open: dict[str, _Open] = field(default_factory=dict)
     _reached: int = 0
     _refused: set[str] = field(default_factory=set)
+    _handover_until: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls) -> Prober:
@@ -117,9 +127,10 @@ class Prober:
         """The first reachable host's answer about `address` (backup MX on failure)."""
         if self.disabled:
             return Answer(SMTP_UNREACHABLE)
+        self._close_idle()
         paused = False
         for host in route.hosts:
-            for ip in host.addresses:
+            for ip in filter(self._may_connect, host.addresses):
                 # A kept session the host has since closed is opened again, once.
                 for _attempt in range(2):
                     try:
@@ -128,7 +139,8 @@ class Prober:
                         paused = True
                         break
                     except limits.SlotUnavailable:
-                        return Answer(SMTP_DEFERRED, host.name, text="host busy")
+                        # Other workers hold every slot: not the recipient's doing.
+                        return Answer(SMTP_PAUSED, host.name, text="mail host busy")
                     if opened is None:
                         break
                     answer = self._rcpt(host.name, opened, address)
@@ -142,6 +154,18 @@ class Prober:
             self.warnings.add(WARNING_PORT_BLOCKED)
             log.warning("SMTP port %s unreachable on every mail host: probing stopped", self.port)
         return Answer(SMTP_UNREACHABLE)
+
+    def _may_connect(self, ip: str) -> bool:
+        """Only public addresses: an MX record must not point the prober into our network."""
+        if settings.SOURCIER_SMTP_ALLOW_PRIVATE_HOSTS:
+            return True
+        try:
+            public = ipaddress.ip_address(ip).is_global
+        except ValueError:
+            public = False
+        if not public:
+            self.warnings.add(WARNING_PRIVATE_HOST)
+        return public
 
     def _rcpt(self, name: str, opened: _Open, address: str) -> Answer | None:
         session = opened.session
@@ -158,6 +182,9 @@ class Prober:
             self._end(name, ok=False)
         elif session.rcpts >= settings.SOURCIER_SMTP_RCPTS_PER_SESSION:
             self._end(name, ok=True)
+            self._handover_until[name] = time.monotonic() + HANDOVER_SECONDS
+        else:
+            opened.used_at = time.monotonic()
         return answer
 
     def _answer(self, name: str, opened: _Open, reply: Reply) -> Answer:
@@ -174,6 +201,9 @@ class Prober:
         if name in self._open and self._open[name].session.connected:
             return self._open[name]
         key = host_key(name)
+        pause = self._handover_until.pop(name, 0.0) - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
         breaker = smtp_breaker()
         permit = breaker.before_call(key)
         lease = self._slot(key)
@@ -196,7 +226,7 @@ class Prober:
             self._refused.add(name)
             return None
         self.sessions_opened += 1
-        opened = _Open(session, lease, permit)
+        opened = _Open(session, lease, permit, used_at=time.monotonic())
         self._open[name] = opened
         self._reached += 1
         if hello.code >= 400:
@@ -230,6 +260,12 @@ class Prober:
         opened.session.close()
         limits.release_slot(opened.lease)
         smtp_breaker().after_call(opened.permit, ok=ok)
+
+    def _close_idle(self) -> None:
+        idle_since = time.monotonic() - IDLE_SECONDS
+        for name, opened in list(self._open.items()):
+            if opened.used_at and opened.used_at < idle_since:
+                self._end(name, ok=True)
 
     def close(self) -> None:
         for name in list(self._open):

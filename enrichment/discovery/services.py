@@ -8,9 +8,11 @@ Public API (everything else in the package is an implementation detail):
 - `recheck_due_probes(*, now=None) -> int`: asks greylisted addresses again once due
 - `Discovery`: the same operations sharing one set of SMTP sessions (a file, a job); close it.
 
-Every probe is an `EmailProbe` row created before the network is used and finished after,
-each step its own short write; a probe already answered (within SOURCIER_PROBE_RESULT_DAYS)
-is read back instead of being asked again, so replaying a verification sends nothing.
+With a workspace, its objection list is read before anything is asked: an address on it (or,
+for a person, any of their likely addresses) is never probed. Every probe is an `EmailProbe`
+row created before the network is used and finished after, each step its own short write; a
+probe already answered (within SOURCIER_PROBE_RESULT_DAYS) is read back instead of being
+asked again, so replaying a verification sends nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.utils import timezone
+
+from prospects import services as prospect_services
 
 from ..models import EmailProbe, MailDomain
 from . import records
@@ -40,6 +44,8 @@ from .scoring import (
     SMTP_REJECTED,
     SMTP_UNREACHABLE,
     UNDELIVERABLE_ROUTES,
+    UNKNOWN,
+    UNKNOWN_MIN,
     Observation,
     check_syntax,
     score,
@@ -206,6 +212,8 @@ class Discovery:
         if address is None:
             result = score(Observation(syntax_ok=False))
             return Verdict((email or "").strip(), result.status, result.score, result.reason)
+        if self._objecting([address]):
+            return _objected(address)
         domain = address.rpartition("@")[2]
         route, row = self.route(domain)
         if route.status in UNDELIVERABLE_ROUTES or self.prober is None:
@@ -276,6 +284,10 @@ class Discovery:
             return Verdict("", INVALID, 0, "no_name")
         evidence = self.evidence(domain, known)
         ranked = rank_candidates(options, evidence)
+        limit = settings.SOURCIER_SMTP_MAX_RCPTS_PER_PERSON
+        if self._objecting([c.address(domain) for c in ranked[:limit]]):
+            # One of the person's likely addresses objected: nobody is asked about any of them.
+            return _objected("")
         route, row = self.route(domain)
         if route.status in UNDELIVERABLE_ROUTES:
             verdict = self.verify(ranked[0].address(domain))
@@ -315,6 +327,12 @@ class Discovery:
         return replace(first_answer, email="", tried=tuple(tried), reason="no_mailbox_found",
                        pattern="")
 
+    def _objecting(self, addresses: list[str]) -> bool:
+        """Is any of these on the workspace's objection list? (No workspace, no list.)"""
+        if self.workspace_id is None:
+            return False
+        return bool(prospect_services.objecting_emails(self.workspace_id, addresses))
+
     def recheck_due(self) -> int:
         """Ask every due greylisted address again; returns how many were asked."""
         done = 0
@@ -324,6 +342,11 @@ class Discovery:
             self.verify(probe.email, pattern=probe.pattern)
             done += 1
         return done
+
+
+def _objected(address: str) -> Verdict:
+    """Someone who objected: never probed, so nothing is known."""
+    return Verdict(address, UNKNOWN, UNKNOWN_MIN, "objected")
 
 
 def normalize_domain(value: str | None) -> str:

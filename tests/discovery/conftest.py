@@ -45,6 +45,7 @@ def mail_sandbox(settings, dns_server, smtp_server, transactional_db):
     settings.SOURCIER_SMTP_CONNECT_TIMEOUT = 2.0
     settings.SOURCIER_SMTP_TIMEOUT = 5.0
     settings.SOURCIER_SMTP_HOST_RATE = 1000
+    settings.SOURCIER_SMTP_ALLOW_PRIVATE_HOSTS = True
     settings.LIMITS_BACKEND = "database"
     settings.REDIS_URL = ""
     smtp_server.reset()

@@ -254,3 +254,41 @@ def test_a_greylisted_person_is_found_after_one_recheck_round(mail_sandbox, worl
         found = discovery.find_best(person.first_name, person.last_name, domain)
     assert (found.email, found.status) == (person.true_email, "verified")
     assert len(mail_sandbox.sessions) == sessions  # read back from the rechecks
+
+
+def test_mail_hosts_on_private_addresses_are_never_probed(mail_sandbox, settings, world, plan):
+    settings.SOURCIER_SMTP_ALLOW_PRIVATE_HOSTS = False
+    person = person_on(world, plan, mw.NORMAL)
+    with Discovery() as discovery:
+        verdict = discovery.verify(person.true_email)
+        assert "mail_host_not_public" in discovery.warnings
+    assert (verdict.status, verdict.reason) == ("unknown", "smtp_unreachable")
+    assert mail_sandbox.sessions == []
+
+
+def test_nobody_on_the_objection_list_is_ever_probed(mail_sandbox, workspace, world, plan):
+    from prospects.models import SuppressionEntry
+    from prospects.services import suppress_emails
+
+    person = person_on(world, plan, mw.NORMAL)
+    suppress_emails(workspace.pk, [person.true_email], reason=SuppressionEntry.Reason.OBJECTION)
+    verdict = verify_address(person.true_email, workspace_id=workspace.pk)
+    found = find_best_address(person.first_name, person.last_name, person.company.domain,
+                              workspace_id=workspace.pk)
+    assert (verdict.status, verdict.reason) == ("unknown", "objected")
+    assert (found.email, found.reason) == ("", "objected")
+    assert mail_sandbox.sessions == []
+    assert not EmailProbe.objects.for_workspace(workspace).exists()
+    # Another workspace's list says nothing about this one.
+    assert verify_address(person.true_email).status == "verified"
+
+
+def test_the_recheck_task_is_silent_with_nothing_due(db, settings, caplog):
+    import logging
+
+    from enrichment.tasks import recheck_email_probes_task
+
+    settings.SOURCIER_SMTP_HELO = ""  # not even configured: nothing due, nothing to say
+    with caplog.at_level(logging.DEBUG):
+        assert recheck_email_probes_task() == "rechecked 0"
+    assert [r for r in caplog.records if r.levelno >= logging.INFO] == []

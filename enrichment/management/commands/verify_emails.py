@@ -9,7 +9,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from enrichment.discovery.prober import WARNING_BLOCKED, WARNING_PORT_BLOCKED
+from enrichment.discovery.prober import (
+    WARNING_BLOCKED,
+    WARNING_PORT_BLOCKED,
+    WARNING_PRIVATE_HOST,
+)
 from enrichment.discovery.services import Discovery, Verdict
 from enrichment.discovery.smtp import ProbeConfigError
 from prospects.models import Workspace
@@ -25,6 +29,8 @@ WARNINGS = {
     "often blocked): probing stopped and the remaining results are 'unknown', not 'invalid'.",
     WARNING_BLOCKED: "A mail host answered with a blocklist reply: probing of that host is "
     "paused (SOURCIER_SMTP_BLOCK_PAUSE_SECONDS); its addresses are 'unknown'.",
+    WARNING_PRIVATE_HOST: "Some mail hosts are on loopback or private addresses and were not "
+    "probed (set SOURCIER_SMTP_ALLOW_PRIVATE_HOSTS only for a local sandbox).",
 }
 
 
