@@ -148,16 +148,23 @@ def _money_warnings(estimate: bulk.Estimate, summary: dict[str, Any]) -> list[st
     return warnings
 
 
-@admin.action(description=_("Find emails (cascade)"))
-def find_emails(
-    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any
-) -> HttpResponse | None:
-    """The estimate page; on confirmation, the job (`bulk.start_job`)."""
+def action_workspace(modeladmin: admin.ModelAdmin, request: HttpRequest) -> Workspace | None:
+    """The workspace an action that spends works in; None (and a message) when none is chosen."""
     workspace: Workspace | None = getattr(request, "workspace", None)
     if workspace is None:
         modeladmin.message_user(
             request, gettext("Choose a workspace in the header before enriching."), messages.ERROR
         )
+    return workspace
+
+
+@admin.action(description=_("Find emails (cascade)"))
+def find_emails(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any
+) -> HttpResponse | None:
+    """The estimate page; on confirmation, the job (`bulk.start_job`)."""
+    workspace = action_workspace(modeladmin, request)
+    if workspace is None:
         return None
     ids = list(queryset.values_list("pk", flat=True))
     if not ids:
@@ -227,7 +234,7 @@ def _start(
         % {
             "job": job,
             "count": estimate.count,
-            "providers": " → ".join(get_provider(s).label for s in estimate.providers),
+            "providers": " → ".join(str(get_provider(s).label) for s in estimate.providers),
             "most": euros(estimate.most),
         },
         messages.SUCCESS,

@@ -13,14 +13,13 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from prospects import services as prospect_services
 from prospects.models import Prospect
-from prospects.uploads import TOO_LARGE, max_upload_bytes
+from prospects.uploads import TOO_LARGE, SizeLimitedFileForm
 
 from .admin_cascade import estimate_page
 
@@ -28,7 +27,7 @@ from .admin_cascade import estimate_page
 MAX_FILE_PROSPECTS = 4500
 
 
-class SelectionFileForm(forms.Form):
+class SelectionFileForm(SizeLimitedFileForm):
     file = forms.FileField(
         label=_("CSV file"),
         help_text=_(
@@ -36,20 +35,7 @@ class SelectionFileForm(forms.Form):
             "other columns are ignored."
         ),
     )
-
-    def __init__(self, *args: Any, too_large: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.too_large = too_large
-        self.fields["file"].required = not too_large
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if self.too_large or upload.size > max_upload_bytes():
-            raise forms.ValidationError(
-                gettext("The file is larger than %(max)s, the most an upload may be.")
-                % {"max": filesizeformat(max_upload_bytes())}
-            )
-        return upload
+    too_large_message = _("The file is larger than %(max)s, the most an upload may be.")
 
 
 def _select(workspace_id: int, upload) -> Any:

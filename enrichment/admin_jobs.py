@@ -66,7 +66,7 @@ def pause_sentence(job: EnrichmentJob) -> str:
 
 
 def provider_order(job: EnrichmentJob) -> str:
-    return " → ".join(provider_label(slug) for slug in job.providers) or "—"
+    return " → ".join(str(provider_label(slug)) for slug in job.providers) or "—"
 
 
 def outcome_text(item: EnrichmentItem, attempts: list[ProviderAttempt]) -> str:

@@ -19,6 +19,7 @@ from prospects import services as prospect_services
 from prospects.models import Prospect, Workspace
 
 from . import services
+from .admin_cascade import action_workspace
 from .engine import ledger
 from .providers.registry import get_provider
 
@@ -72,11 +73,8 @@ def reenrich(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any
 ) -> HttpResponse | None:
     """The estimate page first; on confirmation, the prospects go back to Dropcontact."""
-    workspace: Workspace | None = getattr(request, "workspace", None)
+    workspace = action_workspace(modeladmin, request)
     if workspace is None:
-        modeladmin.message_user(
-            request, gettext("Choose a workspace in the header before enriching."), messages.ERROR
-        )
         return None
     ids = list(queryset.filter(workspace=workspace).values_list("pk", flat=True))
     if "confirm" not in request.POST:

@@ -128,7 +128,7 @@ def check_providers(
     if keyless:
         raise JobRefused(
             _("No usable API key for: %(providers)s.")
-            % {"providers": ", ".join(PROVIDERS[p].label for p in keyless)}
+            % {"providers": ", ".join(str(PROVIDERS[p].label) for p in keyless)}
         )
     for wanted in fields:
         if not any(known[p] == wanted for p in order):
@@ -365,7 +365,7 @@ def resume_paused_jobs(*, now=None) -> int:
 
 def describe_estimate(estimate: Estimate) -> str:
     """One French sentence for a confirmation page or a command."""
-    providers = " → ".join(PROVIDERS[p].label for p in estimate.providers)
+    providers = " → ".join(str(PROVIDERS[p].label) for p in estimate.providers)
     most = formats.number_format(estimate.most, 2, use_l10n=True)
     subjects = []
     if "email" in estimate.fields:

@@ -18,7 +18,6 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect
-from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import content_disposition_header
@@ -47,7 +46,7 @@ def sync_import_max_rows() -> int:
     return getattr(settings, "SOURCIER_IMPORT_SYNC_MAX_ROWS", SYNC_IMPORT_MAX_ROWS)
 
 
-class UploadForm(forms.Form):
+class UploadForm(uploads.SizeLimitedFileForm):
     file = forms.FileField(
         label=gettext_lazy("CSV file"),
         help_text=gettext_lazy(
@@ -55,24 +54,14 @@ class UploadForm(forms.Form):
             "with a header line."
         ),
     )
-
-    def __init__(self, *args: Any, too_large: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # An upload cut at the size limit arrives as no file at all.
-        self.too_large = too_large
-        self.fields["file"].required = not too_large
+    too_large_message = gettext_lazy(
+        "The file is larger than %(max)s, the most an upload may be. Split it into "
+        "smaller files, or have an operator import it with the import_prospects "
+        "command. Nothing was imported."
+    )
 
     def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if self.too_large or upload.size > uploads.max_upload_bytes():
-            raise forms.ValidationError(
-                _(
-                    "The file is larger than %(max)s, the most an upload may be. Split it into "
-                    "smaller files, or have an operator import it with the import_prospects "
-                    "command. Nothing was imported."
-                )
-                % {"max": filesizeformat(uploads.max_upload_bytes())}
-            )
+        upload = super().clean_file()
         if not upload.name.lower().endswith(ACCEPTED_EXTENSIONS):
             raise forms.ValidationError(
                 _("Upload a .csv file (a .txt or .tsv export from Excel also works).")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.template.defaultfilters import filesizeformat
 
 # The request attribute the upload views read (a form cannot see an upload that was cut).
 TOO_LARGE = "upload_too_large"
@@ -44,3 +48,24 @@ class SizeLimitUploadHandler(FileUploadHandler):
         if self.request is not None:
             setattr(self.request, TOO_LARGE, True)
         raise StopUpload(connection_reset=False)
+
+
+class SizeLimitedFileForm(forms.Form):
+    """A form whose `file` the upload handler may have cut at the limit: such an upload arrives
+    as no file at all, so the view passes `too_large` and the form says why, in French."""
+
+    # Its "%(max)s" is the limit, written for people ("200,0 Mo").
+    too_large_message = ""
+
+    def __init__(self, *args: Any, too_large: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.too_large = too_large
+        self.fields["file"].required = not too_large
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if self.too_large or upload.size > max_upload_bytes():
+            raise forms.ValidationError(
+                self.too_large_message % {"max": filesizeformat(max_upload_bytes())}
+            )
+        return upload
