@@ -42,7 +42,12 @@ NO_PROVIDER = {
 
 
 class JobRefused(ValueError):
-    """The job cannot be made as asked; the message says why, in French."""
+    """The job cannot be made as asked; the message says why, in French, and `code` in a
+    stable word (the engine's outcome code where one applies)."""
+
+    def __init__(self, message: str, *, code: str = "job_refused") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass
@@ -75,7 +80,8 @@ def check_fields(fields: Iterable[str]) -> list[str]:
     if unknown or not wanted:
         raise JobRefused(
             _("Unknown field(s): %(fields)s. Available: %(available)s.")
-            % {"fields": ", ".join(unknown) or "—", "available": ", ".join(FIELDS)}
+            % {"fields": ", ".join(unknown) or "—", "available": ", ".join(FIELDS)},
+            code="unknown_field",
         )
     return wanted
 
@@ -101,7 +107,7 @@ def check_providers(
                 p for p in WATERFALLS[wanted][2] if credentials.has_usable_key(workspace_id, p)
             ]
             if not usable:
-                raise JobRefused(NO_PROVIDER[wanted])
+                raise JobRefused(NO_PROVIDER[wanted], code="no_provider")
             order += usable
         return order
     order = list(dict.fromkeys(p.strip() for p in providers if p.strip()))
@@ -113,17 +119,19 @@ def check_providers(
                 "fields": ", ".join(fields),
                 "providers": ", ".join(unknown) or "—",
                 "available": ", ".join(known),
-            }
+            },
+            code="unknown_provider",
         )
     keyless = [p for p in order if not credentials.has_usable_key(workspace_id, p)]
     if keyless:
         raise JobRefused(
             _("No usable API key for: %(providers)s.")
-            % {"providers": ", ".join(PROVIDERS[p].label for p in keyless)}
+            % {"providers": ", ".join(PROVIDERS[p].label for p in keyless)},
+            code="key_missing",
         )
     for wanted in fields:
         if not any(known[p] == wanted for p in order):
-            raise JobRefused(NO_PROVIDER[wanted])
+            raise JobRefused(NO_PROVIDER[wanted], code="no_provider")
     return order
 
 
@@ -320,7 +328,10 @@ def cancel_job(workspace: Workspace, job_id: int) -> int:
     items were cancelled."""
     job = EnrichmentJob.objects.for_workspace(workspace).get(pk=job_id)
     if job.status not in CANCELLABLE:
-        raise JobRefused(_("Only a job that is waiting, running or paused can be cancelled."))
+        raise JobRefused(
+            _("Only a job that is waiting, running or paused can be cancelled."),
+            code="not_cancellable",
+        )
     now = timezone.now()
     with transaction.atomic():
         waiting = EnrichmentItem.objects.for_workspace(workspace).filter(
