@@ -16,6 +16,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from config.api_support.errors import ApiError, errors, not_found
 from config.api_support.pagination import Page, PageQuery, paginate
+from config.api_support.params import ObjectId, id_path
 from config.api_support.principal import principal, require_admin, workspace_of
 from prospects.models import Prospect
 
@@ -120,7 +121,7 @@ class JobCreatedOut(Schema):
 
 
 class JobIn(Schema):
-    prospect_ids: list[int] = Field(..., min_length=1, max_length=MAX_JOB_PROSPECTS)
+    prospect_ids: list[ObjectId] = Field(..., min_length=1, max_length=MAX_JOB_PROSPECTS)
     fields: list[str] = Field(["email"], min_length=1, max_length=5)
     providers: list[str] | None = Field(None, max_length=20)
 
@@ -154,12 +155,12 @@ class RecordOut(Schema):
 
 
 class JobFilters(Schema):
-    status: EnrichmentJob.Status | None = None
-    kind: EnrichmentJob.Kind | None = None
+    status: EnrichmentJob.Status = None
+    kind: EnrichmentJob.Kind = None
 
 
 class RecordFilters(Schema):
-    status: EnrichmentItem.Status | None = None
+    status: EnrichmentItem.Status = None
 
 
 def job_out(job: EnrichmentJob) -> dict:
@@ -288,7 +289,7 @@ def list_jobs(request: HttpRequest, page: Query[PageQuery], filters: Query[JobFi
 
 
 @router.get("/enrichment-jobs/{job_id}", response={200: JobOut, **errors(404)}, summary="A job")
-def get_job(request: HttpRequest, job_id: int):
+def get_job(request: HttpRequest, job_id: int = id_path()):
     return job_out(_job(request, job_id))
 
 
@@ -297,7 +298,7 @@ def get_job(request: HttpRequest, job_id: int):
     response={200: JobOut, **errors(404, 409)},
     summary="Cancel a job (admin key)",
 )
-def cancel_job(request: HttpRequest, job_id: int):
+def cancel_job(request: HttpRequest, job_id: int = id_path()):
     job = _job(request, job_id)
     require_admin(request)
     try:
@@ -313,7 +314,10 @@ def cancel_job(request: HttpRequest, job_id: int):
     summary="A job's records",
 )
 def list_records(
-    request: HttpRequest, job_id: int, page: Query[PageQuery], filters: Query[RecordFilters]
+    request: HttpRequest,
+    page: Query[PageQuery],
+    filters: Query[RecordFilters],
+    job_id: int = id_path(),
 ):
     records = _records(request, _job(request, job_id))
     if filters.status:
@@ -326,7 +330,7 @@ def list_records(
     response={200: RecordOut, **errors(404)},
     summary="One record of a job",
 )
-def get_record(request: HttpRequest, job_id: int, record_id: int):
+def get_record(request: HttpRequest, job_id: int = id_path(), record_id: int = id_path()):
     record = _records(request, _job(request, job_id)).filter(pk=record_id).first()
     if record is None:
         raise not_found()
@@ -367,7 +371,7 @@ def _prospect(request: HttpRequest, prospect_id: int) -> Prospect:
     response={202: ReenrichOut, **errors(404, 409)},
     summary="Re-enrich a prospect that is not verified or needs review",
 )
-def reenrich(request: HttpRequest, prospect_id: int):
+def reenrich(request: HttpRequest, prospect_id: int = id_path()):
     prospect = _prospect(request, prospect_id)
     result = services.reenrich_prospects(
         workspace_of(request), [prospect.pk], user=principal(request).user
@@ -384,7 +388,7 @@ def reenrich(request: HttpRequest, prospect_id: int):
     response={200: EnrichOut, 202: EnrichOut, **errors(404, 409)},
     summary="Enrich one prospect now and wait for it (10 s budget; admin key)",
 )
-def enrich_now(request: HttpRequest, prospect_id: int, payload: EnrichIn):
+def enrich_now(request: HttpRequest, payload: EnrichIn, prospect_id: int = id_path()):
     """Starts a one-prospect job and waits for the workers, at most the budget: 200 with the
     result when they finished, else 202 with the job to follow."""
     prospect = _prospect(request, prospect_id)

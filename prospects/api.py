@@ -10,6 +10,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from config.api_support.errors import ApiError, errors, not_found
 from config.api_support.pagination import Page, PageQuery, paginate
+from config.api_support.params import id_path
 from config.api_support.principal import principal, workspace_of
 
 from . import services
@@ -80,13 +81,14 @@ class ProspectIn(Schema):
 
 
 class ProspectFilters(Schema):
-    status: Prospect.Status | None = None
-    source: Source | None = None
-    email: str | None = Field(None, max_length=254, description="exact address, any case")
-    company_domain: str | None = Field(None, max_length=255)
-    q: str | None = Field(None, max_length=200, description="in the name or the email")
-    created_after: dt.datetime | None = None
-    created_before: dt.datetime | None = None
+    # Not nullable in the schema: a query string has no null, only an absent parameter.
+    status: Prospect.Status = None
+    source: Source = None
+    email: str = Field(None, max_length=254, description="exact address, any case")
+    company_domain: str = Field(None, max_length=255)
+    q: str = Field(None, max_length=200, description="in the name or the email")
+    created_after: dt.datetime = None
+    created_before: dt.datetime = None
 
 
 def prospect_out(prospect: Prospect) -> dict:
@@ -156,7 +158,7 @@ def list_prospects(request: HttpRequest, page: Query[PageQuery], filters: Query[
     response={200: ProspectDetailOut, **errors(404)},
     summary="A prospect with the provenance of its values",
 )
-def get_prospect_detail(request: HttpRequest, prospect_id: int):
+def get_prospect_detail(request: HttpRequest, prospect_id: int = id_path()):
     prospect = get_prospect(request, prospect_id)
     data = prospect_out(prospect)
     data["provenance"] = {
