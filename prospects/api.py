@@ -10,7 +10,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from config.api_support.errors import ApiError, errors, not_found
 from config.api_support.pagination import Page, PageQuery, paginate
-from config.api_support.params import id_path
+from config.api_support.params import IsoDateTime, id_path
 from config.api_support.principal import principal, workspace_of
 
 from . import services
@@ -87,8 +87,8 @@ class ProspectFilters(Schema):
     email: str = Field(None, max_length=254, description="exact address, any case")
     company_domain: str = Field(None, max_length=255)
     q: str = Field(None, max_length=200, description="in the name or the email")
-    created_after: dt.datetime = None
-    created_before: dt.datetime = None
+    created_after: IsoDateTime = None
+    created_before: IsoDateTime = None
 
 
 def prospect_out(prospect: Prospect) -> dict:

@@ -93,7 +93,9 @@ def test_list_prospects_filters_and_paginates(api, workspace, other_workspace):
     assert api.get("/api/v1/prospects", data={"created_after": later}).json()["count"] == 0
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=101", "page=0", "page=x", "status=nope"])
+@pytest.mark.parametrize(
+    "query", ["limit=0", "limit=101", "page=0", "page=x", "status=nope", "created_after=157"]
+)
 def test_bad_pagination_or_filter_is_422(api, query):
     assert_envelope(api.get(f"/api/v1/prospects?{query}"), 422, "validation_error")
 
