@@ -10,7 +10,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from config.api_support.errors import ApiError, errors, not_found
 from config.api_support.pagination import Page, PageQuery, paginate
-from config.api_support.params import IsoDateTime, id_path
+from config.api_support.params import FilterText, IsoDateTime, id_path
 from config.api_support.principal import principal, workspace_of
 
 from . import services
@@ -84,9 +84,9 @@ class ProspectFilters(Schema):
     # Not nullable in the schema: a query string has no null, only an absent parameter.
     status: Prospect.Status = None
     source: Source = None
-    email: str = Field(None, max_length=254, description="exact address, any case")
-    company_domain: str = Field(None, max_length=255)
-    q: str = Field(None, max_length=200, description="in the name or the email")
+    email: FilterText = Field(None, max_length=254, description="exact address, any case")
+    company_domain: FilterText = Field(None, max_length=255)
+    q: FilterText = Field(None, max_length=200, description="in the name or the email")
     created_after: IsoDateTime = None
     created_before: IsoDateTime = None
 

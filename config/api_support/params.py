@@ -5,7 +5,7 @@ import re
 from typing import Annotated, Any
 
 from ninja import Field, Path
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator
 
 # The largest id a database column holds: a bigger number is refused as invalid (422), never
 # sent to the database, where it would overflow.
@@ -27,4 +27,29 @@ def _iso_text(value: Any) -> Any:
     return value
 
 
-IsoDateTime = Annotated[dt.datetime, BeforeValidator(_iso_text)]
+def _in_utc(value: dt.datetime) -> dt.datetime:
+    # In UTC, as every database stores it: PostgreSQL refuses offsets past ±15:59.
+    try:
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+    except (OverflowError, ValueError) as exc:
+        raise ValueError("a date and time between the years 1 and 9999") from exc
+
+
+IsoDateTime = Annotated[dt.datetime, BeforeValidator(_iso_text), AfterValidator(_in_utc)]
+
+
+def _storable(value: str) -> str:
+    # No database stores a NUL character, and PostgreSQL refuses one even in a query.
+    if "\x00" in value:
+        raise ValueError("no NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("valid UTF-8 text") from exc
+    return value
+
+
+# Text a filter compares with stored values.
+FilterText = Annotated[str, AfterValidator(_storable)]

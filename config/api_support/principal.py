@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
@@ -113,7 +114,7 @@ class ApiKeyAuth(HttpBearer):
 class SessionAuth(APIKeyCookie):
     """The admin's session, for the UI's own calls; unsafe methods need the CSRF token."""
 
-    param_name = "sessionid"
+    param_name = settings.SESSION_COOKIE_NAME
 
     def __call__(self, request: HttpRequest) -> Principal | None:
         if bearer_token(request) is not None:

@@ -94,7 +94,18 @@ def test_list_prospects_filters_and_paginates(api, workspace, other_workspace):
 
 
 @pytest.mark.parametrize(
-    "query", ["limit=0", "limit=101", "page=0", "page=x", "status=nope", "created_after=157"]
+    "query",
+    [
+        "limit=0",
+        "limit=101",
+        "page=0",
+        "page=x",
+        "status=nope",
+        "created_after=157",
+        "q=a%00b",
+        "company_domain=%00",
+        "created_before=0001-01-01T00%3A00%3A00%2B23%3A59",
+    ],
 )
 def test_bad_pagination_or_filter_is_422(api, query):
     assert_envelope(api.get(f"/api/v1/prospects?{query}"), 422, "validation_error")
@@ -255,3 +266,12 @@ def test_openapi_documents_every_response_with_the_envelope(api):
             error = operation["responses"]["401"]["content"]["application/json"]["schema"]
             assert error["$ref"].endswith("/ErrorOut")
     assert api.get("/api/v1/docs").status_code == 200
+
+
+def test_far_offsets_are_read_in_utc(api, workspace):
+    ProspectFactory(workspace=workspace)
+    query = {
+        "created_before": "9999-12-31T00:00:00-23:59",
+        "created_after": "0001-01-01T23:00:00+22:00",
+    }
+    assert api.get("/api/v1/prospects", data=query).json()["count"] == 1

@@ -12,7 +12,9 @@ own codes. What must never happen to schema-valid data is a *schema* refusal, wh
 import pytest
 import schemathesis
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
@@ -24,11 +26,19 @@ from .support import make_job
 
 
 def loopback(app):
-    """Werkzeug's test client sends no REMOTE_ADDR, which a real server always sets."""
+    """Werkzeug's test client sends no REMOTE_ADDR, which a real server always sets; and, as
+    Django's own test client does, the test's database connection (inside its transaction) is
+    not closed at the end of each request."""
 
     def wrapped(environ, start_response):
         environ.setdefault("REMOTE_ADDR", "127.0.0.1")
-        return app(environ, start_response)
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            return app(environ, start_response)
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
 
     return wrapped
 
