@@ -16,6 +16,7 @@ ROUTINE_TASKS = (
     "enrichment.tasks.dispatch_due_work_task",
     "enrichment.tasks.expire_leases_task",
     "prospects.tasks.sweep_imports_task",
+    "prospects.tasks.purge_idempotency_keys_task",
 )
 # Celery's loggers that write a line per task sent (beat), received (worker) and finished.
 TASK_LOGGERS = ("celery.beat", "celery.worker.strategy", "celery.app.trace")
