@@ -1,16 +1,12 @@
-"""The enrichment routes of the JSON API: providers, jobs and their records, re-enrichment, a
-single synchronous enrichment, and the workspace's figures (mounted in config/api.py)."""
+"""Enrichment jobs: estimate and start, list, progress, cancel, and their records."""
 
 from __future__ import annotations
 
 import datetime as dt
-import time
 from decimal import Decimal
 
-from django.conf import settings
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Prefetch
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
@@ -20,65 +16,11 @@ from config.api_support.params import ObjectId, id_path
 from config.api_support.principal import principal, require_admin, workspace_of
 from prospects.models import Prospect
 
-from . import bulk, costs, services
-from .models import EnrichmentItem, EnrichmentJob, ProviderAttempt, ProviderCredential
-from .providers.registry import PROVIDERS, get_provider
+from .. import bulk
+from ..models import EnrichmentItem, EnrichmentJob, ProviderAttempt
 
-router = Router(tags=["enrichment"])
+router = Router(tags=["enrichment jobs"])
 MAX_JOB_PROSPECTS = 10_000
-
-
-# --- Providers ---------------------------------------------------------------------------
-
-
-class ProviderOut(Schema):
-    slug: str
-    label: str
-    kind: str
-    fields: list[str]
-    cost_per_call: Decimal
-    cost_per_success: Decimal
-    rate_limit: str
-    docs_url: str
-    has_key: bool = Field(description="the workspace saved a key (never shown)")
-    key_usable: bool = Field(description="saved and not refused by the provider")
-
-
-def _providers(workspace_id: int) -> list[dict]:
-    keys = dict(
-        ProviderCredential.objects.for_workspace(workspace_id).values_list("provider", "refused_at")
-    )
-    return [
-        {
-            "slug": spec.slug,
-            "label": spec.label,
-            "kind": str(spec.kind),
-            "fields": list(spec.fields),
-            "cost_per_call": spec.cost_per_call,
-            "cost_per_success": spec.cost_per_success,
-            "rate_limit": spec.rate_limit,
-            "docs_url": spec.docs_url,
-            "has_key": spec.slug in keys,
-            "key_usable": spec.slug in keys and keys[spec.slug] is None,
-        }
-        for spec in (get_provider(slug) for slug in PROVIDERS)
-    ]
-
-
-@router.get("/providers", response={200: list[ProviderOut], **errors()}, summary="Providers")
-def list_providers(request: HttpRequest):
-    return _providers(workspace_of(request).pk)
-
-
-@router.get("/providers/{slug}", response={200: ProviderOut, **errors(404)}, summary="A provider")
-def get_provider_detail(request: HttpRequest, slug: str):
-    for provider in _providers(workspace_of(request).pk):
-        if provider["slug"] == slug:
-            return provider
-    raise not_found()
-
-
-# --- Jobs and records --------------------------------------------------------------------
 
 
 class ProgressOut(Schema):
@@ -205,7 +147,7 @@ def _job(request: HttpRequest, job_id: int) -> EnrichmentJob:
     return job
 
 
-def _records(request: HttpRequest, job: EnrichmentJob):
+def records_of(request: HttpRequest, job: EnrichmentJob):
     attempts = ProviderAttempt.objects.for_workspace(job.workspace_id).order_by("created_at", "id")
     return (
         EnrichmentItem.objects.for_workspace(workspace_of(request))
@@ -220,7 +162,7 @@ def _refused(exc: bulk.JobRefused) -> ApiError:
     return ApiError(status, exc.code, str(exc))
 
 
-def _start(request: HttpRequest, payload: JobIn) -> tuple[EnrichmentJob, bulk.Estimate]:
+def estimate_and_start(request: HttpRequest, payload: JobIn) -> tuple[EnrichmentJob, bulk.Estimate]:
     workspace = workspace_of(request)
     wanted = set(payload.prospect_ids)
     known = set(
@@ -274,7 +216,7 @@ def estimate_out(estimate: bulk.Estimate) -> dict:
 )
 def create_job(request: HttpRequest, payload: JobIn):
     require_admin(request)
-    job, estimate = _start(request, payload)
+    job, estimate = estimate_and_start(request, payload)
     return Status(201, {"job": job_out(job), "estimate": estimate_out(estimate)})
 
 
@@ -319,7 +261,7 @@ def list_records(
     filters: Query[RecordFilters],
     job_id: int = id_path(),
 ):
-    records = _records(request, _job(request, job_id))
+    records = records_of(request, _job(request, job_id))
     if filters.status:
         records = records.filter(status=filters.status)
     return paginate(records, page, record_out)
@@ -331,135 +273,7 @@ def list_records(
     summary="One record of a job",
 )
 def get_record(request: HttpRequest, job_id: int = id_path(), record_id: int = id_path()):
-    record = _records(request, _job(request, job_id)).filter(pk=record_id).first()
+    record = records_of(request, _job(request, job_id)).filter(pk=record_id).first()
     if record is None:
         raise not_found()
     return record_out(record)
-
-
-# --- One prospect ------------------------------------------------------------------------
-
-
-class ReenrichOut(Schema):
-    prospect_id: int
-    status: str
-
-
-class EnrichIn(Schema):
-    fields: list[str] = Field(["email"], min_length=1, max_length=5)
-    providers: list[str] | None = Field(None, max_length=20)
-
-
-class EnrichOut(Schema):
-    finished: bool = Field(description="false: the budget ran out, follow the job")
-    prospect_id: int
-    prospect_status: str
-    email: str
-    job: JobOut
-    records: list[RecordOut]
-
-
-def _prospect(request: HttpRequest, prospect_id: int) -> Prospect:
-    prospect = Prospect.objects.for_workspace(workspace_of(request)).filter(pk=prospect_id).first()
-    if prospect is None:
-        raise not_found()
-    return prospect
-
-
-@router.post(
-    "/prospects/{prospect_id}/re-enrich",
-    response={202: ReenrichOut, **errors(404, 409)},
-    summary="Re-enrich a prospect that is not verified or needs review",
-)
-def reenrich(request: HttpRequest, prospect_id: int = id_path()):
-    prospect = _prospect(request, prospect_id)
-    result = services.reenrich_prospects(
-        workspace_of(request), [prospect.pk], user=principal(request).user
-    )
-    if result.refused:
-        refused, message = result.refused[0]
-        code = "not_reenrichable" if refused.status not in services.REENRICHABLE else "objected"
-        raise ApiError(409, code, str(message))
-    return Status(202, {"prospect_id": prospect.pk, "status": result.queued[0].status})
-
-
-@router.post(
-    "/prospects/{prospect_id}/enrich",
-    response={200: EnrichOut, 202: EnrichOut, **errors(404, 409)},
-    summary="Enrich one prospect now and wait for it (10 s budget; admin key)",
-)
-def enrich_now(request: HttpRequest, payload: EnrichIn, prospect_id: int = id_path()):
-    """Starts a one-prospect job and waits for the workers, at most the budget: 200 with the
-    result when they finished, else 202 with the job to follow."""
-    prospect = _prospect(request, prospect_id)
-    require_admin(request)
-    job, _estimate = _start(
-        request,
-        JobIn(prospect_ids=[prospect.pk], fields=payload.fields, providers=payload.providers),
-    )
-    deadline = time.monotonic() + settings.SOURCIER_API_ENRICH_BUDGET
-    while job.status in bulk.CANCELLABLE and time.monotonic() < deadline:
-        time.sleep(0.1)
-        job.refresh_from_db()
-    prospect.refresh_from_db()
-    finished = job.status not in bulk.CANCELLABLE
-    return Status(
-        200 if finished else 202,
-        {
-            "finished": finished,
-            "prospect_id": prospect.pk,
-            "prospect_status": prospect.status,
-            "email": prospect.email,
-            "job": job_out(job),
-            "records": [record_out(item) for item in _records(request, job)],
-        },
-    )
-
-
-# --- Figures -----------------------------------------------------------------------------
-
-
-class StatsQuery(Schema):
-    days: int = Field(30, ge=1, le=costs.MAX_DAYS, description="spend over the last N Paris days")
-
-
-class StatsOut(Schema):
-    contacts: int
-    emails_verified: int
-    jobs_completed: int
-    jobs_partially_completed: int
-    jobs_failed: int
-    jobs_running: int
-    spend: Decimal = Field(description="euros over the period")
-    spend_by_provider: dict[str, Decimal]
-    period_start: dt.date
-    period_end: dt.date
-
-
-@router.get("/stats", response={200: StatsOut, **errors()}, summary="The workspace's figures")
-def stats(request: HttpRequest, query: Query[StatsQuery]):
-    workspace = workspace_of(request)
-    Status = EnrichmentJob.Status
-    prospects = Prospect.objects.for_workspace(workspace).aggregate(
-        contacts=Count("id"), verified=Count("id", filter=Q(status=Prospect.Status.VERIFIED))
-    )
-    jobs = dict(
-        EnrichmentJob.objects.for_workspace(workspace)
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    start, end = costs.default_period(timezone.now(), query.days)
-    report = costs.cost_report(workspace.pk, start, end)
-    return {
-        "contacts": prospects["contacts"],
-        "emails_verified": prospects["verified"],
-        "jobs_completed": jobs.get(Status.COMPLETED, 0),
-        "jobs_partially_completed": jobs.get(Status.PARTIALLY_COMPLETED, 0),
-        "jobs_failed": jobs.get(Status.FAILED, 0),
-        "jobs_running": sum(jobs.get(s, 0) for s in bulk.CANCELLABLE),
-        "spend": report.total,
-        "spend_by_provider": {p.provider: p.spent for p in report.providers},
-        "period_start": start,
-        "period_end": end,
-    }
