@@ -46,6 +46,8 @@ def configure(args: argparse.Namespace) -> None:
     os.environ.setdefault("SOURCIER_FERNET_KEYS", "Z3gtq0jvOOfP4GEFBxcMayTTuLvOE_VVPS6VX3RftnU=")
     os.environ.setdefault("SOURCIER_SUPPRESSION_KEY", "benchmark-only")
     os.environ["LOG_LEVEL"] = "WARNING"
+    # No collectstatic in a throw-away directory: whitenoise would say so in every worker.
+    os.environ["PYTHONWARNINGS"] = "ignore:No directory at"
     # The load is the point: the per-key and per-address limits would stop it.
     os.environ["SOURCIER_API_RATE"] = os.environ["SOURCIER_API_IP_RATE"] = "1000000/m"
     if args.postgres:

@@ -295,8 +295,18 @@ def queue_waterfall(
         Prospect.objects.for_workspace(workspace_id).filter(pk__in=queued).update(
             status=Prospect.Status.ENRICHING, updated_at=now
         )
-    transaction.on_commit(lambda: dispatch_waterfall(workspace_id))
+    # One message, not one per item: a 1,000-prospect job is created in a request (the admin,
+    # the API), and sending 500 task messages there took as long as creating the job.
+    transaction.on_commit(lambda: dispatch_waterfall_later(workspace_id))
     return queued
+
+
+def dispatch_waterfall_later(workspace_id: int) -> None:
+    """Have a worker hand the workspace's due waterfall items to workers (the sweeper would
+    too, within a few seconds, were the message lost)."""
+    from .tasks import dispatch_waterfall_task
+
+    dispatch_waterfall_task.delay(workspace_id)
 
 
 def dispatch_waterfall(workspace_id: int | None = None, *, limit: int = 500) -> int:

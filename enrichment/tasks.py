@@ -72,6 +72,14 @@ def run_waterfall_item_task(item_id: int) -> str:
 
 
 @shared_task
+def dispatch_waterfall_task(workspace_id: int) -> str:
+    """Hand one workspace's due waterfall items to workers (sent once per queued job)."""
+    from .bulk import dispatch_waterfall
+
+    return f"dispatched {dispatch_waterfall(workspace_id)}"
+
+
+@shared_task
 def dispatch_due_work_task() -> str:
     counts = services.dispatch_due_work()
     return "dispatched {batches} batches, {workspaces} workspaces".format(**counts)
