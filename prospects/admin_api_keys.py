@@ -75,10 +75,10 @@ class ApiKeyAdmin(WorkspaceScopedAdmin):
         # Only this response shows it: it is not stored anywhere, not even in the session.
         request._new_api_key = made
 
-    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
-        if getattr(request, "workspace", None) is None and request.method == "POST":
-            messages.error(request, _("Choose a workspace before creating an API key."))
-        return super().add_view(request, form_url, extra_context)
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A key belongs to one workspace: a superuser viewing them all chooses one first.
+        has_workspace = getattr(request, "workspace", None) is not None
+        return has_workspace and super().has_add_permission(request)
 
     def response_add(self, request: HttpRequest, obj: ApiKey, post_url_continue=None):
         made = request._new_api_key

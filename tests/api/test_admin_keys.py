@@ -59,3 +59,15 @@ def test_members_do_not_see_keys(member_client, workspace):
 
 def test_anonymous_is_sent_to_login(db):
     assert Client().get(CHANGELIST).status_code == 302
+
+
+def test_a_superuser_viewing_every_workspace_chooses_one_before_adding(db, workspace):
+    from tests.factories import UserFactory
+
+    root = UserFactory(username="root", is_superuser=True)
+    client = Client()
+    client.force_login(root)
+    create_api_key(workspace, name="n8n")
+    assert "n8n" in client.get(CHANGELIST).content.decode()
+    assert client.post(CHANGELIST + "add/", {"name": "x", "role": "admin"}).status_code == 403
+    assert ApiKey.objects.unscoped().count() == 1
