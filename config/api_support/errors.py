@@ -17,6 +17,8 @@ DEFAULT_MESSAGES = {
     "forbidden": gettext_lazy("This key's role does not allow this request."),
     "csrf_failed": gettext_lazy("CSRF check failed: reload the page and try again."),
     "workspace_required": gettext_lazy("Choose a workspace before using the API."),
+    "bad_request": gettext_lazy("The request cannot be read (too large, or malformed)."),
+    "request_too_large": gettext_lazy("The request body is too large."),
     "not_found": gettext_lazy("Not found."),
     "method_not_allowed": gettext_lazy("This method is not allowed here."),
     "validation_error": gettext_lazy("The request is not valid."),
@@ -32,17 +34,6 @@ DEFAULT_MESSAGES = {
     ),
     "rate_limited": gettext_lazy("Too many requests: retry after the time in Retry-After."),
     "server_error": gettext_lazy("Internal error: nothing was saved twice, try again later."),
-}
-
-# What each status means in the schema (every operation documents the ones it can return).
-STATUS_DESCRIPTIONS = {
-    400: "Bad request",
-    401: "Missing, invalid or revoked API key",
-    403: "The key's role does not allow it, or a failed CSRF check (session)",
-    404: "No such object in this workspace",
-    409: "Conflict: the same Idempotency-Key is still running, or the object's state refuses it",
-    422: "Invalid body or parameters, or an Idempotency-Key reused with another request",
-    429: "Rate limited; see Retry-After",
 }
 
 
@@ -90,5 +81,5 @@ def not_found() -> ApiError:
 
 
 def errors(*statuses: int) -> dict:
-    """The error part of an operation's `response=`: 401, 403, 422 and 429 always."""
-    return {status: ErrorOut for status in sorted({401, 403, 422, 429, *statuses})}
+    """The error part of an operation's `response=`: 401, 403, 413, 422 and 429 always."""
+    return {status: ErrorOut for status in sorted({401, 403, 413, 422, 429, *statuses})}

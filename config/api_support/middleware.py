@@ -48,10 +48,12 @@ def _limited(request: HttpRequest, group: str, key, rate_setting: str) -> HttpRe
 
 
 def json_error(response: HttpResponse) -> HttpResponse:
-    """A 404 or 405 Django or django-ninja answered on its own, as the envelope."""
+    """A 400, 404 or 405 Django or django-ninja answered on its own, as the envelope."""
     if response.get("Content-Type", "").startswith("application/json"):
         return response
-    if response.status_code == 404:
+    if response.status_code == 400:  # e.g. a body past DATA_UPLOAD_MAX_MEMORY_SIZE
+        replaced = error_response(400, "bad_request")
+    elif response.status_code == 404:
         replaced = error_response(404, "not_found")
     elif response.status_code == 405:
         replaced = error_response(405, "method_not_allowed")

@@ -78,3 +78,9 @@ def test_rate_limit_per_address_counts_every_key(api, member_api, settings):
     guesser = ApiClient("sk_guess")
     assert guesser.get("/api/v1/stats").status_code == 401
     assert guesser.get("/api/v1/stats").status_code == 429
+
+
+def test_a_body_past_the_upload_limit_is_an_envelope(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = api.post("/api/v1/prospects", {"first_name": "x" * 2000})
+    assert_envelope(response, 413, "request_too_large")
