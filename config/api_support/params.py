@@ -28,13 +28,15 @@ def _iso_text(value: Any) -> Any:
 
 
 def _in_utc(value: dt.datetime) -> dt.datetime:
-    # In UTC, as every database stores it: PostgreSQL refuses offsets past ±15:59.
+    # In UTC, as every database stores it: PostgreSQL refuses offsets past ±15:59. A time
+    # that falls outside years 1-9999 once in UTC is the nearest end of that range.
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
     try:
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
-    except (OverflowError, ValueError) as exc:
-        raise ValueError("a date and time between the years 1 and 9999") from exc
+    except OverflowError:
+        end = dt.datetime.min if value.year == 1 else dt.datetime.max
+        return end.replace(tzinfo=dt.UTC)
 
 
 IsoDateTime = Annotated[dt.datetime, BeforeValidator(_iso_text), AfterValidator(_in_utc)]
