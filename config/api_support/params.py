@@ -53,5 +53,6 @@ def _storable(value: str) -> str:
     return value
 
 
-# Text a filter compares with stored values.
-FilterText = Annotated[str, AfterValidator(_storable)]
+# Text a filter compares with stored values; the pattern tells clients (and the schema's
+# checks) what the validator refuses.
+FilterText = Annotated[str, Field(pattern=r"^[^\x00]*$"), AfterValidator(_storable)]
