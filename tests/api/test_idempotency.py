@@ -1,8 +1,11 @@
 """Idempotency-Key with Stripe's semantics: replay, 422 for another body, 409 while running."""
 
 import datetime as dt
+import json
 
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from config.api_support import idempotency
 from prospects.models import IdempotentRequest, Prospect
@@ -114,3 +117,31 @@ def test_purge_forgets_old_keys(api, workspace):
     assert purge_idempotent_requests() == 0
     later = timezone.now() + dt.timedelta(hours=25)
     assert purge_idempotent_requests(now=later) == 1
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _request(body: str, path: str = "/api/v1/prospects"):
+    from django.test import RequestFactory
+
+    return RequestFactory().post(path, data=body, content_type="application/json")
+
+
+@given(st.dictionaries(st.text(max_size=12), JSON_VALUES, max_size=6))
+def test_the_same_object_is_the_same_request_however_it_is_written(body):
+    compact = json.dumps(body, separators=(",", ":"))
+    spaced = json.dumps(dict(reversed(list(body.items()))), indent=3, ensure_ascii=False)
+    assert idempotency.fingerprint(_request(compact)) == idempotency.fingerprint(_request(spaced))
+    changed = {**body, "a key longer than any drawn": 1}
+    assert idempotency.fingerprint(_request(json.dumps(changed))) != idempotency.fingerprint(
+        _request(compact)
+    )
+    other_route = _request(compact, "/api/v1/enrichment-jobs")
+    assert idempotency.fingerprint(other_route) != idempotency.fingerprint(_request(compact))
