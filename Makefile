@@ -2,6 +2,10 @@
 PYTHON ?= python3.11
 # `make run` serves the sandbox providers here and points the app (and the demo key) at them.
 SANDBOX_URL ?= http://127.0.0.1:8765
+# ...and the world's DNS and mail hosts (127.0.0.10-16) for in-house email discovery
+# (the Procfile's sandbox line listens on these ports).
+SANDBOX_DNS_PORT ?= 8853
+SANDBOX_SMTP_PORT ?= 8825
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
@@ -35,6 +39,12 @@ run: seed
 	@# honcho stamps each line with its own clock: UTC, like the lines themselves.
 	SOURCIER_SANDBOX_URL=$${SOURCIER_SANDBOX_URL:-$(SANDBOX_URL)} \
 	SOURCIER_DROPCONTACT_POLL_INTERVAL=$${SOURCIER_DROPCONTACT_POLL_INTERVAL:-3} \
+	SOURCIER_DNS_NAMESERVERS=$${SOURCIER_DNS_NAMESERVERS:-127.0.0.1} \
+	SOURCIER_DNS_PORT=$${SOURCIER_DNS_PORT:-$(SANDBOX_DNS_PORT)} \
+	SOURCIER_SMTP_PORT=$${SOURCIER_SMTP_PORT:-$(SANDBOX_SMTP_PORT)} \
+	SOURCIER_SMTP_ALLOW_PRIVATE_HOSTS=$${SOURCIER_SMTP_ALLOW_PRIVATE_HOSTS:-true} \
+	SOURCIER_SMTP_HELO=$${SOURCIER_SMTP_HELO:-sonde.sourcier-demo.fr} \
+	SOURCIER_SMTP_MAIL_FROM=$${SOURCIER_SMTP_MAIL_FROM:-verification@sourcier-demo.fr} \
 	TZ=UTC $(VENV)/bin/honcho start
 
 # Tests bring their own throw-away keys, so DATABASE_URL=... make test needs nothing else.
@@ -61,6 +71,8 @@ bench-smoke: messages
 	$(PY) benchmarks/waterfall.py --prospects 40 --latency-ms 200 --timeout 120 $(BENCH_FLAGS)
 	$(PY) benchmarks/sandbox_throughput.py --requests 300 --seconds 3
 	$(PY) benchmarks/api.py --prospects 200 --requests 20 $(BENCH_FLAGS)
+	$(PY) benchmarks/admin_lists.py --prospects 500 --repeat 3 $(BENCH_FLAGS)
+	$(PY) benchmarks/discovery.py --domains 10
 
 clean:
 	rm -rf var/celery var/*.sqlite3* var/staticfiles

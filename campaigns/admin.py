@@ -14,12 +14,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from prospects import admin as prospects_admin
-from prospects.admin_base import WorkspaceScopedAdmin, WorkspaceScopedInline
+from prospects.admin_base import WorkspaceScopedAdmin, WorkspaceScopedInline, scope_for
 from prospects.models import Prospect
 from prospects.services import objecting_prospect_ids
 
 from . import services
-from .models import Campaign, CampaignMember
+from .admin_exports import CampaignExportMixin
+from .models import Campaign, CampaignMember, SequenceStep
 
 
 class CampaignForm(forms.ModelForm):
@@ -61,7 +62,7 @@ class CampaignMemberInline(WorkspaceScopedInline, admin.TabularInline):
     verbose_name_plural = _("members")
 
     def get_queryset(self, request: HttpRequest):
-        return super().get_queryset(request).select_related("prospect", "added_by")
+        return super().get_queryset(request).select_related("prospect", "campaign", "added_by")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -85,15 +86,33 @@ class CampaignMemberInline(WorkspaceScopedInline, admin.TabularInline):
         return admin.site.get_model_admin(Prospect).status_badge(member.prospect)
 
 
+class SequenceStepInline(WorkspaceScopedInline, admin.TabularInline):
+    """The messages of the campaign, in order, each with its delay after the previous one."""
+
+    model = SequenceStep
+    extra = 0
+    fields = ("position", "kind", "delay_days", "subject", "body")
+    verbose_name = _("sequence step")
+    verbose_name_plural = _("sequence")
+
+
 @admin.register(Campaign)
-class CampaignAdmin(WorkspaceScopedAdmin):
+class CampaignAdmin(CampaignExportMixin, WorkspaceScopedAdmin):
     form = CampaignForm
     form_takes_workspace = True
+    change_form_template = "admin/campaigns/campaign/change_form.html"
     list_display = ("name", "member_count", "created_by", "created_at")
     search_fields = ("name", "description")
     fields = ("workspace", "name", "description", "created_by", "created_at")
     readonly_fields = ("created_by", "created_at")
-    inlines = [CampaignMemberInline]
+    inlines = [SequenceStepInline, CampaignMemberInline]
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        # A new step belongs to the campaign's workspace (not a field of the inline).
+        for step_form in formset.forms:
+            if step_form.instance is not None and not step_form.instance.workspace_id:
+                step_form.instance.workspace_id = form.instance.workspace_id
+        super().save_formset(request, form, formset, change)
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).annotate(_member_count=Count("members"))
@@ -150,9 +169,7 @@ def result_summary(result: services.AddResult, campaign: Campaign) -> list[str]:
         )
     ]
     if result.already:
-        lines.append(
-            gettext("%(count)s already in the campaign.") % {"count": len(result.already)}
-        )
+        lines.append(gettext("%(count)s already in the campaign.") % {"count": len(result.already)})
     if result.excluded:
         head = _count(
             len(result.excluded),
@@ -229,3 +246,27 @@ def add_to_campaign(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset
 
 if all(action.__name__ != add_to_campaign.__name__ for action in prospects_admin.PROSPECT_ACTIONS):
     prospects_admin.PROSPECT_ACTIONS.append(add_to_campaign)
+
+
+class CampaignFilter(admin.SimpleListFilter):
+    """The prospect list's "campaign" filter: the members of one campaign of the workspace."""
+
+    title = _("campaign")
+    parameter_name = "campaign"
+
+    def lookups(self, request: HttpRequest, model_admin: Any):
+        campaigns = scope_for(request, Campaign.objects.all()).order_by("name")
+        return [(str(campaign.pk), campaign.name) for campaign in campaigns[:100]]
+
+    def queryset(self, request: HttpRequest, queryset: Any):
+        value = self.value()
+        if not value:
+            return queryset
+        if not (value.isascii() and value.isdigit()):
+            return queryset.none()
+        # The members' prospect index serves it; another workspace's campaign finds nobody.
+        return queryset.filter(campaign_memberships__campaign_id=int(value))
+
+
+if CampaignFilter not in prospects_admin.PROSPECT_FILTERS:
+    prospects_admin.PROSPECT_FILTERS.append(CampaignFilter)

@@ -85,7 +85,8 @@ class CampaignMember(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.prospect_id} → {self.campaign_id}"
+        # Read with select_related("prospect", "campaign") wherever members are listed.
+        return f"{self.prospect} — {self.campaign}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         # The last line of defence: whatever the path (admin, shell, a future API), a prospect
@@ -94,3 +95,39 @@ class CampaignMember(TenantModel):
 
         check_members([self])
         super().save(*args, **kwargs)
+
+
+class SequenceStep(TenantModel):
+    """One message of the campaign's sequence, sent `delay_days` after the previous one."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", _("Email")
+        FOLLOW_UP = "follow_up", _("Follow-up")
+        LINKEDIN = "linkedin", _("LinkedIn message")
+        FINAL_EMAIL = "final_email", _("Final email")
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="steps", verbose_name=_("campaign")
+    )
+    position = models.PositiveSmallIntegerField(_("order"), default=1)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.EMAIL)
+    delay_days = models.PositiveSmallIntegerField(
+        _("delay (days)"),
+        default=0,
+        help_text=_("Days after the previous step (after joining the campaign for the first)."),
+    )
+    subject = models.CharField(_("subject"), max_length=255, blank=True)
+    body = models.TextField(_("message"), blank=True)
+
+    class Meta:
+        verbose_name = _("sequence step")
+        verbose_name_plural = _("sequence steps")
+        ordering = ["campaign", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(delay_days__lte=365), name="sequence_step_delay_at_most_a_year"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.get_kind_display()}"

@@ -17,6 +17,8 @@ ROUTINE_TASKS = (
     "enrichment.tasks.expire_leases_task",
     "prospects.tasks.sweep_imports_task",
     "prospects.tasks.purge_idempotency_keys_task",
+    "enrichment.tasks.purge_discovered_contacts_task",
+    "enrichment.tasks.recheck_email_probes_task",
 )
 # Celery's loggers that write a line per task sent (beat), received (worker) and finished.
 TASK_LOGGERS = ("celery.beat", "celery.worker.strategy", "celery.app.trace")

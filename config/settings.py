@@ -90,7 +90,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.SourcierAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -293,7 +293,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "prospects.tasks.sweep_imports_task",
         "schedule": env.float("SOURCIER_SWEEP_SECONDS", default=5.0),
     },
+    "purge-discovered-contacts": {
+        "task": "enrichment.tasks.purge_discovered_contacts_task",
+        "schedule": crontab(minute=17),
+    },
+    "recheck-email-probes": {
+        "task": "enrichment.tasks.recheck_email_probes_task",
+        "schedule": 60.0,
+    },
 }
+# Discovered contacts nobody approved are deleted after this many days (lawful basis: B2B
+# legitimate interest, kept no longer than needed). Quotas: see enrichment/discovery/contacts.py.
+SOURCIER_DISCOVERY_RETENTION_DAYS = env.int("SOURCIER_DISCOVERY_RETENTION_DAYS", default=30)
 # How long a running import belongs to its worker without committing a chunk (a chunk takes
 # well under a second); past it the sweeper resumes the import after its last chunk.
 SOURCIER_IMPORT_LEASE_SECONDS = env.int("SOURCIER_IMPORT_LEASE_SECONDS", default=120)
@@ -382,6 +393,51 @@ if _global_cap := env.str("SOURCIER_GLOBAL_DAILY_CAP", default="").strip():
         raise ImproperlyConfigured(
             f"SOURCIER_GLOBAL_DAILY_CAP: {_global_cap!r} is not an amount in euros."
         )
+
+# Webhooks (enrichment/webhooks): callback URLs must reach a public address on port 80 or 443.
+# These `host:port` entries are the only way past that rule (tests, on-premise receivers).
+SOURCIER_WEBHOOK_ALLOWED_HOSTS = env.list("SOURCIER_WEBHOOK_ALLOWED_HOSTS", default=[])
+# After a secret is rotated, the previous one keeps signing beside it for this long.
+SOURCIER_WEBHOOK_ROTATION_OVERLAP_HOURS = env.float(
+    "SOURCIER_WEBHOOK_ROTATION_OVERLAP_HOURS", default=24.0
+)
+# In-house email discovery (enrichment/discovery): one DNS resolver, RCPT-only SMTP probes.
+# Empty nameservers = the system's (/etc/resolv.conf). HELO and MAIL FROM must name a domain
+# you own (the probe refuses localhost and example domains); port 25 is what mail hosts listen
+# on, and many networks block it outbound (results are then "unknown", never "invalid").
+SOURCIER_DNS_NAMESERVERS = env.list("SOURCIER_DNS_NAMESERVERS", default=[])
+SOURCIER_DNS_PORT = env.int("SOURCIER_DNS_PORT", default=53)
+SOURCIER_DNS_TIMEOUT = env.float("SOURCIER_DNS_TIMEOUT", default=5.0)
+SOURCIER_SMTP_PORT = env.int("SOURCIER_SMTP_PORT", default=25)
+SOURCIER_SMTP_HELO = env.str("SOURCIER_SMTP_HELO", default="")
+SOURCIER_SMTP_MAIL_FROM = env.str("SOURCIER_SMTP_MAIL_FROM", default="")
+# Mail hosts on loopback, private or reserved addresses are never probed unless this is set
+# (the sandbox's mail hosts live on 127.0.0.x).
+SOURCIER_SMTP_ALLOW_PRIVATE_HOSTS = env.bool("SOURCIER_SMTP_ALLOW_PRIVATE_HOSTS", default=False)
+SOURCIER_SMTP_CONNECT_TIMEOUT = env.float("SOURCIER_SMTP_CONNECT_TIMEOUT", default=10.0)
+SOURCIER_SMTP_TIMEOUT = env.float("SOURCIER_SMTP_TIMEOUT", default=20.0)
+# Politeness per mail host, across every worker: connections at once (1-2) and RCPTs a second.
+SOURCIER_SMTP_HOST_CONCURRENCY = env.int("SOURCIER_SMTP_HOST_CONCURRENCY", default=2)
+SOURCIER_SMTP_HOST_RATE = env.int("SOURCIER_SMTP_HOST_RATE", default=5)
+if not 1 <= SOURCIER_SMTP_HOST_CONCURRENCY <= 2:
+    raise ImproperlyConfigured("SOURCIER_SMTP_HOST_CONCURRENCY must be 1 or 2.")
+SOURCIER_SMTP_RCPTS_PER_SESSION = env.int("SOURCIER_SMTP_RCPTS_PER_SESSION", default=50)
+SOURCIER_SMTP_MAX_RCPTS_PER_PERSON = env.int("SOURCIER_SMTP_MAX_RCPTS_PER_PERSON", default=10)
+# A 4xx (greylisting) is asked again after this delay, at most this many times, then "unknown".
+SOURCIER_SMTP_RECHECK_SECONDS = env.int("SOURCIER_SMTP_RECHECK_SECONDS", default=900)
+if SOURCIER_SMTP_RECHECK_SECONDS < 900:
+    raise ImproperlyConfigured("SOURCIER_SMTP_RECHECK_SECONDS must be at least 900 (15 minutes).")
+SOURCIER_SMTP_MAX_RECHECKS = env.int("SOURCIER_SMTP_MAX_RECHECKS", default=3)
+# A mail host that answers with a blocklist reply is left alone this long.
+SOURCIER_SMTP_BLOCK_PAUSE_SECONDS = env.int("SOURCIER_SMTP_BLOCK_PAUSE_SECONDS", default=6 * 3600)
+SOURCIER_CATCH_ALL_DAYS = env.int("SOURCIER_CATCH_ALL_DAYS", default=30)
+SOURCIER_PROBE_RESULT_DAYS = env.int("SOURCIER_PROBE_RESULT_DAYS", default=30)
+# Where discovery reads a company's pages: its own site (https://<domain>/…, through the same
+# address guard as webhooks), or a copy of it; the sandbox serves the world's sites.
+SOURCIER_DISCOVERY_SITE_URL = env.str(
+    "SOURCIER_DISCOVERY_SITE_URL",
+    default=f"{SOURCIER_SANDBOX_URL}/sites/{{domain}}" if SOURCIER_SANDBOX_URL else "",
+)
 
 # One format for the web server, the workers and beat (config/log.py): UTC with its offset.
 LOGGING = {

@@ -8,8 +8,8 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from prospects import admin as prospects_admin
 from prospects.admin_base import WorkspaceScopedAdmin
@@ -165,6 +165,7 @@ def status_badge(obj: Any) -> str:
 
 @admin.register(EnrichmentItem)
 class EnrichmentItemAdmin(ReadOnlyScopedAdmin):
+    technical = True  # listed under "Technique" (config/admin_site.py)
     list_display = (
         "prospect_link",
         "provider_name",
@@ -199,6 +200,7 @@ class EnrichmentItemAdmin(ReadOnlyScopedAdmin):
 
 @admin.register(ProviderBatch)
 class ProviderBatchAdmin(ReadOnlyScopedAdmin):
+    technical = True  # listed under "Technique" (config/admin_site.py)
     list_display = (
         "__str__",
         "provider",
@@ -224,6 +226,7 @@ class ProviderBatchAdmin(ReadOnlyScopedAdmin):
 
 @admin.register(ProviderCall)
 class ProviderCallAdmin(ReadOnlyScopedAdmin):
+    technical = True  # listed under "Technique" (config/admin_site.py)
     list_display = (
         "created_at",
         "provider_name",
@@ -246,11 +249,6 @@ class ProviderCallAdmin(ReadOnlyScopedAdmin):
 # --- Prospect list action and change-page panel -------------------------------------------
 
 
-def _count(count: int, singular: str, plural: str) -> str:
-    # French uses the singular for 0 and 1; each form is its own msgid in the catalogue.
-    return (singular if count <= 1 else plural) % {"count": count}
-
-
 MAX_REFUSAL_MESSAGES = 10
 
 
@@ -269,11 +267,12 @@ def reenrich(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) 
     if queued:
         modeladmin.message_user(
             request,
-            _count(
+            ngettext(
+                "%(count)s prospect queued for enrichment again.",
+                "%(count)s prospects queued for enrichment again.",
                 len(queued),
-                gettext("%(count)s prospect queued for enrichment again."),
-                gettext("%(count)s prospects queued for enrichment again."),
-            ),
+            )
+            % {"count": len(queued)},
             messages.SUCCESS,
         )
     for prospect, reason in refused[:MAX_REFUSAL_MESSAGES]:
@@ -281,18 +280,33 @@ def reenrich(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) 
     if len(refused) > MAX_REFUSAL_MESSAGES:
         modeladmin.message_user(
             request,
-            gettext("… and %(count)s other prospects refused for the same kind of reason.")
+            ngettext(
+                "… and %(count)s other prospect refused for the same kind of reason.",
+                "… and %(count)s other prospects refused for the same kind of reason.",
+                len(refused) - MAX_REFUSAL_MESSAGES,
+            )
             % {"count": len(refused) - MAX_REFUSAL_MESSAGES},
             messages.WARNING,
         )
 
 
 PANEL_TEMPLATE = "enrichment/prospect_panel.html"
+HISTORY_TEMPLATE = "enrichment/history_panel.html"
+IMPORT_PANEL_TEMPLATE = "enrichment/import_panel.html"
 
 if all(action.__name__ != reenrich.__name__ for action in prospects_admin.PROSPECT_ACTIONS):
     prospects_admin.PROSPECT_ACTIONS.append(reenrich)
-if PANEL_TEMPLATE not in prospects_admin.PROSPECT_PANELS:
-    prospects_admin.PROSPECT_PANELS.append(PANEL_TEMPLATE)
+for panel in (PANEL_TEMPLATE, HISTORY_TEMPLATE):
+    if panel not in prospects_admin.PROSPECT_PANELS:
+        prospects_admin.PROSPECT_PANELS.append(panel)
+if IMPORT_PANEL_TEMPLATE not in prospects_admin.IMPORT_PANELS:
+    prospects_admin.IMPORT_PANELS.append(IMPORT_PANEL_TEMPLATE)
 
 # The job, cascade and cost screens live in their own modules; importing them registers them.
-from . import admin_cascade, admin_costs, admin_jobs  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    admin_cascade,
+    admin_costs,
+    admin_discovery,
+    admin_jobs,
+    admin_webhooks,
+)

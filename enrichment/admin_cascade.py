@@ -167,11 +167,26 @@ def find_emails(
             messages.ERROR,
         )
         return None
+    return estimate_page(modeladmin, request, workspace, queryset, ids)
+
+
+def estimate_page(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    workspace: Workspace,
+    queryset: Any,
+    ids: list[int],
+    *,
+    selected: list[int] | None = None,
+) -> HttpResponse | None:
+    """The estimate for prospects `ids` of `queryset`; on "confirm", the job. `selected`: the
+    ids the page carries when it was not reached from the list (a CSV selection)."""
     keyed = [s for s in FINDER_ORDER if credentials.has_usable_key(workspace.pk, s)]
     step = next((s for s in ("confirm", "estimate") if s in request.POST), None)
     form = ProviderOrderForm(request.POST if step else None, keyed=keyed)
+    page = {"selected": selected}
     if step and not form.is_valid():
-        return _render(modeladmin, request, workspace, queryset, form, None)
+        return _render(modeladmin, request, workspace, queryset, form, None, **page)
     try:
         order = form.order() if step else form.initial_order() or None
         estimate = bulk.estimate_job(workspace.pk, ids, providers=order)
@@ -180,7 +195,7 @@ def find_emails(
             modeladmin.message_user(request, str(refusal), messages.ERROR)
             return None
         form.add_error(None, str(refusal))
-        return _render(modeladmin, request, workspace, queryset, form, None)
+        return _render(modeladmin, request, workspace, queryset, form, None, **page)
     if step == "confirm" and estimate.count:
         shown: Decimal | None = form.cleaned_data.get("expected_most")
         shown_order = form.cleaned_data.get("expected_order", "")
@@ -188,7 +203,7 @@ def find_emails(
             form.add_error(None, gettext("The estimate changed: check it and confirm again."))
         else:
             return _start(modeladmin, request, workspace, estimate)
-    return _render(modeladmin, request, workspace, queryset, form, estimate)
+    return _render(modeladmin, request, workspace, queryset, form, estimate, **page)
 
 
 def _start(
@@ -227,6 +242,8 @@ def _render(
     queryset: Any,
     form: ProviderOrderForm,
     estimate: bulk.Estimate | None,
+    *,
+    selected: list[int] | None = None,
 ) -> TemplateResponse:
     summary = ledger.summary(workspace.pk)
     cap = summary["daily_cap"]
@@ -243,7 +260,11 @@ def _render(
         "remaining_today": None if cap is None else max(cap - summary["spent_today"], 0),
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         "action_name": ACTION_NAME,
-        "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+        "selected": (
+            selected if selected is not None else request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        ),
+        # Posted to the prospect list, whose action it is (a CSV selection starts elsewhere).
+        "form_action": reverse("admin:prospects_prospect_changelist") if selected else "",
         "select_across": request.POST.get("select_across", "0"),
     }
     if estimate is not None:

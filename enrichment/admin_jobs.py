@@ -5,6 +5,7 @@ item made, linked to the provider calls that answered them."""
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
 from typing import Any
 
 from django.contrib import admin, messages
@@ -20,11 +21,13 @@ from django.utils.translation import gettext_lazy as _
 
 from . import bulk
 from .admin import ProviderFilter, ReadOnlyScopedAdmin, provider_label
+from .admin_job_file import job_from_file_view
 from .charts import euros
 from .engine.money import PARIS
 from .engine.outcomes import Outcome, describe
 from .models import EnrichmentItem, EnrichmentJob, ProviderAttempt
 from .providers.registry import PROVIDERS
+from .views import job_progress_context
 
 Job = EnrichmentJob.Status
 CANCELLABLE = (Job.PENDING, Job.RUNNING, Job.PAUSED)
@@ -147,7 +150,9 @@ class EnrichmentJobAdmin(ReadOnlyScopedAdmin):
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
         cancel = self.admin_site.admin_view(self.cancel_view)
+        from_file = self.admin_site.admin_view(partial(job_from_file_view, self))
         return [
+            path("from-file/", from_file, name="{}_{}_from_file".format(*info)),
             path("<int:job_id>/cancel/", cancel, name="{}_{}_cancel".format(*info)),
             *super().get_urls(),
         ]
@@ -161,6 +166,7 @@ class EnrichmentJobAdmin(ReadOnlyScopedAdmin):
             raise Http404
         extra = {**(extra_context or {}), **self._items_context(job)}
         extra["can_cancel"] = job.status in CANCELLABLE
+        extra["job_progress"] = job_progress_context(job)
         extra["cancel_url"] = reverse("admin:enrichment_enrichmentjob_cancel", args=[job.pk])
         return super().change_view(request, object_id, form_url, extra)
 
@@ -181,7 +187,7 @@ class EnrichmentJobAdmin(ReadOnlyScopedAdmin):
             attempts[attempt.item_id].append(attempt)
         return {
             "job_items": [
-                (item, outcome_text(item, attempts[item.pk]), self._chain(attempts[item.pk]))
+                (item, outcome_text(item, attempts[item.pk]), self._chain(item, attempts[item.pk]))
                 for item in items
             ],
             "job_item_count": job.total_items,
@@ -190,8 +196,16 @@ class EnrichmentJobAdmin(ReadOnlyScopedAdmin):
             "attempts_url": reverse("admin:enrichment_providerattempt_changelist"),
         }
 
-    def _chain(self, attempts: list[ProviderAttempt]) -> str:
-        """'Prospeo : Non trouvé → LeadMagic : Trouvé', each linked to its provider call."""
+    def _chain(self, item: EnrichmentItem, attempts: list[ProviderAttempt]) -> str:
+        """'Prospeo : Non trouvé → LeadMagic : Trouvé', each linked to its provider call; a
+        Dropcontact item links to the batch request whose calls answered it."""
+        if not attempts and item.batch_id:
+            url = reverse("admin:enrichment_providerbatch_change", args=[item.batch_id])
+            text = gettext("%(provider)s request #%(batch)s") % {
+                "provider": provider_label(item.provider),
+                "batch": item.batch_id,
+            }
+            return _linked(url, text)
         parts = []
         for attempt in attempts:
             text = f"{provider_label(attempt.provider)} : {result_label(attempt.result)}"
@@ -260,6 +274,8 @@ class ResultFilter(admin.SimpleListFilter):
 @admin.register(ProviderAttempt)
 class ProviderAttemptAdmin(ReadOnlyScopedAdmin):
     """Which provider was asked about which item, what it answered and what it cost."""
+
+    technical = True
 
     list_display = (
         "created_at",

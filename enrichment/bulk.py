@@ -22,8 +22,9 @@ from .engine.jobs import refresh_jobs
 from .models import EnrichmentItem, EnrichmentJob
 from .pipelines import waterfall
 from .providers.company_finders import COMPANY_FINDERS, DEFAULT_COMPANY_ORDER
-from .providers.finders import DEFAULT_EMAIL_ORDER, EMAIL_FINDERS
+from .providers.finders import DEFAULT_EMAIL_ORDER, DISCOVERY, EMAIL_FINDERS
 from .providers.registry import PROVIDERS, get_provider
+from .webhooks import events
 
 Item = EnrichmentItem.Status
 FIELDS = ("email", "company")
@@ -93,6 +94,13 @@ WATERFALLS = {
 }
 
 
+def discovery_first(workspace_id: int) -> bool:
+    return (
+        Workspace.objects.filter(pk=workspace_id).values_list("discovery_first", flat=True).first()
+        or False
+    )
+
+
 def check_providers(
     workspace_id: int, providers: Iterable[str] | None, fields: Iterable[str] = ("email",)
 ) -> list[str]:
@@ -103,9 +111,10 @@ def check_providers(
     if providers is None:
         order = []
         for wanted in fields:
-            usable = [
-                p for p in WATERFALLS[wanted][2] if credentials.has_usable_key(workspace_id, p)
-            ]
+            default = list(WATERFALLS[wanted][2])
+            if wanted == "email" and discovery_first(workspace_id):
+                default.insert(0, DISCOVERY)
+            usable = [p for p in default if credentials.has_usable_key(workspace_id, p)]
             if not usable:
                 raise JobRefused(NO_PROVIDER[wanted], code="no_provider")
             order += usable
@@ -215,6 +224,8 @@ def start_job(workspace: Workspace, estimate: Estimate, *, user: Any = None) -> 
             job.status = EnrichmentJob.Status.COMPLETED
             job.finished_at = timezone.now()
         job.save(update_fields=["total_items", "status", "finished_at"])
+        if not queued:
+            events.emit_job_status(workspace.pk, [job.pk])
     return job
 
 
@@ -358,6 +369,7 @@ def cancel_job(workspace: Workspace, job_id: int) -> int:
         EnrichmentJob.objects.for_workspace(workspace).filter(pk=job.pk).update(
             status=EnrichmentJob.Status.CANCELLED, paused_until=None, pause_reason=""
         )
+        events.emit_job_status(workspace.pk, [job.pk])
     refresh_jobs([job.pk])
     return cancelled
 

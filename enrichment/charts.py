@@ -6,7 +6,7 @@ Pure: days and amounts in, rectangles, ticks and labels out (no JavaScript, no l
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -129,4 +129,63 @@ def stacked_bars(
         y_ticks=y_ticks,
         x_labels=x_labels,
         legend=legend,
+    )
+
+
+def percent(value: float) -> str:
+    """'62 %' with the no-break space French puts before the sign."""
+    return f"{number_format(round(value))}\u00a0%"
+
+
+def rate_bars(
+    days: Sequence[dt.date],
+    rates: Mapping[dt.date, tuple[int, int]],
+    *,
+    label: str,
+    describe: Callable[[dt.date, int, int], str],
+    width: int = 960,
+    height: int = 220,
+) -> StackedBars:
+    """One bar per day at part/whole of its height (0-100 %); a day with no whole has no bar.
+
+    `describe(day, part, whole)` gives each bar's tooltip.
+    """
+    left, top, bottom_margin, right_margin = 64, 12, 28, 12
+    plot_width = float(width - left - right_margin)
+    plot_height = float(height - top - bottom_margin)
+    slot = plot_width / max(len(days), 1)
+    bar_width = max(slot * 0.8, 1.0)
+    color = PALETTE[2]
+    segments = []
+    for index, day in enumerate(days):
+        part, whole = rates.get(day, (0, 0))
+        if not whole:
+            continue
+        h = plot_height * part / whole
+        x = left + index * slot + (slot - bar_width) / 2
+        segments.append(
+            Segment(x, top + plot_height - h, bar_width, h, color, describe(day, part, whole))
+        )
+    y_ticks = [
+        (top + plot_height - plot_height * n / TICKS, percent(100 * n / TICKS))
+        for n in range(TICKS + 1)
+    ]
+    every = max(1, -(-len(days) // MAX_X_LABELS))
+    x_labels = [
+        (left + index * slot + slot / 2, f"{day:%d/%m}")
+        for index, day in enumerate(days)
+        if index % every == 0
+    ]
+    return StackedBars(
+        width=width,
+        height=height,
+        left=left,
+        top=top,
+        plot_width=plot_width,
+        plot_height=plot_height,
+        ceiling=Decimal(100),
+        segments=segments,
+        y_ticks=y_ticks,
+        x_labels=x_labels,
+        legend=[(label, color)] if segments else [],
     )

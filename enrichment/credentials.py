@@ -32,7 +32,7 @@ class UnknownProvider(ValueError):
     def __init__(self, slug: str) -> None:
         super().__init__(
             _("Unknown provider “%(slug)s”. Valid providers: %(valid)s.")
-            % {"slug": slug, "valid": ", ".join(sorted(PROVIDERS))}
+            % {"slug": slug, "valid": ", ".join(sorted(set(PROVIDERS) - KEYLESS))}
         )
 
 
@@ -43,9 +43,13 @@ def masked(last4: str) -> str:
 
 def check_provider(slug: str) -> str:
     """The slug if the registry knows it, else UnknownProvider listing the valid ones."""
-    if slug not in PROVIDERS:
+    if slug not in PROVIDERS or slug in KEYLESS:
         raise UnknownProvider(slug)
     return slug
+
+
+# Steps that need no key: in-house discovery asks DNS and mail hosts itself.
+KEYLESS = frozenset({"discovery"})
 
 
 def get_api_key(workspace_id: int, provider: str) -> str | None:
@@ -68,7 +72,21 @@ def get_api_key(workspace_id: int, provider: str) -> str | None:
         return None
 
 
+def probing_configured() -> bool:
+    """In-house discovery can run: SMTP probing has a HELO name and a sender of our own."""
+    from .discovery.smtp import ProbeConfigError, ProbeIdentity
+
+    try:
+        ProbeIdentity.from_settings()
+    except ProbeConfigError:
+        return False
+    return True
+
+
 def has_usable_key(workspace_id: int, provider: str) -> bool:
+    """Whether the provider can be asked for this workspace (a keyless one always can)."""
+    if provider in KEYLESS:
+        return probing_configured()
     return (
         ProviderCredential.objects.for_workspace(workspace_id)
         .filter(provider=provider, refused_at__isnull=True)

@@ -68,6 +68,8 @@ def seed_demo_workspace(*, people: int = 40) -> DemoSummary:
     if sandbox:
         # Every vendor of the sandbox, and a little money to try the waterfalls with.
         for provider in PROVIDERS:
+            if provider in credentials.KEYLESS:
+                continue
             if credentials.get_api_key(workspace.pk, provider) is None:
                 credentials.set_api_key(
                     workspace, provider, settings.SOURCIER_SANDBOX_KEY, user=user

@@ -11,6 +11,7 @@ from prospects import services as prospect_services
 from prospects.models import FieldProvenance, Prospect, Source
 
 from .providers.dropcontact import parse_qualification
+from .webhooks import events
 
 
 class AddressNotUsable(ValueError):
@@ -63,4 +64,5 @@ def use_found_email(prospect: Prospect, *, user: Any = None) -> Prospect:
         except prospect_services.SuppressedPerson as exc:
             raise AddressNotUsable(str(exc)) from exc
         prospect_services.record_initial_provenance(locked, source=Source.MANUAL, fields=("email",))
+        events.emit_prospect_verdicts(locked.workspace_id, [(f"found:{found.pk}", locked.pk)])
     return locked

@@ -468,3 +468,8 @@ class CostDashboard(CreditEntry):
         verbose_name = _("costs")
         verbose_name_plural = _("costs")
         default_permissions = ("view",)
+
+
+# Discovered contacts, webhook endpoints, events and deliveries live in their own modules.
+from .discovery_models import DiscoveredContact, EmailProbe, MailDomain  # noqa: E402, F401
+from .webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent  # noqa: E402, F401

@@ -14,6 +14,7 @@ from .engine import limits
 from .models import EnrichmentItem, ProviderBatch
 from .pipelines import dropcontact as pipeline
 from .pipelines import waterfall
+from .webhooks import delivery as webhook_delivery
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,12 @@ def dispatch_waterfall_task(workspace_id: int) -> str:
 
 
 @shared_task
+def deliver_webhook_task(delivery_id: int) -> str:
+    """One attempt of one webhook delivery (claimed first: running it twice does nothing)."""
+    return webhook_delivery.deliver(delivery_id)
+
+
+@shared_task
 def dispatch_due_work_task() -> str:
     counts = services.dispatch_due_work()
     return "dispatched {batches} batches, {workspaces} workspaces".format(**counts)
@@ -91,3 +98,24 @@ def expire_leases_task() -> str:
     if purged:
         log.info("%s expired provider leases purged", purged)
     return f"purged {purged}"
+
+
+@shared_task
+def purge_discovered_contacts_task() -> str:
+    from .discovery.contacts import purge_unapproved
+
+    purged = purge_unapproved()
+    if purged:
+        log.info("%s unapproved discovered contacts purged", purged)
+    return f"purged {purged}"
+def recheck_email_probes_task() -> str:
+    """Ask greylisted addresses again once their recheck is due (claimed, so runs twice safely)."""
+    from .discovery.services import recheck_due_probes
+    from .discovery.smtp import ProbeConfigError
+
+    try:
+        asked = recheck_due_probes()
+    except ProbeConfigError as exc:
+        log.warning("greylisted addresses not rechecked: %s", exc)
+        return "probing not configured"
+    return f"rechecked {asked}"

@@ -18,9 +18,14 @@ from prospects.admin_base import is_workspace_admin
 from prospects.models import Prospect, Workspace
 
 from . import found_address, services
-from .models import EnrichmentJob, ProviderCredential
+from .models import EnrichmentItem, EnrichmentJob, ProviderCredential
 
 RECENT_JOBS = 5
+LIVE_JOB_STATUSES = (
+    EnrichmentJob.Status.PENDING,
+    EnrichmentJob.Status.RUNNING,
+    EnrichmentJob.Status.PAUSED,
+)
 JOBS_PAGE = 50
 
 
@@ -117,7 +122,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
         jobs = list(
             EnrichmentJob.objects.for_workspace(workspace).select_related("created_by")[:JOBS_PAGE]
         )
-    return _page(request, "enrichment/jobs.html", _("Enrichment jobs"), jobs=jobs)
+    return _page(request, "enrichment/jobs.html", _("Recent enrichment jobs"), jobs=jobs)
 
 
 @staff_member_required
@@ -166,3 +171,53 @@ def _back(request: HttpRequest, url: str) -> HttpResponse:
     if request.htmx:
         return HttpResponseClientRedirect(url)
     return redirect(url)
+
+
+@staff_member_required
+@require_GET
+def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """One job's own progress (every provider), polled by its page while the job is live."""
+    workspace = request.workspace
+    if workspace is None:
+        raise Http404
+    job = get_object_or_404(EnrichmentJob.objects.for_workspace(workspace), pk=pk)
+    return TemplateResponse(request, "enrichment/_job_progress.html", job_progress_context(job))
+
+
+def job_progress_context(job: EnrichmentJob) -> dict[str, Any]:
+    """The job's prospects by the state of their latest item, and its money."""
+    items = EnrichmentItem.objects.for_workspace(job.workspace_id).filter(job=job)
+    counts = services.count_latest_items(job.workspace_id, items)
+    Item = EnrichmentItem.Status
+    figures = {
+        "queued": counts.get(Item.PENDING, 0),
+        "waiting_key": counts.get(Item.WAITING_KEY, 0),
+        "in_flight": counts.get(Item.SUBMITTED, 0),
+        "done": counts.get(Item.DONE, 0),
+        "failed": counts.get(Item.NEEDS_REVIEW, 0),
+        "cancelled": counts.get(Item.CANCELLED, 0),
+    }
+    total = sum(figures.values())
+    finished = figures["done"] + figures["failed"] + figures["cancelled"]
+    return {
+        "job": job,
+        "figures": figures,
+        "total": total,
+        "finished": finished,
+        "percent": round(100 * finished / total) if total else 0,
+        "live": job.status in LIVE_JOB_STATUSES,
+        "poll_url": reverse("enrichment:job-progress", args=[job.pk]),
+    }
+
+
+@staff_member_required
+@require_GET
+def prospect_panel(request: HttpRequest, pk: int) -> HttpResponse:
+    """The prospect page's enrichment panel alone, polled while its enrichment runs."""
+    workspace = request.workspace
+    if workspace is None:
+        raise Http404
+    prospect = get_object_or_404(Prospect.objects.for_workspace(workspace), pk=pk)
+    return TemplateResponse(
+        request, "enrichment/prospect_panel.html", {"original": prospect, "fragment": True}
+    )

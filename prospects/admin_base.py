@@ -73,6 +73,9 @@ class WorkspaceScopedAdmin(admin.ModelAdmin):
     hidden_from_members = False
     # Set True when the admin's form takes `workspace=` (to validate against that workspace).
     form_takes_workspace = False
+    # Set True on the internals (work rows, provider calls): the menu lists them under
+    # "Technique", for administrators only (config/admin_site.py).
+    technical = False
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs):
         form_class = super().get_form(request, obj, change=change, **kwargs)

@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import (
+    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseNotAllowed,
@@ -26,10 +27,14 @@ from django.utils.translation import gettext_lazy
 
 from . import imports, uploads
 from .admin_base import WorkspaceScopedAdmin
-from .models import ImportBatch, RejectedRow
+from .models import ImportBatch, Prospect, RejectedRow
 
 # Above this many rows the import runs in a Celery worker and the batch page shows progress.
 SYNC_IMPORT_MAX_ROWS = 20_000
+# The batch's first prospects on its page; the rest are the prospect list, filtered.
+BATCH_PAGE_PROSPECTS = 20
+# Other apps add panels to a batch's page (enrichment: what enriching its prospects did/cost).
+IMPORT_PANELS: list[str] = []
 ACCEPTED_EXTENSIONS = (".csv", ".txt", ".tsv")
 
 
@@ -383,7 +388,10 @@ class ImportBatchAdmin(WorkspaceScopedAdmin):
         extra_context: dict | None = None,
     ) -> HttpResponse:
         batch = self.get_object(request, object_id)
-        if batch is None or request.method != "GET":
+        if batch is None:
+            # Another workspace's batch and a missing one look the same: not found.
+            raise Http404
+        if request.method != "GET":
             return super().change_view(request, object_id, form_url, extra_context)
         if batch.status == ImportBatch.Status.PREVIEW:
             return HttpResponseRedirect(self._url("preview", batch.pk))
@@ -412,6 +420,13 @@ class ImportBatchAdmin(WorkspaceScopedAdmin):
             "rejected_url": self._url("rejected", batch.pk),
             "run_url": self._url("run", batch.pk),
             "can_import": self.can_import(request),
+            "batch_prospects": list(
+                Prospect.objects.for_workspace(batch.workspace_id)
+                .filter(import_batch=batch)
+                .select_related("company")
+                .order_by("import_line", "pk")[:BATCH_PAGE_PROSPECTS]
+            ),
+            "import_panels": IMPORT_PANELS,
         }
         return super().change_view(request, object_id, form_url, extra_context)
 

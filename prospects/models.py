@@ -58,6 +58,16 @@ class Workspace(models.Model):
             "when the workspace has no account with these providers."
         ),
     )
+    # The email waterfall's first step, before any paid provider (a job may choose otherwise).
+    discovery_first = models.BooleanField(
+        _("in-house discovery first"),
+        default=False,
+        help_text=_(
+            "The email waterfall first looks for the address itself, for free (name "
+            "permutations, DNS, SMTP), and asks the paid providers only when it finds nothing "
+            "verified."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -440,6 +450,9 @@ class Prospect(TenantModel):
     email_key = models.CharField(max_length=254, blank=True, editable=False)
     linkedin_key = models.CharField(max_length=255, blank=True, editable=False)
     name_key = models.CharField(max_length=600, blank=True, editable=False)
+    # The list's search looks here (normalize.search_key); indexed by migration 0013 (a
+    # trigram index on PostgreSQL, where a `LIKE '%…%'` can use one).
+    search_key = models.CharField(max_length=600, blank=True, editable=False)
     created_by = user_reference(_("created by"), db_index=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -472,7 +485,14 @@ class Prospect(TenantModel):
                 ),
             ),
         ]
-        indexes = [models.Index(fields=["workspace", "status"])]
+        # One per filter of the list (the company and the import batch have their foreign-key
+        # index; the campaign filter goes through the members' prospect index).
+        indexes = [
+            models.Index(fields=["workspace", "status"]),
+            models.Index(fields=["workspace", "source"], name="prospect_ws_source"),
+            models.Index(fields=["workspace", "verified_at"], name="prospect_ws_verified_at"),
+            models.Index(fields=["workspace", "-created_at", "-id"], name="prospect_ws_created"),
+        ]
 
     def __str__(self) -> str:
         return self.full_name or self.email or self.linkedin_url or f"#{self.pk}"
@@ -507,6 +527,7 @@ class Prospect(TenantModel):
         company = self.company
         key = normalize.company_key(company.domain, company.name) if company else ""
         self.name_key = normalize.name_key(self.first_name, self.last_name, key)
+        self.search_key = normalize.search_key(self.first_name, self.last_name, self.email)
 
     @classmethod
     def from_db(cls, db, field_names, values):
@@ -551,6 +572,7 @@ class Prospect(TenantModel):
                 "email_key",
                 "linkedin_key",
                 "name_key",
+                "search_key",
                 "updated_at",
                 *unverified,
             }
@@ -658,8 +680,8 @@ class SuppressionEntry(TenantModel):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("suppression entry")
-        verbose_name_plural = _("suppression list")
+        verbose_name = _("objection list entry")
+        verbose_name_plural = _("objection list entries")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(

@@ -232,6 +232,20 @@ def name_key(first_name: str, last_name: str, company_key: str) -> str:
     return bounded_key(f"{first} {last}|{company_key}", NAME_KEY_LENGTH)
 
 
+# Prospect.search_key: the folded name and address the list's search looks in.
+SEARCH_KEY_LENGTH = 600
+
+
+def search_key(first_name: str, last_name: str, email: str) -> str:
+    """The folded words a person may search a prospect by: 'Ménard' and 'menard' alike.
+
+    The address is folded too ('jean.menard@acme.fr' -> 'jean menard acme fr'), so a search
+    folded the same way finds it whole or in part.
+    """
+    words = " ".join(filter(None, (fold(first_name), fold(last_name), fold(email))))
+    return words[:SEARCH_KEY_LENGTH]
+
+
 def company_name_key(company_name: str) -> str:
     """What Company.name_key stores: the folded name, bounded to its column."""
     return bounded_key(fold(company_name), COMPANY_KEY_LENGTH)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +36,7 @@ from .normalizing import (  # noqa: F401  (services)
     normalize_records,
 )
 from .signals import notify_persons_objected, notify_prospects_created
+from .spreadsheet import spreadsheet_safe  # noqa: F401  (the one CSV-injection guard)
 
 PROSPECT_FIELDS = ("first_name", "last_name", "email", "phone", "job_title", "linkedin_url")
 
@@ -631,3 +632,33 @@ def auto_enrich_steps(workspace_id: int) -> tuple[str, ...]:
     """What a workspace's new prospects get automatically, in order ("dropcontact", "email")."""
     choice = Workspace.objects.filter(pk=workspace_id).values_list("auto_enrich", flat=True).first()
     return models_auto_enrich_steps(choice or Workspace.AutoEnrich.NONE)
+
+
+class SelectionFileError(ValueError):
+    """A selection file that cannot be read; the message is French, for the user."""
+
+
+def select_prospects_from_csv(workspace_id: int, path: Any) -> Any:
+    """The workspace's prospects a CSV names by email, LinkedIn URL or id (nothing is written):
+    a `CsvSelection` with their ids, the number of rows and the lines that matched no one."""
+    from .imports.checks import ImportFileError
+    from .imports.selection import select_from_csv
+
+    try:
+        return select_from_csv(workspace_id, path)
+    except ImportFileError as error:
+        raise SelectionFileError(str(error)) from error
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+
+def prospects_csv(
+    rows: Iterable[tuple[Prospect, list[Any]]], *, extra_header: list[str], bom: bool = True
+) -> Iterator[str]:
+    """Prospects as the lines of a French-Excel CSV (exports.py), each with extra cells."""
+    from .exports import prospect_header, prospect_row
+    from .spreadsheet import csv_lines
+
+    lines = ([*prospect_row(prospect), *extra] for prospect, extra in rows)
+    return csv_lines([*prospect_header(), *extra_header], lines, bom=bom)

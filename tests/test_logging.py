@@ -9,7 +9,11 @@ from django.conf import settings
 from config.log import RoutineTaskFilter, UTCFormatter
 from enrichment import services
 from enrichment.models import ProviderBatch
-from enrichment.tasks import dispatch_due_work_task, expire_leases_task
+from enrichment.tasks import (
+    dispatch_due_work_task,
+    expire_leases_task,
+    purge_discovered_contacts_task,
+)
 from prospects.tasks import sweep_imports_task
 
 SWEEPER = "enrichment.tasks.dispatch_due_work_task"
@@ -65,6 +69,7 @@ def test_the_sweeper_logs_nothing_when_there_is_nothing_to_do(db, caplog):
         dispatch_due_work_task()
         expire_leases_task()
         sweep_imports_task()
+        purge_discovered_contacts_task()
     assert [r for r in caplog.records if r.levelno >= logging.INFO] == []
 
 

@@ -36,13 +36,13 @@ def _providers(workspace_id: int) -> list[dict]:
     return [
         {
             "slug": spec.slug,
-            "label": spec.label,
+            "label": str(spec.label),
             "kind": str(spec.kind),
             "fields": list(spec.fields),
             "cost_per_call": spec.cost_per_call,
             "cost_per_success": spec.cost_per_success,
-            "rate_limit": spec.rate_limit,
-            "docs_url": spec.docs_url,
+            "rate_limit": str(spec.rate_limit),
+            "docs_url": str(spec.docs_url),
             "has_key": spec.slug in keys,
             "key_usable": spec.slug in keys and keys[spec.slug] is None,
         }

@@ -10,6 +10,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from ..models import EnrichmentItem, EnrichmentJob
+from ..webhooks import events
 
 Item = EnrichmentItem.Status
 
@@ -54,12 +55,16 @@ def _refresh_job(job_id: int) -> None:
             active=Count("id", filter=Q(status__in=EnrichmentItem.ACTIVE_STATUSES)),
         )
     )
+    rolled_up = rolled_up_status(counts, job.status)
     EnrichmentJob.objects.for_workspace(job.workspace_id).filter(pk=job_id).update(
         total_items=counts["total"],
         done_items=counts["done"],
         failed_items=counts["failed"],
-        **rolled_up_status(counts, job.status),
+        **rolled_up,
     )
+    if rolled_up.get("status", job.status) != job.status:
+        # Under the row lock: of two workers settling the last items, one sees the change.
+        events.emit_job_status(job.workspace_id, [job_id])
 
 
 def rolled_up_status(counts: dict[str, int], current: str) -> dict:

@@ -12,12 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
 
 from prospects.models import Prospect
 
 from .. import credentials
 from ..models import EnrichmentItem
 from ..providers.base import ErrorKind, ProviderError
+from ..webhooks import events
 from . import outcomes
 from .jobs import refresh_jobs
 
@@ -121,8 +123,18 @@ def fail_items(
                 updated_at=now,
             )
             # Only prospects still being enriched: a late worker whose lease was taken over
-            # must not undo the verdict its successor applied.
-            prospects_scope.filter(pk__in=prospect_ids, status=Prospect.Status.ENRICHING).update(
-                status=Prospect.Status.NEEDS_REVIEW, last_error=message, updated_at=now
-            )
+            # must not undo the verdict its successor applied. Locked, so that the prospects
+            # announced as needing review are exactly the ones this moves.
+            with transaction.atomic():
+                enriching = prospects_scope.filter(
+                    pk__in=prospect_ids, status=Prospect.Status.ENRICHING
+                )
+                reviewed = set(enriching.select_for_update().values_list("pk", flat=True))
+                enriching.filter(pk__in=reviewed).update(
+                    status=Prospect.Status.NEEDS_REVIEW, last_error=message, updated_at=now
+                )
+                events.emit_prospect_verdicts(
+                    workspace_id,
+                    [(f"item:{i.pk}", i.prospect_id) for i in group if i.prospect_id in reviewed],
+                )
     refresh_jobs(item.job_id for item in items if item.job_id)

@@ -23,6 +23,7 @@ from ..engine.jobs import charge_jobs, refresh_jobs
 from ..models import EnrichmentItem, ProviderBatch, ProviderCall
 from ..providers import dropcontact
 from ..providers.registry import get_provider
+from ..webhooks import events
 from . import dropcontact_writes as writes
 from .dropcontact_records import Applying, apply_do_not_contact, apply_record, clean
 
@@ -74,6 +75,14 @@ def apply_results(
             pairs.append((item.prospect, record))
         absorbed = apply_records(
             batch.workspace_id, pairs, call_id=call.pk, now=now, suppressed=suppressed
+        )
+        events.emit_prospect_verdicts(
+            batch.workspace_id,
+            [
+                (f"item:{item.pk}", item.prospect_id)
+                for item in items
+                if item.pk in in_flight and item.prospect_id in fresh and item not in missing
+            ],
         )
         merge_absorbed(batch.workspace_id, absorbed)
         # Job titles, industries and companies written above: their derived fields, in bulk.

@@ -178,7 +178,7 @@ def write_batch_rows(
     rows = {}
     for prospect in prospects:
         prospect.updated_at = state.now
-        names = [*state.fields[prospect.pk], *KEYS, "updated_at"]
+        names = [*state.fields[prospect.pk], *KEYS, "search_key", "updated_at"]
         rows[prospect.pk] = {name: field_value(prospect, name) for name in names}
     try:
         with transaction.atomic():

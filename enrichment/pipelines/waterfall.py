@@ -30,8 +30,16 @@ from ..engine.claims import LeaseLost
 from ..models import EnrichmentItem, EnrichmentJob, ProviderAttempt, attempt_key
 from ..providers.base import ErrorKind, ProviderError
 from ..providers.company_finders import COMPANY_FINDERS, DEFAULT_COMPANY_ORDER, CompanyQuery
-from ..providers.finders import DEFAULT_EMAIL_ORDER, EMAIL_FINDERS, Finding, Person
+from ..providers.finders import (
+    DEFAULT_EMAIL_ORDER,
+    DISCOVERY,
+    EMAIL_FINDERS,
+    Finding,
+    Person,
+)
+from ..webhooks import events
 from . import waterfall_apply
+from .waterfall_discovery import run_discovery_step
 from .waterfall_steps import (
     SUBMITTED,
     ask_with_backoff,
@@ -132,7 +140,9 @@ def claim_item(item_id: int) -> EnrichmentItem | None:
     if not taken:
         return None
     return (
-        EnrichmentItem.objects.unscoped().select_related("prospect__company", "job").get(pk=item_id)
+        EnrichmentItem.objects.unscoped()
+        .select_related("prospect__company", "job", "workspace")
+        .get(pk=item_id)
     )
 
 
@@ -153,9 +163,13 @@ def process_item(item_id: int) -> str:
 
 def provider_order(item: EnrichmentItem, plan: Plan) -> list[str]:
     """The job's own order (its providers of this waterfall) when it has one, else the
-    default."""
+    default: in-house discovery first when the workspace says so."""
     chosen = [p for p in (item.job.providers if item.job else []) if p in plan.finders]
-    return chosen or list(plan.default_order)
+    if chosen:
+        return chosen
+    if plan.field == "email" and item.workspace.discovery_first:
+        return [DISCOVERY, *plan.default_order]
+    return list(plan.default_order)
 
 
 def run_item(item: EnrichmentItem) -> str:
@@ -178,6 +192,14 @@ def run_item(item: EnrichmentItem) -> str:
         if attempt.result != SUBMITTED and not finder.can_ask(query):
             record_attempt(item, attempt, result="not_asked")
             asked += 1
+            continue
+        if provider == DISCOVERY:
+            asked += 1
+            finding = run_discovery_step(item, attempt, query)
+            if finding is not None and finding.found:
+                candidates.append(Candidate(provider, finding, None))
+                if finding.verified:
+                    break
             continue
         cached = None
         if attempt.result != SUBMITTED:
@@ -373,13 +395,19 @@ def pause(item: EnrichmentItem, code: str, *, resume_at) -> str:
         EnrichmentItem.objects.for_workspace(item.workspace_id).filter(
             provider__in=list(PLANS), status=Item.PENDING, next_attempt_at__lt=resume_at
         ).update(next_attempt_at=resume_at, outcome=code, outcome_detail=local, updated_at=now)
-        EnrichmentJob.objects.for_workspace(item.workspace_id).filter(
+        live_jobs = EnrichmentJob.objects.for_workspace(item.workspace_id).filter(
             kind__in=(
                 EnrichmentJob.Kind.EMAIL,
                 EnrichmentJob.Kind.COMPANY,
                 EnrichmentJob.Kind.WATERFALL,
             ),
             status__in=(EnrichmentJob.Status.PENDING, EnrichmentJob.Status.RUNNING),
-        ).update(status=EnrichmentJob.Status.PAUSED, pause_reason=code, paused_until=resume_at)
+        )
+        # Locked, so that the jobs told they are paused are exactly the ones this pauses.
+        paused = list(live_jobs.select_for_update().values_list("pk", flat=True))
+        live_jobs.filter(pk__in=paused).update(
+            status=EnrichmentJob.Status.PAUSED, pause_reason=code, paused_until=resume_at
+        )
+        events.emit_job_status(item.workspace_id, paused)
     log.info("workspace %s: waterfall paused until %s (%s)", item.workspace_id, local, code)
     return "paused"

@@ -17,6 +17,7 @@ from prospects.models import COMPANY_FIELDS, Company, Prospect
 from ..engine import claims
 from ..engine.jobs import refresh_jobs
 from ..models import EnrichmentItem
+from ..webhooks import events
 from .verdict import VERDICT_FIELDS
 
 Item = EnrichmentItem.Status
@@ -24,6 +25,8 @@ Item = EnrichmentItem.Status
 # How far each vendor's word is trusted, 0-1: its measured share of right answers when it
 # says an address is good. Multiplied by the vendor's own signal for one confidence 0-100.
 RELIABILITY = {
+    # Our own SMTP check: a mail host that said yes to this mailbox and no to a random one.
+    "discovery": 0.9,
     "aiark": 0.85,
     "firecrawl": 0.7,
     "prospeo": 0.95,
@@ -110,6 +113,7 @@ def apply_candidates(item: EnrichmentItem, candidates: list) -> None:
         )
         if prospect is not None and prospect.status == Prospect.Status.ENRICHING:
             merge_addresses(prospect, addresses, now=now)
+            events.emit_prospect_verdicts(item.workspace_id, [(f"item:{item.pk}", prospect.pk)])
     refresh_jobs([item.job_id] if item.job_id else [])
 
 

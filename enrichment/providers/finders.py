@@ -229,5 +229,20 @@ EMAIL_FINDERS: dict[str, EmailFinder] = {
     )
 }
 
+
+def _in_house(*_args: object) -> ProviderRequest:
+    raise RuntimeError("in-house discovery is run by the waterfall itself, not over HTTP")
+
+
+# In-house discovery (permutations, DNS, SMTP): free and keyless, so it can come first. The
+# waterfall runs it itself (pipelines/waterfall_discovery.py); no vendor is called.
+DISCOVERY = "discovery"
+EMAIL_FINDERS[DISCOVERY] = EmailFinder(
+    slug=DISCOVERY,
+    can_ask=lambda p: _named(p) and bool(p.domain),
+    build=_in_house,
+    read=_in_house,
+)
+
 # The email waterfall's default order (the research behind it: coverage, then price).
 DEFAULT_EMAIL_ORDER = (prospeo.SLUG, leadmagic.SLUG, findymail.SLUG)

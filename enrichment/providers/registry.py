@@ -147,6 +147,21 @@ PROVIDERS: dict[str, ProviderSpec] = {
             docs_url="https://docs.firecrawl.dev/rate-limits",
         ),
         ProviderSpec(
+            slug="discovery",
+            label=_("In-house discovery"),
+            kind=Kind.EMAIL,
+            fields=("email",),
+            # Our own DNS and SMTP questions: no vendor, no credit; the mail hosts' politeness
+            # limits are the SMTP prober's (SOURCIER_SMTP_HOST_*).
+            cost_per_call=Decimal("0"),
+            cost_per_success=Decimal("0"),
+            concurrency=10,
+            requests_per_second=50,
+            rate_limit="per mail host: SOURCIER_SMTP_HOST_CONCURRENCY and SOURCIER_SMTP_HOST_RATE",
+            auth="none",
+            docs_url="",
+        ),
+        ProviderSpec(
             slug="hunter",
             label="Hunter",
             kind=Kind.EMAIL,
@@ -191,7 +206,8 @@ PROVIDERS: dict[str, ProviderSpec] = {
     )
 }
 
-PROVIDER_CHOICES = [(slug, spec.label) for slug, spec in PROVIDERS.items()]
+# The providers a key can be saved for (in-house discovery needs none).
+PROVIDER_CHOICES = [(slug, spec.label) for slug, spec in PROVIDERS.items() if spec.auth != "none"]
 MISSING_KEY_MESSAGE = _("API key missing")
 
 

@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import control
+from . import control, websites
 from .faults import FaultBook, FaultSpec, RateLimiter
 from .protocol import HANG, RESET, BadJson, Request, Response, html_response, json_response
 from .recorder import Call, Recorder
@@ -296,6 +296,10 @@ class _Handler(BaseHTTPRequestHandler):
         request = Request(self.command, path, query, self.headers, body)
         if prefix == "_sandbox":
             self._deliver(control.handle(sandbox, request))
+            return
+        if prefix == "sites":
+            domain, _, page = rest.partition("/")
+            self._deliver(websites.serve_site(sandbox.world, domain, "/" + page))
             return
         vendor = sandbox.vendors.get(prefix)
         if vendor is None:

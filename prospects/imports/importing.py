@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import connection, connections
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ..models import ImportBatch, Workspace
 from .bulk import Encoded, bulk_write_tuning
@@ -278,7 +279,11 @@ def import_claimed(
         finish_import(
             batch,
             ImportBatch.Status.FAILED,
-            _("The import stopped unexpectedly after %(rows)s rows; it can be resumed.")
+            ngettext(
+                "The import stopped unexpectedly after %(rows)s row; it can be resumed.",
+                "The import stopped unexpectedly after %(rows)s rows; it can be resumed.",
+                batch.total_rows,
+            )
             % {"rows": batch.total_rows},
         )
         return batch

@@ -10,25 +10,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from ..models import ImportBatch, RejectedRow
-
-# What a spreadsheet may read as the start of a formula (OWASP, "CSV injection"), with the
-# full-width forms some spreadsheets also accept.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _safe_cell(value: object) -> str:
-    """A cell a spreadsheet shows as text: a leading quote neutralises a formula.
-
-    Every such cell is escaped, "+33 6 12 34 56 78" and "-1+cmd|' /C calc'!A0" alike: a
-    digit after the sign does not make the rest of the cell harmless.
-    """
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+from ..spreadsheet import Echo as _Echo
+from ..spreadsheet import spreadsheet_safe
 
 
 def iter_rejected_csv(batch: ImportBatch) -> Iterator[str]:
@@ -38,7 +21,7 @@ def iter_rejected_csv(batch: ImportBatch) -> Iterator[str]:
     writer = csv.writer(_Echo(), delimiter=";")
     yield "\ufeff"
     # Column names come from the file too.
-    yield writer.writerow([_("Line"), _("Reason"), _("Detail"), *map(_safe_cell, columns)])
+    yield writer.writerow([_("Line"), _("Reason"), _("Detail"), *map(spreadsheet_safe, columns)])
     rows = (
         RejectedRow.objects.for_workspace(batch.workspace_id)
         .filter(batch=batch)
@@ -50,7 +33,11 @@ def iter_rejected_csv(batch: ImportBatch) -> Iterator[str]:
         cells += [value for key, value in data.items() if key not in known]
         # The detail may quote a value from the file.
         yield writer.writerow(
-            [row.line_number, row.get_reason_display(), *map(_safe_cell, [row.detail, *cells])]
+            [
+                row.line_number,
+                row.get_reason_display(),
+                *map(spreadsheet_safe, [row.detail, *cells]),
+            ]
         )
 
 

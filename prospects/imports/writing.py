@@ -54,6 +54,7 @@ _PROSPECT_VALUES = (
     "email_key",
     "linkedin_key",
     "name_key",
+    "search_key",
     "import_line",
     "seniority",
     "department",
@@ -131,6 +132,7 @@ def _prospect_values(row: Row) -> tuple:
         row.email_key,
         row.linkedin_key,
         row.name_key,
+        normalize.search_key(p["first_name"], p["last_name"], p["email"]),
         row.line,
         # Derived here rather than updated after the insert: on PostgreSQL an UPDATE of every
         # row just written cost a third of the import's time.

@@ -314,12 +314,14 @@ def test_other_workspace_campaign_gets_404(member_client, other_workspace, view)
 
 
 def add_campaign(client: Client, name: str):
-    """Submit the admin's add-campaign form (with its empty, read-only members inline)."""
+    """Submit the admin's add-campaign form (with its empty sequence and members inlines)."""
     return client.post(
         reverse("admin:campaigns_campaign_add"),
         {
             "name": name,
             "description": "",
+            "steps-TOTAL_FORMS": "0",
+            "steps-INITIAL_FORMS": "0",
             "members-TOTAL_FORMS": "0",
             "members-INITIAL_FORMS": "0",
         },
@@ -375,6 +377,8 @@ def change_campaign(client: Client, campaign, members, *, delete=()):
     data = {
         "name": campaign.name,
         "description": campaign.description,
+        "steps-TOTAL_FORMS": "0",
+        "steps-INITIAL_FORMS": "0",
         "members-TOTAL_FORMS": str(len(members)),
         "members-INITIAL_FORMS": str(len(members)),
     }

@@ -8,10 +8,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from tqdm import tqdm
 
 from enrichment import bulk
 from enrichment.models import EnrichmentItem, EnrichmentJob
+from prospects import services as prospect_services
 from prospects.models import Prospect, Workspace
 
 POLL_SECONDS = 0.5
@@ -66,6 +68,11 @@ class Command(BaseCommand):
             help="comma-separated prospect statuses (default: new,not_verified,needs_review)",
         )
         parser.add_argument(
+            "--csv",
+            metavar="FILE",
+            help="only the prospects this CSV names (an email, LinkedIn or id column)",
+        )
+        parser.add_argument(
             "--estimate", action="store_true", help="print what it would cost and stop"
         )
         parser.add_argument(
@@ -88,9 +95,11 @@ class Command(BaseCommand):
                 _("Unknown status: %(statuses)s. Available: %(available)s.")
                 % {"statuses": ", ".join(unknown), "available": ", ".join(sorted(valid))}
             )
+        selection = self.select(workspace, options["csv"]) if options["csv"] else None
         try:
             estimate = bulk.estimate_job(
                 workspace.pk,
+                selection.prospect_ids if selection else None,
                 fields=_list(options["fields"]),
                 providers=_list(options["providers"]) if options["providers"] else None,
                 statuses=statuses,
@@ -110,6 +119,7 @@ class Command(BaseCommand):
                                 "providers": estimate.providers,
                                 "most": float(estimate.most),
                             },
+                            **self.csv_json(selection),
                         }
                     )
                 )
@@ -122,10 +132,54 @@ class Command(BaseCommand):
             self.stdout.write(_("Paused until %(when)s.") % {"when": job.paused_until})
         if options["json"]:
             self.stdout.write(
-                json.dumps({"job": job.pk, "status": job.status, "counts": job_counts(job)})
+                json.dumps(
+                    {
+                        "job": job.pk,
+                        "status": job.status,
+                        "counts": job_counts(job),
+                        **self.csv_json(selection),
+                    }
+                )
             )
         if timed_out:
             raise CommandError(_("Not finished after %(s)s s.") % {"s": options["timeout"]})
+
+    def select(self, workspace: Workspace, path: str) -> Any:
+        """The prospects the file names, with a line saying how many rows named no one."""
+        try:
+            selection = prospect_services.select_prospects_from_csv(workspace.pk, path)
+        except OSError as error:
+            raise CommandError(
+                _("Cannot read %(path)s: %(error)s") % {"path": path, "error": error.strerror}
+            ) from error
+        except prospect_services.SelectionFileError as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write(
+            ngettext(
+                "%(path)s: %(rows)s row read; prospects of the workspace it names: %(found)s.",
+                "%(path)s: %(rows)s rows read; prospects of the workspace they name: %(found)s.",
+                selection.rows,
+            )
+            % {"path": path, "rows": selection.rows, "found": len(selection.prospect_ids)}
+        )
+        if selection.unmatched:
+            self.stdout.write(
+                _("Rows naming no prospect of the workspace: %(lines)s")
+                % {"lines": selection.unmatched_text()}
+            )
+        return selection
+
+    @staticmethod
+    def csv_json(selection: Any) -> dict[str, Any]:
+        if selection is None:
+            return {}
+        return {
+            "csv": {
+                "rows": selection.rows,
+                "matched": len(selection.prospect_ids),
+                "unmatched_lines": selection.unmatched,
+            }
+        }
 
     def wait(self, job: EnrichmentJob, timeout: float) -> bool:
         """A progress bar until the job stops; False if `timeout` ran out first."""

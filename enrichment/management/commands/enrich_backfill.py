@@ -10,6 +10,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from tqdm import tqdm
 
 from enrichment import services
@@ -22,11 +23,6 @@ BACKFILL_STATUSES = (
     Prospect.Status.NEEDS_REVIEW,
 )
 POLL_SECONDS = 1.0
-
-
-def _count(count: int, singular: str, plural: str, **params: Any) -> str:
-    # French uses the singular for 0 and 1; each form is its own msgid in the catalogue.
-    return (singular if count <= 1 else plural) % {"count": count, **params}
 
 
 def work_overdue(workspace_id: int, seconds: float) -> bool:
@@ -86,13 +82,12 @@ class Command(BaseCommand):
             )
             return
         self.stdout.write(
-            _count(
+            ngettext(
+                "%(count)s prospect queued for Dropcontact in %(workspace)s (job #%(job)s).",
+                "%(count)s prospects queued for Dropcontact in %(workspace)s (job #%(job)s).",
                 job.total_items,
-                _("%(count)s prospect queued for Dropcontact in %(workspace)s (job #%(job)s)."),
-                _("%(count)s prospects queued for Dropcontact in %(workspace)s (job #%(job)s)."),
-                workspace=workspace,
-                job=job.pk,
             )
+            % {"count": job.total_items, "workspace": workspace, "job": job.pk}
         )
         has_key = (
             ProviderCredential.objects.for_workspace(workspace)

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from tqdm import tqdm
 
 from enrichment import credentials
@@ -48,9 +49,12 @@ class Command(BaseCommand):
         )
         if result.unreadable:
             raise CommandError(
-                _(
+                ngettext(
+                    "%(count)s key is opened by none of SOURCIER_FERNET_KEYS: put back the key "
+                    "that encrypted it, or save this API key again.",
                     "%(count)s keys are opened by none of SOURCIER_FERNET_KEYS: put back the key "
-                    "that encrypted them, or save these API keys again."
+                    "that encrypted them, or save these API keys again.",
+                    result.unreadable,
                 )
                 % {"count": result.unreadable}
             )

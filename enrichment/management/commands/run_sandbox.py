@@ -6,8 +6,11 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from enrichment.sandbox.dns_server import SandboxDNS
 from enrichment.sandbox.faults import KINDS
+from enrichment.sandbox.mail_world import MailPlan
 from enrichment.sandbox.server import DEFAULT_KEY, DEFAULT_PORT, SandboxServer, is_loopback
+from enrichment.sandbox.smtp_server import SandboxSMTP
 from enrichment.sandbox.vendors import SLUGS
 from enrichment.sandbox.world import World
 
@@ -52,6 +55,12 @@ class Command(BaseCommand):
                             help="comma-separated API keys valid for every vendor")
         parser.add_argument("--ready-after", type=float, default=2.0,
                             help="seconds a Dropcontact batch or a Firecrawl job stays pending")
+        parser.add_argument("--dns-port", type=int, default=0,
+                            help="also serve the world's DNS (UDP) on this port (0 = no)")
+        parser.add_argument("--smtp-port", type=int, default=0,
+                            help="also serve the world's mail hosts (127.0.0.10-16) on this port")
+        parser.add_argument("--greylist-seconds", type=float, default=60.0,
+                            help="how long the greylisting host defers a new recipient")
         parser.add_argument("--export-truth", metavar="FILE",
                             help="write the ground-truth CSV (with what Prospeo, LeadMagic and "
                                  "FindyMail answer for each prospect) and exit")
@@ -94,6 +103,7 @@ class Command(BaseCommand):
         for slug in SLUGS:
             self.stdout.write(f"  {slug:<12} {sandbox.base_url(slug)}")
         self.stdout.write(f"  control      {sandbox.url}/_sandbox/stats   keys: {', '.join(keys)}")
+        mail = self._start_mail(world, options)
         # SIGTERM (honcho, docker) stops as cleanly as Ctrl-C.
         signal.signal(signal.SIGTERM, _interrupt)
         try:
@@ -102,6 +112,28 @@ class Command(BaseCommand):
             self.stdout.write("Sandbox stopped.")
         finally:
             sandbox.stop()
+            for server in mail:
+                server.stop()
+
+    def _start_mail(self, world: World, options: dict[str, Any]) -> list[Any]:
+        """The world's DNS and mail hosts, when their ports are given."""
+        plan = MailPlan.build(world)
+        servers: list[Any] = []
+        try:
+            if options["dns_port"]:
+                servers.append(SandboxDNS(plan, host=options["host"], port=options["dns_port"],
+                                          slow_seconds=0.5).start())
+                self.stdout.write(f"  dns          udp://{options['host']}:{options['dns_port']}")
+            if options["smtp_port"]:
+                servers.append(SandboxSMTP(plan, port=options["smtp_port"],
+                                           greylist_seconds=options["greylist_seconds"],
+                                           slow_seconds=0.2).start())
+                self.stdout.write(f"  smtp         127.0.0.10-16:{options['smtp_port']}")
+        except OSError as exc:
+            for server in servers:
+                server.stop()
+            raise CommandError(f"cannot serve the sandbox's mail: {exc}") from exc
+        return servers
 
     def _export(self, world: World, options: dict[str, Any]) -> None:
         if options["export_truth"]:

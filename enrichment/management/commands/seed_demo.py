@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from enrichment.demo import seed_demo_workspace
 
@@ -10,7 +11,11 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         summary = seed_demo_workspace()
         self.stdout.write(
-            _("Demo workspace “%(name)s”: %(count)s new prospects.")
+            ngettext(
+                "Demo workspace “%(name)s”: %(count)s new prospect.",
+                "Demo workspace “%(name)s”: %(count)s new prospects.",
+                summary.created_prospects,
+            )
             % {"name": summary.workspace.name, "count": summary.created_prospects}
         )
         if summary.sandbox_key:

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('prospects', '0012_normalised_fields'),
+        ('prospects', '0015_merge_objection_list_names'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

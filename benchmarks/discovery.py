@@ -1,0 +1,250 @@
+"""Benchmark: in-house discovery of the sandbox world's people over its loopback DNS and SMTP.
+
+Builds the world (--domains companies, their 2–6 people each), serves its DNS and mail hosts
+on loopback, and finds every person's best address with `find_best_address` from worker
+threads (one `Discovery` each, domains handed out in turn), then plays beat's recheck 16
+minutes later for the greylisted ones and asks again. Prints people/s, addresses/s, RCPTs per
+person (overall and once the domain's pattern is known), DNS queries, SMTP sessions, and the
+accuracy per class against the ground truth (verified: the true address, found and verified;
+risky: catch-all or accept-all domains; unknown: a blocklisting host; invalid: no mail or
+nobody there).
+
+    .venv/bin/python benchmarks/discovery.py --domains 100
+    .venv/bin/python benchmarks/discovery.py --domains 100 --delays   # 0.5 s DNS, 0.2 s SMTP
+
+Runs in a temporary SQLite database; nothing of the app's own data is touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import queue
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+GREYLISTED = ("greylisted", "catch_all_unknown")
+sys.path.insert(0, str(ROOT))
+
+
+def configure() -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ["SOURCIER_VAR_DIR"] = tempfile.mkdtemp(prefix="sourcier-bench-")
+    os.environ.setdefault("SECRET_KEY", "benchmark-only")
+    os.environ.setdefault("SOURCIER_FERNET_KEYS", "Z3gtq0jvOOfP4GEFBxcMayTTuLvOE_VVPS6VX3RftnU=")
+    os.environ.setdefault("SOURCIER_SUPPRESSION_KEY", "benchmark-only")
+    os.environ["LOG_LEVEL"] = "ERROR"
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        os.environ.pop(name, None)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--domains", type=int, default=100)
+    parser.add_argument("--people", type=int, default=1000, help="at most this many people")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--delays", action="store_true",
+                        help="0.5 s on some domains' DNS answers, 0.2 s per reply on a slow host")
+    parser.add_argument("--misses", action="store_true", help="list every wrong answer")
+    parser.add_argument("--host-rate", type=int, default=1000,
+                        help="RCPTs per second per mail host (SOURCIER_SMTP_HOST_RATE)")
+    args = parser.parse_args()
+    configure()
+    run(args)
+
+
+def run(args: argparse.Namespace) -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from enrichment.sandbox.mail_world import MailPlan
+    from enrichment.sandbox.world import World
+
+    call_command("migrate", verbosity=0)
+    world = World.build(args.seed, args.domains)
+    plan = MailPlan.build(world, slow_dns_share=0.1 if args.delays else 0.0)
+    dns_server, smtp_server = start_servers(args, plan)
+    people = world.people[: args.people]
+    started = time.perf_counter()
+    verdicts, known_pattern_rcpts = first_pass(args, people)
+    first = time.perf_counter() - started
+    rechecked = recheck_rounds(people, verdicts)
+    elapsed = time.perf_counter() - started
+    report(args, people, verdicts, plan, smtp_server, dns_server, elapsed, first,
+           rechecked, known_pattern_rcpts)
+    print_pattern_accuracy(world)
+    dns_server.stop()
+    smtp_server.stop()
+
+
+def print_pattern_accuracy(world) -> None:
+    """Held-out check of pattern learning: each address guessed from its colleagues' (≥ 3)."""
+    from enrichment.discovery.patterns import KnownAddress, learn, rank_candidates
+    from enrichment.discovery.permutations import candidates
+
+    by_domain: dict[str, list] = defaultdict(list)
+    for person in world.people:
+        if person.pattern_email:
+            by_domain[person.company.domain].append(person)
+    tested = first = top3 = 0
+    for staff in by_domain.values():
+        if len(staff) < 4:
+            continue
+        for held_out in staff:
+            known = [KnownAddress(p.pattern_email, p.first_name, p.last_name)
+                     for p in staff if p is not held_out]
+            ranked = rank_candidates(candidates(held_out.first_name, held_out.last_name),
+                                     learn(known))
+            guesses = [c.address(held_out.company.domain) for c in ranked[:3]]
+            tested += 1
+            first += guesses[:1] == [held_out.pattern_email]
+            top3 += held_out.pattern_email in guesses
+    if tested:
+        print(f"  pattern learning  first guess {100 * first / tested:.1f} %, top 3 "
+              f"{100 * top3 / tested:.1f} % ({tested} held-out addresses, ≥ 3 known each)")
+
+
+def start_servers(args: argparse.Namespace, plan):
+    """The world's DNS and mail hosts on loopback, and the settings that point at them."""
+    from django.conf import settings
+
+    from enrichment.sandbox.dns_server import SandboxDNS
+    from enrichment.sandbox.smtp_server import SandboxSMTP
+
+    dns_server = SandboxDNS(plan, slow_seconds=0.5 if args.delays else 0.0).start()
+    smtp_server = SandboxSMTP(plan, slow_seconds=0.2 if args.delays else 0.0).start()
+    settings.SOURCIER_DNS_NAMESERVERS = ["127.0.0.1"]
+    settings.SOURCIER_DNS_PORT = dns_server.port
+    settings.SOURCIER_SMTP_PORT = smtp_server.port
+    settings.SOURCIER_SMTP_HELO = "sonde.sourcier-demo.fr"
+    settings.SOURCIER_SMTP_MAIL_FROM = "verification@sourcier-demo.fr"
+    settings.SOURCIER_SMTP_HOST_RATE = args.host_rate
+    settings.SOURCIER_SMTP_ALLOW_PRIVATE_HOSTS = True  # the sandbox's hosts are on 127.0.0.x
+    return dns_server, smtp_server
+
+
+def first_pass(args: argparse.Namespace, people: list) -> tuple[dict[int, object], list[int]]:
+    """Every person once, domains handed out to the worker threads in turn."""
+    from django.db import connection
+
+    from enrichment.discovery.services import Discovery
+
+    by_domain: dict[str, list] = defaultdict(list)
+    for person in people:
+        by_domain[person.company.domain].append(person)
+    verdicts: dict[int, object] = {}
+    known_pattern_rcpts: list[int] = []
+    work: queue.Queue = queue.Queue()
+    for domain in by_domain:
+        work.put(domain)
+    lock = threading.Lock()
+
+    def worker() -> None:
+        with Discovery() as discovery:
+            while True:
+                try:
+                    domain = work.get_nowait()
+                except queue.Empty:
+                    break
+                pattern_known = False
+                for person in by_domain[domain]:
+                    verdict = discovery.find_best(person.first_name, person.last_name, domain)
+                    with lock:
+                        verdicts[id(person)] = verdict
+                        if pattern_known:
+                            known_pattern_rcpts.append(len(verdict.tried))
+                    # One confirmed address teaches the domain's pattern to the next person.
+                    pattern_known = pattern_known or verdict.status == "verified"
+        connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(args.threads)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return verdicts, known_pattern_rcpts
+
+
+def recheck_rounds(people: list, verdicts: dict[int, object]) -> int:
+    """Beat's recheck 16 minutes later, then the greylisted people asked again.
+
+    A pattern learned meanwhile can bring new candidates, greylisted in turn: up to three
+    rounds. Returns how many addresses were rechecked.
+    """
+    from enrichment.discovery.services import Discovery, recheck_due_probes
+
+    later = dt.datetime.now(tz=dt.UTC)
+    rechecked = 0
+    for _round in range(3):
+        waiting = [p for p in people if verdicts[id(p)].reason in GREYLISTED]
+        if not waiting:
+            break
+        later += dt.timedelta(minutes=16)
+        rechecked += recheck_due_probes(now=later)
+        with Discovery(now=later) as discovery:
+            for person in waiting:
+                verdicts[id(person)] = discovery.find_best(
+                    person.first_name, person.last_name, person.company.domain
+                )
+    return rechecked
+
+
+def correct(person, verdict, expected: str) -> bool:
+    if verdict.status != expected:
+        return False
+    if expected == "verified":
+        return verdict.email == person.true_email
+    if expected == "invalid":
+        return verdict.email == ""
+    return True
+
+
+def report(args, people, verdicts, plan, smtp_server, dns_server, elapsed, first_pass,
+           rechecked, known_pattern_rcpts) -> None:
+    rcpts = sum(len(s.rcpts) for s in smtp_server.sessions)
+    addresses = sum(max(1, len(v.tried)) for v in verdicts.values())
+    totals: Counter[str] = Counter()
+    right: Counter[str] = Counter()
+    for person in people:
+        expected = plan.expected_status(person)
+        totals[expected] += 1
+        ok = correct(person, verdicts[id(person)], expected)
+        right[expected] += ok
+        if args.misses and not ok:
+            verdict = verdicts[id(person)]
+            print(f"  miss: {person.full_name} <{person.true_email}> "
+                  f"{plan.kinds[person.company.domain]}: expected {expected}, got "
+                  f"{verdict.status} {verdict.email} {verdict.reason} tried {len(verdict.tried)}")
+    domains = len({p.company.domain for p in people})
+    print(f"discovery: {len(people)} people over {domains} domains, {args.threads} threads, "
+          f"delays {'on' if args.delays else 'off'}")
+    print(f"  elapsed           {elapsed:.2f} s (first pass {first_pass:.2f} s, "
+          f"{rechecked} greylisted rechecked)")
+    print(f"  people/s          {len(people) / elapsed:.1f}")
+    print(f"  addresses/s       {addresses / elapsed:.1f}")
+    print(f"  RCPTs per person  {rcpts / len(people):.2f} "
+          f"(catch-all checks included; {rcpts} RCPTs)")
+    if known_pattern_rcpts:
+        mean = sum(known_pattern_rcpts) / len(known_pattern_rcpts)
+        print(f"  RCPTs per person once the domain's pattern is known  {mean:.2f}")
+    print(f"  DNS queries       {dns_server.total_queries}")
+    print(f"  SMTP sessions     {len(smtp_server.sessions)}")
+    print(f"  never DATA/VRFY   {not any(s.saw_data or s.saw_vrfy for s in smtp_server.sessions)}")
+    print(f"  per-host high-water mark  {max(smtp_server.high_water.values(), default=0)}")
+    for status in ("verified", "risky", "unknown", "invalid"):
+        if totals[status]:
+            share = 100 * right[status] / totals[status]
+            print(f"  accuracy {status:<9} {share:5.1f} % ({right[status]}/{totals[status]})")
+
+
+if __name__ == "__main__":
+    main()

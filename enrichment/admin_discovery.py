@@ -1,0 +1,152 @@
+"""The approval queue: discovered contacts with their best address, a score badge (green,
+amber, red), where they were found and the evidence for the address; approve or reject one or
+many. Approving creates or links the prospect; nothing reaches the prospects before."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from prospects.admin_base import WorkspaceScopedAdmin
+
+from .discovery import contacts
+from .models import DiscoveredContact
+
+MAX_REFUSAL_MESSAGES = 10
+
+
+def _decide(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any, verb) -> None:
+    workspace = getattr(request, "workspace", None)
+    if workspace is None:
+        modeladmin.message_user(
+            request, gettext("Choose a workspace in the header first."), messages.ERROR
+        )
+        return
+    ids = list(queryset.filter(workspace=workspace).values_list("pk", flat=True))
+    return verb(workspace, ids, user=request.user)
+
+
+@admin.action(description=_("Approve: create the prospects"))
+def approve(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) -> None:
+    decision = _decide(modeladmin, request, queryset, contacts.approve_contacts)
+    if decision is None:
+        return
+    if decision.done:
+        modeladmin.message_user(
+            request,
+            ngettext(
+                "%(count)s contact approved: its prospect is created or linked.",
+                "%(count)s contacts approved: their prospects are created or linked.",
+                len(decision.done),
+            )
+            % {"count": len(decision.done)},
+            messages.SUCCESS,
+        )
+    for contact, reason in decision.refused[:MAX_REFUSAL_MESSAGES]:
+        modeladmin.message_user(request, f"{contact} — {reason}", messages.WARNING)
+    if len(decision.refused) > MAX_REFUSAL_MESSAGES:
+        more = len(decision.refused) - MAX_REFUSAL_MESSAGES
+        modeladmin.message_user(
+            request,
+            ngettext(
+                "… and %(count)s other contact refused.",
+                "… and %(count)s other contacts refused.",
+                more,
+            )
+            % {"count": more},
+            messages.WARNING,
+        )
+
+
+@admin.action(description=_("Reject"))
+def reject(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) -> None:
+    decision = _decide(modeladmin, request, queryset, contacts.reject_contacts)
+    if decision is None:
+        return
+    modeladmin.message_user(
+        request,
+        ngettext("%(count)s contact rejected.", "%(count)s contacts rejected.", len(decision.done))
+        % {"count": len(decision.done)},
+        messages.SUCCESS,
+    )
+
+
+@admin.register(DiscoveredContact)
+class DiscoveredContactAdmin(WorkspaceScopedAdmin):
+    list_display = (
+        "name",
+        "job_title",
+        "domain",
+        "email",
+        "score_badge",
+        "email_status",
+        "method",
+        "evidence",
+        "status",
+        "prospect_link",
+    )
+    list_filter = ("status", "email_status", "method")
+    search_fields = ("first_name", "last_name", "domain", "email", "job_title")
+    list_select_related = ("prospect",)
+    actions = (approve, reject)
+    readonly_fields = (
+        "domain",
+        "first_name",
+        "last_name",
+        "job_title",
+        "method",
+        "source",
+        "confidence",
+        "email",
+        "email_status",
+        "email_score",
+        "email_reason",
+        "catch_all",
+        "evidence",
+        "patterns_tried",
+        "checked_at",
+        "status",
+        "decision_note",
+        "decided_by",
+        "decided_at",
+        "prospect",
+        "lawful_basis",
+        "created_by",
+        "created_at",
+    )
+    exclude = ("company", "person_key")
+
+    class Media:
+        css = {"all": ("css/enrichment.css",)}
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Read-only: decisions go through the actions, which act in the current workspace.
+        return False
+
+    @admin.display(description=_("name"), ordering="last_name")
+    def name(self, contact: DiscoveredContact) -> str:
+        return f"{contact.first_name} {contact.last_name}"
+
+    @admin.display(description=_("score"), ordering="email_score")
+    def score_badge(self, contact: DiscoveredContact) -> str:
+        if contact.email_score is None:
+            return "—"
+        return format_html(
+            '<span class="badge badge-score-{}">{}</span>', contact.score_class, contact.email_score
+        )
+
+    @admin.display(description=_("prospect"))
+    def prospect_link(self, contact: DiscoveredContact) -> str:
+        if contact.prospect_id is None:
+            return "—"
+        url = reverse("admin:prospects_prospect_change", args=[contact.prospect_id])
+        return format_html('<a href="{}">{}</a>', url, contact.prospect)

@@ -1,0 +1,293 @@
+"""Discovered contacts: adding them (de-duplicated, within quotas), recording the address the
+verification found, and the approval that turns them into prospects.
+
+Nothing reaches the prospects before a person approves: approval creates the prospect (source
+"discovery", the address's provenance at its score) or links the one that already exists, and
+never for a person on the objection list. Unapproved contacts are purged after the retention
+period (`purge_unapproved`, run by the sweeper)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from prospects import normalize
+from prospects import services as prospect_services
+from prospects.models import Prospect, Source, Workspace
+
+from ..models import DiscoveredContact
+
+Contact = DiscoveredContact
+QUOTA_DEFAULTS = {
+    "contacts_per_user_per_day": 100,
+    "emails_per_user_per_day": 500,
+    "jobs_per_user": 10,
+    "contacts_per_company": 50,
+}
+RETENTION_DAYS = 30
+
+
+class DiscoveryRefused(ValueError):
+    """A discovery request that may not go on; the message is French, for the user."""
+
+
+def quota(name: str) -> int:
+    return {**QUOTA_DEFAULTS, **getattr(settings, "SOURCIER_DISCOVERY_QUOTAS", {})}[name]
+
+
+def person_key(first_name: str, last_name: str, domain: str) -> str:
+    """One contact per person and domain, whatever the accents, case and spacing."""
+    name = " ".join(normalize.fold(f"{first_name} {last_name}").split())
+    return f"{name}@{domain}"[:600]
+
+
+def _check_quotas(workspace: Workspace, domain: str, user: Any) -> None:
+    since = timezone.now() - dt.timedelta(hours=24)
+    contacts = Contact.objects.for_workspace(workspace)
+    if getattr(user, "pk", None):
+        today = contacts.filter(created_by=user, created_at__gte=since).count()
+        if today >= quota("contacts_per_user_per_day"):
+            raise DiscoveryRefused(
+                _(
+                    "You have reached your quota of %(max)s discovered contacts in 24 hours: "
+                    "try again later, or ask an administrator to raise it."
+                )
+                % {"max": quota("contacts_per_user_per_day")}
+            )
+    if contacts.filter(domain=domain).count() >= quota("contacts_per_company"):
+        raise DiscoveryRefused(
+            _("%(domain)s already has %(max)s discovered contacts, the most per company.")
+            % {"domain": domain, "max": quota("contacts_per_company")}
+        )
+
+
+def add_contact(
+    workspace: Workspace,
+    *,
+    first_name: str,
+    last_name: str,
+    domain: str,
+    method: str,
+    job_title: str = "",
+    source: str = "",
+    confidence: int = 50,
+    company: Any = None,
+    user: Any = None,
+) -> tuple[DiscoveredContact, bool]:
+    """The contact for this person at this domain: (contact, created). An existing one is
+    returned as it is (and costs no quota)."""
+    first_name = normalize.clean_text(first_name)[:150]
+    last_name = normalize.clean_text(last_name)[:150]
+    try:
+        domain = normalize.normalize_domain(domain)
+    except normalize.InvalidValue as error:
+        raise DiscoveryRefused(str(error)) from error
+    if not (first_name and last_name and domain):
+        raise DiscoveryRefused(
+            _("A discovered contact needs a first name, a last name and a domain.")
+        )
+    key = person_key(first_name, last_name, domain)
+    contacts = Contact.objects.for_workspace(workspace)
+    existing = contacts.filter(person_key=key).first()
+    if existing is not None:
+        return existing, False
+    _check_quotas(workspace, domain, user)
+    try:
+        with transaction.atomic():
+            contact = Contact.objects.create(
+                workspace=workspace,
+                company=company,
+                domain=domain,
+                first_name=first_name,
+                last_name=last_name,
+                job_title=normalize.clean_text(job_title)[:255],
+                person_key=key,
+                method=method,
+                source=source[:500],
+                confidence=max(0, min(100, confidence)),
+                created_by=user if getattr(user, "pk", None) else None,
+            )
+    except IntegrityError:
+        # Added meanwhile by another request: that one is the contact.
+        return contacts.get(person_key=key), False
+    return contact, True
+
+
+def record_address(
+    contact: DiscoveredContact,
+    *,
+    email: str,
+    status: str,
+    score: int | None,
+    reason: str = "",
+    catch_all: bool | None = None,
+    evidence: str = "",
+    patterns_tried: list[str] | None = None,
+) -> None:
+    """What the verification found for a contact still to review (an approved or rejected
+    one keeps what the person decided on)."""
+    Contact.objects.for_workspace(contact.workspace_id).filter(
+        pk=contact.pk, status=Contact.Status.PENDING
+    ).update(
+        email=email,
+        email_status=status,
+        email_score=score,
+        email_reason=reason[:255],
+        catch_all=catch_all,
+        evidence=evidence[:255],
+        patterns_tried=list(patterns_tried or []),
+        checked_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+
+
+@dataclass
+class Decision:
+    done: list[DiscoveredContact] = field(default_factory=list)
+    refused: list[tuple[DiscoveredContact, str]] = field(default_factory=list)
+
+
+def approve_contacts(workspace: Workspace, ids: list[int], *, user: Any = None) -> Decision:
+    """Approve contacts still to review: each becomes a prospect (or is linked to the one that
+    exists), one transaction per contact so that one refusal never undoes the others."""
+    decision = Decision()
+    pending = Contact.objects.for_workspace(workspace).filter(pk__in=ids)
+    for contact in pending.select_related("company"):
+        if contact.status != Contact.Status.PENDING:
+            decision.refused.append(
+                (
+                    contact,
+                    _("Already decided: %(status)s.") % {"status": contact.get_status_display()},
+                )
+            )
+            continue
+        try:
+            with transaction.atomic():
+                _approve(workspace, contact, user=user)
+        except prospect_services.ProspectRejected as error:
+            _decide(contact, Contact.Status.REJECTED, user=user, note=str(error))
+            decision.refused.append((contact, str(error)))
+        else:
+            decision.done.append(contact)
+    return decision
+
+
+def reject_contacts(workspace: Workspace, ids: list[int], *, user: Any = None) -> Decision:
+    decision = Decision()
+    for contact in Contact.objects.for_workspace(workspace).filter(
+        pk__in=ids, status=Contact.Status.PENDING
+    ):
+        _decide(contact, Contact.Status.REJECTED, user=user)
+        decision.done.append(contact)
+    return decision
+
+
+def _decide(contact: DiscoveredContact, status: str, *, user: Any, note: str = "") -> None:
+    contact.status = status
+    contact.decided_by = user if getattr(user, "pk", None) else None
+    contact.decided_at = timezone.now()
+    contact.decision_note = note[:255]
+    contact.save(
+        update_fields=[
+            "status",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+            "prospect",
+            "updated_at",
+        ]
+    )
+
+
+def _approve(workspace: Workspace, contact: DiscoveredContact, *, user: Any) -> None:
+    email = contact.email if contact.email_status != Contact.EmailStatus.INVALID else ""
+    if email:
+        prospect_services.ensure_not_suppressed(workspace, email=email)
+    prospect = _existing_prospect(workspace, contact, email)
+    if prospect is None:
+        prospect = prospect_services.create_prospect(
+            workspace,
+            data={
+                "first_name": contact.first_name,
+                "last_name": contact.last_name,
+                "job_title": contact.job_title,
+                "company_name": contact.company.name if contact.company else "",
+                "company_domain": contact.domain,
+            },
+            source=Source.DISCOVERY,
+            user=user,
+        )
+    if email:
+        _merge_address(prospect, contact, email)
+    contact.prospect = prospect
+    _decide(contact, Contact.Status.APPROVED, user=user)
+
+
+def _existing_prospect(workspace: Workspace, contact: DiscoveredContact, email: str):
+    prospects = Prospect.objects.for_workspace(workspace)
+    if email:
+        found = prospects.filter(email_key=normalize.email_key(email)).first()
+        if found is not None:
+            return found
+    candidate = Prospect(
+        workspace=workspace,
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        company=contact.company,
+    )
+    return prospect_services.find_duplicate(workspace, candidate) if contact.company else None
+
+
+def _merge_address(prospect: Prospect, contact: DiscoveredContact, email: str) -> None:
+    """The address under the merge rules (a typed one stays), at the contact's score; a
+    verified one on a prospect not yet verified makes it verified by discovery."""
+    now = timezone.now()
+    buffer = prospect_services.ProvenanceBuffer(prospect.workspace_id, prospects=[prospect])
+    changed = buffer.merge(
+        prospect,
+        {"email": email},
+        source=Source.DISCOVERY,
+        confidence=contact.email_score or 0,
+        observed_at=now,
+        detail=(contact.evidence or contact.email_reason)[:64],
+    )
+    verified = (
+        contact.email_status == Contact.EmailStatus.VERIFIED
+        and (prospect.email or "").lower() == email.lower()
+        and prospect.status != Prospect.Status.VERIFIED
+    )
+    if verified:
+        prospect.status = Prospect.Status.VERIFIED
+        prospect.verified_at = now
+        prospect.enrichment_source = Source.DISCOVERY
+        prospect.enriched_at = now
+        prospect.verification_reason = ""
+        prospect.last_error = ""
+        changed += [
+            "status",
+            "verified_at",
+            "enrichment_source",
+            "enriched_at",
+            "verification_reason",
+            "last_error",
+        ]
+    if changed:
+        prospect.save(update_fields=list(dict.fromkeys(changed)))
+    buffer.flush()
+
+
+def purge_unapproved(*, now: dt.datetime | None = None) -> int:
+    """Delete the contacts nobody approved within the retention period (all workspaces)."""
+    days = getattr(settings, "SOURCIER_DISCOVERY_RETENTION_DAYS", RETENTION_DAYS)
+    cutoff = (now or timezone.now()) - dt.timedelta(days=days)
+    stale = Contact.objects.unscoped().filter(
+        status__in=[Contact.Status.PENDING, Contact.Status.REJECTED], created_at__lt=cutoff
+    )
+    deleted, _rows = stale.delete()
+    return deleted

@@ -1,0 +1,210 @@
+"""Candidate mailbox names for a person: every local part real companies build from a name.
+
+Pure: names in, candidates out. Names are folded to ASCII (anyascii), apostrophes dropped
+("N'Diaye" -> "ndiaye"), and the spellings companies actually use are tried in turn:
+
+- the whole name as written, particles glued and hyphens kept ("de La Fontaine" ->
+  "delafontaine", "Jean-Pierre" -> "jean-pierre"), which is what most mail systems do;
+- then the other spellings: hyphens dropped ("jeanpierre"), the name without its particles
+  ("fontaine"), the first part of a double name ("dupont");
+- compound first names give both initials styles ("jp" and "j-p");
+- homonym digits last ("jean.dupont2").
+
+Every candidate carries the name of its pattern (`first.last`, `flast`, ...): `pattern_of`
+reads it back from an address, which is how a domain's pattern is learned.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from anyascii import anyascii
+
+# Patterns by how often companies use them (first.last dominates in France); the order is the
+# order in which candidates are tried when nothing is known about a domain.
+PATTERNS: tuple[str, ...] = (
+    "first.last",
+    "flast",
+    "first",
+    "firstlast",
+    "f.last",
+    "first_last",
+    "last.first",
+    "firstl",
+    "last",
+    "first.l",
+    "first-last",
+    "lastfirst",
+    "last_first",
+    "f_last",
+    "lastf",
+    "l.first",
+    "last-first",
+    "f-last",
+    "last.f",
+    "fl",
+)
+
+# The first COMMON patterns cover nearly every company; the rest are tried after them.
+COMMON = 9
+# Patterns worth a homonym digit ("jean.dupont2"): the ones a second Jean Dupont gets.
+DIGIT_PATTERNS: tuple[str, ...] = ("first.last", "flast", "firstlast", "f.last")
+HOMONYM_DIGITS: tuple[str, ...] = ("2", "1", "3")
+
+# Lower-case particles of French, Dutch, German, Spanish, Portuguese and Arabic names.
+PARTICLES = frozenset(
+    {"de", "du", "des", "la", "le", "les", "d", "l", "van", "von", "der", "den", "ter", "ten",
+     "da", "do", "dos", "das", "del", "della", "di", "el", "al", "ben", "bin", "mac", "st"}
+)
+MAX_LOCAL_LENGTH = 64  # RFC 5321 §4.5.3.1.1
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One local part to try, the pattern it follows and the spelling of the name it uses."""
+
+    local: str
+    pattern: str
+    variant: str = "as_written"
+
+    def address(self, domain: str) -> str:
+        return f"{self.local}@{domain}"
+
+
+def _words(text: str) -> list[str]:
+    """ASCII lower-case words; apostrophes glue ("N'Diaye" -> ["ndiaye"]), hyphens are kept."""
+    ascii_text = anyascii(text or "").lower()
+    ascii_text = re.sub(r"['`´’]", "", ascii_text)
+    words = []
+    for raw in re.split(r"[^a-z-]+", ascii_text):
+        word = re.sub(r"-{2,}", "-", raw).strip("-")
+        if word:
+            words.append(word)
+    return words
+
+
+def _unique(values: list[str]) -> list[str]:
+    return [v for i, v in enumerate(values) if v and v not in values[:i]]
+
+
+def first_spellings(first_name: str) -> list[str]:
+    """'Jean-Pierre' -> ['jean-pierre', 'jeanpierre', 'jean']; 'Éloïse' -> ['eloise']."""
+    words = _words(first_name)
+    if not words:
+        return []
+    whole = "".join(words)
+    return _unique([whole, whole.replace("-", ""), re.split(r"-", words[0])[0]])
+
+
+def last_spellings(last_name: str) -> list[str]:
+    """'de La Fontaine' -> ['delafontaine', 'fontaine', 'de-la-fontaine'], first as written."""
+    words = _words(last_name)
+    if not words:
+        return []
+    whole = "".join(words)
+    core = [w for w in words if w.replace("-", "") not in PARTICLES] or words
+    bare = "".join(core)
+    return _unique([
+        whole,
+        whole.replace("-", ""),
+        bare,
+        bare.replace("-", ""),
+        bare.split("-")[0],
+        "-".join(w for w in words),
+    ])
+
+
+def first_initials(first: str) -> list[str]:
+    """'jean-pierre' -> ['j', 'jp', 'j-p']; 'eloise' -> ['e']."""
+    parts = [p for p in first.split("-") if p]
+    if len(parts) < 2:
+        return [first[:1]]
+    return _unique([first[:1], "".join(p[0] for p in parts), "-".join(p[0] for p in parts)])
+
+
+def _apply(pattern: str, first: str, last: str, f: str) -> str:
+    l_ = last[:1]
+    return {
+        "first.last": f"{first}.{last}",
+        "flast": f"{f}{last}",
+        "first": first,
+        "firstlast": f"{first}{last}",
+        "f.last": f"{f}.{last}",
+        "first_last": f"{first}_{last}",
+        "last.first": f"{last}.{first}",
+        "firstl": f"{first}{l_}",
+        "last": last,
+        "first.l": f"{first}.{l_}",
+        "first-last": f"{first}-{last}",
+        "lastfirst": f"{last}{first}",
+        "last_first": f"{last}_{first}",
+        "f_last": f"{f}_{last}",
+        "lastf": f"{last}{f}",
+        "l.first": f"{l_}.{first}",
+        "last-first": f"{last}-{first}",
+        "f-last": f"{f}-{last}",
+        "last.f": f"{last}.{f}",
+        "fl": f"{f}{l_}",
+    }[pattern]
+
+
+def _valid(local: str) -> bool:
+    """Dot-atom text of letters, digits and . _ -, with no leading, trailing or double dot."""
+    return (
+        0 < len(local) <= MAX_LOCAL_LENGTH
+        and re.fullmatch(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*", local) is not None
+    )
+
+
+def _raw(first_name: str, last_name: str) -> Iterator[Candidate]:
+    firsts, lasts = first_spellings(first_name), last_spellings(last_name)
+    if not firsts and not lasts:
+        return
+    if not lasts:  # only a first name: the patterns that need no last name
+        for first in firsts:
+            yield Candidate(first, "first", "as_written" if first == firsts[0] else "spelling")
+        return
+    if not firsts:
+        for last in lasts:
+            yield Candidate(last, "last", "as_written" if last == lasts[0] else "spelling")
+        return
+    # The common patterns with the name as written, then with the other spellings; then the
+    # rarer patterns in the same order; homonym digits last.
+    for patterns in (PATTERNS[:COMMON], PATTERNS[COMMON:]):
+        first, last = firsts[0], lasts[0]
+        for pattern in patterns:
+            yield Candidate(_apply(pattern, first, last, first[:1]), pattern)
+        for first in firsts:
+            for f in first_initials(first):
+                for last in lasts:
+                    for pattern in patterns:
+                        yield Candidate(_apply(pattern, first, last, f), pattern, "spelling")
+    first, last = firsts[0], lasts[0]
+    for digit in HOMONYM_DIGITS:
+        for pattern in DIGIT_PATTERNS:
+            local = _apply(pattern, first, last, first[:1]) + digit
+            yield Candidate(local, pattern, "homonym")
+
+
+def candidates(first_name: str, last_name: str) -> list[Candidate]:
+    """Every distinct candidate local part for a person, most likely first (deterministic)."""
+    seen: set[str] = set()
+    result = []
+    for candidate in _raw(first_name, last_name):
+        local = candidate.local
+        if local in seen or not _valid(local):
+            continue
+        seen.add(local)
+        result.append(candidate)
+    return result
+
+
+def pattern_of(local: str, first_name: str, last_name: str) -> str | None:
+    """The pattern an address's local part follows for this person ('first.last'), or None."""
+    wanted = (local or "").split("@", 1)[0].strip().lower()
+    for candidate in candidates(first_name, last_name):
+        if candidate.local == wanted:
+            return candidate.pattern
+    return None

@@ -1,0 +1,273 @@
+"""Asking mail hosts about recipients, politely: sessions, backup MX, breaker, limits.
+
+A `Prober` keeps one open session per mail host and reuses it for every RCPT it asks there
+(domains that share a host share the session). Before a host is contacted:
+
+- its breaker (the engine's, one per mail host, opened by a single blocklist reply and kept
+  open for SOURCIER_SMTP_BLOCK_PAUSE_SECONDS) must be closed;
+- a concurrency slot for the host is taken (the engine's limits, shared by every worker),
+  at most SOURCIER_SMTP_HOST_CONCURRENCY sessions at once, held until the session closes;
+- each RCPT waits for the host's rate (SOURCIER_SMTP_HOST_RATE per second, every worker).
+
+A host that cannot be reached hands over to the next MX. A mail host on a loopback, private
+or reserved address is never contacted (an MX record is anyone's to write: it must not
+point the prober into our own network) unless SOURCIER_SMTP_ALLOW_PRIVATE_HOSTS is set, as
+for the sandbox. When no host at all could be
+reached (outbound port 25 is commonly blocked), probing stops for the prober's lifetime and
+`warning` says so: results are then "unknown", never "invalid".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import ipaddress
+import logging
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from ..engine import breaker as breakers
+from ..engine import limits
+from .dns import MailRoute
+from .scoring import (
+    SMTP_BLOCKED,
+    SMTP_PAUSED,
+    SMTP_UNREACHABLE,
+)
+from .smtp import (
+    ProbeIdentity,
+    Reply,
+    SmtpConnectError,
+    SmtpSession,
+    SmtpSessionLost,
+    classify,
+)
+
+log = logging.getLogger(__name__)
+
+# The workspace id of the limits' slots: politeness is per mail host, whoever asks.
+HOST_SCOPE = 0
+# Hosts that refused a connection before any succeeded: past this, port 25 looks blocked.
+UNREACHABLE_AFTER = 3
+WARNING_PORT_BLOCKED = "smtp_port_unreachable"
+WARNING_BLOCKED = "mail_host_blocked_us"
+WARNING_PRIVATE_HOST = "mail_host_not_public"
+# A kept session unused this long is closed: its concurrency slot goes to another worker.
+IDLE_SECONDS = 2.0
+# After giving a full session's slot back, wait this long so a waiting worker can take it.
+HANDOVER_SECONDS = 0.1
+
+
+def host_key(mail_host: str) -> str:
+    """The limits' and breaker's name for a mail host (their columns hold 32 characters)."""
+    return "mx:" + hashlib.sha256(mail_host.encode()).hexdigest()[:24]
+
+
+def smtp_breaker() -> breakers.Breaker:
+    """The engine's breaker with the blocklist policy: one block opens it for hours."""
+    policy = breakers.Policy(
+        window=1,
+        threshold=1,
+        cooldown=float(settings.SOURCIER_SMTP_BLOCK_PAUSE_SECONDS),
+        probe_ttl=max(60.0, settings.SOURCIER_SMTP_TIMEOUT * 3),
+    )
+    return breakers.Breaker(breakers.default_breaker().store, policy)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a host said about one recipient (status is a scoring.SMTP_* value)."""
+
+    status: str
+    mail_host: str = ""
+    code: int | None = None
+    text: str = ""
+    transcript: str = ""
+
+
+@dataclass
+class _Open:
+    session: SmtpSession
+    lease: object
+    permit: breakers.Permit
+    mark: int = 0
+    used_at: float = 0.0
+
+
+@dataclass
+class Prober:
+    """One caller's SMTP sessions; close() (or `with`) ends them."""
+
+    identity: ProbeIdentity
+    port: int = 25
+    warnings: set[str] = field(default_factory=set)
+    sessions_opened: int = 0
+    _open: dict[str, _Open] = field(default_factory=dict)
+    _reached: int = 0
+    _refused: set[str] = field(default_factory=set)
+    _handover_until: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls) -> Prober:
+        return cls(identity=ProbeIdentity.from_settings(), port=settings.SOURCIER_SMTP_PORT)
+
+    def __enter__(self) -> Prober:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def disabled(self) -> bool:
+        return WARNING_PORT_BLOCKED in self.warnings
+
+    def ask(self, route: MailRoute, address: str) -> Answer:
+        """The first reachable host's answer about `address` (backup MX on failure)."""
+        if self.disabled:
+            return Answer(SMTP_UNREACHABLE)
+        self._close_idle()
+        paused = False
+        for host in route.hosts:
+            for ip in filter(self._may_connect, host.addresses):
+                # A kept session the host has since closed is opened again, once.
+                for _attempt in range(2):
+                    try:
+                        opened = self._session(host.name, ip)
+                    except breakers.BreakerOpen:
+                        paused = True
+                        break
+                    except limits.SlotUnavailable:
+                        # Other workers hold every slot: not the recipient's doing.
+                        return Answer(SMTP_PAUSED, host.name, text="mail host busy")
+                    if opened is None:
+                        break
+                    answer = self._rcpt(host.name, opened, address)
+                    if answer is not None:
+                        return answer
+                if paused:
+                    break
+        if paused:
+            return Answer(SMTP_PAUSED)
+        if self._reached == 0 and len(self._refused) >= UNREACHABLE_AFTER:
+            self.warnings.add(WARNING_PORT_BLOCKED)
+            log.warning("SMTP port %s unreachable on every mail host: probing stopped", self.port)
+        return Answer(SMTP_UNREACHABLE)
+
+    def _may_connect(self, ip: str) -> bool:
+        """Only public addresses: an MX record must not point the prober into our network."""
+        if settings.SOURCIER_SMTP_ALLOW_PRIVATE_HOSTS:
+            return True
+        try:
+            public = ipaddress.ip_address(ip).is_global
+        except ValueError:
+            public = False
+        if not public:
+            self.warnings.add(WARNING_PRIVATE_HOST)
+        return public
+
+    def _rcpt(self, name: str, opened: _Open, address: str) -> Answer | None:
+        session = opened.session
+        limits.wait_for_rate(
+            host_key(name), per_second=settings.SOURCIER_SMTP_HOST_RATE, max_wait=60.0
+        )
+        try:
+            reply = session.check(address)
+        except SmtpSessionLost:
+            self._end(name, ok=True)
+            return None
+        answer = self._answer(name, opened, reply)
+        if answer.status == SMTP_BLOCKED:
+            self._end(name, ok=False)
+        elif session.rcpts >= settings.SOURCIER_SMTP_RCPTS_PER_SESSION:
+            self._end(name, ok=True)
+            self._handover_until[name] = time.monotonic() + HANDOVER_SECONDS
+        else:
+            opened.used_at = time.monotonic()
+        return answer
+
+    def _answer(self, name: str, opened: _Open, reply: Reply) -> Answer:
+        transcript = opened.session.transcript[opened.mark :]
+        opened.mark = len(opened.session.transcript)
+        status = classify(reply)
+        if status == SMTP_BLOCKED:
+            self.warnings.add(WARNING_BLOCKED)
+            log.warning("mail host %s answered with a blocklist reply: probing paused", name)
+        return Answer(status, name, reply.code, reply.text, "\n".join(transcript))
+
+    def _session(self, name: str, ip: str) -> _Open | None:
+        """The open session with `name`, or a new one; None when the host cannot be reached."""
+        if name in self._open and self._open[name].session.connected:
+            return self._open[name]
+        key = host_key(name)
+        pause = self._handover_until.pop(name, 0.0) - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        breaker = smtp_breaker()
+        permit = breaker.before_call(key)
+        lease = self._slot(key)
+        try:
+            # The wait for a slot may have outlasted the breaker: a block seen meanwhile wins.
+            breaker.confirm(permit)
+        except breakers.BreakerOpen:
+            limits.release_slot(lease)
+            raise
+        session = SmtpSession(
+            name, ip, self.port, self.identity,
+            connect_timeout=settings.SOURCIER_SMTP_CONNECT_TIMEOUT,
+            timeout=settings.SOURCIER_SMTP_TIMEOUT,
+        )
+        try:
+            hello = session.open()
+        except SmtpConnectError:
+            limits.release_slot(lease)
+            breaker.after_call(permit, ok=True)  # unreachable is not a block
+            self._refused.add(name)
+            return None
+        self.sessions_opened += 1
+        opened = _Open(session, lease, permit, used_at=time.monotonic())
+        self._open[name] = opened
+        self._reached += 1
+        if hello.code >= 400:
+            blocked = classify(hello) == SMTP_BLOCKED
+            if blocked:
+                self._answer(name, opened, hello)
+            self._end(name, ok=not blocked)
+            if blocked:
+                raise breakers.BreakerOpen(key, dt.datetime.now(tz=dt.UTC))
+            return None
+        return opened
+
+    def _slot(self, key: str) -> object:
+        # The slot is held for the whole session, so its lease covers a full one.
+        ttl = settings.SOURCIER_SMTP_TIMEOUT * (settings.SOURCIER_SMTP_RCPTS_PER_SESSION + 2)
+        deadline = time.monotonic() + settings.SOURCIER_SMTP_TIMEOUT * 2
+        while True:
+            lease = limits.acquire_slot(
+                HOST_SCOPE, key, limit=settings.SOURCIER_SMTP_HOST_CONCURRENCY, ttl=ttl
+            )
+            if lease is not None:
+                return lease
+            if time.monotonic() >= deadline:
+                raise limits.SlotUnavailable(key)
+            time.sleep(0.02)
+
+    def _end(self, name: str, *, ok: bool) -> None:
+        opened = self._open.pop(name, None)
+        if opened is None:
+            return
+        opened.session.close()
+        limits.release_slot(opened.lease)
+        smtp_breaker().after_call(opened.permit, ok=ok)
+
+    def _close_idle(self) -> None:
+        idle_since = time.monotonic() - IDLE_SECONDS
+        for name, opened in list(self._open.items()):
+            if opened.used_at and opened.used_at < idle_since:
+                self._end(name, ok=True)
+
+    def close(self) -> None:
+        for name in list(self._open):
+            self._end(name, ok=True)
+

@@ -1,0 +1,148 @@
+"""The database side of discovery: cached mail routes and catch-all answers, probe rows.
+
+Each function is one short write or read; none is ever called inside a transaction that
+spans network I/O (a probe row is created, the network is used, then the row is finished).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+
+from ..models import EmailProbe, MailDomain
+from .dns import MailHost, MailRoute
+
+Status = EmailProbe.Status
+
+
+def probes_of(workspace_id: int | None) -> QuerySet[EmailProbe]:
+    """One workspace's probes, or the probes made without a workspace (None)."""
+    if workspace_id is None:
+        return EmailProbe.objects.unscoped().filter(workspace__isnull=True)
+    return EmailProbe.objects.for_workspace(workspace_id)
+
+
+def probe_key(workspace_id: int | None, email: str, attempt: int, kind: str = "address") -> str:
+    """The probe's unique key; long addresses are hashed so the key fits its column."""
+    scope = f"{kind}:{workspace_id or '-'}"
+    subject = email if len(email) <= 320 else hashlib.sha256(email.encode()).hexdigest()
+    return f"{scope}:{subject}:{attempt}"
+
+
+def latest_probe(workspace_id: int | None, email: str) -> EmailProbe | None:
+    return (
+        probes_of(workspace_id)
+        .filter(email=email, kind=EmailProbe.Kind.ADDRESS)
+        .order_by("-attempt")
+        .first()
+    )
+
+
+def start_probe(
+    *, workspace_id: int | None, email: str, domain: str, attempt: int, now: dt.datetime,
+    pattern: str = "", kind: str = EmailProbe.Kind.ADDRESS,
+) -> EmailProbe | None:
+    """The pending row for one probe, or None when that probe already exists (a replay)."""
+    try:
+        with transaction.atomic():
+            return EmailProbe.objects.create(
+                workspace_id=workspace_id,
+                key=probe_key(workspace_id, email, attempt, kind),
+                kind=kind,
+                email=email,
+                domain=domain,
+                pattern=pattern,
+                attempt=attempt,
+                created_at=now,
+            )
+    except IntegrityError:
+        return None
+
+
+def finish_probe(
+    probe: EmailProbe, *, status: str, now: dt.datetime, mail_host: str = "",
+    code: int | None = None, text: str = "", transcript: str = "",
+    recheck_at: dt.datetime | None = None,
+) -> None:
+    """Record the answer, once: only a pending row is written."""
+    fields = {
+        "status": status,
+        "mail_host": mail_host[:253],
+        "reply_code": code,
+        "reply_text": text[:512],
+        "transcript": transcript,
+        "finished_at": now,
+        "recheck_at": recheck_at,
+    }
+    EmailProbe.objects.unscoped().filter(pk=probe.pk, status=Status.PENDING).update(**fields)
+    for name, value in fields.items():
+        setattr(probe, name, value)
+
+
+def claim_recheck(probe: EmailProbe) -> bool:
+    """Take a due recheck (conditional UPDATE): exactly one caller gets True."""
+    return bool(
+        EmailProbe.objects.unscoped()
+        .filter(pk=probe.pk, recheck_at__isnull=False)
+        .update(recheck_at=None)
+    )
+
+
+def due_rechecks(now: dt.datetime, limit: int = 500) -> list[EmailProbe]:
+    return list(
+        EmailProbe.objects.unscoped()
+        .filter(recheck_at__lte=now, kind=EmailProbe.Kind.ADDRESS)
+        .order_by("recheck_at")[:limit]
+    )
+
+
+def verified_patterns(domain: str, workspace_id: int | None) -> list[str]:
+    """Patterns of the addresses our probes confirmed on a domain (newest answer per address)."""
+    rows = (
+        probes_of(workspace_id)
+        .filter(domain=domain, kind=EmailProbe.Kind.ADDRESS)
+        .exclude(pattern="")
+        .order_by("email", "-attempt")
+        .values_list("email", "status", "pattern")
+    )
+    latest: dict[str, tuple[str, str]] = {}
+    for email, status, pattern in rows:
+        latest.setdefault(email, (status, pattern))
+    return [pattern for status, pattern in latest.values() if status == Status.ACCEPTED]
+
+
+def load_domain(domain: str) -> MailDomain:
+    row, _created = MailDomain.objects.get_or_create(domain=domain)
+    return row
+
+
+def cached_route(row: MailDomain, now: dt.datetime) -> MailRoute | None:
+    if not row.route or row.dns_expires_at is None or row.dns_expires_at <= now:
+        return None
+    hosts = tuple(MailHost(h[0], h[1], tuple(h[2])) for h in row.mail_hosts)
+    return MailRoute(row.domain, row.route, hosts)
+
+
+def save_route(row: MailDomain, route: MailRoute, now: dt.datetime) -> None:
+    row.route = route.status
+    row.mail_hosts = [[h.name, h.preference, list(h.addresses)] for h in route.hosts]
+    row.dns_checked_at = now
+    row.dns_expires_at = now + dt.timedelta(seconds=route.ttl)
+    MailDomain.objects.filter(pk=row.pk).update(
+        route=row.route, mail_hosts=row.mail_hosts,
+        dns_checked_at=now, dns_expires_at=row.dns_expires_at,
+    )
+
+
+def save_catch_all(
+    row: MailDomain, *, catch_all: bool | None, local: str, now: dt.datetime
+) -> None:
+    row.catch_all, row.catch_all_local = catch_all, local
+    row.catch_all_checked_at = now if catch_all is not None else None
+    MailDomain.objects.filter(pk=row.pk).update(
+        catch_all=catch_all, catch_all_local=local,
+        catch_all_checked_at=row.catch_all_checked_at,
+    )

@@ -1,0 +1,387 @@
+"""Verify an address, or find a person's best address on a domain (the discovery services).
+
+Public API (everything else in the package is an implementation detail):
+
+- `verify_address(email, *, workspace_id=None, smtp=True) -> Verdict`
+- `find_best_address(first, last, domain, *, known=(), workspace_id=None, smtp=True) -> Verdict`
+  (`Verdict.email` is "" when no address could be found)
+- `recheck_due_probes(*, now=None) -> int`: asks greylisted addresses again once due
+- `Discovery`: the same operations sharing one set of SMTP sessions (a file, a job); close it.
+
+With a workspace, its objection list is read before anything is asked: an address on it (or,
+for a person, any of their likely addresses) is never probed. Every probe is an `EmailProbe`
+row created before the network is used and finished after, each step its own short write; a
+probe already answered (within SOURCIER_PROBE_RESULT_DAYS) is read back instead of being
+asked again, so replaying a verification sends nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from django.conf import settings
+from django.utils import timezone
+
+from prospects import services as prospect_services
+
+from ..models import EmailProbe, MailDomain
+from . import records
+from .dns import MailRoute, resolver
+from .patterns import KnownAddress, PatternEvidence, learn_from_patterns, rank_candidates
+from .permutations import candidates, pattern_of
+from .prober import Answer, Prober
+from .scoring import (
+    INVALID,
+    SMTP_ACCEPTED,
+    SMTP_BLOCKED,
+    SMTP_DEFERRED,
+    SMTP_NOT_PROBED,
+    SMTP_PAUSED,
+    SMTP_REJECTED,
+    SMTP_UNREACHABLE,
+    UNDELIVERABLE_ROUTES,
+    UNKNOWN,
+    UNKNOWN_MIN,
+    Observation,
+    check_syntax,
+    score,
+)
+from .smtp import accepts_all_provider
+
+Status = EmailProbe.Status
+FINAL = {Status.ACCEPTED, Status.REJECTED}
+# A pending probe older than this belongs to a worker that died: it is asked again.
+STALE_PENDING = dt.timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What discovery concludes about one address (or, with email "", about a person)."""
+
+    email: str
+    status: str
+    score: int
+    reason: str
+    catch_all: bool = False
+    pattern: str = ""
+    evidence: str = ""
+    mx_ok: bool = False
+    smtp_code: int | None = None
+    smtp_reply: str = ""
+    mail_host: str = ""
+    recheck_at: dt.datetime | None = None
+    tried: tuple[str, ...] = ()
+
+
+class Discovery:
+    """Verifications sharing SMTP sessions, DNS answers and one clock; `close()` at the end.
+
+    Raises ProbeConfigError at once when `smtp` is on and SOURCIER_SMTP_HELO or
+    SOURCIER_SMTP_MAIL_FROM cannot be used (missing, localhost, example domain).
+    """
+
+    def __init__(
+        self, *, workspace_id: int | None = None, smtp: bool = True,
+        now: dt.datetime | None = None,
+    ) -> None:
+        self.workspace_id = workspace_id
+        self.prober = Prober.from_settings() if smtp else None
+        self._now = now
+        self._domains: dict[str, MailDomain] = {}
+
+    def __enter__(self) -> Discovery:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.prober is not None:
+            self.prober.close()
+
+    @property
+    def warnings(self) -> set[str]:
+        return self.prober.warnings if self.prober else set()
+
+    def now(self) -> dt.datetime:
+        return self._now or timezone.now()
+
+    # -- DNS and catch-all ------------------------------------------------------------------
+
+    def route(self, domain: str) -> tuple[MailRoute, MailDomain]:
+        """The domain's mail route: from the database while its TTL runs, else from DNS."""
+        row = self._domains.get(domain) or records.load_domain(domain)
+        self._domains[domain] = row
+        route = records.cached_route(row, self.now())
+        if route is None:
+            route = resolver().route(domain)
+            records.save_route(row, route, self.now())
+        return route, row
+
+    def catch_all(self, route: MailRoute, row: MailDomain) -> tuple[bool | None, str]:
+        """Does the domain accept any recipient? Asked once, kept SOURCIER_CATCH_ALL_DAYS.
+
+        Returns the answer (None: not known) and, when the host did not answer it, why
+        (greylisted, blocked, paused, unreachable).
+        """
+        fresh = self.now() - dt.timedelta(days=settings.SOURCIER_CATCH_ALL_DAYS)
+        if row.catch_all is not None and row.catch_all_checked_at and (
+            row.catch_all_checked_at > fresh
+        ):
+            return row.catch_all, ""
+        if self.prober is None:
+            return row.catch_all, ""
+        if self.prober.disabled:
+            return None, SMTP_UNREACHABLE
+        # The same random address until it is answered: greylisting remembers recipients.
+        local = row.catch_all_local or f"x{secrets.token_hex(6)}-nobody"
+        address = f"{local}@{row.domain}"
+        asked = EmailProbe.objects.unscoped().filter(
+            workspace__isnull=True, kind=EmailProbe.Kind.CATCH_ALL, email=address
+        )
+        latest = asked.order_by("-attempt").first()
+        wait = dt.timedelta(seconds=settings.SOURCIER_SMTP_RECHECK_SECONDS)
+        if latest and latest.status == Status.DEFERRED and latest.created_at > self.now() - wait:
+            return None, SMTP_DEFERRED  # greylisted: not before the recheck delay
+        probe = records.start_probe(
+            workspace_id=None, email=address, domain=row.domain,
+            attempt=(latest.attempt + 1) if latest else 1, now=self.now(),
+            kind=EmailProbe.Kind.CATCH_ALL,
+        )
+        if probe is None:
+            return None, SMTP_DEFERRED
+        answer = self.prober.ask(route, address)
+        self._finish(probe, answer, recheck=False)
+        verdict = {SMTP_ACCEPTED: True, SMTP_REJECTED: False}.get(answer.status)
+        records.save_catch_all(row, catch_all=verdict, local="" if verdict is not None else local,
+                               now=self.now())
+        return verdict, "" if verdict is not None else answer.status
+
+    # -- one address ------------------------------------------------------------------------
+
+    def probe(self, email: str, route: MailRoute, *, pattern: str = "") -> EmailProbe:
+        """The probe row answering for `email`: a recent one, or a new one asked now."""
+        latest = records.latest_probe(self.workspace_id, email)
+        now = self.now()
+        if latest is not None and not self._ask_again(latest, now):
+            return latest
+        attempt = latest.attempt + 1 if latest else 1
+        probe = records.start_probe(
+            workspace_id=self.workspace_id, email=email, domain=route.domain,
+            attempt=attempt, now=now, pattern=pattern,
+        )
+        if probe is None:  # another worker is asking this very attempt
+            return records.latest_probe(self.workspace_id, email)
+        answer = self.prober.ask(route, email)
+        self._finish(probe, answer, recheck=attempt <= settings.SOURCIER_SMTP_MAX_RECHECKS)
+        return probe
+
+    def _ask_again(self, latest: EmailProbe, now: dt.datetime) -> bool:
+        if latest.status == Status.PENDING:
+            return latest.created_at < now - STALE_PENDING
+        if latest.status in FINAL:
+            age = dt.timedelta(days=settings.SOURCIER_PROBE_RESULT_DAYS)
+            return (latest.finished_at or latest.created_at) < now - age
+        if latest.status == Status.DEFERRED:
+            if latest.recheck_at is not None:
+                return latest.recheck_at <= now and records.claim_recheck(latest)
+            # No recheck left: greylisted too long, "unknown" until the result ages out.
+            return latest.attempt <= settings.SOURCIER_SMTP_MAX_RECHECKS
+        return True  # blocked, paused, unreachable: worth asking again later
+
+    def _finish(self, probe: EmailProbe, answer: Answer, *, recheck: bool) -> None:
+        now = self.now()
+        recheck_at = None
+        if answer.status == SMTP_DEFERRED and recheck:
+            recheck_at = now + dt.timedelta(seconds=settings.SOURCIER_SMTP_RECHECK_SECONDS)
+        records.finish_probe(
+            probe, status=answer.status, now=now, mail_host=answer.mail_host,
+            code=answer.code, text=answer.text, transcript=answer.transcript,
+            recheck_at=recheck_at,
+        )
+
+    def verify(
+        self, email: str, *, pattern: str = "", evidence: PatternEvidence | None = None
+    ) -> Verdict:
+        """The verdict on one address (syntax, DNS, catch-all, then one RCPT)."""
+        address, _why = check_syntax(email)
+        if address is None:
+            result = score(Observation(syntax_ok=False))
+            return Verdict((email or "").strip(), result.status, result.score, result.reason)
+        if self._objecting([address]):
+            return _objected(address)
+        domain = address.rpartition("@")[2]
+        route, row = self.route(domain)
+        if route.status in UNDELIVERABLE_ROUTES or self.prober is None:
+            # Without SMTP a catch-all answer found earlier still counts.
+            return self._verdict(address, route, row.catch_all, None, pattern, evidence)
+        catch_all, silent = self.catch_all(route, row) if route.deliverable else (None, "")
+        probe = None
+        if route.deliverable and not catch_all and silent not in (SMTP_BLOCKED, SMTP_PAUSED,
+                                                                   SMTP_UNREACHABLE):
+            probe = self.probe(address, route, pattern=pattern)
+        return self._verdict(address, route, catch_all, probe, pattern, evidence, smtp=silent)
+
+    def _verdict(
+        self, address: str, route: MailRoute, catch_all: bool | None,
+        probe: EmailProbe | None, pattern: str, evidence: PatternEvidence | None,
+        smtp: str = "",
+    ) -> Verdict:
+        if probe is not None:
+            smtp = probe.status
+        smtp = smtp or SMTP_NOT_PROBED
+        if probe is not None and probe.status == Status.PENDING:
+            smtp = SMTP_DEFERRED
+        matches = bool(evidence and pattern and evidence.best == pattern)
+        obs = Observation(
+            route=route.status,
+            smtp=smtp,
+            catch_all=catch_all,
+            accepts_all_provider=_accepts_all(route),
+            pattern_matches=matches,
+            pattern_known=evidence.known if evidence else 0,
+            pattern_share=evidence.share if evidence else 0.0,
+        )
+        result = score(obs)
+        return Verdict(
+            email=address,
+            status=result.status,
+            score=result.score,
+            reason=result.reason,
+            catch_all=bool(catch_all),
+            pattern=pattern,
+            evidence=evidence.text() if evidence else "",
+            mx_ok=route.deliverable,
+            smtp_code=probe.reply_code if probe else None,
+            smtp_reply=probe.reply_text if probe else "",
+            mail_host=probe.mail_host if probe else "",
+            recheck_at=probe.recheck_at if probe else None,
+        )
+
+    # -- a person ---------------------------------------------------------------------------
+
+    def evidence(self, domain: str, known: Iterable[KnownAddress]) -> PatternEvidence:
+        """The domain's pattern from the given known addresses and our confirmed probes."""
+        given = [pattern_of(k.email, k.first_name, k.last_name) for k in known
+                 if k.email.lower().endswith("@" + domain)]
+        return learn_from_patterns(given + records.verified_patterns(domain, self.workspace_id))
+
+    def find_best(
+        self, first_name: str, last_name: str, domain: str,
+        *, known: Iterable[KnownAddress] = (),
+    ) -> Verdict:
+        """The person's most likely address, confirmed by SMTP when the domain allows it."""
+        domain = normalize_domain(domain)
+        _address, why = check_syntax(f"postmaster@{domain}")
+        if why or not domain:
+            return Verdict("", INVALID, 0, "invalid_domain")
+        options = candidates(first_name, last_name)
+        if not options:
+            return Verdict("", INVALID, 0, "no_name")
+        evidence = self.evidence(domain, known)
+        ranked = rank_candidates(options, evidence)
+        limit = settings.SOURCIER_SMTP_MAX_RCPTS_PER_PERSON
+        if self._objecting([c.address(domain) for c in ranked[:limit]]):
+            # One of the person's likely addresses objected: nobody is asked about any of them.
+            return _objected("")
+        route, row = self.route(domain)
+        if route.status in UNDELIVERABLE_ROUTES:
+            verdict = self.verify(ranked[0].address(domain))
+            return replace(verdict, email="")
+        unconfirmable = self.prober is None or not route.deliverable
+        catch_all, silent = (None, "") if unconfirmable else self.catch_all(route, row)
+        if unconfirmable or catch_all or (catch_all is None and silent != SMTP_DEFERRED):
+            # Nothing to ask, or nothing an answer would prove: the best guess, unconfirmed.
+            top = ranked[0]
+            return self.verify(top.address(domain), pattern=top.pattern, evidence=evidence)
+        return self._first_confirmed(ranked, domain, evidence)
+
+    def _first_confirmed(
+        self, ranked: list, domain: str, evidence: PatternEvidence
+    ) -> Verdict:
+        """Ask about the candidates in turn and stop at the first that is not refused.
+
+        A greylisting host defers every new recipient: all candidates are asked anyway, so
+        that each one's recheck is due at the same time and one recheck round settles them.
+        """
+        tried: list[str] = []
+        first_answer: Verdict | None = None
+        deferred: Verdict | None = None
+        for candidate in ranked[: settings.SOURCIER_SMTP_MAX_RCPTS_PER_PERSON]:
+            address = candidate.address(domain)
+            tried.append(address)
+            verdict = self.verify(address, pattern=candidate.pattern, evidence=evidence)
+            first_answer = first_answer or verdict
+            if verdict.reason == "greylisted":
+                deferred = deferred or verdict
+            elif verdict.status != INVALID:
+                # Confirmed, or an answer that says nothing (blocked, accept-all): asking
+                # about more candidates would not say more.
+                return replace(verdict, tried=tuple(tried))
+        if deferred is not None:
+            return replace(deferred, tried=tuple(tried))
+        return replace(first_answer, email="", tried=tuple(tried), reason="no_mailbox_found",
+                       pattern="")
+
+    def _objecting(self, addresses: list[str]) -> bool:
+        """Is any of these on the workspace's objection list? (No workspace, no list.)"""
+        if self.workspace_id is None:
+            return False
+        return bool(prospect_services.objecting_emails(self.workspace_id, addresses))
+
+    def recheck_due(self) -> int:
+        """Ask every due greylisted address again; returns how many were asked."""
+        done = 0
+        for probe in records.due_rechecks(self.now()):
+            if probe.workspace_id != self.workspace_id:
+                continue
+            self.verify(probe.email, pattern=probe.pattern)
+            done += 1
+        return done
+
+
+def _objected(address: str) -> Verdict:
+    """Someone who objected: never probed, so nothing is known."""
+    return Verdict(address, UNKNOWN, UNKNOWN_MIN, "objected")
+
+
+def normalize_domain(value: str | None) -> str:
+    """'https://www.Acme.fr/contact' -> 'acme.fr'; an address gives its domain."""
+    text = (value or "").strip().lower()
+    text = re.sub(r"^[a-z][a-z0-9+.-]*://", "", text).rpartition("@")[2]
+    text = text.split("/", 1)[0].split("?", 1)[0].split(":", 1)[0].rstrip(".")
+    return text.removeprefix("www.")
+
+
+def _accepts_all(route: MailRoute) -> str:
+    """The provider whose hosts say yes to everyone, when the domain's mail goes there."""
+    return next((p for h in route.hosts if (p := accepts_all_provider(h.name))), "")
+
+
+def verify_address(email: str, *, workspace_id: int | None = None, smtp: bool = True) -> Verdict:
+    """The verdict on one address; `smtp=False` stops at syntax and DNS."""
+    with Discovery(workspace_id=workspace_id, smtp=smtp) as discovery:
+        return discovery.verify(email)
+
+
+def find_best_address(
+    first_name: str, last_name: str, domain: str, *, known: Iterable[KnownAddress] = (),
+    workspace_id: int | None = None, smtp: bool = True,
+) -> Verdict:
+    """The person's best address on `domain` (Verdict.email is "" when none was found)."""
+    with Discovery(workspace_id=workspace_id, smtp=smtp) as discovery:
+        return discovery.find_best(first_name, last_name, domain, known=known)
+
+
+def recheck_due_probes(*, now: dt.datetime | None = None) -> int:
+    """Ask again every greylisted address whose recheck is due, workspace by workspace."""
+    workspaces = {p.workspace_id for p in records.due_rechecks(now or timezone.now())}
+    total = 0
+    for workspace_id in sorted(workspaces, key=lambda w: w or 0):
+        with Discovery(workspace_id=workspace_id, now=now) as discovery:
+            total += discovery.recheck_due()
+    return total

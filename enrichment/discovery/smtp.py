@@ -1,0 +1,223 @@
+"""An RCPT-only SMTP conversation with one mail host, and what its replies mean.
+
+One `SmtpSession` is one TCP connection: banner, EHLO, then for each address MAIL FROM,
+RCPT TO, RSET. It never sends DATA or VRFY: nothing is ever delivered, and VRFY is both
+disabled almost everywhere and a red flag to mail admins. Every line sent and received is
+kept in `transcript`.
+
+`classify` turns a reply into accepted / rejected / deferred / blocked; `accepts_all_provider`
+names the providers whose "250" is known to mean nothing (Microsoft 365 and Yahoo accept
+every recipient at RCPT time on many tenants and bounce later).
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from .scoring import SMTP_ACCEPTED, SMTP_BLOCKED, SMTP_DEFERRED, SMTP_REJECTED
+
+# Reserved names (RFC 2606, RFC 6761): a probe that introduces itself with one of these is
+# refused by careful hosts and looks like spam to the others.
+_RESERVED = re.compile(
+    r"(^|\.)(localhost|localdomain|example|invalid|test|local)$"
+    r"|(^|\.)example\.(com|net|org)$"
+)
+_BLOCK_TEXT = re.compile(
+    r"block|black ?list|deny ?list|spamhaus|spamcop|barracuda|\brbl\b|dnsbl|\blisted\b"
+    r"|reputation|banned",
+    re.IGNORECASE,
+)
+_ENHANCED = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
+_QUIRKS = (
+    ("microsoft", (".mail.protection.outlook.com", ".olc.protection.outlook.com",
+                   ".outlook.com", ".hotmail.com")),
+    ("yahoo", (".yahoodns.net", ".yahoo.com", ".aol.com")),
+)
+MAX_LINE = 2048
+
+
+class ProbeConfigError(ImproperlyConfigured):
+    """HELO or MAIL FROM cannot be used for probing (missing, localhost, example domain)."""
+
+
+class SmtpConnectError(OSError):
+    """The host could not be reached or would not talk (try the next MX)."""
+
+
+class SmtpSessionLost(OSError):
+    """The connection broke in the middle of a conversation."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    code: int
+    text: str
+
+    @property
+    def enhanced(self) -> str:
+        match = _ENHANCED.match(self.text)
+        return ".".join(match.groups()) if match else ""
+
+
+@dataclass(frozen=True)
+class ProbeIdentity:
+    """How the prober introduces itself: EHLO name and envelope sender."""
+
+    helo: str
+    mail_from: str
+
+    @classmethod
+    def from_settings(cls) -> ProbeIdentity:
+        identity = cls(
+            settings.SOURCIER_SMTP_HELO.strip(), settings.SOURCIER_SMTP_MAIL_FROM.strip()
+        )
+        identity.check()
+        return identity
+
+    def check(self) -> None:
+        """Refuse an identity a mail host would reject or hold against the sending IP."""
+        if not self.helo or not self.mail_from:
+            raise ProbeConfigError(
+                "SMTP probing needs SOURCIER_SMTP_HELO (a host name of yours) and "
+                "SOURCIER_SMTP_MAIL_FROM (an address on a domain of yours)."
+            )
+        sender_domain = self.mail_from.rpartition("@")[2].lower()
+        for what, name in (("SOURCIER_SMTP_HELO", self.helo.lower()),
+                           ("SOURCIER_SMTP_MAIL_FROM", sender_domain)):
+            if "." not in name or _RESERVED.search(name):
+                raise ProbeConfigError(
+                    f"{what} must name a real domain you own, not {name!r}: mail hosts "
+                    "refuse or blocklist probes from localhost and example domains."
+                )
+        if "@" not in self.mail_from:
+            raise ProbeConfigError("SOURCIER_SMTP_MAIL_FROM must be an address (name@domain).")
+
+
+def classify(reply: Reply) -> str:
+    """accepted, rejected, deferred (try later) or blocked (the host refuses us, not them)."""
+    if 200 <= reply.code < 300:
+        return SMTP_ACCEPTED
+    if 400 <= reply.code < 500:
+        return SMTP_DEFERRED
+    blocklist = reply.code == 554 or reply.enhanced.startswith("5.7.")
+    if blocklist and _BLOCK_TEXT.search(reply.text):
+        return SMTP_BLOCKED
+    return SMTP_REJECTED
+
+
+def accepts_all_provider(mail_host: str, banner: str = "") -> str:
+    """'microsoft' or 'yahoo' when the host belongs to a provider whose "yes" means little."""
+    name = "." + mail_host.lower().rstrip(".")
+    for provider, suffixes in _QUIRKS:
+        if name.endswith(suffixes):
+            return provider
+    if "microsoft esmtp mail service" in banner.lower():
+        return "microsoft"
+    return ""
+
+
+@dataclass
+class SmtpSession:
+    """One connection to one mail host, reused for many RCPT TO."""
+
+    host: str
+    address: str
+    port: int
+    identity: ProbeIdentity
+    connect_timeout: float = 10.0
+    timeout: float = 20.0
+    transcript: list[str] = field(default_factory=list)
+    banner: str = ""
+    rcpts: int = 0
+    _sock: socket.socket | None = field(default=None, repr=False)
+    _reader: object = field(default=None, repr=False)
+
+    def open(self) -> Reply:
+        """Connect, read the banner, introduce ourselves (EHLO, then HELO if refused)."""
+        self.transcript.append(f"-- {self.host} [{self.address}]:{self.port}")
+        try:
+            self._sock = socket.create_connection(
+                (self.address, self.port), timeout=self.connect_timeout
+            )
+            self._sock.settimeout(self.timeout)
+            self._reader = self._sock.makefile("rb")
+            banner = self._read()
+        except OSError as exc:
+            self.transcript.append(f"!! {type(exc).__name__}: {exc}")
+            self.close(quit_=False)
+            raise SmtpConnectError(str(exc)) from exc
+        self.banner = banner.text
+        if banner.code != 220:
+            return banner
+        try:
+            hello = self.command(f"EHLO {self.identity.helo}")
+            if hello.code >= 500:
+                hello = self.command(f"HELO {self.identity.helo}")
+        except SmtpSessionLost as exc:
+            raise SmtpConnectError(str(exc)) from exc
+        return hello
+
+    def check(self, address: str) -> Reply:
+        """MAIL FROM, RCPT TO, RSET: the host's answer about one recipient."""
+        sender = self.command(f"MAIL FROM:<{self.identity.mail_from}>")
+        if sender.code >= 400:
+            return sender
+        self.rcpts += 1
+        reply = self.command(f"RCPT TO:<{address}>")
+        self.command("RSET")
+        return reply
+
+    def command(self, line: str) -> Reply:
+        if self._sock is None:
+            raise SmtpSessionLost("not connected")
+        verb = line.split(" ", 1)[0].upper()
+        # Belt and braces: nothing in this class may ever deliver or enumerate.
+        if verb in ("DATA", "VRFY", "EXPN", "BDAT"):
+            raise ValueError(f"{verb} is never sent by a probe")
+        self.transcript.append(f"C: {line}")
+        try:
+            self._sock.sendall(line.encode("ascii", "replace") + b"\r\n")
+            return self._read()
+        except OSError as exc:
+            self.transcript.append(f"!! {type(exc).__name__}: {exc}")
+            self.close(quit_=False)
+            raise SmtpSessionLost(str(exc)) from exc
+
+    def _read(self) -> Reply:
+        lines = []
+        while True:
+            raw = self._reader.readline(MAX_LINE)  # type: ignore[attr-defined]
+            if not raw:
+                raise SmtpSessionLost("connection closed by the host")
+            text = raw.decode("utf-8", "replace").rstrip("\r\n")
+            self.transcript.append(f"S: {text}")
+            lines.append(text)
+            if len(text) < 4 or text[3] != "-":
+                break
+        code = int(lines[-1][:3]) if lines[-1][:3].isdigit() else 0
+        return Reply(code, " ".join(line[4:] for line in lines).strip())
+
+    @property
+    def connected(self) -> bool:
+        return self._sock is not None
+
+    def close(self, *, quit_: bool = True) -> None:
+        if self._sock is None:
+            return
+        if quit_:
+            try:
+                self.transcript.append("C: QUIT")
+                self._sock.sendall(b"QUIT\r\n")
+                self._read()
+            except OSError:
+                pass
+        try:
+            self._sock.close()
+        finally:
+            self._sock = None
+            self._reader = None

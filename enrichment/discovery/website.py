@@ -1,0 +1,225 @@
+"""Reading a company's own pages for the people it names (pure: HTML in, people out).
+
+Sources, most trusted first: schema.org `Person` data (JSON-LD or microdata), the legal notice
+("Directeur de la publication : Jeanne Martin", required on every French site by the LCEN), and
+team cards (a name next to a job title). Published addresses (`mailto:` links and addresses
+written out, "[at]" spellings included) are kept too: they teach the domain's pattern.
+
+Every value is text from someone else's server: lengths are bounded, names must look like
+names, and nothing is ever evaluated or followed from here (`pages_to_visit` only names paths
+on the same site; the fetcher decides)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from itertools import pairwise
+from urllib.parse import urljoin, urlsplit
+
+from bs4 import BeautifulSoup
+
+from prospects import normalize
+
+MAX_HTML_CHARS = 2_000_000
+MAX_PEOPLE_PER_PAGE = 200
+# Paths worth a visit, in French and English, when the home page does not link them.
+LIKELY_PATHS = (
+    "/equipe",
+    "/notre-equipe",
+    "/team",
+    "/a-propos",
+    "/qui-sommes-nous",
+    "/about",
+    "/contact",
+    "/mentions-legales",
+)
+_LINK_WORDS = re.compile(
+    r"equipe|team|a-propos|apropos|about|qui-sommes|contact|mentions|legal|direction|dirigeants",
+    re.I,
+)
+# Job words a title carries (folded: accents removed, lower case).
+_TITLE_WORDS = re.compile(
+    r"\b(directeur|directrice|dg|pdg|ceo|cto|cfo|coo|cmo|vp|head|(?:co-?)?fondat\w*|founder|"
+    r"president|gerant|associe|responsable|manager|chef|charge|chargee|commercial|"
+    r"commerciale|marketing|ventes|sales|rh|drh|daf|dsi|partner|consultant|ingenieur|"
+    r"developpeur|comptable|assistant|assistante|office|business|account|director|managing|"
+    r"lead|achats|logistique|recrutement|operations|partnerships|officer|engineer)\w{0,3}\b"
+)
+_LEGAL_ROLES = re.compile(
+    r"(directeur|directrice|responsable)\s+de\s+(la\s+)?publication|g[ée]rant|"
+    r"pr[ée]sident(e)?|repr[ée]sentant\s+l[ée]gal",
+    re.I,
+)
+# Latin letters with their accents (Latin Extended-A and Additional mix both cases).
+_UP, _LOW = "A-ZÀ-ÖØ-ÞĀ-ſḀ-ỿ", "a-zà-öø-ÿĀ-ſḀ-ỿ"
+_NAME_PART = rf"(?:[{_UP}][{_LOW}]+|[{_UP}]{{2,}}|[{_UP}](?=['’]))"
+_NAME_WORD = rf"{_NAME_PART}(?:[-'’](?:{_NAME_PART}|[{_LOW}]+))*"
+_PARTICLE = r"(?:de|du|des|d'|d’|le|la|les|van|von|der|den|ter|ten|ben|ibn|el|al|da|dos|di)"
+_NAME = re.compile(
+    rf"^(?:(?:M\.|Mme|Mr|Mrs|Dr)\s+)?({_NAME_WORD}"
+    rf"(?:(?:(?:\s+{_PARTICLE})+\s*|\s+){_NAME_WORD}){{1,3}})$"
+)
+_EMAIL = re.compile(
+    r"[A-Za-z0-9._%+\-]{1,64}\s*(?:@|\[at\]|\(at\)|\s+at\s+|\s+arobase\s+)\s*"
+    r"[A-Za-z0-9\-]{1,63}(?:(?:\.|\[dot\]|\(dot\)|\s+dot\s+)[A-Za-z0-9\-]{1,63})+",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class PersonOnPage:
+    first_name: str
+    last_name: str
+    job_title: str
+    how: str  # "schema", "legal_notice" or "team_card"
+    confidence: int
+
+
+@dataclass
+class PageFindings:
+    people: list[PersonOnPage]
+    emails: list[str]
+    links: list[str]
+
+
+def split_name(full: str) -> tuple[str, str] | None:
+    """('Jean-Pierre', 'de La Fontaine') for 'Jean-Pierre de La Fontaine'; None if it does not
+    look like a person's name (one word, digits, a sentence)."""
+    full = " ".join(normalize.clean_text(full).split())
+    if not full or len(full) > 80:
+        return None
+    match = _NAME.match(full)
+    if not match:
+        return None
+    words = match.group(1).split()
+    first, rest = words[0], words[1:]
+    # An upper-case surname written first ("MARTIN Jeanne") is the French administrative style.
+    if first.isupper() and len(first) > 1 and rest and not rest[-1].isupper():
+        first, rest = rest[-1], [*words[:1], *rest[:-1]]
+    last = " ".join(rest)
+    if last.isupper():
+        last = last.title()
+    return first, last
+
+
+def _person(full: str, title: str, how: str, confidence: int) -> PersonOnPage | None:
+    name = split_name(full)
+    if name is None:
+        return None
+    title = " ".join(normalize.clean_text(title).split())[:255]
+    return PersonOnPage(name[0], name[1], title, how, confidence)
+
+
+def _json_ld_people(soup: BeautifulSoup) -> list[PersonOnPage]:
+    people = []
+    for script in soup.find_all("script", type="application/ld+json"):
+        try:
+            data = json.loads(script.string or "")
+        except (ValueError, TypeError):
+            continue
+        stack = [data]
+        while stack and len(people) < MAX_PEOPLE_PER_PAGE:
+            node = stack.pop()
+            if isinstance(node, list):
+                stack.extend(node[:MAX_PEOPLE_PER_PAGE])
+            elif isinstance(node, dict):
+                if node.get("@type") == "Person" and isinstance(node.get("name"), str):
+                    title = node.get("jobTitle") if isinstance(node.get("jobTitle"), str) else ""
+                    found = _person(node["name"], title, "schema", 80)
+                    if found:
+                        people.append(found)
+                stack.extend(v for v in node.values() if isinstance(v, dict | list))
+    return people
+
+
+def _legal_notice_people(text: str) -> list[PersonOnPage]:
+    people = []
+    for line in text.splitlines():
+        role = _LEGAL_ROLES.search(line)
+        if not role:
+            continue
+        after = line[role.end() :].lstrip(" \t:：-–—,")
+        candidate = re.split(r"[,;(|–—]| - ", after, maxsplit=1)[0].strip()
+        found = _person(candidate, role.group(0), "legal_notice", 75)
+        if found:
+            people.append(found)
+    return people
+
+
+def _team_cards(soup: BeautifulSoup) -> list[PersonOnPage]:
+    """A short name-like text directly followed by a title-like one, in the same card."""
+    people = []
+    texts = [" ".join(t.split()) for t in soup.stripped_strings]
+    for name, title in pairwise(texts):
+        if len(title) > 120 or not _TITLE_WORDS.search(normalize.fold(title)):
+            continue
+        if _TITLE_WORDS.search(normalize.fold(name)):
+            continue  # two titles in a row ("Directrice Commerciale", "Responsable RH")
+        found = _person(name, title, "team_card", 60)
+        if found:
+            people.append(found)
+        if len(people) >= MAX_PEOPLE_PER_PAGE:
+            break
+    return people
+
+
+def _emails(soup: BeautifulSoup, text: str, domain: str) -> list[str]:
+    raw = [a["href"][7:].split("?")[0] for a in soup.select('a[href^="mailto:"]')]
+    raw += _EMAIL.findall(text)
+    emails = []
+    for value in raw:
+        value = re.sub(r"\s*(\[at\]|\(at\)|\s+at\s+|\s+arobase\s+)\s*", "@", value, flags=re.I)
+        value = re.sub(r"\s*(\[dot\]|\(dot\)|\s+dot\s+)\s*", ".", value, flags=re.I)
+        try:
+            email = normalize.normalize_email(value)
+        except normalize.InvalidValue:
+            continue
+        if email.endswith("@" + domain) and email not in emails:
+            emails.append(email)
+    return emails
+
+
+def _links(soup: BeautifulSoup, base_url: str) -> list[str]:
+    """Paths on the same site whose address or text says team, about, contact or legal."""
+    host = urlsplit(base_url).hostname
+    paths = []
+    for anchor in soup.find_all("a", href=True):
+        url = urljoin(base_url, anchor["href"])
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or parts.hostname != host:
+            continue
+        label = f"{parts.path} {anchor.get_text(' ', strip=True)}"
+        if _LINK_WORDS.search(normalize.fold(label)) and parts.path not in paths:
+            paths.append(parts.path or "/")
+    return paths[:20]
+
+
+def read_page(html: str, *, base_url: str, domain: str) -> PageFindings:
+    """The people, the published addresses on `domain` and the links worth a visit."""
+    soup = BeautifulSoup(html[:MAX_HTML_CHARS], "html.parser")
+    for hidden in soup(["script", "style", "noscript", "template"]):
+        if hidden.get("type") != "application/ld+json":
+            hidden.decompose()
+    text = soup.get_text("\n")
+    people = _json_ld_people(soup) + _legal_notice_people(text) + _team_cards(soup)
+    unique: dict[tuple[str, str], PersonOnPage] = {}
+    for person in people:
+        key = (normalize.fold(person.first_name), normalize.fold(person.last_name))
+        if key not in unique or person.confidence > unique[key].confidence:
+            unique[key] = person
+    return PageFindings(
+        people=list(unique.values())[:MAX_PEOPLE_PER_PAGE],
+        emails=_emails(soup, text, domain),
+        links=_links(soup, base_url),
+    )
+
+
+def pages_to_visit(home_links: list[str]) -> list[str]:
+    """The home page's own links first, then the usual paths, without repeats."""
+    seen: list[str] = []
+    for path in [*home_links, *LIKELY_PATHS]:
+        path = path.rstrip("/") or "/"
+        if path not in seen and path != "/":
+            seen.append(path)
+    return seen[:12]

@@ -1,0 +1,92 @@
+import pytest
+
+from enrichment.discovery.dns import MailResolver
+from enrichment.discovery.scoring import (
+    ROUTE_A,
+    ROUTE_DNS_ERROR,
+    ROUTE_MX,
+    ROUTE_NO_MAIL,
+    ROUTE_NULL_MX,
+    ROUTE_NXDOMAIN,
+)
+from enrichment.discovery.services import verify_address
+from enrichment.sandbox import mail_world as mw
+
+
+@pytest.fixture
+def resolve(dns_server):
+    clock = {"now": 1000.0}
+    resolver = MailResolver(("127.0.0.1",), dns_server.port, 2.0, clock=lambda: clock["now"])
+    resolver.clock_state = clock
+    return resolver
+
+
+def test_mx_hosts_and_their_addresses_come_from_the_same_resolver(resolve, plan):
+    route = resolve.route(plan.domain_of_kind(mw.BACKUP))
+    assert route.status == ROUTE_MX
+    assert [(h.name, h.preference, h.addresses) for h in route.hosts] == [
+        ("dead.sandbox-mail.example", 10, ("127.0.0.13",)),
+        ("backup.sandbox-mail.example", 20, ("127.0.0.14",)),
+    ]
+    assert resolve.queries == 3  # MX, then one A per host
+
+
+def test_a_record_stands_in_for_a_missing_mx(resolve):
+    route = resolve.route(mw.A_ONLY_DOMAIN)
+    assert route.status == ROUTE_A
+    assert route.hosts[0].name == mw.A_ONLY_DOMAIN
+    assert route.deliverable
+
+
+@pytest.mark.parametrize(
+    ("kind", "status"), [(mw.NULL_MX, ROUTE_NULL_MX), (mw.NO_MAIL, ROUTE_NO_MAIL)]
+)
+def test_null_mx_and_no_record_are_undeliverable(resolve, plan, kind, status):
+    route = resolve.route(plan.domain_of_kind(kind))
+    assert route.status == status
+    assert not route.deliverable
+
+
+def test_unknown_domain_is_nxdomain(resolve):
+    assert resolve.route("personne-ici.example").status == ROUTE_NXDOMAIN
+
+
+def test_answers_are_cached_for_their_ttl(resolve, plan, dns_server):
+    domain = plan.domain_of_kind(mw.NORMAL)
+    before = dns_server.total_queries
+    first = resolve.route(domain)
+    asked = dns_server.total_queries - before
+    assert asked == 2
+    assert resolve.route(domain.upper()) == first
+    assert dns_server.total_queries - before == asked
+    resolve.clock_state["now"] += mw.TTL + 1
+    resolve.route(domain)
+    assert dns_server.total_queries - before == 2 * asked
+
+
+def test_a_dead_resolver_is_a_dns_error_not_an_invalid_domain(unused_udp_port):
+    resolver = MailResolver(("127.0.0.1",), unused_udp_port, 0.3)
+    assert resolver.route("exemple.fr").status == ROUTE_DNS_ERROR
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [(mw.NULL_MX, "null_mx"), (mw.NO_MAIL, "no_mail_server")],
+)
+def test_verify_says_why_a_domain_takes_no_mail(mail_sandbox, plan, kind, reason):
+    verdict = verify_address(f"jean.dupont@{plan.domain_of_kind(kind)}")
+    assert (verdict.status, verdict.reason, verdict.mx_ok) == ("invalid", reason, False)
+    assert mail_sandbox.sessions == []
+
+
+def test_verify_without_smtp_stops_at_dns(mail_sandbox, plan):
+    verdict = verify_address(f"jean.dupont@{plan.domain_of_kind(mw.NORMAL)}", smtp=False)
+    assert (verdict.status, verdict.reason, verdict.mx_ok) == ("unknown", "not_probed", True)
+    nxdomain = verify_address("jean.dupont@personne-ici.example", smtp=False)
+    assert (nxdomain.status, nxdomain.reason) == ("invalid", "domain_not_found")
+    assert mail_sandbox.sessions == []
+
+
+def test_the_sandbox_refuses_names_outside_its_zone(resolve):
+    # A real domain asked of the demo's resolver is an error ("unknown"), never "invalid".
+    assert resolve.route("exemple.fr").status == ROUTE_DNS_ERROR
