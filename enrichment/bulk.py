@@ -135,7 +135,7 @@ def check_providers(
     if keyless:
         raise JobRefused(
             _("No usable API key for: %(providers)s.")
-            % {"providers": ", ".join(PROVIDERS[p].label for p in keyless)},
+            % {"providers": ", ".join(str(PROVIDERS[p].label) for p in keyless)},
             code="key_missing",
         )
     for wanted in fields:
