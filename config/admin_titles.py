@@ -54,6 +54,15 @@ WORDS: dict[str, ModelWords] = {
     ),
     "enrichment.enrichmentjob": ModelWords(_("New enrichment job"), _("Delete the selected jobs")),
     "enrichment.costdashboard": ModelWords(_("Costs"), _("Delete the selected entries")),
+    "enrichment.discoveredcontact": ModelWords(
+        _("New discovered contact"), _("Delete the selected contacts")
+    ),
+    "enrichment.webhookendpoint": ModelWords(
+        _("New webhook endpoint"), _("Delete the selected webhook endpoints")
+    ),
+    "enrichment.webhookdelivery": ModelWords(
+        _("New webhook delivery"), _("Delete the selected deliveries")
+    ),
     "campaigns.campaign": ModelWords(_("New campaign"), _("Delete the selected campaigns")),
 }
 

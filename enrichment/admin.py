@@ -1,21 +1,20 @@
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from prospects import admin as prospects_admin
 from prospects.admin_base import WorkspaceScopedAdmin
 from prospects.models import Workspace
 
-from . import credentials, services
+from . import credentials
+from .admin_reenrich import reenrich
 from .models import (
     EnrichmentItem,
     ProviderBatch,
@@ -247,47 +246,6 @@ class ProviderCallAdmin(ReadOnlyScopedAdmin):
 
 
 # --- Prospect list action and change-page panel -------------------------------------------
-
-
-MAX_REFUSAL_MESSAGES = 10
-
-
-@admin.action(description=_("Restart enrichment"))
-def reenrich(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) -> None:
-    """'Relancer l'enrichissement' for the selected NEEDS_REVIEW / NOT_VERIFIED prospects."""
-    by_workspace: dict[int, list[int]] = defaultdict(list)
-    for workspace_id, pk in queryset.values_list("workspace_id", "pk"):
-        by_workspace[workspace_id].append(pk)
-    workspaces = Workspace.objects.in_bulk(list(by_workspace))
-    queued, refused = [], []
-    for workspace_id, ids in by_workspace.items():
-        result = services.reenrich_prospects(workspaces[workspace_id], ids, user=request.user)
-        queued += result.queued
-        refused += result.refused
-    if queued:
-        modeladmin.message_user(
-            request,
-            ngettext(
-                "%(count)s prospect queued for enrichment again.",
-                "%(count)s prospects queued for enrichment again.",
-                len(queued),
-            )
-            % {"count": len(queued)},
-            messages.SUCCESS,
-        )
-    for prospect, reason in refused[:MAX_REFUSAL_MESSAGES]:
-        modeladmin.message_user(request, f"{prospect} — {reason}", messages.WARNING)
-    if len(refused) > MAX_REFUSAL_MESSAGES:
-        modeladmin.message_user(
-            request,
-            ngettext(
-                "… and %(count)s other prospect refused for the same kind of reason.",
-                "… and %(count)s other prospects refused for the same kind of reason.",
-                len(refused) - MAX_REFUSAL_MESSAGES,
-            )
-            % {"count": len(refused) - MAX_REFUSAL_MESSAGES},
-            messages.WARNING,
-        )
 
 
 PANEL_TEMPLATE = "enrichment/prospect_panel.html"

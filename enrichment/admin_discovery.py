@@ -107,7 +107,7 @@ class DiscoveredContactAdmin(WorkspaceScopedAdmin):
         "email_status",
         "email_score",
         "email_reason",
-        "catch_all",
+        "catch_all_text",
         "evidence",
         "patterns_tried",
         "checked_at",
@@ -120,7 +120,7 @@ class DiscoveredContactAdmin(WorkspaceScopedAdmin):
         "created_by",
         "created_at",
     )
-    exclude = ("company", "person_key")
+    exclude = ("company", "person_key", "catch_all")
 
     class Media:
         css = {"all": ("css/enrichment.css",)}
@@ -143,6 +143,13 @@ class DiscoveredContactAdmin(WorkspaceScopedAdmin):
         return format_html(
             '<span class="badge badge-score-{}">{}</span>', contact.score_class, contact.email_score
         )
+
+    @admin.display(description=_("catch-all domain"))
+    def catch_all_text(self, contact: DiscoveredContact) -> str:
+        # Not the admin's boolean icon: its "unknown" picture says "None" to a screen reader.
+        if contact.catch_all is None:
+            return "—"
+        return gettext("Yes") if contact.catch_all else gettext("No")
 
     @admin.display(description=_("prospect"))
     def prospect_link(self, contact: DiscoveredContact) -> str:

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from . import normalize
@@ -192,7 +193,8 @@ def resolve_companies(
             to_create.append(Company(workspace_id=workspace_id, name_key=name_key, **fields))
         # A concurrent writer may create the same domain: the unique constraint keeps one, and
         # the lookup below picks it up whoever wrote it.
-        Company.objects.bulk_create(to_create, ignore_conflicts=True)
+        if to_create:
+            insert_rows(to_create, ignore_conflicts=True)
         created = match_companies(workspace_id, missing)
         found.update(created)
         if source:
@@ -209,8 +211,36 @@ def resolve_companies(
                     observed_at=now,
                 )
     if provenance:
-        FieldProvenance.objects.bulk_create(provenance, batch_size=500)
+        insert_rows(provenance)
     return found
+
+
+def insert_rows(rows: Sequence[Model], *, ignore_conflicts: bool = False) -> None:
+    """Insert new rows of one model (no signals, as `bulk_create`) with one statement run for
+    all of them (`executemany`); with `ignore_conflicts`, a row that breaks a unique
+    constraint is left out.
+
+    `bulk_create` compiled every value of every row through the ORM's insert machinery (a
+    quarter of the time an import spent on a new company, and an import meets one every
+    twenty rows or so). Here each value only goes through its field's `pre_save` and
+    `get_db_prep_save`, as the ORM prepares it; the rows' ids are not read back.
+    """
+    model = type(rows[0])
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    params = [
+        [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields]
+        for row in rows
+    ]
+    # One transaction, as `bulk_create`: in autocommit each row would commit on its own.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+            + (" ON CONFLICT DO NOTHING" if ignore_conflicts else ""),
+            params,
+        )
 
 
 def resolve_company(

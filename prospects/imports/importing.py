@@ -7,10 +7,11 @@ counters match what was written, and `run_import` resumes after the last committ
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -141,7 +142,7 @@ def preview_import(
     records = _records(batch)
     if max_rows is not None:
         records = islice(records, max_rows)
-    with SeenKeys() as seen:
+    with SeenKeys() as seen, _older_objects_left_alone():
         for rows in row_chunks(records, CHUNK_SIZE):
             classify(batch.workspace_id, rows, fields, seen)
             for row in rows:
@@ -155,6 +156,27 @@ def preview_import(
 
 
 # --- Import --------------------------------------------------------------------------------
+
+
+@contextmanager
+def _older_objects_left_alone() -> Iterator[None]:
+    """While rows are classified, the cyclic garbage collector skips the objects that existed
+    before (Django's, the application's: some 100,000, walked in 50 to 100 ms).
+
+    A chunk of rows alive at once is enough to start a full collection every chunk or two,
+    and each walked all of them: a fifth of the import's CPU time. Frozen for the duration
+    (`gc.freeze`), then given back, they are still freed when no longer referenced; objects
+    made meanwhile are collected as before, so memory stays bounded. Left alone when
+    something else froze objects already (a server that forks) or turned the collector off.
+    """
+    if not gc.isenabled() or gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _import_rows(batch: ImportBatch, progress: Callable[[int], Any] | None) -> None:
@@ -175,14 +197,15 @@ def _import_rows(batch: ImportBatch, progress: Callable[[int], Any] | None) -> N
         return rows, encode_new(rows)
 
     chunks = map(prepared, row_chunks(records, CHUNK_SIZE))
-    if _can_overlap():
-        _write_behind(batch, chunks, progress)
-        return
-    with bulk_write_tuning():
-        for rows, encoded in chunks:
-            write_chunk(batch, rows, encoded)
-            if progress:
-                progress(len(rows))
+    with _older_objects_left_alone():
+        if _can_overlap():
+            _write_behind(batch, chunks, progress)
+            return
+        with bulk_write_tuning():
+            for rows, encoded in chunks:
+                write_chunk(batch, rows, encoded)
+                if progress:
+                    progress(len(rows))
 
 
 def _can_overlap() -> bool:

@@ -201,12 +201,32 @@ def test_key_list_shows_only_own_workspace(admin_client_ws, workspace, other_wor
 CHANGELIST = reverse("admin:prospects_prospect_changelist")
 
 
-def reenrich_action(client: Client, prospects):
-    return client.post(
-        CHANGELIST,
-        {"action": "reenrich", "_selected_action": [p.pk for p in prospects], "index": "0"},
-        follow=True,
-    )
+def reenrich_action(client: Client, prospects, *, confirm=True):
+    """The action as the list posts it, then (confirm) what its estimate page posts."""
+    data = {"action": "reenrich", "_selected_action": [p.pk for p in prospects], "index": "0"}
+    if not confirm:
+        return client.post(CHANGELIST, data)
+    return client.post(CHANGELIST, {**data, "confirm": "1"}, follow=True)
+
+
+def test_the_action_shows_what_it_costs_and_queues_nothing_yet(member_client, workspace):
+    from enrichment.engine import ledger
+
+    ledger.top_up(workspace.pk, "1", key="t1")
+    targets = [
+        ProspectFactory(workspace=workspace, status=Status.NOT_VERIFIED),
+        ProspectFactory(workspace=workspace, status=Status.NEEDS_REVIEW),
+        ProspectFactory(workspace=workspace, status=Status.VERIFIED),
+    ]
+    page = reenrich_action(member_client, targets, confirm=False)
+    assert page.status_code == 200
+    body = " ".join(re.sub(r"<[^>]+>", " ", text(page)).split())
+    assert "2 prospects sur 3 sélectionnés repartent chez Dropcontact" in body
+    assert "Au plus 0,10 €" in body
+    assert "Statut « Vérifié » : 1" in body
+    for prospect in targets:
+        assert not items_of(prospect)
+        assert status_of(prospect) != Status.ENRICHING
 
 
 def test_action_queues_not_verified_and_needs_review_prospects(member_client, workspace):

@@ -12,7 +12,8 @@ from django.urls import URLPattern, reverse
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from enrichment import credentials
+from enrichment import credentials, crypto
+from enrichment.discovery.contacts import add_contact, record_address
 from enrichment.engine import ledger
 from enrichment.models import (
     EnrichmentItem,
@@ -21,6 +22,7 @@ from enrichment.models import (
     ProviderBatch,
     ProviderCall,
 )
+from enrichment.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from prospects.access import invite_to_workspace, remember_workspace
 from prospects.models import ImportBatch, Prospect
 from prospects.services import suppress_person
@@ -116,6 +118,20 @@ def one_of_each(workspace, admin_user, member):
     ledger.reserve(workspace.pk, "0.50", key="appel", provider="prospeo")
     Campaign.objects.create(workspace=workspace, name="Salon de Lyon")
     Group.objects.create(name="Commerciaux")
+    contact, _created = add_contact(
+        workspace, first_name="Aurélie", last_name="Dupré", domain="menard.fr", method="website"
+    )
+    record_address(contact, email="aurelie.dupre@menard.fr", status="verified", score=91)
+    endpoint = WebhookEndpoint.objects.create(
+        workspace=workspace,
+        url="https://crm.exemple.fr/sourcier",
+        events=["job.completed"],
+        encrypted_secret=crypto.encrypt("whsec_" + "A" * 32),
+    )
+    event = WebhookEvent.objects.create(
+        workspace=workspace, event_id="msg_1", type="job.completed", key="k1", payload="{}"
+    )
+    WebhookDelivery.objects.create(workspace=workspace, endpoint=endpoint, event=event)
 
 
 def _object_pk(model_admin, workspace) -> object | None:
