@@ -70,6 +70,7 @@ bench-smoke: messages
 	$(PY) benchmarks/waterfall.py --prospects 40 --latency-ms 0 --timeout 120 $(BENCH_FLAGS)
 	$(PY) benchmarks/waterfall.py --prospects 40 --latency-ms 200 --timeout 120 $(BENCH_FLAGS)
 	$(PY) benchmarks/sandbox_throughput.py --requests 300 --seconds 3
+	$(PY) benchmarks/api.py --prospects 200 --requests 20 $(BENCH_FLAGS)
 	$(PY) benchmarks/admin_lists.py --prospects 500 --repeat 3 $(BENCH_FLAGS)
 	$(PY) benchmarks/discovery.py --domains 10
 

@@ -33,6 +33,9 @@ WORDS: dict[str, ModelWords] = {
     "prospects.invitation": ModelWords(_("New invitation"), _("Delete the selected invitations")),
     "prospects.company": ModelWords(_("New company"), _("Delete the selected companies")),
     "prospects.prospect": ModelWords(_("New prospect"), _("Delete the selected prospects")),
+    "prospects.apikey": ModelWords(
+        _("New API access key"), _("Delete the selected API access keys")
+    ),
     "prospects.suppressionentry": ModelWords(
         _("New objection"), _("Delete the selected entries"), _("Objection list")
     ),

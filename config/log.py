@@ -16,6 +16,7 @@ ROUTINE_TASKS = (
     "enrichment.tasks.dispatch_due_work_task",
     "enrichment.tasks.expire_leases_task",
     "prospects.tasks.sweep_imports_task",
+    "prospects.tasks.purge_idempotency_keys_task",
     "enrichment.tasks.purge_discovered_contacts_task",
     "enrichment.tasks.recheck_email_probes_task",
 )

@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",
     "prospects.apps.ProspectsConfig",
     "enrichment.apps.EnrichmentConfig",
     "campaigns.apps.CampaignsConfig",
@@ -117,6 +118,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
     "prospects.middleware.WorkspaceMiddleware",
+    "config.api_support.middleware.ApiMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -242,6 +244,11 @@ for _proxy in SOURCIER_TRUSTED_PROXIES:
         ) from _error
 SOURCIER_CLIENT_IP_HEADER = env.str("SOURCIER_CLIENT_IP_HEADER", default="X-Forwarded-For")
 RATELIMIT_IP_META_KEY = "prospects.login_limits.client_address"
+# JSON API requests allowed per API key (or session) and per client address, and how long the
+# synchronous single enrichment waits for its result before answering 202.
+SOURCIER_API_RATE = env.str("SOURCIER_API_RATE", default="600/m")
+SOURCIER_API_IP_RATE = env.str("SOURCIER_API_IP_RATE", default="1200/m")
+SOURCIER_API_ENRICH_BUDGET = env.float("SOURCIER_API_ENRICH_BUDGET", default=10.0)
 
 # Celery: the database records work; the broker only delivers it (DESIGN.md section 4).
 if REDIS_URL:
@@ -277,6 +284,10 @@ CELERY_BEAT_SCHEDULE = {
     "expire-provider-leases": {
         "task": "enrichment.tasks.expire_leases_task",
         "schedule": crontab(minute="*/5"),
+    },
+    "purge-idempotency-keys": {
+        "task": "prospects.tasks.purge_idempotency_keys_task",
+        "schedule": crontab(minute=17),
     },
     "sweep-imports": {
         "task": "prospects.tasks.sweep_imports_task",

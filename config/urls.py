@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from config.api import api
 from prospects import views as prospect_views
 from prospects import workspace_views
 
@@ -18,4 +19,5 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("enrichment/", include("enrichment.urls")),
+    path("api/v1/", api.urls),
 ]

@@ -43,7 +43,12 @@ NO_PROVIDER = {
 
 
 class JobRefused(ValueError):
-    """The job cannot be made as asked; the message says why, in French."""
+    """The job cannot be made as asked; the message says why, in French, and `code` in a
+    stable word (the engine's outcome code where one applies)."""
+
+    def __init__(self, message: str, *, code: str = "job_refused") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass
@@ -76,7 +81,8 @@ def check_fields(fields: Iterable[str]) -> list[str]:
     if unknown or not wanted:
         raise JobRefused(
             _("Unknown field(s): %(fields)s. Available: %(available)s.")
-            % {"fields": ", ".join(unknown) or "—", "available": ", ".join(FIELDS)}
+            % {"fields": ", ".join(unknown) or "—", "available": ", ".join(FIELDS)},
+            code="unknown_field",
         )
     return wanted
 
@@ -110,7 +116,7 @@ def check_providers(
                 default.insert(0, DISCOVERY)
             usable = [p for p in default if credentials.has_usable_key(workspace_id, p)]
             if not usable:
-                raise JobRefused(NO_PROVIDER[wanted])
+                raise JobRefused(NO_PROVIDER[wanted], code="no_provider")
             order += usable
         return order
     order = list(dict.fromkeys(p.strip() for p in providers if p.strip()))
@@ -122,17 +128,19 @@ def check_providers(
                 "fields": ", ".join(fields),
                 "providers": ", ".join(unknown) or "—",
                 "available": ", ".join(known),
-            }
+            },
+            code="unknown_provider",
         )
     keyless = [p for p in order if not credentials.has_usable_key(workspace_id, p)]
     if keyless:
         raise JobRefused(
             _("No usable API key for: %(providers)s.")
-            % {"providers": ", ".join(str(PROVIDERS[p].label) for p in keyless)}
+            % {"providers": ", ".join(str(PROVIDERS[p].label) for p in keyless)},
+            code="key_missing",
         )
     for wanted in fields:
         if not any(known[p] == wanted for p in order):
-            raise JobRefused(NO_PROVIDER[wanted])
+            raise JobRefused(NO_PROVIDER[wanted], code="no_provider")
     return order
 
 
@@ -298,8 +306,18 @@ def queue_waterfall(
         Prospect.objects.for_workspace(workspace_id).filter(pk__in=queued).update(
             status=Prospect.Status.ENRICHING, updated_at=now
         )
-    transaction.on_commit(lambda: dispatch_waterfall(workspace_id))
+    # One message, not one per item: a 1,000-prospect job is created in a request (the admin,
+    # the API), and sending 500 task messages there took as long as creating the job.
+    transaction.on_commit(lambda: dispatch_waterfall_later(workspace_id))
     return queued
+
+
+def dispatch_waterfall_later(workspace_id: int) -> None:
+    """Have a worker hand the workspace's due waterfall items to workers (the sweeper would
+    too, within a few seconds, were the message lost)."""
+    from .tasks import dispatch_waterfall_task
+
+    dispatch_waterfall_task.delay(workspace_id)
 
 
 def dispatch_waterfall(workspace_id: int | None = None, *, limit: int = 500) -> int:
@@ -331,7 +349,10 @@ def cancel_job(workspace: Workspace, job_id: int) -> int:
     items were cancelled."""
     job = EnrichmentJob.objects.for_workspace(workspace).get(pk=job_id)
     if job.status not in CANCELLABLE:
-        raise JobRefused(_("Only a job that is waiting, running or paused can be cancelled."))
+        raise JobRefused(
+            _("Only a job that is waiting, running or paused can be cancelled."),
+            code="not_cancellable",
+        )
     now = timezone.now()
     with transaction.atomic():
         waiting = EnrichmentItem.objects.for_workspace(workspace).filter(

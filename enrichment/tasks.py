@@ -73,6 +73,14 @@ def run_waterfall_item_task(item_id: int) -> str:
 
 
 @shared_task
+def dispatch_waterfall_task(workspace_id: int) -> str:
+    """Hand one workspace's due waterfall items to workers (sent once per queued job)."""
+    from .bulk import dispatch_waterfall
+
+    return f"dispatched {dispatch_waterfall(workspace_id)}"
+
+
+@shared_task
 def deliver_webhook_task(delivery_id: int) -> str:
     """One attempt of one webhook delivery (claimed first: running it twice does nothing)."""
     return webhook_delivery.deliver(delivery_id)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import (
+    admin_api_keys,  # noqa: F401  (registers the API keys)
     admin_imports,  # noqa: F401  (registers the import screens)
     admin_suppression,  # noqa: F401  (registers the objection list)
     admin_workspaces,  # noqa: F401  (registers workspaces, members, invitations)

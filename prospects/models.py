@@ -696,3 +696,4 @@ class SuppressionEntry(TenantModel):
 # Invitations and the remembered current workspace live in their own module (split by concept);
 # imported here so that Django registers them with this app.
 from .access_models import Invitation, WorkspacePreference  # noqa: E402, F401
+from .api_models import ApiKey, IdempotentRequest  # noqa: E402, F401

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import translation
 
-from . import imports
+from . import api_keys, imports
 from .models import ImportBatch
 
 
@@ -31,3 +31,10 @@ def sweep_imports_task() -> str:
     resumed = imports.resume_abandoned_imports()
     expired = imports.expire_previews()
     return f"resumed {len(resumed)}, expired {expired}"
+
+
+
+@shared_task
+def purge_idempotency_keys_task() -> str:
+    """Forget the API's Idempotency-Keys older than 24 hours."""
+    return f"deleted {api_keys.purge_idempotent_requests()}"

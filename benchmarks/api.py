@@ -1,0 +1,212 @@
+"""Benchmark: JSON API latency on loopback under a bounded load: the prospects list and the
+creation of an enrichment job over many prospects, p50/p95.
+
+Serves the app with gunicorn (as the Procfile does) on a free port, over a throw-away database
+(a temporary SQLite file, or a `sourcier_bench_api` PostgreSQL database + Redis with
+--postgres), and sends `--clients` concurrent clients at it. Each job creation is cancelled
+right after it is timed (outside the timing), so the same prospects serve the next one; no
+worker runs, so the jobs' items only wait in the broker.
+
+    .venv/bin/python benchmarks/api.py --prospects 1000 --requests 200 --postgres
+    .venv/bin/python benchmarks/api.py --prospects 200 --requests 20     # a quick check
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DB_NAME = "sourcier_bench_api"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def configure(args: argparse.Namespace) -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ["SOURCIER_VAR_DIR"] = tempfile.mkdtemp(prefix="sourcier-bench-api-")
+    os.environ.setdefault("SECRET_KEY", "benchmark-only")
+    os.environ.setdefault("SOURCIER_FERNET_KEYS", "Z3gtq0jvOOfP4GEFBxcMayTTuLvOE_VVPS6VX3RftnU=")
+    os.environ.setdefault("SOURCIER_SUPPRESSION_KEY", "benchmark-only")
+    os.environ["LOG_LEVEL"] = "WARNING"
+    # No collectstatic in a throw-away directory: whitenoise would say so in every worker.
+    os.environ["PYTHONWARNINGS"] = "ignore:No directory at"
+    # The load is the point: the per-key and per-address limits would stop it.
+    os.environ["SOURCIER_API_RATE"] = os.environ["SOURCIER_API_IP_RATE"] = "1000000/m"
+    if args.postgres:
+        import psycopg
+
+        with psycopg.connect(args.postgres_admin_url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {DB_NAME}")
+        os.environ["DATABASE_URL"] = args.postgres_admin_url.rsplit("/", 1)[0] + f"/{DB_NAME}"
+        os.environ["REDIS_URL"] = args.redis_url
+        atexit.register(drop_database, args)
+    else:
+        os.environ.pop("DATABASE_URL", None)
+        os.environ.pop("REDIS_URL", None)
+
+
+def drop_database(args: argparse.Namespace) -> None:
+    import psycopg
+
+    with psycopg.connect(args.postgres_admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+
+
+def seed(count: int) -> tuple[str, list[int]]:
+    """A workspace with `count` new prospects, a Prospeo key and an admin API key."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from enrichment import credentials
+    from prospects.api_keys import create_api_key
+    from prospects.models import Prospect, Workspace
+
+    call_command("migrate", verbosity=0)
+    workspace = Workspace.objects.create(name="Bench", slug="bench", auto_enrich="none")
+    credentials.set_api_key(workspace, "prospeo", "bench-key-0000")
+    rows = []
+    for n in range(count):
+        prospect = Prospect(
+            workspace=workspace,
+            first_name=f"Prénom{n}",
+            last_name=f"Nom{n}",
+            email=f"personne{n}@exemple.fr",
+            source="import",
+        )
+        prospect.refresh_keys()
+        rows.append(prospect)
+    Prospect.objects.bulk_create(rows, batch_size=1000)
+    ids = list(Prospect.objects.for_workspace(workspace).values_list("pk", flat=True))
+    return create_api_key(workspace, name="bench", role="admin").secret, ids
+
+
+def start_gunicorn(args: argparse.Namespace, port: int) -> subprocess.Popen:
+    command = [
+        str(ROOT / ".venv/bin/gunicorn"),
+        "config.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(args.workers),
+        "--threads",
+        str(args.threads),
+        "--log-level",
+        "warning",
+    ]
+    server = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy())
+    atexit.register(server.terminate)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return server
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("gunicorn did not start")
+
+
+class Client:
+    def __init__(self, base: str, secret: str) -> None:
+        self.base = base
+        self.headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
+
+    def call(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict, float]:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            self.base + path, data=data, method=method, headers=self.headers
+        )
+        start = time.perf_counter()
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                status, payload = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status, payload = error.code, error.read()
+        return status, json.loads(payload or b"{}"), time.perf_counter() - start
+
+
+def measure(label: str, count: int, clients: int, one) -> None:
+    """Run `one()` `count` times over `clients` threads; print p50/p95 of what it timed."""
+    with ThreadPoolExecutor(clients) as pool:
+        results = list(pool.map(lambda _: one(), range(count)))
+    times = sorted(t for ok, t in results if ok)
+    errors = sum(1 for ok, _ in results if not ok)
+    if len(times) < 2:
+        print(f"{label}: not enough successful requests ({errors} errors)")
+        return
+    p50 = statistics.median(times) * 1000
+    p95 = times[min(len(times) - 1, int(0.95 * len(times)))] * 1000
+    print(
+        f"{label}: {len(times)} requests, {clients} concurrent clients: "
+        f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, {errors} errors"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prospects", type=int, default=1000, help="per job (and in the list)")
+    parser.add_argument("--requests", type=int, default=200, help="per measured route")
+    parser.add_argument("--job-requests", type=int, default=None, help="default: --requests / 4")
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--postgres", action="store_true")
+    parser.add_argument(
+        "--postgres-admin-url", default="postgres://postgres@127.0.0.1:5432/postgres"
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    args = parser.parse_args()
+    configure(args)
+    secret, ids = seed(args.prospects)
+    port = free_port()
+    start_gunicorn(args, port)
+    client = Client(f"http://127.0.0.1:{port}/api/v1", secret)
+    backend = "PostgreSQL + Redis" if args.postgres else "SQLite"
+    print(f"{backend}, gunicorn {args.workers} workers × {args.threads} threads, loopback")
+
+    for _ in range(5):  # warm-up: connections, imports
+        client.call("GET", "/prospects?limit=50")
+
+    def list_page():
+        status, _body, elapsed = client.call("GET", "/prospects?limit=50&page=2")
+        return status == 200, elapsed
+
+    measure(f"GET /prospects (50 of {len(ids)})", args.requests, args.clients, list_page)
+
+    def create_job():
+        status, body, elapsed = client.call(
+            "POST", "/enrichment-jobs", {"prospect_ids": ids, "fields": ["email"]}
+        )
+        if status != 201:
+            print("job refused:", status, body, file=sys.stderr)
+            return False, elapsed
+        client.call("POST", f"/enrichment-jobs/{body['job']['id']}/cancel", {})
+        return True, elapsed
+
+    # One job at a time over the same prospects: each is cancelled before the next starts.
+    jobs = args.job_requests or max(2, args.requests // 4)
+    measure(f"POST /enrichment-jobs ({len(ids)} prospects)", jobs, 1, create_job)
+
+
+if __name__ == "__main__":
+    main()

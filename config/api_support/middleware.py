@@ -1,0 +1,115 @@
+"""Around every `/api/` request: its language, its rate limits, its Idempotency-Key, and the
+error envelope for what never reached a route (an unknown path, a wrong method)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.translation.trans_real import parse_accept_lang_header
+from django_ratelimit import ALL
+from django_ratelimit.core import get_usage
+from ninja.utils import check_csrf
+
+from . import idempotency
+from .errors import ApiError, error_response
+from .principal import resolve_principal
+
+API_LANGUAGES = ("fr", "en")
+PREFIX = "/api/"
+
+
+def api_language(request: HttpRequest) -> str:
+    """French or English, whichever Accept-Language prefers first; French otherwise."""
+    header = request.headers.get("Accept-Language", "")
+    for code, _quality in parse_accept_lang_header(header[:500]):
+        base = code.split("-")[0].lower()
+        if base in API_LANGUAGES:
+            return base
+    return settings.LANGUAGE_CODE
+
+
+def _rate(setting: str) -> Callable[[str, HttpRequest], str]:
+    return lambda group, request: getattr(settings, setting)
+
+
+def _limited(request: HttpRequest, group: str, key, rate_setting: str) -> HttpResponse | None:
+    usage = get_usage(
+        request, group=group, key=key, rate=_rate(rate_setting), method=ALL, increment=True
+    )
+    if not usage or not usage["should_limit"]:
+        return None
+    response = error_response(429, "rate_limited")
+    response.api_error_code = "rate_limited"
+    response["Retry-After"] = str(max(1, int(usage["time_left"])))
+    return response
+
+
+def json_error(response: HttpResponse) -> HttpResponse:
+    """A 400, 404 or 405 Django or django-ninja answered on its own, as the envelope."""
+    if response.get("Content-Type", "").startswith("application/json"):
+        return response
+    if response.status_code == 400:  # e.g. a body past DATA_UPLOAD_MAX_MEMORY_SIZE
+        replaced = error_response(400, "bad_request")
+    elif response.status_code == 404:
+        replaced = error_response(404, "not_found")
+    elif response.status_code == 405:
+        replaced = error_response(405, "method_not_allowed")
+        replaced["Allow"] = response.get("Allow", "")
+    else:
+        return response
+    return replaced
+
+
+class ApiMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith(PREFIX):
+            return self.get_response(request)
+        language = api_language(request)
+        with translation.override(language):
+            response = self._answer(request)
+            response = json_error(response)
+        response["Content-Language"] = language
+        response["Vary"] = ", ".join(filter(None, [response.get("Vary"), "Accept-Language"]))
+        return response
+
+    def _answer(self, request: HttpRequest) -> HttpResponse:
+        limited = _limited(request, "api-ip", "ip", "SOURCIER_API_IP_RATE")
+        if limited:
+            return limited
+        try:
+            principal = resolve_principal(request)
+        except ApiError:
+            principal = None  # the route's auth answers it
+        if principal is not None:
+            key = lambda group, req: principal.rate_key  # noqa: E731
+            limited = _limited(request, "api-key", key, "SOURCIER_API_RATE")
+            if limited:
+                return limited
+        idempotency_key = request.headers.get("Idempotency-Key")
+        if request.method != "POST" or idempotency_key is None or principal is None:
+            return self.get_response(request)
+        if not idempotency.valid_key(idempotency_key):
+            return error_response(422, "idempotency_key_invalid")
+        if principal.api_key is None and check_csrf(request) is not None:
+            return self.get_response(request)  # refused by the route's session auth
+        return self._idempotent(request, principal.workspace, idempotency_key)
+
+    def _idempotent(self, request: HttpRequest, workspace, key: str) -> HttpResponse:
+        claimed = idempotency.claim(workspace, key, idempotency.fingerprint(request))
+        if claimed.outcome == "replay":
+            return idempotency.replay(claimed.record)
+        if claimed.outcome == "mismatch":
+            return error_response(422, "idempotency_key_reused")
+        if claimed.outcome == "busy":
+            response = error_response(409, "idempotency_key_in_use")
+            response["Retry-After"] = "1"
+            return response
+        response = self.get_response(request)
+        idempotency.settle(claimed, response)
+        return response
