@@ -113,10 +113,26 @@ def settle(claimed: Claim, response: HttpResponse) -> None:
     rows.update(
         status_code=response.status_code,
         content_type=response.get("Content-Type", "application/json"),
-        body=bytes(response.content),
+        body=stored_body(response),
         lock_token="",
         locked_until=None,
     )
+
+
+# The top-level fields of an answer that hold a secret shown once (a webhook's whsec_…): kept
+# out of the stored answer, so a replay gives them as "" rather than the database holding them.
+SECRET_FIELDS = ("secret",)
+
+
+def stored_body(response: HttpResponse) -> bytes:
+    body = bytes(response.content)
+    if not getattr(response, "holds_secret", False):
+        return body
+    data = json.loads(body)
+    for name in SECRET_FIELDS:
+        if name in data:
+            data[name] = ""
+    return json.dumps(data).encode()
 
 
 def replay(record: IdempotentRequest) -> HttpResponse:

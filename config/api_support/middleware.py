@@ -111,5 +111,7 @@ class ApiMiddleware:
             response["Retry-After"] = "1"
             return response
         response = self.get_response(request)
+        # A route that answers with a secret says so (see idempotency.SECRET_FIELDS).
+        response.holds_secret = getattr(request, "api_holds_secret", False)
         idempotency.settle(claimed, response)
         return response

@@ -3,8 +3,8 @@ enrichment, and the workspace's figures; mounted in config/api.py."""
 
 from ninja import Router
 
-from . import figures, jobs, one_prospect, providers
+from . import figures, jobs, one_prospect, providers, webhooks
 
 router = Router()
-for part in (providers, jobs, one_prospect, figures):
+for part in (providers, jobs, one_prospect, figures, webhooks):
     router.add_router("", part.router)

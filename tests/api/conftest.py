@@ -25,6 +25,9 @@ class ApiClient:
     def get(self, path: str, **kw):
         return self.client.get(path, headers={**self.headers, **kw.pop("headers", {})}, **kw)
 
+    def delete(self, path: str, **kw):
+        return self.client.delete(path, headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
     def post(self, path: str, data=None, *, raw: str | None = None, **kw):
         import json
 

@@ -2,6 +2,7 @@
 
 from enrichment import bulk, credentials
 from enrichment.models import EnrichmentItem, EnrichmentJob, ProviderAttempt
+from enrichment.webhooks.models import WebhookEndpoint
 from prospects.models import Prospect, Workspace
 from tests.factories import ProspectFactory
 
@@ -37,5 +38,10 @@ def snapshot(workspace: Workspace) -> dict:
         "jobs": sorted(EnrichmentJob.objects.for_workspace(workspace).values_list("pk", "status")),
         "items": sorted(
             EnrichmentItem.objects.for_workspace(workspace).values_list("pk", "status")
+        ),
+        "webhooks": sorted(
+            WebhookEndpoint.objects.for_workspace(workspace).values_list(
+                "pk", "encrypted_secret", "is_active"
+            )
         ),
     }

@@ -5,7 +5,9 @@ entry here fails."""
 import pytest
 
 from config.api import api
+from enrichment import crypto
 from enrichment.models import EnrichmentItem
+from enrichment.webhooks.models import WebhookEndpoint
 from prospects.models import Prospect
 from tests.factories import ProspectFactory
 
@@ -18,6 +20,16 @@ def _job_ids(workspace):
     job = make_job(workspace)
     record = EnrichmentItem.objects.for_workspace(workspace).filter(job=job).first()
     return {"job_id": job.pk, "record_id": record.pk}
+
+
+def _endpoint_ids(workspace):
+    endpoint = WebhookEndpoint.objects.create(
+        workspace=workspace,
+        url="https://crm.exemple.fr/hook",
+        events=["job.completed"],
+        encrypted_secret=crypto.encrypt("whsec_" + "A" * 32),
+    )
+    return {"endpoint_id": endpoint.pk}
 
 
 def _prospect_ids(workspace):
@@ -36,6 +48,9 @@ OBJECT_ROUTES = {
     ("POST", "/api/v1/enrichment-jobs/{job_id}/cancel"): (_job_ids, {}),
     ("GET", "/api/v1/enrichment-jobs/{job_id}/records"): (_job_ids, None),
     ("GET", "/api/v1/enrichment-jobs/{job_id}/records/{record_id}"): (_job_ids, None),
+    ("DELETE", "/api/v1/webhooks/{endpoint_id}"): (_endpoint_ids, None),
+    ("POST", "/api/v1/webhooks/{endpoint_id}/rotate-secret"): (_endpoint_ids, {}),
+    ("GET", "/api/v1/webhooks/{endpoint_id}/deliveries"): (_endpoint_ids, None),
 }
 
 
@@ -72,6 +87,8 @@ def test_another_workspace_s_object_is_a_404_like_a_missing_one(
 
     def call(ids):
         path = template.format(**ids)
+        if method == "DELETE":
+            return api.delete(path)
         return api.get(path) if method == "GET" else api.post(path, body)
 
     foreign = call(theirs)
