@@ -10,6 +10,7 @@ from ninja import Field, Router, Schema
 from config.api_support.errors import errors, not_found
 from config.api_support.principal import workspace_of
 
+from .. import credentials
 from ..models import ProviderCredential
 from ..providers.registry import PROVIDERS, get_provider
 
@@ -44,7 +45,11 @@ def _providers(workspace_id: int) -> list[dict]:
             "rate_limit": str(spec.rate_limit),
             "docs_url": str(spec.docs_url),
             "has_key": spec.slug in keys,
-            "key_usable": spec.slug in keys and keys[spec.slug] is None,
+            "key_usable": (
+                credentials.probing_configured()
+                if spec.slug in credentials.KEYLESS
+                else spec.slug in keys and keys[spec.slug] is None
+            ),
         }
         for spec in (get_provider(slug) for slug in PROVIDERS)
     ]
