@@ -62,7 +62,11 @@ def test_apollo_person_without_email_is_not_found():
     assert read("apollo", body).verified
 
 
-@pytest.mark.parametrize("slug", sorted(EMAIL_FINDERS))
+# In-house discovery is an email finder the waterfall runs itself: it has no HTTP answer to read.
+VENDORS = sorted(slug for slug in EMAIL_FINDERS if slug != "discovery")
+
+
+@pytest.mark.parametrize("slug", VENDORS)
 def test_errors_stay_classified_errors(slug):
     with pytest.raises(ProviderError) as raised:
         read(slug, "<html>Bad gateway</html>", status=502)

@@ -30,8 +30,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_vendor_the_adapters_speak_has_an_entry_and_a_base_url():
-    assert set(PROVIDERS) == set(ADAPTERS) == set(django_settings.PROVIDER_DEFAULT_BASE_URLS)
-    assert [slug for slug, _label in PROVIDER_CHOICES] == list(PROVIDERS)
+    vendors = [slug for slug, spec in PROVIDERS.items() if spec.auth != "none"]
+    assert set(vendors) == set(ADAPTERS) == set(django_settings.PROVIDER_DEFAULT_BASE_URLS)
+    assert [slug for slug, _label in PROVIDER_CHOICES] == vendors
+
+
+def test_in_house_discovery_is_free_and_needs_no_key():
+    spec = PROVIDERS["discovery"]
+    assert spec.auth == "none" and spec.max_cost == 0 and spec.fields == ("email",)
+    assert "discovery" not in dict(PROVIDER_CHOICES)
 
 
 @pytest.mark.parametrize("slug", ADAPTERS)
