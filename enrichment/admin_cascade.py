@@ -24,7 +24,7 @@ from prospects.models import Prospect, Workspace
 from . import bulk, credentials
 from .charts import euros
 from .engine import ledger
-from .providers.finders import DEFAULT_EMAIL_ORDER, EMAIL_FINDERS
+from .providers.finders import DEFAULT_EMAIL_ORDER, DISCOVERY, EMAIL_FINDERS
 from .providers.registry import get_provider
 
 ACTION_NAME = "find_emails"
@@ -46,9 +46,12 @@ class ProviderOrderForm(forms.Form):
     expected_most = forms.DecimalField(required=False, widget=forms.HiddenInput)
     expected_order = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, keyed: list[str], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, keyed: list[str], discovery_first: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.keyed = keyed
+        self.discovery_first = discovery_first and DISCOVERY in keyed
         # Every finder is a valid choice: whether it has a key is `bulk.check_providers`'s to
         # say (a key refused since the page was shown gets its own French message).
         choices = [("", "—")] + [
@@ -87,8 +90,10 @@ class ProviderOrderForm(forms.Form):
         return data
 
     def initial_order(self) -> list[str]:
-        """The default cascade's finders that have a key, else every finder that has one."""
-        return [s for s in self.keyed if s in DEFAULT_EMAIL_ORDER] or list(self.keyed)
+        """The default cascade's finders that have a key (after in-house discovery when the
+        workspace puts it first), else every finder that has one."""
+        first = [DISCOVERY] if self.discovery_first else []
+        return first + [s for s in self.keyed if s in DEFAULT_EMAIL_ORDER] or list(self.keyed)
 
     def order(self) -> list[str]:
         return self.cleaned_data["order"]
@@ -190,7 +195,11 @@ def estimate_page(
     ids the page carries when it was not reached from the list (a CSV selection)."""
     keyed = [s for s in FINDER_ORDER if credentials.has_usable_key(workspace.pk, s)]
     step = next((s for s in ("confirm", "estimate") if s in request.POST), None)
-    form = ProviderOrderForm(request.POST if step else None, keyed=keyed)
+    form = ProviderOrderForm(
+        request.POST if step else None,
+        keyed=keyed,
+        discovery_first=bulk.discovery_first(workspace.pk),
+    )
     page = {"selected": selected}
     if step and not form.is_valid():
         return _render(modeladmin, request, workspace, queryset, form, None, **page)

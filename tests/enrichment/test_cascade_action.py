@@ -225,3 +225,25 @@ def test_the_per_prospect_figure_is_the_sum_of_the_providers(member_client, keye
     expected = get_provider("prospeo").max_cost + get_provider("leadmagic").max_cost
     assert estimate.per_prospect == expected
     assert estimate.most == (expected * 1).quantize(Decimal("0.01"))
+
+
+def test_a_workspace_that_puts_discovery_first_sees_it_first_and_free(
+    member_client, keyed, settings
+):
+    settings.SOURCIER_SMTP_HELO = "sonde.sourcier-demo.fr"
+    settings.SOURCIER_SMTP_MAIL_FROM = "verification@sourcier-demo.fr"
+    keyed.discovery_first = True
+    keyed.save()
+    prospect = ProspectFactory(workspace=keyed, status=Status.NEW)
+    response = ask(member_client, [prospect])
+    estimate = response.context["estimate"]
+    assert estimate.providers == ["discovery", "prospeo", "leadmagic"]
+    assert "Découverte interne → Prospeo → LeadMagic" in text(response)
+    assert nothing_spent_or_queued(keyed)
+
+
+def test_without_probing_set_up_discovery_is_not_in_the_order(member_client, keyed):
+    keyed.discovery_first = True
+    keyed.save()
+    prospect = ProspectFactory(workspace=keyed, status=Status.NEW)
+    assert ask(member_client, [prospect]).context["estimate"].providers == ["prospeo", "leadmagic"]
