@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from prospects import admin as prospects_admin
@@ -153,29 +153,22 @@ class AddToCampaignForm(forms.Form):
         return data
 
 
-def _count(count: int, singular: str, plural: str, **params: Any) -> str:
-    # French uses the singular for 0 and 1; each form is its own msgid in the catalogue.
-    return (singular if count <= 1 else plural) % {"count": count, **params}
-
-
 def result_summary(result: services.AddResult, campaign: Campaign) -> list[str]:
     """The sentences shown after adding: how many were added, and who was left out and why."""
     lines = [
-        _count(
+        ngettext(
+            "%(count)s prospect added to “%(campaign)s”.",
+            "%(count)s prospects added to “%(campaign)s”.",
             len(result.added),
-            gettext("%(count)s prospect added to “%(campaign)s”."),
-            gettext("%(count)s prospects added to “%(campaign)s”."),
-            campaign=campaign.name,
         )
+        % {"count": len(result.added), "campaign": campaign.name}
     ]
     if result.already:
         lines.append(gettext("%(count)s already in the campaign.") % {"count": len(result.already)})
     if result.excluded:
-        head = _count(
-            len(result.excluded),
-            gettext("%(count)s prospect excluded:"),
-            gettext("%(count)s prospects excluded:"),
-        )
+        head = ngettext(
+            "%(count)s prospect excluded:", "%(count)s prospects excluded:", len(result.excluded)
+        ) % {"count": len(result.excluded)}
         reasons = "; ".join(f"{prospect} — {reason}" for prospect, reason in result.excluded)
         lines.append(f"{head} {reasons}")
     return lines
