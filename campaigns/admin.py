@@ -13,6 +13,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from enrichment.admin_discovery import CONTACT_ACTIONS, decide_selected, tell_decision
+from enrichment.discovery import contacts as discovery
 from prospects import admin as prospects_admin
 from prospects.admin_base import WorkspaceScopedAdmin, WorkspaceScopedInline, scope_for
 from prospects.models import Prospect
@@ -239,6 +241,45 @@ def add_to_campaign(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset
 
 if all(action.__name__ != add_to_campaign.__name__ for action in prospects_admin.PROSPECT_ACTIONS):
     prospects_admin.PROSPECT_ACTIONS.append(add_to_campaign)
+
+
+@admin.action(description=_("Approve and add to a campaign"))
+def approve_into_campaign(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any):
+    """Approve the selected discovered contacts, then choose the campaign for their prospects
+    (the same page as the prospect list's action: only the verified ones go in, the others
+    are named with their reason)."""
+    decision = decide_selected(modeladmin, request, queryset, discovery.approve_contacts)
+    if decision is None:
+        return None
+    tell_decision(modeladmin, request, decision)
+    prospect_ids = [c.prospect_id for c in decision.done if c.prospect_id]
+    if not prospect_ids:
+        return None
+    workspace = request.workspace
+    prospects = list(Prospect.objects.for_workspace(workspace).filter(pk__in=prospect_ids))
+    prospect_admin = modeladmin.admin_site._registry[Prospect]
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "opts": Prospect._meta,
+        "media": prospect_admin.media,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "action_name": "add_to_campaign",
+        "title": gettext("Add to a campaign"),
+        "form": AddToCampaignForm(
+            campaigns=Campaign.objects.for_workspace(workspace).order_by("name")
+        ),
+        "count": len(prospects),
+        "preview": _preview(prospect_admin, workspace, prospects[:10]),
+        "selected": prospect_ids,
+        "select_across": "0",
+        # The campaign is chosen on the prospect list's own action.
+        "form_action": reverse("admin:prospects_prospect_changelist"),
+    }
+    return TemplateResponse(request, "admin/campaigns/add_to_campaign.html", context)
+
+
+if approve_into_campaign not in CONTACT_ACTIONS:
+    CONTACT_ACTIONS.append(approve_into_campaign)
 
 
 class CampaignFilter(admin.SimpleListFilter):

@@ -21,22 +21,20 @@ from .models import DiscoveredContact
 MAX_REFUSAL_MESSAGES = 10
 
 
-def _decide(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any, verb) -> None:
+def decide_selected(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any, verb):
+    """Run `verb` (approve or reject) on the selected contacts of the current workspace."""
     workspace = getattr(request, "workspace", None)
     if workspace is None:
         modeladmin.message_user(
             request, gettext("Choose a workspace in the header first."), messages.ERROR
         )
-        return
+        return None
     ids = list(queryset.filter(workspace=workspace).values_list("pk", flat=True))
     return verb(workspace, ids, user=request.user)
 
 
-@admin.action(description=_("Approve: create the prospects"))
-def approve(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) -> None:
-    decision = _decide(modeladmin, request, queryset, contacts.approve_contacts)
-    if decision is None:
-        return
+def tell_decision(modeladmin: admin.ModelAdmin, request: HttpRequest, decision) -> None:
+    """The approval's messages: how many were approved, who was refused and why."""
     if decision.done:
         modeladmin.message_user(
             request,
@@ -64,17 +62,27 @@ def approve(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) -
         )
 
 
+@admin.action(description=_("Approve: create the prospects"))
+def approve(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) -> None:
+    decision = decide_selected(modeladmin, request, queryset, contacts.approve_contacts)
+    if decision is not None:
+        tell_decision(modeladmin, request, decision)
+
+
 @admin.action(description=_("Reject"))
 def reject(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) -> None:
-    decision = _decide(modeladmin, request, queryset, contacts.reject_contacts)
+    decision = decide_selected(modeladmin, request, queryset, contacts.reject_contacts)
     if decision is None:
-        return
+        return None
     modeladmin.message_user(
         request,
         ngettext("%(count)s contact rejected.", "%(count)s contacts rejected.", len(decision.done))
         % {"count": len(decision.done)},
         messages.SUCCESS,
     )
+
+
+CONTACT_ACTIONS: list[Any] = [approve, reject]
 
 
 @admin.register(DiscoveredContact)
@@ -94,7 +102,8 @@ class DiscoveredContactAdmin(WorkspaceScopedAdmin):
     list_filter = ("status", "email_status", "method")
     search_fields = ("first_name", "last_name", "domain", "email", "job_title")
     list_select_related = ("prospect",)
-    actions = (approve, reject)
+    # Other apps add theirs (campaigns: approve and add to a campaign), as on the prospect list.
+    actions = CONTACT_ACTIONS
     readonly_fields = (
         "domain",
         "first_name",
