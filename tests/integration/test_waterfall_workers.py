@@ -147,6 +147,20 @@ def test_workers_killed_mid_job_lose_nothing_and_pay_nothing_twice(
     print(f"kills {kills}, questions asked again {repeats}")
 
 
+def skipped_items(job) -> int:
+    """Items without a verified answer that some finder never answered (breaker open)."""
+    attempts = ProviderAttempt.objects.for_workspace(job.workspace_id).filter(item__job=job)
+    answered = {"found", "not_found", "not_asked"}
+    skipped = 0
+    for item in items_of(job):
+        mine = attempts.filter(item=item)
+        if mine.filter(verified=True).exists():
+            continue
+        if mine.filter(provider__in=FINDERS, result__in=answered).count() < len(FINDERS):
+            skipped += 1
+    return skipped
+
+
 def test_a_job_with_20_percent_faults_settles_with_exact_counters(
     keyed, sandbox, workers_factory
 ):
@@ -173,7 +187,12 @@ def test_a_job_with_20_percent_faults_settles_with_exact_counters(
     # every answer a fault hid (an item goes to review only after four faulty passes).
     assert not wrong, wrong[:5]
     assert knowable > len(imported) // 2
-    assert got >= knowable - job.failed_items
+    # Random faults can open a vendor's breaker for a moment (5 failures among its last 10
+    # calls): the prospects that ran meanwhile went on without it, by design. Those are the
+    # items with no verified answer that some finder never answered.
+    skipped = skipped_items(job)
+    assert got >= knowable - job.failed_items - skipped, (got, knowable, skipped)
+    assert skipped <= len(imported) // 10, skipped
     assert job.failed_items <= len(imported) // 20, job.failed_items
     outcomes = Counter(
         c.outcome for vendor in FINDERS for c in sandbox.calls if c.vendor == vendor
