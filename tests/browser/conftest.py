@@ -37,6 +37,13 @@ def chromium():
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def _logins_unlimited(settings):
+    """Every browser test logs in from 127.0.0.1: within a minute they would pass the login
+    limit meant for one person (tests/prospects/test_login_limits.py tests the limit itself)."""
+    settings.SOURCIER_LOGIN_RATE = "10000/m"
+
+
 @pytest.fixture
 def page(chromium, live_server):
     context = chromium.new_context(base_url=live_server.url, locale="fr-FR")
