@@ -18,7 +18,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.provider_prices import parse_provider_prices
+from config.provider_prices import parse_provider_prices, parse_provider_rates
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -332,6 +332,14 @@ try:
     )
 except ValueError as _error:
     raise ImproperlyConfigured(f"SOURCIER_PROVIDER_PRICES: {_error}") from _error
+# The requests per second the operator's plans allow, over the registry's defaults, e.g.
+# "prospeo=20,leadmagic=10".
+try:
+    SOURCIER_PROVIDER_RATES = parse_provider_rates(
+        env.str("SOURCIER_PROVIDER_RATES", default=""), known=PROVIDER_DEFAULT_BASE_URLS
+    )
+except ValueError as _error:
+    raise ImproperlyConfigured(f"SOURCIER_PROVIDER_RATES: {_error}") from _error
 PROVIDER_BASE_URLS = {
     slug: env.str(
         f"SOURCIER_{slug.upper()}_URL",
