@@ -64,7 +64,10 @@ class DiscoveryJobFilters(Schema):
 
 
 def job_out(job: DiscoveryJob) -> dict:
-    data = {name: getattr(job, name) for name in DiscoveryJobOut.model_fields}
+    computed = ("error", "progress")
+    data = {
+        name: getattr(job, name) for name in DiscoveryJobOut.model_fields if name not in computed
+    }
     data["error"] = (
         {"code": job.error_code, "message": jobs.error_message(job.error_code)}
         if job.error_code
@@ -75,7 +78,7 @@ def job_out(job: DiscoveryJob) -> dict:
     data["progress"] = {
         "total": job.people,
         "done": done,
-        "percent": 100 if finished or not job.people else min(100, 100 * done // job.people),
+        "percent": 100 if finished else (min(100, 100 * done // job.people) if job.people else 0),
     }
     return data
 

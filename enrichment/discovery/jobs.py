@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from prospects import normalize
 from prospects.models import ApiKey, Workspace
@@ -83,9 +83,14 @@ def check_quotas(workspace: Workspace, domain: str, *, user: Any, api_key: ApiKe
     mine = DiscoveryJob.objects.for_workspace(workspace).filter(_requested_by(user, api_key))
     running = mine.filter(status__in=DiscoveryJob.LIVE_STATUSES).count()
     if running >= contacts.quota("jobs_per_user"):
+        most = contacts.quota("jobs_per_user")
         raise contacts.DiscoveryRefused(
-            _("%(max)s discoveries are already running for you: wait for one to finish.")
-            % {"max": contacts.quota("jobs_per_user")},
+            ngettext(
+                "%(max)s discovery is already running for you: wait for it to finish.",
+                "%(max)s discoveries are already running for you: wait for one to finish.",
+                most,
+            )
+            % {"max": most},
             code="discovery_quota_jobs",
         )
     today = mine.filter(created_at__gte=timezone.now() - dt.timedelta(hours=24)).aggregate(
