@@ -5,6 +5,7 @@ does), link one to a prospect of the workspace, delete one (admin key)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
@@ -20,6 +21,11 @@ from ..discovery_jobs import DiscoveryJob
 from ..models import DiscoveredContact, EmailProbe
 
 router = Router(tags=["discovery"])
+# Literals of their own: enum classes named alike (every model's `Status`) would share one
+# schema component.
+ContactStatus = Literal[tuple(DiscoveredContact.Status.values)]
+Method = Literal[tuple(DiscoveredContact.Method.values)]
+EmailStatus = Literal[tuple(DiscoveredContact.EmailStatus.values)]
 
 # A refused approval: (HTTP status) by code.
 DECISION_STATUS = {"already_decided": 409, "address_taken": 409, "duplicate": 409}
@@ -27,17 +33,17 @@ DECISION_STATUS = {"already_decided": 409, "address_taken": 409, "duplicate": 40
 
 class ContactOut(Schema):
     id: int
-    status: DiscoveredContact.Status
+    status: ContactStatus
     first_name: str
     last_name: str
     job_title: str
     domain: str
     company_id: int | None
-    method: DiscoveredContact.Method
+    method: Method
     source: str
     confidence: int = Field(description="confidence in the person, 0-100")
     email: str = Field(description="the best address found ('' when none)")
-    email_status: DiscoveredContact.EmailStatus
+    email_status: EmailStatus
     score: int | None = Field(description="the address's score, 0-100")
     reason: str
     catch_all: bool | None
@@ -64,7 +70,7 @@ class ContactDetailOut(ContactOut):
 
 
 class ContactFilters(Schema):
-    status: DiscoveredContact.Status = None
+    status: ContactStatus | None = None
     domain: FilterText = Field(None, max_length=253)
     job: ObjectId | None = Field(None, description="the contacts a discovery job named")
 

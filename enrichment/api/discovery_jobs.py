@@ -4,6 +4,7 @@ failed one. The contacts it finds wait for approval (see discovery_contacts)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -18,6 +19,9 @@ from ..discovery import contacts, jobs
 from ..discovery_jobs import DiscoveryJob
 
 router = Router(tags=["discovery"])
+# The statuses as a literal of their own: enum classes named alike (every model's `Status`)
+# would share one schema component.
+JobStatus = Literal[tuple(DiscoveryJob.Status.values)]
 
 # A refused quota is a 429 when it frees up with time, a 422 when it does not.
 QUOTA_STATUS = {
@@ -42,7 +46,7 @@ class DiscoveryProgressOut(Schema):
 class DiscoveryJobOut(Schema):
     id: int
     domain: str
-    status: DiscoveryJob.Status
+    status: JobStatus
     pages: int = Field(description="pages of the company's site read")
     people: int = Field(description="people named on them")
     added: int = Field(description="new contacts waiting for approval")
@@ -59,7 +63,7 @@ class DiscoveryJobOut(Schema):
 
 
 class DiscoveryJobFilters(Schema):
-    status: DiscoveryJob.Status = None
+    status: JobStatus | None = None
     domain: FilterText = Field(None, max_length=253)
 
 

@@ -53,7 +53,7 @@ ERRORS = {
 
 def lease_seconds() -> int:
     """How long a worker owns a running job without news of one more person checked."""
-    return getattr(settings, "SOURCIER_DISCOVERY_JOB_LEASE_SECONDS", 600)
+    return settings.SOURCIER_DISCOVERY_JOB_LEASE_SECONDS
 
 
 def clean_domain(domain: str) -> str:
