@@ -56,7 +56,7 @@ def test_the_worker_tasks_are_registered():
         assert f"enrichment.tasks.{name}" in app.tasks
 
 
-def test_discover_a_company_through_the_api(discovering, api, workspace, world, company):
+def test_discover_a_company_through_the_api(discovering, api, workspace, world, company):  # noqa: F811
     created = api.post("/api/v1/discovery/jobs", {"domain": company.domain})
     assert created.status_code == 201, created.content
     job_id = created.json()["id"]
