@@ -305,6 +305,9 @@ CELERY_BEAT_SCHEDULE = {
 # Discovered contacts nobody approved are deleted after this many days (lawful basis: B2B
 # legitimate interest, kept no longer than needed). Quotas: see enrichment/discovery/contacts.py.
 SOURCIER_DISCOVERY_RETENTION_DAYS = env.int("SOURCIER_DISCOVERY_RETENTION_DAYS", default=30)
+# How long a discovery job belongs to its worker without one more person checked; past it the
+# sweeper hands the job to another worker.
+SOURCIER_DISCOVERY_JOB_LEASE_SECONDS = env.int("SOURCIER_DISCOVERY_JOB_LEASE_SECONDS", default=600)
 # How long a running import belongs to its worker without committing a chunk (a chunk takes
 # well under a second); past it the sweeper resumes the import after its last chunk.
 SOURCIER_IMPORT_LEASE_SECONDS = env.int("SOURCIER_IMPORT_LEASE_SECONDS", default=120)
