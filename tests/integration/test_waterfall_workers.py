@@ -2,9 +2,9 @@
 
 Each vendor is rate-limited at 5 requests/s by the registry, so a prospect that goes through
 two or three vendors costs 0.2-0.6 s of the slowest vendor's budget whatever the number of
-workers: a few hundred prospects take about a minute. The tests use 80-150 prospects, enough
-for the breaker to open and probe many times, for several kills to land mid-job and for a
-20 % fault rate to hit every kind of fault on every vendor, in well under two minutes each.
+workers. The kills and the daily cap use 80-90 prospects, enough for several kills to land
+mid-job; a vendor hard down and the 20 % faults run 1,000 prospects each, with the vendors'
+plans raised to 40 requests/s (SOURCIER_PROVIDER_RATES, and the sandbox's own limits).
 """
 
 from __future__ import annotations
@@ -40,6 +40,11 @@ from .waterfall_support import (
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
+# The two tests the issue sizes at 1,000 prospects: the vendors' plans (and the sandbox's own
+# limits) allow 40 requests/s each there, so that the flow is bound by the workers, not by the
+# registry's default of 5 requests/s per vendor.
+LARGE = 1000
+LARGE_RATE = 40
 THRESHOLD = 5  # production's breaker: 5 failures among the last 10 calls open it
 COOLDOWN = 3.0  # seconds (production: 60), so that a one-minute test sees many probes
 
@@ -55,6 +60,26 @@ def sandbox():
 
 
 @pytest.fixture
+def large_sandbox():
+    """A world of about 1,200 people, each finder allowing LARGE_RATE requests/s."""
+    server = start_sandbox(seed=23, size=400, ready_after=0.5)
+    for vendor in FINDERS:
+        server.set_faults(vendor, rate_limit=LARGE_RATE)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def large_world(server) -> dict[str, str]:
+    """The workers' settings for the large world: its address and the raised rates."""
+    return {
+        "SOURCIER_SANDBOX_URL": server.url,
+        "SOURCIER_PROVIDER_RATES": ",".join(f"{v}={LARGE_RATE}" for v in FINDERS),
+    }
+
+
+@pytest.fixture
 def keyed(workspace):
     reset_breakers()
     key_workspace(workspace)
@@ -63,16 +88,17 @@ def keyed(workspace):
 
 
 def test_a_vendor_hard_down_gets_threshold_plus_probes_calls_while_prospects_flow_on(
-    keyed, sandbox, workers_factory
+    keyed, large_sandbox, workers_factory
 ):
+    sandbox = large_sandbox
     sandbox.set_faults("prospeo", error_rate=1.0, kinds=["500"])
-    workers = workers_factory(SOURCIER_BREAKER_COOLDOWN_SECONDS=str(COOLDOWN))
+    workers = workers_factory(SOURCIER_BREAKER_COOLDOWN_SECONDS=str(COOLDOWN), **large_world(sandbox))
     for _ in range(3):
         workers.start(concurrency=3)
-    imported = import_world(keyed, sandbox.world, 120)
+    imported = import_world(keyed, sandbox.world, LARGE)
     started = time.monotonic()
     job = start_job(keyed)
-    elapsed = run_until_settled(job, timeout=150, workers=workers)
+    elapsed = run_until_settled(job, timeout=600, workers=workers)
 
     prospeo = answered_calls(sandbox, "prospeo")
     # After the breaker opened, one probe per cooldown at most (each failed probe reopens it
@@ -162,8 +188,9 @@ def skipped_items(job) -> int:
 
 
 def test_a_job_with_20_percent_faults_settles_with_exact_counters(
-    keyed, sandbox, workers_factory
+    keyed, large_sandbox, workers_factory
 ):
+    sandbox = large_sandbox
     for vendor in FINDERS:
         sandbox.set_faults(
             vendor,
@@ -172,12 +199,14 @@ def test_a_job_with_20_percent_faults_settles_with_exact_counters(
             retry_after=1,
             hang_seconds=3,
         )
-    workers = workers_factory()
+    # A breaker opened by chance (5 faults among 10 calls) skips its vendor for a cooldown:
+    # a short one, so that the bound below measures the rule, not production's 60 s.
+    workers = workers_factory(SOURCIER_BREAKER_COOLDOWN_SECONDS=str(COOLDOWN), **large_world(sandbox))
     for _ in range(3):
         workers.start(concurrency=3)
-    imported = import_world(keyed, sandbox.world, 120)
+    imported = import_world(keyed, sandbox.world, LARGE)
     job = start_job(keyed)
-    run_until_settled(job, timeout=170, workers=workers)
+    run_until_settled(job, timeout=600, workers=workers)
 
     assert_counters_exact(job)
     assert_money_adds_up(job)
