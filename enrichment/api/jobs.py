@@ -17,6 +17,7 @@ from config.api_support.principal import principal, require_admin, workspace_of
 from prospects.models import Prospect
 
 from .. import bulk
+from ..engine import bulk_sql
 from ..models import EnrichmentItem, EnrichmentJob, ProviderAttempt
 
 router = Router(tags=["enrichment jobs"])
@@ -166,7 +167,9 @@ def estimate_and_start(request: HttpRequest, payload: JobIn) -> tuple[Enrichment
     workspace = workspace_of(request)
     wanted = set(payload.prospect_ids)
     known = set(
-        Prospect.objects.for_workspace(workspace).filter(pk__in=wanted).values_list("pk", flat=True)
+        Prospect.objects.for_workspace(workspace)
+        .filter(pk__in=bulk_sql.in_ids(wanted))
+        .values_list("pk", flat=True)
     )
     if missing := sorted(wanted - known):
         # Another workspace's prospect is as unknown here as one that does not exist.
