@@ -159,8 +159,11 @@ def estimate_job(
     scope = Prospect.objects.for_workspace(workspace_id)
     if prospect_ids is not None:
         scope = scope.filter(pk__in=bulk_sql.in_ids(prospect_ids))
+    # Rows, not model instances: making 1,000 prospects took a third of an estimate's time.
     chosen = list(
-        scope.filter(status__in=list(statuses)).only("pk", "email", "phone", "company_id")
+        scope.filter(status__in=list(statuses)).values_list(
+            "pk", "email", "phone", "company_id", named=True
+        )
     )
     excluded = {"status": scope.exclude(status__in=list(statuses)).count()}
     pipelines = [WATERFALLS[wanted][0] for wanted in fields]
@@ -360,7 +363,7 @@ def cancel_job(workspace: Workspace, job_id: int) -> int:
         cancelled = waiting.update(status=Item.CANCELLED, finished_at=now, updated_at=now)
         # Back to where they were: new if never enriched, else not verified.
         prospects = Prospect.objects.for_workspace(workspace).filter(
-            pk__in=prospect_ids, status=Prospect.Status.ENRICHING
+            pk__in=bulk_sql.in_ids(prospect_ids), status=Prospect.Status.ENRICHING
         )
         prospects.filter(enriched_at__isnull=True).update(status=Prospect.Status.NEW)
         prospects.update(status=Prospect.Status.NOT_VERIFIED)
