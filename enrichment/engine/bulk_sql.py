@@ -53,8 +53,11 @@ def insert_for_each(template: Model, column: str, ids: list[int]) -> None:
             continue
         # What bulk_create does for each row, once: auto_now(_add) filled in, then prepared.
         value = field.get_db_prep_save(field.pre_save(template, add=True), connection)
-        # PostgreSQL reads an untyped parameter of a SELECT list as text (a NULL included).
-        selected.append(f"%s::{field.db_type(connection)}" if postgres else "%s")
+        # PostgreSQL reads an untyped parameter of a SELECT list as text, a NULL included: cast
+        # to the column's type, but text as text, since a cast to varchar(n) would cut a value
+        # too long where the INSERT refuses it (as bulk_create's did).
+        cast = "text" if isinstance(value, str) else field.db_type(connection)
+        selected.append(f"%s::{cast}" if postgres else "%s")
         params.append(value)
     if postgres:
         source = "json_array_elements_text(%s::json) WITH ORDINALITY AS k(value, n) ORDER BY k.n"

@@ -1,7 +1,8 @@
 """The list and a job's creation cost the same number of queries whatever their size, and what
 makes them cheap (rows rather than instances, one INSERT … SELECT) gives the same answers."""
 
-from django.db import connection
+import pytest
+from django.db import DataError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -143,3 +144,13 @@ def test_rows_that_would_break_a_unique_constraint_are_skipped(workspace):
     ]
     found = Prospect.objects.for_workspace(workspace).filter(pk__in=bulk_sql.in_ids(ids[:2]))
     assert sorted(found.values_list("pk", flat=True)) == ids[:2]
+
+
+def test_a_value_too_long_is_refused_not_cut(workspace):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite keeps text of any length (the PostgreSQL pass runs this)")
+    [prospect_id] = add_prospects(workspace, 1)
+    template = EnrichmentItem(workspace=workspace, provider="x" * 40)
+    with pytest.raises(DataError), transaction.atomic():
+        bulk_sql.insert_for_each(template, "prospect_id", [prospect_id])
+    assert not EnrichmentItem.objects.for_workspace(workspace).exists()
