@@ -2,10 +2,10 @@
 creation of an enrichment job over many prospects, p50/p95.
 
 Serves the app with gunicorn (as the Procfile does) on a free port, over a throw-away database
-(a temporary SQLite file, or a `sourcier_bench_api` PostgreSQL database + Redis with
---postgres), and sends `--clients` concurrent clients at it. Each job creation is cancelled
-right after it is timed (outside the timing), so the same prospects serve the next one; no
-worker runs, so the jobs' items only wait in the broker.
+(a temporary SQLite file, or with --postgres a PostgreSQL database, `sourcier_bench_api` unless
+--db-name says otherwise, + Redis), and sends `--clients` concurrent clients at it. Each job
+creation is cancelled right after it is timed (outside the timing), so the same prospects serve
+the next one; no worker runs, so the jobs' items only wait in the broker.
 
     .venv/bin/python benchmarks/api.py --prospects 1000 --requests 200 --postgres
     .venv/bin/python benchmarks/api.py --prospects 200 --requests 20     # a quick check
