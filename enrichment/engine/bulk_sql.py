@@ -7,6 +7,11 @@ one parameter per id, and `bulk_create` prepares every value of every row the sa
 creation's CPU time went to making its item rows). `in_ids` stands where the list would
 (`pk__in=in_ids(ids)`); `insert_for_each` writes one row per id from a template, in one
 INSERT … SELECT whose values are prepared once.
+
+The plan is the database's: next to a `workspace_id = …` filter, SQLite (which has no
+statistics here) reads the workspace's index and checks each row against the ids, as it did
+for a `pk__in` list; prospects/lookups.py's CROSS JOIN makes the ids drive where a workspace
+is large and the list short.
 """
 
 from __future__ import annotations
