@@ -2,19 +2,25 @@
 creation of an enrichment job over many prospects, p50/p95.
 
 Serves the app with gunicorn (as the Procfile does) on a free port, over a throw-away database
-(a temporary SQLite file, or a `sourcier_bench_api` PostgreSQL database + Redis with
---postgres), and sends `--clients` concurrent clients at it. Each job creation is cancelled
-right after it is timed (outside the timing), so the same prospects serve the next one; no
-worker runs, so the jobs' items only wait in the broker.
+(a temporary SQLite file, or with --postgres a PostgreSQL database, `sourcier_bench_api` unless
+--db-name says otherwise, + Redis), and sends `--clients` concurrent clients at it. Each job
+creation is cancelled right after it is timed (outside the timing), so the same prospects serve
+the next one; no worker runs, so the jobs' items only wait in the broker.
 
     .venv/bin/python benchmarks/api.py --prospects 1000 --requests 200 --postgres
     .venv/bin/python benchmarks/api.py --prospects 200 --requests 20     # a quick check
+
+Each figure comes with the load average and the CPU time the gunicorn workers spent per request
+(read from /proc, Linux only): on a shared machine the wall time says as much about the others'
+load as about the request, the CPU time only about the request (the database server's own work
+is not in it).
 """
 
 from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import json
 import os
 import socket
@@ -30,7 +36,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DB_NAME = "sourcier_bench_api"
 
 
 def free_port() -> int:
@@ -54,9 +59,9 @@ def configure(args: argparse.Namespace) -> None:
         import psycopg
 
         with psycopg.connect(args.postgres_admin_url, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {DB_NAME}")
-        os.environ["DATABASE_URL"] = args.postgres_admin_url.rsplit("/", 1)[0] + f"/{DB_NAME}"
+            conn.execute(f"DROP DATABASE IF EXISTS {args.db_name} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {args.db_name}")
+        os.environ["DATABASE_URL"] = args.postgres_admin_url.rsplit("/", 1)[0] + f"/{args.db_name}"
         os.environ["REDIS_URL"] = args.redis_url
         atexit.register(drop_database, args)
     else:
@@ -68,7 +73,7 @@ def drop_database(args: argparse.Namespace) -> None:
     import psycopg
 
     with psycopg.connect(args.postgres_admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        conn.execute(f"DROP DATABASE IF EXISTS {args.db_name} WITH (FORCE)")
 
 
 def seed(count: int) -> tuple[str, list[int]]:
@@ -145,10 +150,33 @@ class Client:
         return status, json.loads(payload or b"{}"), time.perf_counter() - start
 
 
-def measure(label: str, count: int, clients: int, one) -> None:
-    """Run `one()` `count` times over `clients` threads; print p50/p95 of what it timed."""
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and of its children still running, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [pid]
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            pids += [int(c) for c in (task / "children").read_text().split()]
+    for one in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def load() -> str:
+    return ", ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def measure(label: str, count: int, clients: int, one, server_pid: int, untimed=()) -> None:
+    """Run `one()` `count` times over `clients` threads; print p50/p95 of what it timed, and
+    the server's CPU time per request (less the CPU seconds `one()` put in `untimed` for the
+    requests it sent besides the timed one)."""
+    load_before, cpu_before = load(), cpu_seconds(server_pid)
     with ThreadPoolExecutor(clients) as pool:
         results = list(pool.map(lambda _: one(), range(count)))
+    server_cpu = (cpu_seconds(server_pid) - cpu_before - sum(untimed)) / count * 1000
     times = sorted(t for ok, t in results if ok)
     errors = sum(1 for ok, _ in results if not ok)
     if len(times) < 2:
@@ -158,7 +186,8 @@ def measure(label: str, count: int, clients: int, one) -> None:
     p95 = times[min(len(times) - 1, int(0.95 * len(times)))] * 1000
     print(
         f"{label}: {len(times)} requests, {clients} concurrent clients: "
-        f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, {errors} errors"
+        f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, {errors} errors; "
+        f"server CPU {server_cpu:.1f} ms per request; load average {load_before} → {load()}"
     )
 
 
@@ -175,11 +204,12 @@ def main() -> None:
         "--postgres-admin-url", default="postgres://postgres@127.0.0.1:5432/postgres"
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--db-name", default="sourcier_bench_api", help="dropped and made anew")
     args = parser.parse_args()
     configure(args)
     secret, ids = seed(args.prospects)
     port = free_port()
-    start_gunicorn(args, port)
+    server = start_gunicorn(args, port)
     client = Client(f"http://127.0.0.1:{port}/api/v1", secret)
     backend = "PostgreSQL + Redis" if args.postgres else "SQLite"
     print(f"{backend}, gunicorn {args.workers} workers × {args.threads} threads, loopback")
@@ -191,7 +221,10 @@ def main() -> None:
         status, _body, elapsed = client.call("GET", "/prospects?limit=50&page=2")
         return status == 200, elapsed
 
-    measure(f"GET /prospects (50 of {len(ids)})", args.requests, args.clients, list_page)
+    label = f"GET /prospects (50 of {len(ids)})"
+    measure(label, args.requests, args.clients, list_page, server.pid)
+
+    cancels: list[float] = []
 
     def create_job():
         status, body, elapsed = client.call(
@@ -200,12 +233,18 @@ def main() -> None:
         if status != 201:
             print("job refused:", status, body, file=sys.stderr)
             return False, elapsed
+        before = cpu_seconds(server.pid)
         client.call("POST", f"/enrichment-jobs/{body['job']['id']}/cancel", {})
+        cancels.append(cpu_seconds(server.pid) - before)
         return True, elapsed
 
     # One job at a time over the same prospects: each is cancelled before the next starts.
     jobs = args.job_requests or max(2, args.requests // 4)
-    measure(f"POST /enrichment-jobs ({len(ids)} prospects)", jobs, 1, create_job)
+    for _ in range(args.workers):  # warm-up: each worker's first job imports the task modules
+        create_job()
+    cancels.clear()
+    label = f"POST /enrichment-jobs ({len(ids)} prospects)"
+    measure(label, jobs, 1, create_job, server.pid, cancels)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from prospects import services as prospect_services
 from prospects.models import Prospect, Workspace
 
 from . import credentials
+from .engine import bulk_sql
 from .engine.jobs import refresh_jobs
 from .models import EnrichmentItem, EnrichmentJob
 from .pipelines import waterfall
@@ -157,16 +158,19 @@ def estimate_job(
     order = check_providers(workspace_id, providers, fields)
     scope = Prospect.objects.for_workspace(workspace_id)
     if prospect_ids is not None:
-        scope = scope.filter(pk__in=list(prospect_ids))
+        scope = scope.filter(pk__in=bulk_sql.in_ids(prospect_ids))
+    # Rows, not model instances: making 1,000 prospects took a third of an estimate's time.
     chosen = list(
-        scope.filter(status__in=list(statuses)).only("pk", "email", "phone", "company_id")
+        scope.filter(status__in=list(statuses)).values_list(
+            "pk", "email", "phone", "company_id", named=True
+        )
     )
     excluded = {"status": scope.exclude(status__in=list(statuses)).count()}
     pipelines = [WATERFALLS[wanted][0] for wanted in fields]
     busy = set(
         EnrichmentItem.objects.for_workspace(workspace_id)
         .active()
-        .filter(provider__in=pipelines, prospect__in=[p.pk for p in chosen])
+        .filter(provider__in=pipelines, prospect__in=bulk_sql.in_ids(p.pk for p in chosen))
         .values_list("prospect_id", flat=True)
     )
     objecting = prospect_services.objecting_prospect_ids(workspace_id, chosen)
@@ -283,27 +287,24 @@ def queue_waterfall(
     order = order or plan.default_order
     keyed = any(credentials.has_usable_key(workspace_id, p) for p in order)
     status = Item.PENDING if keyed else Item.WAITING_KEY
-    items = [
-        EnrichmentItem(
-            workspace_id=workspace_id,
-            prospect_id=pk,
-            provider=pipeline,
-            job=job,
-            status=status,
-            outcome="" if keyed else "no_provider",
-            next_attempt_at=now,
-        )
-        for pk in prospect_ids
-    ]
-    EnrichmentItem.objects.bulk_create(items, ignore_conflicts=True, batch_size=500)
+    template = EnrichmentItem(
+        workspace_id=workspace_id,
+        provider=pipeline,
+        job=job,
+        status=status,
+        outcome="" if keyed else "no_provider",
+        next_attempt_at=now,
+    )
+    # One statement whatever the count (a live item for the prospect already: skipped).
+    bulk_sql.insert_for_each(template, "prospect_id", prospect_ids)
     queued = list(
         EnrichmentItem.objects.for_workspace(workspace_id)
-        .filter(provider=pipeline, status=status, prospect_id__in=prospect_ids)
+        .filter(provider=pipeline, status=status, prospect_id__in=bulk_sql.in_ids(prospect_ids))
         .filter(job=job)
         .values_list("prospect_id", flat=True)
     )
-    if pipeline == waterfall.PIPELINE:
-        Prospect.objects.for_workspace(workspace_id).filter(pk__in=queued).update(
+    if pipeline == waterfall.PIPELINE and queued:
+        Prospect.objects.for_workspace(workspace_id).filter(pk__in=bulk_sql.in_ids(queued)).update(
             status=Prospect.Status.ENRICHING, updated_at=now
         )
     # One message, not one per item: a 1,000-prospect job is created in a request (the admin,
@@ -362,7 +363,7 @@ def cancel_job(workspace: Workspace, job_id: int) -> int:
         cancelled = waiting.update(status=Item.CANCELLED, finished_at=now, updated_at=now)
         # Back to where they were: new if never enriched, else not verified.
         prospects = Prospect.objects.for_workspace(workspace).filter(
-            pk__in=prospect_ids, status=Prospect.Status.ENRICHING
+            pk__in=bulk_sql.in_ids(prospect_ids), status=Prospect.Status.ENRICHING
         )
         prospects.filter(enriched_at__isnull=True).update(status=Prospect.Status.NEW)
         prospects.update(status=Prospect.Status.NOT_VERIFIED)

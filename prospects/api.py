@@ -7,6 +7,7 @@ import datetime as dt
 from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import BaseModel
 
 from config.api_support.errors import ApiError, errors, not_found
 from config.api_support.pagination import Page, PageQuery, paginate
@@ -26,7 +27,10 @@ REJECTION = {
 }
 
 
-class CompanyOut(Schema):
+# Answers are pydantic models, not ninja Schemas: the routes hand them dicts, and a Schema
+# wraps each object in a getter made for ORM rows, which took a third of a page's CPU time.
+# (The OpenAPI schema is the same either way.)
+class CompanyOut(BaseModel):
     id: int
     name: str
     domain: str
@@ -34,7 +38,7 @@ class CompanyOut(Schema):
     siren: str
 
 
-class ProspectOut(Schema):
+class ProspectOut(BaseModel):
     id: int
     first_name: str
     last_name: str
@@ -102,6 +106,21 @@ def prospect_out(prospect: Prospect) -> dict:
     return data
 
 
+# What a page of the list reads: these columns only, as rows rather than model instances
+# (making 50 prospects and their companies cost more than the page's queries).
+LISTED = [
+    *(name for name in ProspectOut.model_fields if name != "company"),
+    *(f"company__{name}" for name in CompanyOut.model_fields),
+]
+
+
+def listed_out(row: dict) -> dict:
+    """A row of `.values(*LISTED)` as ProspectOut."""
+    company = {name: row.pop(f"company__{name}") for name in CompanyOut.model_fields}
+    row["company"] = None if company["id"] is None else company
+    return row
+
+
 def get_prospect(request: HttpRequest, prospect_id: int) -> Prospect:
     """The workspace's prospect, else the 404 a missing one gets."""
     prospect = (
@@ -132,7 +151,7 @@ def create_prospect(request: HttpRequest, payload: ProspectIn):
 
 @router.get("/prospects", response={200: Page[ProspectOut], **errors()}, summary="List prospects")
 def list_prospects(request: HttpRequest, page: Query[PageQuery], filters: Query[ProspectFilters]):
-    rows = Prospect.objects.for_workspace(workspace_of(request)).select_related("company")
+    rows = Prospect.objects.for_workspace(workspace_of(request))
     if filters.status:
         rows = rows.filter(status=filters.status)
     if filters.source:
@@ -150,7 +169,7 @@ def list_prospects(request: HttpRequest, page: Query[PageQuery], filters: Query[
         rows = rows.filter(created_at__gte=filters.created_after)
     if filters.created_before:
         rows = rows.filter(created_at__lt=filters.created_before)
-    return paginate(rows.order_by("-created_at", "-id"), page, prospect_out)
+    return paginate(rows.order_by("-created_at", "-id").values(*LISTED), page, listed_out)
 
 
 @router.get(

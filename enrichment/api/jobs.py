@@ -9,6 +9,7 @@ from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import BaseModel
 
 from config.api_support.errors import ApiError, errors, not_found
 from config.api_support.pagination import Page, PageQuery, paginate
@@ -17,13 +18,16 @@ from config.api_support.principal import principal, require_admin, workspace_of
 from prospects.models import Prospect
 
 from .. import bulk
+from ..engine import bulk_sql
 from ..models import EnrichmentItem, EnrichmentJob, ProviderAttempt
 
 router = Router(tags=["enrichment jobs"])
 MAX_JOB_PROSPECTS = 10_000
 
 
-class ProgressOut(Schema):
+# Answers are pydantic models, not ninja Schemas: the routes hand them dicts, which a Schema
+# would wrap in a getter made for ORM rows, object by object (see prospects/api.py).
+class ProgressOut(BaseModel):
     total: int
     done: int
     failed: int
@@ -31,7 +35,7 @@ class ProgressOut(Schema):
     percent: int
 
 
-class JobOut(Schema):
+class JobOut(BaseModel):
     id: int
     kind: str
     status: str
@@ -48,7 +52,7 @@ class JobOut(Schema):
     progress: ProgressOut
 
 
-class EstimateOut(Schema):
+class EstimateOut(BaseModel):
     prospects: int
     companies: int
     fields: list[str]
@@ -57,7 +61,7 @@ class EstimateOut(Schema):
     excluded: dict[str, int]
 
 
-class JobCreatedOut(Schema):
+class JobCreatedOut(BaseModel):
     job: JobOut
     estimate: EstimateOut
 
@@ -68,7 +72,7 @@ class JobIn(Schema):
     providers: list[str] | None = Field(None, max_length=20)
 
 
-class AttemptOut(Schema):
+class AttemptOut(BaseModel):
     provider: str
     field: str
     result: str
@@ -80,7 +84,7 @@ class AttemptOut(Schema):
     finished_at: dt.datetime | None
 
 
-class RecordOut(Schema):
+class RecordOut(BaseModel):
     id: int
     job_id: int | None
     prospect_id: int
@@ -166,7 +170,9 @@ def estimate_and_start(request: HttpRequest, payload: JobIn) -> tuple[Enrichment
     workspace = workspace_of(request)
     wanted = set(payload.prospect_ids)
     known = set(
-        Prospect.objects.for_workspace(workspace).filter(pk__in=wanted).values_list("pk", flat=True)
+        Prospect.objects.for_workspace(workspace)
+        .filter(pk__in=bulk_sql.in_ids(wanted))
+        .values_list("pk", flat=True)
     )
     if missing := sorted(wanted - known):
         # Another workspace's prospect is as unknown here as one that does not exist.
