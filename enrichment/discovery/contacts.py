@@ -155,27 +155,66 @@ class Decision:
 
 def approve_contacts(workspace: Workspace, ids: list[int], *, user: Any = None) -> Decision:
     """Approve contacts still to review: each becomes a prospect (or is linked to the one that
-    exists), one transaction per contact so that one refusal never undoes the others."""
+    exists), one transaction per contact so that one refusal never undoes the others.
+
+    Each contact is locked while it is approved, so two people approving it at once make one
+    prospect; an address or a person another prospect took meanwhile (another approval, an
+    import) leaves the contact to review, with who took it."""
     decision = Decision()
     pending = Contact.objects.for_workspace(workspace).filter(pk__in=ids)
     for contact in pending.select_related("company"):
-        if contact.status != Contact.Status.PENDING:
-            decision.refused.append(
-                (
-                    contact,
-                    _("Already decided: %(status)s.") % {"status": contact.get_status_display()},
-                )
-            )
-            continue
-        try:
-            with transaction.atomic():
-                _approve(workspace, contact, user=user)
-        except prospect_services.ProspectRejected as error:
-            _decide(contact, Contact.Status.REJECTED, user=user, note=str(error))
-            decision.refused.append((contact, str(error)))
+        refusal = _approve_one(workspace, contact, user=user)
+        if refusal:
+            decision.refused.append((contact, refusal))
         else:
             decision.done.append(contact)
     return decision
+
+
+def _approve_one(workspace: Workspace, contact: DiscoveredContact, *, user: Any) -> str:
+    """Approve one contact; returns why it was not approved ("" when it was)."""
+    try:
+        with transaction.atomic():
+            locked = (
+                Contact.objects.for_workspace(workspace)
+                .select_for_update()
+                .filter(pk=contact.pk)
+                .values_list("status", flat=True)
+                .first()
+            )
+            if locked != Contact.Status.PENDING:
+                contact.status = locked or contact.status
+                return _("Already decided: %(status)s.") % {"status": contact.get_status_display()}
+            _approve(workspace, contact, user=user)
+    except prospect_services.ProspectRejected as error:
+        if error.reason == "duplicate":
+            return _taken(workspace, contact)
+        _decide(contact, Contact.Status.REJECTED, user=user, note=str(error))
+        return str(error)
+    except IntegrityError:
+        return _taken(workspace, contact)
+    return ""
+
+
+def _taken(workspace: Workspace, contact: DiscoveredContact) -> str:
+    """The contact's address or person was taken by another prospect while it was approved."""
+    contact.status, contact.prospect = Contact.Status.PENDING, None
+    holder = None
+    if contact.email:
+        holder = (
+            Prospect.objects.for_workspace(workspace)
+            .filter(email_key=normalize.email_key(contact.email))
+            .first()
+        )
+    if holder is not None:
+        return _(
+            "The address %(email)s is already taken by %(prospect)s: the contact stays to "
+            "review; approve it again to link it to that prospect."
+        ) % {"email": contact.email, "prospect": holder}
+    return _(
+        "Another prospect was created for this person meanwhile: the contact stays to review; "
+        "approve it again to link it."
+    )
 
 
 def reject_contacts(workspace: Workspace, ids: list[int], *, user: Any = None) -> Decision:
@@ -241,7 +280,10 @@ def _existing_prospect(workspace: Workspace, contact: DiscoveredContact, email: 
         last_name=contact.last_name,
         company=contact.company,
     )
-    return prospect_services.find_duplicate(workspace, candidate) if contact.company else None
+    if candidate.company is None:
+        # The company may have been added since the contact was found.
+        candidate.company = prospect_services.find_company(workspace.pk, domain=contact.domain)
+    return prospect_services.find_duplicate(workspace, candidate) if candidate.company else None
 
 
 def _merge_address(prospect: Prospect, contact: DiscoveredContact, email: str) -> None:
