@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from prospects.admin_base import WorkspaceScopedAdmin
 
-from .discovery import contacts
+from .discovery import contacts, guards
 from .models import DiscoveredContact
 
 MAX_REFUSAL_MESSAGES = 10
@@ -136,6 +136,14 @@ class DiscoveredContactAdmin(WorkspaceScopedAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        if request.method == "GET":
+            # Probing held back (a blocklisted host, port 25 blocked, the day's budget spent):
+            # the addresses shown here stay "unknown" until it resumes.
+            for warning in guards.warnings():
+                self.message_user(request, warning, messages.WARNING)
+        return super().changelist_view(request, extra_context)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Read-only: decisions go through the actions, which act in the current workspace.

@@ -40,6 +40,7 @@ SMTP_BLOCKED = "blocked"
 SMTP_UNREACHABLE = "unreachable"
 SMTP_NOT_PROBED = "not_probed"
 SMTP_PAUSED = "paused"
+SMTP_BUDGET = "budget"  # today's probe budget is spent: nothing was asked
 
 
 def check_syntax(email: str) -> tuple[str | None, str]:
@@ -118,6 +119,7 @@ def score(obs: Observation) -> Score:
         SMTP_BLOCKED: "blocked_by_mail_host",
         SMTP_UNREACHABLE: "smtp_unreachable",
         SMTP_PAUSED: "probing_paused",
+        SMTP_BUDGET: "daily_budget_spent",
     }.get(obs.smtp, "not_probed")
     return _clamped(55 + bonus, low=UNKNOWN_MIN, high=VERIFIED_MIN - 1, reason=reason)
 

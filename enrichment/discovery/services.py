@@ -38,6 +38,7 @@ from .scoring import (
     INVALID,
     SMTP_ACCEPTED,
     SMTP_BLOCKED,
+    SMTP_BUDGET,
     SMTP_DEFERRED,
     SMTP_NOT_PROBED,
     SMTP_PAUSED,
@@ -54,6 +55,9 @@ from .smtp import accepts_all_provider
 
 Status = EmailProbe.Status
 FINAL = {Status.ACCEPTED, Status.REJECTED}
+# A catch-all check that got no answer for these reasons: asking about the address would not
+# get one either.
+SILENT = (SMTP_BLOCKED, SMTP_PAUSED, SMTP_UNREACHABLE, SMTP_BUDGET)
 # A pending probe older than this belongs to a worker that died: it is asked again.
 STALE_PENDING = dt.timedelta(minutes=10)
 
@@ -221,8 +225,7 @@ class Discovery:
             return self._verdict(address, route, row.catch_all, None, pattern, evidence)
         catch_all, silent = self.catch_all(route, row) if route.deliverable else (None, "")
         probe = None
-        if route.deliverable and not catch_all and silent not in (SMTP_BLOCKED, SMTP_PAUSED,
-                                                                   SMTP_UNREACHABLE):
+        if route.deliverable and not catch_all and silent not in SILENT:
             probe = self.probe(address, route, pattern=pattern)
         return self._verdict(address, route, catch_all, probe, pattern, evidence, smtp=silent)
 
