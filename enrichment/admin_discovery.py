@@ -4,17 +4,19 @@ many. Approving creates or links the prospect; nothing reaches the prospects bef
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib import admin, messages
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from prospects.admin_base import WorkspaceScopedAdmin
 
+from .admin_discovery_manual import manual_entry_view
 from .discovery import contacts, guards
 from .models import DiscoveredContact
 
@@ -136,6 +138,11 @@ class DiscoveredContactAdmin(WorkspaceScopedAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(partial(manual_entry_view, self))
+        name = f"{self.opts.app_label}_{self.opts.model_name}_manual"
+        return [path("manual/", view, name=name), *super().get_urls()]
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
         if request.method == "GET":

@@ -67,6 +67,15 @@ def _check_quotas(workspace: Workspace, domain: str, user: Any) -> None:
         )
 
 
+def clean_domain(value: str) -> str:
+    """The domain as stored ('https://www.Acme.fr/' -> 'acme.fr'); DiscoveryRefused when it
+    is not one."""
+    try:
+        return normalize.normalize_domain(value)
+    except normalize.InvalidValue as error:
+        raise DiscoveryRefused(str(error)) from error
+
+
 def add_contact(
     workspace: Workspace,
     *,
@@ -84,10 +93,7 @@ def add_contact(
     returned as it is (and costs no quota)."""
     first_name = normalize.clean_text(first_name)[:150]
     last_name = normalize.clean_text(last_name)[:150]
-    try:
-        domain = normalize.normalize_domain(domain)
-    except normalize.InvalidValue as error:
-        raise DiscoveryRefused(str(error)) from error
+    domain = clean_domain(domain)
     if not (first_name and last_name and domain):
         raise DiscoveryRefused(
             _("A discovered contact needs a first name, a last name and a domain.")

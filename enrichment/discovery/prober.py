@@ -228,7 +228,10 @@ class Prober:
             limits.release_slot(lease)
             raise
         session = SmtpSession(
-            name, ip, self.port, self.identity,
+            name,
+            ip,
+            self.port,
+            self.identity,
             connect_timeout=settings.SOURCIER_SMTP_CONNECT_TIMEOUT,
             timeout=settings.SOURCIER_SMTP_TIMEOUT,
         )
@@ -288,4 +291,3 @@ class Prober:
             self._end(name, ok=True)
         if self.budget is not None:
             self.budget.give_back()
-

@@ -89,7 +89,10 @@ class Discovery:
     """
 
     def __init__(
-        self, *, workspace_id: int | None = None, smtp: bool = True,
+        self,
+        *,
+        workspace_id: int | None = None,
+        smtp: bool = True,
         now: dt.datetime | None = None,
     ) -> None:
         self.workspace_id = workspace_id
@@ -133,8 +136,10 @@ class Discovery:
         (greylisted, blocked, paused, unreachable).
         """
         fresh = self.now() - dt.timedelta(days=settings.SOURCIER_CATCH_ALL_DAYS)
-        if row.catch_all is not None and row.catch_all_checked_at and (
-            row.catch_all_checked_at > fresh
+        if (
+            row.catch_all is not None
+            and row.catch_all_checked_at
+            and (row.catch_all_checked_at > fresh)
         ):
             return row.catch_all, ""
         if self.prober is None:
@@ -152,8 +157,11 @@ class Discovery:
         if latest and latest.status == Status.DEFERRED and latest.created_at > self.now() - wait:
             return None, SMTP_DEFERRED  # greylisted: not before the recheck delay
         probe = records.start_probe(
-            workspace_id=None, email=address, domain=row.domain,
-            attempt=(latest.attempt + 1) if latest else 1, now=self.now(),
+            workspace_id=None,
+            email=address,
+            domain=row.domain,
+            attempt=(latest.attempt + 1) if latest else 1,
+            now=self.now(),
             kind=EmailProbe.Kind.CATCH_ALL,
         )
         if probe is None:
@@ -161,8 +169,9 @@ class Discovery:
         answer = self.prober.ask(route, address)
         self._finish(probe, answer, recheck=False)
         verdict = {SMTP_ACCEPTED: True, SMTP_REJECTED: False}.get(answer.status)
-        records.save_catch_all(row, catch_all=verdict, local="" if verdict is not None else local,
-                               now=self.now())
+        records.save_catch_all(
+            row, catch_all=verdict, local="" if verdict is not None else local, now=self.now()
+        )
         return verdict, "" if verdict is not None else answer.status
 
     # -- one address ------------------------------------------------------------------------
@@ -175,8 +184,12 @@ class Discovery:
             return latest
         attempt = latest.attempt + 1 if latest else 1
         probe = records.start_probe(
-            workspace_id=self.workspace_id, email=email, domain=route.domain,
-            attempt=attempt, now=now, pattern=pattern,
+            workspace_id=self.workspace_id,
+            email=email,
+            domain=route.domain,
+            attempt=attempt,
+            now=now,
+            pattern=pattern,
         )
         if probe is None:  # another worker is asking this very attempt
             return records.latest_probe(self.workspace_id, email)
@@ -203,8 +216,13 @@ class Discovery:
         if answer.status == SMTP_DEFERRED and recheck:
             recheck_at = now + dt.timedelta(seconds=settings.SOURCIER_SMTP_RECHECK_SECONDS)
         records.finish_probe(
-            probe, status=answer.status, now=now, mail_host=answer.mail_host,
-            code=answer.code, text=answer.text, transcript=answer.transcript,
+            probe,
+            status=answer.status,
+            now=now,
+            mail_host=answer.mail_host,
+            code=answer.code,
+            text=answer.text,
+            transcript=answer.transcript,
             recheck_at=recheck_at,
         )
 
@@ -230,8 +248,13 @@ class Discovery:
         return self._verdict(address, route, catch_all, probe, pattern, evidence, smtp=silent)
 
     def _verdict(
-        self, address: str, route: MailRoute, catch_all: bool | None,
-        probe: EmailProbe | None, pattern: str, evidence: PatternEvidence | None,
+        self,
+        address: str,
+        route: MailRoute,
+        catch_all: bool | None,
+        probe: EmailProbe | None,
+        pattern: str,
+        evidence: PatternEvidence | None,
         smtp: str = "",
     ) -> Verdict:
         if probe is not None:
@@ -269,13 +292,20 @@ class Discovery:
 
     def evidence(self, domain: str, known: Iterable[KnownAddress]) -> PatternEvidence:
         """The domain's pattern from the given known addresses and our confirmed probes."""
-        given = [pattern_of(k.email, k.first_name, k.last_name) for k in known
-                 if k.email.lower().endswith("@" + domain)]
+        given = [
+            pattern_of(k.email, k.first_name, k.last_name)
+            for k in known
+            if k.email.lower().endswith("@" + domain)
+        ]
         return learn_from_patterns(given + records.verified_patterns(domain, self.workspace_id))
 
     def find_best(
-        self, first_name: str, last_name: str, domain: str,
-        *, known: Iterable[KnownAddress] = (),
+        self,
+        first_name: str,
+        last_name: str,
+        domain: str,
+        *,
+        known: Iterable[KnownAddress] = (),
     ) -> Verdict:
         """The person's most likely address, confirmed by SMTP when the domain allows it."""
         domain = normalize_domain(domain)
@@ -303,9 +333,7 @@ class Discovery:
             return self.verify(top.address(domain), pattern=top.pattern, evidence=evidence)
         return self._first_confirmed(ranked, domain, evidence)
 
-    def _first_confirmed(
-        self, ranked: list, domain: str, evidence: PatternEvidence
-    ) -> Verdict:
+    def _first_confirmed(self, ranked: list, domain: str, evidence: PatternEvidence) -> Verdict:
         """Ask about the candidates in turn and stop at the first that is not refused.
 
         A greylisting host defers every new recipient: all candidates are asked anyway, so
@@ -327,8 +355,9 @@ class Discovery:
                 return replace(verdict, tried=tuple(tried))
         if deferred is not None:
             return replace(deferred, tried=tuple(tried))
-        return replace(first_answer, email="", tried=tuple(tried), reason="no_mailbox_found",
-                       pattern="")
+        return replace(
+            first_answer, email="", tried=tuple(tried), reason="no_mailbox_found", pattern=""
+        )
 
     def _objecting(self, addresses: list[str]) -> bool:
         """Is any of these on the workspace's objection list? (No workspace, no list.)"""
@@ -337,14 +366,18 @@ class Discovery:
         return bool(prospect_services.objecting_emails(self.workspace_id, addresses))
 
     def recheck_due(self) -> int:
-        """Ask every due greylisted address again; returns how many were asked."""
-        done = 0
+        """Ask every due greylisted address again; returns how many were asked. The
+        discovered contacts whose answer waited on them have their best address chosen again."""
+        from .checking import refresh_after_recheck
+
+        rechecked = []
         for probe in records.due_rechecks(self.now()):
             if probe.workspace_id != self.workspace_id:
                 continue
             self.verify(probe.email, pattern=probe.pattern)
-            done += 1
-        return done
+            rechecked.append((probe.email, probe.domain))
+        refresh_after_recheck(self, rechecked, now=self.now())
+        return len(rechecked)
 
 
 def _objected(address: str) -> Verdict:
@@ -372,8 +405,13 @@ def verify_address(email: str, *, workspace_id: int | None = None, smtp: bool = 
 
 
 def find_best_address(
-    first_name: str, last_name: str, domain: str, *, known: Iterable[KnownAddress] = (),
-    workspace_id: int | None = None, smtp: bool = True,
+    first_name: str,
+    last_name: str,
+    domain: str,
+    *,
+    known: Iterable[KnownAddress] = (),
+    workspace_id: int | None = None,
+    smtp: bool = True,
 ) -> Verdict:
     """The person's best address on `domain` (Verdict.email is "" when none was found)."""
     with Discovery(workspace_id=workspace_id, smtp=smtp) as discovery:
