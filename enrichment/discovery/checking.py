@@ -35,7 +35,7 @@ def check_contact(
     discovery: Discovery, contact: DiscoveredContact, *, known: Iterable[KnownAddress] = ()
 ) -> Verdict:
     """Find the contact's best address, record it on the contact (still to review) and tell
-    the webhooks when one was found."""
+    the webhooks when one was found (once per contact: the event's key is the contact)."""
     verdict = discovery.find_best(
         contact.first_name, contact.last_name, contact.domain, known=known
     )
