@@ -122,3 +122,39 @@ def test_no_daily_budget_means_no_counting(mail_sandbox, settings, world, plan, 
     _domain, staff = staff_of(world, plan, mw.NORMAL)
     assert verify_address(staff[0].true_email).status == "verified"
     assert not ProbeBudget.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_sharing_the_budget_never_pass_it(settings):
+    import threading
+
+    from django.db import connection, connections
+
+    from enrichment.discovery.guards import Budget
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks under concurrency need PostgreSQL (the PostgreSQL pass runs this)")
+    settings.SOURCIER_SMTP_HELO = "sonde.sourcier-demo.fr"
+    taken = []
+    barrier = threading.Barrier(8)
+
+    def worker():
+        try:
+            budget = Budget(per_day=95)
+            barrier.wait()
+            count = 0
+            while budget.take():
+                count += 1
+                if count % 7 == 0:
+                    budget.give_back()  # a prober that closes, and the next one
+            taken.append(count)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sum(taken) == 95
+    assert ProbeBudget.objects.get().used == 95
