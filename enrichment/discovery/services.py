@@ -99,6 +99,10 @@ class Discovery:
         self.prober = Prober.from_settings() if smtp else None
         self._now = now
         self._domains: dict[str, MailDomain] = {}
+        # A person's candidates' latest probes, read in one query and each used once.
+        self._prefetched: dict[str, EmailProbe | None] = {}
+        # Each domain's confirmed patterns: read once, then added to as probes confirm more.
+        self._patterns: dict[str, list[str]] = {}
 
     def __enter__(self) -> Discovery:
         return self
@@ -178,7 +182,10 @@ class Discovery:
 
     def probe(self, email: str, route: MailRoute, *, pattern: str = "") -> EmailProbe:
         """The probe row answering for `email`: a recent one, or a new one asked now."""
-        latest = records.latest_probe(self.workspace_id, email)
+        if email in self._prefetched:
+            latest = self._prefetched.pop(email)
+        else:
+            latest = records.latest_probe(self.workspace_id, email)
         now = self.now()
         if latest is not None and not self._ask_again(latest, now):
             return latest
@@ -225,6 +232,9 @@ class Discovery:
             transcript=answer.transcript,
             recheck_at=recheck_at,
         )
+        if answer.status == SMTP_ACCEPTED and probe.pattern and probe.domain in self._patterns:
+            # What this run confirms teaches the next person on the domain at once.
+            self._patterns[probe.domain].append(probe.pattern)
 
     def verify(
         self, email: str, *, pattern: str = "", evidence: PatternEvidence | None = None
@@ -297,7 +307,9 @@ class Discovery:
             for k in known
             if k.email.lower().endswith("@" + domain)
         ]
-        return learn_from_patterns(given + records.verified_patterns(domain, self.workspace_id))
+        if domain not in self._patterns:
+            self._patterns[domain] = records.verified_patterns(domain, self.workspace_id)
+        return learn_from_patterns(given + self._patterns[domain])
 
     def find_best(
         self,
@@ -339,10 +351,19 @@ class Discovery:
         A greylisting host defers every new recipient: all candidates are asked anyway, so
         that each one's recheck is due at the same time and one recheck round settles them.
         """
+        candidates = ranked[: settings.SOURCIER_SMTP_MAX_RCPTS_PER_PERSON]
+        addresses = [c.address(domain) for c in candidates]
+        self._prefetched = records.latest_probes(self.workspace_id, addresses)
+        try:
+            return self._ask_in_turn(candidates, domain, evidence)
+        finally:
+            self._prefetched = {}
+
+    def _ask_in_turn(self, candidates: list, domain: str, evidence: PatternEvidence) -> Verdict:
         tried: list[str] = []
         first_answer: Verdict | None = None
         deferred: Verdict | None = None
-        for candidate in ranked[: settings.SOURCIER_SMTP_MAX_RCPTS_PER_PERSON]:
+        for candidate in candidates:
             address = candidate.address(domain)
             tried.append(address)
             verdict = self.verify(address, pattern=candidate.pattern, evidence=evidence)
