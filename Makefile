@@ -10,7 +10,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install messages migrate seed run test lint bench bench-smoke clean
+.PHONY: install messages migrate seed run test lint bench bench-smoke screenshots clean
 
 install: $(STAMP)
 
@@ -73,6 +73,10 @@ bench-smoke: messages
 	$(PY) benchmarks/api.py --prospects 200 --requests 20 $(BENCH_FLAGS)
 	$(PY) benchmarks/admin_lists.py --prospects 500 --repeat 3 $(BENCH_FLAGS)
 	$(PY) benchmarks/discovery.py --domains 10
+
+# The README's screenshots (docs/*.png) from a throw-away demo; needs Debian's chromium.
+screenshots: messages
+	$(PY) docs/screenshots.py
 
 clean:
 	rm -rf var/celery var/*.sqlite3* var/staticfiles

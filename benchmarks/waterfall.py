@@ -55,6 +55,10 @@ def configure(args: argparse.Namespace, sandbox_url: str) -> None:
     os.environ.setdefault("SOURCIER_SUPPRESSION_KEY", "benchmark-only")
     os.environ["SOURCIER_SANDBOX_URL"] = sandbox_url
     os.environ["LOG_LEVEL"] = "WARNING"
+    if args.provider_rate:
+        os.environ["SOURCIER_PROVIDER_RATES"] = ",".join(
+            f"{vendor}={args.provider_rate}" for vendor in FINDERS
+        )
     if args.postgres:
         import psycopg
 
@@ -85,6 +89,11 @@ def start_sandbox_process(args: argparse.Namespace, port: int, size: int) -> sub
             sys.executable, "manage.py", "run_sandbox", "--port", str(port),
             "--seed", str(args.seed), "--size", str(size),
             "--latency-ms", str(args.latency_ms), "--ready-after", "0",
+            *(
+                arg
+                for vendor in FINDERS if args.provider_rate
+                for arg in ("--rate-limit", f"{vendor}:{args.provider_rate}")
+            ),
         ],
         cwd=ROOT,
         env=env,
@@ -131,6 +140,13 @@ def main() -> None:
     parser.add_argument("--prospects", type=int, default=1000)
     parser.add_argument("--latency-ms", type=float, default=200)
     parser.add_argument("--concurrency", type=int, default=10, help="worker threads")
+    parser.add_argument(
+        "--provider-rate",
+        type=int,
+        default=0,
+        help="requests/s each finder allows (SOURCIER_PROVIDER_RATES, and the sandbox's own "
+        "limit): a plan above the registry's default; 0 keeps the default",
+    )
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument(
@@ -277,7 +293,7 @@ def report(args, items, total, elapsed, cpu, by_table, stats, get_provider) -> N
           "client; the sandbox runs apart)")  # fmt: skip
     queries = sum(by_table.values())
     print(f"queries per prospect      {queries / total:.1f}")
-    for name, n in by_table.most_common(12):
+    for name, n in by_table.most_common():
         print(f"    {n / total:5.2f}  {name}")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     print(f"peak memory (RSS)         {peak_mb:.0f} MB (whole process)")

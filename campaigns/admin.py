@@ -22,6 +22,7 @@ from prospects.services import objecting_prospect_ids
 
 from . import services
 from .admin_exports import CampaignExportMixin
+from .admin_outreach import CampaignOutreachMixin, send_to_tool
 from .models import Campaign, CampaignMember, SequenceStep
 
 
@@ -99,7 +100,7 @@ class SequenceStepInline(WorkspaceScopedInline, admin.TabularInline):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(CampaignExportMixin, WorkspaceScopedAdmin):
+class CampaignAdmin(CampaignOutreachMixin, CampaignExportMixin, WorkspaceScopedAdmin):
     form = CampaignForm
     form_takes_workspace = True
     change_form_template = "admin/campaigns/campaign/change_form.html"
@@ -239,8 +240,9 @@ def add_to_campaign(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset
     return TemplateResponse(request, "admin/campaigns/add_to_campaign.html", context)
 
 
-if all(action.__name__ != add_to_campaign.__name__ for action in prospects_admin.PROSPECT_ACTIONS):
-    prospects_admin.PROSPECT_ACTIONS.append(add_to_campaign)
+for _action in (add_to_campaign, send_to_tool):
+    if all(action.__name__ != _action.__name__ for action in prospects_admin.PROSPECT_ACTIONS):
+        prospects_admin.PROSPECT_ACTIONS.append(_action)
 
 
 @admin.action(description=_("Approve and add to a campaign"))

@@ -49,6 +49,7 @@ class CampaignExportMixin:
             "excluded_count": len(send_list.excluded),
             "send_list_url": reverse("admin:{}_{}_send_list".format(*info), args=[campaign.pk]),
             "excluded_url": reverse("admin:{}_{}_excluded".format(*info), args=[campaign.pk]),
+            "outreach_url": reverse("admin:{}_{}_outreach".format(*info), args=[campaign.pk]),
         }
         return super().change_view(request, object_id, form_url, extra)
 

@@ -49,6 +49,17 @@ def exclusion_reason(prospect: Prospect, *, suppressed: bool | None = None) -> s
     return None
 
 
+def exclusion_code(prospect: Prospect, *, suppressed: bool) -> str | None:
+    """The stable code of `exclusion_reason` (for what a receiver reads), or None."""
+    if suppressed:
+        return "objected"
+    if prospect.status not in (Status.VERIFIED, Status.NOT_VERIFIED):
+        return str(prospect.status)
+    if not prospect.email:
+        return "no_email"
+    return None if prospect.status == Status.VERIFIED else str(Status.NOT_VERIFIED)
+
+
 def check_members(members: list[CampaignMember]) -> None:
     """Raise CampaignGateError unless every member's prospect may enter its campaign.
 
@@ -202,11 +213,18 @@ def build_send_list(campaign: Campaign) -> SendList:
         .select_related("prospect__company")
         .order_by("prospect__last_name", "prospect__first_name", "prospect_id")
     ]
+    return gate(workspace_id, prospects)
+
+
+def gate(workspace_id: int, prospects: list[Prospect]) -> SendList:
+    """These prospects through the gate as they stand now (one objection-list query); each
+    one left out is tagged with `exclusion_code` as `prospect.exclusion_code`."""
     suppressed = prospect_services.objecting_prospect_ids(workspace_id, prospects)
     send_list = SendList()
     for prospect in prospects:
         reason = exclusion_reason(prospect, suppressed=prospect.pk in suppressed)
         if reason:
+            prospect.exclusion_code = exclusion_code(prospect, suppressed=prospect.pk in suppressed)
             send_list.excluded.append((prospect, reason))
         else:
             send_list.included.append(prospect)

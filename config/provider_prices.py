@@ -58,3 +58,30 @@ def _euros(slug: str, name: str, value: str) -> Decimal:
             "(use a dot: 0.039)"
         )
     return amount
+
+
+# Requests per second Sourcier allows itself towards one vendor: a typo beyond this is refused.
+MAX_RATE = 1000
+
+
+def parse_provider_rates(text: str, *, known: Iterable[str]) -> dict[str, int]:
+    """SOURCIER_PROVIDER_RATES, `slug=N,slug2=M`: the requests per second an operator's plan
+    allows, over the registry's defaults. ValueError names the bad entry."""
+    slugs = sorted(known)
+    rates: dict[str, int] = {}
+    for entry in (part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        slug, sep, value = entry.partition("=")
+        slug = slug.strip().lower()
+        if not sep:
+            raise ValueError(f"{entry!r}: expected slug=REQUESTS_PER_SECOND")
+        if slug not in slugs:
+            raise ValueError(f"{slug!r} is not a provider; known: {', '.join(slugs)}")
+        if slug in rates:
+            raise ValueError(f"{slug!r} is given twice")
+        value = value.strip()
+        if not value.isdigit() or not 1 <= int(value) <= MAX_RATE:
+            raise ValueError(f"{slug}={value!r} is not a whole number of requests/s (1-{MAX_RATE})")
+        rates[slug] = int(value)
+    return rates

@@ -18,7 +18,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.provider_prices import parse_provider_prices
+from config.provider_prices import parse_provider_prices, parse_provider_rates
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -305,6 +305,9 @@ CELERY_BEAT_SCHEDULE = {
 # Discovered contacts nobody approved are deleted after this many days (lawful basis: B2B
 # legitimate interest, kept no longer than needed). Quotas: see enrichment/discovery/contacts.py.
 SOURCIER_DISCOVERY_RETENTION_DAYS = env.int("SOURCIER_DISCOVERY_RETENTION_DAYS", default=30)
+# How long a discovery job belongs to its worker without one more person checked; past it the
+# sweeper hands the job to another worker.
+SOURCIER_DISCOVERY_JOB_LEASE_SECONDS = env.int("SOURCIER_DISCOVERY_JOB_LEASE_SECONDS", default=600)
 # How long a running import belongs to its worker without committing a chunk (a chunk takes
 # well under a second); past it the sweeper resumes the import after its last chunk.
 SOURCIER_IMPORT_LEASE_SECONDS = env.int("SOURCIER_IMPORT_LEASE_SECONDS", default=120)
@@ -332,6 +335,14 @@ try:
     )
 except ValueError as _error:
     raise ImproperlyConfigured(f"SOURCIER_PROVIDER_PRICES: {_error}") from _error
+# The requests per second the operator's plans allow, over the registry's defaults, e.g.
+# "prospeo=20,leadmagic=10".
+try:
+    SOURCIER_PROVIDER_RATES = parse_provider_rates(
+        env.str("SOURCIER_PROVIDER_RATES", default=""), known=PROVIDER_DEFAULT_BASE_URLS
+    )
+except ValueError as _error:
+    raise ImproperlyConfigured(f"SOURCIER_PROVIDER_RATES: {_error}") from _error
 PROVIDER_BASE_URLS = {
     slug: env.str(
         f"SOURCIER_{slug.upper()}_URL",

@@ -63,13 +63,39 @@ def get_api_key(workspace_id: int, provider: str) -> str | None:
         .filter(provider=provider, refused_at__isnull=True)
         .first()
     )
-    if credential is None:
-        return None
+    return None if credential is None else _decrypted(credential)
+
+
+def _decrypted(credential: ProviderCredential) -> str | None:
     try:
         return crypto.decrypt(credential.encrypted_key)
     except ValueError:
-        log.error("workspace %s: the %s API key cannot be decrypted", workspace_id, provider)
+        log.error(
+            "workspace %s: the %s API key cannot be decrypted",
+            credential.workspace_id,
+            credential.provider,
+        )
         return None
+
+
+class KeyRing:
+    """The usable keys of one workspace, read in one query when the first is asked for and
+    decrypted one by one as they are used (one waterfall step asks several providers)."""
+
+    def __init__(self, workspace_id: int) -> None:
+        self.workspace_id = workspace_id
+        self._stored: dict[str, ProviderCredential] | None = None
+
+    def get(self, provider: str) -> str | None:
+        if self._stored is None:
+            self._stored = {
+                credential.provider: credential
+                for credential in ProviderCredential.objects.for_workspace(
+                    self.workspace_id
+                ).filter(refused_at__isnull=True)
+            }
+        credential = self._stored.get(provider)
+        return None if credential is None else _decrypted(credential)
 
 
 def probing_configured() -> bool:

@@ -470,7 +470,9 @@ class CostDashboard(CreditEntry):
         default_permissions = ("view",)
 
 
-# Discovered contacts, webhook endpoints, events and deliveries live in their own modules.
+# Discovery jobs, discovered contacts, webhook endpoints, events and deliveries live in their
+# own modules.
+from .discovery_jobs import DiscoveryJob  # noqa: E402, F401
 from .discovery_models import (  # noqa: E402, F401
     DiscoveredContact,
     EmailProbe,

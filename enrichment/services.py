@@ -361,6 +361,7 @@ def dispatch_due_work(*, limit: int = 500) -> dict[str, int]:
     Dispatching twice is harmless: each task claims its row with a conditional UPDATE.
     """
     from . import bulk
+    from .discovery.jobs import dispatch_due_jobs as dispatch_due_discovery_jobs
     from .tasks import process_dropcontact_batch_task, submit_dropcontact_task
 
     now = timezone.now()
@@ -389,6 +390,7 @@ def dispatch_due_work(*, limit: int = 500) -> dict[str, int]:
     items = bulk.dispatch_waterfall(limit=limit)
     recovered = queue_forgotten_prospects(now=now)
     deliveries = dispatch_due_deliveries(limit=limit)
+    discoveries = dispatch_due_discovery_jobs(limit=limit)
     # A key saved by another path (shell, import) releases its waiting items here.
     waiting = (
         EnrichmentItem.objects.unscoped()
@@ -414,13 +416,15 @@ def dispatch_due_work(*, limit: int = 500) -> dict[str, int]:
         "items": items,
         "resumed": resumed,
         "deliveries": deliveries,
+        "discoveries": discoveries,
     }
     # Every few seconds, and usually with nothing to do: a line only when something was.
     if any(counts.values()):
         log.info(
             "sweeper: %(batches)s batches, %(workspaces)s workspaces and %(items)s items "
             "dispatched, %(released)s items released, %(recovered)s prospects recovered, "
-            "%(resumed)s jobs resumed, %(deliveries)s webhook deliveries dispatched",
+            "%(resumed)s jobs resumed, %(deliveries)s webhook deliveries and %(discoveries)s "
+            "discovery jobs dispatched",
             counts,
         )
     return counts

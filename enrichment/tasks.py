@@ -87,6 +87,14 @@ def deliver_webhook_task(delivery_id: int) -> str:
 
 
 @shared_task
+def run_discovery_job_task(job_id: int) -> str:
+    """Run one discovery job (claimed first: running it twice does nothing)."""
+    from .discovery.jobs import run_job
+
+    return run_job(job_id)
+
+
+@shared_task
 def dispatch_due_work_task() -> str:
     counts = services.dispatch_due_work()
     return "dispatched {batches} batches, {workspaces} workspaces".format(**counts)
@@ -136,6 +144,7 @@ def purge_discovered_contacts_task() -> str:
     return f"purged {purged}"
 
 
+@shared_task
 def recheck_email_probes_task() -> str:
     """Ask greylisted addresses again once their recheck is due (claimed, so runs twice safely)."""
     from .discovery.services import recheck_due_probes

@@ -32,15 +32,21 @@ def scope_for(request: HttpRequest, queryset: models.QuerySet) -> models.QuerySe
 
 
 def is_workspace_admin(request: HttpRequest) -> bool:
+    """Whether the person administers the current workspace: asked once per request (the
+    sidebar asks it for every administrators-only model)."""
     if request.user.is_superuser:
         return True
     workspace = getattr(request, "workspace", None)
-    return (
-        workspace is not None
-        and Membership.objects.filter(
-            user=request.user, workspace=workspace, role=Membership.Role.ADMIN
-        ).exists()
-    )
+    if workspace is None:
+        return False
+    known = getattr(request, "_workspace_admin", None)
+    if known is not None and known[0] == (request.user.pk, workspace.pk):
+        return known[1]
+    answer = Membership.objects.filter(
+        user=request.user, workspace=workspace, role=Membership.Role.ADMIN
+    ).exists()
+    request._workspace_admin = ((request.user.pk, workspace.pk), answer)
+    return answer
 
 
 def _allowed(request: HttpRequest, *, admin_required: bool) -> bool:

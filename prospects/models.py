@@ -298,6 +298,10 @@ class Company(TenantModel):
         verbose_name = _("company")
         verbose_name_plural = _("companies")
         ordering = ["name"]
+        # The prospect list's company filter offers the most recently updated ones.
+        indexes = [
+            models.Index(fields=["workspace", "-updated_at", "-id"], name="company_ws_updated")
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["workspace", "domain"],

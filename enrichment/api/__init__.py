@@ -1,10 +1,18 @@
 """The enrichment routes of the JSON API: providers, jobs and their records, one prospect's
-enrichment, and the workspace's figures; mounted in config/api.py."""
+enrichment, the workspace's figures, webhooks and discovery; mounted in config/api.py."""
 
 from ninja import Router
 
-from . import figures, jobs, one_prospect, providers, webhooks
+from . import discovery_contacts, discovery_jobs, figures, jobs, one_prospect, providers, webhooks
 
 router = Router()
-for part in (providers, jobs, one_prospect, figures, webhooks):
+for part in (
+    providers,
+    jobs,
+    one_prospect,
+    figures,
+    webhooks,
+    discovery_jobs,
+    discovery_contacts,
+):
     router.add_router("", part.router)

@@ -1,4 +1,4 @@
-"""The workspace's figures: contacts, verified emails, jobs by outcome, spend."""
+"""The workspace's figures: contacts, verified emails, jobs by outcome, spend, discovery."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from config.api_support.principal import workspace_of
 from prospects.models import Prospect
 
 from .. import bulk, costs
-from ..models import EnrichmentJob
+from ..discovery_jobs import DiscoveryJob
+from ..models import DiscoveredContact, EnrichmentJob
 
 router = Router(tags=["figures"])
 
@@ -35,6 +36,12 @@ class StatsOut(Schema):
     spend_by_provider: dict[str, Decimal]
     period_start: dt.date
     period_end: dt.date
+    contacts_discovered: int = Field(description="discovered contacts kept (every status)")
+    discovered_contacts_pending: int = Field(description="discovered contacts to review")
+    discovered_emails_verified: int = Field(description="discovered contacts with a verified email")
+    discovery_jobs_completed: int
+    discovery_jobs_failed: int
+    discovery_jobs_running: int
 
 
 @router.get("/stats", response={200: StatsOut, **errors()}, summary="The workspace's figures")
@@ -53,6 +60,7 @@ def stats(request: HttpRequest, query: Query[StatsQuery]):
     start, end = costs.default_period(timezone.now(), query.days)
     report = costs.cost_report(workspace.pk, start, end)
     return {
+        **discovery_figures(workspace),
         "contacts": prospects["contacts"],
         "emails_verified": prospects["verified"],
         "jobs_completed": jobs.get(Status.COMPLETED, 0),
@@ -63,4 +71,27 @@ def stats(request: HttpRequest, query: Query[StatsQuery]):
         "spend_by_provider": {p.provider: p.spent for p in report.providers},
         "period_start": start,
         "period_end": end,
+    }
+
+
+def discovery_figures(workspace) -> dict:
+    found = DiscoveredContact.objects.for_workspace(workspace).aggregate(
+        kept=Count("id"),
+        pending=Count("id", filter=Q(status=DiscoveredContact.Status.PENDING)),
+        verified=Count("id", filter=Q(email_status=DiscoveredContact.EmailStatus.VERIFIED)),
+    )
+    jobs = dict(
+        DiscoveryJob.objects.for_workspace(workspace)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    Status = DiscoveryJob.Status
+    return {
+        "contacts_discovered": found["kept"],
+        "discovered_contacts_pending": found["pending"],
+        "discovered_emails_verified": found["verified"],
+        "discovery_jobs_completed": jobs.get(Status.COMPLETED, 0),
+        "discovery_jobs_failed": jobs.get(Status.FAILED, 0),
+        "discovery_jobs_running": sum(jobs.get(s, 0) for s in DiscoveryJob.LIVE_STATUSES),
     }

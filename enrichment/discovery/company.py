@@ -44,6 +44,7 @@ class DiscoveryRun:
     objected: int = 0
     statuses: Counter = field(default_factory=Counter)
     refused: str = ""
+    refused_code: str = ""
     warnings: set[str] = field(default_factory=set)
     contact_ids: list[int] = field(default_factory=list)
 
@@ -161,9 +162,11 @@ def discover_company(
     try:
         domain = normalize.normalize_domain(domain)
     except normalize.InvalidValue as error:
-        raise contacts.DiscoveryRefused(str(error)) from error
+        raise contacts.DiscoveryRefused(str(error), code="invalid_domain") from error
     if not domain:
-        raise contacts.DiscoveryRefused(_("Give the domain of a company, e.g. exemple.fr."))
+        raise contacts.DiscoveryRefused(
+            _("Give the domain of a company, e.g. exemple.fr."), code="invalid_domain"
+        )
     run = DiscoveryRun(domain=domain)
     people, published, run.pages = read_site(domain, fetch)
     run.people = len(people)
@@ -189,6 +192,7 @@ def discover_company(
                 )
             except contacts.DiscoveryRefused as refusal:
                 run.refused = str(refusal)
+                run.refused_code = refusal.code
                 break
             run.added += int(created)
             run.contact_ids.append(contact.pk)

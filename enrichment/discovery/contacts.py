@@ -34,7 +34,12 @@ RETENTION_DAYS = 30
 
 
 class DiscoveryRefused(ValueError):
-    """A discovery request that may not go on; the message is French, for the user."""
+    """A discovery request that may not go on: a message in the active language, for the
+    user, and a stable code (the API's error code)."""
+
+    def __init__(self, message: str, *, code: str = "discovery_refused") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def quota(name: str) -> int:
@@ -58,12 +63,14 @@ def _check_quotas(workspace: Workspace, domain: str, user: Any) -> None:
                     "You have reached your quota of %(max)s discovered contacts in 24 hours: "
                     "try again later, or ask an administrator to raise it."
                 )
-                % {"max": quota("contacts_per_user_per_day")}
+                % {"max": quota("contacts_per_user_per_day")},
+                code="discovery_quota_contacts",
             )
     if contacts.filter(domain=domain).count() >= quota("contacts_per_company"):
         raise DiscoveryRefused(
             _("%(domain)s already has %(max)s discovered contacts, the most per company.")
-            % {"domain": domain, "max": quota("contacts_per_company")}
+            % {"domain": domain, "max": quota("contacts_per_company")},
+            code="discovery_quota_company",
         )
 
 
@@ -73,7 +80,7 @@ def clean_domain(value: str) -> str:
     try:
         return normalize.normalize_domain(value)
     except normalize.InvalidValue as error:
-        raise DiscoveryRefused(str(error)) from error
+        raise DiscoveryRefused(str(error), code="invalid_domain") from error
 
 
 def add_contact(
@@ -96,7 +103,8 @@ def add_contact(
     domain = clean_domain(domain)
     if not (first_name and last_name and domain):
         raise DiscoveryRefused(
-            _("A discovered contact needs a first name, a last name and a domain.")
+            _("A discovered contact needs a first name, a last name and a domain."),
+            code="invalid_contact",
         )
     key = person_key(first_name, last_name, domain)
     contacts = Contact.objects.for_workspace(workspace)
@@ -157,6 +165,16 @@ def record_address(
 class Decision:
     done: list[DiscoveredContact] = field(default_factory=list)
     refused: list[tuple[DiscoveredContact, str]] = field(default_factory=list)
+    # Why each refused contact was refused, as a stable code (contact id -> code).
+    codes: dict[int, str] = field(default_factory=dict)
+
+    def refuse(self, contact: DiscoveredContact, message: str, code: str) -> None:
+        self.refused.append((contact, message))
+        self.codes[contact.pk] = code
+
+
+def _already_decided(contact: DiscoveredContact) -> str:
+    return _("Already decided: %(status)s.") % {"status": contact.get_status_display()}
 
 
 def approve_contacts(workspace: Workspace, ids: list[int], *, user: Any = None) -> Decision:
@@ -169,16 +187,38 @@ def approve_contacts(workspace: Workspace, ids: list[int], *, user: Any = None) 
     decision = Decision()
     pending = Contact.objects.for_workspace(workspace).filter(pk__in=ids)
     for contact in pending.select_related("company"):
-        refusal = _approve_one(workspace, contact, user=user)
-        if refusal:
-            decision.refused.append((contact, refusal))
-        else:
-            decision.done.append(contact)
+        if contact.status != Contact.Status.PENDING:
+            decision.refuse(contact, _already_decided(contact), "already_decided")
+            continue
+        _approve_one(workspace, contact, decision, user=user)
     return decision
 
 
-def _approve_one(workspace: Workspace, contact: DiscoveredContact, *, user: Any) -> str:
-    """Approve one contact; returns why it was not approved ("" when it was)."""
+def link_contact(
+    workspace: Workspace, contact: DiscoveredContact, prospect: Prospect, *, user: Any = None
+) -> Decision:
+    """Approve a contact still to review as this existing prospect of the workspace: its
+    address is merged into the prospect under the merge rules."""
+    decision = Decision()
+    if prospect.workspace_id != workspace.pk or contact.workspace_id != workspace.pk:
+        raise Prospect.DoesNotExist
+    if contact.status != Contact.Status.PENDING:
+        decision.refuse(contact, _already_decided(contact), "already_decided")
+        return decision
+    _approve_one(workspace, contact, decision, user=user, prospect=prospect)
+    return decision
+
+
+def _approve_one(
+    workspace: Workspace,
+    contact: DiscoveredContact,
+    decision: Decision,
+    *,
+    user: Any,
+    prospect: Prospect | None = None,
+) -> None:
+    """Approve one contact, locked meanwhile: two people approving it at once make one
+    prospect, the second is told it is already decided."""
     try:
         with transaction.atomic():
             locked = (
@@ -190,21 +230,28 @@ def _approve_one(workspace: Workspace, contact: DiscoveredContact, *, user: Any)
             )
             if locked != Contact.Status.PENDING:
                 contact.status = locked or contact.status
-                return _("Already decided: %(status)s.") % {"status": contact.get_status_display()}
-            _approve(workspace, contact, user=user)
+                decision.refuse(contact, _already_decided(contact), "already_decided")
+                return
+            _approve(workspace, contact, user=user, prospect=prospect)
     except prospect_services.ProspectRejected as error:
         if error.reason == "duplicate":
-            return _taken(workspace, contact)
+            # Another approval or an import made this person a prospect meanwhile.
+            decision.refuse(contact, _taken(workspace, contact), "duplicate")
+            return
         _decide(contact, Contact.Status.REJECTED, user=user, note=str(error))
-        return str(error)
+        code = "objected" if error.reason == "suppressed" else error.reason
+        decision.refuse(contact, str(error), code)
     except IntegrityError:
-        return _taken(workspace, contact)
-    return ""
+        # The address is another prospect's (taken meanwhile, or the linked prospect is not
+        # the one that has it): nothing changed, the contact waits for a decision.
+        decision.refuse(contact, _taken(workspace, contact), "address_taken")
+    else:
+        decision.done.append(contact)
 
 
 def _taken(workspace: Workspace, contact: DiscoveredContact) -> str:
     """The contact's address or person was taken by another prospect while it was approved."""
-    contact.status, contact.prospect = Contact.Status.PENDING, None
+    contact.refresh_from_db()
     holder = None
     if contact.email:
         holder = (
@@ -250,11 +297,14 @@ def _decide(contact: DiscoveredContact, status: str, *, user: Any, note: str = "
     )
 
 
-def _approve(workspace: Workspace, contact: DiscoveredContact, *, user: Any) -> None:
+def _approve(
+    workspace: Workspace, contact: DiscoveredContact, *, user: Any, prospect: Prospect | None
+) -> None:
     email = contact.email if contact.email_status != Contact.EmailStatus.INVALID else ""
     if email:
         prospect_services.ensure_not_suppressed(workspace, email=email)
-    prospect = _existing_prospect(workspace, contact, email)
+    if prospect is None:
+        prospect = _existing_prospect(workspace, contact, email)
     if prospect is None:
         prospect = prospect_services.create_prospect(
             workspace,

@@ -47,13 +47,18 @@ def remember(workspace_id: int, provider: str, field: str, query: Any, **answer:
     """Keep a bought answer (found or not) for the cache period."""
     if settings.ENRICHMENT_CACHE_DAYS <= 0:
         return
-    CachedAnswer.objects.for_workspace(workspace_id).update_or_create(
+    row = CachedAnswer(
         workspace_id=workspace_id,
         provider=provider,
         field=field,
         fingerprint=fingerprint(query),
-        defaults={
-            **answer,
-            "expires_at": timezone.now() + dt.timedelta(days=settings.ENRICHMENT_CACHE_DAYS),
-        },
+        expires_at=timezone.now() + dt.timedelta(days=settings.ENRICHMENT_CACHE_DAYS),
+        **answer,
+    )
+    # One statement (INSERT … ON CONFLICT DO UPDATE): a newer answer replaces an older one.
+    CachedAnswer.objects.for_workspace(workspace_id).bulk_create(
+        [row],
+        update_conflicts=True,
+        unique_fields=["workspace", "provider", "field", "fingerprint"],
+        update_fields=[*answer, "expires_at"],
     )

@@ -210,7 +210,8 @@ def settle(reply: Reply) -> None:
         ledger.settle(reply.workspace_id, key=reply.key, cost=reply.cost)
     else:
         ledger.release(reply.workspace_id, key=reply.key)
-    if reply.call is not None:
+    if reply.call is not None and reply.call.cost != reply.cost:
+        reply.call.cost = reply.cost
         ProviderCall.objects.for_workspace(reply.workspace_id).filter(pk=reply.call.pk).update(
             cost=reply.cost
         )

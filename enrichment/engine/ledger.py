@@ -304,10 +304,17 @@ def _close(
     fingerprint = _fingerprint(kind, cost)
     with transaction.atomic():
         budget = _locked_budget(workspace_id)
-        held = _entry(workspace_id, _check_key(key), Kind.RESERVE)
+        # The reservation and its closing entry, if any, in one query.
+        entries = {
+            entry.kind: entry
+            for entry in CreditEntry.objects.for_workspace(workspace_id).filter(
+                idempotency_key=_check_key(key), kind__in=(Kind.RESERVE, Kind.SETTLE, Kind.RELEASE)
+            )
+        }
+        held = entries.get(Kind.RESERVE)
         if held is None:
             raise UnknownReservation(f"no reservation with key {key!r}")
-        closed = _entry(workspace_id, key, Kind.SETTLE, Kind.RELEASE)
+        closed = entries.get(Kind.SETTLE) or entries.get(Kind.RELEASE)
         if closed is not None:
             if closed.fingerprint != fingerprint:
                 raise IdempotencyConflict(f"reservation {key!r} was already closed otherwise")

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .. import credentials
@@ -179,9 +179,11 @@ def run_item(item: EnrichmentItem) -> str:
     candidates: list[Candidate] = []
     unresolved: list[tuple[str, ProviderError]] = []
     asked = 0
+    keys = credentials.KeyRing(item.workspace_id)
+    attempts = AttemptBook(item, plan.field)
     for provider in provider_order(item, plan):
         finder = plan.finders[provider]
-        attempt = attempt_for(item, provider, plan.field)
+        attempt = attempts.get(provider)
         if attempt.result in FINAL_RESULTS:
             asked += 1
             if attempt.result == "found":
@@ -212,13 +214,17 @@ def run_item(item: EnrichmentItem) -> str:
                 if candidate.finding.verified:
                     break
             continue
-        api_key = credentials.get_api_key(item.workspace_id, provider)
+        api_key = keys.get(provider)
         if api_key is None:
             continue
         asked += 1
         renew_lease(item)
         # A new key only when an earlier try of this attempt was settled (a passing failure).
-        key = ledger.open_key(item.workspace_id, attempt.idempotency_key)
+        key = (
+            attempt.idempotency_key
+            if attempts.is_new(attempt)
+            else ledger.open_key(item.workspace_id, attempt.idempotency_key)
+        )
         try:
             if attempt.result == SUBMITTED:
                 reply = poll_job(item, finder, attempt, api_key=api_key, key=key)
@@ -269,6 +275,47 @@ def attempt_for(item: EnrichmentItem, provider: str, field: str) -> ProviderAtte
         },
     )
     return attempt
+
+
+class AttemptBook:
+    """The item's attempts for one field in this job: those recorded by earlier runs, read in
+    one query; a provider asked for the first time gets its row then."""
+
+    def __init__(self, item: EnrichmentItem, field: str) -> None:
+        self.item = item
+        self.field = field
+        self.new: set[int] = set()
+        self.known = {
+            attempt.idempotency_key: attempt
+            for attempt in ProviderAttempt.objects.for_workspace(item.workspace_id).filter(
+                item_id=item.pk, field=field
+            )
+        }
+
+    def get(self, provider: str) -> ProviderAttempt:
+        key = attempt_key(self.item, self.field, provider)
+        attempt = self.known.get(key)
+        if attempt is not None:
+            return attempt
+        try:
+            with transaction.atomic():
+                attempt = ProviderAttempt.objects.create(
+                    workspace_id=self.item.workspace_id,
+                    item=self.item,
+                    provider=provider,
+                    field=self.field,
+                    idempotency_key=key,
+                )
+            self.new.add(attempt.pk)
+        except IntegrityError:
+            # Written meanwhile by a worker whose lease ran out: that row is this attempt.
+            attempt = attempt_for(self.item, provider, self.field)
+        self.known[key] = attempt
+        return attempt
+
+    def is_new(self, attempt: ProviderAttempt) -> bool:
+        """Created by this run: nothing was ever reserved under its key."""
+        return attempt.pk in self.new
 
 
 def use_cached(item: EnrichmentItem, attempt: ProviderAttempt, cached) -> Candidate | None:

@@ -212,8 +212,12 @@ MISSING_KEY_MESSAGE = _("API key missing")
 
 
 def get_provider(slug: str) -> ProviderSpec:
-    """The provider's spec with the operator's prices (SOURCIER_PROVIDER_PRICES) applied."""
+    """The provider's spec with the operator's prices (SOURCIER_PROVIDER_PRICES) and request
+    rate (SOURCIER_PROVIDER_RATES) applied."""
     spec = PROVIDERS[slug]
+    rate = getattr(settings, "SOURCIER_PROVIDER_RATES", {}).get(slug)
+    if rate:
+        spec = dataclasses.replace(spec, requests_per_second=rate)
     prices = getattr(settings, "SOURCIER_PROVIDER_PRICES", {}).get(slug)
     if not prices:
         return spec

@@ -28,6 +28,8 @@ class EventType(models.TextChoices):
     PROSPECT_VERIFIED = "prospect.verified", _("Prospect verified")
     PROSPECT_NEEDS_REVIEW = "prospect.needs_review", _("Prospect needs review")
     DISCOVERY_CONTACT_FOUND = "discovery.contact_found", _("Contact found by discovery")
+    CAMPAIGN_EXPORTED = "campaign.exported", _("Campaign send list sent to a tool")
+    PROSPECTS_EXPORTED = "prospects.exported", _("Prospect selection sent to a tool")
 
 
 class WebhookEndpoint(TenantModel):

@@ -22,6 +22,7 @@ from prospects.models import Workspace
 
 from .. import crypto
 from . import delivery, netguard, signing
+from .exports import chunk_events, send_to_endpoint  # noqa: F401  (for campaigns' exports)
 from .models import EventType, WebhookDelivery, WebhookEndpoint
 
 REFUSALS = {
@@ -42,6 +43,12 @@ class EndpointRefused(ValueError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+def export_endpoints(workspace: Workspace, event_type: str) -> list[WebhookEndpoint]:
+    """The workspace's active endpoints subscribed to this export event, oldest first."""
+    endpoints = WebhookEndpoint.objects.for_workspace(workspace).filter(is_active=True)
+    return [e for e in endpoints.order_by("created_at", "id") if event_type in e.events]
 
 
 def check_events(events: Iterable[str]) -> list[str]:

@@ -1,7 +1,15 @@
-"""Objects the API tests build in a workspace: prospects, a provider key, a job with records."""
+"""Objects the API tests build in a workspace: prospects, a provider key, a job with records,
+a discovery job with the contacts it found."""
 
 from enrichment import bulk, credentials
-from enrichment.models import EnrichmentItem, EnrichmentJob, ProviderAttempt
+from enrichment.discovery import contacts
+from enrichment.models import (
+    DiscoveredContact,
+    DiscoveryJob,
+    EnrichmentItem,
+    EnrichmentJob,
+    ProviderAttempt,
+)
 from enrichment.webhooks.models import WebhookEndpoint
 from prospects.models import Prospect, Workspace
 from tests.factories import ProspectFactory
@@ -29,6 +37,33 @@ def make_job(workspace: Workspace, count: int = 2) -> EnrichmentJob:
     return job
 
 
+def make_discovery(workspace: Workspace, domain: str = "exemple.fr", **job) -> DiscoveryJob:
+    """A completed discovery job that found two people, one with a verified address."""
+    found = []
+    for first, last, email, status, score in (
+        ("Anne", "Le Gall", f"anne.legall@{domain}", "verified", 92),
+        ("Paul", "Martin", "", "unknown", 55),
+    ):
+        contact, _created = contacts.add_contact(
+            workspace, first_name=first, last_name=last, domain=domain, method="website"
+        )
+        contacts.record_address(
+            contact,
+            email=email,
+            status=status,
+            score=score,
+            reason="" if email else "no_mailbox_found",
+            catch_all=False,
+            evidence="3 adresses connues, toutes prenom.nom",
+            patterns_tried=[f"anne.legall@{domain}"] if email else [f"paul.martin@{domain}"],
+        )
+        found.append(contact.pk)
+    values = {"status": "completed", "pages": 3, "people": 2, "added": 2, "checked": 2}
+    return DiscoveryJob.objects.create(
+        workspace=workspace, domain=domain, contact_ids=found, **{**values, **job}
+    )
+
+
 def snapshot(workspace: Workspace) -> dict:
     """What a request could change in a workspace: rows and statuses."""
     return {
@@ -38,6 +73,16 @@ def snapshot(workspace: Workspace) -> dict:
         "jobs": sorted(EnrichmentJob.objects.for_workspace(workspace).values_list("pk", "status")),
         "items": sorted(
             EnrichmentItem.objects.for_workspace(workspace).values_list("pk", "status")
+        ),
+        "discovery_jobs": sorted(
+            DiscoveryJob.objects.for_workspace(workspace).values_list(
+                "pk", "status", "attempts", "error_code"
+            )
+        ),
+        "discovered": sorted(
+            DiscoveredContact.objects.for_workspace(workspace).values_list(
+                "pk", "status", "prospect_id", "updated_at"
+            )
         ),
         "webhooks": sorted(
             WebhookEndpoint.objects.for_workspace(workspace).values_list(

@@ -11,7 +11,7 @@ from enrichment.webhooks.models import WebhookEndpoint
 from prospects.models import Prospect
 from tests.factories import ProspectFactory
 
-from .support import make_job, snapshot
+from .support import make_discovery, make_job, snapshot
 
 MISSING = 987654321
 
@@ -37,6 +37,11 @@ def _prospect_ids(workspace):
     return {"prospect_id": prospect.pk}
 
 
+def _discovery_ids(workspace):
+    job = make_discovery(workspace, status="failed", error_code="internal_error")
+    return {"job_id": job.pk, "contact_id": job.contact_ids[0]}
+
+
 # Each route with path parameters -> how to make a workspace's object ids for it, and a body.
 # None: the parameter names no workspace object (a provider of the shared registry).
 OBJECT_ROUTES = {
@@ -51,6 +56,12 @@ OBJECT_ROUTES = {
     ("DELETE", "/api/v1/webhooks/{endpoint_id}"): (_endpoint_ids, None),
     ("POST", "/api/v1/webhooks/{endpoint_id}/rotate-secret"): (_endpoint_ids, {}),
     ("GET", "/api/v1/webhooks/{endpoint_id}/deliveries"): (_endpoint_ids, None),
+    ("GET", "/api/v1/discovery/jobs/{job_id}"): (_discovery_ids, None),
+    ("POST", "/api/v1/discovery/jobs/{job_id}/retry"): (_discovery_ids, {}),
+    ("GET", "/api/v1/discovery/contacts/{contact_id}"): (_discovery_ids, None),
+    ("DELETE", "/api/v1/discovery/contacts/{contact_id}"): (_discovery_ids, None),
+    ("POST", "/api/v1/discovery/contacts/{contact_id}/approve"): (_discovery_ids, {}),
+    ("POST", "/api/v1/discovery/contacts/{contact_id}/link"): (_discovery_ids, {"prospect_id": 1}),
 }
 
 
@@ -83,6 +94,7 @@ def test_another_workspace_s_object_is_a_404_like_a_missing_one(
     make_ids, body = OBJECT_ROUTES[route]
     theirs = make_ids(other_workspace)
     ours = make_ids(workspace)
+    their_prospect = _prospect_ids(other_workspace)["prospect_id"]
     before = snapshot(other_workspace)
 
     def call(ids):
@@ -93,6 +105,15 @@ def test_another_workspace_s_object_is_a_404_like_a_missing_one(
 
     foreign = call(theirs)
     missing = call({name: MISSING for name in theirs})
+    if body and "prospect_id" in body:
+        # Our contact linked to their prospect: as missing as a prospect that does not exist.
+        body = {"prospect_id": their_prospect}
+        ours_before = snapshot(workspace)
+        ours_linked = call(ours)
+        assert snapshot(workspace) == ours_before
+        body = {"prospect_id": MISSING}
+        assert ours_linked.json() == call(ours).json()
+        assert ours_linked.status_code == 404
     assert foreign.status_code == 404, (route, foreign.content)
     assert (
         foreign.json()

@@ -22,7 +22,7 @@ from schemathesis.checks import positive_data_acceptance
 from prospects.api_keys import create_api_key
 from tests.factories import ProspectFactory
 
-from .support import make_job
+from .support import make_discovery, make_job
 
 
 def loopback(app):
@@ -70,6 +70,8 @@ def secret(workspace, other_workspace, settings):
     make_job(workspace)
     make_job(other_workspace)
     ProspectFactory(workspace=workspace, status="needs_review")
+    make_discovery(workspace)
+    make_discovery(other_workspace, status="failed")
     return create_api_key(workspace, name="fuzz", role="admin").secret
 
 

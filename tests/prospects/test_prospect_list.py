@@ -195,3 +195,20 @@ def test_every_word_of_a_name_typed_any_way_is_in_its_search_key(first, last):
     for typed in (first, first.upper(), last, f"{last} {first}"):
         for word in admin_lists.search_words(typed):
             assert word in key
+
+
+@pytest.mark.parametrize("who", ["member_client", "admin_client_ws"])
+def test_the_administrator_question_is_asked_once_per_page(request, who, workspace):
+    """The sidebar asks it for every administrators-only model: one query, not one each."""
+    client = request.getfixturevalue(who)
+    ProspectFactory.create_batch(3, workspace=workspace)
+    with CaptureQueriesContext(connection) as captured:
+        body = client.get(CHANGELIST).content.decode()
+    asked = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith('SELECT 1 AS "a" FROM "prospects_membership"')
+    ]
+    assert len(asked) == 1, asked
+    # ...and the answer still differs: only the administrator sees the webhook endpoints.
+    assert ("webhookendpoint" in body) is (who == "admin_client_ws")

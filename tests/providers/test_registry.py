@@ -11,7 +11,7 @@ from django.conf import settings as django_settings
 from hypothesis import given
 from hypothesis import strategies as st
 
-from config.provider_prices import MAX_PRICE, parse_provider_prices
+from config.provider_prices import MAX_PRICE, parse_provider_prices, parse_provider_rates
 from enrichment.providers import registry
 from enrichment.providers.registry import PROVIDER_CHOICES, PROVIDERS, Kind, get_provider
 
@@ -146,3 +146,30 @@ def test_a_bad_table_stops_the_app_at_startup_with_a_clear_error():
     )
     assert result.returncode != 0
     assert "ImproperlyConfigured: SOURCIER_PROVIDER_PRICES: prospeo:" in result.stderr
+
+
+def test_operator_rates_override_the_registry_and_the_gateway_keeps_them(settings):
+    settings.SOURCIER_PROVIDER_RATES = parse_provider_rates(
+        " Prospeo = 40 ,hunter=2", known=ADAPTERS
+    )
+    assert get_provider("prospeo").requests_per_second == 40
+    assert get_provider("hunter").requests_per_second == 2
+    assert get_provider("leadmagic") == PROVIDERS["leadmagic"]
+    assert PROVIDERS["prospeo"].requests_per_second == 5  # the default itself is unchanged
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("zoominfo=5", "'zoominfo' is not a provider"),
+        ("prospeo", "expected slug=REQUESTS_PER_SECOND"),
+        ("prospeo=0", "is not a whole number of requests/s"),
+        ("prospeo=2.5", "is not a whole number of requests/s"),
+        ("prospeo=5000", "(1-1000)"),
+        ("prospeo=5,prospeo=6", "'prospeo' is given twice"),
+    ],
+)
+def test_bad_rate_tables_are_refused_with_what_is_wrong(text, message):
+    with pytest.raises(ValueError) as caught:
+        parse_provider_rates(text, known=ADAPTERS)
+    assert message in str(caught.value)

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("enrichment", "0015_merge_discovery_probes"),
+        ("enrichment", "0017_merge_discovery_jobs_export_events"),
     ]
 
     operations = [
