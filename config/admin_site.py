@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -91,9 +91,13 @@ class SourcierAdminSite(admin.AdminSite):
 
     def technique_index(self, request: HttpRequest) -> HttpResponse:
         """The Technique section's own page (the app list's link), for administrators."""
+        from enrichment.discovery import guards
+
         technique = [app for app in self.get_app_list(request) if app["app_label"] == TECHNIQUE]
         if not technique:
             raise PermissionDenied
+        for warning in guards.warnings():
+            messages.warning(request, warning)
         context = {
             **self.each_context(request),
             "title": gettext("Technique"),

@@ -432,6 +432,9 @@ SOURCIER_SMTP_HOST_CONCURRENCY = env.int("SOURCIER_SMTP_HOST_CONCURRENCY", defau
 SOURCIER_SMTP_HOST_RATE = env.int("SOURCIER_SMTP_HOST_RATE", default=5)
 if not 1 <= SOURCIER_SMTP_HOST_CONCURRENCY <= 2:
     raise ImproperlyConfigured("SOURCIER_SMTP_HOST_CONCURRENCY must be 1 or 2.")
+# RCPTs a day per sending host (its EHLO name), across every worker: past it, results are
+# "unknown" (reason daily_budget_spent) until the next day. 0 = no daily limit.
+SOURCIER_SMTP_DAILY_BUDGET = env.int("SOURCIER_SMTP_DAILY_BUDGET", default=5000)
 SOURCIER_SMTP_RCPTS_PER_SESSION = env.int("SOURCIER_SMTP_RCPTS_PER_SESSION", default=50)
 SOURCIER_SMTP_MAX_RCPTS_PER_PERSON = env.int("SOURCIER_SMTP_MAX_RCPTS_PER_PERSON", default=10)
 # A 4xx (greylisting) is asked again after this delay, at most this many times, then "unknown".

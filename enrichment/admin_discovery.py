@@ -4,18 +4,20 @@ many. Approving creates or links the prospect; nothing reaches the prospects bef
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib import admin, messages
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from prospects.admin_base import WorkspaceScopedAdmin
 
-from .discovery import contacts
+from .admin_discovery_manual import manual_entry_view
+from .discovery import contacts, guards
 from .models import DiscoveredContact
 
 MAX_REFUSAL_MESSAGES = 10
@@ -136,6 +138,19 @@ class DiscoveredContactAdmin(WorkspaceScopedAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(partial(manual_entry_view, self))
+        name = f"{self.opts.app_label}_{self.opts.model_name}_manual"
+        return [path("manual/", view, name=name), *super().get_urls()]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        if request.method == "GET":
+            # Probing held back (a blocklisted host, port 25 blocked, the day's budget spent):
+            # the addresses shown here stay "unknown" until it resumes.
+            for warning in guards.warnings():
+                self.message_user(request, warning, messages.WARNING)
+        return super().changelist_view(request, extra_context)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Read-only: decisions go through the actions, which act in the current workspace.

@@ -56,6 +56,7 @@ class EmailProbe(models.Model):
         BLOCKED = "blocked", _("blocked by the mail host")
         UNREACHABLE = "unreachable", _("mail host unreachable")
         PAUSED = "paused", _("probing paused")
+        BUDGET = "budget", _("daily probe budget spent")
 
     workspace = models.ForeignKey(
         "prospects.Workspace",
@@ -98,6 +99,46 @@ class EmailProbe(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} #{self.attempt}: {self.status}"
+
+
+class ProbingPause(models.Model):
+    """Probing held back, for every worker: one mail host that answered with a blocklist
+    reply, or every host (`mail_host` empty) when the SMTP port could be reached nowhere.
+    The admin shows a warning while `until` is ahead."""
+
+    class Reason(models.TextChoices):
+        BLOCKED = "blocked", _("blocklist reply")
+        PORT_UNREACHABLE = "port_unreachable", _("SMTP port unreachable")
+
+    mail_host = models.CharField(_("mail host"), max_length=253, unique=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=32, choices=Reason.choices)
+    reply_text = models.CharField(_("reply"), max_length=512, blank=True)
+    paused_at = models.DateTimeField(_("paused at"))
+    until = models.DateTimeField(_("until"), db_index=True)
+
+    class Meta:
+        verbose_name = _("probing pause")
+        verbose_name_plural = _("probing pauses")
+
+    def __str__(self) -> str:
+        return self.mail_host or "*"
+
+
+class ProbeBudget(models.Model):
+    """RCPTs asked per day by one sending host (named by its EHLO name), counted across every
+    worker: past SOURCIER_SMTP_DAILY_BUDGET no probe is sent until the next day."""
+
+    sender = models.CharField(max_length=253)
+    day = models.DateField()
+    used = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sender", "day"], name="probe_budget_unique_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sender} {self.day}: {self.used}"
 
 
 class DiscoveredContact(TenantModel):

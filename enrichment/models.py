@@ -473,5 +473,11 @@ class CostDashboard(CreditEntry):
 # Discovery jobs, discovered contacts, webhook endpoints, events and deliveries live in their
 # own modules.
 from .discovery_jobs import DiscoveryJob  # noqa: E402, F401
-from .discovery_models import DiscoveredContact, EmailProbe, MailDomain  # noqa: E402, F401
+from .discovery_models import (  # noqa: E402, F401
+    DiscoveredContact,
+    EmailProbe,
+    MailDomain,
+    ProbeBudget,
+    ProbingPause,
+)
 from .webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent  # noqa: E402, F401

@@ -109,6 +109,32 @@ def expire_leases_task() -> str:
 
 
 @shared_task
+def check_discovered_contact_task(workspace_id: int, contact_id: int) -> str:
+    """Find and verify the best address of a contact added by hand (SMTP when it is set up,
+    else syntax and DNS)."""
+    from .discovery.checking import check_contact
+    from .discovery.services import Discovery
+    from .discovery.smtp import ProbeConfigError
+    from .models import DiscoveredContact
+
+    contact = (
+        DiscoveredContact.objects.for_workspace(workspace_id)
+        .filter(pk=contact_id, status=DiscoveredContact.Status.PENDING, checked_at__isnull=True)
+        .first()
+    )
+    if contact is None:
+        return "nothing to check"
+    try:
+        discovery = Discovery(workspace_id=workspace_id)
+    except ProbeConfigError as exc:
+        log.warning("manual contact checked without SMTP: %s", exc)
+        discovery = Discovery(workspace_id=workspace_id, smtp=False)
+    with discovery:
+        verdict = check_contact(discovery, contact)
+    return verdict.status
+
+
+@shared_task
 def purge_discovered_contacts_task() -> str:
     from .discovery.contacts import purge_unapproved
 

@@ -18,6 +18,7 @@ from prospects.admin_base import is_workspace_admin
 from prospects.models import Prospect, Workspace
 
 from .. import charts
+from ..discovery import guards
 from ..engine.money import paris_day
 from . import figures
 
@@ -59,6 +60,9 @@ def _attention(workspace: Workspace, request: HttpRequest) -> dict[str, Any]:
             verification_reason__in=",".join(figures.OBJECTION_REASONS)
         ),
         "keys": keys,
+        # In-house discovery held back (blocklisted mail host, port 25 blocked, budget spent).
+        "probing_warnings": guards.warnings(),
+        "discovery_url": reverse("admin:enrichment_discoveredcontact_changelist"),
         "waiting_key_url": f"{items_url}?{urlencode({'status__exact': 'waiting_key'})}",
         "credentials_url": reverse("admin:enrichment_providercredential_changelist")
         if is_workspace_admin(request)

@@ -21,10 +21,10 @@ from prospects import services as prospect_services
 from prospects.models import Prospect, Workspace
 
 from ..models import DiscoveredContact
-from ..webhooks import events, netguard
-from . import contacts
+from ..webhooks import netguard
+from . import checking, contacts
 from .patterns import KnownAddress
-from .permutations import candidates, pattern_of
+from .permutations import pattern_of
 from .services import Discovery
 from .website import PersonOnPage, pages_to_visit, read_page
 
@@ -148,11 +148,6 @@ def known_addresses(
     return known
 
 
-def _objecting(workspace: Workspace, person: PersonOnPage, domain: str) -> bool:
-    addresses = {c.address(domain) for c in candidates(person.first_name, person.last_name)}
-    return bool(prospect_services.objecting_emails(workspace.pk, addresses))
-
-
 def discover_company(
     workspace: Workspace,
     domain: str,
@@ -179,7 +174,7 @@ def discover_company(
     known = known_addresses(workspace, domain, published, people)
     with Discovery(workspace_id=workspace.pk, smtp=smtp) as discovery:
         for done, person in enumerate(people, start=1):
-            if _objecting(workspace, person, domain):
+            if checking.objecting(workspace.pk, person.first_name, person.last_name, domain):
                 run.objected += 1
                 continue
             try:
@@ -204,28 +199,8 @@ def discover_company(
             # A contact already checked keeps its answer: running a discovery again (a retried
             # task, a second click) sends no probe.
             if contact.status == DiscoveredContact.Status.PENDING and contact.checked_at is None:
-                verdict = discovery.find_best(
-                    person.first_name, person.last_name, domain, known=known
-                )
-                contacts.record_address(
-                    contact,
-                    email=verdict.email,
-                    status=verdict.status,
-                    score=verdict.score,
-                    reason=verdict.reason,
-                    catch_all=verdict.catch_all,
-                    evidence=verdict.evidence,
-                    patterns_tried=list(verdict.tried),
-                )
+                verdict = checking.check_contact(discovery, contact, known=known)
                 run.statuses[verdict.status] += 1
-                if verdict.email:
-                    events.emit_contact_found(
-                        workspace.pk,
-                        contact_id=contact.pk,
-                        company_id=contact.company_id,
-                        verdict=verdict.status,
-                        score=verdict.score,
-                    )
             if progress:
                 progress(done, len(people))
         run.warnings = set(discovery.warnings)

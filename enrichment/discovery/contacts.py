@@ -74,6 +74,15 @@ def _check_quotas(workspace: Workspace, domain: str, user: Any) -> None:
         )
 
 
+def clean_domain(value: str) -> str:
+    """The domain as stored ('https://www.Acme.fr/' -> 'acme.fr'); DiscoveryRefused when it
+    is not one."""
+    try:
+        return normalize.normalize_domain(value)
+    except normalize.InvalidValue as error:
+        raise DiscoveryRefused(str(error), code="invalid_domain") from error
+
+
 def add_contact(
     workspace: Workspace,
     *,
@@ -91,10 +100,7 @@ def add_contact(
     returned as it is (and costs no quota)."""
     first_name = normalize.clean_text(first_name)[:150]
     last_name = normalize.clean_text(last_name)[:150]
-    try:
-        domain = normalize.normalize_domain(domain)
-    except normalize.InvalidValue as error:
-        raise DiscoveryRefused(str(error), code="invalid_domain") from error
+    domain = clean_domain(domain)
     if not (first_name and last_name and domain):
         raise DiscoveryRefused(
             _("A discovered contact needs a first name, a last name and a domain."),
@@ -167,17 +173,17 @@ class Decision:
         self.codes[contact.pk] = code
 
 
-def _address_taken() -> str:
-    return _("This address already belongs to another prospect of the workspace.")
-
-
 def _already_decided(contact: DiscoveredContact) -> str:
     return _("Already decided: %(status)s.") % {"status": contact.get_status_display()}
 
 
 def approve_contacts(workspace: Workspace, ids: list[int], *, user: Any = None) -> Decision:
     """Approve contacts still to review: each becomes a prospect (or is linked to the one that
-    exists), one transaction per contact so that one refusal never undoes the others."""
+    exists), one transaction per contact so that one refusal never undoes the others.
+
+    Each contact is locked while it is approved, so two people approving it at once make one
+    prospect; an address or a person another prospect took meanwhile (another approval, an
+    import) leaves the contact to review, with who took it."""
     decision = Decision()
     pending = Contact.objects.for_workspace(workspace).filter(pk__in=ids)
     for contact in pending.select_related("company"):
@@ -211,20 +217,57 @@ def _approve_one(
     user: Any,
     prospect: Prospect | None = None,
 ) -> None:
+    """Approve one contact, locked meanwhile: two people approving it at once make one
+    prospect, the second is told it is already decided."""
     try:
         with transaction.atomic():
+            locked = (
+                Contact.objects.for_workspace(workspace)
+                .select_for_update()
+                .filter(pk=contact.pk)
+                .values_list("status", flat=True)
+                .first()
+            )
+            if locked != Contact.Status.PENDING:
+                contact.status = locked or contact.status
+                decision.refuse(contact, _already_decided(contact), "already_decided")
+                return
             _approve(workspace, contact, user=user, prospect=prospect)
     except prospect_services.ProspectRejected as error:
+        if error.reason == "duplicate":
+            # Another approval or an import made this person a prospect meanwhile.
+            decision.refuse(contact, _taken(workspace, contact), "duplicate")
+            return
         _decide(contact, Contact.Status.REJECTED, user=user, note=str(error))
         code = "objected" if error.reason == "suppressed" else error.reason
         decision.refuse(contact, str(error), code)
     except IntegrityError:
         # The address is another prospect's (taken meanwhile, or the linked prospect is not
         # the one that has it): nothing changed, the contact waits for a decision.
-        contact.refresh_from_db()
-        decision.refuse(contact, _address_taken(), "address_taken")
+        decision.refuse(contact, _taken(workspace, contact), "address_taken")
     else:
         decision.done.append(contact)
+
+
+def _taken(workspace: Workspace, contact: DiscoveredContact) -> str:
+    """The contact's address or person was taken by another prospect while it was approved."""
+    contact.refresh_from_db()
+    holder = None
+    if contact.email:
+        holder = (
+            Prospect.objects.for_workspace(workspace)
+            .filter(email_key=normalize.email_key(contact.email))
+            .first()
+        )
+    if holder is not None:
+        return _(
+            "The address %(email)s is already taken by %(prospect)s: the contact stays to "
+            "review; approve it again to link it to that prospect."
+        ) % {"email": contact.email, "prospect": holder}
+    return _(
+        "Another prospect was created for this person meanwhile: the contact stays to review; "
+        "approve it again to link it."
+    )
 
 
 def reject_contacts(workspace: Workspace, ids: list[int], *, user: Any = None) -> Decision:
@@ -293,7 +336,10 @@ def _existing_prospect(workspace: Workspace, contact: DiscoveredContact, email: 
         last_name=contact.last_name,
         company=contact.company,
     )
-    return prospect_services.find_duplicate(workspace, candidate) if contact.company else None
+    if candidate.company is None:
+        # The company may have been added since the contact was found.
+        candidate.company = prospect_services.find_company(workspace.pk, domain=contact.domain)
+    return prospect_services.find_duplicate(workspace, candidate) if candidate.company else None
 
 
 def _merge_address(prospect: Prospect, contact: DiscoveredContact, email: str) -> None:

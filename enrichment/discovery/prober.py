@@ -30,9 +30,11 @@ from django.conf import settings
 
 from ..engine import breaker as breakers
 from ..engine import limits
+from . import guards
 from .dns import MailRoute
 from .scoring import (
     SMTP_BLOCKED,
+    SMTP_BUDGET,
     SMTP_PAUSED,
     SMTP_UNREACHABLE,
 )
@@ -54,6 +56,7 @@ UNREACHABLE_AFTER = 3
 WARNING_PORT_BLOCKED = "smtp_port_unreachable"
 WARNING_BLOCKED = "mail_host_blocked_us"
 WARNING_PRIVATE_HOST = "mail_host_not_public"
+WARNING_BUDGET = "daily_budget_spent"
 # A kept session unused this long is closed: its concurrency slot goes to another worker.
 IDLE_SECONDS = 2.0
 # After giving a full session's slot back, wait this long so a waiting worker can take it.
@@ -104,6 +107,7 @@ class Prober:
     port: int = 25
     warnings: set[str] = field(default_factory=set)
     sessions_opened: int = 0
+    budget: guards.Budget | None = None
     _open: dict[str, _Open] = field(default_factory=dict)
     _reached: int = 0
     _refused: set[str] = field(default_factory=set)
@@ -111,7 +115,11 @@ class Prober:
 
     @classmethod
     def from_settings(cls) -> Prober:
-        return cls(identity=ProbeIdentity.from_settings(), port=settings.SOURCIER_SMTP_PORT)
+        return cls(
+            identity=ProbeIdentity.from_settings(),
+            port=settings.SOURCIER_SMTP_PORT,
+            budget=guards.Budget(),
+        )
 
     def __enter__(self) -> Prober:
         return self
@@ -127,6 +135,10 @@ class Prober:
         """The first reachable host's answer about `address` (backup MX on failure)."""
         if self.disabled:
             return Answer(SMTP_UNREACHABLE)
+        if self.budget is not None and not self.budget.take():
+            # Nothing asked: never a verdict on the address, only "not today".
+            self.warnings.add(WARNING_BUDGET)
+            return Answer(SMTP_BUDGET, text="daily probe budget spent")
         self._close_idle()
         paused = False
         for host in route.hosts:
@@ -152,6 +164,7 @@ class Prober:
             return Answer(SMTP_PAUSED)
         if self._reached == 0 and len(self._refused) >= UNREACHABLE_AFTER:
             self.warnings.add(WARNING_PORT_BLOCKED)
+            guards.record_port_unreachable()
             log.warning("SMTP port %s unreachable on every mail host: probing stopped", self.port)
         return Answer(SMTP_UNREACHABLE)
 
@@ -193,6 +206,7 @@ class Prober:
         status = classify(reply)
         if status == SMTP_BLOCKED:
             self.warnings.add(WARNING_BLOCKED)
+            guards.record_block(name, reply.text)
             log.warning("mail host %s answered with a blocklist reply: probing paused", name)
         return Answer(status, name, reply.code, reply.text, "\n".join(transcript))
 
@@ -214,7 +228,10 @@ class Prober:
             limits.release_slot(lease)
             raise
         session = SmtpSession(
-            name, ip, self.port, self.identity,
+            name,
+            ip,
+            self.port,
+            self.identity,
             connect_timeout=settings.SOURCIER_SMTP_CONNECT_TIMEOUT,
             timeout=settings.SOURCIER_SMTP_TIMEOUT,
         )
@@ -229,6 +246,8 @@ class Prober:
         opened = _Open(session, lease, permit, used_at=time.monotonic())
         self._open[name] = opened
         self._reached += 1
+        if self._reached == 1:
+            guards.clear_port_unreachable()
         if hello.code >= 400:
             blocked = classify(hello) == SMTP_BLOCKED
             if blocked:
@@ -270,4 +289,5 @@ class Prober:
     def close(self) -> None:
         for name in list(self._open):
             self._end(name, ok=True)
-
+        if self.budget is not None:
+            self.budget.give_back()

@@ -41,9 +41,29 @@ def latest_probe(workspace_id: int | None, email: str) -> EmailProbe | None:
     )
 
 
+def latest_probes(workspace_id: int | None, emails: list[str]) -> dict[str, EmailProbe | None]:
+    """`latest_probe` for many addresses in one query (None where never asked)."""
+    found: dict[str, EmailProbe | None] = dict.fromkeys(emails)
+    rows = (
+        probes_of(workspace_id)
+        .filter(email__in=emails, kind=EmailProbe.Kind.ADDRESS)
+        .order_by("email", "-attempt")
+    )
+    for probe in rows:
+        if found[probe.email] is None:
+            found[probe.email] = probe
+    return found
+
+
 def start_probe(
-    *, workspace_id: int | None, email: str, domain: str, attempt: int, now: dt.datetime,
-    pattern: str = "", kind: str = EmailProbe.Kind.ADDRESS,
+    *,
+    workspace_id: int | None,
+    email: str,
+    domain: str,
+    attempt: int,
+    now: dt.datetime,
+    pattern: str = "",
+    kind: str = EmailProbe.Kind.ADDRESS,
 ) -> EmailProbe | None:
     """The pending row for one probe, or None when that probe already exists (a replay)."""
     try:
@@ -63,8 +83,14 @@ def start_probe(
 
 
 def finish_probe(
-    probe: EmailProbe, *, status: str, now: dt.datetime, mail_host: str = "",
-    code: int | None = None, text: str = "", transcript: str = "",
+    probe: EmailProbe,
+    *,
+    status: str,
+    now: dt.datetime,
+    mail_host: str = "",
+    code: int | None = None,
+    text: str = "",
+    transcript: str = "",
     recheck_at: dt.datetime | None = None,
 ) -> None:
     """Record the answer, once: only a pending row is written."""
@@ -132,8 +158,10 @@ def save_route(row: MailDomain, route: MailRoute, now: dt.datetime) -> None:
     row.dns_checked_at = now
     row.dns_expires_at = now + dt.timedelta(seconds=route.ttl)
     MailDomain.objects.filter(pk=row.pk).update(
-        route=row.route, mail_hosts=row.mail_hosts,
-        dns_checked_at=now, dns_expires_at=row.dns_expires_at,
+        route=row.route,
+        mail_hosts=row.mail_hosts,
+        dns_checked_at=now,
+        dns_expires_at=row.dns_expires_at,
     )
 
 
@@ -143,6 +171,7 @@ def save_catch_all(
     row.catch_all, row.catch_all_local = catch_all, local
     row.catch_all_checked_at = now if catch_all is not None else None
     MailDomain.objects.filter(pk=row.pk).update(
-        catch_all=catch_all, catch_all_local=local,
+        catch_all=catch_all,
+        catch_all_local=local,
         catch_all_checked_at=row.catch_all_checked_at,
     )

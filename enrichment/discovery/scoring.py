@@ -29,8 +29,11 @@ ROUTE_NULL_MX = "null_mx"
 ROUTE_NXDOMAIN = "nxdomain"
 ROUTE_NO_MAIL = "no_mail"
 ROUTE_DNS_ERROR = "dns_error"
-UNDELIVERABLE_ROUTES = {ROUTE_NULL_MX: "null_mx", ROUTE_NXDOMAIN: "domain_not_found",
-                        ROUTE_NO_MAIL: "no_mail_server"}
+UNDELIVERABLE_ROUTES = {
+    ROUTE_NULL_MX: "null_mx",
+    ROUTE_NXDOMAIN: "domain_not_found",
+    ROUTE_NO_MAIL: "no_mail_server",
+}
 
 # What the SMTP conversation said about the recipient (smtp.py).
 SMTP_ACCEPTED = "accepted"
@@ -40,6 +43,7 @@ SMTP_BLOCKED = "blocked"
 SMTP_UNREACHABLE = "unreachable"
 SMTP_NOT_PROBED = "not_probed"
 SMTP_PAUSED = "paused"
+SMTP_BUDGET = "budget"  # today's probe budget is spent: nothing was asked
 
 
 def check_syntax(email: str) -> tuple[str | None, str]:
@@ -108,8 +112,9 @@ def score(obs: Observation) -> Score:
     if obs.smtp == SMTP_ACCEPTED:
         if obs.catch_all is None:
             # Not yet known whether the domain accepts everything: the "yes" may mean nothing.
-            return _clamped(60 + bonus, low=UNKNOWN_MIN, high=VERIFIED_MIN - 1,
-                            reason="catch_all_unknown")
+            return _clamped(
+                60 + bonus, low=UNKNOWN_MIN, high=VERIFIED_MIN - 1, reason="catch_all_unknown"
+            )
         # An A-record fallback host that says yes is a little less telling than an MX.
         base = 88 if obs.route == ROUTE_MX else 82
         return _clamped(base + bonus, low=VERIFIED_MIN, reason="mailbox_accepted")
@@ -118,6 +123,7 @@ def score(obs: Observation) -> Score:
         SMTP_BLOCKED: "blocked_by_mail_host",
         SMTP_UNREACHABLE: "smtp_unreachable",
         SMTP_PAUSED: "probing_paused",
+        SMTP_BUDGET: "daily_budget_spent",
     }.get(obs.smtp, "not_probed")
     return _clamped(55 + bonus, low=UNKNOWN_MIN, high=VERIFIED_MIN - 1, reason=reason)
 

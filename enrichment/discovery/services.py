@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -28,20 +27,20 @@ from django.utils import timezone
 
 from prospects import services as prospect_services
 
-from ..models import EmailProbe, MailDomain
+from ..models import EmailProbe
 from . import records
-from .dns import MailRoute, resolver
+from .asking import MailQuestions
+from .dns import MailRoute
 from .patterns import KnownAddress, PatternEvidence, learn_from_patterns, rank_candidates
 from .permutations import candidates, pattern_of
-from .prober import Answer, Prober
+from .prober import Prober
 from .scoring import (
     INVALID,
-    SMTP_ACCEPTED,
     SMTP_BLOCKED,
+    SMTP_BUDGET,
     SMTP_DEFERRED,
     SMTP_NOT_PROBED,
     SMTP_PAUSED,
-    SMTP_REJECTED,
     SMTP_UNREACHABLE,
     UNDELIVERABLE_ROUTES,
     UNKNOWN,
@@ -52,10 +51,9 @@ from .scoring import (
 )
 from .smtp import accepts_all_provider
 
-Status = EmailProbe.Status
-FINAL = {Status.ACCEPTED, Status.REJECTED}
-# A pending probe older than this belongs to a worker that died: it is asked again.
-STALE_PENDING = dt.timedelta(minutes=10)
+# A catch-all check that got no answer for these reasons: asking about the address would not
+# get one either.
+SILENT = (SMTP_BLOCKED, SMTP_PAUSED, SMTP_UNREACHABLE, SMTP_BUDGET)
 
 
 @dataclass(frozen=True)
@@ -77,7 +75,7 @@ class Verdict:
     tried: tuple[str, ...] = ()
 
 
-class Discovery:
+class Discovery(MailQuestions):
     """Verifications sharing SMTP sessions, DNS answers and one clock; `close()` at the end.
 
     Raises ProbeConfigError at once when `smtp` is on and SOURCIER_SMTP_HELO or
@@ -85,13 +83,17 @@ class Discovery:
     """
 
     def __init__(
-        self, *, workspace_id: int | None = None, smtp: bool = True,
+        self,
+        *,
+        workspace_id: int | None = None,
+        smtp: bool = True,
         now: dt.datetime | None = None,
     ) -> None:
-        self.workspace_id = workspace_id
-        self.prober = Prober.from_settings() if smtp else None
-        self._now = now
-        self._domains: dict[str, MailDomain] = {}
+        super().__init__(
+            workspace_id=workspace_id,
+            prober=Prober.from_settings() if smtp else None,
+            now=now,
+        )
 
     def __enter__(self) -> Discovery:
         return self
@@ -106,103 +108,6 @@ class Discovery:
     @property
     def warnings(self) -> set[str]:
         return self.prober.warnings if self.prober else set()
-
-    def now(self) -> dt.datetime:
-        return self._now or timezone.now()
-
-    # -- DNS and catch-all ------------------------------------------------------------------
-
-    def route(self, domain: str) -> tuple[MailRoute, MailDomain]:
-        """The domain's mail route: from the database while its TTL runs, else from DNS."""
-        row = self._domains.get(domain) or records.load_domain(domain)
-        self._domains[domain] = row
-        route = records.cached_route(row, self.now())
-        if route is None:
-            route = resolver().route(domain)
-            records.save_route(row, route, self.now())
-        return route, row
-
-    def catch_all(self, route: MailRoute, row: MailDomain) -> tuple[bool | None, str]:
-        """Does the domain accept any recipient? Asked once, kept SOURCIER_CATCH_ALL_DAYS.
-
-        Returns the answer (None: not known) and, when the host did not answer it, why
-        (greylisted, blocked, paused, unreachable).
-        """
-        fresh = self.now() - dt.timedelta(days=settings.SOURCIER_CATCH_ALL_DAYS)
-        if row.catch_all is not None and row.catch_all_checked_at and (
-            row.catch_all_checked_at > fresh
-        ):
-            return row.catch_all, ""
-        if self.prober is None:
-            return row.catch_all, ""
-        if self.prober.disabled:
-            return None, SMTP_UNREACHABLE
-        # The same random address until it is answered: greylisting remembers recipients.
-        local = row.catch_all_local or f"x{secrets.token_hex(6)}-nobody"
-        address = f"{local}@{row.domain}"
-        asked = EmailProbe.objects.unscoped().filter(
-            workspace__isnull=True, kind=EmailProbe.Kind.CATCH_ALL, email=address
-        )
-        latest = asked.order_by("-attempt").first()
-        wait = dt.timedelta(seconds=settings.SOURCIER_SMTP_RECHECK_SECONDS)
-        if latest and latest.status == Status.DEFERRED and latest.created_at > self.now() - wait:
-            return None, SMTP_DEFERRED  # greylisted: not before the recheck delay
-        probe = records.start_probe(
-            workspace_id=None, email=address, domain=row.domain,
-            attempt=(latest.attempt + 1) if latest else 1, now=self.now(),
-            kind=EmailProbe.Kind.CATCH_ALL,
-        )
-        if probe is None:
-            return None, SMTP_DEFERRED
-        answer = self.prober.ask(route, address)
-        self._finish(probe, answer, recheck=False)
-        verdict = {SMTP_ACCEPTED: True, SMTP_REJECTED: False}.get(answer.status)
-        records.save_catch_all(row, catch_all=verdict, local="" if verdict is not None else local,
-                               now=self.now())
-        return verdict, "" if verdict is not None else answer.status
-
-    # -- one address ------------------------------------------------------------------------
-
-    def probe(self, email: str, route: MailRoute, *, pattern: str = "") -> EmailProbe:
-        """The probe row answering for `email`: a recent one, or a new one asked now."""
-        latest = records.latest_probe(self.workspace_id, email)
-        now = self.now()
-        if latest is not None and not self._ask_again(latest, now):
-            return latest
-        attempt = latest.attempt + 1 if latest else 1
-        probe = records.start_probe(
-            workspace_id=self.workspace_id, email=email, domain=route.domain,
-            attempt=attempt, now=now, pattern=pattern,
-        )
-        if probe is None:  # another worker is asking this very attempt
-            return records.latest_probe(self.workspace_id, email)
-        answer = self.prober.ask(route, email)
-        self._finish(probe, answer, recheck=attempt <= settings.SOURCIER_SMTP_MAX_RECHECKS)
-        return probe
-
-    def _ask_again(self, latest: EmailProbe, now: dt.datetime) -> bool:
-        if latest.status == Status.PENDING:
-            return latest.created_at < now - STALE_PENDING
-        if latest.status in FINAL:
-            age = dt.timedelta(days=settings.SOURCIER_PROBE_RESULT_DAYS)
-            return (latest.finished_at or latest.created_at) < now - age
-        if latest.status == Status.DEFERRED:
-            if latest.recheck_at is not None:
-                return latest.recheck_at <= now and records.claim_recheck(latest)
-            # No recheck left: greylisted too long, "unknown" until the result ages out.
-            return latest.attempt <= settings.SOURCIER_SMTP_MAX_RECHECKS
-        return True  # blocked, paused, unreachable: worth asking again later
-
-    def _finish(self, probe: EmailProbe, answer: Answer, *, recheck: bool) -> None:
-        now = self.now()
-        recheck_at = None
-        if answer.status == SMTP_DEFERRED and recheck:
-            recheck_at = now + dt.timedelta(seconds=settings.SOURCIER_SMTP_RECHECK_SECONDS)
-        records.finish_probe(
-            probe, status=answer.status, now=now, mail_host=answer.mail_host,
-            code=answer.code, text=answer.text, transcript=answer.transcript,
-            recheck_at=recheck_at,
-        )
 
     def verify(
         self, email: str, *, pattern: str = "", evidence: PatternEvidence | None = None
@@ -221,20 +126,24 @@ class Discovery:
             return self._verdict(address, route, row.catch_all, None, pattern, evidence)
         catch_all, silent = self.catch_all(route, row) if route.deliverable else (None, "")
         probe = None
-        if route.deliverable and not catch_all and silent not in (SMTP_BLOCKED, SMTP_PAUSED,
-                                                                   SMTP_UNREACHABLE):
+        if route.deliverable and not catch_all and silent not in SILENT:
             probe = self.probe(address, route, pattern=pattern)
         return self._verdict(address, route, catch_all, probe, pattern, evidence, smtp=silent)
 
     def _verdict(
-        self, address: str, route: MailRoute, catch_all: bool | None,
-        probe: EmailProbe | None, pattern: str, evidence: PatternEvidence | None,
+        self,
+        address: str,
+        route: MailRoute,
+        catch_all: bool | None,
+        probe: EmailProbe | None,
+        pattern: str,
+        evidence: PatternEvidence | None,
         smtp: str = "",
     ) -> Verdict:
         if probe is not None:
             smtp = probe.status
         smtp = smtp or SMTP_NOT_PROBED
-        if probe is not None and probe.status == Status.PENDING:
+        if probe is not None and probe.status == EmailProbe.Status.PENDING:
             smtp = SMTP_DEFERRED
         matches = bool(evidence and pattern and evidence.best == pattern)
         obs = Observation(
@@ -266,13 +175,22 @@ class Discovery:
 
     def evidence(self, domain: str, known: Iterable[KnownAddress]) -> PatternEvidence:
         """The domain's pattern from the given known addresses and our confirmed probes."""
-        given = [pattern_of(k.email, k.first_name, k.last_name) for k in known
-                 if k.email.lower().endswith("@" + domain)]
-        return learn_from_patterns(given + records.verified_patterns(domain, self.workspace_id))
+        given = [
+            pattern_of(k.email, k.first_name, k.last_name)
+            for k in known
+            if k.email.lower().endswith("@" + domain)
+        ]
+        if domain not in self._patterns:
+            self._patterns[domain] = records.verified_patterns(domain, self.workspace_id)
+        return learn_from_patterns(given + self._patterns[domain])
 
     def find_best(
-        self, first_name: str, last_name: str, domain: str,
-        *, known: Iterable[KnownAddress] = (),
+        self,
+        first_name: str,
+        last_name: str,
+        domain: str,
+        *,
+        known: Iterable[KnownAddress] = (),
     ) -> Verdict:
         """The person's most likely address, confirmed by SMTP when the domain allows it."""
         domain = normalize_domain(domain)
@@ -300,18 +218,25 @@ class Discovery:
             return self.verify(top.address(domain), pattern=top.pattern, evidence=evidence)
         return self._first_confirmed(ranked, domain, evidence)
 
-    def _first_confirmed(
-        self, ranked: list, domain: str, evidence: PatternEvidence
-    ) -> Verdict:
+    def _first_confirmed(self, ranked: list, domain: str, evidence: PatternEvidence) -> Verdict:
         """Ask about the candidates in turn and stop at the first that is not refused.
 
         A greylisting host defers every new recipient: all candidates are asked anyway, so
         that each one's recheck is due at the same time and one recheck round settles them.
         """
+        candidates = ranked[: settings.SOURCIER_SMTP_MAX_RCPTS_PER_PERSON]
+        addresses = [c.address(domain) for c in candidates]
+        self._prefetched = records.latest_probes(self.workspace_id, addresses)
+        try:
+            return self._ask_in_turn(candidates, domain, evidence)
+        finally:
+            self._prefetched = {}
+
+    def _ask_in_turn(self, candidates: list, domain: str, evidence: PatternEvidence) -> Verdict:
         tried: list[str] = []
         first_answer: Verdict | None = None
         deferred: Verdict | None = None
-        for candidate in ranked[: settings.SOURCIER_SMTP_MAX_RCPTS_PER_PERSON]:
+        for candidate in candidates:
             address = candidate.address(domain)
             tried.append(address)
             verdict = self.verify(address, pattern=candidate.pattern, evidence=evidence)
@@ -324,8 +249,9 @@ class Discovery:
                 return replace(verdict, tried=tuple(tried))
         if deferred is not None:
             return replace(deferred, tried=tuple(tried))
-        return replace(first_answer, email="", tried=tuple(tried), reason="no_mailbox_found",
-                       pattern="")
+        return replace(
+            first_answer, email="", tried=tuple(tried), reason="no_mailbox_found", pattern=""
+        )
 
     def _objecting(self, addresses: list[str]) -> bool:
         """Is any of these on the workspace's objection list? (No workspace, no list.)"""
@@ -334,14 +260,18 @@ class Discovery:
         return bool(prospect_services.objecting_emails(self.workspace_id, addresses))
 
     def recheck_due(self) -> int:
-        """Ask every due greylisted address again; returns how many were asked."""
-        done = 0
+        """Ask every due greylisted address again; returns how many were asked. The
+        discovered contacts whose answer waited on them have their best address chosen again."""
+        from .checking import refresh_after_recheck
+
+        rechecked = []
         for probe in records.due_rechecks(self.now()):
             if probe.workspace_id != self.workspace_id:
                 continue
             self.verify(probe.email, pattern=probe.pattern)
-            done += 1
-        return done
+            rechecked.append((probe.email, probe.domain))
+        refresh_after_recheck(self, rechecked, now=self.now())
+        return len(rechecked)
 
 
 def _objected(address: str) -> Verdict:
@@ -369,8 +299,13 @@ def verify_address(email: str, *, workspace_id: int | None = None, smtp: bool = 
 
 
 def find_best_address(
-    first_name: str, last_name: str, domain: str, *, known: Iterable[KnownAddress] = (),
-    workspace_id: int | None = None, smtp: bool = True,
+    first_name: str,
+    last_name: str,
+    domain: str,
+    *,
+    known: Iterable[KnownAddress] = (),
+    workspace_id: int | None = None,
+    smtp: bool = True,
 ) -> Verdict:
     """The person's best address on `domain` (Verdict.email is "" when none was found)."""
     with Discovery(workspace_id=workspace_id, smtp=smtp) as discovery:

@@ -226,3 +226,22 @@ def test_approving_from_the_queue(member_client, workspace, other_workspace):
     assert not Prospect.objects.for_workspace(other_workspace).exists()
     theirs.refresh_from_db()
     assert theirs.status == Contact.Status.PENDING
+
+
+def test_approval_links_a_namesake_at_a_company_added_after_the_contact(workspace):
+    contact, _ = add(workspace)  # found before the company existed: no company
+    found(contact, "helene.menard@alpha.fr")
+    typed = prospect_services.create_prospect(
+        workspace,
+        data={
+            "first_name": "Hélène",
+            "last_name": "Ménard",
+            "email": "h.menard@alpha.fr",
+            "company_domain": "alpha.fr",
+        },
+    )
+    decision = contacts.approve_contacts(workspace, [contact.pk])
+    assert [c.pk for c in decision.done] == [contact.pk], decision.refused
+    contact.refresh_from_db()
+    assert (contact.status, contact.prospect_id) == (Contact.Status.APPROVED, typed.pk)
+    assert Prospect.objects.for_workspace(workspace).count() == 1

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from enrichment import credentials, crypto
+from enrichment.discovery import guards
 from enrichment.discovery.contacts import add_contact, record_address
 from enrichment.engine import ledger
 from enrichment.models import (
@@ -122,6 +123,9 @@ def one_of_each(workspace, admin_user, member):
         workspace, first_name="Aurélie", last_name="Dupré", domain="menard.fr", method="website"
     )
     record_address(contact, email="aurelie.dupre@menard.fr", status="verified", score=91)
+    # Probing held back: the queue, the home and Technique warn about it.
+    guards.record_block("mx.menard.fr", "554 5.7.1 Service unavailable; blocked using zen")
+    guards.record_port_unreachable()
     endpoint = WebhookEndpoint.objects.create(
         workspace=workspace,
         url="https://crm.exemple.fr/sourcier",

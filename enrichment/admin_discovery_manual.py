@@ -1,0 +1,77 @@
+"""Adding a discovered contact by hand, from the approval queue: first name, last name, job
+title and the company's domain. The same quotas and de-duplication as the other sources; the
+address is then found and verified like theirs (in a worker), and waits for approval."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from .discovery import checking, contacts
+
+
+class ManualContactForm(forms.Form):
+    first_name = forms.CharField(label=_("first name"), max_length=150)
+    last_name = forms.CharField(label=_("last name"), max_length=150)
+    job_title = forms.CharField(label=_("job title"), max_length=255, required=False)
+    domain = forms.CharField(
+        label=_("company domain"),
+        max_length=255,
+        help_text=_("The domain of the company's email addresses, e.g. exemple.fr."),
+    )
+
+
+def manual_entry_view(modeladmin: admin.ModelAdmin, request: HttpRequest) -> HttpResponse:
+    if not modeladmin.has_view_permission(request):
+        raise PermissionDenied
+    workspace = getattr(request, "workspace", None)
+    posted = request.method == "POST"
+    form = ManualContactForm(request.POST if posted else None)
+    refusal = ""
+    if workspace is None:
+        refusal = gettext("Choose a workspace in the header first.")
+    elif posted and form.is_valid():
+        try:
+            contact, created = checking.add_manual_contact(
+                workspace, user=request.user, **form.cleaned_data
+            )
+        except contacts.DiscoveryRefused as error:
+            refusal = str(error)
+        else:
+            _tell(modeladmin, request, contact, created)
+            return HttpResponseRedirect(reverse("admin:enrichment_discoveredcontact_changelist"))
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "opts": modeladmin.model._meta,
+        "title": gettext("Add a contact by hand"),
+        "form": form,
+        "refusal": refusal,
+    }
+    return TemplateResponse(request, "admin/enrichment/discoveredcontact/manual.html", context)
+
+
+def _tell(modeladmin, request, contact, created: bool) -> None:
+    if not created:
+        modeladmin.message_user(
+            request,
+            gettext("%(contact)s is already in the queue.") % {"contact": contact},
+            messages.WARNING,
+        )
+        return
+    from .tasks import check_discovered_contact_task
+
+    workspace_id, contact_id = contact.workspace_id, contact.pk
+    transaction.on_commit(lambda: check_discovered_contact_task.delay(workspace_id, contact_id))
+    modeladmin.message_user(
+        request,
+        gettext("%(contact)s added to the queue: their address is being looked for and checked.")
+        % {"contact": contact},
+        messages.SUCCESS,
+    )

@@ -1,0 +1,160 @@
+"""Asking mail hosts, with every answer kept: a domain's route (DNS, cached by its TTL), its
+catch-all check (once per domain) and one address's probe row (created before the network is
+used, finished after; an answer still fresh is read back instead of asked again).
+
+`MailQuestions` is the part of `services.Discovery` that talks to DNS, SMTP and the probe rows;
+the verdicts and the choice of a person's best address are in services.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from django.conf import settings
+from django.utils import timezone
+
+from ..models import EmailProbe, MailDomain
+from . import records
+from .dns import MailRoute, resolver
+from .prober import Answer, Prober
+from .scoring import SMTP_ACCEPTED, SMTP_DEFERRED, SMTP_REJECTED, SMTP_UNREACHABLE
+
+Status = EmailProbe.Status
+FINAL = {Status.ACCEPTED, Status.REJECTED}
+# A pending probe older than this belongs to a worker that died: it is asked again.
+STALE_PENDING = dt.timedelta(minutes=10)
+
+
+class MailQuestions:
+    """DNS routes, catch-all checks and probe rows for one caller (one clock, one prober)."""
+
+    def __init__(
+        self, *, workspace_id: int | None, prober: Prober | None, now: dt.datetime | None
+    ) -> None:
+        self.workspace_id = workspace_id
+        self.prober = prober
+        self._now = now
+        self._domains: dict[str, MailDomain] = {}
+        # A person's candidates' latest probes, read in one query and each used once.
+        self._prefetched: dict[str, EmailProbe | None] = {}
+        # Each domain's confirmed patterns: read once, then added to as probes confirm more.
+        self._patterns: dict[str, list[str]] = {}
+
+    def now(self) -> dt.datetime:
+        return self._now or timezone.now()
+
+    # -- DNS and catch-all ------------------------------------------------------------------
+
+    def route(self, domain: str) -> tuple[MailRoute, MailDomain]:
+        """The domain's mail route: from the database while its TTL runs, else from DNS."""
+        row = self._domains.get(domain) or records.load_domain(domain)
+        self._domains[domain] = row
+        route = records.cached_route(row, self.now())
+        if route is None:
+            route = resolver().route(domain)
+            records.save_route(row, route, self.now())
+        return route, row
+
+    def catch_all(self, route: MailRoute, row: MailDomain) -> tuple[bool | None, str]:
+        """Does the domain accept any recipient? Asked once, kept SOURCIER_CATCH_ALL_DAYS.
+
+        Returns the answer (None: not known) and, when the host did not answer it, why
+        (greylisted, blocked, paused, unreachable).
+        """
+        fresh = self.now() - dt.timedelta(days=settings.SOURCIER_CATCH_ALL_DAYS)
+        if (
+            row.catch_all is not None
+            and row.catch_all_checked_at
+            and (row.catch_all_checked_at > fresh)
+        ):
+            return row.catch_all, ""
+        if self.prober is None:
+            return row.catch_all, ""
+        if self.prober.disabled:
+            return None, SMTP_UNREACHABLE
+        # The same random address until it is answered: greylisting remembers recipients.
+        local = row.catch_all_local or f"x{secrets.token_hex(6)}-nobody"
+        address = f"{local}@{row.domain}"
+        asked = EmailProbe.objects.unscoped().filter(
+            workspace__isnull=True, kind=EmailProbe.Kind.CATCH_ALL, email=address
+        )
+        latest = asked.order_by("-attempt").first()
+        wait = dt.timedelta(seconds=settings.SOURCIER_SMTP_RECHECK_SECONDS)
+        if latest and latest.status == Status.DEFERRED and latest.created_at > self.now() - wait:
+            return None, SMTP_DEFERRED  # greylisted: not before the recheck delay
+        probe = records.start_probe(
+            workspace_id=None,
+            email=address,
+            domain=row.domain,
+            attempt=(latest.attempt + 1) if latest else 1,
+            now=self.now(),
+            kind=EmailProbe.Kind.CATCH_ALL,
+        )
+        if probe is None:
+            return None, SMTP_DEFERRED
+        answer = self.prober.ask(route, address)
+        self._finish(probe, answer, recheck=False)
+        verdict = {SMTP_ACCEPTED: True, SMTP_REJECTED: False}.get(answer.status)
+        records.save_catch_all(
+            row, catch_all=verdict, local="" if verdict is not None else local, now=self.now()
+        )
+        return verdict, "" if verdict is not None else answer.status
+
+    # -- one address ------------------------------------------------------------------------
+
+    def probe(self, email: str, route: MailRoute, *, pattern: str = "") -> EmailProbe:
+        """The probe row answering for `email`: a recent one, or a new one asked now."""
+        if email in self._prefetched:
+            latest = self._prefetched.pop(email)
+        else:
+            latest = records.latest_probe(self.workspace_id, email)
+        now = self.now()
+        if latest is not None and not self._ask_again(latest, now):
+            return latest
+        attempt = latest.attempt + 1 if latest else 1
+        probe = records.start_probe(
+            workspace_id=self.workspace_id,
+            email=email,
+            domain=route.domain,
+            attempt=attempt,
+            now=now,
+            pattern=pattern,
+        )
+        if probe is None:  # another worker is asking this very attempt
+            return records.latest_probe(self.workspace_id, email)
+        answer = self.prober.ask(route, email)
+        self._finish(probe, answer, recheck=attempt <= settings.SOURCIER_SMTP_MAX_RECHECKS)
+        return probe
+
+    def _ask_again(self, latest: EmailProbe, now: dt.datetime) -> bool:
+        if latest.status == Status.PENDING:
+            return latest.created_at < now - STALE_PENDING
+        if latest.status in FINAL:
+            age = dt.timedelta(days=settings.SOURCIER_PROBE_RESULT_DAYS)
+            return (latest.finished_at or latest.created_at) < now - age
+        if latest.status == Status.DEFERRED:
+            if latest.recheck_at is not None:
+                return latest.recheck_at <= now and records.claim_recheck(latest)
+            # No recheck left: greylisted too long, "unknown" until the result ages out.
+            return latest.attempt <= settings.SOURCIER_SMTP_MAX_RECHECKS
+        return True  # blocked, paused, unreachable: worth asking again later
+
+    def _finish(self, probe: EmailProbe, answer: Answer, *, recheck: bool) -> None:
+        now = self.now()
+        recheck_at = None
+        if answer.status == SMTP_DEFERRED and recheck:
+            recheck_at = now + dt.timedelta(seconds=settings.SOURCIER_SMTP_RECHECK_SECONDS)
+        records.finish_probe(
+            probe,
+            status=answer.status,
+            now=now,
+            mail_host=answer.mail_host,
+            code=answer.code,
+            text=answer.text,
+            transcript=answer.transcript,
+            recheck_at=recheck_at,
+        )
+        if answer.status == SMTP_ACCEPTED and probe.pattern and probe.domain in self._patterns:
+            # What this run confirms teaches the next person on the domain at once.
+            self._patterns[probe.domain].append(probe.pattern)

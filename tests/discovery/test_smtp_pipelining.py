@@ -1,0 +1,77 @@
+"""RFC 2920: a host that offers PIPELINING gets MAIL FROM, RCPT TO and RSET in one write (one
+round trip per recipient); a host that does not is spoken to one command at a time. The
+transcript reads the same either way."""
+
+import socket
+import threading
+
+import pytest
+
+from enrichment.discovery.smtp import ProbeIdentity, SmtpSession
+
+IDENTITY = ProbeIdentity("sonde.sourcier-demo.fr", "verification@sourcier-demo.fr")
+
+
+class LineServer(threading.Thread):
+    """One SMTP conversation; records the commands each read from the socket carried."""
+
+    def __init__(self, *, pipelining: bool):
+        super().__init__(daemon=True)
+        self.pipelining = pipelining
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.reads: list[list[str]] = []
+
+    def run(self):
+        conn, _ = self.listener.accept()
+        with conn:
+            conn.sendall(b"220 test ESMTP\r\n")
+            pending = b""
+            while True:
+                data = conn.recv(4096)
+                if not data:
+                    return
+                pending += data
+                *lines, pending = pending.split(b"\r\n")
+                self.reads.append([line.decode() for line in lines])
+                for line in lines:
+                    conn.sendall(self.answer(line.decode()))
+                    if line.upper() == b"QUIT":
+                        return
+
+    def answer(self, line: str) -> bytes:
+        verb = line.split(" ", 1)[0].upper()
+        if verb == "EHLO":
+            extra = "250-PIPELINING\r\n" if self.pipelining else ""
+            return f"250-test\r\n{extra}250 8BITMIME\r\n".encode()
+        if verb == "RCPT":
+            ok = "<jean.dupont@" in line
+            return b"250 2.1.5 Ok\r\n" if ok else b"550 5.1.1 No such user\r\n"
+        return {"QUIT": b"221 Bye\r\n"}.get(verb, b"250 Ok\r\n")
+
+
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_one_write_per_recipient_only_where_the_host_offers_pipelining(pipelining):
+    server = LineServer(pipelining=pipelining)
+    server.start()
+    session = SmtpSession("mx.exemple.fr", "127.0.0.1", server.port, IDENTITY, timeout=5)
+    assert session.open().code == 250
+    assert session.pipelining is pipelining
+    yes = session.check("jean.dupont@exemple.fr")
+    no = session.check("personne@exemple.fr")
+    session.close()
+    server.join(5)
+
+    assert (yes.code, no.code) == (250, 550)
+    assert session.rcpts == 2
+    per_recipient = [read for read in server.reads if any(c.startswith("RCPT") for c in read)]
+    if pipelining:
+        assert [[c.split(":")[0] for c in read] for read in per_recipient] == [
+            ["MAIL FROM", "RCPT TO", "RSET"]
+        ] * 2
+    else:
+        assert all(len(read) == 1 for read in server.reads)
+    # Each command followed by its reply, as in a conversation one command at a time.
+    text = "\n".join(session.transcript)
+    assert "C: RCPT TO:<jean.dupont@exemple.fr>\nS: 250 2.1.5 Ok\nC: RSET\nS: 250 Ok" in text
+    assert "C: RCPT TO:<personne@exemple.fr>\nS: 550 5.1.1 No such user" in text
