@@ -16,11 +16,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import dns.exception
-import dns.name
-import dns.resolver
 from django.conf import settings
+
+if TYPE_CHECKING:
+    import dns.resolver
 
 from .scoring import (
     ROUTE_A,
@@ -73,6 +74,10 @@ class MailResolver:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
+        # dnspython is imported by the first resolver, not at startup: a process that never
+        # looks up mail (a web worker, an import) does not carry it (about 10 MB).
+        import dns.resolver
+
         # configure=False when nameservers are given: /etc/resolv.conf is then never read.
         self._resolver = dns.resolver.Resolver(configure=not self.nameservers)
         if self.nameservers:
@@ -106,6 +111,10 @@ class MailResolver:
         return self._resolver.resolve(name, rdtype, search=False, raise_on_no_answer=True)
 
     def _lookup(self, domain: str) -> MailRoute:
+        import dns.exception
+        import dns.name
+        import dns.resolver
+
         try:
             answer = self._query(domain, "MX")
         except dns.resolver.NXDOMAIN:
@@ -134,6 +143,8 @@ class MailResolver:
         return MailRoute(domain, ROUTE_A, (MailHost(domain, 0, addresses),), ttl=ttl)
 
     def _addresses(self, name: str) -> tuple[tuple[str, ...], int]:
+        import dns.exception
+
         try:
             answer = self._query(name, "A")
         except (dns.exception.DNSException, OSError):

@@ -36,6 +36,7 @@ from .waterfall_support import (
     reset_breakers,
     run_until_settled,
     start_job,
+    unexplained_misses,
 )
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -92,7 +93,9 @@ def test_a_vendor_hard_down_gets_threshold_plus_probes_calls_while_prospects_flo
 ):
     sandbox = large_sandbox
     sandbox.set_faults("prospeo", error_rate=1.0, kinds=["500"])
-    workers = workers_factory(SOURCIER_BREAKER_COOLDOWN_SECONDS=str(COOLDOWN), **large_world(sandbox))
+    workers = workers_factory(
+        SOURCIER_BREAKER_COOLDOWN_SECONDS=str(COOLDOWN), **large_world(sandbox)
+    )
     for _ in range(3):
         workers.start(concurrency=3)
     imported = import_world(keyed, sandbox.world, LARGE)
@@ -122,17 +125,16 @@ def test_a_vendor_hard_down_gets_threshold_plus_probes_calls_while_prospects_flo
         if not attempts.filter(item=item, provider="leadmagic", verified=True).exists():
             assert attempts.get(item=item, provider="findymail").result in final
     prospects = found_emails(imported, keyed)
-    knowable, got, wrong = check_against_truth(
+    _knowable, got, wrong = check_against_truth(
         imported, prospects, vendors=("leadmagic", "findymail")
     )
     assert not wrong, wrong[:5]
-    assert got == knowable > len(imported) // 3
+    assert not unexplained_misses(imported, prospects, vendors=("leadmagic", "findymail"))
+    assert got > len(imported) // 3
     assert_money_adds_up(job)
 
 
-def test_workers_killed_mid_job_lose_nothing_and_pay_nothing_twice(
-    keyed, sandbox, workers_factory
-):
+def test_workers_killed_mid_job_lose_nothing_and_pay_nothing_twice(keyed, sandbox, workers_factory):
     # 300 ms per answer, so that each kill lands while calls are in flight.
     for vendor in FINDERS:
         sandbox.set_faults(vendor, latency_ms=300)
@@ -161,9 +163,7 @@ def test_workers_killed_mid_job_lose_nothing_and_pay_nothing_twice(
     # The vendor billed those repeats; our ledger settled each question once.
     stats = sandbox.stats()["credits_used"]
     for vendor in FINDERS:
-        found = ProviderAttempt.objects.for_workspace(keyed).filter(
-            provider=vendor, result="found"
-        )
+        found = ProviderAttempt.objects.for_workspace(keyed).filter(provider=vendor, result="found")
         billed = stats.get(vendor, {}).get("sandbox-key", 0)
         assert found.count() <= billed <= found.count() + repeats[vendor], (vendor, repeats)
     prospects = found_emails(imported, keyed)
@@ -201,7 +201,9 @@ def test_a_job_with_20_percent_faults_settles_with_exact_counters(
         )
     # A breaker opened by chance (5 faults among 10 calls) skips its vendor for a cooldown:
     # a short one, so that the bound below measures the rule, not production's 60 s.
-    workers = workers_factory(SOURCIER_BREAKER_COOLDOWN_SECONDS=str(COOLDOWN), **large_world(sandbox))
+    workers = workers_factory(
+        SOURCIER_BREAKER_COOLDOWN_SECONDS=str(COOLDOWN), **large_world(sandbox)
+    )
     for _ in range(3):
         workers.start(concurrency=3)
     imported = import_world(keyed, sandbox.world, LARGE)
@@ -224,9 +226,7 @@ def test_a_job_with_20_percent_faults_settles_with_exact_counters(
     # A breaker opened by chance stays open a whole cooldown: up to a third may go on without it.
     assert skipped <= len(imported) // 3, skipped
     assert job.failed_items <= len(imported) // 20, job.failed_items
-    outcomes = Counter(
-        c.outcome for vendor in FINDERS for c in sandbox.calls if c.vendor == vendor
-    )
+    outcomes = Counter(c.outcome for vendor in FINDERS for c in sandbox.calls if c.vendor == vendor)
     assert {"fault:500", "fault:timeout", "fault:429"} <= set(outcomes), outcomes
 
 

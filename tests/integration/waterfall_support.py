@@ -24,6 +24,7 @@ from enrichment.models import (
 )
 from prospects import services as prospect_services
 from prospects.models import Prospect, Source
+from prospects.normalize import normalize_domain
 
 FINDERS = ("prospeo", "leadmagic", "findymail")
 KEY = "sandbox-key"
@@ -176,3 +177,26 @@ def check_against_truth(imported, prospects, *, vendors=FINDERS) -> tuple[int, i
         if not (late_domain and prospect.enrichment_source == "findymail"):
             wrong.append((entry.truth["first_name"], entry.truth["last_name"], prospect.email))
     return knowable, got, wrong
+
+
+def unexplained_misses(imported, prospects, *, vendors=FINDERS) -> list[tuple]:
+    """Prospects a vendor knows that got none of its answers, and no reason for it.
+
+    Two reasons are the design's, not faults: the address is another prospect's already (it is
+    kept once per workspace), or the prospect's company is one with another row's domain (one
+    company per identity: the vendors were asked with that domain, not this row's)."""
+    unexplained = []
+    for entry in imported:
+        prospect = prospects[entry.prospect_id]
+        answers = {entry.truth[f"{slug}_email"] for slug in vendors} - {""}
+        if not answers or prospect.email in answers:
+            continue
+        if prospect.verification_reason == Prospect.Reason.ADDRESS_TAKEN:
+            continue
+        company_domain = prospect.company.domain if prospect.company else ""
+        if company_domain != normalize_domain(entry.row["Site web"]):
+            continue
+        unexplained.append(
+            (entry.truth["first_name"], entry.truth["last_name"], prospect.verification_reason)
+        )
+    return unexplained
