@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -20,9 +21,10 @@ from prospects import normalize
 from prospects import services as prospect_services
 from prospects.models import Prospect, Workspace
 
+from ..engine import ledger
 from ..models import DiscoveredContact
 from ..webhooks import netguard
-from . import checking, contacts
+from . import checking, contacts, people_search
 from .patterns import KnownAddress
 from .permutations import pattern_of
 from .services import Discovery
@@ -47,6 +49,9 @@ class DiscoveryRun:
     refused_code: str = ""
     warnings: set[str] = field(default_factory=set)
     contact_ids: list[int] = field(default_factory=list)
+    # Named by the vendor's people search (not on the site), and what that search cost.
+    provider_people: int = 0
+    cost: Decimal = Decimal("0")
 
 
 def site_url(domain: str, path: str) -> str:
@@ -156,9 +161,11 @@ def discover_company(
     smtp: bool = True,
     fetch: Callable[[str], str | None] = fetch_page,
     progress: Callable[[int, int], Any] | None = None,
+    search_people: bool = False,
 ) -> DiscoveryRun:
     """Read the site of `domain`, add the people it names as contacts to review, and find
-    and verify each one's best address."""
+    and verify each one's best address. With `search_people`, the people AI Ark knows there
+    (a paid search, once per domain within the cache period) are added too."""
     try:
         domain = normalize.normalize_domain(domain)
     except normalize.InvalidValue as error:
@@ -169,6 +176,8 @@ def discover_company(
         )
     run = DiscoveryRun(domain=domain)
     people, published, run.pages = read_site(domain, fetch)
+    if search_people:
+        people = _with_provider_people(workspace, domain, people, run)
     run.people = len(people)
     company = prospect_services.find_company(workspace.pk, domain=domain)
     known = known_addresses(workspace, domain, published, people)
@@ -184,8 +193,16 @@ def discover_company(
                     last_name=person.last_name,
                     domain=domain,
                     job_title=person.job_title,
-                    method=DiscoveredContact.Method.WEBSITE,
-                    source=site_url(domain, "/"),
+                    method=(
+                        DiscoveredContact.Method.PROVIDER
+                        if person.how == people_search.HOW
+                        else DiscoveredContact.Method.WEBSITE
+                    ),
+                    source=(
+                        people_search.SLUG
+                        if person.how == people_search.HOW
+                        else site_url(domain, "/")
+                    ),
                     confidence=person.confidence,
                     company=company,
                     user=user,
@@ -203,5 +220,25 @@ def discover_company(
                 run.statuses[verdict.status] += 1
             if progress:
                 progress(done, len(people))
-        run.warnings = set(discovery.warnings)
+        run.warnings |= set(discovery.warnings)
     return run
+
+
+def _with_provider_people(
+    workspace: Workspace, domain: str, people: list[PersonOnPage], run: DiscoveryRun
+) -> list[PersonOnPage]:
+    """The site's people, then those only the vendor's people search names."""
+    key = ledger.open_key(workspace.pk, f"discovery:{domain}:{people_search.SLUG}")
+    search = people_search.search_people(workspace.pk, domain, key=key)
+    if search.warning:
+        run.warnings.add(search.warning)
+    run.cost = search.cost
+    seen = {(normalize.fold(p.first_name), normalize.fold(p.last_name)) for p in people}
+    added = []
+    for person in search.people:
+        name = (normalize.fold(person.first_name), normalize.fold(person.last_name))
+        if name not in seen:
+            seen.add(name)
+            added.append(person)
+    run.provider_people = len(added)
+    return [*people, *added]

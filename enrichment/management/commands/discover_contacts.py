@@ -26,6 +26,11 @@ class Command(BaseCommand):
             help="show a progress bar and return when every person is checked",
         )
         parser.add_argument("--no-smtp", action="store_true", help="stop at syntax and DNS")
+        parser.add_argument(
+            "--people-search",
+            action="store_true",
+            help="also ask AI Ark's people search (paid, with the workspace's key; cached)",
+        )
         parser.add_argument("--json", action="store_true", help="last line: one JSON object")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -44,7 +49,11 @@ class Command(BaseCommand):
 
         try:
             run = discover_company(
-                workspace, options["domain"], smtp=not options["no_smtp"], progress=progress
+                workspace,
+                options["domain"],
+                smtp=not options["no_smtp"],
+                progress=progress,
+                search_people=options["people_search"],
             )
         except (contacts.DiscoveryRefused, ProbeConfigError) as refusal:
             raise CommandError(str(refusal)) from refusal
@@ -79,6 +88,8 @@ class Command(BaseCommand):
                         "statuses": dict(run.statuses),
                         "contacts": run.contact_ids,
                         "refused": run.refused,
+                        "provider_people": run.provider_people,
+                        "cost": str(run.cost),
                     }
                 )
             )
