@@ -268,6 +268,10 @@ class Prober:
             )
             if lease is not None:
                 return lease
+            # Never hold one host's slot while waiting for another's: two workers each keeping
+            # an idle session the other waits for would wait out their deadlines in turn.
+            for name in list(self._open):
+                self._end(name, ok=True)
             if time.monotonic() >= deadline:
                 raise limits.SlotUnavailable(key)
             time.sleep(0.02)

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import threading
+import time
 
 import pytest
 from django.db import connection
@@ -292,3 +293,48 @@ def test_the_recheck_task_is_silent_with_nothing_due(db, settings, caplog):
     with caplog.at_level(logging.DEBUG):
         assert recheck_email_probes_task() == "rechecked 0"
     assert [r for r in caplog.records if r.levelno >= logging.INFO] == []
+
+
+def test_two_workers_never_wait_for_each_others_idle_sessions(mail_sandbox, settings, world, plan):
+    """Each worker keeps its session to one host and then asks the other's host (one slot per
+    host): it gives its own up while it waits, so both are answered at once."""
+    if connection.vendor == "sqlite":
+        pytest.skip("the in-memory SQLite test database is not shared by threads")
+    settings.SOURCIER_SMTP_HOST_CONCURRENCY = 1
+    normal = person_on(world, plan, mw.NORMAL)
+    slow = person_on(world, plan, mw.SLOW)
+    for person in (normal, slow):
+        MailDomain.objects.get_or_create(
+            domain=person.company.domain,
+            defaults={"catch_all": False, "catch_all_checked_at": timezone.now()},
+        )
+    both_open = threading.Barrier(2, timeout=30)
+    verdicts, errors = {}, []
+
+    def work(name, first, then):
+        try:
+            with Discovery() as discovery:
+                discovery.verify(first.true_email)
+                both_open.wait()
+                # Someone nobody asked about yet: a question the host itself must answer.
+                verdicts[name] = discovery.verify(f"personne.inconnue@{then.company.domain}")
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    started = time.monotonic()
+    threads = [
+        threading.Thread(target=work, args=("a", normal, slow)),
+        threading.Thread(target=work, args=("b", slow, normal)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert {(v.status, v.reason) for v in verdicts.values()} == {
+        ("invalid", "mailbox_not_found")
+    }, verdicts
+    # Waiting out the other's slot would take the SMTP timeout twice over.
+    assert time.monotonic() - started < settings.SOURCIER_SMTP_TIMEOUT * 2
