@@ -185,6 +185,7 @@ class ProspectChangeList(ChangeList):
     """The prospect list, knowing in one query which of the page's people objected."""
 
     def get_results(self, request: HttpRequest) -> None:
+        request.list_count_source = self.count_source(request)
         super().get_results(request)
         prospects = list(self.result_list)
         by_workspace: dict[int, list[Prospect]] = {}
@@ -195,6 +196,17 @@ class ProspectChangeList(ChangeList):
             objected |= services.objecting_prospect_ids(workspace_id, group)
         for prospect in prospects:
             prospect.objected = prospect.pk in objected
+
+    def count_source(self, request: HttpRequest) -> Any:
+        """A cheaper count of the same rows when one filter alone narrows the list and knows
+        one (`count_alone`: a campaign's members rather than the prospects joined to them)."""
+        params = self.get_filters_params()
+        if self.query or len(params) != 1:
+            return None
+        for spec in self.filter_specs:
+            if set(spec.used_parameters) == set(params) and hasattr(spec, "count_alone"):
+                return spec.count_alone(request)
+        return None
 
 
 @admin.register(Prospect)
@@ -290,6 +302,10 @@ class ProspectAdmin(WorkspaceScopedAdmin):
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any):
         return ProspectChangeList
+
+    def get_paginator(self, request: HttpRequest, queryset: Any, per_page: int, *args, **kwargs):
+        source = getattr(request, "list_count_source", None)
+        return self.paginator(queryset, per_page, *args, count_source=source, **kwargs)
 
     def get_list_filter(self, request: HttpRequest):
         return (*self.list_filter[:4], *PROSPECT_FILTERS, *self.list_filter[4:])
