@@ -29,6 +29,7 @@ from .admin_lists import (
     CompanyFilter,
     ImportBatchFilter,
     ScoreFilter,
+    choice_label,
     search_prospects,
     with_email_score,
 )
@@ -355,11 +356,12 @@ class ProspectAdmin(WorkspaceScopedAdmin):
             return format_html(
                 '<span class="badge badge-not_verified">{}</span>'
                 '<span class="badge-reason">{}</span>',
-                obj.get_status_display(),
+                choice_label(Prospect, "status", obj.status),
                 obj.not_verified_reason,
             )
         if obj.status == Prospect.Status.VERIFIED:
-            source = obj.get_enrichment_source_display() or gettext("Sourcier")
+            source = choice_label(Prospect, "enrichment_source", obj.enrichment_source)
+            source = source or gettext("Sourcier")
             when = (
                 formats.date_format(timezone.localtime(obj.verified_at), "SHORT_DATE_FORMAT")
                 if obj.verified_at
@@ -371,7 +373,9 @@ class ProspectAdmin(WorkspaceScopedAdmin):
                 when,
             )
         return format_html(
-            '<span class="badge badge-{}">{}</span>', obj.status, obj.get_status_display()
+            '<span class="badge badge-{}">{}</span>',
+            obj.status,
+            choice_label(Prospect, "status", obj.status),
         )
 
     def save_model(self, request: HttpRequest, obj: Prospect, form: Any, change: bool) -> None:

@@ -4,6 +4,7 @@ filters whose choices are read in one short query each."""
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.db import connections, models
 from django.db.models import Exists, IntegerField, OuterRef, Q, Subquery
 from django.http import HttpRequest
 from django.utils.functional import cached_property
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from . import normalize
@@ -74,6 +76,17 @@ def _planner_estimate(queryset: models.QuerySet) -> int:
     if isinstance(plan, str):
         plan = json.loads(plan)
     return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def choice_label(model: type[models.Model], field_name: str, value: Any) -> str:
+    """`get_FOO_display()` without rebuilding the field's choices for every row of a list."""
+    return _choice_labels(model, field_name, get_language()).get(value, value)
+
+
+@functools.lru_cache(maxsize=128)
+def _choice_labels(model: type[models.Model], field_name: str, language: str) -> dict:
+    field = model._meta.get_field(field_name)
+    return {value: str(label) for value, label in field.flatchoices}
 
 
 def search_words(term: str) -> list[str]:

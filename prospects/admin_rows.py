@@ -39,6 +39,7 @@ class Column:
         self.empty = cl.model_admin.get_empty_value_display()
         self.field: models.Field | None = None
         self.method: Callable | None = None
+        self.attr: Any = None
         self.choices: dict | None = None
         classes = [f"field-{admin_list._coerce_field_name(name, index)}"]
         try:
@@ -46,6 +47,9 @@ class Column:
         except (FieldDoesNotExist, FieldIsAForeignKeyColumnName):
             if not callable(name) and hasattr(cl.model_admin, name) and name != "__str__":
                 self.method = getattr(cl.model_admin, name)
+            elif name == "__str__":
+                self.method = str
+                self.attr = getattr(cl.model, "__str__", None)
         else:
             # An automatic field (a reverse relation) takes the admin's generic path.
             self.field = None if field.auto_created else field
@@ -68,7 +72,7 @@ class Column:
             if self.field is not None:
                 return self.row_class, self._field_text(result)
             if self.method is not None:
-                attr, value = self.method, self.method(result)
+                attr, value = self.attr or self.method, self.method(result)
             else:
                 _field, attr, value = lookup_field(self.name, result, self.cl.model_admin)
         except ObjectDoesNotExist:
