@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import formats, timezone
@@ -25,6 +25,7 @@ from .admin_base import WorkspaceScopedAdmin
 from .admin_exports import export_csv_excel, export_csv_plain
 from .admin_imports import IMPORT_PANELS  # noqa: F401  (other apps add their panels to it)
 from .admin_lists import (
+    SEARCH_COUNT_LIMIT,
     BoundedCountPaginator,
     CompanyFilter,
     ImportBatchFilter,
@@ -306,7 +307,8 @@ class ProspectAdmin(WorkspaceScopedAdmin):
 
     def get_paginator(self, request: HttpRequest, queryset: Any, per_page: int, *args, **kwargs):
         source = getattr(request, "list_count_source", None)
-        return self.paginator(queryset, per_page, *args, count_source=source, **kwargs)
+        bound = SEARCH_COUNT_LIMIT if request.GET.get(SEARCH_VAR, "").strip() else None
+        return self.paginator(queryset, per_page, *args, count_source=source, bound=bound, **kwargs)
 
     def get_list_filter(self, request: HttpRequest):
         return (*self.list_filter[:4], *PROSPECT_FILTERS, *self.list_filter[4:])

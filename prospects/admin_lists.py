@@ -24,6 +24,8 @@ from .models import Company, FieldProvenance, ImportBatch
 # Past this many rows a list says "more than N" (SQLite) or "about N" (PostgreSQL's estimate)
 # instead of counting every row for every page.
 EXACT_COUNT_LIMIT = 10_000
+# A search's count stops here: past it, the list says "more than" (the matches are read).
+SEARCH_COUNT_LIMIT = 1_000
 # A search word matches at most this many companies by name or domain (one short query each).
 SEARCH_COMPANY_LIMIT = 500
 SEARCH_WORD_LIMIT = 5
@@ -37,15 +39,23 @@ class BoundedCountPaginator(Paginator):
     `count_kind` says what the figure is: "exact", "bound" (more than `limit`) or "estimate";
     the list then says "plus de 10000 prospects" or "environ 1000000 prospects".
     `count_source`, when given, is a queryset with as many rows as the list, cheaper to count
-    (a campaign's members rather than the prospects joined to them).
+    (a campaign's members rather than the prospects joined to them). `bound`, when given, is
+    where a count stops on every database (a search: "plus de 1000 prospects").
     """
 
     count_kind = "exact"
     limit = EXACT_COUNT_LIMIT
 
-    def __init__(self, *args: Any, count_source: models.QuerySet | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        count_source: models.QuerySet | None = None,
+        bound: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.count_source = count_source
+        self.bound = bound
 
     @cached_property
     def count(self) -> int:
@@ -54,16 +64,16 @@ class BoundedCountPaginator(Paginator):
             return len(queryset)
         if self.count_source is not None:
             return self.count_source.count()
-        connection = connections[queryset.db]
-        if connection.vendor == "postgresql":
+        limit = self.bound or EXACT_COUNT_LIMIT
+        if self.bound is None and connections[queryset.db].vendor == "postgresql":
             estimate = _planner_estimate(queryset)
-            if estimate > EXACT_COUNT_LIMIT:
+            if estimate > limit:
                 self.count_kind = "estimate"
                 return estimate
             return queryset.count()
-        bounded = queryset.order_by().values("pk")[: EXACT_COUNT_LIMIT + 1].count()
-        if bounded > EXACT_COUNT_LIMIT:
-            self.count_kind = "bound"
+        bounded = queryset.order_by().values("pk")[: limit + 1].count()
+        if bounded > limit:
+            self.count_kind, self.limit = "bound", limit
         return bounded
 
 

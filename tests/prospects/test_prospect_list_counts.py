@@ -62,3 +62,22 @@ def test_another_workspace_campaign_counts_nobody(member_client, other_workspace
     body = member_client.get(CHANGELIST, {"campaign": theirs.pk}).content.decode()
     assert "0 prospect" in body
     assert 'class="action-select"' not in body
+
+
+def test_a_search_count_stops_at_its_bound(member_client, workspace, monkeypatch):
+    from prospects import admin_lists
+
+    monkeypatch.setattr(admin_lists, "SEARCH_COUNT_LIMIT", 2)
+    monkeypatch.setattr("prospects.admin.SEARCH_COUNT_LIMIT", 2)
+    ProspectFactory.create_batch(4, workspace=workspace, last_name="Ménard")
+    ProspectFactory(workspace=workspace, last_name="Autre")
+    with CaptureQueriesContext(connection) as captured:
+        body = member_client.get(CHANGELIST, {"q": "menard"}).content.decode()
+    assert 'data-count-kind="bound"' in body
+    assert "plus de 2 prospects" in body
+    assert body.count('class="action-select"') == 4  # one page: every match is listed
+    (count,) = counts(captured)
+    assert "LIMIT 3" in count
+    body = member_client.get(CHANGELIST, {"q": "autre"}).content.decode()
+    assert 'data-count-kind="exact"' in body
+    assert "1 prospect<" in body
