@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import formats, timezone
@@ -29,6 +29,7 @@ from .admin_lists import (
     BoundedCountPaginator,
     CompanyFilter,
     ImportBatchFilter,
+    ProspectChangeList,
     ScoreFilter,
     choice_label,
     search_prospects,
@@ -181,34 +182,6 @@ class ProspectForm(forms.ModelForm):
                 _("This prospect already exists: %(name)s."), params={"name": existing}
             )
         return data
-
-
-class ProspectChangeList(ChangeList):
-    """The prospect list, knowing in one query which of the page's people objected."""
-
-    def get_results(self, request: HttpRequest) -> None:
-        request.list_count_source = self.count_source(request)
-        super().get_results(request)
-        prospects = list(self.result_list)
-        by_workspace: dict[int, list[Prospect]] = {}
-        for prospect in prospects:
-            by_workspace.setdefault(prospect.workspace_id, []).append(prospect)
-        objected = set()
-        for workspace_id, group in by_workspace.items():
-            objected |= services.objecting_prospect_ids(workspace_id, group)
-        for prospect in prospects:
-            prospect.objected = prospect.pk in objected
-
-    def count_source(self, request: HttpRequest) -> Any:
-        """A cheaper count of the same rows when one filter alone narrows the list and knows
-        one (`count_alone`: a campaign's members rather than the prospects joined to them)."""
-        params = self.get_filters_params()
-        if self.query or len(params) != 1:
-            return None
-        for spec in self.filter_specs:
-            if set(spec.used_parameters) == set(params) and hasattr(spec, "count_alone"):
-                return spec.count_alone(request)
-        return None
 
 
 @admin.register(Prospect)
