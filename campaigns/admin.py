@@ -303,6 +303,15 @@ class CampaignFilter(admin.SimpleListFilter):
         # The members' prospect index serves it; another workspace's campaign finds nobody.
         return queryset.filter(campaign_memberships__campaign_id=int(value))
 
+    def count_alone(self, request: HttpRequest) -> Any:
+        """The list's count when this filter alone narrows it: the campaign's members, read
+        from their own index (each member is a prospect of the campaign's workspace), instead
+        of a join that PostgreSQL runs by scanning every prospect."""
+        value = self.value()
+        if not (value and value.isascii() and value.isdigit()):
+            return None
+        return scope_for(request, CampaignMember.objects.filter(campaign_id=int(value)))
+
 
 if CampaignFilter not in prospects_admin.PROSPECT_FILTERS:
     prospects_admin.PROSPECT_FILTERS.append(CampaignFilter)

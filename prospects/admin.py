@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import formats, timezone
@@ -25,10 +25,13 @@ from .admin_base import WorkspaceScopedAdmin
 from .admin_exports import export_csv_excel, export_csv_plain
 from .admin_imports import IMPORT_PANELS  # noqa: F401  (other apps add their panels to it)
 from .admin_lists import (
+    SEARCH_COUNT_LIMIT,
     BoundedCountPaginator,
     CompanyFilter,
     ImportBatchFilter,
+    ProspectChangeList,
     ScoreFilter,
+    choice_label,
     search_prospects,
     with_email_score,
 )
@@ -181,22 +184,6 @@ class ProspectForm(forms.ModelForm):
         return data
 
 
-class ProspectChangeList(ChangeList):
-    """The prospect list, knowing in one query which of the page's people objected."""
-
-    def get_results(self, request: HttpRequest) -> None:
-        super().get_results(request)
-        prospects = list(self.result_list)
-        by_workspace: dict[int, list[Prospect]] = {}
-        for prospect in prospects:
-            by_workspace.setdefault(prospect.workspace_id, []).append(prospect)
-        objected = set()
-        for workspace_id, group in by_workspace.items():
-            objected |= services.objecting_prospect_ids(workspace_id, group)
-        for prospect in prospects:
-            prospect.objected = prospect.pk in objected
-
-
 @admin.register(Prospect)
 class ProspectAdmin(WorkspaceScopedAdmin):
     form = ProspectForm
@@ -291,6 +278,11 @@ class ProspectAdmin(WorkspaceScopedAdmin):
     def get_changelist(self, request: HttpRequest, **kwargs: Any):
         return ProspectChangeList
 
+    def get_paginator(self, request: HttpRequest, queryset: Any, per_page: int, *args, **kwargs):
+        source = getattr(request, "list_count_source", None)
+        bound = SEARCH_COUNT_LIMIT if request.GET.get(SEARCH_VAR, "").strip() else None
+        return self.paginator(queryset, per_page, *args, count_source=source, bound=bound, **kwargs)
+
     def get_list_filter(self, request: HttpRequest):
         return (*self.list_filter[:4], *PROSPECT_FILTERS, *self.list_filter[4:])
 
@@ -339,11 +331,12 @@ class ProspectAdmin(WorkspaceScopedAdmin):
             return format_html(
                 '<span class="badge badge-not_verified">{}</span>'
                 '<span class="badge-reason">{}</span>',
-                obj.get_status_display(),
+                choice_label(Prospect, "status", obj.status),
                 obj.not_verified_reason,
             )
         if obj.status == Prospect.Status.VERIFIED:
-            source = obj.get_enrichment_source_display() or gettext("Sourcier")
+            source = choice_label(Prospect, "enrichment_source", obj.enrichment_source)
+            source = source or gettext("Sourcier")
             when = (
                 formats.date_format(timezone.localtime(obj.verified_at), "SHORT_DATE_FORMAT")
                 if obj.verified_at
@@ -355,7 +348,9 @@ class ProspectAdmin(WorkspaceScopedAdmin):
                 when,
             )
         return format_html(
-            '<span class="badge badge-{}">{}</span>', obj.status, obj.get_status_display()
+            '<span class="badge badge-{}">{}</span>',
+            obj.status,
+            choice_label(Prospect, "status", obj.status),
         )
 
     def save_model(self, request: HttpRequest, obj: Prospect, form: Any, change: bool) -> None:

@@ -4,24 +4,29 @@ filters whose choices are read in one short query each."""
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db import connections, models
 from django.db.models import Exists, IntegerField, OuterRef, Q, Subquery
 from django.http import HttpRequest
 from django.utils.functional import cached_property
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from . import normalize
+from . import normalize, services
 from .admin_base import scope_for
-from .models import Company, FieldProvenance, ImportBatch
+from .models import Company, FieldProvenance, ImportBatch, Prospect
 
 # Past this many rows a list says "more than N" (SQLite) or "about N" (PostgreSQL's estimate)
 # instead of counting every row for every page.
 EXACT_COUNT_LIMIT = 10_000
+# A search's count stops here: past it, the list says "more than" (the matches are read).
+SEARCH_COUNT_LIMIT = 1_000
 # A search word matches at most this many companies by name or domain (one short query each).
 SEARCH_COMPANY_LIMIT = 500
 SEARCH_WORD_LIMIT = 5
@@ -34,26 +39,42 @@ class BoundedCountPaginator(Paginator):
 
     `count_kind` says what the figure is: "exact", "bound" (more than `limit`) or "estimate";
     the list then says "plus de 10000 prospects" or "environ 1000000 prospects".
+    `count_source`, when given, is a queryset with as many rows as the list, cheaper to count
+    (a campaign's members rather than the prospects joined to them). `bound`, when given, is
+    where a count stops on every database (a search: "plus de 1000 prospects").
     """
 
     count_kind = "exact"
     limit = EXACT_COUNT_LIMIT
+
+    def __init__(
+        self,
+        *args: Any,
+        count_source: models.QuerySet | None = None,
+        bound: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.count_source = count_source
+        self.bound = bound
 
     @cached_property
     def count(self) -> int:
         queryset = self.object_list
         if not isinstance(queryset, models.QuerySet):
             return len(queryset)
-        connection = connections[queryset.db]
-        if connection.vendor == "postgresql":
+        if self.count_source is not None:
+            return self.count_source.count()
+        limit = self.bound or EXACT_COUNT_LIMIT
+        if self.bound is None and connections[queryset.db].vendor == "postgresql":
             estimate = _planner_estimate(queryset)
-            if estimate > EXACT_COUNT_LIMIT:
+            if estimate > limit:
                 self.count_kind = "estimate"
                 return estimate
             return queryset.count()
-        bounded = queryset.order_by().values("pk")[: EXACT_COUNT_LIMIT + 1].count()
-        if bounded > EXACT_COUNT_LIMIT:
-            self.count_kind = "bound"
+        bounded = queryset.order_by().values("pk")[: limit + 1].count()
+        if bounded > limit:
+            self.count_kind, self.limit = "bound", limit
         return bounded
 
 
@@ -66,6 +87,17 @@ def _planner_estimate(queryset: models.QuerySet) -> int:
     if isinstance(plan, str):
         plan = json.loads(plan)
     return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def choice_label(model: type[models.Model], field_name: str, value: Any) -> str:
+    """`get_FOO_display()` without rebuilding the field's choices for every row of a list."""
+    return _choice_labels(model, field_name, get_language()).get(value, value)
+
+
+@functools.lru_cache(maxsize=128)
+def _choice_labels(model: type[models.Model], field_name: str, language: str) -> dict:
+    field = model._meta.get_field(field_name)
+    return {value: str(label) for value, label in field.flatchoices}
 
 
 def search_words(term: str) -> list[str]:
@@ -175,3 +207,31 @@ class ImportBatchFilter(RecentChoicesFilter):
     model = ImportBatch
     field_name = "import_batch"
     order_by = ("-created_at", "-pk")
+
+
+class ProspectChangeList(ChangeList):
+    """The prospect list, knowing in one query which of the page's people objected."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        request.list_count_source = self.count_source(request)
+        super().get_results(request)
+        prospects = list(self.result_list)
+        by_workspace: dict[int, list[Prospect]] = {}
+        for prospect in prospects:
+            by_workspace.setdefault(prospect.workspace_id, []).append(prospect)
+        objected = set()
+        for workspace_id, group in by_workspace.items():
+            objected |= services.objecting_prospect_ids(workspace_id, group)
+        for prospect in prospects:
+            prospect.objected = prospect.pk in objected
+
+    def count_source(self, request: HttpRequest) -> Any:
+        """A cheaper count of the same rows when one filter alone narrows the list and knows
+        one (`count_alone`: a campaign's members rather than the prospects joined to them)."""
+        params = self.get_filters_params()
+        if self.query or len(params) != 1:
+            return None
+        for spec in self.filter_specs:
+            if set(spec.used_parameters) == set(params) and hasattr(spec, "count_alone"):
+                return spec.count_alone(request)
+        return None

@@ -49,14 +49,15 @@ def _resolve(request: HttpRequest, user: Any, allowed: list[Workspace]) -> tuple
     chosen = request.session.get(SESSION_KEY)
     if chosen in by_id:
         return by_id[chosen], False
+    if len(allowed) == 1 and not user.is_superuser:
+        # Their only workspace, whatever they chose before: no need to read the choice.
+        return allowed[0], False
     remembered = remembered_workspace_id(user)
     if remembered in by_id:
         request.session[SESSION_KEY] = remembered
         return by_id[remembered], False
     if user.is_superuser:
         return None, False  # superusers without a choice see every workspace
-    if len(allowed) == 1:
-        return allowed[0], False
     return None, len(allowed) > 1
 
 

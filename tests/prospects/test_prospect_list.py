@@ -212,3 +212,12 @@ def test_the_administrator_question_is_asked_once_per_page(request, who, workspa
     assert len(asked) == 1, asked
     # ...and the answer still differs: only the administrator sees the webhook endpoints.
     assert ("webhookendpoint" in body) is (who == "admin_client_ws")
+
+
+def test_a_member_of_one_workspace_is_not_asked_for_a_remembered_choice(member_client, workspace):
+    """Their only workspace is the current one whatever they chose before: one query less."""
+    ProspectFactory.create_batch(2, workspace=workspace)
+    with CaptureQueriesContext(connection) as captured:
+        body = member_client.get(CHANGELIST).content.decode()
+    assert body.count('class="action-select"') == 2
+    assert not [q for q in captured.captured_queries if "workspacepreference" in q["sql"]]
