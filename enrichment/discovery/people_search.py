@@ -125,4 +125,4 @@ def search_people(workspace_id: int, domain: str, *, key: str) -> PeopleSearch:
 
 
 def _describe(error: ProviderError) -> str:
-    return _("HTTP %(status)s") % {"status": error.status} if error.status else str(error.kind)
+    return f"HTTP {error.status}" if error.status else str(error.kind)
