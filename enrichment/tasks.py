@@ -9,7 +9,7 @@ import logging
 from celery import shared_task
 from django.db import transaction
 
-from . import services
+from . import services, sweeper
 from .engine import limits
 from .models import EnrichmentItem, ProviderBatch
 from .pipelines import dropcontact as pipeline
@@ -96,7 +96,7 @@ def run_discovery_job_task(job_id: int) -> str:
 
 @shared_task
 def dispatch_due_work_task() -> str:
-    counts = services.dispatch_due_work()
+    counts = sweeper.dispatch_due_work()
     return "dispatched {batches} batches, {workspaces} workspaces".format(**counts)
 
 

@@ -10,8 +10,7 @@ import pytest
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
-from enrichment import crypto
-from enrichment import services as enrichment_services
+from enrichment import crypto, sweeper
 from enrichment.tasks import deliver_webhook_task
 from enrichment.webhooks import delivery, services
 from enrichment.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -125,7 +124,7 @@ def test_a_worker_killed_after_claiming_is_replaced_when_its_lease_ends(
 
     assert delivery.deliver(row.pk) == "not-due"  # its lease still holds
     fall_due(row)  # the lease ran out
-    counts = enrichment_services.dispatch_due_work()
+    counts = sweeper.dispatch_due_work()
 
     assert counts["deliveries"] == 1
     row = reload(row)
