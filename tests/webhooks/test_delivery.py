@@ -14,8 +14,9 @@ from enrichment import crypto, sweeper
 from enrichment.tasks import deliver_webhook_task
 from enrichment.webhooks import delivery, services
 from enrichment.webhooks.models import WebhookDelivery, WebhookEndpoint
+from tests.webhook_receiver import Receiver
 
-from .conftest import Receiver, emit_one
+from .conftest import emit_one
 
 Status = WebhookDelivery.Status
 pytestmark = pytest.mark.django_db
