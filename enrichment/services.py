@@ -43,9 +43,9 @@ REENRICHABLE = (Prospect.Status.NEEDS_REVIEW, Prospect.Status.NOT_VERIFIED)
 def release_waiting_items(workspace_id: int, provider: str) -> int:
     """Items waiting for this provider's key start again (a waterfall's, for any of its
     email finders)."""
-    from .bulk import dispatch_waterfall
     from .pipelines.waterfall import PIPELINE
     from .providers.finders import EMAIL_FINDERS
+    from .waterfall_queue import dispatch_waterfall
 
     pipelines = [provider, PIPELINE] if provider in EMAIL_FINDERS else [provider]
     released = (
@@ -77,7 +77,7 @@ def queue_new_prospects(workspace_id: int, prospect_ids: list[int]) -> list[int]
         return []
     if steps[0] == DROPCONTACT:
         return queue_enrichment(workspace_id, prospect_ids, has_key=has_key)
-    from .bulk import queue_auto_waterfall
+    from .waterfall_queue import queue_auto_waterfall
 
     return queue_auto_waterfall(workspace_id, prospect_ids)
 

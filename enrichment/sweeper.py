@@ -29,7 +29,7 @@ def dispatch_due_work(*, limit: int = 500) -> dict[str, int]:
 
     Dispatching twice is harmless: each task claims its row with a conditional UPDATE.
     """
-    from . import bulk
+    from . import bulk, waterfall_queue
     from .discovery.jobs import dispatch_due_jobs as dispatch_due_discovery_jobs
     from .tasks import process_dropcontact_batch_task, submit_dropcontact_task
 
@@ -56,7 +56,7 @@ def dispatch_due_work(*, limit: int = 500) -> dict[str, int]:
     for workspace_id in workspace_ids:
         submit_dropcontact_task.delay(workspace_id)
     resumed = bulk.resume_paused_jobs(now=now)
-    items = bulk.dispatch_waterfall(limit=limit)
+    items = waterfall_queue.dispatch_waterfall(limit=limit)
     recovered = queue_forgotten_prospects(now=now)
     deliveries = dispatch_due_deliveries(limit=limit)
     discoveries = dispatch_due_discovery_jobs(limit=limit)

@@ -75,7 +75,7 @@ def run_waterfall_item_task(item_id: int) -> str:
 @shared_task
 def dispatch_waterfall_task(workspace_id: int) -> str:
     """Hand one workspace's due waterfall items to workers (sent once per queued job)."""
-    from .bulk import dispatch_waterfall
+    from .waterfall_queue import dispatch_waterfall
 
     return f"dispatched {dispatch_waterfall(workspace_id)}"
 

@@ -120,7 +120,7 @@ def apply_results(
     refresh_jobs(item.job_id for item in items if item.job_id)
     automatic = [item.prospect_id for item in items if not item.job_id and item not in missing]
     if automatic:
-        from ..bulk import queue_after_dropcontact
+        from ..waterfall_queue import queue_after_dropcontact
 
         queue_after_dropcontact(batch.workspace_id, automatic)
 
