@@ -31,7 +31,6 @@ Item = EnrichmentItem.Status
 Batch = ProviderBatch.Status
 
 
-
 def apply_results(
     batch: ProviderBatch,
     items: list[EnrichmentItem],
@@ -204,7 +203,6 @@ def hold_for_applying(batch: ProviderBatch, items: list[EnrichmentItem]) -> set[
     )
 
 
-
 def suppressed_emails(workspace_id: int, records: list[dropcontact.EnrichedRecord]) -> set[str]:
     """The addresses of these records that are on the objection list (one query)."""
     emails = {
@@ -213,7 +211,6 @@ def suppressed_emails(workspace_id: int, records: list[dropcontact.EnrichedRecor
         for candidate in record.email
     }
     return prospect_services.objecting_emails(workspace_id, emails - {""})
-
 
 
 def merge_absorbed(workspace_id: int, absorbed: dict[int, int]) -> None:
