@@ -12,7 +12,7 @@ balance never goes below zero and the day's spending never passes the cap, howev
 workers reserve at once. Spending counts settled costs plus reservations still in flight, per
 Paris day. The balance on the budget row is a cache of the sum of the entries, written in the
 same transaction as each entry. The read-only figures (balance, spending, summary) are in
-`ledger_figures`, and importable from here.
+`ledger_figures` and its refusals in `ledger_errors`, all importable from here.
 """
 
 from __future__ import annotations
@@ -29,6 +29,13 @@ from django.utils import timezone
 
 from enrichment.models import CreditBudget, CreditEntry
 
+from .ledger_errors import (
+    DailyCapReached,
+    IdempotencyConflict,
+    InsufficientCredits,
+    LedgerError,
+    UnknownReservation,
+)
 from .ledger_figures import (
     balance,
     daily_cap,
@@ -73,44 +80,6 @@ __all__ = [
 Kind = CreditEntry.Kind
 # Any constant: the advisory lock that serialises reservations when a global cap is set.
 GLOBAL_CAP_LOCK = 0x536F75726369
-
-
-class LedgerError(Exception):
-    """Base of the ledger's refusals; `code` is the stable outcome code."""
-
-    code = "ledger_error"
-
-
-class InsufficientCredits(LedgerError):
-    code = "insufficient_credits"
-
-    def __init__(self, balance: Decimal, amount: Decimal) -> None:
-        super().__init__(f"balance {balance} € is below {amount} €")
-        self.balance = balance
-        self.amount = amount
-
-
-class DailyCapReached(LedgerError):
-    """Today's spending would pass the cap: try again at `resume_at` (next Paris midnight)."""
-
-    code = "daily_cap_reached"
-
-    def __init__(self, *, cap: Decimal, spent: Decimal, resume_at: dt.datetime, scope: str):
-        super().__init__(f"{scope} daily cap {cap} € reached ({spent} € spent)")
-        self.cap = cap
-        self.spent = spent
-        self.resume_at = resume_at
-        self.scope = scope
-
-
-class IdempotencyConflict(LedgerError):
-    """The key was already used for another amount, provider or outcome."""
-
-    code = "idempotency_conflict"
-
-
-class UnknownReservation(LedgerError, LookupError):
-    code = "unknown_reservation"
 
 
 @dataclass(frozen=True)
