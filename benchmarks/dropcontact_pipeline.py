@@ -85,7 +85,7 @@ def main() -> None:
     from django.db.backends.signals import connection_created
 
     from config.celery import app
-    from enrichment import credentials, services
+    from enrichment import credentials, sweeper
     from enrichment.models import EnrichmentItem
     from enrichment.providers.registry import get_provider
     from enrichment.sandbox.server import start_sandbox
@@ -154,7 +154,7 @@ def main() -> None:
         queries = 0
         started = time.monotonic()
         while time.monotonic() - started < args.timeout:
-            services.dispatch_due_work()
+            sweeper.dispatch_due_work()
             # A worker queues the new prospects: the work is settled once every prospect has
             # its item and none is still live (before the first item exists, none is live).
             if items.count() >= created and not items.active().exists():

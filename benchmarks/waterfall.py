@@ -177,7 +177,7 @@ def run(args: argparse.Namespace, sandbox_url: str, size: int) -> None:
     from django.db.backends.signals import connection_created
 
     from config.celery import app
-    from enrichment import bulk, credentials, services
+    from enrichment import bulk, credentials, sweeper
     from enrichment.engine import ledger
     from enrichment.models import EnrichmentItem
     from enrichment.providers.registry import get_provider
@@ -246,7 +246,7 @@ def run(args: argparse.Namespace, sandbox_url: str, size: int) -> None:
             if not items.active().exists():
                 break
             if time.monotonic() - last_sweep >= sweep:
-                services.dispatch_due_work()
+                sweeper.dispatch_due_work()
                 last_sweep = time.monotonic()
             time.sleep(0.1)
         elapsed = time.monotonic() - started

@@ -13,7 +13,7 @@ from django.db.models import Count, Q, Sum
 
 from prospects.models import Workspace
 
-from .engine.ledger import SPENDING
+from .engine.ledger_figures import SPENDING
 from .engine.money import PARIS, PLACES, ZERO, paris_day
 from .models import CreditBudget, CreditEntry, ProviderAttempt, ProviderCall
 from .providers.registry import PROVIDERS

@@ -9,7 +9,7 @@ import logging
 from celery import shared_task
 from django.db import transaction
 
-from . import services
+from . import services, sweeper
 from .engine import limits
 from .models import EnrichmentItem, ProviderBatch
 from .pipelines import dropcontact as pipeline
@@ -75,7 +75,7 @@ def run_waterfall_item_task(item_id: int) -> str:
 @shared_task
 def dispatch_waterfall_task(workspace_id: int) -> str:
     """Hand one workspace's due waterfall items to workers (sent once per queued job)."""
-    from .bulk import dispatch_waterfall
+    from .waterfall_queue import dispatch_waterfall
 
     return f"dispatched {dispatch_waterfall(workspace_id)}"
 
@@ -96,7 +96,7 @@ def run_discovery_job_task(job_id: int) -> str:
 
 @shared_task
 def dispatch_due_work_task() -> str:
-    counts = services.dispatch_due_work()
+    counts = sweeper.dispatch_due_work()
     return "dispatched {batches} batches, {workspaces} workspaces".format(**counts)
 
 

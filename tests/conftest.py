@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from .factories import MembershipFactory, WorkspaceFactory
+from .webhook_receiver import Receiver
 
 PASSWORD = "motdepasse-solide-42"
 
@@ -70,3 +71,12 @@ def admin_client_ws(admin_user) -> Client:
     client = Client()
     client.force_login(admin_user)
     return client
+
+
+@pytest.fixture
+def receiver(settings):
+    """A real webhook receiver on loopback, which the app is allowed to reach."""
+    server = Receiver()
+    settings.SOURCIER_WEBHOOK_ALLOWED_HOSTS = [f"127.0.0.1:{server.port}"]
+    yield server
+    server.stop()

@@ -7,7 +7,7 @@ from celery.app import trace
 from django.conf import settings
 
 from config.log import RoutineTaskFilter, UTCFormatter
-from enrichment import services
+from enrichment import sweeper
 from enrichment.models import ProviderBatch
 from enrichment.tasks import (
     dispatch_due_work_task,
@@ -75,7 +75,7 @@ def test_the_sweeper_logs_nothing_when_there_is_nothing_to_do(db, caplog):
 
 def test_the_sweeper_says_what_it_dispatched(workspace, caplog):
     ProviderBatch.objects.create(workspace=workspace)  # due now, nothing in it
-    with caplog.at_level(logging.INFO, logger="enrichment.services"):
-        services.dispatch_due_work()
-    (line,) = [r for r in caplog.records if r.name == "enrichment.services"]
+    with caplog.at_level(logging.INFO, logger="enrichment.sweeper"):
+        sweeper.dispatch_due_work()
+    (line,) = [r for r in caplog.records if r.name == "enrichment.sweeper"]
     assert line.getMessage().startswith("sweeper: 1 batches, 0 workspaces and 0 items dispatched")

@@ -11,7 +11,8 @@ SQLite's IMMEDIATE transactions already serialise writers), then checks and appe
 balance never goes below zero and the day's spending never passes the cap, however many
 workers reserve at once. Spending counts settled costs plus reservations still in flight, per
 Paris day. The balance on the budget row is a cache of the sum of the entries, written in the
-same transaction as each entry.
+same transaction as each entry. The read-only figures (balance, spending, summary) are in
+`ledger_figures` and its refusals in `ledger_errors`, all importable from here.
 """
 
 from __future__ import annotations
@@ -24,11 +25,28 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from enrichment.models import CreditBudget, CreditEntry
 
+from .ledger_errors import (
+    DailyCapReached,
+    IdempotencyConflict,
+    InsufficientCredits,
+    LedgerError,
+    UnknownReservation,
+)
+from .ledger_figures import (
+    balance,
+    daily_cap,
+    in_flight,
+    spent_by_provider,
+    spent_of,
+    spent_on,
+    spent_today,
+    spent_total,
+    summary,
+)
 from .money import PLACES, ZERO, InvalidAmount, next_midnight, paris_day, parse_amount
 
 __all__ = [
@@ -60,47 +78,8 @@ __all__ = [
 ]
 
 Kind = CreditEntry.Kind
-SPENDING = (Kind.RESERVE, Kind.SETTLE, Kind.RELEASE)
 # Any constant: the advisory lock that serialises reservations when a global cap is set.
 GLOBAL_CAP_LOCK = 0x536F75726369
-
-
-class LedgerError(Exception):
-    """Base of the ledger's refusals; `code` is the stable outcome code."""
-
-    code = "ledger_error"
-
-
-class InsufficientCredits(LedgerError):
-    code = "insufficient_credits"
-
-    def __init__(self, balance: Decimal, amount: Decimal) -> None:
-        super().__init__(f"balance {balance} € is below {amount} €")
-        self.balance = balance
-        self.amount = amount
-
-
-class DailyCapReached(LedgerError):
-    """Today's spending would pass the cap: try again at `resume_at` (next Paris midnight)."""
-
-    code = "daily_cap_reached"
-
-    def __init__(self, *, cap: Decimal, spent: Decimal, resume_at: dt.datetime, scope: str):
-        super().__init__(f"{scope} daily cap {cap} € reached ({spent} € spent)")
-        self.cap = cap
-        self.spent = spent
-        self.resume_at = resume_at
-        self.scope = scope
-
-
-class IdempotencyConflict(LedgerError):
-    """The key was already used for another amount, provider or outcome."""
-
-    code = "idempotency_conflict"
-
-
-class UnknownReservation(LedgerError, LookupError):
-    code = "unknown_reservation"
 
 
 @dataclass(frozen=True)
@@ -157,18 +136,9 @@ def _append(budget: CreditBudget, kind: str, amount: Decimal, **fields: Any) -> 
     return entry
 
 
-def _spent(entries) -> Decimal:
-    total = entries.filter(kind__in=SPENDING).aggregate(total=Sum("amount"))["total"]
-    return ZERO if total is None else (-total).quantize(PLACES)
-
-
-def _spent_on(workspace_id: int, day: dt.date) -> Decimal:
-    return _spent(CreditEntry.objects.for_workspace(workspace_id).filter(day=day))
-
-
 def _global_spent_on(day: dt.date) -> Decimal:
     # Across workspaces on purpose: the global cap is the operator's ceiling.
-    return _spent(CreditEntry.objects.unscoped().filter(day=day))
+    return spent_of(CreditEntry.objects.unscoped().filter(day=day))
 
 
 def _lock_global() -> None:
@@ -183,7 +153,7 @@ def _headroom(budget: CreditBudget, day: dt.date) -> tuple[Decimal | None, str, 
     room: Decimal | None = None
     scope, spent = "", ZERO
     if budget.daily_cap is not None:
-        spent = _spent_on(budget.workspace_id, day)
+        spent = spent_on(budget.workspace_id, day)
         room, scope = budget.daily_cap - spent, "workspace"
     if settings.GLOBAL_DAILY_CAP is not None:
         _lock_global()
@@ -389,32 +359,6 @@ def release_held(workspace_id: int, *, key: str) -> bool:
     return True
 
 
-def balance(workspace_id: int) -> Decimal:
-    """Credits available now (reservations in flight are already taken out)."""
-    value = (
-        CreditBudget.objects.for_workspace(workspace_id).values_list("balance", flat=True).first()
-    )
-    return ZERO if value is None else value.quantize(PLACES)
-
-
-def daily_cap(workspace_id: int) -> Decimal | None:
-    """The workspace's daily spending cap in euros, None when there is none."""
-    cap = (
-        CreditBudget.objects.for_workspace(workspace_id).values_list("daily_cap", flat=True).first()
-    )
-    return None if cap is None else cap.quantize(PLACES)
-
-
-def spent_today(workspace_id: int, *, now: dt.datetime | None = None) -> Decimal:
-    """Settled costs plus reservations in flight, for the current Paris day."""
-    return _spent_on(workspace_id, paris_day(_now(now)))
-
-
-def spent_total(workspace_id: int) -> Decimal:
-    """Settled costs plus reservations in flight, since the beginning."""
-    return _spent(CreditEntry.objects.for_workspace(workspace_id))
-
-
 def set_daily_cap(workspace_id: int, amount: Any) -> Decimal | None:
     """Set (or, with None, remove) the workspace's daily spending cap."""
     cap = None if amount is None else parse_amount(amount)
@@ -423,40 +367,3 @@ def set_daily_cap(workspace_id: int, amount: Any) -> Decimal | None:
         budget.daily_cap = cap
         budget.save(update_fields=["daily_cap", "updated_at"])
     return cap
-
-
-def spent_by_provider(workspace_id: int) -> dict[str, Decimal]:
-    """Settled costs plus reservations in flight, per provider slug."""
-    rows = (
-        CreditEntry.objects.for_workspace(workspace_id)
-        .filter(kind__in=SPENDING)
-        .values_list("provider")
-        .annotate(total=Sum("amount"))
-        .order_by("provider")
-    )
-    return {provider: (-total).quantize(PLACES) for provider, total in rows}
-
-
-def in_flight(workspace_id: int) -> Decimal:
-    """Credits held by reservations not yet settled or released."""
-    entries = CreditEntry.objects.for_workspace(workspace_id)
-    closed = entries.filter(kind__in=[Kind.SETTLE, Kind.RELEASE]).values("idempotency_key")
-    held = entries.filter(kind=Kind.RESERVE).exclude(idempotency_key__in=closed)
-    total = held.aggregate(total=Sum("amount"))["total"]
-    return ZERO if total is None else (-total).quantize(PLACES)
-
-
-def summary(workspace_id: int, *, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Balance, spending (today, in all, per provider), credits in flight and the cap."""
-    now = _now(now)
-    cap = daily_cap(workspace_id)
-    spent = spent_today(workspace_id, now=now)
-    return {
-        "balance": balance(workspace_id),
-        "spent_today": spent,
-        "spent_total": spent_total(workspace_id),
-        "in_flight": in_flight(workspace_id),
-        "daily_cap": cap,
-        "cap_reached_until": next_midnight(now) if cap is not None and spent >= cap else None,
-        "spent_by_provider": spent_by_provider(workspace_id),
-    }

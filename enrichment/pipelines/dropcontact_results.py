@@ -31,7 +31,6 @@ Item = EnrichmentItem.Status
 Batch = ProviderBatch.Status
 
 
-
 def apply_results(
     batch: ProviderBatch,
     items: list[EnrichmentItem],
@@ -120,7 +119,7 @@ def apply_results(
     refresh_jobs(item.job_id for item in items if item.job_id)
     automatic = [item.prospect_id for item in items if not item.job_id and item not in missing]
     if automatic:
-        from ..bulk import queue_after_dropcontact
+        from ..waterfall_queue import queue_after_dropcontact
 
         queue_after_dropcontact(batch.workspace_id, automatic)
 
@@ -204,7 +203,6 @@ def hold_for_applying(batch: ProviderBatch, items: list[EnrichmentItem]) -> set[
     )
 
 
-
 def suppressed_emails(workspace_id: int, records: list[dropcontact.EnrichedRecord]) -> set[str]:
     """The addresses of these records that are on the objection list (one query)."""
     emails = {
@@ -213,7 +211,6 @@ def suppressed_emails(workspace_id: int, records: list[dropcontact.EnrichedRecor
         for candidate in record.email
     }
     return prospect_services.objecting_emails(workspace_id, emails - {""})
-
 
 
 def merge_absorbed(workspace_id: int, absorbed: dict[int, int]) -> None:

@@ -15,30 +15,30 @@ until midnight (Europe/Paris) and it resumes by itself.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from .. import credentials
-from ..engine import breaker, cache, claims, gateway, ledger, limits, outcomes, retry
+from ..engine import breaker, cache, claims, ledger, limits, outcomes, retry
 from ..engine.claims import LeaseLost
-from ..models import EnrichmentItem, EnrichmentJob, ProviderAttempt, attempt_key
+from ..models import EnrichmentItem, EnrichmentJob
 from ..providers.base import ErrorKind, ProviderError
 from ..providers.company_finders import COMPANY_FINDERS, DEFAULT_COMPANY_ORDER, CompanyQuery
-from ..providers.finders import (
-    DEFAULT_EMAIL_ORDER,
-    DISCOVERY,
-    EMAIL_FINDERS,
-    Finding,
-    Person,
-)
+from ..providers.finders import DEFAULT_EMAIL_ORDER, DISCOVERY, EMAIL_FINDERS, Person
 from ..webhooks import events
 from . import waterfall_apply
+from .waterfall_attempts import (
+    AttemptBook,
+    Candidate,
+    candidate_of,
+    remember,
+    use_cached,
+)
 from .waterfall_discovery import run_discovery_step
 from .waterfall_steps import (
     SUBMITTED,
@@ -60,15 +60,6 @@ Item = EnrichmentItem.Status
 FINAL_RESULTS = {"found", "not_found", ErrorKind.PERMANENT, "not_asked"}
 # A job still running after the step's polls: the item comes back for it this much later.
 POLL_LATER_SECONDS = 30.0
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One provider's finding about the item's person."""
-
-    provider: str
-    finding: Finding
-    call_id: int | None
 
 
 def person_of(item: EnrichmentItem) -> Person:
@@ -247,7 +238,7 @@ def run_item(item: EnrichmentItem) -> str:
         if reply is None:
             return defer(item, seconds=POLL_LATER_SECONDS)  # the job is still running
         record_reply(item, attempt, reply)
-        remember(item, plan, query, reply)
+        remember(item, plan.field, query, reply)
         if reply.error is not None:
             if reply.error.kind == ErrorKind.AUTH:
                 credentials.mark_key_refused(item.workspace_id, provider)
@@ -261,109 +252,6 @@ def run_item(item: EnrichmentItem) -> str:
             if reply.value.verified:
                 break
     return finish(item, plan, candidates, unresolved=unresolved, asked=asked)
-
-
-def attempt_for(item: EnrichmentItem, provider: str, field: str) -> ProviderAttempt:
-    key = attempt_key(item, field, provider)
-    attempt, _created = ProviderAttempt.objects.for_workspace(item.workspace_id).get_or_create(
-        idempotency_key=key,
-        defaults={
-            "workspace_id": item.workspace_id,
-            "item": item,
-            "provider": provider,
-            "field": field,
-        },
-    )
-    return attempt
-
-
-class AttemptBook:
-    """The item's attempts for one field in this job: those recorded by earlier runs, read in
-    one query; a provider asked for the first time gets its row then."""
-
-    def __init__(self, item: EnrichmentItem, field: str) -> None:
-        self.item = item
-        self.field = field
-        self.new: set[int] = set()
-        self.known = {
-            attempt.idempotency_key: attempt
-            for attempt in ProviderAttempt.objects.for_workspace(item.workspace_id).filter(
-                item_id=item.pk, field=field
-            )
-        }
-
-    def get(self, provider: str) -> ProviderAttempt:
-        key = attempt_key(self.item, self.field, provider)
-        attempt = self.known.get(key)
-        if attempt is not None:
-            return attempt
-        try:
-            with transaction.atomic():
-                attempt = ProviderAttempt.objects.create(
-                    workspace_id=self.item.workspace_id,
-                    item=self.item,
-                    provider=provider,
-                    field=self.field,
-                    idempotency_key=key,
-                )
-            self.new.add(attempt.pk)
-        except IntegrityError:
-            # Written meanwhile by a worker whose lease ran out: that row is this attempt.
-            attempt = attempt_for(self.item, provider, self.field)
-        self.known[key] = attempt
-        return attempt
-
-    def is_new(self, attempt: ProviderAttempt) -> bool:
-        """Created by this run: nothing was ever reserved under its key."""
-        return attempt.pk in self.new
-
-
-def use_cached(item: EnrichmentItem, attempt: ProviderAttempt, cached) -> Candidate | None:
-    """Record a cached answer as this attempt's (free, marked as from the cache)."""
-    values = {
-        "result": cached.result,
-        "value": cached.value,
-        "verified": cached.verified,
-        "signal": cached.signal,
-        "detail": cached.detail,
-        "cost": 0,
-        "from_cache": True,
-    }
-    record_attempt(item, attempt, **values)
-    for name, value in values.items():
-        setattr(attempt, name, value)
-    return candidate_of(attempt) if cached.result == "found" else None
-
-
-def remember(item: EnrichmentItem, plan: Plan, query: Any, reply: gateway.Reply) -> None:
-    """A bought answer (found or not) is not bought again within the cache period."""
-    if reply.error is not None or reply.value is None:
-        return
-    finding = reply.value
-    cache.remember(
-        item.workspace_id,
-        reply.provider,
-        plan.field,
-        query,
-        result="found" if finding.found else "not_found",
-        value=json.dumps(finding.facts) if finding.facts else finding.email,
-        verified=finding.verified,
-        signal=finding.signal,
-        detail=finding.detail[:64],
-    )
-
-
-def candidate_of(attempt: ProviderAttempt) -> Candidate:
-    """The finding an earlier run recorded (facts are kept as JSON, an address as itself)."""
-    facts = json.loads(attempt.value) if attempt.field == "company" and attempt.value else {}
-    finding = Finding(
-        email="" if facts else attempt.value,
-        facts=facts,
-        verified=attempt.verified,
-        signal=attempt.signal,
-        detail=attempt.detail,
-    )
-    return Candidate(attempt.provider, finding, attempt.call_id)
 
 
 # --- Endings ---------------------------------------------------------------------------------

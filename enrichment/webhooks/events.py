@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,11 +86,20 @@ def emit(workspace_id: int, events: Sequence[Event]) -> int:
     wanted = {e.key: e for e in events if subscribed.get(e.type)}
     if not wanted:
         return 0
+    return record_deliveries(workspace_id, list(wanted.values()), subscribed)
+
+
+def record_deliveries(
+    workspace_id: int, events: Sequence[Event], endpoints_of: Mapping[str, Sequence[int]]
+) -> int:
+    """Record each event whose key is new in the workspace, with one delivery to each endpoint
+    `endpoints_of` its type names; the workers start once the transaction commits. Returns how
+    many deliveries were created."""
     now = timezone.now()
     with transaction.atomic():
         known = set(
             WebhookEvent.objects.for_workspace(workspace_id)
-            .filter(key__in=list(wanted))
+            .filter(key__in=[event.key for event in events])
             .values_list("key", flat=True)
         )
         rows = [
@@ -98,12 +107,12 @@ def emit(workspace_id: int, events: Sequence[Event]) -> int:
                 workspace_id=workspace_id,
                 event_id=new_event_id(),
                 type=event.type,
-                key=key,
+                key=event.key,
                 payload=body(event, now=now),
                 created_at=now,
             )
-            for key, event in wanted.items()
-            if key not in known
+            for event in events
+            if event.key not in known
         ]
         if not rows:
             return 0
@@ -117,7 +126,7 @@ def emit(workspace_id: int, events: Sequence[Event]) -> int:
                 workspace_id=workspace_id, endpoint_id=endpoint_id, event_id=pk, next_attempt_at=now
             )
             for pk, event_type in created.values_list("pk", "type")
-            for endpoint_id in subscribed[event_type]
+            for endpoint_id in endpoints_of[event_type]
         ]
         WebhookDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
     if deliveries:

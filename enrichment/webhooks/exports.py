@@ -18,13 +18,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
-from django.utils import timezone
 
 from prospects.models import Workspace
 
-from .events import MAX_PAYLOAD_BYTES, Event, body, new_event_id
-from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from .events import MAX_PAYLOAD_BYTES, Event, record_deliveries
+from .models import WebhookEndpoint
 
 # Room left in each body for the envelope (type, timestamp) and the chunk numbers.
 ENVELOPE_BYTES = 400
@@ -82,41 +80,4 @@ def send_to_endpoint(workspace: Workspace, endpoint_id: int, events: Sequence[Ev
     endpoint = WebhookEndpoint.objects.for_workspace(workspace).get(pk=endpoint_id, is_active=True)
     if not types <= set(endpoint.events):
         raise WebhookEndpoint.DoesNotExist("endpoint not subscribed to this export")
-    now = timezone.now()
-    with transaction.atomic():
-        known = set(
-            WebhookEvent.objects.for_workspace(workspace)
-            .filter(key__in=[event.key for event in events])
-            .values_list("key", flat=True)
-        )
-        rows = [
-            WebhookEvent(
-                workspace_id=workspace.pk,
-                event_id=new_event_id(),
-                type=event.type,
-                key=event.key,
-                payload=body(event, now=now),
-                created_at=now,
-            )
-            for event in events
-            if event.key not in known
-        ]
-        if not rows:
-            return 0
-        WebhookEvent.objects.bulk_create(rows, ignore_conflicts=True)
-        created = WebhookEvent.objects.for_workspace(workspace).filter(
-            event_id__in=[row.event_id for row in rows]
-        )
-        deliveries = [
-            WebhookDelivery(
-                workspace_id=workspace.pk, endpoint_id=endpoint.pk, event_id=pk, next_attempt_at=now
-            )
-            for pk in created.values_list("pk", flat=True)
-        ]
-        WebhookDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
-    if deliveries:
-        from .delivery import dispatch_due_deliveries
-
-        workspace_id = workspace.pk
-        transaction.on_commit(lambda: dispatch_due_deliveries(workspace_id=workspace_id))
-    return len(deliveries)
+    return record_deliveries(workspace.pk, events, {t: [endpoint.pk] for t in types})

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from config.celery import app
-from enrichment import services
+from enrichment import sweeper
 from enrichment.discovery import jobs
 from enrichment.engine import claims
 from enrichment.models import DiscoveredContact, DiscoveryJob, EmailProbe
@@ -105,11 +105,11 @@ def test_a_lost_message_is_picked_up_by_the_sweeper(no_site, settings, db, works
     # never commits): the sweeper finds it waiting and runs it.
     job = jobs.start_job(workspace, "exemple.fr")
     assert job.status == "pending"
-    counts = services.dispatch_due_work()
+    counts = sweeper.dispatch_due_work()
     assert counts["discoveries"] == 1
     job.refresh_from_db()
     assert (job.status, job.pages, job.error_code) == ("completed", 0, "")
-    assert services.dispatch_due_work()["discoveries"] == 0
+    assert sweeper.dispatch_due_work()["discoveries"] == 0
 
 
 def test_a_dead_worker_s_job_is_resumed_once_its_lease_ends(no_site, settings, db, workspace):
@@ -118,11 +118,11 @@ def test_a_dead_worker_s_job_is_resumed_once_its_lease_ends(no_site, settings, d
     job = DiscoveryJob.objects.create(workspace=workspace, domain="exemple.fr")
     dead = jobs.claim_job(job.pk)  # a worker took it and died
     assert dead is not None and dead.status == "running"
-    assert services.dispatch_due_work()["discoveries"] == 0  # its lease still runs
+    assert sweeper.dispatch_due_work()["discoveries"] == 0  # its lease still runs
     DiscoveryJob.objects.unscoped().filter(pk=job.pk).update(
         next_attempt_at=timezone.now() - dt.timedelta(seconds=1)
     )
-    assert services.dispatch_due_work()["discoveries"] == 1
+    assert sweeper.dispatch_due_work()["discoveries"] == 1
     job.refresh_from_db()
     assert (job.status, job.attempts) == ("completed", 2)
     # The dead worker, come back to life, writes nothing over its successor's work.

@@ -16,17 +16,8 @@ from enrichment.webhooks.models import EventType
 from prospects.models import Prospect
 from prospects.services import suppress_person
 from tests.factories import ProspectFactory
-from tests.webhooks.conftest import Receiver
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def receiver(settings):
-    server = Receiver()
-    settings.SOURCIER_WEBHOOK_ALLOWED_HOSTS = [f"127.0.0.1:{server.port}"]
-    yield server
-    server.stop()
 
 
 def test_a_campaign_is_sent_to_the_chosen_endpoint(log_in, member, workspace, receiver):

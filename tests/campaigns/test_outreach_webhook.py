@@ -21,7 +21,6 @@ from enrichment.webhooks.models import EventType, WebhookDelivery, WebhookEndpoi
 from prospects.models import Prospect
 from prospects.services import suppress_person
 from tests.factories import CompanyFactory, ProspectFactory
-from tests.webhooks.conftest import Receiver
 
 Status = Prospect.Status
 pytestmark = pytest.mark.django_db
@@ -32,14 +31,6 @@ def verified(workspace, **kwargs) -> Prospect:
     return ProspectFactory(
         workspace=workspace, status=Status.VERIFIED, verified_at=timezone.now(), **kwargs
     )
-
-
-@pytest.fixture
-def receiver(settings):
-    server = Receiver()
-    settings.SOURCIER_WEBHOOK_ALLOWED_HOSTS = [f"127.0.0.1:{server.port}"]
-    yield server
-    server.stop()
 
 
 @pytest.fixture

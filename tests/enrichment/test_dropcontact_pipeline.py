@@ -13,7 +13,7 @@ import responses
 from django.conf import settings
 from django.utils import timezone
 
-from enrichment import credentials, services
+from enrichment import credentials, services, sweeper
 from enrichment.models import EnrichmentItem, ProviderBatch, ProviderCall, ProviderCredential
 from prospects import services as prospect_services
 from prospects.models import FieldProvenance, Prospect, Source, SuppressionEntry
@@ -88,7 +88,7 @@ def make_due(workspace):
 
 def sweep(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        services.dispatch_due_work()
+        sweeper.dispatch_due_work()
 
 
 def echo_ready(http, **overrides):

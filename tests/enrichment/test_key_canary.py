@@ -19,7 +19,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from enrichment import services
+from enrichment import sweeper
 from enrichment.models import (
     EnrichmentItem,
     EnrichmentJob,
@@ -89,7 +89,7 @@ def settle(workspaces, capture, *, seconds=60):
         for workspace in workspaces:
             make_due(workspace)
         with capture(execute=True):
-            services.dispatch_due_work()
+            sweeper.dispatch_due_work()
         time.sleep(0.05)
 
 

@@ -17,7 +17,7 @@ from enrichment.models import (
     ProviderCall,
     attempt_key,
 )
-from enrichment.pipelines import waterfall, waterfall_steps
+from enrichment.pipelines import waterfall, waterfall_attempts, waterfall_steps
 from enrichment.providers.finders import EMAIL_FINDERS
 from prospects import services as prospect_services
 from prospects.models import Prospect, Source
@@ -250,7 +250,7 @@ def test_a_worker_that_lost_its_item_while_its_call_was_out_still_settles_the_mo
         workspace=email_ws, prospect=prospect, provider=waterfall.PIPELINE
     )
     claimed = waterfall.claim_item(item.pk)
-    attempt = waterfall.attempt_for(claimed, "prospeo", "email")
+    attempt = waterfall_attempts.attempt_for(claimed, "prospeo", "email")
     reply = waterfall_steps.ask_with_backoff(
         claimed,
         EMAIL_FINDERS["prospeo"],

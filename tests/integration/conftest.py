@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import connection
 
 from config.celery import app as celery_app
-from enrichment import services
+from enrichment import sweeper
 from enrichment.models import EnrichmentItem
 from enrichment.sandbox.server import start_sandbox
 from tests.conftest import require
@@ -161,7 +161,7 @@ def settle(
     deadline = time.monotonic() + timeout
     items = EnrichmentItem.objects.for_workspace(workspace_id)
     while time.monotonic() < deadline:
-        services.dispatch_due_work()
+        sweeper.dispatch_due_work()
         created, active = items.count(), items.active().count()
         if created >= expected and active == 0:
             return

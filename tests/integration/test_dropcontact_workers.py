@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from enrichment import credentials, services
+from enrichment import credentials, sweeper
 from enrichment.models import EnrichmentItem, ProviderBatch
 from prospects import services as prospect_services
 from prospects.models import Prospect, Source
@@ -137,7 +137,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_enriches_nobody_twice(
     batches = ProviderBatch.objects.for_workspace(keyed)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        services.dispatch_due_work()
+        sweeper.dispatch_due_work()
         if (
             len(dropcontact_posts(sandbox)) >= batches_expected
             and not batches.filter(status=ProviderBatch.Status.SENDING).exists()

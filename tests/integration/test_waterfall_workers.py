@@ -17,7 +17,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from enrichment import services
+from enrichment import sweeper
 from enrichment.engine import ledger
 from enrichment.models import EnrichmentItem, EnrichmentJob, ProviderAttempt
 from enrichment.sandbox.server import start_sandbox
@@ -243,7 +243,7 @@ def test_the_daily_cap_holds_under_several_workers_and_the_job_resumes_when_lift
     # Paused: nothing in flight any more and every waiting item waits for the pause's end.
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        services.dispatch_due_work()
+        sweeper.dispatch_due_work()
         job.refresh_from_db()
         if job.status == EnrichmentJob.Status.PAUSED and not (
             items_of(job).filter(status="submitted").exists()
@@ -262,7 +262,7 @@ def test_the_daily_cap_holds_under_several_workers_and_the_job_resumes_when_lift
     assert waiting.exists()
     assert items_of(job).count() == len(imported)
     time.sleep(2)
-    services.dispatch_due_work()
+    sweeper.dispatch_due_work()
     assert ledger.spent_today(keyed.pk) == spent_at_pause
 
     # The cap is lifted and the pause's end comes (as midnight would): the sweeper resumes it.

@@ -13,7 +13,7 @@ import redis
 from django.conf import settings
 from django.db.models import Sum
 
-from enrichment import bulk, credentials, services
+from enrichment import bulk, credentials, sweeper
 from enrichment.engine import ledger
 from enrichment.models import (
     CreditEntry,
@@ -87,7 +87,7 @@ def run_until_settled(job: EnrichmentJob, *, timeout: float, workers, sweep_ever
     last_sweep = 0.0
     while time.monotonic() - started < timeout:
         if time.monotonic() - last_sweep >= sweep_every:
-            services.dispatch_due_work()
+            sweeper.dispatch_due_work()
             last_sweep = time.monotonic()
         # The worker that settles the last item recounts the job just after: wait for both.
         if not items_of(job).active().exists() and job_finished(job):

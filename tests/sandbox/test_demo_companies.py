@@ -3,7 +3,7 @@
 import time
 from collections import Counter
 
-from enrichment import credentials, services
+from enrichment import credentials, sweeper
 from enrichment.demo import DEMO_CREDIT, seed_demo_workspace
 from enrichment.engine import ledger
 from enrichment.providers.registry import PROVIDERS
@@ -32,7 +32,7 @@ def test_seed_demo_and_enrichment_leave_no_duplicate_company(
         assert time.monotonic() < deadline, "the sandbox's answers never came"
         make_due(workspace)
         with django_capture_on_commit_callbacks(execute=True):
-            services.dispatch_due_work()
+            sweeper.dispatch_due_work()
         time.sleep(0.1)
 
     assert prospects.filter(status="verified").exists()

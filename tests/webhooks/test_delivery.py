@@ -10,13 +10,13 @@ import pytest
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
-from enrichment import crypto
-from enrichment import services as enrichment_services
+from enrichment import crypto, sweeper
 from enrichment.tasks import deliver_webhook_task
 from enrichment.webhooks import delivery, services
 from enrichment.webhooks.models import WebhookDelivery, WebhookEndpoint
+from tests.webhook_receiver import Receiver
 
-from .conftest import Receiver, emit_one
+from .conftest import emit_one
 
 Status = WebhookDelivery.Status
 pytestmark = pytest.mark.django_db
@@ -125,7 +125,7 @@ def test_a_worker_killed_after_claiming_is_replaced_when_its_lease_ends(
 
     assert delivery.deliver(row.pk) == "not-due"  # its lease still holds
     fall_due(row)  # the lease ran out
-    counts = enrichment_services.dispatch_due_work()
+    counts = sweeper.dispatch_due_work()
 
     assert counts["deliveries"] == 1
     row = reload(row)

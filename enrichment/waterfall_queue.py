@@ -1,0 +1,129 @@
+"""Queueing prospects for a waterfall: one item per prospect (never two live at once), each
+handed to a worker; the automatic email waterfall of the workspaces that chose it (on import,
+or after Dropcontact)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from prospects import services as prospect_services
+from prospects.models import Prospect
+
+from . import credentials
+from .engine import bulk_sql
+from .models import EnrichmentItem, EnrichmentJob
+from .pipelines import waterfall
+
+Item = EnrichmentItem.Status
+# What a bulk job enriches when no status is given: everyone not yet verified.
+DEFAULT_STATUSES = (
+    Prospect.Status.NEW,
+    Prospect.Status.NOT_VERIFIED,
+    Prospect.Status.NEEDS_REVIEW,
+)
+
+
+def queue_auto_waterfall(workspace_id: int, prospect_ids: list[int]) -> list[int]:
+    """The email waterfall for prospects their workspace enriches automatically: never for a
+    person on the objection list; the items wait, visibly, while no finder has a key."""
+    prospects = list(
+        Prospect.objects.for_workspace(workspace_id)
+        .filter(pk__in=prospect_ids, status__in=DEFAULT_STATUSES)
+        .only("pk", "email", "phone")
+    )
+    blocked = prospect_services.objecting_prospect_ids(workspace_id, prospects)
+    chosen = [p.pk for p in prospects if p.pk not in blocked]
+    if not chosen:
+        return []
+    with transaction.atomic():
+        return queue_waterfall(workspace_id, chosen)
+
+
+def queue_after_dropcontact(workspace_id: int, prospect_ids: list[int]) -> list[int]:
+    """Where the workspace chose "Dropcontact, then the email waterfall": the prospects
+    Dropcontact did not verify (no address, or an unverified one) go on to the waterfall."""
+    if prospect_services.auto_enrich_steps(workspace_id) != ("dropcontact", "email"):
+        return []
+    unverified = list(
+        Prospect.objects.for_workspace(workspace_id)
+        .filter(
+            pk__in=prospect_ids,
+            status=Prospect.Status.NOT_VERIFIED,
+            verification_reason__in=(
+                Prospect.Reason.NO_EMAIL_FOUND,
+                Prospect.Reason.UNVERIFIED,
+                Prospect.Reason.UNCONFIRMED,
+            ),
+        )
+        .values_list("pk", flat=True)
+    )
+    return queue_auto_waterfall(workspace_id, unverified) if unverified else []
+
+
+def queue_waterfall(
+    workspace_id: int,
+    prospect_ids: list[int],
+    *,
+    job: EnrichmentJob | None = None,
+    pipeline: str = waterfall.PIPELINE,
+) -> list[int]:
+    """Items for a waterfall (never twice while one is live), then a worker per item. Only the
+    email waterfall puts a prospect *En cours*: its verdict depends on it."""
+    if not prospect_ids:
+        return []
+    now = timezone.now()
+    plan = waterfall.PLANS[pipeline]
+    order = [p for p in (job.providers if job else []) if p in plan.finders]
+    order = order or plan.default_order
+    keyed = any(credentials.has_usable_key(workspace_id, p) for p in order)
+    status = Item.PENDING if keyed else Item.WAITING_KEY
+    template = EnrichmentItem(
+        workspace_id=workspace_id,
+        provider=pipeline,
+        job=job,
+        status=status,
+        outcome="" if keyed else "no_provider",
+        next_attempt_at=now,
+    )
+    # One statement whatever the count (a live item for the prospect already: skipped).
+    bulk_sql.insert_for_each(template, "prospect_id", prospect_ids)
+    queued = list(
+        EnrichmentItem.objects.for_workspace(workspace_id)
+        .filter(provider=pipeline, status=status, prospect_id__in=bulk_sql.in_ids(prospect_ids))
+        .filter(job=job)
+        .values_list("prospect_id", flat=True)
+    )
+    if pipeline == waterfall.PIPELINE and queued:
+        Prospect.objects.for_workspace(workspace_id).filter(pk__in=bulk_sql.in_ids(queued)).update(
+            status=Prospect.Status.ENRICHING, updated_at=now
+        )
+    # One message, not one per item: a 1,000-prospect job is created in a request (the admin,
+    # the API), and sending 500 task messages there took as long as creating the job.
+    transaction.on_commit(lambda: dispatch_waterfall_later(workspace_id))
+    return queued
+
+
+def dispatch_waterfall_later(workspace_id: int) -> None:
+    """Have a worker hand the workspace's due waterfall items to workers (the sweeper would
+    too, within a few seconds, were the message lost)."""
+    from .tasks import dispatch_waterfall_task
+
+    dispatch_waterfall_task.delay(workspace_id)
+
+
+def dispatch_waterfall(workspace_id: int | None = None, *, limit: int = 500) -> int:
+    """Hand due waterfall items (and items whose worker died) to workers."""
+    from .tasks import run_waterfall_item_task
+
+    due = EnrichmentItem.objects.unscoped().filter(
+        provider__in=list(waterfall.PLANS),
+        status__in=(Item.PENDING, Item.SUBMITTED),
+        next_attempt_at__lte=timezone.now(),
+    )
+    if workspace_id is not None:
+        due = due.filter(workspace_id=workspace_id)
+    ids = list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    for item_id in ids:
+        run_waterfall_item_task.delay(item_id)
+    return len(ids)
