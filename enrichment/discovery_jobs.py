@@ -54,6 +54,10 @@ class DiscoveryJob(TenantModel):
     checked = models.PositiveIntegerField(_("addresses checked"), default=0)
     added = models.PositiveIntegerField(_("new contacts"), default=0)
     objected = models.PositiveIntegerField(_("left out (objection list)"), default=0)
+    # AI Ark's people search asked too (paid), the people only it named, and what it cost.
+    people_search = models.BooleanField(_("people search"), default=False)
+    provider_people = models.PositiveIntegerField(_("named by the people search"), default=0)
+    cost = models.DecimalField(_("cost"), max_digits=10, decimal_places=4, default=0)
     # Every contact the run named (new or already known), for the contacts' `job` filter.
     contact_ids = models.JSONField(default=list, blank=True, editable=False)
     error_code = models.CharField(_("error"), max_length=40, blank=True)

@@ -4,6 +4,7 @@ failed one. The contacts it finds wait for approval (see discovery_contacts)."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Literal
 
 from django.http import HttpRequest
@@ -35,6 +36,11 @@ class DiscoveryJobIn(Schema):
     domain: str = Field(
         min_length=1, max_length=253, description="the company's domain, e.g. exemple.fr"
     )
+    people_search: bool = Field(
+        False,
+        description="also ask AI Ark's people search (paid with the workspace's AI Ark key, "
+        "once per domain within the cache period); 422 `no_provider_key` without that key",
+    )
 
 
 class DiscoveryProgressOut(Schema):
@@ -52,6 +58,9 @@ class DiscoveryJobOut(Schema):
     added: int = Field(description="new contacts waiting for approval")
     checked: int = Field(description="addresses checked")
     objected: int = Field(description="people left out: on the objection list")
+    people_search: bool = Field(description="AI Ark's people search was asked too")
+    provider_people: int = Field(description="people only the people search named")
+    cost: Decimal = Field(description="what the people search cost, in euros")
     error: ErrorDetail | None = Field(
         description="why the job failed, or why a completed one stopped early (a quota)"
     )
@@ -108,14 +117,21 @@ def refused(exc: contacts.DiscoveryRefused) -> ApiError:
         "each one's address (DNS, SMTP), in a worker: follow the job with its id. Refused "
         "with 429 when one of the requester's quotas is spent (`discovery_quota_jobs`, "
         "`discovery_quota_contacts`, `discovery_quota_emails`), with 422 for an invalid "
-        "domain (`invalid_domain`) or a company that has the most contacts "
-        "(`discovery_quota_company`)."
+        "domain (`invalid_domain`), a company that has the most contacts "
+        "(`discovery_quota_company`) or a people search without the workspace's AI Ark key "
+        "(`no_provider_key`)."
     ),
 )
 def create_job(request: HttpRequest, payload: DiscoveryJobIn):
     who = principal(request)
     try:
-        job = jobs.start_job(who.workspace, payload.domain, user=who.user, api_key=who.api_key)
+        job = jobs.start_job(
+            who.workspace,
+            payload.domain,
+            user=who.user,
+            api_key=who.api_key,
+            people_search=payload.people_search,
+        )
     except contacts.DiscoveryRefused as exc:
         raise refused(exc) from exc
     return Status(201, job_out(get_job(request, job.pk)))

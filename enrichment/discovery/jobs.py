@@ -22,10 +22,12 @@ from django.utils.translation import gettext_lazy, ngettext
 from prospects import normalize
 from prospects.models import ApiKey, Workspace
 
+from .. import credentials
 from ..discovery_jobs import DiscoveryJob
 from ..engine import claims
 from ..models import DiscoveredContact
 from . import contacts
+from . import people_search as people_search_source
 from .smtp import ProbeConfigError
 
 log = logging.getLogger(__name__)
@@ -121,14 +123,25 @@ def check_quotas(workspace: Workspace, domain: str, *, user: Any, api_key: ApiKe
 
 
 def start_job(
-    workspace: Workspace, domain: str, *, user: Any = None, api_key: ApiKey | None = None
+    workspace: Workspace,
+    domain: str,
+    *,
+    user: Any = None,
+    api_key: ApiKey | None = None,
+    people_search: bool = False,
 ) -> DiscoveryJob:
-    """A new job for the domain, handed to a worker once committed (the sweeper backs it up)."""
+    """A new job for the domain, handed to a worker once committed (the sweeper backs it up).
+    With `people_search`, AI Ark's people search is asked too: refused without its key."""
     domain = clean_domain(domain)
     check_quotas(workspace, domain, user=user, api_key=api_key)
+    if people_search and credentials.get_api_key(workspace.pk, people_search_source.SLUG) is None:
+        raise contacts.DiscoveryRefused(
+            _("People search needs the workspace's AI Ark key."), code="no_provider_key"
+        )
     job = DiscoveryJob.objects.create(
         workspace=workspace,
         domain=domain,
+        people_search=people_search,
         requested_by=user if getattr(user, "pk", None) else None,
         api_key=api_key,
     )
@@ -211,7 +224,13 @@ def run_job(job_id: int) -> str:
         )
 
     try:
-        run = discover_company(job.workspace, job.domain, user=job.requested_by, progress=heartbeat)
+        run = discover_company(
+            job.workspace,
+            job.domain,
+            user=job.requested_by,
+            progress=heartbeat,
+            search_people=job.people_search,
+        )
     except claims.LeaseLost:
         return "lease-lost"
     except contacts.DiscoveryRefused as refusal:
@@ -232,6 +251,8 @@ def run_job(job_id: int) -> str:
         added=run.added,
         objected=run.objected,
         contact_ids=run.contact_ids,
+        provider_people=run.provider_people,
+        cost=run.cost,
     )
 
 

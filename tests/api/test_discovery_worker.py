@@ -157,3 +157,48 @@ def test_a_failed_job_says_why_and_is_retried_through_the_api(
     assert retried.json()["status"] == "pending"  # the answer is the job as it was queued
     done = api.get(f"/api/v1/discovery/jobs/{created['id']}").json()
     assert (done["status"], done["error"], done["attempts"]) == ("completed", None, 1)
+
+
+def test_a_job_with_people_search_pays_ai_ark_once_and_adds_its_people(
+    discovering,
+    api,
+    workspace,
+    sites,
+    world,  # noqa: F811
+    plan,  # noqa: F811
+    settings,
+):
+    from decimal import Decimal
+
+    from enrichment import credentials
+    from enrichment.engine import ledger
+
+    settings.PROVIDER_BASE_URLS = {**settings.PROVIDER_BASE_URLS, "aiark": sites.base_url("aiark")}
+    domain = next(
+        c.domain
+        for c in world.companies
+        if not has_team_page(c)
+        and plan.kinds.get(c.domain) == NORMAL
+        and c.domain not in plan.catch_all
+        and sum(p.company is c and not p.do_not_contact for p in world.people) >= 2
+    )
+    body = {"domain": domain, "people_search": True}
+    refused = api.post("/api/v1/discovery/jobs", body)
+    assert refused.status_code == 422, refused.content
+    assert refused.json()["error"]["code"] == "no_provider_key"
+    assert not DiscoveryJob.objects.for_workspace(workspace).exists()
+
+    credentials.set_api_key(workspace, "aiark", "sandbox-key")
+    ledger.top_up(workspace.pk, Decimal("5"), key="api-people-search")
+    created = api.post("/api/v1/discovery/jobs", body)
+    assert created.status_code == 201, created.content
+    job = api.get(f"/api/v1/discovery/jobs/{created.json()['id']}").json()
+    assert job["status"] == "completed" and job["people_search"] is True, job
+    assert job["provider_people"] > 0
+    assert Decimal(str(job["cost"])) == ledger.spent_total(workspace.pk) > 0
+    assert (
+        DiscoveredContact.objects.for_workspace(workspace)
+        .filter(method=DiscoveredContact.Method.PROVIDER)
+        .count()
+        == job["provider_people"]
+    )
