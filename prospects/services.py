@@ -451,6 +451,16 @@ def _owner(subject: Prospect | Company) -> dict[str, Model]:
     return {"prospect": subject} if isinstance(subject, Prospect) else {"company": subject}
 
 
+def fit_column(model: type[Model], field: str, value: Any) -> Any:
+    """A provider's text cut to the length of its column (PostgreSQL refuses a longer one;
+    a person's text is refused with a reason instead, see `clean_prospect_data`)."""
+    if isinstance(value, str):
+        limit = model._meta.get_field(field).max_length
+        if limit and len(value) > limit:
+            return value[:limit].rstrip()
+    return value
+
+
 class ProvenanceBuffer:
     """Applies the merge rules to many subjects and writes their provenance in a few queries.
 
@@ -508,9 +518,11 @@ class ProvenanceBuffer:
         kind = "prospect" if isinstance(subject, Prospect) else "company"
         self._load(kind, subject)
         changed = []
-        for field, value in values.items():
-            if value in (None, ""):
+        for field, offered in values.items():
+            if offered in (None, ""):
                 continue
+            # The provenance row keeps what was offered; the field gets what its column holds.
+            offered_text, value = str(offered), fit_column(type(subject), field, offered)
             text = str(value)
             stored = getattr(subject, field)
             previous = self.current.get((kind, subject.pk, field))
@@ -526,7 +538,7 @@ class ProvenanceBuffer:
             row = FieldProvenance(
                 workspace_id=self.workspace_id,
                 field=field,
-                value=text,
+                value=offered_text,
                 source=source,
                 confidence=confidence,
                 observed_at=observed_at,

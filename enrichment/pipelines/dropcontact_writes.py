@@ -49,7 +49,16 @@ def load_companies(
         sirens.update(filter(None, [siren]))
         if prospect.company is None and (record.company or domain):
             wanted.append(
-                (prospect.pk, {"name": record.company or domain, "domain": domain, "siren": siren})
+                (
+                    prospect.pk,
+                    {
+                        "name": prospect_services.fit_column(
+                            Company, "name", record.company or domain
+                        ),
+                        "domain": domain,
+                        "siren": siren,
+                    },
+                )
             )
     created: dict[int, Company] = {}
     if wanted:

@@ -8,19 +8,44 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 AnswerT = TypeVar("AnswerT", bound=BaseModel)
 
 
+# What no database Sourcier runs on can store: a NUL byte (PostgreSQL refuses it in text) and a
+# lone surrogate (a JSON body may carry one as an escape; UTF-8 cannot encode it).
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def _storable(value: Any) -> Any:
+    """`value` with every text in it made storable: what cannot be is shown as U+FFFD."""
+    if isinstance(value, str):
+        if value.isascii() and "\x00" not in value:
+            return value
+        return _UNSTORABLE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _storable(item) for key, item in value.items()}
+    return value
+
+
 class VendorModel(BaseModel):
-    """A vendor's answer: keys the vendor adds later are ignored, never an error."""
+    """A vendor's answer: keys the vendor adds later are ignored, never an error, and a text
+    that no database could store never reaches one."""
 
     model_config = ConfigDict(extra="ignore")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def storable_texts(cls, value: Any) -> Any:
+        return _storable(value)
 
 
 class ErrorKind(enum.StrEnum):
