@@ -23,9 +23,34 @@ def tidy_workspace_name(name: str) -> str:
     return " ".join(visible.split())
 
 
+# Cyrillic and Greek letters drawn like Latin ones (either case, once case-folded): "Асме" in
+# Cyrillic reads as "Acme" in the header. Enough to keep a workspace from passing for another;
+# not Unicode's whole confusables table.
+_LOOKALIKES = str.maketrans(
+    {
+        **dict(zip("авеіјкмнорстухѕԁԛԝһӏ", "abeijkmhopctyxsdqwhl", strict=True)),
+        **dict(zip("αβεζηικμνορτυχϲı", "abezhikmnoptyxci", strict=True)),
+    }
+)
+_MIXABLE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
+
+
 def workspace_name_key(name: str) -> str:
-    """What two names must not share: "Acme  France" and "acme france" are the same name."""
-    return unicodedata.normalize("NFKC", tidy_workspace_name(name)).casefold()
+    """What two names must not share: "Acme  France", "acme france" and "Асме France" (with
+    Cyrillic letters) are the same name."""
+    folded = unicodedata.normalize("NFKC", tidy_workspace_name(name)).casefold()
+    return folded.translate(_LOOKALIKES)
+
+
+def mixed_scripts(name: str) -> list[str]:
+    """The alphabets a name mixes among Latin, Cyrillic and Greek (none when it keeps to one)."""
+    found = set()
+    for ch in name:
+        if ch.isalpha():
+            script = unicodedata.name(ch, "").split(" ", 1)[0]
+            if script in _MIXABLE_SCRIPTS:
+                found.add(script)
+    return sorted(found) if len(found) > 1 else []
 
 
 def auto_enrich_steps(choice: str) -> tuple[str, ...]:
@@ -94,6 +119,12 @@ class Workspace(models.Model):
             # Only invisible characters: the header would show nothing (and the key clash).
             message = _("Type a name with visible characters.")
             raise ValidationError({"name": ValidationError(message, code="name_invisible")})
+        if mixed_scripts(self.name):
+            message = _(
+                "This name mixes alphabets (Latin letters with Cyrillic or Greek ones that look "
+                "alike). Type it in one alphabet."
+            )
+            raise ValidationError({"name": ValidationError(message, code="name_mixed_scripts")})
         if key and Workspace.objects.filter(name_key=key).exclude(pk=self.pk).exists():
             message = _(
                 "Another workspace already has this name (case and spaces do not count). "

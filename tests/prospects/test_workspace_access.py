@@ -90,6 +90,11 @@ def test_capture_scenario_no_longer_routes_alices_import(
         page = evil_client.post(change, {"name": lookalike, "slug": "espace-e", "timezone": "UTC"})
         assert page.status_code == 200
         assert "Un autre espace de travail porte déjà ce nom" in text(page)
+    # Cyrillic letters drawn like Latin ones: all of them, or mixed in.
+    for lookalike in ("АСМЕ Ғrаnсе", "\u0410cme France", "Асме France"):
+        page = evil_client.post(change, {"name": lookalike, "slug": "espace-e", "timezone": "UTC"})
+        assert page.status_code == 200
+        assert "porte déjà ce nom" in text(page) or "mélange des alphabets" in text(page)
     evil_ws.refresh_from_db()
     assert evil_ws.name == "Espace E"
 
@@ -369,6 +374,20 @@ def test_workspace_names_are_tidied_and_unique_ignoring_case_and_spaces(db):
 
     with transaction.atomic(), pytest.raises(IntegrityError):
         Workspace.objects.create(name="acme france", slug="c")
+
+
+def test_a_name_drawn_in_lookalike_letters_is_the_same_name(db):
+    Workspace.objects.create(name="Acme France", slug="a")
+    for lookalike in ("Асме Fгаnсе", "ΑϹΜΕ France", "АСМЕ FRАNСЕ"):
+        with pytest.raises(Exception, match=r"porte déjà ce nom|mélange des alphabets"):
+            Workspace(name=lookalike, slug="b").full_clean()
+    # All in Cyrillic, it is the same name as its Latin look.
+    Workspace.objects.create(name="Acme", slug="d")
+    with pytest.raises(Exception, match="porte déjà ce nom"):
+        Workspace(name="Асме", slug="c").full_clean()
+    # One alphabet, whatever it is, is a name like any other.
+    for name in ("Москва Продажи", "Αθήνα", "Café Élan"):
+        Workspace(name=name, slug="e").full_clean()
 
 
 @pytest.mark.parametrize("name", ["\u200b", "\u200b\u200d", "\u00ad\ufeff"])
