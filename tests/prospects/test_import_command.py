@@ -3,6 +3,7 @@
 import codecs
 import csv
 import io
+import stat
 
 import pytest
 from django.core.management import CommandError, call_command, execute_from_command_line
@@ -62,6 +63,7 @@ def test_rejected_rows_can_be_written_to_a_file(workspace, tmp_path):
     out, _err = run(str(path), "--workspace", "acme-lyon", "--rejected-out", str(rejected))
 
     assert f"Lignes rejetées écrites dans {rejected}." in out
+    assert stat.S_IMODE(rejected.stat().st_mode) == 0o600  # personal data: this account only
     raw = rejected.read_bytes()
     assert raw.startswith(codecs.BOM_UTF8)
     table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
@@ -73,6 +75,18 @@ def test_rejected_rows_can_be_written_to_a_file(workspace, tmp_path):
         "'+33 1 42 68 53 00",
         *PEOPLE[1][6:],
     ]
+
+
+@pytest.mark.parametrize("where", ["missing-folder/rejets.csv", "."])
+def test_an_unwritable_rejected_file_is_said_before_anything_is_imported(
+    workspace, tmp_path, where
+):
+    path = csv_files.write_csv(tmp_path / "salon.csv", [FRENCH_HEADER, *PEOPLE])
+
+    with pytest.raises(CommandError, match="Impossible d'écrire les lignes rejetées"):
+        run(str(path), "--workspace", "acme-lyon", "--rejected-out", str(tmp_path / where))
+
+    assert not Prospect.objects.for_workspace(workspace).exists()
 
 
 def test_dry_run_counts_without_writing(workspace, tmp_path, media_root):

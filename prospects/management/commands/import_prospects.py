@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,8 @@ class Command(BaseCommand):
         if options["dry_run"]:
             self._dry_run(workspace, path)
             return
+        if options["rejected_out"]:
+            self._check_writable(Path(options["rejected_out"]))
         try:
             # No size limit here (SOURCIER_IMPORT_MAX_BYTES is the upload page's): the file is
             # already on this machine's disk, and files of millions of rows are imported so.
@@ -120,11 +123,25 @@ class Command(BaseCommand):
             }
         )
 
+    def _check_writable(self, out: Path) -> None:
+        """Said before the import rather than after it, when the rows could not be written."""
+        folder = out.parent
+        if out.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
+            raise CommandError(
+                _(
+                    "Cannot write the rejected rows to %(path)s: choose a file in a folder "
+                    "you can write to."
+                )
+                % {"path": out}
+            )
+
     def _report_rejected(self, batch: ImportBatch, out: str | None) -> None:
         if not batch.rejected_count:
             return
         if out:
-            with open(out, "w", encoding="utf-8", newline="") as fh:
+            # The rows hold personal data: readable by this account only, like the uploads.
+            descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with open(descriptor, "w", encoding="utf-8", newline="") as fh:
                 fh.writelines(imports.iter_rejected_csv(batch))
             self.stdout.write(_("Rejected rows written to %(path)s.") % {"path": out})
             return
