@@ -89,10 +89,11 @@ class ListedPerson(VendorModel):
         surname = fold(last_name)
         if self.last_name:
             return fold(self.last_name) == surname
-        masked = fold(self.last_name_obfuscated or "")
+        masked = self.last_name_obfuscated or ""
         start, stars, end = masked.partition("***")
         if not stars:
-            return bool(masked) and masked == surname
+            return bool(masked) and fold(masked) == surname
+        start, end = fold(start), fold(end)
         return (
             len(surname) >= len(start) + len(end)
             and surname.startswith(start)
