@@ -95,7 +95,7 @@ class ListedPerson(VendorModel):
             return bool(masked) and fold(masked) == surname
         start, end = fold(start), fold(end)
         return (
-            len(surname) >= len(start) + len(end)
+            len(surname) > len(start) + len(end)
             and surname.startswith(start)
             and surname.endswith(end)
         )

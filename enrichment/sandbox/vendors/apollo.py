@@ -129,6 +129,7 @@ def _listed(person: Person, found: Entry | None) -> dict[str, Any]:
         "last_name_obfuscated": _masked(person.last_name),
         "title": person.job_title,
         "has_email": found is not None,
+        "has_direct_phone": "Yes",
         "organization": {"name": person.company.name, "has_industry": True},
     }
 
