@@ -42,8 +42,8 @@ CONFIDENCE = 60
 HOW = "provider"
 
 UNAVAILABLE = gettext_lazy(
-    "People search: %(provider)s could not be asked (%(reason)s); only what it had named was "
-    "kept."
+    "People search: %(provider)s could not be asked (%(reason)s); the discovery went on "
+    "without it."
 )
 
 
