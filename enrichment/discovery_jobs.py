@@ -54,7 +54,8 @@ class DiscoveryJob(TenantModel):
     checked = models.PositiveIntegerField(_("addresses checked"), default=0)
     added = models.PositiveIntegerField(_("new contacts"), default=0)
     objected = models.PositiveIntegerField(_("left out (objection list)"), default=0)
-    # AI Ark's people search asked too (paid), the people only it named, and what it cost.
+    # The vendors' people searches asked too (AI Ark, Apollo: paid), the people only they
+    # named, and what they cost.
     people_search = models.BooleanField(_("people search"), default=False)
     provider_people = models.PositiveIntegerField(_("named by the people search"), default=0)
     cost = models.DecimalField(_("cost"), max_digits=10, decimal_places=4, default=0)

@@ -38,8 +38,9 @@ class DiscoveryJobIn(Schema):
     )
     people_search: bool = Field(
         False,
-        description="also ask AI Ark's people search (paid with the workspace's AI Ark key, "
-        "once per domain within the cache period); 422 `no_provider_key` without that key",
+        description="also ask the people searches the workspace has a key for, AI Ark then "
+        "Apollo (paid, once per domain within the cache period); 422 `no_provider_key` "
+        "without either key",
     )
 
 
@@ -58,7 +59,7 @@ class DiscoveryJobOut(Schema):
     added: int = Field(description="new contacts waiting for approval")
     checked: int = Field(description="addresses checked")
     objected: int = Field(description="people left out: on the objection list")
-    people_search: bool = Field(description="AI Ark's people search was asked too")
+    people_search: bool = Field(description="the vendors' people searches were asked too")
     provider_people: int = Field(description="people only the people search named")
     cost: Decimal = Field(description="what the people search cost, in euros")
     error: ErrorDetail | None = Field(
@@ -118,8 +119,8 @@ def refused(exc: contacts.DiscoveryRefused) -> ApiError:
         "with 429 when one of the requester's quotas is spent (`discovery_quota_jobs`, "
         "`discovery_quota_contacts`, `discovery_quota_emails`), with 422 for an invalid "
         "domain (`invalid_domain`), a company that has the most contacts "
-        "(`discovery_quota_company`) or a people search without the workspace's AI Ark key "
-        "(`no_provider_key`)."
+        "(`discovery_quota_company`) or a people search without the workspace's AI Ark or "
+        "Apollo key (`no_provider_key`)."
     ),
 )
 def create_job(request: HttpRequest, payload: DiscoveryJobIn):

@@ -21,7 +21,6 @@ from prospects import normalize
 from prospects import services as prospect_services
 from prospects.models import Prospect, Workspace
 
-from ..engine import ledger
 from ..models import DiscoveredContact
 from ..webhooks import netguard
 from . import checking, contacts, people_search
@@ -164,8 +163,9 @@ def discover_company(
     search_people: bool = False,
 ) -> DiscoveryRun:
     """Read the site of `domain`, add the people it names as contacts to review, and find
-    and verify each one's best address. With `search_people`, the people AI Ark knows there
-    (a paid search, once per domain within the cache period) are added too."""
+    and verify each one's best address. With `search_people`, the people the workspace's
+    people-search vendors (AI Ark, Apollo) know there are added too (paid, once per domain
+    within the cache period)."""
     try:
         domain = normalize.normalize_domain(domain)
     except normalize.InvalidValue as error:
@@ -199,7 +199,7 @@ def discover_company(
                         else DiscoveredContact.Method.WEBSITE
                     ),
                     source=(
-                        people_search.SLUG
+                        person.source
                         if person.how == people_search.HOW
                         else site_url(domain, "/")
                     ),
@@ -227,11 +227,9 @@ def discover_company(
 def _with_provider_people(
     workspace: Workspace, domain: str, people: list[PersonOnPage], run: DiscoveryRun
 ) -> list[PersonOnPage]:
-    """The site's people, then those only the vendor's people search names."""
-    key = ledger.open_key(workspace.pk, f"discovery:{domain}:{people_search.SLUG}")
-    search = people_search.search_people(workspace.pk, domain, key=key)
-    if search.warning:
-        run.warnings.add(search.warning)
+    """The site's people, then those only the vendors' people searches name."""
+    search = people_search.search_people(workspace.pk, domain, named=people)
+    run.warnings.update(search.warnings)
     run.cost = search.cost
     seen = {(normalize.fold(p.first_name), normalize.fold(p.last_name)) for p in people}
     added = []

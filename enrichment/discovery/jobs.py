@@ -22,7 +22,6 @@ from django.utils.translation import gettext_lazy, ngettext
 from prospects import normalize
 from prospects.models import ApiKey, Workspace
 
-from .. import credentials
 from ..discovery_jobs import DiscoveryJob
 from ..engine import claims
 from ..models import DiscoveredContact
@@ -131,12 +130,14 @@ def start_job(
     people_search: bool = False,
 ) -> DiscoveryJob:
     """A new job for the domain, handed to a worker once committed (the sweeper backs it up).
-    With `people_search`, AI Ark's people search is asked too: refused without its key."""
+    With `people_search`, the vendors' people searches the workspace has a key for (AI Ark,
+    Apollo) are asked too: refused when it has none."""
     domain = clean_domain(domain)
     check_quotas(workspace, domain, user=user, api_key=api_key)
-    if people_search and credentials.get_api_key(workspace.pk, people_search_source.SLUG) is None:
+    if people_search and not people_search_source.keyed_sources(workspace.pk):
         raise contacts.DiscoveryRefused(
-            _("People search needs the workspace's AI Ark key."), code="no_provider_key"
+            _("People search needs the workspace's AI Ark or Apollo key."),
+            code="no_provider_key",
         )
     job = DiscoveryJob.objects.create(
         workspace=workspace,

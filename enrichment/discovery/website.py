@@ -72,8 +72,10 @@ class PersonOnPage:
     first_name: str
     last_name: str
     job_title: str
-    how: str  # "schema", "legal_notice" or "team_card"
+    how: str  # "schema", "legal_notice", "team_card" or "provider"
     confidence: int
+    # The vendor whose people search named them ("aiark", "apollo"); "" for the site's.
+    source: str = ""
 
 
 @dataclass

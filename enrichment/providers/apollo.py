@@ -1,9 +1,17 @@
-"""Apollo People Enrichment: `POST /api/v1/people/match` with the key in `X-Api-Key`.
+"""Apollo People Enrichment (`POST /api/v1/people/match`) and People API Search
+(`POST /api/v1/mixed_people/api_search`), with the key in `X-Api-Key`.
 
 Docs: https://docs.apollo.io/reference/people-enrichment. Caveat (SOURCES.md): parameters and
 behaviour are documented but no response example survives, so the model only requires the
 `person` key (an object, or null for no match) and reads the commonly returned fields.
 `email_status` "verified" is the only status treated as a verified address.
+
+People API Search: https://docs.apollo.io/reference/people-api-search.md. It costs no credit,
+needs a master key, pages up to 100 people (500 pages) and never returns addresses or phones;
+the people it lists carry an `id`, a `first_name`, a `title` and, as third-party copies of the
+docs' example show, only a masked surname (`last_name_obfuscated`, "Hu***n"): People
+Enrichment with that `id` gives the whole name. Caveat (SOURCES.md): the sample is
+reconstructed from the documented fields, so only `people` is required.
 """
 
 from __future__ import annotations
@@ -23,6 +31,9 @@ from .base import (
 
 SLUG = "apollo"
 PEOPLE_MATCH_PATH = "/api/v1/people/match"
+PEOPLE_SEARCH_PATH = "/api/v1/mixed_people/api_search"
+MAX_PER_PAGE = 100
+MAX_PAGE = 500
 
 
 class ApolloOrganization(VendorModel):
@@ -59,6 +70,46 @@ class PeopleMatchResult(Answer):
         return self.person is not None
 
 
+class ListedPerson(VendorModel):
+    """One person of a People API Search page: no address, and maybe only a masked surname."""
+
+    id: str
+    first_name: str | None = None
+    last_name: str | None = None
+    last_name_obfuscated: str | None = None
+    title: str | None = None
+    has_email: bool | None = None
+    organization: dict[str, Any] | None = None
+
+    def may_be(self, first_name: str, last_name: str, *, fold: Any = str.lower) -> bool:
+        """Whether this listed person may be `first_name last_name`: the same first name and
+        a surname that the masked one ("Hu***n": its visible start and end) fits."""
+        if fold(self.first_name or "") != fold(first_name) or not self.first_name:
+            return False
+        surname = fold(last_name)
+        if self.last_name:
+            return fold(self.last_name) == surname
+        masked = self.last_name_obfuscated or ""
+        start, stars, end = masked.partition("***")
+        if not stars:
+            return bool(masked) and fold(masked) == surname
+        start, end = fold(start), fold(end)
+        return (
+            len(surname) > len(start) + len(end)
+            and surname.startswith(start)
+            and surname.endswith(end)
+        )
+
+
+class PeopleSearchPage(Answer):
+    people: list[ListedPerson]
+    total_entries: int | None = None
+
+    @property
+    def found(self) -> bool:
+        return bool(self.people)
+
+
 def auth_headers(api_key: str) -> dict[str, str]:
     return {"X-Api-Key": api_key}
 
@@ -72,11 +123,14 @@ def build_people_match_request(
     domain: str = "",
     organization_name: str = "",
     linkedin_url: str = "",
+    person_id: str = "",
     reveal_personal_emails: bool = False,
 ) -> ProviderRequest:
     """POST /api/v1/people/match, parameters in the query string as in the docs' examples
-    (https://docs.apollo.io/reference/people-enrichment)."""
+    (https://docs.apollo.io/reference/people-enrichment); `person_id` is the `id` a People API
+    Search gave."""
     params: dict[str, Any] = {
+        "id": person_id,
         "first_name": first_name,
         "last_name": last_name,
         "name": name,
@@ -90,6 +144,20 @@ def build_people_match_request(
         raise ValueError("Apollo needs something to match on")
     params["reveal_personal_emails"] = "true" if reveal_personal_emails else "false"
     return ProviderRequest(method="POST", path=PEOPLE_MATCH_PATH, params=params)
+
+
+def build_people_search_request(
+    *, domain: str, page: int = 1, per_page: int = 25
+) -> ProviderRequest:
+    """POST /api/v1/mixed_people/api_search for the people of one employer domain, filters in
+    the query string with the docs' `[]` spelling
+    (https://docs.apollo.io/reference/people-api-search.md)."""
+    if not domain:
+        raise ValueError("Apollo's people search needs a domain")
+    if not (1 <= page <= MAX_PAGE and 1 <= per_page <= MAX_PER_PAGE):
+        raise ValueError(f"Apollo pages are 1 to {MAX_PAGE} of 1 to {MAX_PER_PAGE} people")
+    params = {"q_organization_domains_list[]": [domain], "page": page, "per_page": per_page}
+    return ProviderRequest(method="POST", path=PEOPLE_SEARCH_PATH, params=params)
 
 
 def _error_from(status: int, payload: Any, retry_after: float | None) -> ProviderError:
@@ -115,3 +183,15 @@ def parse_people_match_response(
     if not isinstance(payload, dict) or "person" not in payload:
         raise ProviderError("answer without person", kind=ErrorKind.TEMPORARY, status=status)
     return validate_answer(PeopleMatchResult, payload, status=status, what="people/match")
+
+
+def parse_people_search_response(
+    status: int, body: bytes | str, *, retry_after: float | None = None
+) -> PeopleSearchPage:
+    """Read a People API Search page: the people listed (maybe none), or an error."""
+    payload = decode_json(body, status=status) if body else None
+    if status != 200:
+        raise _error_from(status, payload, retry_after)
+    if not isinstance(payload, dict) or not isinstance(payload.get("people"), list):
+        raise ProviderError("answer without people", kind=ErrorKind.TEMPORARY, status=status)
+    return validate_answer(PeopleSearchPage, payload, status=status, what="mixed_people/api_search")

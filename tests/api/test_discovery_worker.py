@@ -202,3 +202,44 @@ def test_a_job_with_people_search_pays_ai_ark_once_and_adds_its_people(
         .count()
         == job["provider_people"]
     )
+
+
+def test_a_job_with_people_search_and_only_an_apollo_key_adds_apollo_s_people(
+    discovering,
+    api,
+    workspace,
+    sites,
+    world,  # noqa: F811
+    plan,  # noqa: F811
+    settings,
+):
+    from decimal import Decimal
+
+    from enrichment import credentials
+    from enrichment.engine import ledger
+
+    settings.PROVIDER_BASE_URLS = {
+        **settings.PROVIDER_BASE_URLS,
+        "apollo": sites.base_url("apollo"),
+    }
+    domain = next(
+        c.domain
+        for c in world.companies
+        if not has_team_page(c)
+        and plan.kinds.get(c.domain) == NORMAL
+        and c.domain not in plan.catch_all
+        and sum(p.company is c and not p.do_not_contact for p in world.people) >= 2
+    )
+    credentials.set_api_key(workspace, "apollo", "sandbox-key")
+    ledger.top_up(workspace.pk, Decimal("5"), key="api-apollo-people-search")
+    created = api.post("/api/v1/discovery/jobs", {"domain": domain, "people_search": True})
+    assert created.status_code == 201, created.content
+    job = api.get(f"/api/v1/discovery/jobs/{created.json()['id']}").json()
+    assert job["status"] == "completed" and job["provider_people"] > 0, job
+    assert Decimal(str(job["cost"])) == ledger.spent_total(workspace.pk) > 0
+    sources = set(
+        DiscoveredContact.objects.for_workspace(workspace)
+        .filter(method=DiscoveredContact.Method.PROVIDER)
+        .values_list("source", flat=True)
+    )
+    assert sources == {"apollo"}

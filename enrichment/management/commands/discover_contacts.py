@@ -29,7 +29,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--people-search",
             action="store_true",
-            help="also ask AI Ark's people search (paid, with the workspace's key; cached)",
+            help="also ask the people searches the workspace has a key for, AI Ark then Apollo "
+            "(paid; cached)",
         )
         parser.add_argument("--json", action="store_true", help="last line: one JSON object")
 

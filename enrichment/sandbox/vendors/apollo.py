@@ -1,4 +1,5 @@
-"""Apollo `POST /api/v1/people/match` (key in `X-Api-Key`).
+"""Apollo `POST /api/v1/people/match` and `POST /api/v1/mixed_people/api_search` (key in
+`X-Api-Key`).
 
 Docs: https://docs.apollo.io/reference/people-enrichment (parameters and behaviour documented,
 no response example in the samples: partial). Parameters may come as a JSON body or as query
@@ -6,6 +7,12 @@ parameters. A miss is `{"person": null}`. Email status: `verified`, `extrapolate
 `unavailable`. Error bodies are the sandbox's reading of Apollo's usual `{"error": ...}` /
 `{"message": ...}` answers. Apollo matches every profile in the world, but holds addresses for
 its own share only (`coverage.REACH`).
+
+People API Search (https://docs.apollo.io/reference/people-api-search.md; sample reconstructed
+from the documented fields): free, filters as query parameters (`q_organization_domains_list[]`,
+`page`, `per_page` up to 100) or a JSON body; it lists the company's people with their `id`,
+first name, title and a masked surname ("Hu***n"), never an address; `total_entries` is at the
+top level. People Enrichment with that `id` (a credit) gives the person whole.
 """
 
 from __future__ import annotations
@@ -14,16 +21,20 @@ from typing import Any
 
 from ..coverage import Entry, entry
 from ..protocol import Request, Response, json_response
-from ..world import CATCH_ALL, VERIFIED, Person
+from ..world import CATCH_ALL, VERIFIED, Person, normalize_domain
 from .base import Vendor, company_id, person_id, retry_after_header
 
 # https://docs.apollo.io/reference/people-enrichment: a match consumes a credit; no match is free.
 MATCH_COST = 1
+MAX_PER_PAGE = 100
 
 
 class Apollo(Vendor):
     slug = "apollo"
-    routes = (("POST", "/api/v1/people/match", "match"),)
+    routes = (
+        ("POST", "/api/v1/people/match", "match"),
+        ("POST", "/api/v1/mixed_people/api_search", "people_search"),
+    )
 
     def api_key(self, request: Request) -> str:
         return request.header("X-Api-Key") or request.query.get("api_key", "")
@@ -60,7 +71,7 @@ class Apollo(Vendor):
             return json_response(422, {"error": "Please provide more information to match a "
                                                 "person (name and domain, email or LinkedIn URL)."},
                                  outcome="invalid")
-        person = self.world.find_person(
+        person = self._by_id(str(data.get("id") or "")) or self.world.find_person(
             email=data.get("email") or None,
             linkedin_url=data.get("linkedin_url") or None,
             first_name=first or None,
@@ -75,6 +86,52 @@ class Apollo(Vendor):
                                                 "this request.",
                                        "error_code": "INSUFFICIENT_CREDITS"}, outcome="quota")
         return json_response(200, {"person": _person(person, entry(self.world, self.slug, person))})
+
+
+    def _by_id(self, wanted: str) -> Person | None:
+        if not wanted:
+            return None
+        return next((p for p in self.world.people if person_id(p) == wanted), None)
+
+    def people_search(self, request: Request, key: str, params: dict[str, str]) -> Response:
+        data: dict[str, Any] = dict(request.query)
+        data.update(request.json_object())
+        asked = data.get("q_organization_domains_list[]") or data.get(
+            "q_organization_domains_list"
+        ) or []
+        domains = {normalize_domain(d) for d in ([asked] if isinstance(asked, str) else asked)}
+        try:
+            page, per_page = int(data.get("page") or 1), int(data.get("per_page") or 25)
+        except (TypeError, ValueError):
+            page, per_page = 0, 0
+        if not (1 <= page <= 500 and 1 <= per_page <= MAX_PER_PAGE):
+            return json_response(422, {"error": "page must be 1 to 500 and per_page 1 to 100"},
+                                 outcome="invalid")
+        matches = [
+            p for p in self.world.people
+            if not p.do_not_contact and (not domains or p.company.domain in domains)
+        ]
+        shown = matches[(page - 1) * per_page:page * per_page]
+        body = {"total_entries": len(matches),
+                "people": [_listed(p, entry(self.world, self.slug, p)) for p in shown]}
+        return json_response(200, body, outcome="ok" if shown else "empty")
+
+
+def _masked(surname: str) -> str:
+    """Apollo's masked surname: its first two letters and its last ("Hudson" -> "Hu***n")."""
+    return f"{surname[:2]}***{surname[-1:]}" if len(surname) > 3 else f"{surname[:1]}***"
+
+
+def _listed(person: Person, found: Entry | None) -> dict[str, Any]:
+    return {
+        "id": person_id(person),
+        "first_name": person.first_name,
+        "last_name_obfuscated": _masked(person.last_name),
+        "title": person.job_title,
+        "has_email": found is not None,
+        "has_direct_phone": "Yes",
+        "organization": {"name": person.company.name, "has_industry": True},
+    }
 
 
 def _person(person: Person, found: Entry | None) -> dict[str, Any]:
