@@ -10,10 +10,15 @@ the next one; no worker runs, so the jobs' items only wait in the broker.
     .venv/bin/python benchmarks/api.py --prospects 1000 --requests 200 --postgres
     .venv/bin/python benchmarks/api.py --prospects 200 --requests 20     # a quick check
 
-Each figure comes with the load average and the CPU time the gunicorn workers spent per request
-(read from /proc, Linux only): on a shared machine the wall time says as much about the others'
-load as about the request, the CPU time only about the request (the database server's own work
-is not in it).
+The load is bounded: each client sends its next request once the previous one is answered (a
+closed loop), so at most `--clients` requests are in flight, fewer than gunicorn's 2 × 4 threads;
+the list is also measured with a single client, whose wall time has no queueing of its own.
+
+Each figure comes with the load average, the CPU time the gunicorn workers spent per request
+(read from /proc, Linux only) and this process's own CPU time per request (the clients: were it
+near the server's, the clients would be part of what is measured): on a shared machine the wall
+time says as much about the others' load as about the request, the CPU time only about the
+request (the database server's own work is not in it).
 """
 
 from __future__ import annotations
@@ -174,9 +179,11 @@ def measure(label: str, count: int, clients: int, one, server_pid: int, untimed=
     the server's CPU time per request (less the CPU seconds `one()` put in `untimed` for the
     requests it sent besides the timed one)."""
     load_before, cpu_before = load(), cpu_seconds(server_pid)
+    client_before = time.process_time()
     with ThreadPoolExecutor(clients) as pool:
         results = list(pool.map(lambda _: one(), range(count)))
     server_cpu = (cpu_seconds(server_pid) - cpu_before - sum(untimed)) / count * 1000
+    client_cpu = (time.process_time() - client_before) / count * 1000
     times = sorted(t for ok, t in results if ok)
     errors = sum(1 for ok, _ in results if not ok)
     if len(times) < 2:
@@ -187,7 +194,8 @@ def measure(label: str, count: int, clients: int, one, server_pid: int, untimed=
     print(
         f"{label}: {len(times)} requests, {clients} concurrent clients: "
         f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, {errors} errors; "
-        f"server CPU {server_cpu:.1f} ms per request; load average {load_before} → {load()}"
+        f"server CPU {server_cpu:.1f} ms, client CPU {client_cpu:.1f} ms per request; "
+        f"load average {load_before} → {load()}"
     )
 
 
@@ -223,6 +231,7 @@ def main() -> None:
 
     label = f"GET /prospects (50 of {len(ids)})"
     measure(label, args.requests, args.clients, list_page, server.pid)
+    measure(label, args.requests, 1, list_page, server.pid)
 
     cancels: list[float] = []
 

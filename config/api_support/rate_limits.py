@@ -11,6 +11,7 @@ goes through django-ratelimit as before.
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable
 
 from django.conf import settings
@@ -41,7 +42,7 @@ def usage(request: HttpRequest, group: str, value: str, rate: str) -> dict | Non
     window = _get_window(value, period)
     key = cache.make_and_validate_key(_make_cache_key(group, window, rate, value, ALL))
     # The counter django-ratelimit would make (`add` stores an int as such, so INCR works).
-    with cache._cache.get_client(key, write=True).pipeline(transaction=True) as pipe:
+    with _client(cache).pipeline(transaction=True) as pipe:
         pipe.set(key, 0, ex=period + EXPIRATION_FUDGE, nx=True)
         pipe.incr(key)
         count = pipe.execute()[1]
@@ -51,6 +52,18 @@ def usage(request: HttpRequest, group: str, value: str, rate: str) -> dict | Non
         "should_limit": count > limit,
         "time_left": window - int(time.time()),
     }
+
+
+# Django's Redis cache makes a new client (and copies its ~170 reply parsers) for each command;
+# one per cache (each thread has its own) is enough, the connections coming from its pool.
+_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _client(cache: RedisCache):
+    client = _clients.get(cache._cache)
+    if client is None:
+        client = _clients[cache._cache] = cache._cache.get_client(write=True)
+    return client
 
 
 def _constant(value: str) -> Callable[[str, HttpRequest], str]:
