@@ -302,7 +302,9 @@ def main() -> None:
     for _ in range(args.workers):  # warm-up: each worker's first job imports the task modules
         create_job()
     cancels.clear()
-    label = f"POST /enrichment-jobs ({len(ids)} prospects; database CPU with its cancel)"
+    label = f"POST /enrichment-jobs ({len(ids)} prospects)"
+    if args.postgres:
+        label += " (the database's CPU includes each job's cancel)"
     measure(label, jobs, 1, create_job, server.pid, database, cancels)
 
 
