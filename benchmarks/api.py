@@ -10,10 +10,15 @@ the next one; no worker runs, so the jobs' items only wait in the broker.
     .venv/bin/python benchmarks/api.py --prospects 1000 --requests 200 --postgres
     .venv/bin/python benchmarks/api.py --prospects 200 --requests 20     # a quick check
 
-Each figure comes with the load average and the CPU time the gunicorn workers spent per request
-(read from /proc, Linux only): on a shared machine the wall time says as much about the others'
-load as about the request, the CPU time only about the request (the database server's own work
-is not in it).
+The load is bounded: each client sends its next request once the previous one is answered (a
+closed loop), so at most `--clients` requests are in flight, fewer than gunicorn's 2 × 4 threads;
+the list is also measured with a single client, whose wall time has no queueing of its own.
+
+Each figure comes with the load average, the CPU time the gunicorn workers spent per request
+(read from /proc, Linux only) and this process's own CPU time per request (the clients: were it
+near the server's, the clients would be part of what is measured): on a shared machine the wall
+time says as much about the others' load as about the request, the CPU time only about the
+request (the database server's own work is not in it).
 """
 
 from __future__ import annotations
@@ -150,13 +155,13 @@ class Client:
         return status, json.loads(payload or b"{}"), time.perf_counter() - start
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int, children: bool = True) -> float:
     """CPU time (user + system) of a process and of its children still running, from /proc."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
     pids = [pid]
     with contextlib.suppress(OSError):
-        for task in Path(f"/proc/{pid}/task").iterdir():
+        for task in Path(f"/proc/{pid}/task").iterdir() if children else ():
             pids += [int(c) for c in (task / "children").read_text().split()]
     for one in pids:
         with contextlib.suppress(OSError):
@@ -165,18 +170,69 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+class DatabaseCpu:
+    """CPU time of the PostgreSQL backends serving the benchmark's database (read from /proc
+    every 0.2 s, so that a connection closed meanwhile still counts up to its last reading;
+    autovacuum and the server's background writers are not in it)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.seen: dict[int, float] = {}
+
+    def __enter__(self) -> DatabaseCpu:
+        import threading
+
+        import psycopg
+
+        self.conn = psycopg.connect(self.args.postgres_admin_url, autocommit=True)
+        self.first: dict[int, float] = {}
+        self.stop = threading.Event()
+        self.sample(first=True)
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+        return self
+
+    def run(self) -> None:
+        while not self.stop.wait(0.2):
+            self.sample()
+
+    def sample(self, first: bool = False) -> None:
+        rows = self.conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", [self.args.db_name]
+        ).fetchall()
+        for (pid,) in rows:
+            used = cpu_seconds(pid, children=False)
+            if used:
+                self.seen[pid] = used
+                if first:
+                    self.first[pid] = used
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.sample()
+        self.conn.close()
+        self.seconds = sum(used - self.first.get(pid, 0.0) for pid, used in self.seen.items())
+
+
 def load() -> str:
     return ", ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
-def measure(label: str, count: int, clients: int, one, server_pid: int, untimed=()) -> None:
+def measure(label: str, count: int, clients: int, one, server_pid: int, database, untimed=()):
     """Run `one()` `count` times over `clients` threads; print p50/p95 of what it timed, and
     the server's CPU time per request (less the CPU seconds `one()` put in `untimed` for the
-    requests it sent besides the timed one)."""
+    requests it sent besides the timed one), and the database's (`database()`: a DatabaseCpu,
+    with the untimed requests' share in it, or a null context)."""
     load_before, cpu_before = load(), cpu_seconds(server_pid)
-    with ThreadPoolExecutor(clients) as pool:
+    client_before = time.process_time()
+    with database() as db_cpu, ThreadPoolExecutor(clients) as pool:
         results = list(pool.map(lambda _: one(), range(count)))
     server_cpu = (cpu_seconds(server_pid) - cpu_before - sum(untimed)) / count * 1000
+    client_cpu = (time.process_time() - client_before) / count * 1000
+    db_part = ""
+    if db_cpu is not None:
+        db_part = f"database CPU {db_cpu.seconds / count * 1000:.1f} ms, "
     times = sorted(t for ok, t in results if ok)
     errors = sum(1 for ok, _ in results if not ok)
     if len(times) < 2:
@@ -187,7 +243,8 @@ def measure(label: str, count: int, clients: int, one, server_pid: int, untimed=
     print(
         f"{label}: {len(times)} requests, {clients} concurrent clients: "
         f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, {errors} errors; "
-        f"server CPU {server_cpu:.1f} ms per request; load average {load_before} → {load()}"
+        f"server CPU {server_cpu:.1f} ms, {db_part}client CPU {client_cpu:.1f} ms per request; "
+        f"load average {load_before} → {load()}"
     )
 
 
@@ -222,7 +279,9 @@ def main() -> None:
         return status == 200, elapsed
 
     label = f"GET /prospects (50 of {len(ids)})"
-    measure(label, args.requests, args.clients, list_page, server.pid)
+    database = (lambda: DatabaseCpu(args)) if args.postgres else contextlib.nullcontext
+    measure(label, args.requests, args.clients, list_page, server.pid, database)
+    measure(label, args.requests, 1, list_page, server.pid, database)
 
     cancels: list[float] = []
 
@@ -244,7 +303,9 @@ def main() -> None:
         create_job()
     cancels.clear()
     label = f"POST /enrichment-jobs ({len(ids)} prospects)"
-    measure(label, jobs, 1, create_job, server.pid, cancels)
+    if args.postgres:
+        label += " (the database's CPU includes each job's cancel)"
+    measure(label, jobs, 1, create_job, server.pid, database, cancels)
 
 
 if __name__ == "__main__":

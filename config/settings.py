@@ -249,6 +249,12 @@ RATELIMIT_IP_META_KEY = "prospects.login_limits.client_address"
 SOURCIER_API_RATE = env.str("SOURCIER_API_RATE", default="600/m")
 SOURCIER_API_IP_RATE = env.str("SOURCIER_API_IP_RATE", default="1200/m")
 SOURCIER_API_ENRICH_BUDGET = env.float("SOURCIER_API_ENRICH_BUDGET", default=10.0)
+# How long a process may reuse an API key it found in the shared cache rather than read it
+# again (0: read each time). Revoking a key takes effect at once all the same; the local-memory
+# cache is not shared between processes, so this is off without Redis.
+SOURCIER_API_KEY_CACHE_SECONDS = env.int(
+    "SOURCIER_API_KEY_CACHE_SECONDS", default=60 if REDIS_URL else 0
+)
 
 # Celery: the database records work; the broker only delivers it (DESIGN.md section 4).
 if REDIS_URL:

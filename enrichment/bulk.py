@@ -111,7 +111,8 @@ def check_providers(
             default = list(WATERFALLS[wanted][2])
             if wanted == "email" and discovery_first(workspace_id):
                 default.insert(0, DISCOVERY)
-            usable = [p for p in default if credentials.has_usable_key(workspace_id, p)]
+            keyed = credentials.usable_keys(workspace_id, default)
+            usable = [p for p in default if p in keyed]
             if not usable:
                 raise JobRefused(NO_PROVIDER[wanted], code="no_provider")
             order += usable
@@ -128,7 +129,8 @@ def check_providers(
             },
             code="unknown_provider",
         )
-    keyless = [p for p in order if not credentials.has_usable_key(workspace_id, p)]
+    keyed = credentials.usable_keys(workspace_id, order)
+    keyless = [p for p in order if p not in keyed]
     if keyless:
         raise JobRefused(
             _("No usable API key for: %(providers)s.")

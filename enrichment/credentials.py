@@ -7,7 +7,7 @@ request that needs it: never in a log line, an exception message, a page or an e
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,6 +118,20 @@ def has_usable_key(workspace_id: int, provider: str) -> bool:
         .filter(provider=provider, refused_at__isnull=True)
         .exists()
     )
+
+
+def usable_keys(workspace_id: int, providers: Iterable[str]) -> set[str]:
+    """Which of these providers can be asked for this workspace, in one query."""
+    providers = set(providers)
+    usable = {p for p in providers if p in KEYLESS and probing_configured()}
+    keyed = providers - KEYLESS
+    if keyed:
+        usable |= set(
+            ProviderCredential.objects.for_workspace(workspace_id)
+            .filter(provider__in=sorted(keyed), refused_at__isnull=True)
+            .values_list("provider", flat=True)
+        )
+    return usable
 
 
 def waiting_outcome(workspace_id: int, provider: str) -> str:

@@ -87,17 +87,19 @@ def queue_waterfall(
         next_attempt_at=now,
     )
     # One statement whatever the count (a live item for the prospect already: skipped).
-    bulk_sql.insert_for_each(template, "prospect_id", prospect_ids)
-    queued = list(
-        EnrichmentItem.objects.for_workspace(workspace_id)
-        .filter(provider=pipeline, status=status, prospect_id__in=bulk_sql.in_ids(prospect_ids))
-        .filter(job=job)
-        .values_list("prospect_id", flat=True)
-    )
-    if pipeline == waterfall.PIPELINE and queued:
-        Prospect.objects.for_workspace(workspace_id).filter(pk__in=bulk_sql.in_ids(queued)).update(
-            status=Prospect.Status.ENRICHING, updated_at=now
+    queued = bulk_sql.insert_for_each(template, "prospect_id", prospect_ids)
+    if queued is None:  # a database that cannot say which rows it wrote
+        queued = list(
+            EnrichmentItem.objects.for_workspace(workspace_id)
+            .filter(provider=pipeline, status=status, prospect_id__in=bulk_sql.in_ids(prospect_ids))
+            .filter(job=job)
+            .values_list("prospect_id", flat=True)
         )
+    if pipeline == waterfall.PIPELINE and queued:
+        # Only the rows that change: each new row version goes into every index of the table.
+        Prospect.objects.for_workspace(workspace_id).filter(pk__in=bulk_sql.in_ids(queued)).exclude(
+            status=Prospect.Status.ENRICHING
+        ).update(status=Prospect.Status.ENRICHING, updated_at=now)
     # One message, not one per item: a 1,000-prospect job is created in a request (the admin,
     # the API), and sending 500 task messages there took as long as creating the job.
     transaction.on_commit(lambda: dispatch_waterfall_later(workspace_id))

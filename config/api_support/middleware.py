@@ -9,11 +9,10 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.translation.trans_real import parse_accept_lang_header
-from django_ratelimit import ALL
-from django_ratelimit.core import get_usage
+from django_ratelimit.core import _SIMPLE_KEYS
 from ninja.utils import check_csrf
 
-from . import idempotency
+from . import idempotency, rate_limits
 from .errors import ApiError, error_response
 from .principal import resolve_principal
 
@@ -31,14 +30,8 @@ def api_language(request: HttpRequest) -> str:
     return settings.LANGUAGE_CODE
 
 
-def _rate(setting: str) -> Callable[[str, HttpRequest], str]:
-    return lambda group, request: getattr(settings, setting)
-
-
-def _limited(request: HttpRequest, group: str, key, rate_setting: str) -> HttpResponse | None:
-    usage = get_usage(
-        request, group=group, key=key, rate=_rate(rate_setting), method=ALL, increment=True
-    )
+def _limited(request: HttpRequest, group: str, value: str, rate: str) -> HttpResponse | None:
+    usage = rate_limits.usage(request, group, value, rate)
     if not usage or not usage["should_limit"]:
         return None
     response = error_response(429, "rate_limited")
@@ -79,7 +72,8 @@ class ApiMiddleware:
         return response
 
     def _answer(self, request: HttpRequest) -> HttpResponse:
-        limited = _limited(request, "api-ip", "ip", "SOURCIER_API_IP_RATE")
+        address = _SIMPLE_KEYS["ip"](request)
+        limited = _limited(request, "api-ip", address, settings.SOURCIER_API_IP_RATE)
         if limited:
             return limited
         try:
@@ -87,8 +81,7 @@ class ApiMiddleware:
         except ApiError:
             principal = None  # the route's auth answers it
         if principal is not None:
-            key = lambda group, req: principal.rate_key  # noqa: E731
-            limited = _limited(request, "api-key", key, "SOURCIER_API_RATE")
+            limited = _limited(request, "api-key", principal.rate_key, settings.SOURCIER_API_RATE)
             if limited:
                 return limited
         idempotency_key = request.headers.get("Idempotency-Key")

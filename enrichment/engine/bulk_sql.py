@@ -38,13 +38,14 @@ def in_ids(ids: Iterable[int]) -> RawSQL:
     return RawSQL(sql, [_ids_json(ids)])  # noqa: S611 (fixed SQL, the ids as a parameter)
 
 
-def insert_for_each(template: Model, column: str, ids: list[int]) -> None:
+def insert_for_each(template: Model, column: str, ids: list[int]) -> list[int] | None:
     """One row like `template` for each id, the id in the foreign key `column` (an attname,
     e.g. "prospect_id"), in the ids' order; rows that would break a unique constraint are
     skipped, as `bulk_create(ignore_conflicts=True)` does. No signal is sent (nor was one by
-    `bulk_create`)."""
+    `bulk_create`). Returns the ids of the rows written where the database can say which
+    (RETURNING), else None."""
     if not ids:
-        return
+        return []
     quote = connection.ops.quote_name
     meta = template._meta
     postgres = connection.vendor == "postgresql"
@@ -70,9 +71,13 @@ def insert_for_each(template: Model, column: str, ids: list[int]) -> None:
         source = "json_each(%s) AS k ORDER BY k.key"
     insert = connection.ops.insert_statement(on_conflict=OnConflict.IGNORE)
     conflict = connection.ops.on_conflict_suffix_sql([], OnConflict.IGNORE, [], [])
+    returning = connection.features.can_return_rows_from_bulk_insert
     sql = (
         f"{insert} {quote(meta.db_table)} ({', '.join(columns)}) "  # noqa: S608 (names only)
         f"SELECT {', '.join(selected)} FROM {source} {conflict}"
     )
+    if returning:
+        sql += f" RETURNING {quote(meta.get_field(column).column)}"
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, _ids_json(ids)])
+        return [row[0] for row in cursor.fetchall()] if returning else None
