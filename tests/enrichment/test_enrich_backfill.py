@@ -113,3 +113,8 @@ def test_unknown_workspace_is_a_french_error(workspace):
     with pytest.raises(CommandError, match="Aucun espace de travail n'a l'identifiant « inconnu »"):
         backfill("--workspace", "inconnu")
     assert not EnrichmentJob.objects.unscoped().exists()
+
+
+def test_an_unknown_status_lists_the_statuses_as_they_are_typed(workspace):
+    with pytest.raises(CommandError, match="'new', 'not_verified', 'needs_review'"):
+        call_command("enrich_backfill", "--workspace", workspace.slug, "--status", "bogus")

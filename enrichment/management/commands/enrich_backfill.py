@@ -50,7 +50,7 @@ class Command(BaseCommand):
             "--status",
             default=Prospect.Status.NEW,
             type=str.lower,
-            choices=list(BACKFILL_STATUSES),
+            choices=[status.value for status in BACKFILL_STATUSES],
             help="queue the prospects with this status (default: new)",
         )
         parser.add_argument(
