@@ -263,3 +263,11 @@ def test_a_contact_page_says_the_reason_in_french(member_client, workspace, code
     assert said in html.unescape(page)
     if code != "something_new":
         assert code not in page
+
+
+def test_an_unknown_address_is_said_checked_not_verified(member_client, workspace):
+    contact, _ = add(workspace)
+    found(contact, "helene.menard@alpha.fr", status="unknown", score=75, reason="greylisted")
+    page = html.unescape(member_client.get(f"{CHANGELIST}{contact.pk}/change/").content.decode())
+    assert "Contrôlée le" in page
+    assert "Vérifiée le" not in page
