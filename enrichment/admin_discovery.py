@@ -22,6 +22,33 @@ from .models import DiscoveredContact
 
 MAX_REFUSAL_MESSAGES = 10
 
+# The verification's reason codes (discovery/scoring.py, discovery/services.py) as the queue
+# says them; the API and verify_emails keep the codes.
+REASONS = {
+    "invalid_syntax": _("not a valid address"),
+    "invalid_domain": _("not a valid domain"),
+    "no_name": _("no first or last name to build an address from"),
+    "null_mx": _("the domain accepts no email (null MX)"),
+    "domain_not_found": _("the domain does not exist"),
+    "no_mail_server": _("the domain has no mail server"),
+    "dns_error": _("the domain's DNS did not answer"),
+    "mailbox_not_found": _("the mail server says this mailbox does not exist"),
+    "no_mailbox_found": _("the mail server refused every address tried"),
+    "mailbox_accepted": _("the mail server accepts this mailbox"),
+    "catch_all": _("the domain accepts every address (catch-all)"),
+    "catch_all_unknown": _(
+        "accepted, but whether the domain accepts every address is not known yet"
+    ),
+    "accept_all_provider": _("the mail provider accepts every address, then bounces"),
+    "greylisted": _("the mail server asked to try again later (greylisting)"),
+    "blocked_by_mail_host": _("the mail server refused to answer us"),
+    "smtp_unreachable": _("no mail server could be reached"),
+    "probing_paused": _("probing of this mail server is paused"),
+    "daily_budget_spent": _("today's probe budget is spent"),
+    "not_probed": _("the mail server was not asked"),
+    "objected": _("on the objection list: not probed"),
+}
+
 
 def decide_selected(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any, verb):
     """Run `verb` (approve or reject) on the selected contacts of the current workspace."""
@@ -117,7 +144,7 @@ class DiscoveredContactAdmin(WorkspaceScopedAdmin):
         "email",
         "email_status",
         "email_score",
-        "email_reason",
+        "reason_text",
         "catch_all_text",
         "evidence",
         "patterns_tried",
@@ -131,7 +158,7 @@ class DiscoveredContactAdmin(WorkspaceScopedAdmin):
         "created_by",
         "created_at",
     )
-    exclude = ("company", "person_key", "catch_all")
+    exclude = ("company", "person_key", "catch_all", "email_reason")
 
     class Media:
         css = {"all": ("css/enrichment.css",)}
@@ -167,6 +194,11 @@ class DiscoveredContactAdmin(WorkspaceScopedAdmin):
         return format_html(
             '<span class="badge badge-score-{}">{}</span>', contact.score_class, contact.email_score
         )
+
+    @admin.display(description=_("reason"))
+    def reason_text(self, contact: DiscoveredContact) -> str:
+        code = contact.email_reason
+        return REASONS.get(code.split(":", 1)[0], code) if code else "—"
 
     @admin.display(description=_("catch-all domain"))
     def catch_all_text(self, contact: DiscoveredContact) -> str:

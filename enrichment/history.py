@@ -135,7 +135,7 @@ def import_work(batch: ImportBatch) -> ImportWork:
     """Enrichment of the batch's prospects, each prospect counted once (its latest item).
 
     The cost is what the waterfall attempts for these prospects cost, plus Dropcontact's price
-    per address found for the prospects it enriched (Dropcontact bills a batch request, not
+    per email it found for these prospects (Dropcontact bills a batch request, not
     one prospect).
     """
     workspace_id = batch.workspace_id
@@ -145,13 +145,11 @@ def import_work(batch: ImportBatch) -> ImportWork:
         item__prospect__import_batch=batch
     )
     cost = attempts.aggregate(total=Sum("cost"))["total"] or Decimal(0)
+    # What Dropcontact charged for (an email found, as its pipeline charges the jobs), not
+    # every prospect it merely sent a phone or a title back for.
     found = (
-        items.filter(
-            provider=DROPCONTACT,
-            status=EnrichmentItem.Status.DONE,
-            prospect__enrichment_source=DROPCONTACT,
-        )
-        .values("prospect_id")
+        attempts.filter(provider=DROPCONTACT, result="found")
+        .values("item__prospect_id")
         .distinct()
         .count()
     )

@@ -299,6 +299,9 @@ class ImportBatchAdmin(WorkspaceScopedAdmin):
         shown = [name for name in imports.FIELD_LABELS if name in fields]
         if "company_name" not in shown and {"company_domain", "company_website"} & set(fields):
             shown.insert(0, "company_name")
+        if "company_website" in shown and "company_domain" not in shown:
+            # A site given without http(s):// is kept as the company's domain only: show it.
+            shown.insert(shown.index("company_website"), "company_domain")
         outcome_labels = {"new": _("To create"), **dict(RejectedRow.Reason.choices)}
         rows = [
             {

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from enrichment.discovery import contacts
 from enrichment.discovery.company import discover_company, fetch_page
 from enrichment.models import DiscoveredContact, EmailProbe
-from enrichment.sandbox.mail_world import NORMAL
+from enrichment.sandbox.mail_world import BLOCKLIST, NORMAL
 from enrichment.sandbox.server import start_sandbox
 from enrichment.sandbox.websites import has_team_page
 from prospects import services as prospect_services
@@ -172,3 +172,22 @@ def test_each_contact_found_is_one_webhook_event(discovering, settings, company)
     with_email = DiscoveredContact.objects.for_workspace(workspace).exclude(email="").count()
     assert found.count() == with_email >= 1
     assert with_email <= run.added
+
+
+def test_the_command_says_in_french_why_probing_was_held_back(discovering, world, plan):
+    blocking = next(
+        c for c in world.companies if has_team_page(c) and plan.kinds.get(c.domain) == BLOCKLIST
+    )
+    out = io.StringIO()
+    call_command(
+        "discover_contacts",
+        "--workspace",
+        WorkspaceFactory().slug,
+        "--domain",
+        blocking.domain,
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    said = out.getvalue()
+    assert "a répondu par une liste de blocage : la sonde de ce serveur est suspendue" in said
+    assert "mail_host_blocked_us" not in said

@@ -1,4 +1,5 @@
 import csv
+import io
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -87,10 +88,27 @@ def test_probes_belong_to_the_named_workspace(mail_sandbox, tmp_path, workspace,
     address = f"personne.inconnue@{plan.domain_of_kind(mw.NORMAL)}"
     run(tmp_path, f"email\n{address}\n", "--workspace", workspace.slug)
     assert EmailProbe.objects.for_workspace(workspace).filter(email=address).count() == 1
-    with pytest.raises(CommandError, match="no workspace"):
+    with pytest.raises(CommandError, match=r"Aucun espace de travail .* « inconnu »"):
         run(tmp_path, f"email\n{address}\n", "--workspace", "inconnu")
 
 
 def test_a_file_without_the_columns_is_a_clear_error(mail_sandbox, tmp_path):
-    with pytest.raises(CommandError, match="'email' column"):
+    with pytest.raises(CommandError, match=r"colonne « email ».*ses colonnes sont : nom, prenom"):
         run(tmp_path, "nom,prenom\nDupont,Jean\n")
+    with pytest.raises(CommandError, match=r"Impossible de lire .*absent\.csv : No such file"):
+        call_command("verify_emails", str(tmp_path / "absent.csv"), "--out", str(tmp_path / "o"))
+
+
+def test_an_excel_file_in_windows_1252_is_read_and_the_summary_is_french(
+    mail_sandbox, settings, tmp_path, plan
+):
+    settings.SOURCIER_SMTP_HELO = ""
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    domain = plan.domain_of_kind(mw.NORMAL)
+    source.write_bytes(f"email;société\r\nx@{domain};Boréal\r\n".encode("cp1252"))
+    stdout = io.StringIO()
+    call_command("verify_emails", str(source), "--out", str(out), "--no-smtp", stdout=stdout)
+    with open(out, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["email"], r["société"]) for r in rows] == [(f"x@{domain}", "Boréal")]
+    assert stdout.getvalue().startswith(f"1 ligne → {out} (1 unknown)")

@@ -91,6 +91,14 @@ def test_the_daily_cap_is_set_and_removed(workspace):
     assert json.loads(out.splitlines()[-1])["daily_cap"] is None
 
 
+def test_amounts_take_a_decimal_comma_as_the_admin_does(workspace):
+    assert "Plafond quotidien fixé à 0,50 €." in credits(
+        "--workspace", workspace.slug, "--daily-cap", "0,5"
+    )
+    credits("--workspace", workspace.slug, "--top-up", "12,25", "--key", "fr")
+    assert as_json("--workspace", workspace.slug)["balance"] == 12.25
+
+
 def test_a_reached_cap_says_when_spending_resumes(workspace):
     ledger.top_up(workspace.pk, "10", key="initial")
     ledger.set_daily_cap(workspace.pk, "1")

@@ -1,6 +1,7 @@
 """Discovered contacts wait apart from prospects until a person approves them."""
 
 import datetime as dt
+import html
 
 import pytest
 from django.utils import timezone
@@ -245,3 +246,28 @@ def test_approval_links_a_namesake_at_a_company_added_after_the_contact(workspac
     contact.refresh_from_db()
     assert (contact.status, contact.prospect_id) == (Contact.Status.APPROVED, typed.pk)
     assert Prospect.objects.for_workspace(workspace).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("code", "said"),
+    [
+        ("probing_paused", "la sonde de ce serveur de messagerie est suspendue"),
+        ("accept_all_provider:microsoft", "accepte toutes les adresses, puis renvoie"),
+        ("something_new", "something_new"),
+    ],
+)
+def test_a_contact_page_says_the_reason_in_french(member_client, workspace, code, said):
+    contact, _ = add(workspace)
+    found(contact, "helene.menard@alpha.fr", status="unknown", score=75, reason=code)
+    page = member_client.get(f"{CHANGELIST}{contact.pk}/change/").content.decode()
+    assert said in html.unescape(page)
+    if code != "something_new":
+        assert code not in page
+
+
+def test_an_unknown_address_is_said_checked_not_verified(member_client, workspace):
+    contact, _ = add(workspace)
+    found(contact, "helene.menard@alpha.fr", status="unknown", score=75, reason="greylisted")
+    page = html.unescape(member_client.get(f"{CHANGELIST}{contact.pk}/change/").content.decode())
+    assert "Contrôlée le" in page
+    assert "Vérifiée le" not in page

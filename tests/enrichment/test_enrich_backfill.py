@@ -113,3 +113,15 @@ def test_unknown_workspace_is_a_french_error(workspace):
     with pytest.raises(CommandError, match="Aucun espace de travail n'a l'identifiant « inconnu »"):
         backfill("--workspace", "inconnu")
     assert not EnrichmentJob.objects.unscoped().exists()
+
+
+def test_an_unknown_status_lists_the_statuses_as_they_are_typed(workspace):
+    with pytest.raises(CommandError, match="'new', 'not_verified', 'needs_review'"):
+        call_command("enrich_backfill", "--workspace", workspace.slug, "--status", "bogus")
+
+
+def test_a_timeout_of_zero_or_less_is_refused_before_anything_is_queued(workspace):
+    ProspectFactory(workspace=workspace)
+    with pytest.raises(CommandError, match="--timeout est un nombre de secondes supérieur à 0"):
+        call_command("enrich_backfill", "--workspace", workspace.slug, "--wait", "--timeout", "0")
+    assert not EnrichmentItem.objects.for_workspace(workspace).exists()

@@ -62,3 +62,10 @@ def test_bad_arguments_are_one_clear_error(email_ws, args, message):
     with pytest.raises(CommandError, match=message):
         run(*args)
     assert not EnrichmentJob.objects.for_workspace(email_ws).exists()
+
+
+def test_a_negative_timeout_is_refused_before_any_job_starts(email_ws, world):
+    import_world(email_ws, world, limit=2)
+    with pytest.raises(CommandError, match=r"--timeout .* 0 ou plus.*: -1"):
+        run("--workspace", email_ws.slug, "--fields", "email", "--wait", "--timeout", "-1")
+    assert not EnrichmentJob.objects.for_workspace(email_ws).exists()

@@ -203,3 +203,24 @@ def test_history_lists_imports_jobs_calls_and_values_newest_first(member_client,
     assert "Importé depuis salon.csv, ligne 7" in history
     assert "Prospeo" in history and "87 %" in history
     assert reverse("admin:enrichment_providercall_change", args=[job.call.pk]) in history
+
+
+def test_import_cost_counts_only_the_emails_dropcontact_found(member_client, workspace):
+    # Dropcontact answered for both (a phone, a title: the prospect's enrichment source is
+    # Dropcontact) but found an email for one: it charges that one only, 0,048 €.
+    batch = ImportBatch.objects.create(
+        workspace=workspace, filename="lyon.csv", status="done", created_count=2
+    )
+    for line, result in enumerate(("found", "not_found"), start=2):
+        prospect = ProspectFactory(
+            workspace=workspace, import_batch=batch, import_line=line, source=Source.IMPORT,
+            enrichment_source="dropcontact",
+        )
+        done = item(workspace, prospect, Item.DONE)
+        ProviderAttempt.objects.create(
+            workspace=workspace, item=done, provider="dropcontact", field="email",
+            idempotency_key=f"batch:{done.pk}:email:dropcontact", result=result,
+        )
+    page = text(member_client.get(reverse("admin:prospects_importbatch_change", args=[batch.pk])))
+    panel = page[page.index('id="import-enrichment"') :]
+    assert "Dépensé pour ces prospects : 0,05\xa0€" in panel

@@ -388,3 +388,13 @@ def test_an_imported_batch_cannot_be_deleted(member_client, workspace, tmp_path)
     assert member_client.post(url("delete", batch.pk), {"post": "yes"}).status_code == 403
     assert batches(workspace).filter(pk=batch.pk).exists()
     assert Prospect.objects.for_workspace(workspace).filter(import_batch=batch).count() == 3
+
+
+def test_preview_shows_the_domain_a_bare_website_becomes(member_client, workspace):
+    # Excel exports a "Site web" column as "www.exemple.fr": stored as the company's domain
+    # only, so the preview shows that domain rather than an empty "Site web" cell.
+    content = "Prénom;Nom;Société;Site web\r\nAmélie;Bérard;Boulangerie;www.boulangerie-lyon.fr\r\n"
+    response = upload(member_client, content.encode("cp1252"))
+    page = text(member_client.get(response["Location"]))
+    assert "<th>Domaine</th><th>Site web</th>" in page
+    assert "<td>boulangerie-lyon.fr</td><td></td>" in page

@@ -37,6 +37,9 @@ def test_admin_add_derives_seniority_and_department_and_shows_them(member_client
     assert "Ressources humaines" in content
     # Read-only: the form has no input for them.
     assert 'name="seniority"' not in content and 'name="department"' not in content
+    # The typed job title and the derived department are two labels, not "Fonction" twice.
+    assert content.count(">Fonction\xa0:</label>") == 1
+    assert ">Service\xa0:</label>" in content
 
 
 def test_admin_change_of_title_derives_again(member_client, workspace):

@@ -83,7 +83,7 @@ class Command(BaseCommand):
         return workspace
 
     def _set_cap(self, workspace: Workspace, value: str) -> None:
-        cap = None if value.strip().lower() in NO_CAP else ledger.parse_amount(value)
+        cap = None if value.strip().lower() in NO_CAP else ledger.parse_amount(_decimal(value))
         ledger.set_daily_cap(workspace.pk, cap)
         if cap is None:
             self.stdout.write(_("Daily cap removed."))
@@ -91,7 +91,7 @@ class Command(BaseCommand):
             self.stdout.write(_("Daily cap set to %(amount)s.") % {"amount": euros(cap)})
 
     def _top_up(self, workspace: Workspace, value: str, key: str) -> None:
-        amount = ledger.parse_amount(value, allow_zero=False)
+        amount = ledger.parse_amount(_decimal(value), allow_zero=False)
         done = (
             CreditEntry.objects.for_workspace(workspace)
             .filter(kind=CreditEntry.Kind.TOP_UP, idempotency_key=key)
@@ -151,3 +151,9 @@ class Command(BaseCommand):
                 provider: number(spent) for provider, spent in report["spent_by_provider"].items()
             },
         }
+
+
+def _decimal(value: str) -> str:
+    """An amount typed with a decimal comma ("12,5") read as the admin's form reads it."""
+    text = value.strip()
+    return text.replace(",", ".") if text.count(",") == 1 and "." not in text else text

@@ -11,6 +11,7 @@ from tqdm import tqdm
 from enrichment.discovery import contacts
 from enrichment.discovery.company import discover_company
 from enrichment.discovery.smtp import ProbeConfigError
+from enrichment.management.probe_warnings import warning_text
 from prospects.models import Workspace
 
 
@@ -41,7 +42,7 @@ class Command(BaseCommand):
             raise CommandError(
                 _("No workspace with the slug “%(slug)s”.") % {"slug": options["workspace"]}
             )
-        bar = tqdm(total=0, unit="personne", file=self.stderr, disable=not options["wait"])
+        bar = tqdm(total=0, unit=" personne", file=self.stderr, disable=not options["wait"])
 
         def progress(done: int, total: int) -> None:
             bar.total = total
@@ -74,7 +75,7 @@ class Command(BaseCommand):
             }
         )
         for warning in sorted(run.warnings):
-            self.stdout.write(str(warning))
+            self.stdout.write(warning_text(warning))
         if run.refused:
             self.stdout.write(run.refused)
         if options["json"]:

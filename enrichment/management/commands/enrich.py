@@ -88,6 +88,12 @@ class Command(BaseCommand):
             raise CommandError(
                 _("No workspace with the slug “%(slug)s”.") % {"slug": options["workspace"]}
             )
+        if options["timeout"] < 0:
+            # Refused before the job starts: it spends money, and could not be waited for.
+            raise CommandError(
+                _("--timeout is a number of seconds, 0 or more (0: no limit): %(value)s.")
+                % {"value": f"{options['timeout']:g}"}
+            )
         statuses = _list(options["only_status"] or "") or list(bulk.DEFAULT_STATUSES)
         valid = set(Prospect.Status.values)
         if unknown := [s for s in statuses if s not in valid]:

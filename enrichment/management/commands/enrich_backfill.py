@@ -50,7 +50,7 @@ class Command(BaseCommand):
             "--status",
             default=Prospect.Status.NEW,
             type=str.lower,
-            choices=list(BACKFILL_STATUSES),
+            choices=[status.value for status in BACKFILL_STATUSES],
             help="queue the prospects with this status (default: new)",
         )
         parser.add_argument(
@@ -72,6 +72,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         translation.activate(settings.LANGUAGE_CODE)
         workspace = self._workspace(options["workspace"])
+        if options["wait"] and options["timeout"] <= 0:
+            # Refused before anything is queued: it could not be waited for.
+            raise CommandError(
+                _("--timeout is a number of seconds above 0: %(value)s.")
+                % {"value": f"{options['timeout']:g}"}
+            )
         status = Prospect.Status(options["status"])
         job = services.queue_backfill(workspace, status=status)
         follow_url = reverse("enrichment:progress") + f"?job={job.pk}"

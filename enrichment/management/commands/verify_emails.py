@@ -7,15 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from tqdm import tqdm
 
-from enrichment.discovery.prober import (
-    WARNING_BLOCKED,
-    WARNING_PORT_BLOCKED,
-    WARNING_PRIVATE_HOST,
-)
 from enrichment.discovery.services import Discovery, Verdict
 from enrichment.discovery.smtp import ProbeConfigError
+from enrichment.management.probe_warnings import warning_text
 from prospects.models import Workspace
 from prospects.services import spreadsheet_safe
 
@@ -24,22 +23,28 @@ RESULT_COLUMNS = (
     "smtp_code", "recheck_at",
 )
 PERSON_COLUMNS = ("first_name", "last_name", "domain")
-WARNINGS = {
-    WARNING_PORT_BLOCKED: "No mail host could be reached on the SMTP port (outbound port 25 is "
-    "often blocked): probing stopped and the remaining results are 'unknown', not 'invalid'.",
-    WARNING_BLOCKED: "A mail host answered with a blocklist reply: probing of that host is "
-    "paused (SOURCIER_SMTP_BLOCK_PAUSE_SECONDS); its addresses are 'unknown'.",
-    WARNING_PRIVATE_HOST: "Some mail hosts are on loopback or private addresses and were not "
-    "probed (set SOURCIER_SMTP_ALLOW_PRIVATE_HOSTS only for a local sandbox).",
-}
+
+
+def _decode(raw: bytes) -> str:
+    """UTF-8 (BOM allowed), UTF-16 with its BOM, else Excel's Windows-1252."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
 
 
 def _read(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    """Header and rows of a UTF-8 CSV (BOM allowed) separated by commas, semicolons or tabs."""
+    """Header and rows of a CSV (UTF-8, UTF-16 or Windows-1252) separated by commas,
+    semicolons or tabs."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = _decode(path.read_bytes())
     except (OSError, UnicodeDecodeError) as exc:
-        raise CommandError(f"cannot read {path}: {exc}") from exc
+        reason = getattr(exc, "strerror", None) or exc
+        raise CommandError(
+            _("Cannot read %(path)s: %(error)s") % {"path": path, "error": reason}
+        ) from exc
     first_line = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first_line.count)
     reader = csv.DictReader(text.splitlines(), delimiter=delimiter)
@@ -77,6 +82,7 @@ class Command(BaseCommand):
                             help="stop at syntax and DNS: no mail host is contacted")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        translation.activate("fr")
         header, rows = _read(Path(options["input"]))
         lowered = {name.lower(): name for name in header}
         if "email" in lowered:
@@ -85,19 +91,26 @@ class Command(BaseCommand):
             mode = "person"
         else:
             raise CommandError(
-                "the input needs an 'email' column, or 'first_name', 'last_name' and 'domain' "
-                f"columns; it has: {', '.join(header) or 'no header'}"
+                _(
+                    "The file needs an “email” column, or “first_name”, “last_name” and "
+                    "“domain” columns; its columns are: %(columns)s"
+                )
+                % {"columns": ", ".join(header) or _("no header line")}
             )
         workspace_id = None
         if options["workspace"]:
             workspace = Workspace.objects.filter(slug=options["workspace"]).first()
             if workspace is None:
-                raise CommandError(f"no workspace with the slug {options['workspace']!r}")
+                raise CommandError(
+                    _("No workspace with the slug “%(slug)s”.") % {"slug": options["workspace"]}
+                )
             workspace_id = workspace.pk
         try:
             discovery = Discovery(workspace_id=workspace_id, smtp=not options["no_smtp"])
         except ProbeConfigError as exc:
-            raise CommandError(f"{exc} (or run with --no-smtp)") from exc
+            raise CommandError(
+                _("%(error)s (or run with --no-smtp)") % {"error": exc}
+            ) from exc
         kept = [name for name in header if name.lower() not in RESULT_COLUMNS]
         statuses: Counter[str] = Counter()
         out_path = Path(options["out"])
@@ -105,7 +118,7 @@ class Command(BaseCommand):
             with discovery, open(out_path, "w", encoding="utf-8", newline="") as handle:
                 writer = csv.writer(handle)
                 writer.writerow([spreadsheet_safe(c) for c in (*kept, *RESULT_COLUMNS)])
-                for row in tqdm(rows, desc="verify_emails", unit="row", disable=None):
+                for row in tqdm(rows, desc="verify_emails", unit=" " + _("rows"), disable=None):
                     result = self._one(discovery, mode, lowered, row)
                     statuses[result["status"]] += 1
                     cells = [row.get(name, "") for name in kept]
@@ -113,12 +126,22 @@ class Command(BaseCommand):
                     writer.writerow([spreadsheet_safe(cell) for cell in cells])
                 warnings = sorted(discovery.warnings)
         except OSError as exc:
-            raise CommandError(f"cannot write {out_path}: {exc}") from exc
+            reason = exc.strerror or exc
+            raise CommandError(
+                _("Cannot write %(path)s: %(reason)s") % {"path": out_path, "reason": reason}
+            ) from exc
         for warning in warnings:
-            self.stderr.write(self.style.WARNING(WARNINGS.get(warning, warning)))
+            self.stderr.write(self.style.WARNING(warning_text(warning)))
         summary = ", ".join(f"{statuses[s]} {s}" for s in ("verified", "unknown", "risky",
                                                            "invalid") if statuses[s])
-        self.stdout.write(f"{len(rows)} rows -> {out_path} ({summary or 'nothing to verify'})")
+        self.stdout.write(
+            ngettext(
+                "%(rows)s row → %(path)s (%(summary)s)",
+                "%(rows)s rows → %(path)s (%(summary)s)",
+                len(rows),
+            )
+            % {"rows": len(rows), "path": out_path, "summary": summary or _("nothing to verify")}
+        )
 
     def _one(
         self, discovery: Discovery, mode: str, columns: dict[str, str], row: dict[str, str]
