@@ -14,6 +14,7 @@ from enrichment.api import router as enrichment_router
 from prospects.api import router as prospects_router
 
 from .api_support.errors import ApiError, error_response
+from .api_support.field_errors import field_error
 from .api_support.principal import ApiKeyAuth, SessionAuth
 
 log = logging.getLogger(__name__)
@@ -48,10 +49,7 @@ def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
 
 @api.exception_handler(ValidationError)
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    fields = [
-        {"loc": [str(part) for part in error.get("loc", ())], "msg": str(error.get("msg", ""))}
-        for error in exc.errors
-    ]
+    fields = [field_error(error) for error in exc.errors]
     code = (
         "invalid_json"
         if any(e.get("type") == "json_invalid" for e in exc.errors)

@@ -40,7 +40,7 @@ DEFAULT_MESSAGES = {
 class ErrorDetail(Schema):
     code: str
     message: str
-    # Field errors of a validation failure: [{"loc": [...], "msg": "..."}].
+    # Field errors of a validation failure: [{"loc": [...], "type": "...", "msg": "..."}].
     fields: list[dict] | None = None
 
 

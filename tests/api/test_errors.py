@@ -24,6 +24,19 @@ def test_validation_errors_name_the_field(api):
     assert body["error"]["fields"][0]["loc"][-1] == "email"
 
 
+def test_field_errors_speak_the_request_s_language_and_give_their_type(api):
+    url = "/api/v1/prospects?limit=100000&page=premiere"
+    french = api.get(url).json()["error"]["fields"]
+    english = api.get(url, headers={"Accept-Language": "en"}).json()["error"]["fields"]
+    by_field = {error["loc"][-1]: error for error in french}
+    assert by_field["limit"]["type"] == "less_than_equal"
+    assert by_field["limit"]["msg"] == "Doit valoir au plus 100."
+    assert by_field["page"]["msg"] == "Un nombre entier est attendu."
+    assert {error["loc"][-1]: error["msg"] for error in english}["limit"] == "Must be at most 100."
+    missing = api.post("/api/v1/enrichment-jobs", {}).json()["error"]["fields"]
+    assert [(e["type"], e["msg"]) for e in missing] == [("missing", "Ce champ est obligatoire.")]
+
+
 def test_unknown_path_and_method_are_envelopes(api):
     assert_envelope(api.get("/api/v1/nothing-here"), 404, "not_found")
     response = api.client.delete("/api/v1/prospects", headers=api.headers)
