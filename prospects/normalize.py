@@ -187,16 +187,30 @@ def normalize_domain(value: str | None) -> str:
         # that NFKC turns into URL syntax (the small commercial at '﹫').
         raise InvalidValue(_("Invalid domain: %(value)s") % {"value": shown}) from exc
     parts = _extract(host)
-    if parts.domain and parts.suffix:
-        return f"{parts.domain}.{parts.suffix}"
     labels = [label for label in host.split(".") if label]
+    if parts.domain and parts.suffix:
+        domain = f"{parts.domain}.{parts.suffix}"
     # Reserved names (RFC 2606: .example, .test) are not public suffixes but are valid here:
     # the sandbox world and the demo live under them.
-    if len(labels) >= 2 and labels[-1] in {"example", "test", "localhost", "invalid"}:
-        return ".".join(labels[-2:])
-    if not parts.domain or not parts.suffix:
+    elif len(labels) >= 2 and labels[-1] in {"example", "test", "localhost", "invalid"}:
+        domain = ".".join(labels[-2:])
+    else:
         raise InvalidValue(_("Invalid domain: %(value)s") % {"value": shown})
-    return f"{parts.domain}.{parts.suffix}"
+    if not _fits_dns(domain):
+        raise InvalidValue(_("Invalid domain: %(value)s") % {"value": shown[:80]})
+    return domain
+
+
+def _fits_dns(domain: str) -> bool:
+    """Whether DNS can hold the name: labels of 63 characters at most, 253 in all (RFC 1035),
+    counted as sent, an accented label in its xn-- form."""
+    if domain.isascii():
+        return len(domain) <= 253 and all(len(label) <= 63 for label in domain.split("."))
+    try:
+        sent = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return _fits_dns(sent)
 
 
 # The lengths of the match-key columns: Prospect.name_key and Company.name_key.

@@ -155,6 +155,10 @@ def test_the_command_prints_a_json_last_line(discovering, company):
     assert sum(last["statuses"].values()) == last["added"]
     with pytest.raises(CommandError, match="personne"):
         call_command("discover_contacts", "--workspace", "personne", "--domain", "x.fr")
+    with pytest.raises(CommandError, match="Domaine invalide"):
+        call_command(
+            "discover_contacts", "--workspace", workspace.slug, "--domain", "a" * 300 + ".fr"
+        )
 
 
 def test_each_contact_found_is_one_webhook_event(discovering, settings, company):

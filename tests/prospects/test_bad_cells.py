@@ -93,10 +93,27 @@ def prospects(workspace):
 # --- The normalisers raise only InvalidValue ------------------------------------------------
 
 
-@pytest.mark.parametrize("value", [*BAD_WEBSITES, "http://[::1", "[中İ]", "﹫﹫"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        *BAD_WEBSITES,
+        "http://[::1",
+        "[中İ]",
+        "﹫﹫",
+        # More than DNS holds: a label over 63 characters, a name over 253 (RFC 1035).
+        "a" * 300 + ".fr",
+        "a" * 64 + ".fr",
+        "é" * 60 + ".fr",
+    ],
+)
 def test_normalize_domain_raises_only_invalid_value(value):
     with pytest.raises(normalize.InvalidValue, match="Domaine invalide"):
         normalize.normalize_domain(value)
+
+
+def test_the_longest_names_dns_holds_are_domains():
+    assert normalize.normalize_domain("a" * 63 + ".fr") == "a" * 63 + ".fr"
+    assert normalize.normalize_domain("https://www.café.fr/") == "café.fr"
 
 
 def test_long_match_keys_are_bounded_and_keep_different_names_apart():
