@@ -91,6 +91,28 @@ WATERFALLS = {
 }
 
 
+def _no_default_provider(workspace_id: int, wanted: str) -> JobRefused:
+    """No provider of the default order has a key: name those of the field that have one
+    (Hunter, Apollo…), which a job takes when its order names them."""
+    others = [slug for slug in WATERFALLS[wanted][1] if slug != DISCOVERY]
+    keyed = credentials.usable_keys(workspace_id, others)
+    if not keyed:
+        return JobRefused(NO_PROVIDER[wanted], code="no_provider")
+    labels = ", ".join(str(PROVIDERS[slug].label) for slug in others if slug in keyed)
+    return JobRefused(
+        _(
+            "No provider of the default order (%(default)s) has a usable API key. This "
+            "workspace has one for %(keyed)s: name it in the job's provider order "
+            "(--providers on the command line)."
+        )
+        % {
+            "default": ", ".join(str(PROVIDERS[slug].label) for slug in WATERFALLS[wanted][2]),
+            "keyed": labels,
+        },
+        code="no_provider",
+    )
+
+
 def discovery_first(workspace_id: int) -> bool:
     return (
         Workspace.objects.filter(pk=workspace_id).values_list("discovery_first", flat=True).first()
@@ -114,7 +136,7 @@ def check_providers(
             keyed = credentials.usable_keys(workspace_id, default)
             usable = [p for p in default if p in keyed]
             if not usable:
-                raise JobRefused(NO_PROVIDER[wanted], code="no_provider")
+                raise _no_default_provider(workspace_id, wanted)
             order += usable
         return order
     order = list(dict.fromkeys(p.strip() for p in providers if p.strip()))

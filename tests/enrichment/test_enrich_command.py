@@ -69,3 +69,12 @@ def test_a_negative_timeout_is_refused_before_any_job_starts(email_ws, world):
     with pytest.raises(CommandError, match=r"--timeout .* 0 ou plus.*: -1"):
         run("--workspace", email_ws.slug, "--fields", "email", "--wait", "--timeout", "-1")
     assert not EnrichmentJob.objects.for_workspace(email_ws).exists()
+
+
+def test_with_keys_only_outside_the_default_order_the_refusal_names_them(workspace):
+    from enrichment import credentials
+
+    credentials.set_api_key(workspace, "hunter", "hunter-key")
+    with pytest.raises(CommandError, match=r"une pour Hunter : indiquez-le .*--providers"):
+        run("--workspace", workspace.slug, "--fields", "email")
+    assert not EnrichmentJob.objects.for_workspace(workspace).exists()
