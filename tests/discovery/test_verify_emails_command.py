@@ -26,7 +26,7 @@ def test_one_row_per_address_with_the_input_columns(mail_sandbox, tmp_path, worl
         f"personne.inconnue@{normal},Autre\n"
         f"quelqu.un@{catch_all},Trois\n"
         f"a@{plan.domain_of_kind(mw.NULL_MX)},Quatre\n"
-        "pas-une-adresse,=HYPERLINK(\"http://x\")\n"
+        'pas-une-adresse,=HYPERLINK("http://x")\n'
         ",Vide\n"
         f"{person.true_email},Doublon\n"
     )
@@ -52,9 +52,14 @@ def test_one_row_per_address_with_the_input_columns(mail_sandbox, tmp_path, worl
 def test_one_row_per_person_with_the_best_address(mail_sandbox, tmp_path, world, plan):
     normal = plan.domain_of_kind(mw.NORMAL)
     staff = [p for p in world.people if p.company.domain == normal]
-    gone = next(p for p in world.people if not p.mailbox_exists and p.company.has_mx
-                and p.company.domain not in plan.catch_all
-                and plan.kinds[p.company.domain] == mw.NORMAL)
+    gone = next(
+        p
+        for p in world.people
+        if not p.mailbox_exists
+        and p.company.has_mx
+        and p.company.domain not in plan.catch_all
+        and plan.kinds[p.company.domain] == mw.NORMAL
+    )
     lines = ["first_name;last_name;domain;poste"]
     lines += [f"{p.first_name};{p.last_name};https://www.{normal}/equipe;Vente" for p in staff]
     lines += [f"{gone.first_name};{gone.last_name};{gone.company.domain};Parti"]
@@ -63,7 +68,7 @@ def test_one_row_per_person_with_the_best_address(mail_sandbox, tmp_path, world,
     assert [r["email"] for r in rows[: len(staff)]] == [p.true_email for p in staff]
     assert {r["status"] for r in rows[: len(staff)]} == {"verified"}
     assert rows[1]["evidence"].startswith("preuves insuffisantes")
-    assert [(r["email"], r["status"], r["reason"]) for r in rows[len(staff):]] == [
+    assert [(r["email"], r["status"], r["reason"]) for r in rows[len(staff) :]] == [
         ("", "invalid", "no_mailbox_found"),
         ("", "invalid", "invalid_domain"),
         ("", "invalid", "no_mail_server"),
@@ -78,7 +83,9 @@ def test_no_smtp_works_on_the_embedded_default_without_a_probe_identity(
     text = f"email\njean.dupont@{plan.domain_of_kind(mw.NORMAL)}\nx@personne-ici.example\n"
     rows = run(tmp_path, text, "--no-smtp")
     assert [(r["status"], r["reason"]) for r in rows] == [
-        ("unknown", "not_probed"), ("invalid", "domain_not_found")]
+        ("unknown", "not_probed"),
+        ("invalid", "domain_not_found"),
+    ]
     assert mail_sandbox.sessions == []
     with pytest.raises(CommandError, match=r"SOURCIER_SMTP_HELO.*--no-smtp"):
         run(tmp_path, text)
@@ -95,7 +102,9 @@ def test_probes_belong_to_the_named_workspace(mail_sandbox, tmp_path, workspace,
 def test_a_file_without_the_columns_is_a_clear_error(mail_sandbox, tmp_path):
     with pytest.raises(CommandError, match=r"colonne « email ».*ses colonnes sont : nom, prenom"):
         run(tmp_path, "nom,prenom\nDupont,Jean\n")
-    with pytest.raises(CommandError, match=r"Impossible de lire .*absent\.csv : No such file"):
+    with pytest.raises(
+        CommandError, match=r"Impossible de lire .*absent\.csv : fichier ou dossier introuvable"
+    ):
         call_command("verify_emails", str(tmp_path / "absent.csv"), "--out", str(tmp_path / "o"))
 
 

@@ -78,3 +78,11 @@ def test_with_keys_only_outside_the_default_order_the_refusal_names_them(workspa
     with pytest.raises(CommandError, match=r"une pour Hunter : indiquez-le .*--providers"):
         run("--workspace", workspace.slug, "--fields", "email")
     assert not EnrichmentJob.objects.for_workspace(workspace).exists()
+
+
+def test_a_missing_selection_file_is_said_in_french(email_ws, tmp_path):
+    missing = tmp_path / "absent.csv"
+    with pytest.raises(CommandError, match=r"absent\.csv : fichier ou dossier introuvable"):
+        run("--workspace", email_ws.slug, "--fields", "email", "--csv", str(missing))
+    with pytest.raises(CommandError, match="c'est un dossier, pas un fichier"):
+        run("--workspace", email_ws.slug, "--fields", "email", "--csv", str(tmp_path))

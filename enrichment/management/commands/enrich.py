@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from tqdm import tqdm
 
+from config.file_errors import describe_os_error
 from enrichment import bulk
 from enrichment.models import EnrichmentItem, EnrichmentJob
 from prospects import services as prospect_services
@@ -156,7 +157,8 @@ class Command(BaseCommand):
             selection = prospect_services.select_prospects_from_csv(workspace.pk, path)
         except OSError as error:
             raise CommandError(
-                _("Cannot read %(path)s: %(error)s") % {"path": path, "error": error.strerror}
+                _("Cannot read %(path)s: %(error)s")
+                % {"path": path, "error": describe_os_error(error)}
             ) from error
         except prospect_services.SelectionFileError as error:
             raise CommandError(str(error)) from error

@@ -18,8 +18,10 @@ class Command(BaseCommand):
             )
             % {"name": summary.workspace.name, "count": summary.created_prospects}
         )
-        if summary.sandbox_key:
+        if summary.sandbox_key and summary.created_prospects:
             self.stdout.write(_("The sandbox API key is set: the demo prospects get enriched."))
+        elif summary.sandbox_key:
+            self.stdout.write(_("The demo was already there: nothing new to enrich."))
         self.stdout.write(
             self.style.SUCCESS(
                 _("Demo login: %(user)s / %(password)s")

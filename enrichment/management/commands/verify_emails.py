@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from tqdm import tqdm
 
+from config.file_errors import describe_os_error
 from enrichment.discovery.services import Discovery, Verdict
 from enrichment.discovery.smtp import ProbeConfigError
 from enrichment.management.probe_warnings import warning_text
@@ -41,9 +42,8 @@ def _read(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     try:
         text = _decode(path.read_bytes())
     except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or exc
         raise CommandError(
-            _("Cannot read %(path)s: %(error)s") % {"path": path, "error": reason}
+            _("Cannot read %(path)s: %(error)s") % {"path": path, "error": describe_os_error(exc)}
         ) from exc
     first_line = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first_line.count)
@@ -126,9 +126,9 @@ class Command(BaseCommand):
                     writer.writerow([spreadsheet_safe(cell) for cell in cells])
                 warnings = sorted(discovery.warnings)
         except OSError as exc:
-            reason = exc.strerror or exc
             raise CommandError(
-                _("Cannot write %(path)s: %(reason)s") % {"path": out_path, "reason": reason}
+                _("Cannot write %(path)s: %(reason)s")
+                % {"path": out_path, "reason": describe_os_error(exc)}
             ) from exc
         for warning in warnings:
             self.stderr.write(self.style.WARNING(warning_text(warning)))
