@@ -168,10 +168,23 @@ def detect_encoding(path: Path) -> str:
                 return "utf-16-le"
             if even > len(head) // 4:
                 return "utf-16-be"
-            raise ImportFileError(_("This is not a text file; upload a CSV file."))
+            if _looks_binary(head):
+                raise ImportFileError(_("This is not a text file; upload a CSV file."))
+            # A few stray NUL bytes in a text file: their rows are refused, one by one.
         # The whole file counts: a cp1252 byte at line 90,000 too.
         fh.seek(0)
         return scan_utf8(fh).encoding()
+
+
+# Control bytes that no CSV written by a person holds (tab, line ends and form feed aside).
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\x0c")
+
+
+def _looks_binary(head: bytes) -> bool:
+    """More control bytes than a damaged text file would have: over 1 % of the sample (and
+    over 8, so that a short file with one bad cell is still read)."""
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    return controls > max(8, len(head) // 100)
 
 
 def _text_sample(path: Path, encoding: str) -> str:

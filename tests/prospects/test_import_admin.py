@@ -162,6 +162,7 @@ def test_mapping_requires_a_way_to_recognise_people(member_client, workspace, tm
             b"Pr\xe9nom;Nom\r\n\x81\x8d\x8f;\x90\x9d\r\n",
             "La ligne 2 ne peut pas être décodée",
         ),
+        ("donnees.csv", bytes(range(256)) * 8, "Ce n'est pas un fichier texte"),
         (
             "sans-identite.csv",
             "Prénom;Fonction\r\nÉloïse;DAF\r\n".encode("cp1252"),

@@ -89,6 +89,18 @@ def test_an_unwritable_rejected_file_is_said_before_anything_is_imported(
     assert not Prospect.objects.for_workspace(workspace).exists()
 
 
+def test_a_stray_nul_byte_refuses_its_row_not_the_file(workspace, tmp_path, media_root):
+    path = tmp_path / "nul.csv"
+    path.write_bytes(b"Pr\xc3\xa9nom;Nom;E-mail\nA\x00x;B;nul@x.fr\nC;D;ok@x.fr\n")
+
+    out, _err = run(str(path), "--workspace", "acme-lyon")
+
+    assert list(Prospect.objects.for_workspace(workspace).values_list("email", flat=True)) == [
+        "ok@x.fr"
+    ]
+    assert "invalides : 1" in out
+
+
 def test_dry_run_counts_without_writing(workspace, tmp_path, media_root):
     path = csv_files.excel_unicode_text(tmp_path / "salon.txt")
 
