@@ -478,7 +478,7 @@ class Prospect(TenantModel):
     enriched_at = models.DateTimeField(_("enriched at"), null=True, blank=True)
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     email_qualification = models.CharField(_("email qualification"), max_length=64, blank=True)
-    last_error = models.TextField(_("last error"), blank=True)
+    last_error = models.TextField(_("last enrichment note"), blank=True)
     verification_reason = models.CharField(
         _("why not verified"), max_length=32, blank=True, choices=Reason.choices
     )

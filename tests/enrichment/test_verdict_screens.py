@@ -113,6 +113,8 @@ def test_typed_address_unverified_beside_a_verified_one_offers_to_use_it(
     )
     page = page_of(keyed_client, prospect)
     assert "Utiliser cette adresse" in page and FOUND in page
+    # A verdict is not an error: the page calls it a note.
+    assert "Dernière remarque de l'enrichissement" in page
 
     response = keyed_client.post(reverse("enrichment:use-email", args=[prospect.pk]))
 
