@@ -1,6 +1,6 @@
 """Benchmark: in-house discovery of the sandbox world's people over its loopback DNS and SMTP.
 
-Builds the world (--domains companies, their 2–6 people each), serves its DNS and mail hosts
+Builds the world (--domains companies, --staff 8 12 people each), serves its DNS and mail hosts
 on loopback, and finds every person's best address with `find_best_address` from worker
 threads (one `Discovery` each, domains handed out in turn), then plays beat's recheck 16
 minutes later for the greylisted ones and asks again. Prints people/s, addresses/s, RCPTs per
@@ -47,7 +47,10 @@ def configure() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--domains", type=int, default=100)
-    parser.add_argument("--people", type=int, default=1000, help="at most this many people")
+    parser.add_argument("--people", type=int, default=1000,
+                        help="at most this many people, taken in turn from each company")
+    parser.add_argument("--staff", type=int, nargs=2, default=(8, 12), metavar=("LEAST", "MOST"),
+                        help="people per company (the tests' world has 2 to 6)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--delays", action="store_true",
@@ -70,10 +73,10 @@ def run(args: argparse.Namespace) -> None:
     from enrichment.sandbox.world import World
 
     call_command("migrate", verbosity=0)
-    world = World.build(args.seed, args.domains)
+    world = World.build(args.seed, args.domains, staff=tuple(args.staff))
     plan = MailPlan.build(world, slow_dns_share=0.1 if args.delays else 0.0)
     dns_server, smtp_server = start_servers(args, plan)
-    people = world.people[: args.people]
+    people = take_in_turn(world, args.people)
     started = time.perf_counter()
     verdicts, known_pattern_rcpts = first_pass(args, people)
     first = time.perf_counter() - started
@@ -84,6 +87,22 @@ def run(args: argparse.Namespace) -> None:
     print_pattern_accuracy(world)
     dns_server.stop()
     smtp_server.stop()
+
+
+def take_in_turn(world, count: int) -> list:
+    """Up to `count` people, one from each company in turn, so every domain keeps its staff
+    but the largest ones (world order kept within a company)."""
+    by_company: dict[str, list] = defaultdict(list)
+    for person in world.people:
+        by_company[person.company.domain].append(person)
+    chosen: set[int] = set()
+    rank = 0
+    while len(chosen) < count and any(rank < len(s) for s in by_company.values()):
+        for staff in by_company.values():
+            if rank < len(staff) and len(chosen) < count:
+                chosen.add(id(staff[rank]))
+        rank += 1
+    return [person for person in world.people if id(person) in chosen]
 
 
 def print_pattern_accuracy(world) -> None:
