@@ -82,6 +82,55 @@ def start_probe(
         return None
 
 
+def start_probes(rows: list[dict]) -> list[EmailProbe | None]:
+    """`start_probe` for many probes (each a dict of its arguments) in one INSERT; None for
+    each that already exists (a replay), found one by one only when the INSERT collides."""
+    probes = [
+        EmailProbe(
+            workspace_id=row["workspace_id"],
+            key=probe_key(row["workspace_id"], row["email"], row["attempt"],
+                          row.get("kind", EmailProbe.Kind.ADDRESS)),
+            kind=row.get("kind", EmailProbe.Kind.ADDRESS),
+            email=row["email"],
+            domain=row["domain"],
+            pattern=row.get("pattern", ""),
+            attempt=row["attempt"],
+            created_at=row["now"],
+        )
+        for row in rows
+    ]
+    if not probes:
+        return []
+    try:
+        with transaction.atomic():
+            created = EmailProbe.objects.bulk_create(probes)
+    except IntegrityError:
+        return [start_probe(**row) for row in rows]
+    if any(probe.pk is None for probe in created):  # a database that returns no ids
+        ids = dict(
+            EmailProbe.objects.unscoped()
+            .filter(key__in=[p.key for p in created])
+            .values_list("key", "pk")
+        )
+        for probe in created:
+            probe.pk = ids[probe.key]
+    return list(created)
+
+
+FINISH_FIELDS = (
+    "status", "mail_host", "reply_code", "reply_text", "transcript", "finished_at", "recheck_at"
+)
+
+
+def finish_probes(probes: list[EmailProbe]) -> None:
+    """Record many answers set on the probes (FINISH_FIELDS) in one UPDATE; as with
+    `finish_probe`, only rows still pending are written."""
+    if probes:
+        EmailProbe.objects.unscoped().filter(status=Status.PENDING).bulk_update(
+            probes, FINISH_FIELDS
+        )
+
+
 def finish_probe(
     probe: EmailProbe,
     *,

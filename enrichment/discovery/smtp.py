@@ -190,6 +190,30 @@ class SmtpSession:
         self.command("RSET")
         return reply
 
+    def check_many(self, addresses: list[str]) -> list[Reply]:
+        """The host's answer about each of `addresses`, asked in one transaction: MAIL FROM,
+        one RCPT TO each, RSET. A PIPELINING host gets them in one write (one round trip
+        for the lot); another gets one command at a time. A refused MAIL FROM answers for
+        every address."""
+        if not addresses:
+            return []
+        rcpts = [f"RCPT TO:<{address}>" for address in addresses]
+        sender_line = f"MAIL FROM:<{self.identity.mail_from}>"
+        if self.pipelining:
+            replies = self._exchange([sender_line, *rcpts, "RSET"])
+            self.rcpts += len(addresses)
+            sender, answers = replies[0], replies[1:-1]
+            return [sender] * len(addresses) if sender.code >= 400 else answers
+        sender = self.command(sender_line)
+        if sender.code >= 400:
+            return [sender] * len(addresses)
+        answers = []
+        for line in rcpts:
+            self.rcpts += 1
+            answers.append(self.command(line))
+        self.command("RSET")
+        return answers
+
     def _check_pipelined(self, address: str) -> Reply:
         lines = [f"MAIL FROM:<{self.identity.mail_from}>", f"RCPT TO:<{address}>", "RSET"]
         replies = self._exchange(lines)

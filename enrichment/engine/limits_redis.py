@@ -44,13 +44,16 @@ end
 return 0
 """
 
-# KEYS[1] rate prefix; ARGV: per second. Returns 0 when allowed, else ms until the next second.
+# KEYS[1] rate prefix; ARGV: per second, requests. Counts them all or none; returns 0 when
+# allowed, else ms until the next second.
 _RATE = """
 local t = redis.call('TIME')
 local key = KEYS[1] .. ':' .. t[1]
-local count = redis.call('INCR', key)
-if count == 1 then redis.call('EXPIRE', key, 2) end
+local asked = tonumber(ARGV[2])
+local count = redis.call('INCRBY', key, asked)
+if count == asked then redis.call('EXPIRE', key, 2) end
 if count <= tonumber(ARGV[1]) then return 0 end
+redis.call('DECRBY', key, asked)
 return 1000 - math.floor(tonumber(t[2]) / 1000)
 """
 
@@ -96,8 +99,8 @@ def release_slot(lease: Lease) -> None:
     )
 
 
-def take_rate_token(provider: str, *, per_second: int) -> float:
-    wait_ms = client().eval(_RATE, 1, f"{PREFIX}:rate:{provider}", per_second)
+def take_rate_token(provider: str, *, per_second: int, count: int = 1) -> float:
+    wait_ms = client().eval(_RATE, 1, f"{PREFIX}:rate:{provider}", per_second, count)
     return int(wait_ms) / 1000
 
 

@@ -75,6 +75,24 @@ def test_rate_window_allows_per_second_then_asks_to_wait(provider):
     assert 0 < answers[5] <= 1.0
 
 
+def test_requests_counted_together_are_allowed_all_or_none(provider):
+    for attempt in range(5):
+        start = int(time.time())
+        name = f"{provider}-batch-{attempt}"
+        answers = [
+            limits.take_rate_token(name, per_second=5, count=3),  # 3 of 5
+            limits.take_rate_token(name, per_second=5, count=3),  # 6 > 5: none counted
+            limits.take_rate_token(name, per_second=5, count=2),  # 5 of 5
+            limits.take_rate_token(name, per_second=5),  # 6 > 5
+        ]
+        if int(time.time()) == start:
+            break
+    assert answers[0] == answers[2] == 0.0
+    assert 0 < answers[1] <= 1.0 and 0 < answers[3] <= 1.0
+    with pytest.raises(ValueError):
+        limits.take_rate_token(provider, per_second=5, count=6)
+
+
 def test_many_threads_never_hold_more_than_the_limit(backend, provider):
     if backend == "database" and connection.vendor == "sqlite":
         pytest.skip("the in-memory SQLite test database is not shared by threads")
