@@ -2,7 +2,8 @@
 
 Builds the world (--domains companies, --staff 8 12 people each), serves its DNS and mail hosts
 on loopback, and finds every person's best address with `find_best_address` from worker
-threads (one `Discovery` each, domains handed out in turn), then plays beat's recheck 16
+threads (one `Discovery` each, domains handed out in turn, each domain's people asked
+together with `find_best_many`), then plays beat's recheck 16
 minutes later for the greylisted ones and asks again. Prints people/s, addresses/s, RCPTs per
 person (overall and once the domain's pattern is known), DNS queries, SMTP sessions, and the
 accuracy per class against the ground truth (verified: the true address, found and verified;
@@ -174,15 +175,18 @@ def first_pass(args: argparse.Namespace, people: list) -> tuple[dict[int, object
                     domain = work.get_nowait()
                 except queue.Empty:
                     break
+                staff = by_domain[domain]
+                found = discovery.find_best_many(
+                    [(person.first_name, person.last_name) for person in staff], domain
+                )
                 pattern_known = False
-                for person in by_domain[domain]:
-                    verdict = discovery.find_best(person.first_name, person.last_name, domain)
-                    with lock:
+                with lock:
+                    for person, verdict in zip(staff, found, strict=True):
                         verdicts[id(person)] = verdict
                         if pattern_known:
                             known_pattern_rcpts.append(len(verdict.tried))
-                    # One confirmed address teaches the domain's pattern to the next person.
-                    pattern_known = pattern_known or verdict.status == "verified"
+                        # One confirmed address teaches the domain's pattern to the next one.
+                        pattern_known = pattern_known or verdict.status == "verified"
         connection.close()
 
     threads = [threading.Thread(target=worker) for _ in range(args.threads)]
@@ -209,11 +213,16 @@ def recheck_rounds(people: list, verdicts: dict[int, object]) -> int:
             break
         later += dt.timedelta(minutes=16)
         rechecked += recheck_due_probes(now=later)
+        by_domain: dict[str, list] = defaultdict(list)
+        for person in waiting:
+            by_domain[person.company.domain].append(person)
         with Discovery(now=later) as discovery:
-            for person in waiting:
-                verdicts[id(person)] = discovery.find_best(
-                    person.first_name, person.last_name, person.company.domain
+            for domain, staff in by_domain.items():
+                found = discovery.find_best_many(
+                    [(person.first_name, person.last_name) for person in staff], domain
                 )
+                for person, verdict in zip(staff, found, strict=True):
+                    verdicts[id(person)] = verdict
     return rechecked
 
 
