@@ -78,11 +78,17 @@ def run(args: argparse.Namespace) -> None:
     plan = MailPlan.build(world, slow_dns_share=0.1 if args.delays else 0.0)
     dns_server, smtp_server = start_servers(args, plan)
     people = take_in_turn(world, args.people)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     verdicts, known_pattern_rcpts = first_pass(args, people)
     first = time.perf_counter() - started
+    first_cpu = time.process_time() - cpu_started
     rechecked = recheck_rounds(people, verdicts)
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
+    # CPU seconds of the whole process (the sandbox's servers included): steadier than wall
+    # time on a shared machine.
+    print(f"  CPU time          {cpu:.2f} s (first pass {first_cpu:.2f} s), load average "
+          f"{' '.join(f'{load:.2f}' for load in os.getloadavg())}")
     report(args, people, verdicts, plan, smtp_server, dns_server, elapsed, first,
            rechecked, known_pattern_rcpts)
     print_pattern_accuracy(world)

@@ -219,8 +219,15 @@ class Prober:
         if any(answer.status == SMTP_BLOCKED for answer in answers):
             self._end(name, ok=False)
         elif session.rcpts >= settings.SOURCIER_SMTP_RCPTS_PER_SESSION:
+            # With every slot held, someone may be waiting for ours: give them the time to
+            # take it. With one free, nobody waits (they would have taken it).
+            busy = (
+                limits.slots_held(HOST_SCOPE, host_key(name))
+                >= settings.SOURCIER_SMTP_HOST_CONCURRENCY
+            )
             self._end(name, ok=True)
-            self._handover_until[name] = time.monotonic() + HANDOVER_SECONDS
+            if busy:
+                self._handover_until[name] = time.monotonic() + HANDOVER_SECONDS
         else:
             opened.used_at = time.monotonic()
         return answers

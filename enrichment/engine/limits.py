@@ -38,6 +38,11 @@ def acquire_slot(workspace_id: int, provider: str, *, limit: int, ttl: float) ->
     return backend().acquire_slot(workspace_id, provider, limit=limit, ttl=ttl)
 
 
+def slots_held(workspace_id: int, provider: str) -> int:
+    """How many of the slots of (workspace, provider) are held now (expired leases aside)."""
+    return backend().slots_held(workspace_id, provider)
+
+
 def release_slot(lease: Any) -> None:
     """Give the slot back, unless its lease expired and someone else holds it now."""
     backend().release_slot(lease)

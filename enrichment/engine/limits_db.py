@@ -56,6 +56,12 @@ def acquire_slot(
     return None
 
 
+def slots_held(workspace_id: int, provider: str) -> int:
+    return ProviderLease.objects.filter(
+        workspace_id=workspace_id, provider=provider, expires_at__gt=timezone.now()
+    ).count()
+
+
 def release_slot(lease: ProviderLease) -> None:
     ProviderLease.objects.filter(token=lease.token).delete()
 

@@ -44,6 +44,17 @@ end
 return 0
 """
 
+# KEYS[1] slots hash. Returns how many slots are held by a lease not yet expired.
+_HELD = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local held = 0
+for _, value in ipairs(redis.call('HVALS', KEYS[1])) do
+  if tonumber(string.match(value, ' (%d+)$')) > now then held = held + 1 end
+end
+return held
+"""
+
 # KEYS[1] rate prefix; ARGV: per second, requests. Counts them all or none; returns 0 when
 # allowed, else ms until the next second.
 _RATE = """
@@ -91,6 +102,10 @@ def acquire_slot(workspace_id: int, provider: str, *, limit: int, ttl: float) ->
     if int(slot) < 0:
         return None
     return Lease(workspace_id=workspace_id, provider=provider, slot=int(slot), token=token)
+
+
+def slots_held(workspace_id: int, provider: str) -> int:
+    return int(client().eval(_HELD, 1, _slots_key(workspace_id, provider)))
 
 
 def release_slot(lease: Lease) -> None:

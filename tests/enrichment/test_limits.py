@@ -37,6 +37,18 @@ def test_at_most_limit_slots_are_held_at_once(provider):
     assert limits.acquire_slot(2, provider, limit=3, ttl=60) is not None
 
 
+def test_slots_held_counts_live_leases_only(provider):
+    assert limits.slots_held(1, provider) == 0
+    first = limits.acquire_slot(1, provider, limit=3, ttl=60)
+    limits.acquire_slot(1, provider, limit=3, ttl=60)
+    limits.acquire_slot(1, provider, limit=3, ttl=0.05)  # its holder died
+    time.sleep(0.1)
+    assert limits.slots_held(1, provider) == 2
+    limits.release_slot(first)
+    assert limits.slots_held(1, provider) == 1
+    assert limits.slots_held(2, provider) == 0
+
+
 def test_a_released_slot_can_be_taken_again(provider):
     leases = [limits.acquire_slot(1, provider, limit=2, ttl=60) for _ in range(2)]
     limits.release_slot(leases[0])
