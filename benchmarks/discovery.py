@@ -2,8 +2,9 @@
 
 Builds the world (--domains companies, --staff 8 12 people each), serves its DNS and mail hosts
 on loopback, and finds every person's best address with `find_best_address` from worker
-threads (one `Discovery` each, domains handed out in turn, each domain's people asked
-together with `find_best_many`), then plays beat's recheck 16
+threads (one `Discovery` each; every domain's DNS asked at once, then the domains handed
+out by mail host, at most the host's concurrency of workers on one host, the host with the
+most people waiting first; each domain's people asked together with `find_best_many`), then plays beat's recheck 16
 minutes later for the greylisted ones and asks again. Prints people/s, addresses/s, RCPTs per
 person (overall and once the domain's pattern is known), DNS queries, SMTP sessions, and the
 accuracy per class against the ground truth (verified: the true address, found and verified;
@@ -21,7 +22,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import queue
 import sys
 import tempfile
 import threading
@@ -52,7 +52,8 @@ def main() -> None:
                         help="at most this many people, taken in turn from each company")
     parser.add_argument("--staff", type=int, nargs=2, default=(8, 12), metavar=("LEAST", "MOST"),
                         help="people per company (the tests' world has 2 to 6)")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=0,
+                        help="worker threads (0: one per mail host slot the work can use)")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--delays", action="store_true",
                         help="0.5 s on some domains' DNS answers, 0.2 s per reply on a slow host")
@@ -159,48 +160,71 @@ def start_servers(args: argparse.Namespace, plan):
 
 
 def first_pass(args: argparse.Namespace, people: list) -> tuple[dict[int, object], list[int]]:
-    """Every person once, domains handed out to the worker threads in turn."""
+    """Every person once: DNS for every domain at once, then the domains handed to the
+    worker threads by mail host (`HostQueue`), each domain's people asked together."""
+    from django.conf import settings
     from django.db import connection
 
+    from enrichment.discovery.scheduling import HostQueue, mail_host, routes_at_once
     from enrichment.discovery.services import Discovery
 
     by_domain: dict[str, list] = defaultdict(list)
     for person in people:
         by_domain[person.company.domain].append(person)
+    routes = routes_at_once(by_domain)
+    work = HostQueue(
+        {domain: len(staff) for domain, staff in by_domain.items()},
+        {domain: mail_host(route) for domain, route in routes.items()},
+        per_host=settings.SOURCIER_SMTP_HOST_CONCURRENCY,
+    )
     verdicts: dict[int, object] = {}
     known_pattern_rcpts: list[int] = []
-    work: queue.Queue = queue.Queue()
-    for domain in by_domain:
-        work.put(domain)
     lock = threading.Lock()
 
     def worker() -> None:
         with Discovery() as discovery:
-            while True:
+            last_host = None
+            while (taken := work.take()) is not None:
+                host, domain = taken
+                if host != last_host and discovery.prober is not None:
+                    discovery.prober.end_sessions()  # the last host's slot, for the others
+                last_host = host
                 try:
-                    domain = work.get_nowait()
-                except queue.Empty:
-                    break
-                staff = by_domain[domain]
-                found = discovery.find_best_many(
-                    [(person.first_name, person.last_name) for person in staff], domain
-                )
-                pattern_known = False
+                    found = ask_domain(discovery, domain, by_domain[domain])
+                finally:
+                    work.done(host)
                 with lock:
-                    for person, verdict in zip(staff, found, strict=True):
-                        verdicts[id(person)] = verdict
-                        if pattern_known:
-                            known_pattern_rcpts.append(len(verdict.tried))
-                        # One confirmed address teaches the domain's pattern to the next one.
-                        pattern_known = pattern_known or verdict.status == "verified"
+                    verdicts.update(found)
+                    known_pattern_rcpts.extend(rcpts_once_known(by_domain[domain], found))
         connection.close()
 
-    threads = [threading.Thread(target=worker) for _ in range(args.threads)]
+    count = args.threads or work.workers_wanted()
+    args.threads = count
+    threads = [threading.Thread(target=worker) for _ in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     return verdicts, known_pattern_rcpts
+
+
+def ask_domain(discovery, domain: str, staff: list) -> dict[int, object]:
+    found = discovery.find_best_many(
+        [(person.first_name, person.last_name) for person in staff], domain
+    )
+    return {id(person): verdict for person, verdict in zip(staff, found, strict=True)}
+
+
+def rcpts_once_known(staff: list, found: dict[int, object]) -> list[int]:
+    """RCPTs of each person after the first confirmed address of their domain."""
+    rcpts, pattern_known = [], False
+    for person in staff:
+        verdict = found[id(person)]
+        if pattern_known:
+            rcpts.append(len(verdict.tried))
+        # One confirmed address teaches the domain's pattern to the next one.
+        pattern_known = pattern_known or verdict.status == "verified"
+    return rcpts
 
 
 def recheck_rounds(people: list, verdicts: dict[int, object]) -> int:

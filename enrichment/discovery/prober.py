@@ -339,9 +339,13 @@ class Prober:
             if opened.used_at and opened.used_at < idle_since:
                 self._end(name, ok=True)
 
-    def close(self) -> None:
+    def end_sessions(self) -> None:
+        """Close every open session: their hosts' slots go back to the other workers."""
         for name in list(self._open):
             self._end(name, ok=True)
+
+    def close(self) -> None:
+        self.end_sessions()
         if self.budget is not None:
             self.budget.give_back()
 
