@@ -1,15 +1,15 @@
 """Benchmark: in-house discovery of the sandbox world's people over its loopback DNS and SMTP.
 
-Builds the world (--domains companies, --staff 8 12 people each), serves its DNS and mail hosts
-on loopback, and finds every person's best address with `find_best_address` from worker
-threads (one `Discovery` each; every domain's DNS asked at once, then the domains handed
-out by mail host, at most the host's concurrency of workers on one host, the host with the
-most people waiting first; each domain's people asked together with `find_best_many`), then plays beat's recheck 16
-minutes later for the greylisted ones and asks again. Prints people/s, addresses/s, RCPTs per
-person (overall and once the domain's pattern is known), DNS queries, SMTP sessions, and the
-accuracy per class against the ground truth (verified: the true address, found and verified;
-risky: catch-all or accept-all domains; unknown: a blocklisting host; invalid: no mail or
-nobody there).
+Builds the world (--domains companies, --staff 8 12 people each), serves its DNS and mail
+hosts on loopback, and finds every person's best address from worker threads (one
+`Discovery` each): every domain's DNS is asked at once, each domain queued as its answer
+comes and handed out by mail host (at most the host's concurrency of workers on one host,
+the host with the most people waiting first), each domain's people asked together with
+`find_best_many`. Then plays beat's recheck 16 minutes later for the greylisted ones and
+asks again. Prints people/s, addresses/s, RCPTs per person (overall and once the domain's
+pattern is known), DNS queries, SMTP sessions, and the accuracy per class against the ground
+truth (verified: the true address, found and verified; risky: catch-all or accept-all
+domains; unknown: a blocklisting host; invalid: no mail or nobody there).
 
     .venv/bin/python benchmarks/discovery.py --domains 100
     .venv/bin/python benchmarks/discovery.py --domains 100 --delays   # 0.5 s DNS, 0.2 s SMTP
@@ -165,18 +165,13 @@ def first_pass(args: argparse.Namespace, people: list) -> tuple[dict[int, object
     from django.conf import settings
     from django.db import connection
 
-    from enrichment.discovery.scheduling import HostQueue, mail_host, routes_at_once
+    from enrichment.discovery.scheduling import HostQueue, queue_as_routes_come
     from enrichment.discovery.services import Discovery
 
     by_domain: dict[str, list] = defaultdict(list)
     for person in people:
         by_domain[person.company.domain].append(person)
-    routes = routes_at_once(by_domain)
-    work = HostQueue(
-        {domain: len(staff) for domain, staff in by_domain.items()},
-        {domain: mail_host(route) for domain, route in routes.items()},
-        per_host=settings.SOURCIER_SMTP_HOST_CONCURRENCY,
-    )
+    work = HostQueue(per_host=settings.SOURCIER_SMTP_HOST_CONCURRENCY)
     verdicts: dict[int, object] = {}
     known_pattern_rcpts: list[int] = []
     lock = threading.Lock()
@@ -198,13 +193,19 @@ def first_pass(args: argparse.Namespace, people: list) -> tuple[dict[int, object
                     known_pattern_rcpts.extend(rcpts_once_known(by_domain[domain], found))
         connection.close()
 
-    count = args.threads or work.workers_wanted()
-    args.threads = count
-    threads = [threading.Thread(target=worker) for _ in range(count)]
-    for thread in threads:
-        thread.start()
+    threads: list[threading.Thread] = []
+
+    def enough_workers() -> None:
+        # A worker more whenever a newly seen host could use one (or up to --threads).
+        while len(threads) < (args.threads or work.workers_wanted()):
+            threads.append(threading.Thread(target=worker))
+            threads[-1].start()
+
+    queue_as_routes_come(work, {d: len(staff) for d, staff in by_domain.items()},
+                         on_added=enough_workers)
     for thread in threads:
         thread.join()
+    args.threads = len(threads)
     return verdicts, known_pattern_rcpts
 
 

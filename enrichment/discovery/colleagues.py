@@ -3,10 +3,13 @@
 The first people are asked about one at a time, as `find_best` does, until the domain's
 pattern is known (or its host turns out to defer everyone): what they confirm puts the right
 candidate first for the others. The others are then asked in rounds: each round asks every
-waiting person's next candidate at once (`probe_many`: one INSERT of probe rows before
-anything is sent, one transaction on one session, one UPDATE of the answers), and a person
-leaves the rounds at their first candidate that is not refused, as `find_best` stops. So the
-RCPTs are those `find_best` would send, in far fewer round trips and writes.
+waiting person's next candidates at once (`probe_many`: one INSERT of probe rows before
+anything is sent, one transaction on one session, one UPDATE of the answers): one candidate,
+then twice as many each round, since a person whose likely address was refused has most
+likely left and then every candidate gets asked anyway. A person leaves the rounds at their
+first candidate that is not refused, as `find_best` stops. So the RCPTs are those
+`find_best` would send (a few more only for someone whose address is none of the likely
+ones but is found further down a round), in far fewer round trips and writes.
 """
 
 from __future__ import annotations
@@ -61,9 +64,7 @@ def _ask_in_rounds(discovery: Discovery, domain: str, waiting: list[Waiting]) ->
         while True:
             asks = []
             for _index, asking, evidence in waiting:
-                candidate = asking.next()
-                if candidate is not None:
-                    asks.append((asking, candidate, evidence))
+                asks.extend((asking, candidate, evidence) for candidate in asking.next_window())
             if not asks:
                 return
             _one_round(discovery, route, row, asks)

@@ -7,15 +7,15 @@ last (a slow one, say) makes everyone wait for it at the end. `HostQueue` hands 
 only to a host with a free worker place, the host with the most people still waiting
 first, so every host starts at once when there are workers enough and the busiest never
 waits behind the others. Domains without a mail host (nothing to ask by SMTP) go to any
-worker. `routes_at_once` asks DNS about every domain at once first: a slow resolver answer
-then costs its delay once, not once per domain in turn.
+worker. `queue_as_routes_come` asks DNS about every domain at once and queues each as soon
+as its answer comes: a slow resolver answer holds back its own domain only, once.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from .dns import MailRoute, resolver
 
@@ -27,39 +27,67 @@ def mail_host(route: MailRoute) -> str:
     return route.hosts[0].name if route.deliverable else NO_HOST
 
 
-def routes_at_once(domains: Iterable[str], *, at_most: int = 64) -> dict[str, MailRoute]:
-    """Every domain's mail route, looked up side by side (answers stay in the resolver's
-    cache for the workers)."""
-    domains = list(dict.fromkeys(domains))
-    if not domains:
-        return {}
-    with ThreadPoolExecutor(max_workers=min(at_most, len(domains))) as pool:
-        return dict(zip(domains, pool.map(resolver().route, domains), strict=True))
+def queue_as_routes_come(
+    queue: HostQueue,
+    work: dict[str, int],
+    *,
+    on_added: Callable[[], None] = lambda: None,
+    at_most: int = 128,
+) -> None:
+    """Ask DNS about every domain of `work` (domain -> people) side by side, adding each to
+    `queue` as soon as its route is known (`on_added` then runs, say to start a worker); the
+    queue is closed once all are in. The answers stay in the resolver's cache for the
+    workers. A domain whose DNS is slow holds back only its own work."""
+    try:
+        if work:
+            with ThreadPoolExecutor(max_workers=min(at_most, len(work))) as pool:
+                lookups = {pool.submit(resolver().route, domain): domain for domain in work}
+                for done in as_completed(lookups):
+                    domain = lookups[done]
+                    queue.add(domain, mail_host(done.result()), work[domain])
+                    on_added()
+    finally:
+        queue.close()
 
 
 class HostQueue:
     """Domains to work on, grouped by mail host; safe to share between worker threads."""
 
-    def __init__(self, work: dict[str, int], hosts: dict[str, str], *, per_host: int) -> None:
-        """`work`: domain -> people waiting there; `hosts`: domain -> its mail host."""
+    def __init__(self, *, per_host: int) -> None:
         self.per_host = per_host
         self._waiting: dict[str, list[str]] = {}
+        self._domains: dict[str, int] = {}
         self._people: dict[str, int] = {}
-        for domain, people in sorted(work.items(), key=lambda item: -item[1]):
-            host = hosts.get(domain, NO_HOST)
-            self._waiting.setdefault(host, []).append(domain)
-            self._people[host] = self._people.get(host, 0) + people
-        self._work = dict(work)
+        self._work: dict[str, int] = {}
         self._busy: dict[str, int] = {}
+        self._closed = False
         self._ready = threading.Condition()
 
+    def add(self, domain: str, host: str, people: int) -> None:
+        """A domain to work on, its mail host and how many people wait there."""
+        with self._ready:
+            waiting = self._waiting.setdefault(host, [])
+            waiting.append(domain)
+            self._work[domain] = people
+            waiting.sort(key=lambda d: -self._work[d])  # the largest domain first
+            self._domains[host] = self._domains.get(host, 0) + 1
+            self._people[host] = self._people.get(host, 0) + people
+            self._ready.notify_all()
+
+    def close(self) -> None:
+        """No domain will be added any more: idle workers may stop once all is taken."""
+        with self._ready:
+            self._closed = True
+            self._ready.notify_all()
+
     def workers_wanted(self) -> int:
-        """Workers enough for every host to be served at its full concurrency at once."""
-        return sum(min(self.per_host, len(domains)) for domains in self._waiting.values())
+        """Workers enough for every host seen to be served at its full concurrency at once."""
+        with self._ready:
+            return sum(min(self.per_host, count) for count in self._domains.values())
 
     def take(self) -> tuple[str, str] | None:
-        """(host, domain) to work on, waiting while every host with work is fully served;
-        None when no domain is left. Call `done(host, domain)` afterwards."""
+        """(host, domain) to work on, waiting while every host with work is fully served or
+        more domains may come; None when no domain is left. Call `done(host)` afterwards."""
         with self._ready:
             while True:
                 open_hosts = [
@@ -73,7 +101,7 @@ class HostQueue:
                     self._people[host] -= self._work[domain]
                     self._busy[host] = self._busy.get(host, 0) + 1
                     return host, domain
-                if not any(self._waiting.values()):
+                if self._closed and not any(self._waiting.values()):
                     return None
                 self._ready.wait()
 

@@ -303,6 +303,18 @@ class InTurn:
         self.first_answer: Verdict | None = None
         self.deferred: Verdict | None = None
         self.found: Verdict | None = None
+        self.rounds = 0
+
+    def next_window(self) -> list:
+        """The next candidates to ask about together (`find_best_many`'s rounds): one, then
+        twice as many each round, none once the verdict is reached. A person whose likely
+        addresses were refused has most likely left, and then every candidate is asked
+        anyway: in 4 rounds rather than 10."""
+        if self.found is not None:
+            return []
+        start, width = len(self.tried), 2**self.rounds
+        self.rounds += 1
+        return self.ranked[start : start + width]
 
     def next(self):
         """The next candidate to ask about, or None when the verdict is reached."""
@@ -315,7 +327,7 @@ class InTurn:
         self.first_answer = self.first_answer or verdict
         if verdict.reason == "greylisted":
             self.deferred = self.deferred or verdict
-        elif verdict.status != INVALID:
+        elif verdict.status != INVALID and self.found is None:
             # Confirmed, or an answer that says nothing (blocked, accept-all): asking about
             # more candidates would not say more.
             self.found = verdict

@@ -93,7 +93,10 @@ def test_greylisted_people_settled_by_one_recheck_round(mail_sandbox, world, pla
 def test_host_queue_serves_each_host_at_its_concurrency_busiest_first():
     work = {"a.fr": 10, "b.fr": 12, "c.fr": 3, "lent.fr": 4, "rien.fr": 2}
     hosts = {"a.fr": "mx", "b.fr": "mx", "c.fr": "mx", "lent.fr": "slow", "rien.fr": NO_HOST}
-    queue = HostQueue(work, hosts, per_host=2)
+    queue = HostQueue(per_host=2)
+    for domain, people in work.items():
+        queue.add(domain, hosts[domain], people)
+    queue.close()
     assert queue.workers_wanted() == 4  # mx 2, slow 1, no host 1
     taken = [queue.take() for _ in range(4)]
     # The host with the most people first, its largest domain first; at most 2 on mx.
