@@ -351,9 +351,9 @@ class Prober:
 
 
 def _per_recipient(lines: list[str], chunk: list[str]) -> list[str]:
-    """Each recipient's part of a transaction's transcript: what came before the first RCPT
-    (the session's opening, MAIL FROM), its own RCPT TO and reply, and what followed the last
-    (RSET). One recipient keeps the whole transcript, as asked alone."""
+    """Each recipient's part of a batch's transcript: what came before the first RCPT (the
+    session's opening, MAIL FROM), its own RCPT TO and reply, and what followed the last (an
+    RSET, where one was needed). One recipient keeps the whole transcript, as asked alone."""
     starts = [i for i, line in enumerate(lines) if line.startswith("C: RCPT TO:")]
     if len(chunk) == 1 or len(starts) != len(chunk):
         return ["\n".join(lines)] * len(chunk)

@@ -14,6 +14,7 @@ as its answer comes: a slow resolver answer holds back its own domain only, once
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
@@ -53,8 +54,11 @@ def queue_as_routes_come(
 class HostQueue:
     """Domains to work on, grouped by mail host; safe to share between worker threads."""
 
-    def __init__(self, *, per_host: int) -> None:
+    def __init__(self, *, per_host: int, settle: float = 0.0) -> None:
+        """`settle`: seconds to let domains come in before handing any out (so the largest
+        of the first answers go first), unless the queue is closed sooner."""
         self.per_host = per_host
+        self._settled_at = time.monotonic() + settle
         self._waiting: dict[str, list[str]] = {}
         self._domains: dict[str, int] = {}
         self._people: dict[str, int] = {}
@@ -89,6 +93,8 @@ class HostQueue:
         """(host, domain) to work on, waiting while every host with work is fully served or
         more domains may come; None when no domain is left. Call `done(host)` afterwards."""
         with self._ready:
+            while not self._closed and (wait := self._settled_at - time.monotonic()) > 0:
+                self._ready.wait(wait)
             while True:
                 open_hosts = [
                     host
