@@ -208,9 +208,12 @@ class SmtpSession:
             return [sender] * len(addresses)
         self.in_transaction = True
         if any(answer.code == 503 for answer in answers):
-            # "Bad sequence": the host dropped the transaction; a new one next time.
+            # "Bad sequence": the host dropped the transaction. A new one, and the recipients
+            # asked again in it when the old one was reused (their 503 said nothing of them).
             self.command("RSET")
             self.in_transaction = False
+            if not opening:
+                return self.check_many(addresses)
         return answers
 
     def command(self, line: str) -> Reply:

@@ -80,3 +80,38 @@ def test_one_write_per_recipient_only_where_the_host_offers_pipelining(pipelinin
     text = "\n".join(session.transcript)
     assert "C: RCPT TO:<jean.dupont@exemple.fr>\nS: 250 2.1.5 Ok\nC: RCPT TO:<personne" in text
     assert "C: RCPT TO:<personne@exemple.fr>\nS: 550 5.1.1 No such user" in text
+
+
+class ForgetfulServer(LineServer):
+    """Forgets the transaction after its first RCPT: the next RCPT gets 503 until MAIL FROM."""
+
+    def __init__(self):
+        super().__init__(pipelining=True)
+        self.in_mail = False
+
+    def answer(self, line: str) -> bytes:
+        verb = line.split(" ", 1)[0].upper()
+        if verb == "MAIL":
+            self.in_mail = True
+        elif verb == "RCPT":
+            if not self.in_mail:
+                return b"503 5.5.1 Error: need MAIL command\r\n"
+            self.in_mail = False
+        elif verb == "RSET":
+            self.in_mail = False
+        return super().answer(line)
+
+
+def test_a_host_that_drops_the_transaction_gets_a_new_one_and_the_question_again():
+    server = ForgetfulServer()
+    server.start()
+    session = SmtpSession("mx.exemple.fr", "127.0.0.1", server.port, IDENTITY, timeout=5)
+    session.open()
+    first = session.check("personne@exemple.fr")
+    second = session.check("jean.dupont@exemple.fr")
+    session.close()
+    server.join(5)
+
+    assert (first.code, second.code) == (550, 250)
+    sent = [c.split(":")[0] for read in server.reads for c in read]
+    assert sent[-5:] == ["RCPT TO", "RSET", "MAIL FROM", "RCPT TO", "QUIT"]
