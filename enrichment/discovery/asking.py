@@ -127,6 +127,44 @@ class MailQuestions:
         self._finish(probe, answer, recheck=attempt <= settings.SOURCIER_SMTP_MAX_RECHECKS)
         return probe
 
+    def probe_many(self, asked: dict[str, str], route: MailRoute) -> dict[str, EmailProbe]:
+        """`probe` for many addresses of one domain (address -> pattern): the probes to make
+        are created in one INSERT before anything is sent, asked together (`ask_many`) and
+        finished in one UPDATE. Returns the probe row answering for each address."""
+        emails = list(asked)
+        latest = {e: self._prefetched.pop(e) for e in emails if e in self._prefetched}
+        missing = [e for e in emails if e not in latest]
+        if missing:
+            latest.update(records.latest_probes(self.workspace_id, missing))
+        now = self.now()
+        found: dict[str, EmailProbe] = {}
+        rows = []
+        for email in emails:
+            previous = latest[email]
+            if previous is not None and not self._ask_again(previous, now):
+                found[email] = previous
+                continue
+            attempt = previous.attempt + 1 if previous else 1
+            rows.append({
+                "workspace_id": self.workspace_id, "email": email, "domain": route.domain,
+                "attempt": attempt, "now": now, "pattern": asked[email],
+            })
+        started = []
+        for row, probe in zip(rows, records.start_probes(rows), strict=True):
+            if probe is None:  # another worker is asking this very attempt
+                found[row["email"]] = records.latest_probe(self.workspace_id, row["email"])
+            else:
+                started.append(probe)
+        answers = self.prober.ask_many(route, [probe.email for probe in started])
+        for probe, answer in zip(started, answers, strict=True):
+            recheck = probe.attempt <= settings.SOURCIER_SMTP_MAX_RECHECKS
+            for name, value in self._answer_fields(answer, recheck=recheck).items():
+                setattr(probe, name, value)
+            self._learn(probe)
+            found[probe.email] = probe
+        records.finish_probes(started)
+        return found
+
     def _ask_again(self, latest: EmailProbe, now: dt.datetime) -> bool:
         if latest.status == Status.PENDING:
             return latest.created_at < now - STALE_PENDING
@@ -140,21 +178,37 @@ class MailQuestions:
             return latest.attempt <= settings.SOURCIER_SMTP_MAX_RECHECKS
         return True  # blocked, paused, unreachable: worth asking again later
 
-    def _finish(self, probe: EmailProbe, answer: Answer, *, recheck: bool) -> None:
+    def _answer_fields(self, answer: Answer, *, recheck: bool) -> dict:
+        """A probe row's fields once answered (records.FINISH_FIELDS)."""
         now = self.now()
         recheck_at = None
         if answer.status == SMTP_DEFERRED and recheck:
             recheck_at = now + dt.timedelta(seconds=settings.SOURCIER_SMTP_RECHECK_SECONDS)
+        return {
+            "status": answer.status,
+            "mail_host": answer.mail_host[:253],
+            "reply_code": answer.code,
+            "reply_text": answer.text[:512],
+            "transcript": answer.transcript,
+            "finished_at": now,
+            "recheck_at": recheck_at,
+        }
+
+    def _finish(self, probe: EmailProbe, answer: Answer, *, recheck: bool) -> None:
+        fields = self._answer_fields(answer, recheck=recheck)
         records.finish_probe(
             probe,
-            status=answer.status,
-            now=now,
+            status=fields["status"],
+            now=fields["finished_at"],
             mail_host=answer.mail_host,
             code=answer.code,
             text=answer.text,
             transcript=answer.transcript,
-            recheck_at=recheck_at,
+            recheck_at=fields["recheck_at"],
         )
-        if answer.status == SMTP_ACCEPTED and probe.pattern and probe.domain in self._patterns:
+        self._learn(probe)
+
+    def _learn(self, probe: EmailProbe) -> None:
+        if probe.status == SMTP_ACCEPTED and probe.pattern and probe.domain in self._patterns:
             # What this run confirms teaches the next person on the domain at once.
             self._patterns[probe.domain].append(probe.pattern)

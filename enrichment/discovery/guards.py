@@ -23,7 +23,8 @@ from django.utils.translation import gettext as _
 from ..models import ProbeBudget, ProbingPause
 
 PORT_RETRY = dt.timedelta(hours=1)
-BUDGET_CHUNK = 10
+# RCPTs a prober reserves at a time (what it did not use goes back when it closes).
+BUDGET_CHUNK = 50
 EVERY_HOST = ""
 
 

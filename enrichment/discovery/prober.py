@@ -133,13 +133,33 @@ class Prober:
 
     def ask(self, route: MailRoute, address: str) -> Answer:
         """The first reachable host's answer about `address` (backup MX on failure)."""
+        return self.ask_many(route, [address])[0]
+
+    def ask_many(self, route: MailRoute, addresses: list[str]) -> list[Answer]:
+        """`ask` for many addresses of one domain: each session asks as many as it may at
+        once (its RCPTs left, the host's rate), in one transaction, pipelined where the host
+        offers it. The answers come in the order of `addresses`."""
         if self.disabled:
-            return Answer(SMTP_UNREACHABLE)
-        if self.budget is not None and not self.budget.take():
-            # Nothing asked: never a verdict on the address, only "not today".
-            self.warnings.add(WARNING_BUDGET)
-            return Answer(SMTP_BUDGET, text="daily probe budget spent")
+            return [Answer(SMTP_UNREACHABLE)] * len(addresses)
+        answers: dict[int, Answer] = {}
+        pending: list[int] = []
+        for index, _address in enumerate(addresses):
+            if self.budget is not None and not self.budget.take():
+                # Nothing asked: never a verdict on the address, only "not today".
+                self.warnings.add(WARNING_BUDGET)
+                answers[index] = Answer(SMTP_BUDGET, text="daily probe budget spent")
+            else:
+                pending.append(index)
         self._close_idle()
+        while pending:
+            got = self._ask_route(route, [addresses[i] for i in pending])
+            answers.update(zip(pending, got, strict=False))
+            pending = pending[len(got) :]
+        return [answers[index] for index in range(len(addresses))]
+
+    def _ask_route(self, route: MailRoute, batch: list[str]) -> list[Answer]:
+        """Answers for the first addresses of `batch` (at least one) from the first host that
+        can be reached."""
         paused = False
         for host in route.hosts:
             for ip in filter(self._may_connect, host.addresses):
@@ -151,22 +171,24 @@ class Prober:
                         paused = True
                         break
                     except limits.SlotUnavailable:
-                        # Other workers hold every slot: not the recipient's doing.
-                        return Answer(SMTP_PAUSED, host.name, text="mail host busy")
+                        # Other workers hold every slot: not the recipients' doing.
+                        return [Answer(SMTP_PAUSED, host.name, text="mail host busy")] * len(
+                            batch
+                        )
                     if opened is None:
                         break
-                    answer = self._rcpt(host.name, opened, address)
-                    if answer is not None:
-                        return answer
+                    answers = self._rcpts(host.name, opened, batch)
+                    if answers is not None:
+                        return answers
                 if paused:
                     break
         if paused:
-            return Answer(SMTP_PAUSED)
+            return [Answer(SMTP_PAUSED)] * len(batch)
         if self._reached == 0 and len(self._refused) >= UNREACHABLE_AFTER:
             self.warnings.add(WARNING_PORT_BLOCKED)
             guards.record_port_unreachable()
             log.warning("SMTP port %s unreachable on every mail host: probing stopped", self.port)
-        return Answer(SMTP_UNREACHABLE)
+        return [Answer(SMTP_UNREACHABLE)] * len(batch)
 
     def _may_connect(self, ip: str) -> bool:
         """Only public addresses: an MX record must not point the prober into our network."""
@@ -180,25 +202,52 @@ class Prober:
             self.warnings.add(WARNING_PRIVATE_HOST)
         return public
 
-    def _rcpt(self, name: str, opened: _Open, address: str) -> Answer | None:
+    def _rcpts(self, name: str, opened: _Open, batch: list[str]) -> list[Answer] | None:
+        """Ask about as many of `batch` as this session may (at least one); None when the
+        host closed the session meanwhile."""
         session = opened.session
-        limits.wait_for_rate(
-            host_key(name), per_second=settings.SOURCIER_SMTP_HOST_RATE, max_wait=60.0
-        )
+        rate = settings.SOURCIER_SMTP_HOST_RATE
+        room = settings.SOURCIER_SMTP_RCPTS_PER_SESSION - session.rcpts
+        chunk = batch[: max(1, min(room, rate))]
+        limits.wait_for_rate(host_key(name), per_second=rate, max_wait=60.0, count=len(chunk))
         try:
-            reply = session.check(address)
+            replies = session.check_many(chunk)
         except SmtpSessionLost:
             self._end(name, ok=True)
             return None
-        answer = self._answer(name, opened, reply)
-        if answer.status == SMTP_BLOCKED:
+        answers = self._answers(name, opened, replies, chunk)
+        if any(answer.status == SMTP_BLOCKED for answer in answers):
             self._end(name, ok=False)
         elif session.rcpts >= settings.SOURCIER_SMTP_RCPTS_PER_SESSION:
+            # With every slot held, someone may be waiting for ours: give them the time to
+            # take it. With one free, nobody waits (they would have taken it).
+            busy = (
+                limits.slots_held(HOST_SCOPE, host_key(name))
+                >= settings.SOURCIER_SMTP_HOST_CONCURRENCY
+            )
             self._end(name, ok=True)
-            self._handover_until[name] = time.monotonic() + HANDOVER_SECONDS
+            if busy:
+                self._handover_until[name] = time.monotonic() + HANDOVER_SECONDS
         else:
             opened.used_at = time.monotonic()
-        return answer
+        return answers
+
+    def _answers(
+        self, name: str, opened: _Open, replies: list[Reply], chunk: list[str]
+    ) -> list[Answer]:
+        """One answer per reply, each with the transcript lines about its own recipient."""
+        lines = opened.session.transcript[opened.mark :]
+        opened.mark = len(opened.session.transcript)
+        answers = [
+            Answer(classify(reply), name, reply.code, reply.text, transcript)
+            for reply, transcript in zip(replies, _per_recipient(lines, chunk), strict=True)
+        ]
+        blocked = next((a for a in answers if a.status == SMTP_BLOCKED), None)
+        if blocked is not None:
+            self.warnings.add(WARNING_BLOCKED)
+            guards.record_block(name, blocked.text)
+            log.warning("mail host %s answered with a blocklist reply: probing paused", name)
+        return answers
 
     def _answer(self, name: str, opened: _Open, reply: Reply) -> Answer:
         transcript = opened.session.transcript[opened.mark :]
@@ -290,8 +339,35 @@ class Prober:
             if opened.used_at and opened.used_at < idle_since:
                 self._end(name, ok=True)
 
-    def close(self) -> None:
+    def end_sessions(self) -> None:
+        """Close every open session: their hosts' slots go back to the other workers."""
         for name in list(self._open):
             self._end(name, ok=True)
+
+    def close(self) -> None:
+        self.end_sessions()
         if self.budget is not None:
             self.budget.give_back()
+
+
+def _per_recipient(lines: list[str], chunk: list[str]) -> list[str]:
+    """Each recipient's part of a batch's transcript: what came before the first RCPT (the
+    session's opening, MAIL FROM), its own RCPT TO and reply, and what followed the last (an
+    RSET, where one was needed). One recipient keeps the whole transcript, as asked alone."""
+    starts = [i for i, line in enumerate(lines) if line.startswith("C: RCPT TO:")]
+    if len(chunk) == 1 or len(starts) != len(chunk):
+        return ["\n".join(lines)] * len(chunk)
+    ends = [*starts[1:], _after_last(lines, starts[-1])]
+    head, tail = lines[: starts[0]], lines[ends[-1] :]
+    return [
+        "\n".join([*head, *lines[start:end], *tail])
+        for start, end in zip(starts, ends, strict=True)
+    ]
+
+
+def _after_last(lines: list[str], start: int) -> int:
+    """Where the last RCPT's block (its command and reply lines) ends."""
+    end = start + 1
+    while end < len(lines) and not lines[end].startswith("C: "):
+        end += 1
+    return end

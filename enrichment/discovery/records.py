@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 
 from ..models import EmailProbe, MailDomain
@@ -80,6 +80,67 @@ def start_probe(
             )
     except IntegrityError:
         return None
+
+
+def start_probes(rows: list[dict]) -> list[EmailProbe | None]:
+    """`start_probe` for many probes (each a dict of its arguments) in one INSERT; None for
+    each that already exists (a replay), found one by one only when the INSERT collides."""
+    probes = [
+        EmailProbe(
+            workspace_id=row["workspace_id"],
+            key=probe_key(row["workspace_id"], row["email"], row["attempt"],
+                          row.get("kind", EmailProbe.Kind.ADDRESS)),
+            kind=row.get("kind", EmailProbe.Kind.ADDRESS),
+            email=row["email"],
+            domain=row["domain"],
+            pattern=row.get("pattern", ""),
+            attempt=row["attempt"],
+            created_at=row["now"],
+        )
+        for row in rows
+    ]
+    if not probes:
+        return []
+    try:
+        with transaction.atomic():
+            created = EmailProbe.objects.bulk_create(probes)
+    except IntegrityError:
+        return [start_probe(**row) for row in rows]
+    if any(probe.pk is None for probe in created):  # a database that returns no ids
+        ids = dict(
+            EmailProbe.objects.unscoped()
+            .filter(key__in=[p.key for p in created])
+            .values_list("key", "pk")
+        )
+        for probe in created:
+            probe.pk = ids[probe.key]
+    return list(created)
+
+
+FINISH_FIELDS = (
+    "status", "mail_host", "reply_code", "reply_text", "transcript", "finished_at", "recheck_at"
+)
+
+
+def finish_probes(probes: list[EmailProbe]) -> None:
+    """Record many answers set on the probes (FINISH_FIELDS) with one UPDATE statement run
+    for every row at once; as with `finish_probe`, only rows still pending are written."""
+    if not probes:
+        return
+    meta = EmailProbe._meta
+    fields = [meta.get_field(name) for name in FINISH_FIELDS]
+    # Only the model's own table and column names are spliced in; every value is a parameter.
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    table, pk, status = quote(meta.db_table), quote(meta.pk.column), quote("status")
+    sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s AND {status} = %s"  # noqa: S608
+    rows = [
+        [f.get_db_prep_save(getattr(probe, f.attname), connection) for f in fields]
+        + [probe.pk, Status.PENDING.value]
+        for probe in probes
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def finish_probe(

@@ -194,6 +194,27 @@ class Discovery(MailQuestions):
     ) -> Verdict:
         """The person's most likely address, confirmed by SMTP when the domain allows it."""
         domain = normalize_domain(domain)
+        prepared = self.prepare(first_name, last_name, domain, known=known)
+        if isinstance(prepared, Verdict):
+            return prepared
+        ranked, evidence = prepared
+        return self._first_confirmed(ranked, domain, evidence)
+
+    def find_best_many(
+        self, people: list[tuple[str, str]], domain: str, *, known: Iterable[KnownAddress] = ()
+    ) -> list[Verdict]:
+        """`find_best` for many (first name, last name) of one domain, their candidates asked
+        in rounds: one session transaction and one write of probe rows per round."""
+        from .colleagues import find_colleagues
+
+        return find_colleagues(self, people, normalize_domain(domain), list(known))
+
+    def prepare(
+        self, first_name: str, last_name: str, domain: str, *, known: Iterable[KnownAddress] = ()
+    ) -> Verdict | tuple[list, PatternEvidence]:
+        """The verdict when nothing is to be confirmed by SMTP (no name, objection, no mail,
+        catch-all, probing impossible), else the person's ranked candidates to ask in turn
+        and the domain's evidence (`domain` already normalized)."""
         _address, why = check_syntax(f"postmaster@{domain}")
         if why or not domain:
             return Verdict("", INVALID, 0, "invalid_domain")
@@ -216,42 +237,21 @@ class Discovery(MailQuestions):
             # Nothing to ask, or nothing an answer would prove: the best guess, unconfirmed.
             top = ranked[0]
             return self.verify(top.address(domain), pattern=top.pattern, evidence=evidence)
-        return self._first_confirmed(ranked, domain, evidence)
+        return ranked[:limit], evidence
 
     def _first_confirmed(self, ranked: list, domain: str, evidence: PatternEvidence) -> Verdict:
-        """Ask about the candidates in turn and stop at the first that is not refused.
-
-        A greylisting host defers every new recipient: all candidates are asked anyway, so
-        that each one's recheck is due at the same time and one recheck round settles them.
-        """
-        candidates = ranked[: settings.SOURCIER_SMTP_MAX_RCPTS_PER_PERSON]
-        addresses = [c.address(domain) for c in candidates]
+        """Ask about the candidates in turn and stop at the first that is not refused."""
+        addresses = [c.address(domain) for c in ranked]
         self._prefetched = records.latest_probes(self.workspace_id, addresses)
         try:
-            return self._ask_in_turn(candidates, domain, evidence)
+            asking = InTurn(ranked, domain)
+            while (candidate := asking.next()) is not None:
+                address = candidate.address(domain)
+                verdict = self.verify(address, pattern=candidate.pattern, evidence=evidence)
+                asking.answered(address, verdict)
+            return asking.verdict
         finally:
             self._prefetched = {}
-
-    def _ask_in_turn(self, candidates: list, domain: str, evidence: PatternEvidence) -> Verdict:
-        tried: list[str] = []
-        first_answer: Verdict | None = None
-        deferred: Verdict | None = None
-        for candidate in candidates:
-            address = candidate.address(domain)
-            tried.append(address)
-            verdict = self.verify(address, pattern=candidate.pattern, evidence=evidence)
-            first_answer = first_answer or verdict
-            if verdict.reason == "greylisted":
-                deferred = deferred or verdict
-            elif verdict.status != INVALID:
-                # Confirmed, or an answer that says nothing (blocked, accept-all): asking
-                # about more candidates would not say more.
-                return replace(verdict, tried=tuple(tried))
-        if deferred is not None:
-            return replace(deferred, tried=tuple(tried))
-        return replace(
-            first_answer, email="", tried=tuple(tried), reason="no_mailbox_found", pattern=""
-        )
 
     def _objecting(self, addresses: list[str]) -> bool:
         """Is any of these on the workspace's objection list? (No workspace, no list.)"""
@@ -261,17 +261,87 @@ class Discovery(MailQuestions):
 
     def recheck_due(self) -> int:
         """Ask every due greylisted address again; returns how many were asked. The
-        discovered contacts whose answer waited on them have their best address chosen again."""
+        discovered contacts whose answer waited on them have their best address chosen again.
+        A domain's due addresses are asked together (`probe_many`)."""
         from .checking import refresh_after_recheck
 
-        rechecked = []
+        by_domain: dict[str, dict[str, str]] = {}
         for probe in records.due_rechecks(self.now()):
-            if probe.workspace_id != self.workspace_id:
-                continue
-            self.verify(probe.email, pattern=probe.pattern)
-            rechecked.append((probe.email, probe.domain))
+            if probe.workspace_id == self.workspace_id:
+                by_domain.setdefault(probe.domain, {}).setdefault(probe.email, probe.pattern)
+        rechecked = []
+        for domain, asked in by_domain.items():
+            self._recheck_domain(domain, asked)
+            rechecked.extend((email, domain) for email in asked)
         refresh_after_recheck(self, rechecked, now=self.now())
         return len(rechecked)
+
+    def _recheck_domain(self, domain: str, asked: dict[str, str]) -> None:
+        """What `verify` would ask about each address of `domain` (address -> pattern)."""
+        objecting = set()
+        if self.workspace_id is not None:
+            objecting = set(prospect_services.objecting_emails(self.workspace_id, list(asked)))
+        asked = {email: p for email, p in asked.items() if email not in objecting}
+        route, row = self.route(domain)
+        if not asked or not route.deliverable or self.prober is None:
+            return
+        catch_all, silent = self.catch_all(route, row)
+        if not catch_all and silent not in SILENT:
+            self.probe_many(asked, route)
+
+
+class InTurn:
+    """One person's candidates asked in turn, stopping at the first that is not refused.
+
+    A greylisting host defers every new recipient: all candidates are asked anyway, so that
+    each one's recheck is due at the same time and one recheck round settles them.
+    """
+
+    def __init__(self, ranked: list, domain: str) -> None:
+        self.ranked, self.domain = ranked, domain
+        self.tried: list[str] = []
+        self.first_answer: Verdict | None = None
+        self.deferred: Verdict | None = None
+        self.found: Verdict | None = None
+        self.rounds = 0
+
+    def next_window(self) -> list:
+        """The next candidates to ask about together (`find_best_many`'s rounds): one, then
+        twice as many each round, none once the verdict is reached. A person whose likely
+        addresses were refused has most likely left, and then every candidate is asked
+        anyway: in 4 rounds rather than 10."""
+        if self.found is not None:
+            return []
+        start, width = len(self.tried), 2**self.rounds
+        self.rounds += 1
+        return self.ranked[start : start + width]
+
+    def next(self):
+        """The next candidate to ask about, or None when the verdict is reached."""
+        if self.found is not None or len(self.tried) >= len(self.ranked):
+            return None
+        return self.ranked[len(self.tried)]
+
+    def answered(self, address: str, verdict: Verdict) -> None:
+        self.tried.append(address)
+        self.first_answer = self.first_answer or verdict
+        if verdict.reason == "greylisted":
+            self.deferred = self.deferred or verdict
+        elif verdict.status != INVALID and self.found is None:
+            # Confirmed, or an answer that says nothing (blocked, accept-all): asking about
+            # more candidates would not say more.
+            self.found = verdict
+
+    @property
+    def verdict(self) -> Verdict:
+        tried = tuple(self.tried)
+        if self.found is not None:
+            return replace(self.found, tried=tried)
+        if self.deferred is not None:
+            return replace(self.deferred, tried=tried)
+        return replace(
+            self.first_answer, email="", tried=tried, reason="no_mailbox_found", pattern=""
+        )
 
 
 def _objected(address: str) -> Verdict:

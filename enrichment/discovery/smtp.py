@@ -1,7 +1,8 @@
 """An RCPT-only SMTP conversation with one mail host, and what its replies mean.
 
-One `SmtpSession` is one TCP connection: banner, EHLO, then for each address MAIL FROM,
-RCPT TO, RSET. It never sends DATA or VRFY: nothing is ever delivered, and VRFY is both
+One `SmtpSession` is one TCP connection: banner, EHLO, MAIL FROM once, then one RCPT TO per
+address in that one transaction (RSET only if the host loses track of it), QUIT to end it.
+It never sends DATA or VRFY: nothing is ever delivered, and VRFY is both
 disabled almost everywhere and a red flag to mail admins. Every line sent and received is
 kept in `transcript`.
 
@@ -143,8 +144,10 @@ class SmtpSession:
     transcript: list[str] = field(default_factory=list)
     banner: str = ""
     rcpts: int = 0
-    # The host said PIPELINING (RFC 2920): MAIL FROM, RCPT TO and RSET go in one write.
+    # The host said PIPELINING (RFC 2920): MAIL FROM and the RCPT TOs go in one write.
     pipelining: bool = False
+    # MAIL FROM was accepted: the next RCPT TOs go in the same transaction.
+    in_transaction: bool = False
     _sock: socket.socket | None = field(default=None, repr=False)
     _reader: object = field(default=None, repr=False)
 
@@ -176,26 +179,42 @@ class SmtpSession:
         return hello
 
     def check(self, address: str) -> Reply:
-        """MAIL FROM, RCPT TO, RSET: the host's answer about one recipient.
+        """The host's answer about one recipient (see `check_many`)."""
+        return self.check_many([address])[0]
 
-        A host that offers PIPELINING gets the three in one write and answers them in order
-        (one round trip instead of three); the transcript reads the same either way."""
+    def check_many(self, addresses: list[str]) -> list[Reply]:
+        """The host's answer about each of `addresses`: one RCPT TO each, in the session's
+        open transaction (MAIL FROM once, the first time; RSET only where needed, when the
+        host lost track of it). A PIPELINING host gets them in one write (one round trip
+        for the lot); another gets one command at a time. Nothing is ever delivered: DATA
+        is never sent, and QUIT ends the transaction. A refused MAIL FROM answers for every
+        address."""
+        if not addresses:
+            return []
+        rcpts = [f"RCPT TO:<{address}>" for address in addresses]
+        opening = [] if self.in_transaction else [f"MAIL FROM:<{self.identity.mail_from}>"]
         if self.pipelining:
-            return self._check_pipelined(address)
-        sender = self.command(f"MAIL FROM:<{self.identity.mail_from}>")
-        if sender.code >= 400:
-            return sender
-        self.rcpts += 1
-        reply = self.command(f"RCPT TO:<{address}>")
-        self.command("RSET")
-        return reply
-
-    def _check_pipelined(self, address: str) -> Reply:
-        lines = [f"MAIL FROM:<{self.identity.mail_from}>", f"RCPT TO:<{address}>", "RSET"]
-        replies = self._exchange(lines)
-        self.rcpts += 1
-        sender, reply, _reset = replies
-        return sender if sender.code >= 400 else reply
+            replies = self._exchange(opening + rcpts)
+            self.rcpts += len(addresses)
+            sender, answers = (replies[0] if opening else None), replies[len(opening) :]
+        else:
+            sender = self.command(opening[0]) if opening else None
+            answers = []
+            if sender is None or sender.code < 400:
+                for line in rcpts:
+                    self.rcpts += 1
+                    answers.append(self.command(line))
+        if sender is not None and sender.code >= 400:
+            return [sender] * len(addresses)
+        self.in_transaction = True
+        if any(answer.code == 503 for answer in answers):
+            # "Bad sequence": the host dropped the transaction. A new one, and the recipients
+            # asked again in it when the old one was reused (their 503 said nothing of them).
+            self.command("RSET")
+            self.in_transaction = False
+            if not opening:
+                return self.check_many(addresses)
+        return answers
 
     def command(self, line: str) -> Reply:
         return self._exchange([line])[0]
@@ -254,3 +273,4 @@ class SmtpSession:
         finally:
             self._sock = None
             self._reader = None
+            self.in_transaction = False

@@ -38,14 +38,22 @@ def acquire_slot(workspace_id: int, provider: str, *, limit: int, ttl: float) ->
     return backend().acquire_slot(workspace_id, provider, limit=limit, ttl=ttl)
 
 
+def slots_held(workspace_id: int, provider: str) -> int:
+    """How many of the slots of (workspace, provider) are held now (expired leases aside)."""
+    return backend().slots_held(workspace_id, provider)
+
+
 def release_slot(lease: Any) -> None:
     """Give the slot back, unless its lease expired and someone else holds it now."""
     backend().release_slot(lease)
 
 
-def take_rate_token(provider: str, *, per_second: int) -> float:
-    """Count one request in this second's window: 0 when allowed, else seconds to wait."""
-    return backend().take_rate_token(provider, per_second=per_second)
+def take_rate_token(provider: str, *, per_second: int, count: int = 1) -> float:
+    """Count `count` requests (all or none) in this second's window: 0 when allowed, else
+    seconds to wait. More than `per_second` at once is never allowed."""
+    if count > per_second:
+        raise ValueError(f"{count} requests at once exceed the rate of {per_second} a second")
+    return backend().take_rate_token(provider, per_second=per_second, count=count)
 
 
 def purge_expired(older_than_seconds: int = 3600) -> int:
@@ -72,11 +80,13 @@ def concurrency_slot(
         release_slot(lease)
 
 
-def wait_for_rate(provider: str, *, per_second: int, max_wait: float = 5.0) -> bool:
-    """Block until a request may be sent (True), or give up after `max_wait` seconds."""
+def wait_for_rate(
+    provider: str, *, per_second: int, max_wait: float = 5.0, count: int = 1
+) -> bool:
+    """Block until `count` requests may be sent (True), or give up after `max_wait` seconds."""
     deadline = time.monotonic() + max_wait
     while True:
-        delay = take_rate_token(provider, per_second=per_second)
+        delay = take_rate_token(provider, per_second=per_second, count=count)
         if delay == 0:
             return True
         if time.monotonic() + delay > deadline:

@@ -56,26 +56,32 @@ def acquire_slot(
     return None
 
 
+def slots_held(workspace_id: int, provider: str) -> int:
+    return ProviderLease.objects.filter(
+        workspace_id=workspace_id, provider=provider, expires_at__gt=timezone.now()
+    ).count()
+
+
 def release_slot(lease: ProviderLease) -> None:
     ProviderLease.objects.filter(token=lease.token).delete()
 
 
-def take_rate_token(provider: str, *, per_second: int) -> float:
-    """Count one request in this second's window: 0 when allowed, else seconds to wait."""
+def take_rate_token(provider: str, *, per_second: int, count: int = 1) -> float:
+    """Count `count` requests (all or none) in this second's window: 0 when allowed, else
+    seconds to wait."""
     now = time.time()
     window = int(now)
-    if ProviderRateWindow.objects.filter(
-        provider=provider, window=window, count__lt=per_second
-    ).update(count=F("count") + 1):
+    room = ProviderRateWindow.objects.filter(
+        provider=provider, window=window, count__lte=per_second - count
+    )
+    if room.update(count=F("count") + count):
         return 0.0
     try:
         with transaction.atomic():
-            ProviderRateWindow.objects.create(provider=provider, window=window, count=1)
+            ProviderRateWindow.objects.create(provider=provider, window=window, count=count)
         return 0.0
     except IntegrityError:
-        if ProviderRateWindow.objects.filter(
-            provider=provider, window=window, count__lt=per_second
-        ).update(count=F("count") + 1):
+        if room.update(count=F("count") + count):
             return 0.0
     return window + 1 - now
 

@@ -44,13 +44,27 @@ end
 return 0
 """
 
-# KEYS[1] rate prefix; ARGV: per second. Returns 0 when allowed, else ms until the next second.
+# KEYS[1] slots hash. Returns how many slots are held by a lease not yet expired.
+_HELD = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local held = 0
+for _, value in ipairs(redis.call('HVALS', KEYS[1])) do
+  if tonumber(string.match(value, ' (%d+)$')) > now then held = held + 1 end
+end
+return held
+"""
+
+# KEYS[1] rate prefix; ARGV: per second, requests. Counts them all or none; returns 0 when
+# allowed, else ms until the next second.
 _RATE = """
 local t = redis.call('TIME')
 local key = KEYS[1] .. ':' .. t[1]
-local count = redis.call('INCR', key)
-if count == 1 then redis.call('EXPIRE', key, 2) end
+local asked = tonumber(ARGV[2])
+local count = redis.call('INCRBY', key, asked)
+if count == asked then redis.call('EXPIRE', key, 2) end
 if count <= tonumber(ARGV[1]) then return 0 end
+redis.call('DECRBY', key, asked)
 return 1000 - math.floor(tonumber(t[2]) / 1000)
 """
 
@@ -90,14 +104,18 @@ def acquire_slot(workspace_id: int, provider: str, *, limit: int, ttl: float) ->
     return Lease(workspace_id=workspace_id, provider=provider, slot=int(slot), token=token)
 
 
+def slots_held(workspace_id: int, provider: str) -> int:
+    return int(client().eval(_HELD, 1, _slots_key(workspace_id, provider)))
+
+
 def release_slot(lease: Lease) -> None:
     client().eval(
         _RELEASE, 1, _slots_key(lease.workspace_id, lease.provider), lease.slot, lease.token
     )
 
 
-def take_rate_token(provider: str, *, per_second: int) -> float:
-    wait_ms = client().eval(_RATE, 1, f"{PREFIX}:rate:{provider}", per_second)
+def take_rate_token(provider: str, *, per_second: int, count: int = 1) -> float:
+    wait_ms = client().eval(_RATE, 1, f"{PREFIX}:rate:{provider}", per_second, count)
     return int(wait_ms) / 1000
 
 

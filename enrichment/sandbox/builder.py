@@ -23,10 +23,13 @@ from .world import (
     local_part,
 )
 
+# How many people a company has (drawn between these, both included) unless told otherwise.
+STAFF = (2, 6)
 
-def build_world(seed: int, size: int) -> World:
+
+def build_world(seed: int, size: int, staff: tuple[int, int] = STAFF) -> World:
     """The world of `size` companies for `seed` (see `World.build`)."""
-    return _Builder(seed, size).build()
+    return _Builder(seed, size, staff).build()
 
 
 def _slug(text: str) -> str:
@@ -36,10 +39,12 @@ def _slug(text: str) -> str:
 class _Builder:
     """Draws the world in a fixed order so the same seed always gives the same world."""
 
-    def __init__(self, seed: int, size: int) -> None:
+    def __init__(self, seed: int, size: int, staff: tuple[int, int] = STAFF) -> None:
         if size < 1:
             raise ValueError("a world needs at least one company")
-        self.seed, self.size = seed, size
+        if not 1 <= staff[0] <= staff[1]:
+            raise ValueError("a company's staff is (least, most) people, at least one")
+        self.seed, self.size, self.staff_range = seed, size, staff
         self.rng = random.Random(f"sourcier-world:{seed}")
         self.fakers: dict[str, Faker] = {}
         self.domains: set[str] = set()
@@ -116,13 +121,17 @@ class _Builder:
 
     def staff(self, company: Company, index: int) -> list[Person]:
         rng = self.rng
-        count = rng.randint(2, 6)
+        count = rng.randint(*self.staff_range)
         locale = "fr_FR"
         if not company.is_french:
             locale = dict(names.INTL_COUNTRIES)[company.country]
         staff: list[Person] = []
         seen_names: set[str] = set()
         seen_locals: set[str] = set()
+        # Every mailbox name a colleague's name gives under any pattern: a verifier trying a
+        # person's other spellings must not land on a colleague's mailbox (Benoît Georges
+        # gone, "georges@" is Georges Martin's on a first-name domain).
+        seen_spellings: set[str] = set()
         pinned = list(names.SIGNATURE_PEOPLE) if index == 0 else []
         target = max(count, len(pinned))
         attempts = 0
@@ -136,11 +145,15 @@ class _Builder:
                 forced_status = ""
             name_key = fold(first) + "|" + fold(last)
             local = local_part(company.pattern, first, last)
+            spellings = {local_part(pattern, first, last) for pattern, _ in names.EMAIL_PATTERNS}
             # Two people with the same name or the same mailbox would make the truth ambiguous.
             if name_key in seen_names or local in seen_locals:
                 continue
+            if spellings & seen_locals or local in seen_spellings:
+                continue
             seen_names.add(name_key)
             seen_locals.add(local)
+            seen_spellings |= spellings
             staff.append(self.person(company, first, last, gender, local, forced_status))
         return staff
 

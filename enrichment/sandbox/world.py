@@ -154,11 +154,15 @@ class World:
         self._companies_by_domain = {company.domain: company for company in self.companies}
 
     @classmethod
-    def build(cls, seed: int, size: int) -> World:
-        """Build the world of `size` companies from `seed`; same inputs, same world."""
-        from .builder import build_world
+    def build(cls, seed: int, size: int, *, staff: tuple[int, int] | None = None) -> World:
+        """Build the world of `size` companies from `seed`; same inputs, same world.
 
-        return build_world(seed, size)
+        `staff` (least, most) sets how many people each company has; by default 2 to 6, the
+        world every test and demo knows. A larger staff draws a different world, as
+        deterministic (the benchmarks' thousand people)."""
+        from .builder import STAFF, build_world
+
+        return build_world(seed, size, staff or STAFF)
 
     def find_company(self, *, domain: str | None = None, name: str | None = None) -> Company | None:
         """A company by its domain (or website URL) or by its name, accent-insensitively."""

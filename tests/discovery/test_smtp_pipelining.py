@@ -1,6 +1,6 @@
-"""RFC 2920: a host that offers PIPELINING gets MAIL FROM, RCPT TO and RSET in one write (one
-round trip per recipient); a host that does not is spoken to one command at a time. The
-transcript reads the same either way."""
+"""RFC 2920: a host that offers PIPELINING gets MAIL FROM and RCPT TO in one write (one round
+trip per recipient, or per batch), the next recipients in the same transaction; a host that
+does not is spoken to one command at a time. The transcript reads the same either way."""
 
 import socket
 import threading
@@ -59,19 +59,59 @@ def test_one_write_per_recipient_only_where_the_host_offers_pipelining(pipelinin
     assert session.pipelining is pipelining
     yes = session.check("jean.dupont@exemple.fr")
     no = session.check("personne@exemple.fr")
+    both = session.check_many(["personne@exemple.fr", "jean.dupont@exemple.fr"])
     session.close()
     server.join(5)
 
     assert (yes.code, no.code) == (250, 550)
-    assert session.rcpts == 2
+    assert [reply.code for reply in both] == [550, 250]
+    assert session.rcpts == 4
     per_recipient = [read for read in server.reads if any(c.startswith("RCPT") for c in read)]
     if pipelining:
+        # One transaction: MAIL FROM once, then the recipients, a batch in one write.
         assert [[c.split(":")[0] for c in read] for read in per_recipient] == [
-            ["MAIL FROM", "RCPT TO", "RSET"]
-        ] * 2
+            ["MAIL FROM", "RCPT TO"], ["RCPT TO"], ["RCPT TO", "RCPT TO"]
+        ]
     else:
         assert all(len(read) == 1 for read in server.reads)
+    sent = [c for read in server.reads for c in read]
+    assert sum(c.startswith("MAIL FROM") for c in sent) == 1 and "RSET" not in sent
     # Each command followed by its reply, as in a conversation one command at a time.
     text = "\n".join(session.transcript)
-    assert "C: RCPT TO:<jean.dupont@exemple.fr>\nS: 250 2.1.5 Ok\nC: RSET\nS: 250 Ok" in text
+    assert "C: RCPT TO:<jean.dupont@exemple.fr>\nS: 250 2.1.5 Ok\nC: RCPT TO:<personne" in text
     assert "C: RCPT TO:<personne@exemple.fr>\nS: 550 5.1.1 No such user" in text
+
+
+class ForgetfulServer(LineServer):
+    """Forgets the transaction after its first RCPT: the next RCPT gets 503 until MAIL FROM."""
+
+    def __init__(self):
+        super().__init__(pipelining=True)
+        self.in_mail = False
+
+    def answer(self, line: str) -> bytes:
+        verb = line.split(" ", 1)[0].upper()
+        if verb == "MAIL":
+            self.in_mail = True
+        elif verb == "RCPT":
+            if not self.in_mail:
+                return b"503 5.5.1 Error: need MAIL command\r\n"
+            self.in_mail = False
+        elif verb == "RSET":
+            self.in_mail = False
+        return super().answer(line)
+
+
+def test_a_host_that_drops_the_transaction_gets_a_new_one_and_the_question_again():
+    server = ForgetfulServer()
+    server.start()
+    session = SmtpSession("mx.exemple.fr", "127.0.0.1", server.port, IDENTITY, timeout=5)
+    session.open()
+    first = session.check("personne@exemple.fr")
+    second = session.check("jean.dupont@exemple.fr")
+    session.close()
+    server.join(5)
+
+    assert (first.code, second.code) == (550, 250)
+    sent = [c.split(":")[0] for read in server.reads for c in read]
+    assert sent[-5:] == ["RCPT TO", "RSET", "MAIL FROM", "RCPT TO", "QUIT"]

@@ -37,6 +37,18 @@ def test_at_most_limit_slots_are_held_at_once(provider):
     assert limits.acquire_slot(2, provider, limit=3, ttl=60) is not None
 
 
+def test_slots_held_counts_live_leases_only(provider):
+    assert limits.slots_held(1, provider) == 0
+    first = limits.acquire_slot(1, provider, limit=3, ttl=60)
+    limits.acquire_slot(1, provider, limit=3, ttl=60)
+    limits.acquire_slot(1, provider, limit=3, ttl=0.05)  # its holder died
+    time.sleep(0.1)
+    assert limits.slots_held(1, provider) == 2
+    limits.release_slot(first)
+    assert limits.slots_held(1, provider) == 1
+    assert limits.slots_held(2, provider) == 0
+
+
 def test_a_released_slot_can_be_taken_again(provider):
     leases = [limits.acquire_slot(1, provider, limit=2, ttl=60) for _ in range(2)]
     limits.release_slot(leases[0])
@@ -73,6 +85,24 @@ def test_rate_window_allows_per_second_then_asks_to_wait(provider):
             break  # all six fell in one wall-clock second, as the assertion needs
     assert answers[:5] == [0.0] * 5
     assert 0 < answers[5] <= 1.0
+
+
+def test_requests_counted_together_are_allowed_all_or_none(provider):
+    for attempt in range(5):
+        start = int(time.time())
+        name = f"{provider}-batch-{attempt}"
+        answers = [
+            limits.take_rate_token(name, per_second=5, count=3),  # 3 of 5
+            limits.take_rate_token(name, per_second=5, count=3),  # 6 > 5: none counted
+            limits.take_rate_token(name, per_second=5, count=2),  # 5 of 5
+            limits.take_rate_token(name, per_second=5),  # 6 > 5
+        ]
+        if int(time.time()) == start:
+            break
+    assert answers[0] == answers[2] == 0.0
+    assert 0 < answers[1] <= 1.0 and 0 < answers[3] <= 1.0
+    with pytest.raises(ValueError):
+        limits.take_rate_token(provider, per_second=5, count=6)
 
 
 def test_many_threads_never_hold_more_than_the_limit(backend, provider):

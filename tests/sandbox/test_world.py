@@ -6,6 +6,7 @@ import re
 import pytest
 from stdnum.fr import siren, siret
 
+from enrichment.sandbox import names
 from enrichment.sandbox import world as w
 from enrichment.sandbox.world import World, local_part
 
@@ -24,6 +25,27 @@ def test_another_seed_builds_another_world():
 def test_size_is_the_number_of_companies(world):
     assert len(world.companies) == 60
     assert 2 * 60 <= len(world.people) <= 6 * 60
+
+
+def test_a_larger_staff_draws_a_thousand_people_as_deterministically():
+    world = World.build(11, 100, staff=(8, 12))
+    assert world.truth_rows() == World.build(11, 100, staff=(8, 12)).truth_rows()
+    assert len(world.people) >= 1000
+    by_domain: dict[str, list] = {}
+    for person in world.people:
+        by_domain.setdefault(person.company.domain, []).append(person)
+    assert all(8 <= len(staff) <= 12 for staff in by_domain.values())
+    # No one's name, under any pattern, spells a colleague's mailbox: the truth stays clear.
+    patterns = [pattern for pattern, _weight in names.EMAIL_PATTERNS]
+    for staff in by_domain.values():
+        mailboxes = {p.pattern_email for p in staff}
+        for person in staff:
+            spelled = {
+                f"{local_part(pattern, person.first_name, person.last_name)}@"
+                f"{person.company.domain}"
+                for pattern in patterns
+            }
+            assert spelled & mailboxes <= {person.pattern_email}
 
 
 def test_a_world_needs_a_company():

@@ -1,0 +1,108 @@
+"""A domain's people found together (`find_best_many`): the same verdicts and RCPTs as one at a
+time, the probe rows written before anything is sent and in one statement per round, each
+round one pipelined transaction, and a replay that sends nothing."""
+
+import datetime as dt
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from enrichment.discovery.scheduling import NO_HOST, HostQueue
+from enrichment.discovery.services import Discovery, recheck_due_probes
+from enrichment.models import EmailProbe
+from enrichment.sandbox import mail_world as mw
+
+
+def largest_staff(world, plan, kind):
+    by_domain = {}
+    for person in world.people:
+        domain = person.company.domain
+        if plan.kinds.get(domain) == kind and domain not in plan.catch_all:
+            by_domain.setdefault(person.company.domain, []).append(person)
+    return max(by_domain.values(), key=len)
+
+
+def names(staff):
+    return [(p.first_name, p.last_name) for p in staff]
+
+
+def test_a_domains_people_found_together_as_one_at_a_time(mail_sandbox, world, plan):
+    staff = largest_staff(world, plan, mw.NORMAL)
+    assert len(staff) >= 4
+    domain = staff[0].company.domain
+    with Discovery() as discovery, CaptureQueriesContext(connection) as queries:
+        verdicts = discovery.find_best_many(names(staff), domain)
+
+    for person, verdict in zip(staff, verdicts, strict=True):
+        assert verdict.status == plan.expected_status(person)
+        assert verdict.email == (person.true_email if person.mailbox_exists else "")
+    rcpts = [address for s in mail_sandbox.sessions for address, _code in s.rcpts]
+    probed = EmailProbe.objects.unscoped().filter(domain=domain, kind="address")
+    # One probe row per address asked, each answered; no address asked twice.
+    assert probed.count() == len(rcpts) - 1  # the catch-all check has its own row
+    assert not probed.filter(status="pending").exists()
+    assert len(set(rcpts)) == len(rcpts)
+    # The people after the first asked in rounds: several RCPTs in one transaction, one
+    # INSERT of probe rows per round instead of one per address.
+    transactions = [
+        c for s in mail_sandbox.sessions for c in " ".join(s.commands).split("MAIL FROM")
+    ]
+    assert max(t.count("RCPT TO") for t in transactions) >= 2
+    inserts = [
+        q
+        for q in queries.captured_queries
+        if q["sql"].startswith('INSERT INTO "enrichment_emailprobe"')
+    ]
+    assert len(inserts) < len(rcpts)
+    # Each probe keeps its own recipient's part of the conversation.
+    for probe in probed:
+        assert f"RCPT TO:<{probe.email}>" in probe.transcript
+        assert probe.transcript.count("RCPT TO") == 1
+
+
+def test_a_replayed_batch_sends_nothing(mail_sandbox, world, plan):
+    staff = largest_staff(world, plan, mw.NORMAL)
+    domain = staff[0].company.domain
+    with Discovery() as discovery:
+        first = discovery.find_best_many(names(staff), domain)
+    rows = EmailProbe.objects.unscoped().count()
+    mail_sandbox.reset()
+    with Discovery() as discovery:
+        again = discovery.find_best_many(names(staff), domain)
+    assert [(v.email, v.status) for v in again] == [(v.email, v.status) for v in first]
+    assert not any(s.rcpts for s in mail_sandbox.sessions)
+    assert EmailProbe.objects.unscoped().count() == rows
+
+
+def test_greylisted_people_settled_by_one_recheck_round(mail_sandbox, world, plan):
+    staff = largest_staff(world, plan, mw.GREYLIST)
+    domain = staff[0].company.domain
+    with Discovery() as discovery:
+        first = discovery.find_best_many(names(staff), domain)
+    assert {v.reason for v in first} == {"greylisted"}
+    later = timezone.now() + dt.timedelta(minutes=16)
+    assert recheck_due_probes(now=later) > 0
+    with Discovery(now=later) as discovery:
+        settled = discovery.find_best_many(names(staff), domain)
+    for person, verdict in zip(staff, settled, strict=True):
+        assert verdict.status == plan.expected_status(person)
+        assert verdict.email == (person.true_email if person.mailbox_exists else "")
+
+
+def test_host_queue_serves_each_host_at_its_concurrency_busiest_first():
+    work = {"a.fr": 10, "b.fr": 12, "c.fr": 3, "lent.fr": 4, "rien.fr": 2}
+    hosts = {"a.fr": "mx", "b.fr": "mx", "c.fr": "mx", "lent.fr": "slow", "rien.fr": NO_HOST}
+    queue = HostQueue(per_host=2)
+    for domain, people in work.items():
+        queue.add(domain, hosts[domain], people)
+    queue.close()
+    assert queue.workers_wanted() == 4  # mx 2, slow 1, no host 1
+    taken = [queue.take() for _ in range(4)]
+    # The host with the most people first, its largest domain first; at most 2 on mx.
+    assert taken == [("mx", "b.fr"), ("mx", "a.fr"), ("slow", "lent.fr"), (NO_HOST, "rien.fr")]
+    queue.done("mx")
+    assert queue.take() == ("mx", "c.fr")
+    for host in ("mx", "mx", "slow", NO_HOST):
+        queue.done(host)
+    assert queue.take() is None
