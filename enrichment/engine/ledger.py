@@ -131,8 +131,9 @@ def _append(budget: CreditBudget, kind: str, amount: Decimal, **fields: Any) -> 
     entry = CreditEntry.objects.create(
         workspace_id=budget.workspace_id, kind=kind, amount=amount, **fields
     )
-    budget.balance = (budget.balance + amount).quantize(PLACES)
-    budget.save(update_fields=["balance", "updated_at"])
+    if amount:  # a settlement at the reserved price leaves the balance as it is
+        budget.balance = (budget.balance + amount).quantize(PLACES)
+        budget.save(update_fields=["balance", "updated_at"])
     return entry
 
 
@@ -267,12 +268,17 @@ def _reservation(entry: CreditEntry, *, replayed: bool = False) -> Reservation:
 
 
 def _close(
-    workspace_id: int, key: str, kind: str, cost: Decimal | None, now: dt.datetime | None
+    workspace_id: int,
+    key: str,
+    kind: str,
+    cost: Decimal | None,
+    now: dt.datetime | None,
+    savepoint: bool = True,
 ) -> CreditEntry:
     """Settle (`cost` given) or release a reservation, once; a replay returns the first."""
     now = _now(now)
     fingerprint = _fingerprint(kind, cost)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         budget = _locked_budget(workspace_id)
         # The reservation and its closing entry, if any, in one query.
         entries = {
@@ -310,15 +316,25 @@ def _close(
 
 
 def settle(
-    workspace_id: int, *, key: str, cost: Any, now: dt.datetime | None = None
+    workspace_id: int,
+    *,
+    key: str,
+    cost: Any,
+    now: dt.datetime | None = None,
+    savepoint: bool = True,
 ) -> CreditEntry:
-    """Turn the reservation into the real cost: refund the difference (or charge what fits)."""
-    return _close(workspace_id, key, Kind.SETTLE, parse_amount(cost), now)
+    """Turn the reservation into the real cost: refund the difference (or charge what fits).
+
+    `savepoint=False` when the caller's transaction is the unit (it records the result with
+    the money, and what this raises undoes both): no savepoint of its own."""
+    return _close(workspace_id, key, Kind.SETTLE, parse_amount(cost), now, savepoint)
 
 
-def release(workspace_id: int, *, key: str, now: dt.datetime | None = None) -> CreditEntry:
+def release(
+    workspace_id: int, *, key: str, now: dt.datetime | None = None, savepoint: bool = True
+) -> CreditEntry:
     """Give the whole reservation back (a failed call, a free miss)."""
-    return _close(workspace_id, key, Kind.RELEASE, None, now)
+    return _close(workspace_id, key, Kind.RELEASE, None, now, savepoint)
 
 
 def _try_key(base: str, number: int) -> str:
