@@ -38,13 +38,13 @@ def lease_seconds() -> float:
 def renew_lease(item: EnrichmentItem, *, if_needed: bool = True) -> None:
     """Keep the item for another lease before a call (LeaseLost if someone took it over).
 
-    With `if_needed`, a lease with more than half of its time left is kept as it is (no
-    write): one vendor call and its backoff take far less than that, and every write of the
-    step checks the claim anyway."""
+    With `if_needed`, a lease with more than three quarters of its time left (the calls just
+    after the claim or the last renewal) is kept as it is, without a write: each call still
+    starts with most of a lease ahead, and every write of the step checks the claim."""
     now = timezone.now()
     seconds = lease_seconds()
     left = item.next_attempt_at - now if item.next_attempt_at else None
-    if if_needed and left is not None and left > timezone.timedelta(seconds=seconds / 2):
+    if if_needed and left is not None and left > timezone.timedelta(seconds=0.75 * seconds):
         return
     item.next_attempt_at = now + timezone.timedelta(seconds=seconds)
     claims.write_claimed(item, statuses=(Item.SUBMITTED,), next_attempt_at=item.next_attempt_at)
