@@ -233,6 +233,10 @@ def run(args: argparse.Namespace, sandbox_url: str, size: int) -> None:
         f"{args.concurrency} worker threads, sweeper every {sweep:g} s"
     )
     items = EnrichmentItem.objects.for_workspace(workspace)
+    # Nothing but the job's work is counted: not the prospects' creation messages (their
+    # workspace enriches nothing automatically) nor what an earlier run left in the broker.
+    dropped = app.control.purge()
+    print(f"messages dropped from the broker before the run: {dropped}")
     with start_worker(
         app,
         pool="threads",
