@@ -11,7 +11,7 @@ table), and the whole process's peak memory (RSS).
     .venv/bin/python benchmarks/waterfall.py --latency-ms 0 --postgres
 
 Runs in a throw-away database (a temporary SQLite file, or a `sourcier_bench_waterfall`
-PostgreSQL database dropped afterwards); nothing of the app's own data is touched.
+PostgreSQL database, or --db-name's, dropped afterwards); nothing of the app's own data is touched.
 """
 
 from __future__ import annotations
@@ -63,9 +63,9 @@ def configure(args: argparse.Namespace, sandbox_url: str) -> None:
         import psycopg
 
         with psycopg.connect(args.postgres_admin_url, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {DB_NAME}")
-        os.environ["DATABASE_URL"] = args.postgres_admin_url.rsplit("/", 1)[0] + f"/{DB_NAME}"
+            conn.execute(f"DROP DATABASE IF EXISTS {args.db_name} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {args.db_name}")
+        os.environ["DATABASE_URL"] = args.postgres_admin_url.rsplit("/", 1)[0] + f"/{args.db_name}"
         os.environ["REDIS_URL"] = args.redis_url
     else:
         os.environ.pop("DATABASE_URL", None)
@@ -76,7 +76,7 @@ def drop_database(args: argparse.Namespace) -> None:
     import psycopg
 
     with psycopg.connect(args.postgres_admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        conn.execute(f"DROP DATABASE IF EXISTS {args.db_name} WITH (FORCE)")
 
 
 def start_sandbox_process(args: argparse.Namespace, port: int, size: int) -> subprocess.Popen:
@@ -151,6 +151,9 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument(
         "--postgres-admin-url", default="postgres://postgres@127.0.0.1:5432/postgres"
+    )
+    parser.add_argument(
+        "--db-name", default=DB_NAME, help="the throw-away PostgreSQL database (dropped after)"
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--timeout", type=float, default=1200)
@@ -230,6 +233,10 @@ def run(args: argparse.Namespace, sandbox_url: str, size: int) -> None:
         f"{args.concurrency} worker threads, sweeper every {sweep:g} s"
     )
     items = EnrichmentItem.objects.for_workspace(workspace)
+    # Nothing but the job's work is counted: not the prospects' creation messages (their
+    # workspace enriches nothing automatically) nor what an earlier run left in the broker.
+    dropped = app.control.purge()
+    print(f"messages dropped from the broker before the run: {dropped}")
     with start_worker(
         app,
         pool="threads",

@@ -43,22 +43,52 @@ def lookup(workspace_id: int, provider: str, field: str, query: Any) -> CachedAn
     )
 
 
+def lookup_many(
+    workspace_id: int, providers: list[str], field: str, query: Any
+) -> dict[str, CachedAnswer]:
+    """The still valid answers of each of `providers` to this question, in one query."""
+    if settings.ENRICHMENT_CACHE_DAYS <= 0 or not providers:
+        return {}
+    return {
+        answer.provider: answer
+        for answer in CachedAnswer.objects.for_workspace(workspace_id).filter(
+            provider__in=providers,
+            field=field,
+            fingerprint=fingerprint(query),
+            expires_at__gt=timezone.now(),
+        )
+    }
+
+
 def remember(workspace_id: int, provider: str, field: str, query: Any, **answer: Any) -> None:
     """Keep a bought answer (found or not) for the cache period."""
-    if settings.ENRICHMENT_CACHE_DAYS <= 0:
+    remember_many(workspace_id, field, query, {provider: answer})
+
+
+def remember_many(
+    workspace_id: int, field: str, query: Any, answers: dict[str, dict[str, Any]]
+) -> None:
+    """Keep several providers' bought answers to one question, in one statement."""
+    if settings.ENRICHMENT_CACHE_DAYS <= 0 or not answers:
         return
-    row = CachedAnswer(
-        workspace_id=workspace_id,
-        provider=provider,
-        field=field,
-        fingerprint=fingerprint(query),
-        expires_at=timezone.now() + dt.timedelta(days=settings.ENRICHMENT_CACHE_DAYS),
-        **answer,
-    )
+    key = fingerprint(query)
+    expires_at = timezone.now() + dt.timedelta(days=settings.ENRICHMENT_CACHE_DAYS)
+    rows = [
+        CachedAnswer(
+            workspace_id=workspace_id,
+            provider=provider,
+            field=field,
+            fingerprint=key,
+            expires_at=expires_at,
+            **answer,
+        )
+        for provider, answer in answers.items()
+    ]
+    fields = dict.fromkeys(name for answer in answers.values() for name in answer)
     # One statement (INSERT … ON CONFLICT DO UPDATE): a newer answer replaces an older one.
     CachedAnswer.objects.for_workspace(workspace_id).bulk_create(
-        [row],
+        rows,
         update_conflicts=True,
         unique_fields=["workspace", "provider", "field", "fingerprint"],
-        update_fields=[*answer, "expires_at"],
+        update_fields=[*fields, "expires_at"],
     )

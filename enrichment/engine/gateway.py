@@ -205,11 +205,12 @@ def ask(
 
 
 def settle(reply: Reply) -> None:
-    """Charge the real cost of a reply (or give the reservation back): once, whatever happens."""
+    """Charge the real cost of a reply (or give the reservation back): once, whatever happens.
+    Called inside the caller's transaction, which it is part of (no savepoint of its own)."""
     if reply.cost > 0:
-        ledger.settle(reply.workspace_id, key=reply.key, cost=reply.cost)
+        ledger.settle(reply.workspace_id, key=reply.key, cost=reply.cost, savepoint=False)
     else:
-        ledger.release(reply.workspace_id, key=reply.key)
+        ledger.release(reply.workspace_id, key=reply.key, savepoint=False)
     if reply.call is not None and reply.call.cost != reply.cost:
         reply.call.cost = reply.cost
         ProviderCall.objects.for_workspace(reply.workspace_id).filter(pk=reply.call.pk).update(

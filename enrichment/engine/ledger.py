@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from enrichment.models import CreditBudget, CreditEntry
 
+from .ledger_append import append_entry
 from .ledger_errors import (
     DailyCapReached,
     IdempotencyConflict,
@@ -128,11 +129,10 @@ def _entry(workspace_id: int, key: str, *kinds: str) -> CreditEntry | None:
 
 
 def _append(budget: CreditBudget, kind: str, amount: Decimal, **fields: Any) -> CreditEntry:
-    entry = CreditEntry.objects.create(
-        workspace_id=budget.workspace_id, kind=kind, amount=amount, **fields
-    )
-    budget.balance = (budget.balance + amount).quantize(PLACES)
-    budget.save(update_fields=["balance", "updated_at"])
+    """Append under the budget lock, where the key was checked already."""
+    entry = append_entry(budget, kind, amount, **fields)
+    if entry is None:  # pragma: no cover - the key was checked under the same lock
+        raise IdempotencyConflict(f"key {fields.get('idempotency_key')!r} is taken")
     return entry
 
 
@@ -230,27 +230,38 @@ def reserve(
     fingerprint = _fingerprint(Kind.RESERVE, amount, provider)
     with transaction.atomic():
         budget = _locked_budget(workspace_id)
-        existing = _entry(workspace_id, _check_key(key), Kind.RESERVE)
-        if existing is not None:
+        _check_key(key)
+        # A replay is found by the write itself (nothing written), or before a refusal: a
+        # reservation already made stands whatever the balance and the caps say now.
+        refusal: LedgerError | None = None
+        if budget.balance < amount:
+            refusal = InsufficientCredits(budget.balance, amount)
+        else:
+            room, scope, spent = _headroom(budget, day)
+            if room is not None and amount > room:
+                cap = budget.daily_cap if scope == "workspace" else settings.GLOBAL_DAILY_CAP
+                refusal = DailyCapReached(
+                    cap=cap, spent=spent, resume_at=next_midnight(now), scope=scope
+                )
+        entry = None
+        if refusal is None:
+            entry = append_entry(
+                budget,
+                Kind.RESERVE,
+                -amount,
+                provider=provider,
+                idempotency_key=key,
+                fingerprint=fingerprint,
+                day=day,
+                created_at=now,
+            )
+        if entry is None:
+            existing = _entry(workspace_id, key, Kind.RESERVE)
+            if existing is None:
+                raise refusal or LedgerError(f"key {key!r}: neither written nor found")
             if existing.fingerprint != fingerprint:
                 raise IdempotencyConflict(f"key {key!r} was reserved for another amount")
             return _reservation(existing, replayed=True)
-        if budget.balance < amount:
-            raise InsufficientCredits(budget.balance, amount)
-        room, scope, spent = _headroom(budget, day)
-        if room is not None and amount > room:
-            cap = budget.daily_cap if scope == "workspace" else settings.GLOBAL_DAILY_CAP
-            raise DailyCapReached(cap=cap, spent=spent, resume_at=next_midnight(now), scope=scope)
-        entry = _append(
-            budget,
-            Kind.RESERVE,
-            -amount,
-            provider=provider,
-            idempotency_key=key,
-            fingerprint=fingerprint,
-            day=day,
-            created_at=now,
-        )
     return _reservation(entry)
 
 
@@ -267,12 +278,17 @@ def _reservation(entry: CreditEntry, *, replayed: bool = False) -> Reservation:
 
 
 def _close(
-    workspace_id: int, key: str, kind: str, cost: Decimal | None, now: dt.datetime | None
+    workspace_id: int,
+    key: str,
+    kind: str,
+    cost: Decimal | None,
+    now: dt.datetime | None,
+    savepoint: bool = True,
 ) -> CreditEntry:
     """Settle (`cost` given) or release a reservation, once; a replay returns the first."""
     now = _now(now)
     fingerprint = _fingerprint(kind, cost)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         budget = _locked_budget(workspace_id)
         # The reservation and its closing entry, if any, in one query.
         entries = {
@@ -310,15 +326,25 @@ def _close(
 
 
 def settle(
-    workspace_id: int, *, key: str, cost: Any, now: dt.datetime | None = None
+    workspace_id: int,
+    *,
+    key: str,
+    cost: Any,
+    now: dt.datetime | None = None,
+    savepoint: bool = True,
 ) -> CreditEntry:
-    """Turn the reservation into the real cost: refund the difference (or charge what fits)."""
-    return _close(workspace_id, key, Kind.SETTLE, parse_amount(cost), now)
+    """Turn the reservation into the real cost: refund the difference (or charge what fits).
+
+    `savepoint=False` when the caller's transaction is the unit (it records the result with
+    the money, and what this raises undoes both): no savepoint of its own."""
+    return _close(workspace_id, key, Kind.SETTLE, parse_amount(cost), now, savepoint)
 
 
-def release(workspace_id: int, *, key: str, now: dt.datetime | None = None) -> CreditEntry:
+def release(
+    workspace_id: int, *, key: str, now: dt.datetime | None = None, savepoint: bool = True
+) -> CreditEntry:
     """Give the whole reservation back (a failed call, a free miss)."""
-    return _close(workspace_id, key, Kind.RELEASE, None, now)
+    return _close(workspace_id, key, Kind.RELEASE, None, now, savepoint)
 
 
 def _try_key(base: str, number: int) -> str:

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import credentials
-from ..engine import breaker, cache, claims, ledger, limits, outcomes, retry
+from ..engine import breaker, claims, ledger, limits, outcomes, retry
 from ..engine.claims import LeaseLost
 from ..models import EnrichmentItem, EnrichmentJob
 from ..providers.base import ErrorKind, ProviderError
@@ -33,10 +33,10 @@ from ..providers.finders import DEFAULT_EMAIL_ORDER, DISCOVERY, EMAIL_FINDERS, P
 from ..webhooks import events
 from . import waterfall_apply
 from .waterfall_attempts import (
+    AnswerCache,
     AttemptBook,
     Candidate,
     candidate_of,
-    remember,
     use_cached,
 )
 from .waterfall_discovery import run_discovery_step
@@ -164,15 +164,27 @@ def provider_order(item: EnrichmentItem, plan: Plan) -> list[str]:
 
 
 def run_item(item: EnrichmentItem) -> str:
-    """Ask each provider in turn; then apply what was found, retry, wait or pause."""
+    """Ask each provider in turn; then apply what was found, retry, wait or pause. What was
+    bought is kept in the cache however the run ends."""
     plan = PLANS[item.provider]
     query = plan.query_of(item)
+    order = provider_order(item, plan)
+    answers = AnswerCache(item, plan.field, query, [p for p in order if p != DISCOVERY])
+    try:
+        return ask_in_turn(item, plan, query, order, answers)
+    finally:
+        answers.save()
+
+
+def ask_in_turn(
+    item: EnrichmentItem, plan: Plan, query: Any, order: list[str], answers: AnswerCache
+) -> str:
     candidates: list[Candidate] = []
     unresolved: list[tuple[str, ProviderError]] = []
     asked = 0
     keys = credentials.KeyRing(item.workspace_id)
     attempts = AttemptBook(item, plan.field)
-    for provider in provider_order(item, plan):
+    for provider in order:
         finder = plan.finders[provider]
         attempt = attempts.get(provider)
         if attempt.result in FINAL_RESULTS:
@@ -196,7 +208,7 @@ def run_item(item: EnrichmentItem) -> str:
             continue
         cached = None
         if attempt.result != SUBMITTED:
-            cached = cache.lookup(item.workspace_id, provider, plan.field, query)
+            cached = answers.get(provider)
         if cached is not None:
             asked += 1
             candidate = use_cached(item, attempt, cached)
@@ -238,7 +250,7 @@ def run_item(item: EnrichmentItem) -> str:
         if reply is None:
             return defer(item, seconds=POLL_LATER_SECONDS)  # the job is still running
         record_reply(item, attempt, reply)
-        remember(item, plan.field, query, reply)
+        answers.remember(reply)
         if reply.error is not None:
             if reply.error.kind == ErrorKind.AUTH:
                 credentials.mark_key_refused(item.workspace_id, provider)

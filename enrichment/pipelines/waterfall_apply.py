@@ -108,6 +108,8 @@ def apply_candidates(item: EnrichmentItem, candidates: list) -> None:
         prospect = (
             Prospect.objects.for_workspace(item.workspace_id)
             .select_for_update(of=("self",))
+            # Its save reads both (the match keys, the objection check): in the same query.
+            .select_related("company", "workspace")
             .filter(pk=item.prospect_id)
             .first()
         )

@@ -97,22 +97,43 @@ def use_cached(item: EnrichmentItem, attempt: ProviderAttempt, cached) -> Candid
     return candidate_of(attempt) if cached.result == "found" else None
 
 
-def remember(item: EnrichmentItem, field: str, query: Any, reply: gateway.Reply) -> None:
-    """A bought answer (found or not) is not bought again within the cache period."""
-    if reply.error is not None or reply.value is None:
-        return
-    finding = reply.value
-    cache.remember(
-        item.workspace_id,
-        reply.provider,
-        field,
-        query,
-        result="found" if finding.found else "not_found",
-        value=json.dumps(finding.facts) if finding.facts else finding.email,
-        verified=finding.verified,
-        signal=finding.signal,
-        detail=finding.detail[:64],
-    )
+class AnswerCache:
+    """The cache as one item's run sees it: the providers' kept answers to its question, read
+    in one query when the first is needed, and the answers it buys, kept in one statement at
+    the end of the run (`save`)."""
+
+    def __init__(self, item: EnrichmentItem, field: str, query: Any, providers: list[str]):
+        self.item = item
+        self.field = field
+        self.query = query
+        self.providers = providers
+        self._kept: dict[str, Any] | None = None
+        self.bought: dict[str, dict[str, Any]] = {}
+
+    def get(self, provider: str):
+        """A still valid answer of `provider` to the item's question, if one was bought."""
+        if self._kept is None:
+            self._kept = cache.lookup_many(
+                self.item.workspace_id, self.providers, self.field, self.query
+            )
+        return self._kept.get(provider)
+
+    def remember(self, reply: gateway.Reply) -> None:
+        """A bought answer (found or not) is not bought again within the cache period."""
+        if reply.error is not None or reply.value is None:
+            return
+        finding = reply.value
+        self.bought[reply.provider] = {
+            "result": "found" if finding.found else "not_found",
+            "value": json.dumps(finding.facts) if finding.facts else finding.email,
+            "verified": finding.verified,
+            "signal": finding.signal,
+            "detail": finding.detail[:64],
+        }
+
+    def save(self) -> None:
+        cache.remember_many(self.item.workspace_id, self.field, self.query, self.bought)
+        self.bought = {}
 
 
 def candidate_of(attempt: ProviderAttempt) -> Candidate:

@@ -49,7 +49,7 @@ def run_discovery_step(
     if objects_to_probing(item.workspace_id, person):
         record_attempt(item, attempt, result="not_asked", detail="objection_list", cost=0)
         return None
-    renew_lease(item)
+    renew_lease(item, if_needed=False)  # probing a mail host may take long
     try:
         verdict = find_best_address(
             person.first_name,

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists
 from django.utils import timezone
 
 from ..engine import claims, gateway
@@ -34,9 +35,18 @@ def lease_seconds() -> float:
     return float(settings.ENRICHMENT_LEASE_SECONDS)
 
 
-def renew_lease(item: EnrichmentItem) -> None:
-    """Keep the item for another lease before a call (LeaseLost if someone took it over)."""
-    item.next_attempt_at = timezone.now() + timezone.timedelta(seconds=lease_seconds())
+def renew_lease(item: EnrichmentItem, *, if_needed: bool = True) -> None:
+    """Keep the item for another lease before a call (LeaseLost if someone took it over).
+
+    With `if_needed`, a lease with more than three quarters of its time left (the calls just
+    after the claim or the last renewal) is kept as it is, without a write: each call still
+    starts with most of a lease ahead, and every write of the step checks the claim."""
+    now = timezone.now()
+    seconds = lease_seconds()
+    left = item.next_attempt_at - now if item.next_attempt_at else None
+    if if_needed and left is not None and left > timezone.timedelta(seconds=0.75 * seconds):
+        return
+    item.next_attempt_at = now + timezone.timedelta(seconds=seconds)
     claims.write_claimed(item, statuses=(Item.SUBMITTED,), next_attempt_at=item.next_attempt_at)
 
 
@@ -122,12 +132,19 @@ def poll_job(
 
 
 def record_attempt(item: EnrichmentItem, attempt: ProviderAttempt, **values) -> None:
-    """Write an attempt's result while the item is still ours."""
-    with transaction.atomic():
-        claims.write_claimed(item, statuses=(Item.SUBMITTED,), updated_at=timezone.now())
-        ProviderAttempt.objects.for_workspace(item.workspace_id).filter(pk=attempt.pk).update(
-            finished_at=timezone.now(), **values
-        )
+    """Write an attempt's result while the item is still ours: one UPDATE, conditional on the
+    item's claim (LeaseLost, and nothing written, when another worker holds it now)."""
+    claimed = EnrichmentItem.objects.unscoped().filter(
+        pk=item.pk, lease_token=item.lease_token, status=Item.SUBMITTED
+    )
+    updated = (
+        ProviderAttempt.objects.for_workspace(item.workspace_id)
+        .filter(pk=attempt.pk, item_id=item.pk)
+        .filter(Exists(claimed))
+        .update(finished_at=timezone.now(), **values)
+    )
+    if not updated:
+        raise claims.LeaseLost(item.pk)
 
 
 def record_reply(item: EnrichmentItem, attempt: ProviderAttempt, reply: gateway.Reply) -> None:
