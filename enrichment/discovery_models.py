@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from prospects.models import Company, Prospect
 from prospects.tenancy import TenantManager, TenantModel, user_reference
@@ -154,7 +155,8 @@ class DiscoveredContact(TenantModel):
 
     class EmailStatus(models.TextChoices):
         NONE = "", _("Not checked")
-        VERIFIED = "verified", _("Verified")
+        # An address (feminine in French): not the prospect's "Vérifié".
+        VERIFIED = "verified", pgettext_lazy("email address", "Verified")
         RISKY = "risky", _("Risky")
         UNKNOWN = "unknown", _("Unknown")
         INVALID = "invalid", _("Invalid")

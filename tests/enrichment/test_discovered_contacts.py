@@ -211,6 +211,8 @@ def test_the_queue_shows_the_workspace_contacts_with_their_badge(
     page = member_client.get(CHANGELIST).content.decode()
     assert "helene.menard@alpha.fr" in page and "Eve" not in page
     assert 'badge-score-green">92' in page and 'badge-score-red">35' in page
+    # The address's status filter agrees with "adresse" (feminine).
+    assert ">Vérifiée</a>" in page and ">Vérifié</a>" not in page
     assert member_client.get(f"{CHANGELIST}{theirs.pk}/change/").status_code in (302, 404)
     assert member_client.get(f"{CHANGELIST}{mine.pk}/change/").status_code == 200
 
