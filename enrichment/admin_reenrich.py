@@ -77,6 +77,13 @@ def reenrich(
     if workspace is None:
         return None
     ids = list(queryset.filter(workspace=workspace).values_list("pk", flat=True))
+    if not ids:
+        modeladmin.message_user(
+            request,
+            gettext("None of the selected prospects exists in this workspace."),
+            messages.ERROR,
+        )
+        return None
     if "confirm" not in request.POST:
         context = {
             **modeladmin.admin_site.each_context(request),

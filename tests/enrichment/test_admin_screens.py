@@ -229,6 +229,19 @@ def test_the_action_shows_what_it_costs_and_queues_nothing_yet(member_client, wo
         assert status_of(prospect) != Status.ENRICHING
 
 
+def test_another_workspace_s_ids_are_said_not_to_exist(member_client, workspace, other_workspace):
+    theirs = ProspectFactory(workspace=other_workspace, status=Status.NOT_VERIFIED)
+    response = member_client.post(
+        CHANGELIST,
+        {"action": "reenrich", "_selected_action": [theirs.pk], "index": "0"},
+        follow=True,
+    )
+    assert "Aucun des prospects sélectionnés n'existe dans cet espace de travail" in text(
+        response
+    )
+    assert not items_of(theirs) and status_of(theirs) == Status.NOT_VERIFIED
+
+
 def test_action_queues_not_verified_and_needs_review_prospects(member_client, workspace):
     targets = [
         ProspectFactory(workspace=workspace, status=Status.NOT_VERIFIED),

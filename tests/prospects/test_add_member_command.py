@@ -34,7 +34,10 @@ def test_the_person_keeps_working_in_their_own_workspace(workspace, other_worksp
 @pytest.mark.parametrize(
     ("args", "error"),
     [
-        (("--workspace", "inconnu", "--user", "intrus"), "Aucun espace de travail n'a l'identifiant"),
+        (
+            ("--workspace", "inconnu", "--user", "intrus"),
+            "Aucun espace de travail n'a l'identifiant",
+        ),
         (("--workspace", "acme-lyon", "--user", "personne"), "Aucun compte n'a le nom"),
     ],
 )
