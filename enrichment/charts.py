@@ -56,7 +56,7 @@ class StackedBars:
 def euros(amount: Decimal, places: int = 2) -> str:
     """'1,23 €' in the active locale, rounded half up (number_format alone truncates)."""
     rounded = Decimal(amount).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    return f"{number_format(rounded, places)}\u00a0€"
+    return f"{number_format(rounded, places, force_grouping=True)}\u00a0€"
 
 
 def nice_ceiling(top: Decimal) -> Decimal:

@@ -61,3 +61,15 @@ def test_nothing_spent_draws_an_empty_axis():
     chart = stacked_bars([START], {})
     assert chart.segments == [] and chart.ceiling == 1
     assert chart.y_ticks[-1][1] == "1,00\u00a0€"
+
+
+def test_euros_are_grouped_by_thousands_in_french():
+    from decimal import Decimal
+
+    from django.utils import translation
+
+    from enrichment.charts import euros
+
+    with translation.override("fr"):
+        assert euros(Decimal("1000000000")) == "1\u00a0000\u00a0000\u00a0000,00\u00a0€"
+        assert euros(Decimal("0.125")) == "0,13\u00a0€"
