@@ -1,6 +1,7 @@
 """CSV import benchmark: rows per second and peak memory for a generated 100,000-row file.
 
     .venv/bin/python benchmarks/import_prospects.py [--rows N] [--postgres [URL]] [--with-receivers]
+        [--db-prefix NAME_]
 
 `--rows 1000000` measures a million-row file (the README gives both sizes). Runs on SQLite
 (a temporary database) and, when DATABASE_URL is set or --postgres is given (127.0.0.1:5432,
@@ -11,7 +12,8 @@ does (a worker that imports never runs migrations). Everything is written to a t
 directory, removed at the end with the PostgreSQL database, whatever happens.
 
 Measured per database: the first import (everything new; wall clock, and process CPU time,
-which a busy machine disturbs less), the same file again (everything a duplicate) and, with
+which a busy machine disturbs less; on PostgreSQL, the server's CPU time too, when it runs on
+this machine), the same file again (everything a duplicate) and, with
 tracemalloc on (slower, so not timed), the Python allocation peak; the whole process's peak
 resident memory (RSS, everything: interpreter, Django, the database driver) is read right
 after the first import and again after the second. Past 200,000 rows the second import and
@@ -33,6 +35,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 import uuid
@@ -99,6 +102,58 @@ def _maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+class ServerCpu:
+    """CPU seconds the PostgreSQL server processes behind this process's connections spent,
+    read from /proc (a server on this machine only; None otherwise): on a shared machine a
+    wall-clock rate says little, CPU time says what the server did."""
+
+    def __init__(self) -> None:
+        from django.db import connection
+        from django.db.backends.signals import connection_created
+
+        self.ticks = os.sysconf("SC_CLK_TCK")
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.stop = threading.Event()
+        connection_created.connect(self._created, weak=False)
+        if connection.vendor == "postgresql":
+            connection.ensure_connection()
+            self._watch(connection.connection.info.backend_pid)
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def _created(self, sender, connection, **kwargs) -> None:
+        if connection.vendor == "postgresql":
+            self._watch(connection.connection.info.backend_pid)
+
+    def _cpu(self, pid: int) -> float | None:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / self.ticks  # utime + stime
+
+    def _watch(self, pid: int) -> None:
+        cpu = self._cpu(pid)
+        if cpu is not None:
+            self.first.setdefault(pid, cpu)
+            self.last[pid] = cpu
+
+    def _sample(self) -> None:
+        while not self.stop.wait(0.05):
+            for pid in list(self.first):
+                if (cpu := self._cpu(pid)) is not None:
+                    self.last[pid] = cpu
+
+    def seconds(self) -> float | None:
+        """Since the previous call (or the start)."""
+        time.sleep(0.1)  # the last sample
+        if not self.first:
+            return None
+        spent = sum(self.last[pid] - self.first[pid] for pid in self.first)
+        self.first = dict(self.last)
+        return spent
+
+
 def _setup() -> None:
     import django
 
@@ -145,7 +200,11 @@ def worker(csv_path: Path, suppressed: int, *, with_receivers: bool, extra: bool
                 continue
 
     rss_before = _maxrss_mb()
+    server = ServerCpu()
+    server.seconds()
     first_seconds, first_cpu, first = import_once(workspace)
+    server_cpu = server.seconds()
+    server.stop.set()
     rss_peak = _maxrss_mb()
     rss_delta = rss_peak - rss_before
     again = traced_peak = None
@@ -170,6 +229,7 @@ def worker(csv_path: Path, suppressed: int, *, with_receivers: bool, extra: bool
         "invalid": first.invalid_count,
         "first_rows_per_s": first.total_rows / first_seconds,
         "first_cpu_rows_per_s": first.total_rows / first_cpu,
+        "server_cpu_rows_per_s": first.total_rows / server_cpu if server_cpu else None,
         "again_rows_per_s": again.total_rows / again_seconds if again else None,
         "again_created": again.created_count if again else None,
         "rss_delta_mb": rss_delta,
@@ -218,9 +278,9 @@ def run_child(label: str, csv_path: Path, var_dir: Path, url: str | None, args) 
 class ThrowAwayDatabase:
     """A fresh database on the given PostgreSQL server, dropped afterwards."""
 
-    def __init__(self, server_url: str) -> None:
+    def __init__(self, server_url: str, prefix: str = "sourcier_bench_") -> None:
         self.parts = urlsplit(server_url)
-        self.name = f"sourcier_bench_{uuid.uuid4().hex[:10]}"
+        self.name = f"{prefix}{uuid.uuid4().hex[:10]}"
 
     def _admin(self):
         import psycopg
@@ -258,6 +318,7 @@ def print_table(results: list[dict]) -> None:
         ("invalid", "invalides", _number),
         ("first_rows_per_s", "import l/s", _number),
         ("first_cpu_rows_per_s", "l/s CPU", _number),
+        ("server_cpu_rows_per_s", "l/s CPU serveur", _number),
         ("again_rows_per_s", "ré-import l/s", _number),
         ("rss_delta_mb", "RSS +Mo", _number),
         ("rss_peak_mb", "RSS pic Mo", _number),
@@ -304,6 +365,11 @@ def main() -> None:
         action="store_true",
         help=f"the re-import and the traced run past {EXTRA_RUNS_UP_TO:,} rows too",
     )
+    parser.add_argument(
+        "--db-prefix",
+        default="sourcier_bench_",
+        help="name prefix of the throw-away PostgreSQL database (one per run, dropped after)",
+    )
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--migrate", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -334,7 +400,7 @@ def main() -> None:
         )
         results = [run_child("SQLite", csv_path, tmp_path / "sqlite", None, args)]
         if server_url:
-            with ThrowAwayDatabase(server_url) as url:
+            with ThrowAwayDatabase(server_url, args.db_prefix) as url:
                 results.append(run_child("PostgreSQL", csv_path, tmp_path / "pg", url, args))
         print_table(results)
 

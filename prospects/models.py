@@ -621,11 +621,13 @@ class FieldProvenance(TenantModel):
 
     # Read by prospect or by company (the indexes below lead with them), never by workspace
     # alone: an import writes four or five of these rows per prospect, and pays for every
-    # index entry. For the same reason the workspace and the prospect are not foreign keys in
-    # the database: PostgreSQL checks each one per row with a trigger at commit, which halved
-    # the import's speed (benchmarks/import_prospects.py). Only the ORM writes these rows, from
-    # prospects it has just written or read, and the ORM cascades deletions (Collector), so
-    # no row outlives its prospect or workspace.
+    # index entry. For the same reason the workspace, the prospect and the company are not
+    # foreign keys in the database: PostgreSQL checks each one per row with a trigger at
+    # commit, which halved the import's speed (benchmarks/import_prospects.py); the company's
+    # trigger ran for every prospect's row too, only to find it empty (a fifth of what
+    # writing an import's provenance cost the server). Only the ORM writes these rows, from
+    # prospects and companies it has just written or read, and the ORM cascades deletions
+    # (Collector; a merge moves the rows first), so no row outlives its subject or workspace.
     workspace = models.ForeignKey(
         Workspace,
         on_delete=models.CASCADE,
@@ -650,6 +652,7 @@ class FieldProvenance(TenantModel):
         on_delete=models.CASCADE,
         related_name="provenance",
         db_index=False,
+        db_constraint=False,
     )
     field = models.CharField(_("field"), max_length=64)
     value = models.TextField(_("value"), blank=True)

@@ -40,7 +40,14 @@ from .reading import (
     store_file,
     stored_path,
 )
-from .writing import CompanyCache, Superseded, encode_new, refresh_statistics, write_chunk
+from .writing import (
+    CompanyCache,
+    NormalizedCompanies,
+    Superseded,
+    encode_new,
+    refresh_statistics,
+    write_chunk,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -197,13 +204,14 @@ def _import_rows(batch: ImportBatch, progress: Callable[[int], Any] | None) -> N
         return rows, encode_new(rows)
 
     chunks = map(prepared, row_chunks(records, CHUNK_SIZE))
+    normalized = NormalizedCompanies()
     with _older_objects_left_alone():
         if _can_overlap():
-            _write_behind(batch, chunks, progress)
+            _write_behind(batch, chunks, progress, normalized)
             return
         with bulk_write_tuning():
             for rows, encoded in chunks:
-                write_chunk(batch, rows, encoded)
+                write_chunk(batch, rows, encoded, normalized)
                 if progress:
                     progress(len(rows))
 
@@ -224,6 +232,7 @@ def _write_behind(
     batch: ImportBatch,
     chunks: Iterator[tuple[list[Row], Encoded]],
     progress: Callable[[int], Any] | None,
+    normalized: NormalizedCompanies,
 ) -> None:
     """Write chunk N in a writer thread while this thread reads and classifies chunk N+1.
 
@@ -240,7 +249,7 @@ def _write_behind(
 
     def write(rows: list[Row], encoded: Encoded) -> int:
         with translation.override(language):
-            write_chunk(batch, rows, encoded)
+            write_chunk(batch, rows, encoded, normalized)
         return len(rows)
 
     def close() -> None:

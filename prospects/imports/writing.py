@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 from .. import companies, normalize, services
 from ..models import ImportBatch, Prospect, RejectedRow, Source
 from ..signals import notify_prospects_created
-from .bulk import BulkInsert, Encoded
+from .bulk import BulkInsert, Encoded, commits_lazily
 from .classify import DUPLICATE, KEYS, SUPPRESSED, ImportCounts, Row, reject_existing
 from .lease import lease_deadline
 from .provenance import RETURNED, after_prospects, import_detail, insert_provenance
@@ -118,6 +119,30 @@ class CompanyCache:
         return rows
 
 
+class NormalizedCompanies:
+    """The companies whose derived fields (industry code, legal form) one import run wrote
+    already: a company named again by a later chunk is not read and normalised again.
+
+    Most chunks of a large file only name companies that earlier ones did, so most skip
+    both queries. Bounded: past `size` companies it starts again (they are then checked once
+    more, which writes nothing new). Another path changing a company's name meanwhile
+    derives its fields itself, as every write does.
+    """
+
+    def __init__(self, size: int = 50_000) -> None:
+        self.size = size
+        self.ids: set[int] = set()
+
+    def missing(self, company_ids: Iterable[int | None]) -> set[int]:
+        return {pk for pk in company_ids if pk is not None and pk not in self.ids}
+
+    def add(self, company_ids: set[int]) -> None:
+        """Once the chunk that normalised them committed."""
+        if len(self.ids) + len(company_ids) > self.size:
+            self.ids.clear()
+        self.ids |= company_ids
+
+
 def _prospect_values(row: Row) -> tuple:
     assert row.clean is not None
     p = row.clean.prospect
@@ -189,9 +214,10 @@ def _lazy_commit() -> None:
     A chunk commits with its batch counters, so a server crash can only lose the last chunks
     as a whole (never half of one, never corrupt anything), and the import resumes from the
     counters; meanwhile no chunk waits for a disk flush (a few milliseconds each on most
-    servers). SET LOCAL ends with the transaction.
+    servers). SET LOCAL ends with the transaction. Within `bulk_write_tuning` (an import's
+    writing connection) the whole session commits so already: nothing to send.
     """
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and not commits_lazily():
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
@@ -204,16 +230,23 @@ def _kept_cells(row: Row, columns: list[str]) -> dict[str, str]:
 
 
 def write_chunk(
-    batch: ImportBatch, rows: list[Row], encoded: Encoded | None = None
+    batch: ImportBatch,
+    rows: list[Row],
+    encoded: Encoded | None = None,
+    normalized: NormalizedCompanies | None = None,
 ) -> ImportCounts:
     """Create the chunk's new prospects, keep its rejected rows, count: one transaction.
 
-    `encoded` is `encode_new(rows)` when the caller built it already."""
+    `encoded` is `encode_new(rows)` when the caller built it already; `normalized`, the
+    companies earlier chunks of the same run normalised already."""
     columns = list(batch.mapping.get("columns", []))
     new = [row for row in rows if not row.reason]
     if encoded is None:
         encoded = encode_new(rows)
+    if normalized is None:
+        normalized = NormalizedCompanies()
     counts = ImportCounts()
+    company_ids: set[int] = set()
     with transaction.atomic():
         _lazy_commit()
         if new:
@@ -222,9 +255,9 @@ def write_chunk(
             if connection.vendor != "postgresql":  # written with the prospects there
                 insert_provenance(batch, [row.prospect_id for row in new])
             # The prospects' derived fields went in with them (`_prospect_values`).
-            services.apply_normalizers(
-                batch.workspace_id, companies={row.company_id for row in new}
-            )
+            company_ids = normalized.missing(row.company_id for row in new)
+            if company_ids:
+                services.apply_normalizers(batch.workspace_id, companies=company_ids)
         services.record_blocked_attempts(
             batch.workspace_id,
             [row.suppression_id for row in rows if row.reason == SUPPRESSED and row.suppression_id],
@@ -271,6 +304,7 @@ def write_chunk(
         notify_prospects_created(
             batch.workspace_id, [row.prospect_id for row in new if row.prospect_id]
         )
+    normalized.add(company_ids)
     batch.total_rows += counts.total
     batch.created_count += counts.new
     batch.duplicate_count += counts.duplicate

@@ -250,3 +250,19 @@ def test_a_siren_typed_with_spaces_is_read_as_its_digits(member_client, workspac
         reverse("admin:prospects_company_add"), {"name": "Faux", "siren": "332 426 965"}
     )
     assert "SIREN invalide" in html.unescape(wrong.content.decode())
+
+
+def test_deleting_a_company_deletes_its_provenance(workspace):
+    """The database does not tie provenance rows to their company (no check per row on
+    write): deleting the company through the ORM takes its rows with it, and no others."""
+    gone = services.get_or_create_company(workspace, {"name": "Acme", "domain": "acme.example"})
+    kept = services.get_or_create_company(workspace, {"name": "Fables", "domain": "fables.example"})
+    services.record_initial_provenance(gone, source=Source.IMPORT, fields=("name", "domain"))
+    services.record_initial_provenance(kept, source=Source.IMPORT, fields=("name",))
+    assert FieldProvenance.objects.for_workspace(workspace).filter(company=gone).exists()
+
+    gone.delete()
+
+    rows = FieldProvenance.objects.for_workspace(workspace)
+    assert not rows.filter(company_id=gone.pk).exists()
+    assert rows.filter(company=kept).exists()

@@ -132,6 +132,27 @@ def test_sqlite_tuning_is_undone_after_the_import(workspace, make_batch, tmp_pat
     assert pragmas() == before
 
 
+def test_postgresql_tuning_commits_lazily_then_is_undone(workspace, make_batch, tmp_path):
+    """The writing connection commits without waiting for the disk for the whole import (set
+    once, not once per chunk), and gets its own setting back afterwards."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's synchronous_commit")
+    from prospects.imports.bulk import bulk_write_tuning, commits_lazily
+
+    def setting():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('synchronous_commit')")
+            return cursor.fetchone()[0]
+
+    before = setting()
+    assert before != "off" and not commits_lazily()
+    with bulk_write_tuning():
+        assert setting() == "off" and commits_lazily()
+    assert setting() == before and not commits_lazily()
+    imports.run_import(make_batch(csv_files.excel_utf8_bom(tmp_path / "f.csv")))
+    assert setting() == before
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_large_import_outside_a_transaction_gives_the_same_result(
     workspace, member, tmp_path, media_root, created_signals

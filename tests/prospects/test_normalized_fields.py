@@ -177,3 +177,28 @@ def test_command_fills_existing_rows_in_batches_and_a_rerun_writes_nothing(
 def test_command_refuses_an_unknown_workspace(db):
     with pytest.raises(CommandError, match="nope"):
         call_command("normalize_records", "--workspace", "nope")
+
+
+def test_import_reads_each_company_for_its_derived_fields_once(workspace, make_batch, tmp_path):
+    """A company that an earlier chunk normalised is not read again by the later ones; one
+    first named in a later chunk is, and gets its fields."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from prospects.imports.classify import CHUNK_SIZE
+
+    header = ["Prénom", "Nom", "E-mail", "Société"]
+    rows = [
+        [f"Luc{i}", f"Dupont{i}", f"luc{i}@dupont.example", "Dupont SAS"]
+        for i in range(2 * CHUNK_SIZE + 10)
+    ]
+    rows[CHUNK_SIZE + 5][3] = "Martin SARL"  # chunk 2 names a new company; chunk 3 does not
+    batch = make_batch(csv_files.write_csv(tmp_path / "f.csv", [header, *rows]))
+    with CaptureQueriesContext(connection) as queries:
+        batch = imports.run_import(batch)
+
+    assert batch.created_count == len(rows)
+    forms = dict(Company.objects.for_workspace(workspace).values_list("name", "legal_form"))
+    assert forms == {"Dupont SAS": "SAS", "Martin SARL": "SARL"}
+    reads = [q["sql"] for q in queries if q["sql"].startswith('SELECT t."id", t."industry"')]
+    assert len(reads) == 2  # chunk 1 (Dupont), chunk 2 (Martin only); chunk 3 none
