@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('prospects', '0017_company_filter_index'),
+        ('prospects', '0019_prospect_last_enrichment_note'),
     ]
 
     operations = [
