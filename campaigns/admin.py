@@ -16,7 +16,12 @@ from django.utils.translation import gettext_lazy as _
 from enrichment.admin_discovery import CONTACT_ACTIONS, decide_selected, tell_decision
 from enrichment.discovery import contacts as discovery
 from prospects import admin as prospects_admin
-from prospects.admin_base import WorkspaceScopedAdmin, WorkspaceScopedInline, scope_for
+from prospects.admin_base import (
+    WorkspaceScopedAdmin,
+    WorkspaceScopedInline,
+    say_none_selected,
+    scope_for,
+)
 from prospects.models import Prospect
 from prospects.services import objecting_prospect_ids
 
@@ -198,11 +203,7 @@ def add_to_campaign(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset
         return None
     if not queryset.exists():
         # Ids of another workspace's prospects (or deleted ones): nothing to add, nothing created.
-        modeladmin.message_user(
-            request,
-            gettext("None of the selected prospects exists in this workspace."),
-            level="error",
-        )
+        say_none_selected(modeladmin, request)
         return None
     campaigns = Campaign.objects.for_workspace(workspace).order_by("name")
     form = AddToCampaignForm(request.POST if "apply" in request.POST else None, campaigns=campaigns)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from enrichment.webhooks.models import EventType, WebhookEndpoint
+from prospects.admin_base import say_none_selected
 from prospects.models import Prospect
 
 from . import outreach, services
@@ -118,9 +119,7 @@ def send_to_tool(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: A
     """The prospect list's action: choose the endpoint, see who goes, confirm."""
     workspace = getattr(request, "workspace", None)
     if workspace is None or not queryset.exists():
-        modeladmin.message_user(
-            request, gettext("None of the selected prospects exists in this workspace."), "error"
-        )
+        say_none_selected(modeladmin, request)
         return None
     event_type = EventType.PROSPECTS_EXPORTED
     endpoints = outreach.endpoints_for(workspace, event_type)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from prospects import admin as prospects_admin
+from prospects.admin_base import say_none_selected
 from prospects.models import Prospect, Workspace
 
 from . import bulk, credentials
@@ -173,11 +174,7 @@ def find_emails(
         return None
     ids = list(queryset.values_list("pk", flat=True))
     if not ids:
-        modeladmin.message_user(
-            request,
-            gettext("None of the selected prospects exists in this workspace."),
-            messages.ERROR,
-        )
+        say_none_selected(modeladmin, request)
         return None
     return estimate_page(modeladmin, request, workspace, queryset, ids)
 

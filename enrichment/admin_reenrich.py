@@ -16,6 +16,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from prospects import services as prospect_services
+from prospects.admin_base import say_none_selected
 from prospects.models import Prospect, Workspace
 
 from . import services
@@ -51,8 +52,7 @@ def reenrich_estimate(workspace: Workspace, ids: list[int]) -> dict[str, Any]:
     if most > summary["balance"]:
         warnings.append(
             gettext(
-                "The balance does not cover this maximum: Dropcontact is asked only while it "
-                "lasts."
+                "The balance does not cover this maximum: Dropcontact is asked only while it lasts."
             )
         )
     if cap is not None and most > max(cap - summary["spent_today"], Decimal(0)):
@@ -78,11 +78,7 @@ def reenrich(
         return None
     ids = list(queryset.filter(workspace=workspace).values_list("pk", flat=True))
     if not ids:
-        modeladmin.message_user(
-            request,
-            gettext("None of the selected prospects exists in this workspace."),
-            messages.ERROR,
-        )
+        say_none_selected(modeladmin, request)
         return None
     if "confirm" not in request.POST:
         context = {
@@ -130,5 +126,3 @@ def _queue(
             % {"count": len(refused) - MAX_REFUSAL_MESSAGES},
             messages.WARNING,
         )
-
-

@@ -8,13 +8,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
 from django.forms import ModelChoiceField
 from django.http import HttpRequest
+from django.utils.translation import gettext
 
 from .models import Membership, Workspace
 from .tenancy import TenantQuerySet
+
+
+def say_none_selected(modeladmin: admin.ModelAdmin, request: HttpRequest) -> None:
+    """What every prospect action answers when the selection names no prospect of this
+    workspace (another workspace's ids, deleted ones): the same words, nothing done."""
+    modeladmin.message_user(
+        request,
+        gettext("None of the selected prospects exists in this workspace."),
+        messages.ERROR,
+    )
 
 
 def is_tenant_model(model: type[models.Model]) -> bool:
