@@ -49,3 +49,21 @@ def test_the_demo_has_every_sandbox_key_and_its_credit_once(db, sandbox, setting
     assert ledger.balance(workspace.pk) == DEMO_CREDIT
     for provider in set(PROVIDERS) - credentials.KEYLESS:
         assert credentials.has_usable_key(workspace.pk, provider), provider
+
+
+def test_seeding_again_says_there_is_nothing_new_to_enrich(db, settings, tmp_path, sandbox):
+    import io
+
+    from django.core.management import call_command
+
+    settings.VAR_DIR = tmp_path
+    settings.SOURCIER_SANDBOX_URL = sandbox.url
+    outputs = []
+    for _ in range(2):
+        out = io.StringIO()
+        call_command("seed_demo", stdout=out)
+        outputs.append(out.getvalue())
+    assert "vont être enrichis" in outputs[0]
+    assert "0 nouveau prospect" in outputs[1]
+    assert "vont être enrichis" not in outputs[1]
+    assert "rien de nouveau à enrichir" in outputs[1]
