@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 _WHOLE_NUMBER = gettext_lazy("A whole number is expected.")
@@ -61,6 +62,9 @@ def field_error(error: dict[str, Any]) -> dict[str, Any]:
     kind = str(error.get("type", ""))
     message = MESSAGES.get(kind)
     context = {name: str(value) for name, value in (error.get("ctx") or {}).items()}
+    if kind in ("literal_error", "enum") and "expected" in context:
+        # pydantic joins the choices with an English "or": "'a', 'b' or 'c'".
+        context["expected"] = context["expected"].replace("' or '", f"' {_('or')} '")
     if kind == "value_error" and "error" in context:
         # Our own validators' words (pydantic would put "Value error, " before them).
         message, context = "%(error)s", {"error": context["error"]}

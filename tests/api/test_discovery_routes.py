@@ -99,7 +99,11 @@ def test_list_jobs_filters_and_paginates(api, workspace, other_workspace):
     assert [j["domain"] for j in api.get(f"{JOBS}?domain=Societe1.fr").json()["items"]] == [
         "societe1.fr"
     ]
-    assert_envelope(api.get(f"{JOBS}?status=perdu"), 422, "validation_error")
+    refused = assert_envelope(api.get(f"{JOBS}?status=perdu"), 422, "validation_error")
+    (field,) = refused["error"]["fields"]
+    assert field["type"] in ("literal_error", "enum")
+    assert field["msg"].startswith("Doit être l'une de ces valeurs : ")
+    assert " or " not in field["msg"] and "' ou '" in field["msg"]
 
 
 def test_only_a_failed_job_is_retried(api, workspace):
