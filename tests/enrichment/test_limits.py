@@ -8,6 +8,7 @@ import uuid
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from enrichment.engine import limits
 
@@ -103,6 +104,18 @@ def test_requests_counted_together_are_allowed_all_or_none(provider):
     assert 0 < answers[1] <= 1.0 and 0 < answers[3] <= 1.0
     with pytest.raises(ValueError):
         limits.take_rate_token(provider, per_second=5, count=6)
+
+
+def test_the_first_request_of_a_second_costs_one_statement_like_the_others(settings):
+    """A new second's window is made by the same statement that counts in it: a call's query
+    count does not depend on whether it is the first of its second."""
+    settings.LIMITS_BACKEND = "database"
+    provider = f"vendor-{uuid.uuid4().hex[:8]}"
+    with CaptureQueriesContext(connection) as first:
+        assert limits.take_rate_token(provider, per_second=5) == 0.0
+    with CaptureQueriesContext(connection) as next_one:
+        limits.take_rate_token(provider, per_second=5)
+    assert len(first) == len(next_one) == 1
 
 
 def test_many_threads_never_hold_more_than_the_limit(backend, provider):
