@@ -202,6 +202,9 @@ class EnrichmentItem(TenantModel, OutcomeFields):
     lease_token = models.CharField(max_length=32, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # When the item was first handed to workers (a waterfall's dispatch, which puts its
+    # prospect *En cours* at the same time); empty while it waits to be.
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     objects = EnrichmentItemQuerySet.as_manager()

@@ -97,16 +97,19 @@ def queue_enrichment(
     """Queue Dropcontact items for these prospects; returns the prospect ids queued.
 
     Never for a suppressed person, never twice while one is live (a partial unique constraint
-    backs this up under concurrency). `has_key`: whether the workspace has a usable key for
-    `provider`, when the caller already knows.
+    backs this up under concurrency), never while the email waterfall has one queued for the
+    prospect (not yet *En cours* until its dispatch). `has_key`: whether the workspace has a
+    usable key for `provider`, when the caller already knows.
     """
+    from .pipelines.waterfall import PIPELINE as WATERFALL_PIPELINE
+
     candidates = list(
         Prospect.objects.for_workspace(workspace_id)
         .filter(pk__in=prospect_ids, status__in=statuses)
         .exclude(
             pk__in=EnrichmentItem.objects.for_workspace(workspace_id)
             .active()
-            .filter(provider=provider)
+            .filter(provider__in=(provider, WATERFALL_PIPELINE))
             .values("prospect_id")
         )
         .only("pk", "email", "phone")

@@ -68,8 +68,11 @@ def queue_waterfall(
     job: EnrichmentJob | None = None,
     pipeline: str = waterfall.PIPELINE,
 ) -> list[int]:
-    """Items for a waterfall (never twice while one is live), then a worker per item. Only the
-    email waterfall puts a prospect *En cours*: its verdict depends on it."""
+    """Items for a waterfall (never twice while one is live), then a worker per item.
+
+    The prospects are put *En cours* by the dispatch that first hands their items to workers
+    (`start_items`), not here: a 1,000-prospect job is created in a request (the admin, the
+    API), and rewriting 1,000 prospect rows there was most of its time."""
     if not prospect_ids:
         return []
     now = timezone.now()
@@ -95,11 +98,6 @@ def queue_waterfall(
             .filter(job=job)
             .values_list("prospect_id", flat=True)
         )
-    if pipeline == waterfall.PIPELINE and queued:
-        # Only the rows that change: each new row version goes into every index of the table.
-        Prospect.objects.for_workspace(workspace_id).filter(pk__in=bulk_sql.in_ids(queued)).exclude(
-            status=Prospect.Status.ENRICHING
-        ).update(status=Prospect.Status.ENRICHING, updated_at=now)
     # One message, not one per item: a 1,000-prospect job is created in a request (the admin,
     # the API), and sending 500 task messages there took as long as creating the job.
     transaction.on_commit(lambda: dispatch_waterfall_later(workspace_id))
@@ -125,7 +123,50 @@ def dispatch_waterfall(workspace_id: int | None = None, *, limit: int = 500) -> 
     )
     if workspace_id is not None:
         due = due.filter(workspace_id=workspace_id)
-    ids = list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
-    for item_id in ids:
+    items = list(due.order_by("next_attempt_at").values_list("pk", "started_at")[:limit])
+    ready = [pk for pk, started_at in items if started_at is not None]
+    ready += start_items([pk for pk, started_at in items if started_at is None])
+    for item_id in ready:
         run_waterfall_item_task.delay(item_id)
-    return len(ids)
+    return len(ready)
+
+
+def start_items(item_ids: list[int]) -> list[int]:
+    """Mark never-started items started and put the email waterfall's prospects *En cours*,
+    in one transaction; the items started (those still live and not locked by someone else).
+
+    A worker applies a verdict only to a prospect *En cours*, so an item is sent to workers
+    only once this has committed. The items are locked first: a cancel that got there before
+    leaves nothing to start, and one that comes after finds the prospects *En cours* and puts
+    them back.
+    """
+    if not item_ids:
+        return []
+    now = timezone.now()
+    with transaction.atomic():
+        rows = list(
+            EnrichmentItem.objects.unscoped()
+            .filter(
+                pk__in=bulk_sql.in_ids(item_ids),
+                started_at__isnull=True,
+                status__in=(Item.PENDING, Item.SUBMITTED),
+            )
+            .select_for_update(skip_locked=True)
+            .values_list("pk", "workspace_id", "prospect_id", "provider")
+        )
+        marked: dict[int, list[int]] = {}
+        for _pk, workspace_id, prospect_id, provider in rows:
+            if provider == waterfall.PIPELINE:
+                marked.setdefault(workspace_id, []).append(prospect_id)
+        for workspace_id, prospect_ids in marked.items():
+            # Only the rows that change: each new row version goes into every index.
+            Prospect.objects.for_workspace(workspace_id).filter(
+                pk__in=bulk_sql.in_ids(prospect_ids)
+            ).exclude(status=Prospect.Status.ENRICHING).update(
+                status=Prospect.Status.ENRICHING, updated_at=now
+            )
+        started = [row[0] for row in rows]
+        EnrichmentItem.objects.unscoped().filter(pk__in=bulk_sql.in_ids(started)).update(
+            started_at=now
+        )
+    return started

@@ -123,9 +123,11 @@ def test_a_job_s_items_are_what_bulk_create_made(api, workspace):
         )
         assert (item.attempts, item.outcome, item.batch_id, item.lease_token) == (0, "", None, "")
         assert before <= item.next_attempt_at <= item.created_at <= item.updated_at <= after
-        assert item.finished_at is None
+        assert item.finished_at is None and item.started_at is None
+    # The request left the prospects as they were: the dispatch that starts the items puts
+    # them *En cours* (the next test).
     statuses = set(Prospect.objects.for_workspace(workspace).values_list("status", flat=True))
-    assert statuses == {Prospect.Status.ENRICHING}
+    assert statuses == {Prospect.Status.NEW}
 
 
 def test_rows_that_would_break_a_unique_constraint_are_skipped(workspace):
@@ -163,7 +165,7 @@ def test_a_value_too_long_is_refused_not_cut(workspace):
     assert not EnrichmentItem.objects.for_workspace(workspace).exists()
 
 
-def test_queueing_puts_only_the_prospects_that_change_en_cours(workspace):
+def test_starting_puts_only_the_prospects_that_change_en_cours(workspace):
     with_prospeo_key(workspace)
     ids = add_prospects(workspace, 3)
     EnrichmentItem.objects.create(
@@ -175,7 +177,31 @@ def test_queueing_puts_only_the_prospects_that_change_en_cours(workspace):
     prospects.filter(pk__in=[ids[0], ids[2]]).update(updated_at=long_ago)
     queued = waterfall_queue.queue_waterfall(workspace.pk, ids)
     assert sorted(queued) == ids[1:]  # the first one already had its item
+    assert prospects.get(pk=ids[2]).status == Prospect.Status.NEW  # not before its dispatch
+    items = EnrichmentItem.objects.for_workspace(workspace).filter(prospect_id__in=ids[1:])
+    started = waterfall_queue.start_items(list(items.values_list("pk", flat=True)))
+    assert sorted(started) == sorted(items.values_list("pk", flat=True))
     rows = {p.pk: p for p in prospects}
     assert rows[ids[0]].status == Prospect.Status.NEW and rows[ids[0]].updated_at == long_ago
     assert rows[ids[1]].status == Prospect.Status.ENRICHING and rows[ids[1]].updated_at == long_ago
     assert rows[ids[2]].status == Prospect.Status.ENRICHING and rows[ids[2]].updated_at > long_ago
+    assert all(item.started_at for item in items)
+
+
+def test_an_item_is_started_once_and_a_cancelled_one_never(workspace):
+    """A prospect whose status changed after its item started is not put *En cours* again by
+    a later dispatch of the item, and an item cancelled before its dispatch starts nothing."""
+    with_prospeo_key(workspace)
+    ids = add_prospects(workspace, 2)
+    waterfall_queue.queue_waterfall(workspace.pk, ids)
+    items = EnrichmentItem.objects.for_workspace(workspace)
+    first, second = (items.get(prospect_id=pk) for pk in ids)
+    second_items = items.filter(pk=second.pk)
+    second_items.update(status=EnrichmentItem.Status.CANCELLED)
+    assert waterfall_queue.start_items([first.pk, second.pk]) == [first.pk]
+    prospects = Prospect.objects.for_workspace(workspace)
+    prospects.filter(pk=ids[0]).update(status=Prospect.Status.NEEDS_REVIEW)
+    assert waterfall_queue.start_items([first.pk]) == []
+    assert prospects.get(pk=ids[0]).status == Prospect.Status.NEEDS_REVIEW
+    assert prospects.get(pk=ids[1]).status == Prospect.Status.NEW
+    assert second_items.get().started_at is None
