@@ -42,8 +42,7 @@ CONFIDENCE = 60
 HOW = "provider"
 
 UNAVAILABLE = gettext_lazy(
-    "People search: %(provider)s could not be asked (%(reason)s); the discovery went on "
-    "without it."
+    "People search: %(provider)s could not be asked (%(reason)s); the discovery went on without it."
 )
 
 
@@ -95,6 +94,7 @@ def _ask(
     read: Callable[..., Any],
     cost_of: Callable[[Any], Decimal],
     headers: dict[str, str],
+    most: Decimal | None = None,
 ) -> gateway.Reply | str:
     """One billable question, settled; or, when it could not be asked or failed, the warning."""
     label = get_provider(slug).label
@@ -107,6 +107,7 @@ def _ask(
             read=lambda status, body, retry_after: read(status, body, retry_after=retry_after),
             cost_of=cost_of,
             headers=headers,
+            most=most,
         )
     except breaker.BreakerOpen:
         ledger.release_held(workspace_id, key=key)
@@ -155,8 +156,12 @@ def search_aiark(
     if isinstance(reply, str):
         return Named(warning=reply)
     people = [
-        _named(p.profile.first_name, p.profile.last_name, p.profile.title or p.profile.headline,
-               aiark.SLUG)
+        _named(
+            p.profile.first_name,
+            p.profile.last_name,
+            p.profile.title or p.profile.headline,
+            aiark.SLUG,
+        )
         for p in reply.value.content
     ]
     people = [p for p in people if p.first_name and p.last_name]
@@ -185,6 +190,7 @@ def search_apollo(
         read=apollo.parse_people_search_response,
         cost_of=lambda page: Decimal("0"),  # People API Search consumes no credit
         headers=headers,
+        most=Decimal("0"),
     )
     if isinstance(listed, str):
         return Named(warning=listed)

@@ -163,11 +163,14 @@ def ask(
     cost_of: Callable[[T], Decimal],
     headers: dict[str, str] | None = None,
     params: dict[str, Any] | None = None,
+    most: Decimal | None = None,
 ) -> Reply[T]:
     """Ask one provider one question, within its breaker, the workspace's money and limits.
 
     In order: the breaker (BreakerOpen propagates: ask the next provider), a reservation of
-    the most the call can cost under the idempotency `key` (a replay finds the same one;
+    the most the call can cost (`most`, the provider's dearest call unless the caller knows
+    better: a free endpoint reserves nothing and is never refused for money) under the
+    idempotency `key` (a replay finds the same one;
     InsufficientCredits and DailyCapReached propagate), the concurrency slot and rate, the
     breaker again (BreakerOpen, the reservation still held under `key`), the transport and the
     `ProviderCall` row, the adapter's reading. The caller settles the reply
@@ -175,7 +178,9 @@ def ask(
     """
     spec = get_provider(provider)
     permit = breaker.before_call(provider)
-    ledger.reserve(workspace_id, spec.max_cost, key=key, provider=provider)
+    ledger.reserve(
+        workspace_id, spec.max_cost if most is None else most, key=key, provider=provider
+    )
     reply: Reply[T] = Reply(provider=provider, workspace_id=workspace_id, key=key)
     try:
         result = call(

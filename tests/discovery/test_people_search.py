@@ -154,3 +154,21 @@ def test_apollo_failing_midway_keeps_what_it_revealed_and_says_so(searching, com
     assert run.provider_people == 1
     assert any("Apollo" in warning for warning in run.warnings)
     assert ledger.balance(workspace.pk) == Decimal("0.05")
+
+
+def test_apollo_s_free_search_goes_out_with_no_credit_left_and_only_the_reveals_wait(
+    searching, company
+):
+    """The search consumes no credit, so it reserves none: a workspace with less than one
+    reveal's price left still learns who works there; each reveal is what money refuses."""
+    workspace = WorkspaceFactory()
+    credentials.set_api_key(workspace, "apollo", KEY)
+    ledger.top_up(workspace.pk, Decimal("0.05"), key="people-search-top-up")
+    run = discover_company(workspace, company.domain, search_people=True)
+
+    calls = ProviderCall.objects.for_workspace(workspace).filter(provider="apollo")
+    assert list(calls.values_list("endpoint", flat=True)) == ["/api/v1/mixed_people/api_search"]
+    assert run.provider_people == 0 and run.cost == 0
+    assert any("Apollo" in w and "crédits insuffisants" in w for w in run.warnings), run.warnings
+    assert ledger.spent_total(workspace.pk) == 0
+    assert ledger.balance(workspace.pk) == Decimal("0.05")
