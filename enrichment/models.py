@@ -363,6 +363,8 @@ class ProviderBreaker(models.Model):
     opened_at = models.FloatField(null=True, blank=True)
     probe_until = models.FloatField(null=True, blank=True)
     generation = models.BigIntegerField(default=0)
+    # While warming up: when each call out stops counting, epoch seconds separated by spaces.
+    pending = models.TextField(blank=True, default="")
     version = models.BigIntegerField(default=1)
 
     def __str__(self) -> str:

@@ -11,6 +11,13 @@ open the breaker. Open: every call is refused until `cooldown` has passed. Half-
 goes out; its success closes the breaker, its failure opens it again. A probe whose worker died
 expires after `probe_ttl`, and the next call becomes the probe.
 
+Warm-up (`Policy.warm_up`, the providers' breakers): while no call has succeeded since the
+breaker (last) closed, the calls out plus the failures seen stay under `threshold`; the others
+are told to wait a moment (`BreakerBusy`, not a refusal: the vendor is not known to be down).
+So a vendor down from the start gets `threshold` calls, however many workers ask at once,
+before the breaker opens; the first success lifts the limit. A call out is remembered until
+its outcome or `probe_ttl` (its worker may have died).
+
 Each transition bumps `generation`; a permit carries the generation it was granted in, so the
 outcome of a call granted before the breaker opened (or of an expired probe that another probe
 replaced) is ignored instead of counting twice.
@@ -25,6 +32,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from django.conf import settings
+
+from .limits import SlotUnavailable
 
 CLOSED = "closed"
 OPEN = "open"
@@ -41,6 +50,7 @@ class Policy:
     threshold: int = 5
     cooldown: float = 60.0
     probe_ttl: float = 30.0
+    warm_up: bool = False
 
     @classmethod
     def from_settings(cls) -> Policy:
@@ -49,6 +59,7 @@ class Policy:
             threshold=settings.BREAKER_FAILURE_THRESHOLD,
             cooldown=settings.BREAKER_COOLDOWN_SECONDS,
             probe_ttl=settings.BREAKER_PROBE_SECONDS,
+            warm_up=True,
         )
 
 
@@ -60,16 +71,22 @@ class State:
     opened_at: float | None = None
     probe_until: float | None = None
     generation: int = 0
+    # While warming up: when each call out stops counting (its `probe_ttl` ends).
+    pending: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
 class Decision:
-    """The answer to one call: allowed (maybe as the probe) or refused until `retry_at`."""
+    """The answer to one call: allowed (maybe as the probe) or refused until `retry_at`;
+    `busy` when refused only to wait for the calls out (warm-up), `pending` the call's mark
+    among them."""
 
     allowed: bool
     probe: bool = False
     generation: int = 0
     retry_at: float | None = None
+    busy: bool = False
+    pending: float | None = None
 
 
 def phase(state: State, now: float, policy: Policy) -> str:
@@ -85,7 +102,9 @@ def admit(state: State, now: float, policy: Policy) -> tuple[State, Decision]:
     """Whether a call may go out now, and the state after granting it."""
     current = phase(state, now, policy)
     if current == CLOSED:
-        return state, Decision(allowed=True, generation=state.generation)
+        if not policy.warm_up or SUCCESS in state.results:
+            return state, Decision(allowed=True, generation=state.generation)
+        return _warming_up(state, now, policy)
     if current == OPEN:
         return state, Decision(allowed=False, retry_at=state.opened_at + policy.cooldown)
     if state.probe_until is not None and now < state.probe_until:
@@ -96,14 +115,43 @@ def admit(state: State, now: float, policy: Policy) -> tuple[State, Decision]:
     return probing, Decision(allowed=True, probe=True, generation=probing.generation)
 
 
+def _warming_up(state: State, now: float, policy: Policy) -> tuple[State, Decision]:
+    """Closed with no success yet: a call goes out only while the calls out and the failures
+    seen stay under the threshold."""
+    out = tuple(until for until in state.pending if until > now)
+    if state.results.count(FAILURE) + len(out) >= policy.threshold:
+        waiting = dataclasses.replace(state, pending=out)
+        return waiting, Decision(allowed=False, busy=True, retry_at=min(out, default=now))
+    until = now + policy.probe_ttl
+    counted = dataclasses.replace(state, pending=(*out, until))
+    return counted, Decision(allowed=True, generation=state.generation, pending=until)
+
+
 def opened(state: State, now: float) -> State:
     return State(opened_at=now, generation=state.generation + 1)
 
 
+def given_back(state: State, pending: float | None) -> State:
+    """The state without one call's mark among the calls out (it answered, or never left)."""
+    if pending is None or pending not in state.pending:
+        return state
+    marks = list(state.pending)
+    marks.remove(pending)
+    return dataclasses.replace(state, pending=tuple(marks))
+
+
 def record(
-    state: State, *, generation: int, probe: bool, ok: bool, now: float, policy: Policy
+    state: State,
+    *,
+    generation: int,
+    probe: bool,
+    ok: bool,
+    now: float,
+    policy: Policy,
+    pending: float | None = None,
 ) -> State:
     """The state after a call granted in `generation` succeeded (`ok`) or failed."""
+    state = given_back(state, pending)
     if generation != state.generation:
         return state  # granted before a transition: its outcome no longer says anything
     if probe:
@@ -127,13 +175,20 @@ class BreakerOpen(Exception):
         self.retry_at = retry_at
 
 
+class BreakerBusy(SlotUnavailable):
+    """Warming up: enough calls are out to open the breaker should they fail; try again in a
+    moment (a busy slot, not a vendor known to be down)."""
+
+
 @dataclass(frozen=True)
 class Permit:
-    """Leave to make one call; hand it back to `after_call` with the outcome."""
+    """Leave to make one call; hand it back to `after_call` with the outcome, or to
+    `give_back` when the call never went out."""
 
     provider: str
     generation: int
     probe: bool = False
+    pending: float | None = None
 
 
 class Store(Protocol):
@@ -172,10 +227,22 @@ class Breaker:
         """A permit for one call, or BreakerOpen with the time to try again."""
         now = time.time() if now is None else now
         decision = self._change(provider, lambda state: admit(state, now, self.policy))
+        if decision.busy:
+            raise BreakerBusy(provider)
         if not decision.allowed:
             retry_at = dt.datetime.fromtimestamp(decision.retry_at, tz=dt.UTC)
             raise BreakerOpen(provider, retry_at)
-        return Permit(provider=provider, generation=decision.generation, probe=decision.probe)
+        return Permit(
+            provider=provider,
+            generation=decision.generation,
+            probe=decision.probe,
+            pending=decision.pending,
+        )
+
+    def give_back(self, permit: Permit) -> None:
+        """A permit whose call never went out (refused for money, no slot): no outcome."""
+        if permit.pending is not None:
+            self._change(permit.provider, lambda state: (given_back(state, permit.pending), None))
 
     def after_call(self, permit: Permit, *, ok: bool, now: float | None = None) -> None:
         """Count the outcome of a call made with `permit` (a failure is the caller's call)."""
@@ -189,6 +256,7 @@ class Breaker:
                 ok=ok,
                 now=now,
                 policy=self.policy,
+                pending=permit.pending,
             )
             return new, None
 
@@ -241,6 +309,11 @@ def confirm(permit: Permit) -> None:
 def after_call(permit: Permit, *, ok: bool) -> None:
     """Count one call's outcome: ok=False for timeouts, 5xx and network errors."""
     default_breaker().after_call(permit, ok=ok)
+
+
+def give_back(permit: Permit) -> None:
+    """The call `permit` allowed never went out: it counts neither way."""
+    default_breaker().give_back(permit)
 
 
 def state_of(provider: str) -> str:

@@ -30,6 +30,7 @@ class DatabaseStore:
             opened_at=row.opened_at,
             probe_until=row.probe_until,
             generation=row.generation,
+            pending=tuple(float(until) for until in row.pending.split()),
         )
         return state, row.version
 
@@ -39,6 +40,7 @@ class DatabaseStore:
             "opened_at": state.opened_at,
             "probe_until": state.probe_until,
             "generation": state.generation,
+            "pending": " ".join(repr(until) for until in state.pending),
         }
         if version == 0:
             try:
@@ -91,7 +93,9 @@ class RedisStore:
         version, payload = self.client.hmget(self.key(provider), ["v", "s"])
         if version is None:
             return State(), 0
-        return State(**json.loads(payload)), int(version)
+        fields = json.loads(payload)
+        fields["pending"] = tuple(fields.get("pending", ()))
+        return State(**fields), int(version)
 
     def swap(self, provider: str, version: int, state: State) -> bool:
         payload = json.dumps(
@@ -100,6 +104,7 @@ class RedisStore:
                 "opened_at": state.opened_at,
                 "probe_until": state.probe_until,
                 "generation": state.generation,
+                "pending": list(state.pending),
             }
         )
         return bool(self._swap(keys=[self.key(provider)], args=[version, payload]))

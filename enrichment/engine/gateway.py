@@ -178,11 +178,11 @@ def ask(
     """
     spec = get_provider(provider)
     permit = breaker.before_call(provider)
-    ledger.reserve(
-        workspace_id, spec.max_cost if most is None else most, key=key, provider=provider
-    )
     reply: Reply[T] = Reply(provider=provider, workspace_id=workspace_id, key=key)
     try:
+        ledger.reserve(
+            workspace_id, spec.max_cost if most is None else most, key=key, provider=provider
+        )
         result = call(
             provider,
             request,
@@ -196,6 +196,9 @@ def ask(
         breaker.after_call(permit, ok=False)
         reply.error = error
         return reply
+    except Exception:
+        breaker.give_back(permit)  # it never went out: refused for money, no slot, opened
+        raise
     reply.call = result.call
     try:
         reply.value = read(result.status, result.body, result.retry_after)

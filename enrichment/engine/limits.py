@@ -80,9 +80,7 @@ def concurrency_slot(
         release_slot(lease)
 
 
-def wait_for_rate(
-    provider: str, *, per_second: int, max_wait: float = 5.0, count: int = 1
-) -> bool:
+def wait_for_rate(provider: str, *, per_second: int, max_wait: float = 5.0, count: int = 1) -> bool:
     """Block until `count` requests may be sent (True), or give up after `max_wait` seconds."""
     deadline = time.monotonic() + max_wait
     while True:

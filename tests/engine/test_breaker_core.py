@@ -12,6 +12,7 @@ from enrichment.engine.breaker import (
     FAILURE,
     HALF_OPEN,
     OPEN,
+    SUCCESS,
     Decision,
     Policy,
     State,
@@ -23,13 +24,18 @@ from enrichment.engine.breaker import (
 POLICY = Policy(window=10, threshold=5, cooldown=60.0, probe_ttl=30.0)
 
 policies = st.builds(
-    lambda window, threshold, cooldown, probe_ttl: Policy(
-        window=window, threshold=min(threshold, window), cooldown=cooldown, probe_ttl=probe_ttl
+    lambda window, threshold, cooldown, probe_ttl, warm_up: Policy(
+        window=window,
+        threshold=min(threshold, window),
+        cooldown=cooldown,
+        probe_ttl=probe_ttl,
+        warm_up=warm_up,
     ),
     st.integers(1, 12),
     st.integers(1, 12),
     st.floats(1, 120),
     st.floats(1, 60),
+    st.booleans(),
 )
 # ("call", wait) asks for a permit; ("ok"/"fail", wait, index) reports one outstanding permit.
 steps = st.lists(
@@ -72,6 +78,7 @@ def run(policy: Policy, actions) -> list[Step]:
                 ok=ok,
                 now=now,
                 policy=policy,
+                pending=permit.pending,
             )
             trace.append(Step(now, before, state, report=(permit, ok)))
     return trace
@@ -153,6 +160,71 @@ def test_exactly_one_probe_when_the_cooldown_ends(offset, callers):
     assert granted[0].probe and granted[0].allowed
     assert all(d.retry_at == POLICY.cooldown + POLICY.probe_ttl for d in granted[1:])
     assert phase(state, POLICY.cooldown, POLICY) == HALF_OPEN
+
+
+@given(policies, steps)
+def test_warming_up_the_calls_out_and_the_failures_stay_under_the_threshold(policy, actions):
+    """Until a call succeeds, a call goes out only if it could not take the failures past the
+    threshold with those already out (a call's mark lapses after `probe_ttl`)."""
+    out: dict[int, tuple[Decision, float]] = {}
+    for step in run(policy, actions):
+        if step.report is not None:
+            permit, _ok = step.report
+            out.pop(id(permit), None)
+            continue
+        decision = step.decision
+        warming = policy.warm_up and SUCCESS not in step.before.results
+        if phase(step.before, step.now, policy) != CLOSED or not warming:
+            assert not decision.busy
+            continue
+        # The calls granted while warming up in this generation, not answered nor lapsed.
+        live = [
+            d
+            for d, granted in out.values()
+            if d.generation == step.before.generation and granted + policy.probe_ttl > step.now
+        ]
+        if decision.allowed:
+            assert step.before.results.count(FAILURE) + len(live) < policy.threshold
+            out[id(decision)] = (decision, step.now)
+        else:
+            assert decision.busy and decision.retry_at > step.now
+
+
+def test_a_vendor_down_from_the_start_gets_threshold_calls_however_many_ask_at_once():
+    policy = Policy(window=10, threshold=5, cooldown=60.0, probe_ttl=30.0, warm_up=True)
+    state, granted = State(), []
+    for _ in range(20):  # twenty workers ask before any answer
+        state, decision = admit(state, 1.0, policy)
+        granted.append(decision)
+    allowed = [d for d in granted if d.allowed]
+    assert len(allowed) == 5 and all(d.busy for d in granted if not d.allowed)
+    for decision in allowed:
+        state = record(
+            state,
+            generation=decision.generation,
+            probe=False,
+            ok=False,
+            now=2.0,
+            policy=policy,
+            pending=decision.pending,
+        )
+    assert phase(state, 2.0, policy) == OPEN
+
+
+def test_the_first_success_lifts_the_warm_up_limit():
+    policy = Policy(window=10, threshold=2, cooldown=60.0, probe_ttl=30.0, warm_up=True)
+    state, first = admit(State(), 1.0, policy)
+    state, second = admit(state, 1.0, policy)
+    state, third = admit(state, 1.0, policy)
+    assert first.allowed and second.allowed and third.busy
+    state = record(
+        state, generation=0, probe=False, ok=True, now=2.0, policy=policy, pending=first.pending
+    )
+    decisions = []
+    for _ in range(10):
+        state, decision = admit(state, 2.0, policy)
+        decisions.append(decision)
+    assert all(d.allowed and d.pending is None for d in decisions)
 
 
 def test_five_failures_in_the_last_ten_calls_open_it():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 import uuid
@@ -18,6 +19,7 @@ from enrichment.engine.breaker import (
     HALF_OPEN,
     OPEN,
     Breaker,
+    BreakerBusy,
     BreakerOpen,
     Policy,
     State,
@@ -139,22 +141,26 @@ actions = st.lists(
 @hypothesis.settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(actions)
-def test_the_store_gives_the_same_answers_as_the_pure_core(store, steps):
+@given(actions, st.booleans())
+def test_the_store_gives_the_same_answers_as_the_pure_core(store, steps, warm_up):
     provider = f"p-{uuid.uuid4().hex[:12]}"
-    shared = Breaker(store, POLICY)
+    policy = dataclasses.replace(POLICY, warm_up=warm_up)
+    shared = Breaker(store, policy)
     state, now, permits = State(), T0, []
     for action, wait, index in steps:
         now += wait
         if action == "call":
-            state, decision = admit(state, now, POLICY)
+            state, decision = admit(state, now, policy)
             try:
                 permit = shared.before_call(provider, now=now)
+            except BreakerBusy:
+                assert decision.busy
             except BreakerOpen as refused:
-                assert not decision.allowed
+                assert not decision.allowed and not decision.busy
                 assert refused.retry_at.timestamp() == pytest.approx(decision.retry_at)
             else:
                 assert decision.allowed and permit.probe == decision.probe
+                assert permit.pending == decision.pending
                 permits.append(permit)
         elif permits:
             permit = permits.pop(index % len(permits))
@@ -165,10 +171,26 @@ def test_the_store_gives_the_same_answers_as_the_pure_core(store, steps):
                 probe=permit.probe,
                 ok=ok,
                 now=now,
-                policy=POLICY,
+                policy=policy,
+                pending=permit.pending,
             )
             shared.after_call(permit, ok=ok, now=now)
         assert store.load(provider)[0] == state
+
+
+def test_a_call_that_never_left_gives_its_place_back_while_warming_up(store):
+    policy = dataclasses.replace(POLICY, threshold=2, warm_up=True)
+    b = Breaker(store, policy)
+    first = b.before_call("prospeo", now=T0)
+    b.before_call("prospeo", now=T0)
+    with pytest.raises(BreakerBusy):
+        b.before_call("prospeo", now=T0)
+    b.give_back(first)  # refused for money, say: it counts neither way
+    third = b.before_call("prospeo", now=T0 + 1)
+    assert third.pending is not None
+    assert store.load("prospeo")[0].results == ""
+    # A worker that died with its call out holds its place for `probe_ttl` only.
+    assert b.before_call("prospeo", now=T0 + policy.probe_ttl + 0.5).pending is not None
 
 
 def test_the_public_functions_use_redis_when_it_is_configured(settings, redis_prefix):
