@@ -374,6 +374,9 @@ DROPCONTACT_POLL_INTERVAL_SECONDS = env.float("SOURCIER_DROPCONTACT_POLL_INTERVA
 # How long a claimed step (a send, a poll) belongs to its worker; a killed worker's step is
 # taken over after this. Must exceed the provider timeout.
 ENRICHMENT_LEASE_SECONDS = env.int("SOURCIER_LEASE_SECONDS", default=60)
+# A waterfall item handed to workers is not sent again while its message waits in the queue;
+# after this long without a worker taking it, the message is taken for lost and sent again.
+SOURCIER_REDISPATCH_SECONDS = env.int("SOURCIER_REDISPATCH_SECONDS", default=120)
 # A vendor's answer about a person or a company is reused for this many days instead of being
 # bought again (misses too); 0 turns the cache off.
 ENRICHMENT_CACHE_DAYS = env.int("SOURCIER_ENRICHMENT_CACHE_DAYS", default=30)

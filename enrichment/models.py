@@ -205,6 +205,10 @@ class EnrichmentItem(TenantModel, OutcomeFields):
     # When the item was first handed to workers (a waterfall's dispatch, which puts its
     # prospect *En cours* at the same time); empty while it waits to be.
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    # When a message last asked a worker to run it: a dispatch sends it again only once it was
+    # put back in the queue since (deferred, retried, its worker's lease ran out) or that
+    # message looks lost (SOURCIER_REDISPATCH_SECONDS).
+    dispatched_at = models.DateTimeField(null=True, blank=True, editable=False)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     objects = EnrichmentItemQuerySet.as_manager()

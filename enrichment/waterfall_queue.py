@@ -4,7 +4,11 @@ or after Dropcontact)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from prospects import services as prospect_services
@@ -113,19 +117,29 @@ def dispatch_waterfall_later(workspace_id: int) -> None:
 
 
 def dispatch_waterfall(workspace_id: int | None = None, *, limit: int = 500) -> int:
-    """Hand due waterfall items (and items whose worker died) to workers."""
+    """Hand due waterfall items (and items whose worker died) to workers: each once, not again
+    at every sweep while its message waits in the broker's queue."""
     from .tasks import run_waterfall_item_task
 
+    now = timezone.now()
+    lost = now - dt.timedelta(seconds=settings.SOURCIER_REDISPATCH_SECONDS)
     due = EnrichmentItem.objects.unscoped().filter(
+        Q(dispatched_at__isnull=True)
+        | Q(dispatched_at__lt=F("next_attempt_at"))
+        | Q(dispatched_at__lte=lost),
         provider__in=list(waterfall.PLANS),
         status__in=(Item.PENDING, Item.SUBMITTED),
-        next_attempt_at__lte=timezone.now(),
+        next_attempt_at__lte=now,
     )
     if workspace_id is not None:
         due = due.filter(workspace_id=workspace_id)
     items = list(due.order_by("next_attempt_at").values_list("pk", "started_at")[:limit])
     ready = [pk for pk, started_at in items if started_at is not None]
     ready += start_items([pk for pk, started_at in items if started_at is None])
+    if ready:
+        EnrichmentItem.objects.unscoped().filter(pk__in=bulk_sql.in_ids(ready)).update(
+            dispatched_at=now
+        )
     for item_id in ready:
         run_waterfall_item_task.delay(item_id)
     return len(ready)
