@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 
 import pytest
+from django.db.models import Sum
 
 from enrichment import credentials, sweeper
-from enrichment.models import EnrichmentItem, ProviderBatch
+from enrichment.engine import ledger
+from enrichment.models import CreditEntry, EnrichmentItem, ProviderAttempt, ProviderBatch
+from enrichment.providers.registry import get_provider
 from prospects import services as prospect_services
 from prospects.models import Prospect, Source
 
@@ -76,9 +80,25 @@ def people_for(sandbox, count: int):
     return people[:count]
 
 
+def assert_money_settled(workspace) -> None:
+    """Every batch's reservation closed; Dropcontact paid once per record that came back
+    with an address; the ledger's entries add up to its balance."""
+    found = (
+        ProviderAttempt.objects.for_workspace(workspace)
+        .filter(provider="dropcontact", result="found")
+        .count()
+    )
+    assert ledger.in_flight(workspace.pk) == 0
+    each = get_provider("dropcontact").cost_per_success
+    assert ledger.spent_by_provider(workspace.pk)["dropcontact"] == each * found
+    total = CreditEntry.objects.for_workspace(workspace).aggregate(total=Sum("amount"))["total"]
+    assert total == ledger.balance(workspace.pk) == Decimal("100") - each * found
+
+
 @pytest.fixture
 def keyed(workspace):
     credentials.set_api_key(workspace, "dropcontact", "sandbox-key")
+    ledger.top_up(workspace.pk, Decimal("100"), key="test-top-up")
     return workspace
 
 
@@ -94,6 +114,7 @@ def test_300_imported_prospects_end_as_the_ground_truth_predicts(keyed, sandbox,
     assert sum(c.records for c in posts) == len(created)
     assert max(c.records for c in posts) <= 250
     assert sandbox.stats()["credits_used"]["dropcontact"]["sandbox-key"] == len(created)
+    assert_money_settled(keyed)
 
 
 def test_with_30_percent_faults_everything_still_settles_correctly(keyed, sandbox, workers_factory):
@@ -114,6 +135,7 @@ def test_with_30_percent_faults_everything_still_settles_correctly(keyed, sandbo
     settle(keyed.pk, expected=len(created), timeout=240, workers=workers)
     assert not EnrichmentItem.objects.for_workspace(keyed).filter(status="needs_review").exists()
     assert_matches_ground_truth(keyed, created)
+    assert_money_settled(keyed)
     stats = sandbox.stats()["counts"]["dropcontact"]
     faults = sum(n for endpoint in stats.values() for o, n in endpoint.items() if "fault" in o)
     # About 30 % of 60+ calls: the run really went through faults of several kinds.
@@ -155,6 +177,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_enriches_nobody_twice(
     posts = dropcontact_posts(sandbox)
     assert sum(c.records for c in posts) == len(created)
     assert sandbox.stats()["credits_used"]["dropcontact"]["sandbox-key"] == len(created)
+    assert_money_settled(keyed)
 
 
 def test_never_more_than_10_concurrent_dropcontact_calls_per_workspace(
