@@ -252,7 +252,9 @@ def input_record(item: EnrichmentItem) -> dropcontact.InputRecord:
 
 def submit(batch: ProviderBatch, items: list[EnrichmentItem], *, api_key: str) -> str:
     try:
-        money.reserve(batch)  # held since the claim: a replay (a batch claimed earlier reserves)
+        # Held since the claim, so this finds that reservation; a batch claimed before
+        # batches were reserved with their claim reserves here.
+        money.reserve(batch)
     except money.REFUSALS as refusal:
         return requeue_refused(batch, refusal)
     except ledger.IdempotencyConflict:
@@ -354,9 +356,9 @@ def park_batch_without_key(batch: ProviderBatch, items: list[EnrichmentItem]) ->
 
 
 def requeue_refused(batch: ProviderBatch, refusal: money.Refusal) -> str:
-    """The ledger refused the batch's reservation (another batch took the room it was sized
-    for): nothing was sent; its items go back to the queue, where the next claim sizes a
-    batch to what is left, or pauses them. Not an attempt of theirs."""
+    """The ledger refused the reservation of a batch claimed without one: nothing was sent;
+    its items go back to the queue, where the next claim sizes a batch to what is left, or
+    pauses them. Not an attempt of theirs."""
     now = timezone.now()
     code = money.code_of(refusal)
     local = timezone.localtime(money.resume_time(code, now=now)).strftime("%d/%m/%Y %H:%M")

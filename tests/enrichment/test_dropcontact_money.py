@@ -228,3 +228,42 @@ def test_the_cost_page_and_the_credits_command_show_dropcontacts_spending(
 
     page = member_client.get(COSTS)
     assert row(page, "data-provider", "dropcontact") == "Dropcontact 2 3 2 66,7 % 0,10 € 0,05 €"
+
+
+def unreserved_batch(workspace, count: int) -> ProviderBatch:
+    """A batch claimed before batches were reserved with their claim (sent or not yet)."""
+    services.queue_enrichment(workspace.pk, [p.pk for p in prospects(workspace, count)])
+    batch = ProviderBatch.objects.create(workspace=workspace, provider="dropcontact", size=count)
+    EnrichmentItem.objects.for_workspace(workspace).update(status="submitted", batch=batch)
+    return batch
+
+
+def test_a_batch_claimed_without_a_reservation_is_not_sent_past_the_cap(keyed, http):
+    ledger.set_daily_cap(keyed.pk, "0")
+    batch = unreserved_batch(keyed, 2)
+
+    assert pipeline.process_batch(batch.pk, api_key=KEY) == "requeued"
+
+    assert posts(http) == []
+    batch.refresh_from_db()
+    assert (batch.status, batch.outcome) == ("failed", "daily_cap")
+    items = EnrichmentItem.objects.for_workspace(keyed)
+    assert set(items.values_list("status", "attempts")) == {("pending", 0)}
+    assert not CreditEntry.objects.for_workspace(keyed).exclude(kind="top_up").exists()
+
+
+def test_a_batch_sent_before_reservations_existed_is_still_applied(keyed, http):
+    batch = unreserved_batch(keyed, 2)
+    ProviderBatch.objects.for_workspace(keyed).filter(pk=batch.pk).update(
+        status=ProviderBatch.Status.POLLING,
+        request_id="r-1",
+        poll_deadline=timezone.now() + dt.timedelta(hours=1),
+    )
+    items = EnrichmentItem.objects.for_workspace(keyed).order_by("id")
+    data = [record(custom_fields={"sourcier_item": str(item.pk)}) for item in items]
+    http.add(responses.GET, POLL_URL, json={"success": True, "data": data})
+
+    assert pipeline.process_batch(batch.pk, api_key=KEY) == "applied"
+
+    assert set(items.values_list("status", flat=True)) == {"done"}
+    assert not CreditEntry.objects.for_workspace(keyed).exclude(kind="top_up").exists()
