@@ -86,6 +86,7 @@ def main() -> None:
 
     from config.celery import app
     from enrichment import credentials, sweeper
+    from enrichment.engine import ledger
     from enrichment.models import EnrichmentItem
     from enrichment.providers.registry import get_provider
     from enrichment.sandbox.server import start_sandbox
@@ -122,6 +123,8 @@ def main() -> None:
 
     workspace = Workspace.objects.create(name="Benchmark", slug="benchmark")
     credentials.set_api_key(workspace, "dropcontact", "sandbox-key")
+    # Dropcontact is paid from the workspace's credits: enough for every record's most.
+    ledger.top_up(workspace.pk, args.prospects, key="benchmark-top-up")
     app.conf.task_always_eager = False
     print(
         f"{len(people)} prospects, sandbox latency {args.latency_ms:.0f} ms, "

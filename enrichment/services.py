@@ -290,10 +290,13 @@ def queue_backfill(
         )
     job.total_items = queued
     job.estimated_credits = queued * get_provider(DROPCONTACT).max_cost
+    fields = ["total_items", "estimated_credits"]
     if not queued:
         job.status = EnrichmentJob.Status.COMPLETED
         job.finished_at = timezone.now()
-    job.save(update_fields=["total_items", "estimated_credits", "status", "finished_at"])
+        fields += ["status", "finished_at"]
+    # Not the status of a queued job: a worker may already have paused it (the daily cap).
+    job.save(update_fields=fields)
     if not queued:
         events.emit_job_status(workspace.pk, [job.pk])
     return job

@@ -60,7 +60,7 @@ def process_batch(batch_id: int, workspace_id: int, api_key: str | None) -> str:
     if batch.status in (ProviderBatch.Status.SENDING, ProviderBatch.Status.POLLING):
         # Come back when the next step is due; the sweeper does the same if this is lost.
         process_dropcontact_batch_task.apply_async((batch_id,), eta=batch.next_attempt_at)
-    elif outcome.startswith("failed") or outcome == "applied":
+    elif outcome.startswith("failed") or outcome in ("applied", "requeued"):
         # Retries and the rest of the queue are picked up as they fall due.
         submit_dropcontact_task.delay(workspace_id)
     return outcome

@@ -1,7 +1,9 @@
-"""Job roll-up: a job's counters and status follow its items; its spend follows its calls."""
+"""Job roll-up: a job's counters and status follow its items; its spend follows its calls; the
+workspace's money pauses them."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -83,3 +85,33 @@ def rolled_up_status(counts: dict[str, int], current: str) -> dict:
     else:
         status = EnrichmentJob.Status.PARTIALLY_COMPLETED
     return {"status": status, "finished_at": timezone.now()}
+
+
+def pause_queued_work(
+    workspace_id: int,
+    code: str,
+    *,
+    resume_at: dt.datetime,
+    providers: Iterable[str],
+    job_kinds: Iterable[str],
+) -> list[int]:
+    """The workspace's money says stop (`code`: the daily cap, the balance): its queued items
+    of `providers` wait until `resume_at`, saying why, and its running jobs of `job_kinds`
+    pause until then; the sweeper resumes them. Nothing is lost. Inside the caller's
+    transaction; returns the ids of the jobs it paused (their webhooks are sent)."""
+    local = timezone.localtime(resume_at).strftime("%d/%m/%Y %H:%M")
+    now = timezone.now()
+    EnrichmentItem.objects.for_workspace(workspace_id).filter(
+        provider__in=list(providers), status=Item.PENDING, next_attempt_at__lt=resume_at
+    ).update(next_attempt_at=resume_at, outcome=code, outcome_detail=local, updated_at=now)
+    live_jobs = EnrichmentJob.objects.for_workspace(workspace_id).filter(
+        kind__in=list(job_kinds),
+        status__in=(EnrichmentJob.Status.PENDING, EnrichmentJob.Status.RUNNING),
+    )
+    # Locked, so that the jobs told they are paused are exactly the ones this pauses.
+    paused = list(live_jobs.select_for_update().values_list("pk", flat=True))
+    live_jobs.filter(pk__in=paused).update(
+        status=EnrichmentJob.Status.PAUSED, pause_reason=code, paused_until=resume_at
+    )
+    events.emit_job_status(workspace_id, paused)
+    return paused

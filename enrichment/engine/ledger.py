@@ -69,6 +69,7 @@ __all__ = [
     "release",
     "release_held",
     "reserve",
+    "room",
     "set_daily_cap",
     "settle",
     "spent_by_provider",
@@ -148,7 +149,9 @@ def _lock_global() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [GLOBAL_CAP_LOCK])
 
 
-def _headroom(budget: CreditBudget, day: dt.date) -> tuple[Decimal | None, str, Decimal]:
+def _headroom(
+    budget: CreditBudget, day: dt.date, *, lock: bool = True
+) -> tuple[Decimal | None, str, Decimal]:
     """What may still be spent on `day` (None: no cap), which cap binds, and its spending."""
     room: Decimal | None = None
     scope, spent = "", ZERO
@@ -156,7 +159,8 @@ def _headroom(budget: CreditBudget, day: dt.date) -> tuple[Decimal | None, str, 
         spent = spent_on(budget.workspace_id, day)
         room, scope = budget.daily_cap - spent, "workspace"
     if settings.GLOBAL_DAILY_CAP is not None:
-        _lock_global()
+        if lock:
+            _lock_global()
         global_spent = _global_spent_on(day)
         global_room = settings.GLOBAL_DAILY_CAP - global_spent
         if room is None or global_room < room:
@@ -166,6 +170,19 @@ def _headroom(budget: CreditBudget, day: dt.date) -> tuple[Decimal | None, str, 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
     return timezone.now() if now is None else now
+
+
+def room(workspace_id: int, *, now: dt.datetime | None = None) -> tuple[Decimal, str]:
+    """The most one reservation could hold now, and what bounds it ("balance", or the
+    "workspace" or "global" daily cap): read without any lock, to size a request before
+    reserving it; only `reserve` decides."""
+    budget = CreditBudget.objects.for_workspace(workspace_id).first()
+    if budget is None:
+        budget = CreditBudget(workspace_id=workspace_id, balance=ZERO)
+    cap_room, scope, _spent = _headroom(budget, paris_day(_now(now)), lock=False)
+    if cap_room is None or budget.balance <= cap_room:
+        return budget.balance.quantize(PLACES), "balance"
+    return cap_room.quantize(PLACES), scope
 
 
 def top_up(

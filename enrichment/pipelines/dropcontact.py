@@ -6,7 +6,9 @@ step do it once, and re-dispatched by the beat sweeper if a worker dies: a lost 
 killed worker delays work, never loses it. Every later write of the batch is conditional on the
 claim's token, so a worker that outlived its lease stops (`LeaseLost`) instead of overwriting
 its successor's work. Calls go out through the engine's gateway; failures follow the engine's
-retry policy. No transaction is held open across a provider call.
+retry policy. No transaction is held open across a provider call. Money is the ledger's
+(`dropcontact_money`): a batch is sized to what the workspace may still spend, reserved before
+it is sent, settled when its answer is applied and released when it fails for good.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .. import services as enrichment_services
-from ..engine import attempts, claims, gateway, limits, outcomes, retry
+from ..engine import attempts, claims, gateway, ledger, limits, outcomes, retry
 from ..engine.claims import LeaseLost
 from ..engine.jobs import charge_jobs
 from ..models import EnrichmentItem, ProviderBatch
 from ..providers import dropcontact
 from ..providers.base import ErrorKind, ProviderError
 from ..providers.registry import get_provider
+from . import dropcontact_money as money
 from .dropcontact_results import apply_results
 
 log = logging.getLogger(__name__)
@@ -53,28 +56,16 @@ def write_batch(batch: ProviderBatch, *, statuses=LIVE, **values) -> None:
 
 
 def claim_batch(workspace_id: int, *, api_key_present: bool) -> ProviderBatch | None:
-    """Move up to one batch worth of due items into a new batch; None when nothing is due."""
-    now = timezone.now()
-    due = EnrichmentItem.objects.for_workspace(workspace_id).due(now).filter(provider=SLUG)
+    """Move up to one batch worth of due items into a new batch, its most reserved in the
+    credit ledger; None when nothing is due, or the money does not allow it now."""
     if not api_key_present:
         park_items_without_key(workspace_id)
         return None
-    rows = list(
-        due.order_by("next_attempt_at", "id").values_list("id", "next_attempt_at")[
-            : settings.DROPCONTACT_BATCH_SIZE
-        ]
-    )
-    if not rows:
-        return None
-    window = dt.timedelta(seconds=settings.DROPCONTACT_BATCH_WINDOW_SECONDS)
-    if len(rows) < settings.DROPCONTACT_BATCH_SIZE and rows[0][1] > now - window:
-        return None  # a partial batch waits a moment: more items may join it
-    ids = [pk for pk, _due in rows]
-    # Someone may have objected since the item was queued: such a person is never sent.
-    objecting = enrichment_services.cancel_objecting_items(workspace_id, item_ids=ids)
-    ids = [pk for pk in ids if pk not in objecting]
+    now = timezone.now()
+    ids = batch_candidates(workspace_id, now=now)
     if not ids:
         return None
+    refusal = None
     with transaction.atomic():
         if connection.features.has_select_for_update_skip_locked:
             # PostgreSQL: lock the items first, skipping those another claimer holds. Its
@@ -108,7 +99,41 @@ def claim_batch(workspace_id: int, *, api_key_present: bool) -> ProviderBatch | 
         batch.size = claimed
         batch.save(update_fields=["size"])
         attempts.record_batch_attempts(batch, field=FIELD)
+        try:
+            # With the claim, before anything is sent: the next claim sizes its batch to what
+            # is left. Refused when another claim took the room first: nothing happened.
+            money.reserve(batch)
+        except money.REFUSALS as refused:
+            refusal = refused
+            transaction.set_rollback(True)
+    if refusal is not None:
+        money.wait_for_money(workspace_id, refusal, now=now)
+        return None
     return batch
+
+
+def batch_candidates(workspace_id: int, *, now: dt.datetime) -> list[int]:
+    """The due items the next batch may carry: as many as the money allows (none: the items
+    wait for it), and none while a partial batch waits a moment for more."""
+    due = EnrichmentItem.objects.for_workspace(workspace_id).due(now).filter(provider=SLUG)
+    rows = list(
+        due.order_by("next_attempt_at", "id").values_list("id", "next_attempt_at")[
+            : settings.DROPCONTACT_BATCH_SIZE
+        ]
+    )
+    if not rows:
+        return []
+    window = dt.timedelta(seconds=settings.DROPCONTACT_BATCH_WINDOW_SECONDS)
+    if len(rows) < settings.DROPCONTACT_BATCH_SIZE and rows[0][1] > now - window:
+        return []  # a partial batch waits a moment: more items may join it
+    fits, bound = money.affordable(workspace_id, len(rows), now=now)
+    if not fits:
+        money.wait_for_money(workspace_id, bound, now=now)
+        return []
+    ids = [pk for pk, _due in rows[:fits]]
+    # Someone may have objected since the item was queued: such a person is never sent.
+    objecting = enrichment_services.cancel_objecting_items(workspace_id, item_ids=ids)
+    return [pk for pk in ids if pk not in objecting]
 
 
 def park_items_without_key(workspace_id: int) -> int:
@@ -155,7 +180,9 @@ def run_step(batch: ProviderBatch, *, api_key: str | None) -> str:
         .order_by("id")
     )
     if not items:
-        finish_batch(batch, Batch.DONE)
+        with transaction.atomic():
+            finish_batch(batch, Batch.DONE)
+            money.release(batch)
         return "empty"
     if not api_key:
         park_batch_without_key(batch, items)
@@ -224,6 +251,14 @@ def input_record(item: EnrichmentItem) -> dropcontact.InputRecord:
 
 
 def submit(batch: ProviderBatch, items: list[EnrichmentItem], *, api_key: str) -> str:
+    try:
+        # Held since the claim, so this finds that reservation; a batch claimed before
+        # batches were reserved with their claim reserves here.
+        money.reserve(batch)
+    except money.REFUSALS as refusal:
+        return requeue_refused(batch, refusal)
+    except ledger.IdempotencyConflict:
+        pass  # held since the claim, at the price of the day: that reservation stands
     request = dropcontact.build_submit_request([input_record(item) for item in items])
     result = _call(batch, request, api_key=api_key, records=len(items))
     answer = dropcontact.parse_submit_response(
@@ -248,7 +283,8 @@ def submit(batch: ProviderBatch, items: list[EnrichmentItem], *, api_key: str) -
             batch=batch, status=Item.SUBMITTED
         ).update(request_id=answer.request_id, updated_at=now)
         # Dropcontact bills per record sent, and gives back the credit of a record with no
-        # verified email: what it charges per found email is added when results are applied.
+        # verified email: what it charges per found email is added when results are applied
+        # (and the reservation settled then).
         charge_jobs(items, Decimal(len(items)) * get_provider(SLUG).cost_per_call)
     return "submitted"
 
@@ -305,6 +341,7 @@ def fail_batch(batch: ProviderBatch, items: list[EnrichmentItem], error: Provide
         finish_batch(batch, Batch.FAILED, code, detail)
         attempts.settle_batch_attempts(batch, str(error.kind))
         retry.settle_failure(batch.workspace_id, items, error, provider=SLUG, now=timezone.now())
+        money.release(batch)
     log.warning("dropcontact batch %s failed: %s %s", batch.pk, code, detail)
 
 
@@ -315,3 +352,20 @@ def park_batch_without_key(batch: ProviderBatch, items: list[EnrichmentItem]) ->
         EnrichmentItem.objects.for_workspace(batch.workspace_id).filter(
             pk__in=[item.pk for item in items], status=Item.SUBMITTED
         ).update(status=Item.WAITING_KEY, outcome=code, outcome_detail="")
+        money.release(batch)
+
+
+def requeue_refused(batch: ProviderBatch, refusal: money.Refusal) -> str:
+    """The ledger refused the reservation of a batch claimed without one: nothing was sent;
+    its items go back to the queue, where the next claim sizes a batch to what is left, or
+    pauses them. Not an attempt of theirs."""
+    now = timezone.now()
+    code = money.code_of(refusal)
+    local = timezone.localtime(money.resume_time(code, now=now)).strftime("%d/%m/%Y %H:%M")
+    with transaction.atomic():
+        finish_batch(batch, Batch.FAILED, code, local)
+        EnrichmentItem.objects.for_workspace(batch.workspace_id).filter(
+            batch=batch, status=Item.SUBMITTED
+        ).update(status=Item.PENDING, next_attempt_at=now, updated_at=now)
+    log.info("dropcontact batch %s: not sent, %s", batch.pk, code)
+    return "requeued"

@@ -24,6 +24,7 @@ from ..models import EnrichmentItem, ProviderBatch, ProviderCall
 from ..providers import dropcontact
 from ..providers.registry import get_provider
 from ..webhooks import events
+from . import dropcontact_money as money
 from . import dropcontact_writes as writes
 from .dropcontact_records import Applying, apply_do_not_contact, apply_record, clean
 
@@ -95,6 +96,7 @@ def apply_results(
         ).update(status=Item.DONE, outcome="", outcome_detail="", finished_at=now, updated_at=now)
         attempts.settle_batch_attempts(batch, "found", item_ids=found, call_id=call.pk)
         charge_found(batch, items, found, call)
+        money.settle(batch, records=len(items), found=len(found))
         attempts.settle_batch_attempts(batch, "not_found", item_ids=empty, call_id=call.pk)
         if missing:
             attempts.settle_batch_attempts(

@@ -26,11 +26,11 @@ from django.utils import timezone
 from .. import credentials
 from ..engine import breaker, claims, ledger, limits, outcomes, retry
 from ..engine.claims import LeaseLost
+from ..engine.jobs import pause_queued_work
 from ..models import EnrichmentItem, EnrichmentJob
 from ..providers.base import ErrorKind, ProviderError
 from ..providers.company_finders import COMPANY_FINDERS, DEFAULT_COMPANY_ORDER, CompanyQuery
 from ..providers.finders import DEFAULT_EMAIL_ORDER, DISCOVERY, EMAIL_FINDERS, Person
-from ..webhooks import events
 from . import waterfall_apply
 from .waterfall_attempts import (
     AnswerCache,
@@ -328,7 +328,6 @@ def pause(item: EnrichmentItem, code: str, *, resume_at) -> str:
     """The workspace's money says stop: its running waterfall jobs pause until `resume_at`
     and every queued item waits for it; nothing is lost, everything resumes by itself."""
     local = timezone.localtime(resume_at).strftime("%d/%m/%Y %H:%M")
-    now = timezone.now()
     with transaction.atomic():
         claims.write_claimed(
             item,
@@ -337,24 +336,18 @@ def pause(item: EnrichmentItem, code: str, *, resume_at) -> str:
             next_attempt_at=resume_at,
             outcome=code,
             outcome_detail=local,
-            updated_at=now,
+            updated_at=timezone.now(),
         )
-        EnrichmentItem.objects.for_workspace(item.workspace_id).filter(
-            provider__in=list(PLANS), status=Item.PENDING, next_attempt_at__lt=resume_at
-        ).update(next_attempt_at=resume_at, outcome=code, outcome_detail=local, updated_at=now)
-        live_jobs = EnrichmentJob.objects.for_workspace(item.workspace_id).filter(
-            kind__in=(
+        pause_queued_work(
+            item.workspace_id,
+            code,
+            resume_at=resume_at,
+            providers=PLANS,
+            job_kinds=(
                 EnrichmentJob.Kind.EMAIL,
                 EnrichmentJob.Kind.COMPANY,
                 EnrichmentJob.Kind.WATERFALL,
             ),
-            status__in=(EnrichmentJob.Status.PENDING, EnrichmentJob.Status.RUNNING),
         )
-        # Locked, so that the jobs told they are paused are exactly the ones this pauses.
-        paused = list(live_jobs.select_for_update().values_list("pk", flat=True))
-        live_jobs.filter(pk__in=paused).update(
-            status=EnrichmentJob.Status.PAUSED, pause_reason=code, paused_until=resume_at
-        )
-        events.emit_job_status(item.workspace_id, paused)
     log.info("workspace %s: waterfall paused until %s (%s)", item.workspace_id, local, code)
     return "paused"

@@ -15,8 +15,9 @@ FINDERS = ("prospeo", "leadmagic", "findymail")
 
 @pytest.fixture
 def keyed(workspace):
-    """The workspace with a Dropcontact key."""
+    """The workspace with a Dropcontact key and 100 € of credit."""
     credentials.set_api_key(workspace, "dropcontact", "dc-secret-key-1234")
+    ledger.top_up(workspace.pk, Decimal("100"), key="test-top-up")
     return workspace
 
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from enrichment import credentials, services, sweeper
+from enrichment.engine import ledger
 from enrichment.models import EnrichmentItem, ProviderBatch, ProviderCall, ProviderCredential
 from prospects import services as prospect_services
 from prospects.models import FieldProvenance, Prospect, Source, SuppressionEntry
@@ -274,6 +275,7 @@ def test_without_key_items_wait_then_go_when_the_key_is_saved(
     workspace, http, django_capture_on_commit_callbacks, settings
 ):
     settings.DROPCONTACT_POLL_INTERVAL_SECONDS = 3600
+    ledger.top_up(workspace.pk, "10", key="test-top-up")
     prospect = new_prospect(workspace, django_capture_on_commit_callbacks)
     item = EnrichmentItem.objects.for_workspace(workspace).get(prospect=prospect)
     assert item.status == "waiting_key"

@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from enrichment import credentials, services
+from enrichment.engine import ledger
 from enrichment.management.commands import enrich_backfill
 from enrichment.models import EnrichmentItem, EnrichmentJob
 from prospects.models import Prospect
@@ -125,3 +126,28 @@ def test_a_timeout_of_zero_or_less_is_refused_before_anything_is_queued(workspac
     with pytest.raises(CommandError, match="--timeout est un nombre de secondes supérieur à 0"):
         call_command("enrich_backfill", "--workspace", workspace.slug, "--wait", "--timeout", "0")
     assert not EnrichmentItem.objects.for_workspace(workspace).exists()
+
+
+def test_without_credits_it_says_the_prospects_wait_for_a_top_up(workspace):
+    credentials.set_api_key(workspace, "dropcontact", "cle-de-test-1234")
+    ProspectFactory(workspace=workspace)
+    _out, err = backfill("--workspace", workspace.slug)
+    assert "Le solde de crédits (0,00 €) ne paie pas un seul enregistrement (0,0480 €)" in err
+    assert "manage.py credits --top-up" in err
+
+
+@pytest.mark.django_db(transaction=True)
+def test_wait_returns_when_the_daily_cap_pauses_the_job(workspace, settings):
+    settings.DROPCONTACT_BATCH_WINDOW_SECONDS = 0
+    credentials.set_api_key(workspace, "dropcontact", "cle-de-test-1234")
+    ledger.top_up(workspace.pk, "10", key="test-top-up")
+    ledger.set_daily_cap(workspace.pk, "0")
+    ProspectFactory(workspace=workspace)
+
+    out, err = backfill("--workspace", workspace.slug, "--wait", "--timeout", "30")
+
+    job = EnrichmentJob.objects.for_workspace(workspace).get()
+    assert (job.status, job.pause_reason) == (EnrichmentJob.Status.PAUSED, "daily_cap")
+    midnight = timezone.localtime(ledger.next_midnight(timezone.now()))
+    assert f"En pause jusqu'au {midnight:%d/%m/%Y} 00:00." in out
+    assert "ne paie pas" not in err

@@ -20,6 +20,7 @@ from django.test import Client
 from django.urls import reverse
 
 from enrichment import sweeper
+from enrichment.engine import ledger
 from enrichment.models import (
     EnrichmentItem,
     EnrichmentJob,
@@ -130,6 +131,8 @@ def test_no_output_ever_shows_a_planted_key(
     }
     keyed = WorkspaceFactory(name="Canari Accepté", slug="canari-ok")
     refused = WorkspaceFactory(name="Canari Refusé", slug="canari-ko")
+    for workspace in (keyed, refused):
+        ledger.top_up(workspace.pk, "10", key="canary-top-up")
     clients = {keyed: admin_of(keyed, "admin-ok"), refused: admin_of(refused, "admin-ko")}
     outputs: dict[str, str] = {}
 

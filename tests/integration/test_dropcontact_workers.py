@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
+from decimal import Decimal
 
 import pytest
+from django.db.models import Sum
+from django.utils import timezone
 
 from enrichment import credentials, sweeper
-from enrichment.models import EnrichmentItem, ProviderBatch
+from enrichment.engine import ledger
+from enrichment.engine.money import paris_day
+from enrichment.models import CreditEntry, EnrichmentItem, ProviderAttempt, ProviderBatch
+from enrichment.providers.registry import get_provider
 from prospects import services as prospect_services
 from prospects.models import Prospect, Source
 
@@ -76,9 +83,25 @@ def people_for(sandbox, count: int):
     return people[:count]
 
 
+def assert_money_settled(workspace) -> None:
+    """Every batch's reservation closed; Dropcontact paid once per record that came back
+    with an address; the ledger's entries add up to its balance."""
+    found = (
+        ProviderAttempt.objects.for_workspace(workspace)
+        .filter(provider="dropcontact", result="found")
+        .count()
+    )
+    assert ledger.in_flight(workspace.pk) == 0
+    each = get_provider("dropcontact").cost_per_success
+    assert ledger.spent_by_provider(workspace.pk)["dropcontact"] == each * found
+    total = CreditEntry.objects.for_workspace(workspace).aggregate(total=Sum("amount"))["total"]
+    assert total == ledger.balance(workspace.pk) == Decimal("100") - each * found
+
+
 @pytest.fixture
 def keyed(workspace):
     credentials.set_api_key(workspace, "dropcontact", "sandbox-key")
+    ledger.top_up(workspace.pk, Decimal("100"), key="test-top-up")
     return workspace
 
 
@@ -94,6 +117,7 @@ def test_300_imported_prospects_end_as_the_ground_truth_predicts(keyed, sandbox,
     assert sum(c.records for c in posts) == len(created)
     assert max(c.records for c in posts) <= 250
     assert sandbox.stats()["credits_used"]["dropcontact"]["sandbox-key"] == len(created)
+    assert_money_settled(keyed)
 
 
 def test_with_30_percent_faults_everything_still_settles_correctly(keyed, sandbox, workers_factory):
@@ -114,6 +138,7 @@ def test_with_30_percent_faults_everything_still_settles_correctly(keyed, sandbo
     settle(keyed.pk, expected=len(created), timeout=240, workers=workers)
     assert not EnrichmentItem.objects.for_workspace(keyed).filter(status="needs_review").exists()
     assert_matches_ground_truth(keyed, created)
+    assert_money_settled(keyed)
     stats = sandbox.stats()["counts"]["dropcontact"]
     faults = sum(n for endpoint in stats.values() for o, n in endpoint.items() if "fault" in o)
     # About 30 % of 60+ calls: the run really went through faults of several kinds.
@@ -155,6 +180,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_enriches_nobody_twice(
     posts = dropcontact_posts(sandbox)
     assert sum(c.records for c in posts) == len(created)
     assert sandbox.stats()["credits_used"]["dropcontact"]["sandbox-key"] == len(created)
+    assert_money_settled(keyed)
 
 
 def test_never_more_than_10_concurrent_dropcontact_calls_per_workspace(
@@ -187,3 +213,65 @@ def test_a_lower_configured_limit_holds_just_the_same(keyed, sandbox, workers_fa
     settle(keyed.pk, expected=len(created), timeout=180, workers=workers)
     assert sandbox.stats()["high_water"]["dropcontact"]["sandbox-key"] <= 2
     assert_matches_ground_truth(keyed, created)
+
+
+def wait_for_the_pause(workspace, workers, *, timeout: float = 60) -> None:
+    """Sweep until no batch is in flight and every queued item waits for the cap's reset."""
+    items = EnrichmentItem.objects.for_workspace(workspace)
+    live = ProviderBatch.objects.for_workspace(workspace).filter(
+        status__in=ProviderBatch.LIVE_STATUSES
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        sweeper.dispatch_due_work()
+        pending = items.filter(status="pending")
+        paused = pending.filter(outcome="daily_cap", next_attempt_at__gt=timezone.now())
+        if (
+            not live.exists()
+            and not items.filter(status="submitted").exists()
+            and pending.exists()
+            and not pending.exclude(pk__in=paused).exists()
+        ):
+            return
+        time.sleep(0.5)
+    pytest.fail(f"Dropcontact did not pause within {timeout:.0f} s\n{workers.logs()}")
+
+
+def test_the_daily_cap_holds_under_several_workers_and_dropcontact_goes_on_the_next_day(
+    keyed, sandbox, workers_factory
+):
+    cap = Decimal("1.00")  # 20 records' most: a few batches of 10, then the cap
+    ledger.set_daily_cap(keyed.pk, cap)
+    workers = workers_factory(SOURCIER_DROPCONTACT_BATCH_SIZE="10")
+    for _ in range(3):
+        workers.start(concurrency=2)
+    created = import_people(keyed, people_for(sandbox, 80))
+    wait_for_the_pause(keyed, workers)
+
+    spent = ledger.spent_today(keyed.pk)
+    # Never past the cap, and near it: less than one more record's most was left.
+    assert cap - get_provider("dropcontact").max_cost < spent <= cap
+    assert ledger.in_flight(keyed.pk) == 0
+    first_day = sum(c.records for c in dropcontact_posts(sandbox))
+    assert 0 < first_day < len(created)
+
+    # Midnight in Paris: the day's spending becomes yesterday's, the pause's time has come.
+    yesterday = paris_day(timezone.now()) - dt.timedelta(days=1)
+    CreditEntry.objects.for_workspace(keyed).update(day=yesterday)
+    past = timezone.now() - dt.timedelta(seconds=1)
+    EnrichmentItem.objects.for_workspace(keyed).filter(status="pending").update(
+        next_attempt_at=past
+    )
+    wait_for_the_pause(keyed, workers)
+    assert cap - get_provider("dropcontact").max_cost < ledger.spent_today(keyed.pk) <= cap
+    assert sum(c.records for c in dropcontact_posts(sandbox)) > first_day
+
+    # The cap lifted, everything else goes, each prospect sent once and paid once.
+    ledger.set_daily_cap(keyed.pk, None)
+    EnrichmentItem.objects.for_workspace(keyed).filter(status="pending").update(
+        next_attempt_at=past
+    )
+    settle(keyed.pk, expected=len(created), timeout=120, workers=workers)
+    assert_matches_ground_truth(keyed, created)
+    assert sum(c.records for c in dropcontact_posts(sandbox)) == len(created)
+    assert_money_settled(keyed)

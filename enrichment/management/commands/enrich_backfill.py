@@ -14,7 +14,10 @@ from django.utils.translation import ngettext
 from tqdm import tqdm
 
 from enrichment import services
+from enrichment.engine import ledger
+from enrichment.management.commands.credits import euros
 from enrichment.models import EnrichmentItem, EnrichmentJob, ProviderBatch, ProviderCredential
+from enrichment.providers.registry import get_provider
 from prospects.models import Prospect, Workspace
 
 BACKFILL_STATUSES = (
@@ -107,11 +110,17 @@ class Command(BaseCommand):
                     "(“API key missing”) until an administrator adds one in the admin."
                 )
             )
+        self._warn_about_money(workspace)
         if not options["wait"]:
             self.stdout.write(_("Follow it in the admin: %(url)s") % {"url": follow_url})
             return
         progress = self._wait(workspace, job, options["timeout"], options["stall_after"])
         self.stdout.write(self._summary(workspace, job, progress))
+        if job.status == EnrichmentJob.Status.PAUSED:
+            # Until midnight (the daily cap) or a top-up: not worth waiting for here.
+            when = timezone.localtime(job.paused_until).strftime("%d/%m/%Y %H:%M")
+            self.stdout.write(_("Paused until %(when)s.") % {"when": when})
+            return
         if not progress.settled:
             raise CommandError(
                 _(
@@ -119,6 +128,20 @@ class Command(BaseCommand):
                     "Follow it in the admin: %(url)s"
                 )
                 % {"seconds": f"{options['timeout']:g}", "url": follow_url}
+            )
+
+    def _warn_about_money(self, workspace: Workspace) -> None:
+        """Dropcontact is paid from the workspace's credits: say so when they cannot pay."""
+        each = get_provider(services.DROPCONTACT).max_cost
+        balance = ledger.balance(workspace.pk)
+        if balance < each:
+            self.stderr.write(
+                _(
+                    "The credit balance (%(balance)s) does not pay for one record "
+                    "(%(each)s): the prospects wait until the workspace is topped up "
+                    "(manage.py credits --top-up)."
+                )
+                % {"balance": euros(balance), "each": euros(each)}
             )
 
     def _workspace(self, slug: str) -> Workspace:
@@ -148,6 +171,9 @@ class Command(BaseCommand):
                 bar.refresh()
                 now = time.monotonic()
                 if progress.settled:
+                    return progress
+                job.refresh_from_db(fields=["status", "paused_until"])
+                if job.status == EnrichmentJob.Status.PAUSED:
                     return progress
                 seen = (progress.queued, progress.in_flight, bar.n)
                 if seen != last_seen:
