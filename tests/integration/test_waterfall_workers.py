@@ -20,6 +20,7 @@ from django.utils import timezone
 from enrichment import sweeper
 from enrichment.engine import ledger
 from enrichment.models import EnrichmentItem, EnrichmentJob, ProviderAttempt
+from enrichment.providers.registry import get_provider
 from enrichment.sandbox.server import start_sandbox
 
 from .waterfall_support import (
@@ -255,9 +256,12 @@ def test_the_daily_cap_holds_under_several_workers_and_the_job_resumes_when_lift
         pytest.fail(f"the job did not pause within 60 s\n{workers.logs()}")
     assert job.pause_reason == "daily_cap"
     spent_at_pause = ledger.spent_today(keyed.pk)
-    # Never past the cap; and it was really reached (reservations refused near it may have
-    # been misses, given back afterwards, so the spend can end somewhat below it).
-    assert cap / 2 < spent_at_pause <= cap
+    # Never past the cap; and it was really reached: a reservation was refused only while the
+    # others held filled the room. Those may have been misses, given back afterwards, so the
+    # spend can end below the cap by at most what the nine workers can hold at once.
+    held_at_most = 9 * max(get_provider(p).max_cost for p in FINDERS)
+    assert cap - held_at_most <= spent_at_pause <= cap
+    assert spent_at_pause > 0
     waiting = items_of(job).filter(status="pending")
     assert waiting.exists()
     assert items_of(job).count() == len(imported)
