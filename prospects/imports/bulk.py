@@ -256,25 +256,68 @@ class BulkInsert:
         """
         if skip_conflicts and key is None:
             return self._execute_sqlite(rows, fixed, f"INSERT {into}", tail)
+        if key is not None:
+            return self._insert_sqlite_by_statement(rows, fixed, into, tail, key)
         inserted = self._execute_sqlite(rows, fixed, f"INSERT OR IGNORE {into}", tail)
         if len(inserted) == len(rows):
             return inserted
-        if key is None:
-            # Without `skip_conflicts` the plain statements would have failed: undo these
-            # rows (the same transaction's own), then run them, to raise their error.
-            quote = connection.ops.quote_name
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"DELETE FROM {quote(self.model._meta.db_table)} "  # noqa: S608
-                    f"WHERE {quote(self.model._meta.pk.column)} "
-                    "IN (SELECT value FROM json_each(%s))",
-                    [json.dumps([row[0] for row in inserted])],
-                )
-            return self._execute_sqlite(rows, fixed, f"INSERT {into}", tail)
+        # Without `skip_conflicts` the plain statements would have failed: undo these rows
+        # (the same transaction's own), then run them, to raise their error.
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {quote(self.model._meta.db_table)} "  # noqa: S608
+                f"WHERE {quote(self.model._meta.pk.column)} "
+                "IN (SELECT value FROM json_each(%s))",
+                [json.dumps([row[0] for row in inserted])],
+            )
+        return self._execute_sqlite(rows, fixed, f"INSERT {into}", tail)
+
+    def _insert_sqlite_by_statement(
+        self,
+        rows: Sequence[Sequence[Any]],
+        fixed: list[Any],
+        into: str,
+        tail: str,
+        key: tuple[int, int],
+    ) -> list[tuple]:
+        """`_insert_sqlite` with `skip_conflicts`, one statement's rows at a time.
+
+        Once a statement has left out most of its rows (a file imported again: its people are
+        there already), the rest go straight to the plain statements: they write little, so
+        their journal is small, and each row would otherwise be tried twice.
+        """
+        connection.ensure_connection()
+        largest = min(ROWS_PER_STATEMENT, _rows_per_statement(len(self.fields)))
+        step = statement_sizes(largest, largest)[0]
+        lenient = True
+        inserted: list[tuple] = []
+        for start in range(0, len(rows), step):
+            part = rows[start : start + step]
+            if not lenient:
+                inserted += self._execute_sqlite(part, fixed, f"INSERT {into}", tail)
+                continue
+            done = self._execute_sqlite(part, fixed, f"INSERT OR IGNORE {into}", tail)
+            if len(done) < len(part):
+                lenient = len(done) * 2 >= len(part)
+                done += self._insert_left_out(part, done, fixed, into, tail, key)
+            inserted += done
+        return inserted
+
+    def _insert_left_out(
+        self,
+        rows: Sequence[Sequence[Any]],
+        inserted: list[tuple],
+        fixed: list[Any],
+        into: str,
+        tail: str,
+        key: tuple[int, int],
+    ) -> list[tuple]:
+        """The rows `inserted` lacks, with the plain statements (see `_insert_sqlite`)."""
         position, back = key
         written = {row[back] for row in inserted}
         left_out = [row for row in rows if row[position] not in written]
-        return inserted + self._execute_sqlite(left_out, fixed, f"INSERT {into}", tail)
+        return self._execute_sqlite(left_out, fixed, f"INSERT {into}", tail)
 
     def _execute_sqlite(
         self, rows: Sequence[Sequence[Any]], fixed: list[Any], head: str, tail: str

@@ -65,3 +65,17 @@ def test_a_row_breaking_a_constraint_fails_an_insert_without_conflicts(batch):
         rejected.insert(rows, workspace_id=batch.workspace_id, batch_id=batch.pk)
 
     assert not RejectedRow.objects.for_workspace(batch.workspace_id).exists()
+
+
+def test_a_file_imported_again_still_writes_its_new_rows_and_refuses_bad_ones(batch):
+    """Past a statement that left out most of its rows (people already there), the rest go
+    through the plain statements: new rows are written, a row breaking a CHECK still fails."""
+    again = [prospect(line, f"p{line}@sge.fr") for line in range(2, 1202)]
+    insert_prospects(batch, again)
+
+    inserted = insert_prospects(batch, [*again, prospect(1300, "new@sge.fr")])
+    assert [line for _pk, line in inserted] == [1300]
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_prospects(batch, [*again, prospect(-1, "bad@sge.fr")])
+    assert Prospect.objects.for_workspace(batch.workspace_id).count() == 1201
