@@ -32,6 +32,8 @@ def reenrich_estimate(workspace: Workspace, ids: list[int]) -> dict[str, Any]:
     """How many of `ids` would go back to Dropcontact, why the others not, the most it costs."""
     scope = Prospect.objects.for_workspace(workspace).filter(pk__in=ids)
     eligible = list(scope.filter(status__in=services.REENRICHABLE).only("pk", "email", "phone"))
+    busy = services.busy_prospect_ids(workspace.pk, [p.pk for p in eligible])
+    eligible = [p for p in eligible if p.pk not in busy]
     objecting = prospect_services.objecting_prospect_ids(workspace.pk, eligible)
     count = len(eligible) - len(objecting)
     each = get_provider(services.DROPCONTACT).max_cost
@@ -43,6 +45,8 @@ def reenrich_estimate(workspace: Workspace, ids: list[int]) -> dict[str, Any]:
         .annotate(n=Count("id"))
         .order_by("status")
     ]
+    if busy:
+        left_out.append(gettext("Already being enriched: %(count)s") % {"count": len(busy)})
     if objecting:
         left_out.append(gettext("On the objection list: %(count)s") % {"count": len(objecting)})
     summary = ledger.summary(workspace.pk)

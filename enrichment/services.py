@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from prospects import services as prospect_services
 from prospects.models import Prospect, Workspace, auto_enrich_steps
@@ -223,12 +224,31 @@ def schedule_submit(workspace_id: int) -> None:
 class RequeueResult:
     queued: list[Prospect] = field(default_factory=list)
     refused: list[tuple[Prospect, str]] = field(default_factory=list)
+    busy: set[int] = field(default_factory=set)  # refused: another enrichment holds them
+
+
+ALREADY_ENRICHING = gettext_lazy("An enrichment of this prospect is already queued or under way.")
+
+
+def busy_prospect_ids(workspace_id: int, prospect_ids: list[int]) -> set[int]:
+    """Those of `prospect_ids` that an enrichment already holds: a live Dropcontact item, or a
+    live email-waterfall item (queued, not yet *En cours* until its dispatch)."""
+    from .pipelines.waterfall import PIPELINE as WATERFALL_PIPELINE
+
+    return set(
+        EnrichmentItem.objects.for_workspace(workspace_id)
+        .active()
+        .filter(provider__in=(DROPCONTACT, WATERFALL_PIPELINE), prospect_id__in=prospect_ids)
+        .values_list("prospect_id", flat=True)
+    )
 
 
 def reenrich_prospects(
     workspace: Workspace, prospect_ids: list[int], *, user: Any = None
 ) -> RequeueResult:
-    """'Relancer l'enrichissement': NEEDS_REVIEW / NOT_VERIFIED prospects go back to the queue."""
+    """'Relancer l'enrichissement': NEEDS_REVIEW / NOT_VERIFIED prospects go back to the queue.
+
+    Never a prospect another enrichment holds (`result.busy`), and no job when nobody goes."""
     result = RequeueResult()
     prospects = list(Prospect.objects.for_workspace(workspace).filter(pk__in=prospect_ids))
     eligible = []
@@ -246,6 +266,12 @@ def reenrich_prospects(
                     % {"status": prospect.get_status_display()},
                 )
             )
+    busy = busy_prospect_ids(workspace.pk, [p.pk for p in eligible])
+    for prospect in eligible:
+        if prospect.pk in busy:
+            result.busy.add(prospect.pk)
+            result.refused.append((prospect, str(ALREADY_ENRICHING)))
+    eligible = [p for p in eligible if p.pk not in busy]
     if not eligible:
         return result
     with transaction.atomic():
@@ -258,9 +284,12 @@ def reenrich_prospects(
         queued = set(
             queue_enrichment(workspace.pk, [p.pk for p in eligible], statuses=REENRICHABLE, job=job)
         )
-        job.total_items = len(queued)
-        job.estimated_credits = len(queued) * get_provider(DROPCONTACT).max_cost
-        job.save(update_fields=["total_items", "estimated_credits"])
+        if queued:
+            job.total_items = len(queued)
+            job.estimated_credits = len(queued) * get_provider(DROPCONTACT).max_cost
+            job.save(update_fields=["total_items", "estimated_credits"])
+        else:
+            job.delete()  # an empty job would never end: nothing of it would ever settle
     for prospect in eligible:
         if prospect.pk in queued:
             prospect.status = Prospect.Status.ENRICHING

@@ -57,7 +57,12 @@ def reenrich(request: HttpRequest, prospect_id: int = id_path()):
     )
     if result.refused:
         refused, message = result.refused[0]
-        code = "not_reenrichable" if refused.status not in services.REENRICHABLE else "objected"
+        if refused.status not in services.REENRICHABLE:
+            code = "not_reenrichable"
+        elif refused.pk in result.busy:
+            code = "already_enriching"
+        else:
+            code = "objected"
         raise ApiError(409, code, str(message))
     return Status(202, {"prospect_id": prospect.pk, "status": result.queued[0].status})
 

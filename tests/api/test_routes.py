@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from enrichment import waterfall_queue
 from enrichment.models import EnrichmentItem, EnrichmentJob
 from prospects import services as prospect_services
 from prospects.models import FieldProvenance, Prospect, Workspace
@@ -131,6 +132,21 @@ def test_reenrich(api, workspace):
     assert EnrichmentJob.objects.for_workspace(workspace).count() == 1
     refused = api.post(f"/api/v1/prospects/{verified.pk}/re-enrich", {})
     assert_envelope(refused, 409, "not_reenrichable")
+
+
+def test_reenrich_refuses_a_prospect_the_waterfall_holds_and_leaves_no_empty_job(api, workspace):
+    """Queued for the email waterfall (not yet *En cours*): not sent to Dropcontact as well,
+    said as such (not as an objection), and no job that could never end."""
+    with_prospeo_key(workspace)
+    held = ProspectFactory(workspace=workspace, status=Prospect.Status.NOT_VERIFIED)
+    waterfall_queue.queue_waterfall(workspace.pk, [held.pk])
+    jobs = EnrichmentJob.objects.for_workspace(workspace).count()
+    refused = api.post(f"/api/v1/prospects/{held.pk}/re-enrich", {})
+    assert_envelope(refused, 409, "already_enriching")
+    assert "opposition" not in refused.json()["error"]["message"]
+    assert EnrichmentJob.objects.for_workspace(workspace).count() == jobs
+    items = EnrichmentItem.objects.for_workspace(workspace).filter(prospect=held)
+    assert list(items.values_list("provider", flat=True)) == ["waterfall_email"]
 
 
 # --- Providers ---------------------------------------------------------------------------
