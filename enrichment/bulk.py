@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 
 from prospects import services as prospect_services
-from prospects.models import Prospect, Workspace
+from prospects.models import OBJECTION_REASONS, Prospect, Workspace
 
 from . import credentials
 from .engine import bulk_sql
@@ -182,7 +182,7 @@ def estimate_job(
     # Rows, not model instances: making 1,000 prospects took a third of an estimate's time.
     chosen = list(
         scope.filter(status__in=list(statuses)).values_list(
-            "pk", "email", "phone", "company_id", named=True
+            "pk", "email", "phone", "company_id", "verification_reason", named=True
         )
     )
     excluded = {"status": scope.exclude(status__in=list(statuses)).count()}
@@ -193,7 +193,9 @@ def estimate_job(
         .filter(provider__in=pipelines, prospect__in=bulk_sql.in_ids(p.pk for p in chosen))
         .values_list("prospect_id", flat=True)
     )
-    objecting = prospect_services.objecting_prospect_ids(workspace_id, chosen)
+    objecting = prospect_services.objecting_prospect_ids(workspace_id, chosen) | {
+        p.pk for p in chosen if p.verification_reason in OBJECTION_REASONS
+    }
     excluded["busy"] = len(busy)
     excluded["objected"] = len(objecting - busy)
     kept = [p for p in chosen if p.pk not in busy and p.pk not in objecting]

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from prospects import services as prospect_services
-from prospects.models import Prospect, Workspace, auto_enrich_steps
+from prospects.models import OBJECTION_REASONS, Prospect, Workspace, auto_enrich_steps
 
 from .credentials import (  # noqa: F401 (re-exported for the pipeline and tasks)
     get_api_key,
@@ -107,6 +107,7 @@ def queue_enrichment(
     candidates = list(
         Prospect.objects.for_workspace(workspace_id)
         .filter(pk__in=prospect_ids, status__in=statuses)
+        .exclude(verification_reason__in=OBJECTION_REASONS)
         .exclude(
             pk__in=EnrichmentItem.objects.for_workspace(workspace_id)
             .active()

@@ -12,7 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from prospects import services as prospect_services
-from prospects.models import Prospect
+from prospects.models import OBJECTION_REASONS, Prospect
 
 from . import credentials
 from .engine import bulk_sql
@@ -34,6 +34,7 @@ def queue_auto_waterfall(workspace_id: int, prospect_ids: list[int]) -> list[int
     prospects = list(
         Prospect.objects.for_workspace(workspace_id)
         .filter(pk__in=prospect_ids, status__in=DEFAULT_STATUSES)
+        .exclude(verification_reason__in=OBJECTION_REASONS)
         .only("pk", "email", "phone")
     )
     blocked = prospect_services.objecting_prospect_ids(workspace_id, prospects)

@@ -616,6 +616,11 @@ class Prospect(TenantModel):
         self._loaded["verified_at"] = self.verified_at
 
 
+# A person who asked not to be contacted (the objection list), or whom Dropcontact reported as
+# not to contact: never sent to an enrichment again, even with no address of theirs stored.
+OBJECTION_REASONS = (Prospect.Reason.OBJECTED, Prospect.Reason.DO_NOT_CONTACT)
+
+
 class FieldProvenance(TenantModel):
     """One observed value of one field, with where it came from; the stored one is `is_current`."""
 

@@ -12,7 +12,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from prospects.models import ImportBatch, Prospect
+from prospects.models import OBJECTION_REASONS, ImportBatch, Prospect
 
 from .. import costs
 from ..engine import ledger
@@ -25,8 +25,6 @@ Reason = Prospect.Reason
 Item = EnrichmentItem.Status
 # Prospects whose enrichment gave a verdict: the verified rate is taken among them.
 CHECKED = (Status.VERIFIED, Status.NOT_VERIFIED, Status.NEEDS_REVIEW)
-# A person asked not to be contacted (the objection list, or Dropcontact's "do not contact").
-OBJECTION_REASONS = (Reason.OBJECTED, Reason.DO_NOT_CONTACT)
 LIVE_JOBS = (
     EnrichmentJob.Status.PENDING,
     EnrichmentJob.Status.RUNNING,

@@ -20,6 +20,7 @@ from tests.enrichment.test_dropcontact_pipeline import (
     record,
     submit_ok,
 )
+from tests.factories import ProspectFactory
 
 OBJECTION = "Cette personne est sur la liste d'opposition."
 
@@ -191,3 +192,28 @@ def test_a_verified_person_who_objects_is_no_longer_verified(workspace, member_c
         reverse("admin:prospects_prospect_change", args=[verified.pk])
     ).content.decode()
     assert "liste d&#x27;opposition" in page or "liste d'opposition" in page
+
+
+def test_a_person_dropcontact_reported_not_to_contact_is_never_enriched_again(workspace):
+    """Reported "do not contact" with no address kept (so not on the list by address): left
+    out of an email job's estimate as an objector, of the automatic waterfall and of
+    Dropcontact, and keeps that reason."""
+    from enrichment import bulk, credentials, waterfall_queue
+
+    credentials.set_api_key(workspace, "prospeo", "sandbox-key-1234")
+    flagged = ProspectFactory(
+        workspace=workspace,
+        email="",
+        status=Prospect.Status.NOT_VERIFIED,
+        verification_reason=Prospect.Reason.DO_NOT_CONTACT,
+    )
+    other = ProspectFactory(workspace=workspace, status=Prospect.Status.NOT_VERIFIED)
+    estimate = bulk.estimate_job(workspace.pk, [flagged.pk, other.pk], fields=["email"])
+    assert estimate.prospect_ids == [other.pk]
+    assert estimate.excluded["objected"] == 1
+    assert waterfall_queue.queue_auto_waterfall(workspace.pk, [flagged.pk]) == []
+    statuses = (Prospect.Status.NOT_VERIFIED,)
+    assert services.queue_enrichment(workspace.pk, [flagged.pk], statuses=statuses) == []
+    flagged.refresh_from_db()
+    assert flagged.verification_reason == Prospect.Reason.DO_NOT_CONTACT
+    assert not EnrichmentItem.objects.for_workspace(workspace).filter(prospect=flagged).exists()
