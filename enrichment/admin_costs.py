@@ -23,7 +23,8 @@ from django.utils.translation import gettext_lazy as _
 from prospects.admin_base import WorkspaceScopedAdmin, is_workspace_admin
 
 from . import charts, costs
-from .engine import breaker, ledger
+from .engine import breaker, jobs, ledger
+from .engine.outcomes import Outcome
 from .models import CostDashboard
 from .providers.registry import PROVIDERS
 
@@ -173,6 +174,7 @@ class CostDashboardAdmin(WorkspaceScopedAdmin):
 
     def _set_cap(self, request: HttpRequest, workspace: Any, cap: Decimal | None) -> HttpResponse:
         ledger.set_daily_cap(workspace.pk, cap)
+        jobs.resume_money_pauses(workspace.pk, [Outcome.DAILY_CAP])
         if cap is None:
             messages.success(request, gettext("Daily spending cap removed."))
         else:

@@ -115,3 +115,27 @@ def pause_queued_work(
     )
     events.emit_job_status(workspace_id, paused)
     return paused
+
+
+def resume_money_pauses(workspace_id: int, codes: Iterable[str]) -> int:
+    """Money came back (a top-up, a cap raised or removed): the workspace's items waiting
+    for it (`codes`: the balance's, the cap's) are due now and its jobs paused for it run
+    again, instead of waiting for the pause's end. If the money still falls short, the next
+    reservation pauses them again. Returns how many items were released."""
+    codes = list(codes)
+    now = timezone.now()
+    with transaction.atomic():
+        released = (
+            EnrichmentItem.objects.for_workspace(workspace_id)
+            .filter(status=Item.PENDING, outcome__in=codes)
+            .update(next_attempt_at=now, outcome="", outcome_detail="", updated_at=now)
+        )
+        jobs = EnrichmentJob.objects.for_workspace(workspace_id).filter(
+            status=EnrichmentJob.Status.PAUSED, pause_reason__in=codes
+        )
+        resumed = list(jobs.select_for_update().values_list("pk", flat=True))
+        jobs.filter(pk__in=resumed).update(
+            status=EnrichmentJob.Status.RUNNING, paused_until=None, pause_reason=""
+        )
+        events.emit_job_status(workspace_id, resumed)
+    return released

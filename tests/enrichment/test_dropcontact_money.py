@@ -267,3 +267,31 @@ def test_a_batch_sent_before_reservations_existed_is_still_applied(keyed, http):
 
     assert set(items.values_list("status", flat=True)) == {"done"}
     assert not CreditEntry.objects.for_workspace(keyed).exclude(kind="top_up").exists()
+
+
+def test_a_top_up_sends_the_work_that_waited_for_credit_at_once(
+    workspace, http, django_capture_on_commit_callbacks
+):
+    """Not a quarter of an hour later: the command says so, the job runs again, and the next
+    sweep sends the batch."""
+    from enrichment import credentials
+
+    credentials.set_api_key(workspace, "dropcontact", KEY)
+    prospects(workspace, 3)
+    submit_ok(http)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.queue_backfill(workspace)
+    sweep(django_capture_on_commit_callbacks)
+    job.refresh_from_db()
+    assert (job.status, job.pause_reason) == ("paused", "insufficient_credits")
+    assert posts(http) == []
+
+    out = io.StringIO()
+    call_command("credits", "--workspace", workspace.slug, "--top-up", "5", stdout=out)
+    assert "3 enrichissements qui attendaient des crédits repartent maintenant." in out.getvalue()
+    job.refresh_from_db()
+    assert (job.status, job.pause_reason, job.paused_until) == ("running", "", None)
+    items = EnrichmentItem.objects.for_workspace(workspace).filter(job=job)
+    assert {(i.status, i.outcome) for i in items} == {("pending", "")}
+    sweep(django_capture_on_commit_callbacks)
+    assert posts(http) == [3]

@@ -10,8 +10,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from enrichment.engine import ledger
+from enrichment.engine import jobs, ledger
+from enrichment.engine.outcomes import Outcome
 from enrichment.models import CreditEntry, ProviderCall
 from prospects.models import Workspace
 
@@ -85,6 +87,7 @@ class Command(BaseCommand):
     def _set_cap(self, workspace: Workspace, value: str) -> None:
         cap = None if value.strip().lower() in NO_CAP else ledger.parse_amount(_decimal(value))
         ledger.set_daily_cap(workspace.pk, cap)
+        self._resume(workspace, Outcome.DAILY_CAP)
         if cap is None:
             self.stdout.write(_("Daily cap removed."))
         else:
@@ -111,6 +114,20 @@ class Command(BaseCommand):
         else:
             self.stdout.write(
                 _("%(amount)s credited (key “%(key)s”).") % {"amount": euros(amount), "key": key}
+            )
+            self._resume(workspace, Outcome.NO_CREDITS)
+
+    def _resume(self, workspace: Workspace, code: str) -> None:
+        """The work that waited for this money goes now, not at its pause's end."""
+        released = jobs.resume_money_pauses(workspace.pk, [code])
+        if released:
+            self.stdout.write(
+                ngettext(
+                    "%(count)s enrichment waiting for credit goes again now.",
+                    "%(count)s enrichments waiting for credit go again now.",
+                    released,
+                )
+                % {"count": released}
             )
 
     def _text(self, workspace: Workspace, report: dict[str, Any]) -> str:
