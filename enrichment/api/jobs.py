@@ -113,12 +113,14 @@ def job_out(job: EnrichmentJob) -> dict:
     data = {name: getattr(job, name) for name in JobOut.model_fields if name != "progress"}
     settled = job.done_items + job.failed_items
     total = job.total_items
+    # A job that ended (cancelled included) has nothing left in progress, as the admin says.
+    live = job.status in bulk.CANCELLABLE
     data["progress"] = {
         "total": total,
         "done": job.done_items,
         "failed": job.failed_items,
-        "active": max(total - settled, 0),
-        "percent": int(100 * settled / total) if total else 100,
+        "active": max(total - settled, 0) if live else 0,
+        "percent": int(100 * settled / total) if total and live else 100,
     }
     return data
 
@@ -195,8 +197,9 @@ def _unknown_prospects(ids: list[int]) -> str:
 
 def _nothing_to_enrich(estimate: bulk.Estimate) -> str:
     return _(
-        "None of these prospects can be enriched now (already verified: %(status)s, "
-        "already being enriched: %(busy)s, on the objection list: %(objected)s)."
+        "None of these prospects can be enriched now (verified or being enriched: "
+        "%(status)s, already in a job for these fields: %(busy)s, on the objection list: "
+        "%(objected)s)."
     ) % {
         "status": estimate.excluded.get("status", 0),
         "busy": estimate.excluded.get("busy", 0),

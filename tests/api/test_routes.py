@@ -226,6 +226,9 @@ def test_jobs_list_detail_records_and_cancel(api, workspace):
     assert one["provider_attempts"][0]["result"] == "not_found"
     cancelled = api.post(f"/api/v1/enrichment-jobs/{job.pk}/cancel", {})
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    # Nothing left in progress once it is cancelled (its items were cancelled with it).
+    assert cancelled.json()["progress"]["active"] == 0
+    assert cancelled.json()["progress"]["percent"] == 100
     again = api.post(f"/api/v1/enrichment-jobs/{job.pk}/cancel", {})
     assert_envelope(again, 409, "not_cancellable")
 
