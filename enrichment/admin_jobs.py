@@ -42,6 +42,7 @@ RESULT_LABELS = {
     "found": _("Found"),
     "not_found": _("Not found"),
     "not_asked": _("Not asked (not enough data)"),
+    "skipped": _("Not asked (the provider was failing)"),
     "permanent": _("Refused"),
     "temporary": _("Temporary error"),
     "rate_limited": _("Rate limited"),

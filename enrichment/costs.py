@@ -20,7 +20,7 @@ from .providers.registry import PROVIDERS
 
 # Attempt results that are not a question answered by the vendor: still in flight, or never
 # sent because the person's data did not allow it.
-NOT_ASKED = ("", "not_asked")
+NOT_ASKED = ("", "not_asked", "skipped")
 # The longest period the dashboard draws (one bar per day).
 MAX_DAYS = 366
 

@@ -58,6 +58,9 @@ COMPANY_PIPELINE = "waterfall_company"
 Item = EnrichmentItem.Status
 # Answers that settle a provider for this item and job: it is not asked again.
 FINAL_RESULTS = {"found", "not_found", ErrorKind.PERMANENT, "not_asked"}
+# Not asked because its breaker was open (the vendor failing for everyone), the next one was:
+# not final, a later run of the item (a retry) asks it again.
+SKIPPED = "skipped"
 # A job still running after the step's polls: the item comes back for it this much later.
 POLL_LATER_SECONDS = 30.0
 
@@ -239,6 +242,8 @@ def ask_in_turn(
             # The vendor is down for everyone: the next one is asked, and what was held for
             # this call (it opened while the call waited for its turn) is given back.
             ledger.release_held(item.workspace_id, key=key)
+            if attempt.result != SUBMITTED:
+                record_attempt(item, attempt, result=SKIPPED, cost=0)
             continue
         except ledger.DailyCapReached as stop:
             return pause(item, outcomes.Outcome.DAILY_CAP, resume_at=stop.resume_at)

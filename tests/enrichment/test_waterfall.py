@@ -1,6 +1,7 @@
 """The email waterfall against the sandbox world: Prospeo, then LeadMagic, then FindyMail, each
 knowing its own share of the people (the ground truth says which), with real money rules."""
 
+from collections import Counter
 from decimal import Decimal
 
 import pytest
@@ -158,6 +159,15 @@ def test_a_vendor_that_is_down_is_skipped_for_the_next_one(
     # The breaker opens after five failures in its window: later prospects skip Prospeo.
     assert 5 <= len(prospeo_calls) <= 6
     assert Prospect.objects.for_workspace(email_ws).filter(enrichment_source="leadmagic").exists()
+    # The others say why Prospeo was not asked, not "no answer yet".
+    results = Counter(
+        ProviderAttempt.objects.for_workspace(email_ws)
+        .filter(provider="prospeo")
+        .values_list("result", flat=True)
+    )
+    assert results["temporary"] == len(prospeo_calls)
+    assert results["skipped"] == 20 - len(prospeo_calls)
+    assert results[""] == 0
 
 
 def test_a_vendor_asked_again_after_a_passing_failure_pays_under_a_new_key(
