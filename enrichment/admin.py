@@ -17,6 +17,7 @@ from . import credentials
 from .admin_reenrich import reenrich
 from .models import (
     EnrichmentItem,
+    EnrichmentJob,
     ProviderBatch,
     ProviderCall,
     ProviderCredential,
@@ -25,6 +26,15 @@ from .providers.registry import PROVIDER_CHOICES, PROVIDERS
 
 
 def provider_label(slug: str) -> str:
+    """A provider's name, or a waterfall's ("Cascade e-mail") for the items of one."""
+    from .pipelines.waterfall import COMPANY_PIPELINE, PIPELINE
+
+    pipelines = {
+        PIPELINE: EnrichmentJob.Kind.EMAIL.label,
+        COMPANY_PIPELINE: EnrichmentJob.Kind.COMPANY.label,
+    }
+    if slug in pipelines:
+        return str(pipelines[slug])
     spec = PROVIDERS.get(slug)
     return spec.label if spec else slug
 

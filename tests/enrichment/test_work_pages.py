@@ -224,3 +224,19 @@ def test_import_cost_counts_only_the_emails_dropcontact_found(member_client, wor
     page = text(member_client.get(reverse("admin:prospects_importbatch_change", args=[batch.pk])))
     panel = page[page.index('id="import-enrichment"') :]
     assert "Dépensé pour ces prospects : 0,05\xa0€" in panel
+
+
+def test_a_waterfall_item_is_named_in_french_on_the_item_list_and_the_prospect_page(
+    member_client, workspace
+):
+    prospect = ProspectFactory(workspace=workspace)
+    EnrichmentItem.objects.create(
+        workspace=workspace, prospect=prospect, provider="waterfall_email"
+    )
+    pages = [
+        text(member_client.get(reverse("admin:enrichment_enrichmentitem_changelist"))),
+        text(member_client.get(reverse("admin:prospects_prospect_change", args=[prospect.pk]))),
+    ]
+    for page in pages:
+        assert "Cascade e-mail" in page
+        assert "waterfall_email" not in page
