@@ -392,6 +392,25 @@ class Company(TenantModel):
         super().save(*args, **kwargs)
 
 
+# The finders' own words for an address they could not confirm, said in the interface's
+# language; Dropcontact's qualifications ("nominatif@pro") and unknown words are shown as sent.
+QUALIFICATIONS = {
+    "catch_all": _("its domain accepts every address"),
+    "accept_all": _("its domain accepts every address"),
+    "valid_catch_all": _("its domain accepts every address"),
+    "risky": _("risky"),
+    "unknown": _("the mail server did not say"),
+    "unverifiable": _("the mail server did not say"),
+    "guessed": _("guessed from the company's pattern"),
+    "invalid": _("refused by the mail server"),
+}
+
+
+def qualification_label(qualification: str) -> str:
+    label = QUALIFICATIONS.get(qualification.strip().lower().replace("-", "_"))
+    return str(label) if label is not None else qualification
+
+
 class ProspectQuerySet(TenantQuerySet):
     def needing_enrichment(self) -> ProspectQuerySet:
         return self.filter(status=Prospect.Status.NEW)
@@ -547,7 +566,7 @@ class Prospect(TenantModel):
             return ""
         if self.verification_reason == self.Reason.UNVERIFIED and self.email_qualification:
             return _("Address found but not verified (%(qualification)s)") % {
-                "qualification": self.email_qualification
+                "qualification": qualification_label(self.email_qualification)
             }
         if self.verification_reason:
             return str(self.get_verification_reason_display())

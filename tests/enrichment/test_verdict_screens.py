@@ -257,3 +257,22 @@ def test_enrichment_fills_the_existing_company_not_a_second_one(
     assert Prospect.objects.for_workspace(keyed).filter(company=known).count() == 3
     known.refresh_from_db()
     assert known.siren == "732829320"
+
+
+@pytest.mark.parametrize(
+    ("qualification", "said"),
+    [
+        ("catch_all", "son domaine accepte toutes les adresses"),
+        ("ACCEPT_ALL", "son domaine accepte toutes les adresses"),
+        ("unknown", "le serveur de messagerie ne s’est pas prononcé"),
+        ("nominatif@pro", "nominatif@pro"),
+        ("something_new", "something_new"),
+    ],
+)
+def test_a_finders_word_for_an_unconfirmed_address_is_said_in_french(qualification, said):
+    prospect = Prospect(
+        status=Prospect.Status.NOT_VERIFIED,
+        verification_reason=Reason.UNVERIFIED,
+        email_qualification=qualification,
+    )
+    assert prospect.not_verified_reason == f"Adresse trouvée mais non vérifiée ({said})"
