@@ -58,3 +58,11 @@ def import_enrichment(batch: ImportBatch) -> Any:
     from ..history import import_work
 
     return import_work(batch)
+
+
+@register.filter
+def provider_name(slug: str) -> str:
+    """A provider's or a waterfall's name ("Cascade e-mail"), for an item's row."""
+    from ..admin import provider_label
+
+    return provider_label(slug)

@@ -315,7 +315,8 @@ def test_panel_shows_the_last_items_with_their_state(member_client, workspace):
         outcome_detail="503",
     )
     page = change_page(member_client, prospect)
-    assert "Enrichissement Dropcontact" in page
+    assert "<h2>Enrichissement</h2>" in page
+    assert "<td>Dropcontact</td>" in page  # whose item it is: Dropcontact or a waterfall
     assert "Dropcontact a répondu par une erreur (HTTP 503)" in page
     assert "À revoir" in page
 
