@@ -238,48 +238,15 @@ def _credit(
 def reserve(
     workspace_id: int, amount: Any, *, key: str, provider: str, now: dt.datetime | None = None
 ) -> Reservation:
-    """Hold `amount` for one call before making it; a replay returns the same reservation."""
-    amount = parse_amount(amount)
-    if not provider:
-        raise LedgerError("a reservation names the provider it pays")
-    now = _now(now)
-    day = paris_day(now)
-    fingerprint = _fingerprint(Kind.RESERVE, amount, provider)
-    with transaction.atomic():
-        budget = _locked_budget(workspace_id)
-        _check_key(key)
-        # A replay is found by the write itself (nothing written), or before a refusal: a
-        # reservation already made stands whatever the balance and the caps say now.
-        refusal: LedgerError | None = None
-        if budget.balance < amount:
-            refusal = InsufficientCredits(budget.balance, amount)
-        else:
-            room, scope, spent = _headroom(budget, day)
-            if room is not None and amount > room:
-                cap = budget.daily_cap if scope == "workspace" else settings.GLOBAL_DAILY_CAP
-                refusal = DailyCapReached(
-                    cap=cap, spent=spent, resume_at=next_midnight(now), scope=scope
-                )
-        entry = None
-        if refusal is None:
-            entry = append_entry(
-                budget,
-                Kind.RESERVE,
-                -amount,
-                provider=provider,
-                idempotency_key=key,
-                fingerprint=fingerprint,
-                day=day,
-                created_at=now,
-            )
-        if entry is None:
-            existing = _entry(workspace_id, key, Kind.RESERVE)
-            if existing is None:
-                raise refusal or LedgerError(f"key {key!r}: neither written nor found")
-            if existing.fingerprint != fingerprint:
-                raise IdempotencyConflict(f"key {key!r} was reserved for another amount")
-            return _reservation(existing, replayed=True)
-    return _reservation(entry)
+    """Hold `amount` for one call before making it; a replay returns the same reservation.
+    Refused (InsufficientCredits, DailyCapReached, IdempotencyConflict) when it cannot be held:
+    a reservation already made stands whatever the balance and the caps say now."""
+    from .ledger_many import reserve_many  # it builds on this module's parts
+
+    result = reserve_many(workspace_id, [(key, amount, provider)], now=now)
+    if key in result.refused:
+        raise result.refused[key]
+    return result.held[key]
 
 
 def _reservation(entry: CreditEntry, *, replayed: bool = False) -> Reservation:
@@ -297,49 +264,16 @@ def _reservation(entry: CreditEntry, *, replayed: bool = False) -> Reservation:
 def _close(
     workspace_id: int,
     key: str,
-    kind: str,
     cost: Decimal | None,
     now: dt.datetime | None,
     savepoint: bool = True,
-) -> CreditEntry:
-    """Settle (`cost` given) or release a reservation, once; a replay returns the first."""
-    now = _now(now)
-    fingerprint = _fingerprint(kind, cost)
-    with transaction.atomic(savepoint=savepoint):
-        budget = _locked_budget(workspace_id)
-        # The reservation and its closing entry, if any, in one query.
-        entries = {
-            entry.kind: entry
-            for entry in CreditEntry.objects.for_workspace(workspace_id).filter(
-                idempotency_key=_check_key(key), kind__in=(Kind.RESERVE, Kind.SETTLE, Kind.RELEASE)
-            )
-        }
-        held = entries.get(Kind.RESERVE)
-        if held is None:
-            raise UnknownReservation(f"no reservation with key {key!r}")
-        closed = entries.get(Kind.SETTLE) or entries.get(Kind.RELEASE)
-        if closed is not None:
-            if closed.fingerprint != fingerprint:
-                raise IdempotencyConflict(f"reservation {key!r} was already closed otherwise")
-            return closed
-        reserved = -held.amount
-        charged = ZERO if cost is None else cost
-        if charged > reserved:
-            # Above the reservation only what the balance and that day's caps can still take:
-            # neither may be passed, even by a vendor that charged more than announced.
-            room, _scope, _spent = _headroom(budget, held.day)
-            extra = min(charged - reserved, budget.balance)
-            charged = reserved + max(ZERO, extra if room is None else min(extra, room))
-        return _append(
-            budget,
-            kind,
-            reserved - charged,
-            provider=held.provider,
-            idempotency_key=key,
-            fingerprint=fingerprint,
-            day=held.day,
-            created_at=now,
-        )
+) -> None:
+    """Settle (`cost` given) or release a reservation, once; a replay writes nothing."""
+    from .ledger_many import close_many  # it builds on this module's parts
+
+    problems = close_many(workspace_id, [(key, cost)], now=now, savepoint=savepoint)
+    if key in problems:
+        raise problems[key]
 
 
 def settle(
@@ -349,19 +283,19 @@ def settle(
     cost: Any,
     now: dt.datetime | None = None,
     savepoint: bool = True,
-) -> CreditEntry:
+) -> None:
     """Turn the reservation into the real cost: refund the difference (or charge what fits).
 
     `savepoint=False` when the caller's transaction is the unit (it records the result with
     the money, and what this raises undoes both): no savepoint of its own."""
-    return _close(workspace_id, key, Kind.SETTLE, parse_amount(cost), now, savepoint)
+    _close(workspace_id, key, parse_amount(cost), now, savepoint)
 
 
 def release(
     workspace_id: int, *, key: str, now: dt.datetime | None = None, savepoint: bool = True
-) -> CreditEntry:
+) -> None:
     """Give the whole reservation back (a failed call, a free miss)."""
-    return _close(workspace_id, key, Kind.RELEASE, None, now, savepoint)
+    _close(workspace_id, key, None, now, savepoint)
 
 
 def _try_key(base: str, number: int) -> str:

@@ -20,7 +20,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from enrichment.engine import ledger
+from enrichment.engine import ledger, ledger_many
 from enrichment.engine.money import PARIS, PLACES
 from enrichment.models import CreditEntry
 from tests.factories import WorkspaceFactory
@@ -89,6 +89,56 @@ class LedgerMachine(RuleBasedStateMachine):
         self.spent[held.day] += amount
         self.held[key] = (amount, provider, held.day)
         self.reserved[key] = (amount, provider)
+
+    @rule(
+        requests=st.lists(st.tuples(amounts, providers), min_size=1, max_size=4),
+        replay=st.booleans(),
+    )
+    def reserve_a_round(self, requests, replay):
+        """Several reservations in one go (a waterfall's round), maybe with a replay in it:
+        each decided as alone, in order, after the ones before it."""
+        wanted = [(self.key(), amount, provider) for amount, provider in requests]
+        if replay and self.reserved:
+            key = sorted(self.reserved)[0]
+            wanted.insert(0, (key, *self.reserved[key]))
+        result = ledger_many.reserve_many(self.ws, wanted, now=self.now)
+        for key, amount, provider in wanted:
+            if key in self.reserved:
+                assert result.held[key].replayed
+                continue
+            if self.balance < amount:
+                assert isinstance(result.refused[key], ledger.InsufficientCredits)
+                continue
+            if self.cap is not None and self.spent[self.today()] + amount > self.cap:
+                assert isinstance(result.refused[key], ledger.DailyCapReached)
+                continue
+            held = result.held[key]
+            assert (held.amount, held.replayed) == (amount, False)
+            self.balance -= amount
+            self.spent[held.day] += amount
+            self.held[key] = (amount, provider, held.day)
+            self.reserved[key] = (amount, provider)
+
+    @precondition(lambda self: self.held)
+    @rule(data=st.data())
+    def close_a_round(self, data):
+        """Several closings in one go: some settled (above their hold too), some released."""
+        keys = data.draw(st.lists(st.sampled_from(sorted(self.held)), min_size=1, unique=True))
+        closings = []
+        for key in keys:
+            cost = data.draw(st.one_of(st.none(), costs))
+            amount, _provider, day = self.held.pop(key)
+            charged = ZERO if cost is None else cost
+            if charged > amount:
+                room = min(charged - amount, self.balance)
+                if self.cap is not None:
+                    room = min(room, self.cap - self.spent[day])
+                charged = amount + max(ZERO, room)
+            self.balance += amount - charged
+            self.spent[day] += charged - amount
+            self.closed[key] = ("release", None) if cost is None else ("settle", cost)
+            closings.append((key, cost))
+        assert ledger_many.close_many(self.ws, closings, now=self.now) == {}
 
     @precondition(lambda self: self.held)
     @rule(data=st.data(), cost=costs)
