@@ -59,6 +59,10 @@ def configure(args: argparse.Namespace, sandbox_url: str) -> None:
         os.environ["SOURCIER_PROVIDER_RATES"] = ",".join(
             f"{vendor}={args.provider_rate}" for vendor in FINDERS
         )
+    if args.provider_concurrency:
+        os.environ["SOURCIER_PROVIDER_CONCURRENCIES"] = ",".join(
+            f"{vendor}={args.provider_concurrency}" for vendor in FINDERS
+        )
     if args.postgres:
         import psycopg
 
@@ -146,6 +150,13 @@ def main() -> None:
         default=0,
         help="requests/s each finder allows (SOURCIER_PROVIDER_RATES, and the sandbox's own "
         "limit): a plan above the registry's default; 0 keeps the default",
+    )
+    parser.add_argument(
+        "--provider-concurrency",
+        type=int,
+        default=0,
+        help="calls at once each finder allows (SOURCIER_PROVIDER_CONCURRENCIES): a plan above "
+        "the registry's 5, so that the worker threads are the bound; 0 keeps the default",
     )
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--postgres", action="store_true")
@@ -260,6 +271,17 @@ def run(args: argparse.Namespace, sandbox_url: str, size: int) -> None:
         counting.clear()
         cpu = cpu_seconds() - cpu_before
     report(args, items, created, elapsed, cpu, by_table, sandbox_stats(sandbox_url), get_provider)
+    from django.db.models import Avg
+
+    from enrichment.models import ProviderCall
+
+    measured = ProviderCall.objects.for_workspace(workspace).aggregate(ms=Avg("latency_ms"))["ms"]
+    if measured and args.latency_ms > 0:
+        busy = ProviderCall.objects.for_workspace(workspace).count() * measured / 1000
+        share = busy / args.concurrency / elapsed
+        print(f"vendor time per call      {measured:.0f} ms measured by the transport "
+              f"(sandbox {args.latency_ms:.0f} ms); the threads spent {share:.0%} of the "
+              "wall time waiting for vendors")  # fmt: skip
     if connection.vendor == "postgresql":
         connection.close()
 
@@ -285,8 +307,20 @@ def report(args, items, total, elapsed, cpu, by_table, stats, get_provider) -> N
     )  # fmt: skip
     print(f"vendors' own 429 answers  {rate_limited}")
     if args.latency_ms > 0:
-        ceiling = args.concurrency / (args.latency_ms / 1000) / per_prospect
+        latency = args.latency_ms / 1000
+        ceiling = args.concurrency / latency / per_prospect
         print(f"concurrency ceiling       {ceiling:.1f} prospects/s -> ratio {rate / ceiling:.2f}")
+        # Each vendor takes `concurrency` calls at once (registry, or the operator's plan): the
+        # one asked most often for its allowance may bound the waterfall below the threads.
+        vendor_ceiling = min(
+            min(args.concurrency, get_provider(v).concurrency) / latency * total / calls[v]
+            for v in FINDERS
+            if calls[v]
+        )
+        if vendor_ceiling < ceiling:
+            print(f"vendors' concurrency      {vendor_ceiling:.1f} prospects/s -> ratio "
+                  f"{rate / vendor_ceiling:.2f} (the bound: raise it with "
+                  "--provider-concurrency)")  # fmt: skip
     else:
         print("concurrency ceiling       none at 0 ms latency")
     # Each vendor may be called `requests_per_second` times a second (registry): the vendor

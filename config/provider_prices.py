@@ -64,9 +64,12 @@ def _euros(slug: str, name: str, value: str) -> Decimal:
 MAX_RATE = 1000
 
 
-def parse_provider_rates(text: str, *, known: Iterable[str]) -> dict[str, int]:
+def parse_provider_rates(
+    text: str, *, known: Iterable[str], unit: str = "requests/s", name: str = "REQUESTS_PER_SECOND"
+) -> dict[str, int]:
     """SOURCIER_PROVIDER_RATES, `slug=N,slug2=M`: the requests per second an operator's plan
-    allows, over the registry's defaults. ValueError names the bad entry."""
+    allows, over the registry's defaults (SOURCIER_PROVIDER_CONCURRENCIES: the calls at once,
+    `unit` and `name` saying so). ValueError names the bad entry."""
     slugs = sorted(known)
     rates: dict[str, int] = {}
     for entry in (part.strip() for part in text.split(",")):
@@ -75,13 +78,13 @@ def parse_provider_rates(text: str, *, known: Iterable[str]) -> dict[str, int]:
         slug, sep, value = entry.partition("=")
         slug = slug.strip().lower()
         if not sep:
-            raise ValueError(f"{entry!r}: expected slug=REQUESTS_PER_SECOND")
+            raise ValueError(f"{entry!r}: expected slug={name}")
         if slug not in slugs:
             raise ValueError(f"{slug!r} is not a provider; known: {', '.join(slugs)}")
         if slug in rates:
             raise ValueError(f"{slug!r} is given twice")
         value = value.strip()
         if not value.isdigit() or not 1 <= int(value) <= MAX_RATE:
-            raise ValueError(f"{slug}={value!r} is not a whole number of requests/s (1-{MAX_RATE})")
+            raise ValueError(f"{slug}={value!r} is not a whole number of {unit} (1-{MAX_RATE})")
         rates[slug] = int(value)
     return rates

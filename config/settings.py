@@ -349,6 +349,17 @@ try:
     )
 except ValueError as _error:
     raise ImproperlyConfigured(f"SOURCIER_PROVIDER_RATES: {_error}") from _error
+# The calls at once (per workspace) the operator's plans allow, over the registry's defaults,
+# e.g. "prospeo=10"; SOURCIER_PROVIDER_CONCURRENCY stays the ceiling for every provider.
+try:
+    SOURCIER_PROVIDER_CONCURRENCIES = parse_provider_rates(
+        env.str("SOURCIER_PROVIDER_CONCURRENCIES", default=""),
+        known=PROVIDER_DEFAULT_BASE_URLS,
+        unit="calls at once",
+        name="CALLS_AT_ONCE",
+    )
+except ValueError as _error:
+    raise ImproperlyConfigured(f"SOURCIER_PROVIDER_CONCURRENCIES: {_error}") from _error
 PROVIDER_BASE_URLS = {
     slug: env.str(
         f"SOURCIER_{slug.upper()}_URL",
@@ -377,6 +388,12 @@ ENRICHMENT_LEASE_SECONDS = env.int("SOURCIER_LEASE_SECONDS", default=60)
 # A waterfall item handed to workers is not sent again while its message waits in the queue;
 # after this long without a worker taking it, the message is taken for lost and sent again.
 SOURCIER_REDISPATCH_SECONDS = env.int("SOURCIER_REDISPATCH_SECONDS", default=120)
+# A thread-pool worker hands the interpreter's lock over this often (ms) instead of every 5 ms:
+# its threads mostly wait for answers, and each must take the lock back when one comes.
+SOURCIER_WORKER_SWITCH_MS = env.float("SOURCIER_WORKER_SWITCH_MS", default=1.0)
+# At most this many waterfall items per worker message, run together in rounds (fewer when the
+# queue is short, so that every worker gets some).
+SOURCIER_WATERFALL_ROUND_SIZE = env.int("SOURCIER_WATERFALL_ROUND_SIZE", default=8)
 # A vendor's answer about a person or a company is reused for this many days instead of being
 # bought again (misses too); 0 turns the cache off.
 ENRICHMENT_CACHE_DAYS = env.int("SOURCIER_ENRICHMENT_CACHE_DAYS", default=30)

@@ -73,6 +73,18 @@ def run_waterfall_item_task(item_id: int) -> str:
 
 
 @shared_task
+def run_waterfall_items_task(item_ids: list[int]) -> str:
+    """Run a waterfall for several items of one workspace, together in rounds (claimed first:
+    running it twice does nothing)."""
+    from collections import Counter
+
+    from .pipelines.waterfall_rounds import process_items
+
+    counts = Counter(process_items([int(pk) for pk in item_ids]).values())
+    return ", ".join(f"{word} {n}" for word, n in sorted(counts.items()))
+
+
+@shared_task
 def dispatch_waterfall_task(workspace_id: int) -> str:
     """Hand one workspace's due waterfall items to workers (sent once per queued job)."""
     from .waterfall_queue import dispatch_waterfall

@@ -120,7 +120,7 @@ def dispatch_waterfall_later(workspace_id: int) -> None:
 def dispatch_waterfall(workspace_id: int | None = None, *, limit: int = 500) -> int:
     """Hand due waterfall items (and items whose worker died) to workers: each once, not again
     at every sweep while its message waits in the broker's queue."""
-    from .tasks import run_waterfall_item_task
+    from .tasks import run_waterfall_items_task
 
     now = timezone.now()
     lost = now - dt.timedelta(seconds=settings.SOURCIER_REDISPATCH_SECONDS)
@@ -134,16 +134,38 @@ def dispatch_waterfall(workspace_id: int | None = None, *, limit: int = 500) -> 
     )
     if workspace_id is not None:
         due = due.filter(workspace_id=workspace_id)
-    items = list(due.order_by("next_attempt_at").values_list("pk", "started_at")[:limit])
-    ready = [pk for pk, started_at in items if started_at is not None]
-    ready += start_items([pk for pk, started_at in items if started_at is None])
+    items = list(
+        due.order_by("next_attempt_at").values_list("pk", "started_at", "workspace_id")[:limit]
+    )
+    ready = {pk for pk, started_at, _ws in items if started_at is not None}
+    ready.update(start_items([pk for pk, started_at, _ws in items if started_at is None]))
     if ready:
         EnrichmentItem.objects.unscoped().filter(pk__in=bulk_sql.in_ids(ready)).update(
             dispatched_at=now
         )
-    for item_id in ready:
-        run_waterfall_item_task.delay(item_id)
+    by_workspace: dict[int, list[int]] = {}
+    for pk, _started_at, ws in items:
+        if pk in ready:
+            by_workspace.setdefault(ws, []).append(pk)
+    for ids in by_workspace.values():
+        for chunk in chunks(ids):
+            run_waterfall_items_task.delay(chunk)
     return len(ready)
+
+
+def chunks(ids: list[int]) -> list[list[int]]:
+    """One workspace's items in messages of at most SOURCIER_WATERFALL_ROUND_SIZE, smaller
+    towards the end of the queue: at least twice as many messages left as the workspace may
+    have calls to one provider at once, so that a short queue keeps every worker busy and the
+    last messages end close together."""
+    most = max(1, settings.SOURCIER_WATERFALL_ROUND_SIZE)
+    spread = 2 * settings.PROVIDER_CONCURRENCY
+    out, start = [], 0
+    while start < len(ids):
+        size = max(1, min(most, -(-(len(ids) - start) // spread)))
+        out.append(ids[start : start + size])
+        start += size
+    return out
 
 
 def start_items(item_ids: list[int]) -> list[int]:

@@ -60,6 +60,24 @@ def lookup_many(
     }
 
 
+def lookup_for_many(
+    workspace_id: int, providers: list[str], field: str, queries: list[Any]
+) -> dict[tuple[str, str], CachedAnswer]:
+    """The still valid answers of `providers` to each of `queries`, in one query, by
+    (fingerprint of the question, provider)."""
+    if settings.ENRICHMENT_CACHE_DAYS <= 0 or not providers or not queries:
+        return {}
+    return {
+        (answer.fingerprint, answer.provider): answer
+        for answer in CachedAnswer.objects.for_workspace(workspace_id).filter(
+            provider__in=providers,
+            field=field,
+            fingerprint__in={fingerprint(query) for query in queries},
+            expires_at__gt=timezone.now(),
+        )
+    }
+
+
 def remember(workspace_id: int, provider: str, field: str, query: Any, **answer: Any) -> None:
     """Keep a bought answer (found or not) for the cache period."""
     remember_many(workspace_id, field, query, {provider: answer})
@@ -69,25 +87,35 @@ def remember_many(
     workspace_id: int, field: str, query: Any, answers: dict[str, dict[str, Any]]
 ) -> None:
     """Keep several providers' bought answers to one question, in one statement."""
-    if settings.ENRICHMENT_CACHE_DAYS <= 0 or not answers:
+    remember_for_many(workspace_id, field, [(query, answers)])
+
+
+def remember_for_many(
+    workspace_id: int, field: str, bought: list[tuple[Any, dict[str, dict[str, Any]]]]
+) -> None:
+    """Keep the bought answers to several questions (each `(query, {provider: answer})`), in
+    one statement."""
+    bought = [(query, answers) for query, answers in bought if answers]
+    if settings.ENRICHMENT_CACHE_DAYS <= 0 or not bought:
         return
-    key = fingerprint(query)
     expires_at = timezone.now() + dt.timedelta(days=settings.ENRICHMENT_CACHE_DAYS)
-    rows = [
-        CachedAnswer(
-            workspace_id=workspace_id,
-            provider=provider,
-            field=field,
-            fingerprint=key,
-            expires_at=expires_at,
-            **answer,
-        )
-        for provider, answer in answers.items()
-    ]
-    fields = dict.fromkeys(name for answer in answers.values() for name in answer)
+    rows: dict[tuple[str, str], CachedAnswer] = {}
+    for query, answers in bought:
+        key = fingerprint(query)
+        for provider, answer in answers.items():
+            # The same question twice (two prospects, one person): the later answer stays.
+            rows[(key, provider)] = CachedAnswer(
+                workspace_id=workspace_id,
+                provider=provider,
+                field=field,
+                fingerprint=key,
+                expires_at=expires_at,
+                **answer,
+            )
+    fields = dict.fromkeys(name for _q, answers in bought for a in answers.values() for name in a)
     # One statement (INSERT … ON CONFLICT DO UPDATE): a newer answer replaces an older one.
     CachedAnswer.objects.for_workspace(workspace_id).bulk_create(
-        rows,
+        list(rows.values()),
         update_conflicts=True,
         unique_fields=["workspace", "provider", "field", "fingerprint"],
         update_fields=[*fields, "expires_at"],

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 
 Row = TypeVar("Row", bound=models.Model)
@@ -53,3 +53,40 @@ def write_claimed(row: models.Model, *, statuses: Iterable[str], **values: Any) 
     )
     if not updated:
         raise LeaseLost(row.pk)
+
+
+def hold_many(
+    model: type[models.Model],
+    ids: Iterable[int],
+    token: str,
+    *,
+    statuses: Iterable[str],
+    **values: Any,
+) -> set[int]:
+    """Of rows claimed together under one `token`, the ones this worker still holds, with
+    `values` written to them: one UPDATE … RETURNING. Inside a transaction on PostgreSQL the
+    rows stay locked until it ends, so no other worker can claim them meanwhile."""
+    ids = [int(pk) for pk in ids]
+    if not ids:
+        return set()
+    meta, quote = model._meta, connection.ops.quote_name
+    sets, params = [], []
+    for name, value in values.items():
+        field = meta.get_field(name)
+        sets.append(f"{quote(field.column)} = %s")
+        params.append(field.get_db_prep_save(value, connection))
+    if not sets:  # a no-op write still takes the rows
+        sets.append(f"{quote(meta.get_field('lease_token').column)} = %s")
+        params.append(token)
+    statuses = list(statuses)
+    pk = quote(meta.pk.column)
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {', '.join(sets)} "  # noqa: S608 (names only)
+        f"WHERE {pk} IN ({', '.join(['%s'] * len(ids))}) "
+        f"AND {quote(meta.get_field('lease_token').column)} = %s "
+        f"AND {quote(meta.get_field('status').column)} IN ({', '.join(['%s'] * len(statuses))}) "
+        f"RETURNING {pk}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *ids, token, *statuses])
+        return {row[0] for row in cursor.fetchall()}

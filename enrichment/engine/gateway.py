@@ -9,6 +9,7 @@ held here: callers write their results after the call returns.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,6 +25,9 @@ from . import breaker, ledger, limits
 from .redaction import redacted_excerpt
 
 T = TypeVar("T")
+# A call that waited longer than this for its slot and rate asks its breaker again before it
+# goes out (another worker may have opened it meanwhile).
+CONFIRM_AFTER_SECONDS = 0.05
 
 
 @dataclass
@@ -61,6 +65,7 @@ def call(
     records: int = 0,
     slot_wait: float = 2.0,
     before_send: Callable[[], None] | None = None,
+    record: bool = True,
 ) -> Result:
     """Send one request within the provider's limits and record it.
 
@@ -68,6 +73,8 @@ def call(
     than `slot_wait` (nobody's fault: the caller tries again shortly), and the transport's
     TransportError, recorded first, when the vendor did not answer. `before_send` runs once the
     slot and the rate allow the call, just before it goes out; what it raises propagates.
+    With `record=False` the `ProviderCall` row is left unsaved for the caller to write with
+    others (on a TransportError, as its `call`).
     """
     spec = get_provider(provider)
     limit = min(spec.concurrency, settings.PROVIDER_CONCURRENCY)
@@ -92,6 +99,7 @@ def call(
             params=params,
             cost=cost,
             records=records,
+            record=record,
         )
 
 
@@ -104,8 +112,10 @@ def send(
     params: dict[str, Any] | None = None,
     cost: Decimal = Decimal("0"),
     records: int = 0,
+    record: bool = True,
 ) -> Result:
-    """Send through the transport to the provider's configured base URL and record the call."""
+    """Send through the transport to the provider's configured base URL and record the call
+    (or, with `record=False`, leave its row unsaved for the caller)."""
     row = ProviderCall(
         workspace_id=workspace_id,
         provider=provider,
@@ -126,14 +136,17 @@ def send(
         row.latency_ms = error.latency_ms
         row.outcome = error.call_outcome
         row.error = error.error
-        row.save()
+        if record:
+            row.save()
+        error.call = row
         raise
     row.latency_ms = answer.latency_ms
     row.status_code = answer.status
     row.outcome = "ok" if answer.ok else f"http_{answer.status}"
     row.cost = cost if answer.ok else Decimal("0")
     row.response_excerpt = redacted_excerpt(answer.body)
-    row.save()
+    if record:
+        row.save()
     return Result(answer=answer, call=row)
 
 
@@ -164,6 +177,8 @@ def ask(
     headers: dict[str, str] | None = None,
     params: dict[str, Any] | None = None,
     most: Decimal | None = None,
+    reserved: bool = False,
+    record: bool = True,
 ) -> Reply[T]:
     """Ask one provider one question, within its breaker, the workspace's money and limits.
 
@@ -175,26 +190,40 @@ def ask(
     breaker again (BreakerOpen, the reservation still held under `key`), the transport and the
     `ProviderCall` row, the adapter's reading. The caller settles the reply
     with `settle`, in the transaction that records the result, so that both happen or neither.
+
+    A caller that asks many questions in rounds (`reserved=True, record=False`) reserved them
+    all before (`ledger_many.reserve_many`), and writes the calls' rows (`reply.call`, a
+    transport failure's too, its cost set) and closes the reservations together after.
     """
     spec = get_provider(provider)
     permit = breaker.before_call(provider)
+    admitted = time.monotonic()
     reply: Reply[T] = Reply(provider=provider, workspace_id=workspace_id, key=key)
     try:
-        ledger.reserve(
-            workspace_id, spec.max_cost if most is None else most, key=key, provider=provider
-        )
+        if not reserved:
+            ledger.reserve(
+                workspace_id, spec.max_cost if most is None else most, key=key, provider=provider
+            )
         result = call(
             provider,
             request,
             workspace_id=workspace_id,
             headers=headers,
             params=params,
-            # The breaker may have opened while this call waited for its slot and rate.
-            before_send=lambda: breaker.confirm(permit),
+            # The breaker may have opened while this call waited for its slot and rate (a call
+            # that did not wait goes out as admitted: one store read less per call).
+            before_send=lambda: (
+                breaker.confirm(permit)
+                if time.monotonic() - admitted > CONFIRM_AFTER_SECONDS
+                else None
+            ),
+            record=record,
         )
     except transport.TransportError as error:
         breaker.after_call(permit, ok=False)
         reply.error = error
+        if not record:
+            reply.call = error.call
         return reply
     except Exception:
         breaker.give_back(permit)  # it never went out: refused for money, no slot, opened
@@ -209,6 +238,8 @@ def ask(
         return reply
     breaker.after_call(permit, ok=True)
     reply.cost = cost_of(reply.value)
+    if not record:
+        reply.call.cost = reply.cost
     return reply
 
 

@@ -112,32 +112,34 @@ PLANS: dict[str, Plan] = {
 # --- Claiming --------------------------------------------------------------------------------
 
 
-def claim_item(item_id: int) -> EnrichmentItem | None:
-    """Take a due item (or one whose worker's lease ran out); None if it is not ours to do."""
+def claim_items(item_ids: list[int]) -> list[EnrichmentItem]:
+    """Take the due items among `item_ids` (or those whose worker's lease ran out), together
+    under one lease token; the others are not ours to do."""
     now = timezone.now()
     token = claims.new_token()
-    taken = (
-        EnrichmentItem.objects.unscoped()
-        .filter(
-            pk=item_id,
-            provider__in=list(PLANS),
-            status__in=(Item.PENDING, Item.SUBMITTED),
-            next_attempt_at__lte=now,
-        )
-        .update(
-            status=Item.SUBMITTED,
-            next_attempt_at=now + timezone.timedelta(seconds=lease_seconds()),
-            lease_token=token,
-            updated_at=now,
-        )
+    EnrichmentItem.objects.unscoped().filter(
+        pk__in=list(item_ids),
+        provider__in=list(PLANS),
+        status__in=(Item.PENDING, Item.SUBMITTED),
+        next_attempt_at__lte=now,
+    ).update(
+        status=Item.SUBMITTED,
+        next_attempt_at=now + timezone.timedelta(seconds=lease_seconds()),
+        lease_token=token,
+        updated_at=now,
     )
-    if not taken:
-        return None
-    return (
+    return list(
         EnrichmentItem.objects.unscoped()
         .select_related("prospect__company", "job", "workspace")
-        .get(pk=item_id)
+        .filter(pk__in=list(item_ids), lease_token=token)
+        .order_by("pk")
     )
+
+
+def claim_item(item_id: int) -> EnrichmentItem | None:
+    """Take one due item; None if it is not ours to do."""
+    claimed = claim_items([item_id])
+    return claimed[0] if claimed else None
 
 
 # --- The steps -------------------------------------------------------------------------------
@@ -145,13 +147,17 @@ def claim_item(item_id: int) -> EnrichmentItem | None:
 
 def process_item(item_id: int) -> str:
     """Run the waterfall for one item. Returns a short status word for the task log."""
-    item = claim_item(item_id)
-    if item is None:
-        return "not-due"
+    from .waterfall_rounds import process_items  # the rounds build on this module
+
+    return process_items([item_id])[item_id]
+
+
+def run_claimed(item: EnrichmentItem) -> str:
+    """Run the waterfall for one claimed item alone."""
     try:
         return run_item(item)
     except LeaseLost:
-        log.warning("waterfall item %s: lease lost to another worker, nothing written", item_id)
+        log.warning("waterfall item %s: lease lost to another worker, nothing written", item.pk)
         return "lease-lost"
 
 

@@ -119,6 +119,113 @@ def apply_candidates(item: EnrichmentItem, candidates: list) -> None:
     refresh_jobs([item.job_id] if item.job_id else [])
 
 
+def apply_email_findings(workspace_id: int, token: str, findings: list[tuple]) -> set[int]:
+    """`apply_candidates` for several items claimed together under `token` (each with its
+    candidates), in one transaction of a few statements; the ids of the items applied (the
+    others were taken over by another worker). Should a prospect's save break a constraint
+    all the same (a race with another write), each item is applied alone."""
+    now = timezone.now()
+    addresses = {item.pk: settle_addresses(candidates) for item, candidates in findings}
+    every = {a.email for found in addresses.values() for a in found}
+    suppressed = prospect_services.objecting_emails(workspace_id, every)
+    for pk, found in addresses.items():
+        addresses[pk] = [a for a in found if a.email not in suppressed]
+    items = {item.pk: item for item, _candidates in findings}
+    try:
+        with transaction.atomic():
+            held = claims.hold_many(
+                EnrichmentItem,
+                list(items),
+                token,
+                statuses=(Item.SUBMITTED,),
+                status=Item.DONE,
+                outcome="",
+                outcome_detail="",
+                finished_at=now,
+                updated_at=now,
+            )
+            by_prospect = {items[pk].prospect_id: pk for pk in held}
+            prospects = list(
+                Prospect.objects.for_workspace(workspace_id)
+                .select_for_update(of=("self",))
+                .select_related("company", "workspace")
+                .filter(pk__in=list(by_prospect), status=Prospect.Status.ENRICHING)
+            )
+            merge_many(prospects, {p.pk: addresses[by_prospect[p.pk]] for p in prospects}, now)
+            events.emit_prospect_verdicts(
+                workspace_id, [(f"item:{by_prospect[p.pk]}", p.pk) for p in prospects]
+            )
+    except (IntegrityError, prospect_services.SuppressedPerson):
+        held = set()
+        for item, candidates in findings:
+            try:
+                apply_candidates(item, candidates)
+                held.add(item.pk)
+            except claims.LeaseLost:
+                pass
+        return held
+    refresh_jobs({items[pk].job_id for pk in held if items[pk].job_id})
+    return held
+
+
+def merge_many(prospects: list[Prospect], addresses: dict[int, list[Address]], now) -> None:
+    """`merge_addresses` for many prospects: one provenance read, one save statement, one
+    provenance write. An address another prospect of the workspace holds (or that two of
+    these would take) is not stored: that prospect keeps only its verdict, as alone."""
+    if not prospects:
+        return
+    workspace_id = prospects[0].workspace_id
+    buffer = prospect_services.ProvenanceBuffer(workspace_id, prospects=prospects)
+    changed: dict[int, list[str]] = {}
+    before = {p.pk: {"email": p.email} for p in prospects}
+    for prospect in prospects:
+        changed[prospect.pk] = []
+        for rank, address in enumerate(addresses[prospect.pk]):
+            options = {
+                "source": address.provider,
+                "confidence": address.confidence,
+                "provider_call_id": address.call_id,
+                "observed_at": now,
+                "detail": address.detail,
+            }
+            if rank == 0:
+                changed[prospect.pk] += buffer.merge(prospect, {"email": address.email}, **options)
+            else:
+                buffer.observe(prospect, "email", address.email, **options)
+        set_verdict(prospect, addresses[prospect.pk], now=now)
+        prospect.updated_at = now
+    new_keys = {p.pk: normalize.email_key(p.email) for p in prospects if "email" in changed[p.pk]}
+    taken = set(
+        Prospect.objects.for_workspace(workspace_id)
+        .filter(email_key__in=[k for k in new_keys.values() if k])
+        .exclude(pk__in=list(new_keys))
+        .values_list("email_key", flat=True)
+    )
+    claimed: set[str] = set()
+    for prospect in prospects:
+        key = new_keys.get(prospect.pk)
+        if key is None:
+            continue
+        if key in taken or key in claimed:
+            prospect.email = before[prospect.pk]["email"]
+            buffer.revert(prospect, changed[prospect.pk])
+            changed[prospect.pk] = []
+            prospect.status = Prospect.Status.NOT_VERIFIED
+            prospect.verified_at = None
+            prospect.verification_reason = Prospect.Reason.ADDRESS_TAKEN
+            prospect.last_error = prospect.not_verified_reason
+        else:
+            claimed.add(key)
+    for prospect in prospects:
+        prospect.refresh_keys()
+    fields = {name for names in changed.values() for name in names}
+    Prospect.objects.for_workspace(workspace_id).bulk_update(
+        prospects,
+        [*sorted(fields), *VERDICT_FIELDS, "email_key", "name_key", "search_key", "updated_at"],
+    )
+    buffer.flush()
+
+
 def merge_addresses(prospect: Prospect, addresses: list[Address], *, now) -> None:
     buffer = prospect_services.ProvenanceBuffer(prospect.workspace_id, prospects=[prospect])
     changed: list[str] = []

@@ -59,10 +59,20 @@ def price(provider: str) -> Callable[[Finding], Decimal]:
 
 
 def ask_with_backoff(
-    item: EnrichmentItem, finder: Any, query: Any, *, api_key: str, key: str
+    item: EnrichmentItem,
+    finder: Any,
+    query: Any,
+    *,
+    api_key: str,
+    key: str,
+    unsaved_calls: list | None = None,
 ) -> gateway.Reply:
-    """Ask once, and again after 1, 2 and 4 s while the vendor answers 429."""
+    """Ask once, and again after 1, 2 and 4 s while the vendor answers 429.
+
+    With `unsaved_calls` the question is one of a round: reserved before, its calls' rows
+    left unsaved and appended there, for the round to write them with the others."""
     provider = finder.slug
+    in_round = unsaved_calls is not None
     for wait in (*BACKOFF_SECONDS, None):
         reply = gateway.ask(
             provider,
@@ -73,7 +83,11 @@ def ask_with_backoff(
             cost_of=price(provider),
             headers=finder.auth_headers(api_key),
             params=finder.auth_params(api_key),
+            reserved=in_round,
+            record=not in_round,
         )
+        if in_round and reply.call is not None:
+            unsaved_calls.append(reply.call)
         if reply.error is None or reply.error.kind != ErrorKind.RATE_LIMITED or wait is None:
             return reply
         time.sleep(min(reply.error.retry_after or wait, BACKOFF_CAP_SECONDS))

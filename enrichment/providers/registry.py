@@ -212,12 +212,16 @@ MISSING_KEY_MESSAGE = _("API key missing")
 
 
 def get_provider(slug: str) -> ProviderSpec:
-    """The provider's spec with the operator's prices (SOURCIER_PROVIDER_PRICES) and request
-    rate (SOURCIER_PROVIDER_RATES) applied."""
+    """The provider's spec with the operator's prices (SOURCIER_PROVIDER_PRICES), request
+    rate (SOURCIER_PROVIDER_RATES) and calls at once (SOURCIER_PROVIDER_CONCURRENCIES)
+    applied."""
     spec = PROVIDERS[slug]
     rate = getattr(settings, "SOURCIER_PROVIDER_RATES", {}).get(slug)
     if rate:
         spec = dataclasses.replace(spec, requests_per_second=rate)
+    concurrency = getattr(settings, "SOURCIER_PROVIDER_CONCURRENCIES", {}).get(slug)
+    if concurrency:
+        spec = dataclasses.replace(spec, concurrency=concurrency)
     prices = getattr(settings, "SOURCIER_PROVIDER_PRICES", {}).get(slug)
     if not prices:
         return spec

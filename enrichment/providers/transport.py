@@ -68,6 +68,8 @@ class TransportError(ProviderError):
         self.call_outcome = outcome
         self.latency_ms = latency_ms
         self.error = error
+        # The engine's record of the failed call, when it leaves it to its caller to write.
+        self.call: object | None = None
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:

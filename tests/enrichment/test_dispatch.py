@@ -16,9 +16,9 @@ from tests.factories import ProspectFactory
 
 @pytest.fixture
 def sent(monkeypatch) -> list[int]:
-    """The item ids sent to the broker."""
+    """The item ids sent to the broker (a message carries several)."""
     messages: list[int] = []
-    monkeypatch.setattr(tasks.run_waterfall_item_task, "delay", messages.append)
+    monkeypatch.setattr(tasks.run_waterfall_items_task, "delay", messages.extend)
     return messages
 
 
@@ -65,3 +65,19 @@ def test_a_message_that_looks_lost_is_sent_again(workspace, queued, sent, settin
     items.filter(pk=queued[2].pk).update(dispatched_at=timezone.now() - dt.timedelta(seconds=121))
     assert waterfall_queue.dispatch_waterfall(workspace.pk) == 1
     assert sent == [queued[2].pk]
+
+
+def test_a_long_queue_goes_in_messages_of_several_items_smaller_at_its_end(settings):
+    settings.SOURCIER_WATERFALL_ROUND_SIZE = 8
+    settings.PROVIDER_CONCURRENCY = 10
+    ids = list(range(1, 501))
+    chunks = waterfall_queue.chunks(ids)
+    assert [pk for chunk in chunks for pk in chunk] == ids  # each once, in order
+    sizes = [len(chunk) for chunk in chunks]
+    assert sizes[0] == 8 and max(sizes) == 8
+    assert sizes == sorted(sizes, reverse=True)
+    # The last messages carry one item each: the workers end close together.
+    assert sizes[-19:] == [1] * 19
+    # A short queue still keeps every worker busy: one item per message.
+    assert waterfall_queue.chunks(list(range(15))) == [[pk] for pk in range(15)]
+

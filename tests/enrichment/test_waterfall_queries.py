@@ -1,9 +1,9 @@
-"""What one prospect costs the database on its way through the email waterfall.
+"""What prospects cost the database on their way through the email waterfall.
 
-The benchmark prints the same figure for a whole job under real workers; here each item is run
-in turn, so the count is exact. Every provider asked costs its attempt row, its reservation and
-settlement in the ledger, its call record and its cache entry: the bound below is per item,
-and does not depend on how many items the job has.
+The benchmark prints the same figure for a whole job under real workers; here one worker's
+message of 20 items is run, so the count is exact. The items go in rounds (each asks every
+item still looking its next vendor), and what a round did is written in a few statements,
+whatever the number of items: the bounds below are per round, not per call.
 """
 
 from collections import Counter
@@ -11,20 +11,18 @@ from collections import Counter
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from enrichment import bulk
+from enrichment import bulk, waterfall_queue
 from enrichment.models import EnrichmentItem, ProviderCall
-from enrichment.pipelines import waterfall
+from enrichment.pipelines import waterfall_rounds
+from prospects.models import FieldProvenance, Prospect
 from tests.enrichment.test_waterfall import import_world
 
-# Queries per provider asked, and per item, on SQLite without Redis (limits and breakers in the
-# database: the most expensive setting; every transaction is a savepoint inside the test's).
-# These 20 items and their 30 calls took 1,917 queries before attempts and keys were read once
-# per item, the cache written in one statement and a settlement read its entries in one query;
-# 1,656 then; 1,382 since an attempt's result is one UPDATE conditional on the claim, a young
-# lease is not renewed, the cache is read and written once per item, and a settlement takes no
-# savepoint of its own (nor a balance write when it charges what was reserved).
-PER_CALL = 33
-PER_ITEM = 21
+# Kept in Redis when REDIS_URL is set (the benchmark's setting); in the database here.
+LIMITS = ("providerbreaker", "providerlease", "providerratewindow")
+ROUNDS = 3  # Prospeo, LeadMagic, FindyMail
+# 20 items and their 30 calls: 1,382 queries asked one item at a time before the rounds (33
+# per call and 21 per item allowed); about 52 now, limits aside.
+PER_ITEM = 4
 
 
 def _table(sql: str) -> str:
@@ -32,24 +30,48 @@ def _table(sql: str) -> str:
     return f"{sql.split()[0]} {words[1] if len(words) > 1 else ''}"
 
 
-def test_an_item_costs_a_bounded_number_of_queries_per_provider_asked(email_ws, world):
+def test_items_run_together_cost_a_few_statements_per_round(email_ws, world):
     import_world(email_ws, world, limit=20)
     bulk.start_job(email_ws, bulk.estimate_job(email_ws.pk))
     ids = list(EnrichmentItem.objects.for_workspace(email_ws).values_list("pk", flat=True))
+    waterfall_queue.start_items(ids)
 
     with CaptureQueriesContext(connection) as queries:
-        for pk in ids:
-            assert waterfall.process_item(pk) in {"verified", "unverified", "not-found"}
+        results = waterfall_rounds.process_items(ids)
 
+    assert set(results.values()) <= {"verified", "unverified", "not-found"}
+    assert len(results) == 20
     calls = ProviderCall.objects.for_workspace(email_ws).count()
-    assert calls >= len(ids)
+    assert calls > len(ids)  # some items asked a second and a third vendor
     tables = Counter(_table(q["sql"]) for q in queries.captured_queries)
-    detail = ", ".join(f"{name} {n}" for name, n in tables.most_common(8))
-    assert len(queries) <= PER_CALL * calls + PER_ITEM * len(ids), detail
-    # Read once per item, whatever the number of providers asked.
-    assert tables["SELECT enrichment_providercredential"] <= len(ids)
-    assert tables["SELECT enrichment_providerattempt"] <= len(ids)
-    assert tables["SELECT enrichment_cachedanswer"] <= len(ids)
-    assert tables["INSERT enrichment_cachedanswer"] <= len(ids)
-    # The claim and the settlement: no renewal of a young lease, no write per attempt.
-    assert tables["UPDATE enrichment_enrichmentitem"] <= 2 * len(ids)
+    engine = sum(
+        n
+        for name, n in tables.items()
+        if not any(t in name for t in LIMITS) and not name.startswith(("SAVEPOINT", "RELEASE"))
+    )
+    detail = ", ".join(f"{name} {n}" for name, n in tables.most_common(12))
+    assert engine <= PER_ITEM * len(ids), detail
+    # Per round, not per call: the ledger's lock (reserve, then close), the calls, the attempts.
+    assert tables["SELECT enrichment_creditbudget"] <= 2 * ROUNDS, detail
+    assert tables["INSERT enrichment_providercall"] <= ROUNDS, detail
+    assert tables["INSERT enrichment_providerattempt"] <= ROUNDS, detail
+    # Read and written once for the message.
+    for name in (
+        "SELECT enrichment_providercredential",
+        "SELECT enrichment_providerattempt",
+        "SELECT enrichment_cachedanswer",
+        "INSERT enrichment_cachedanswer",
+        "UPDATE prospects_prospect",
+        "INSERT prospects_fieldprovenance",
+    ):
+        assert tables[name] <= 1, detail
+    # What was found was applied to every prospect, with its provenance.
+    prospects = Prospect.objects.for_workspace(email_ws)
+    assert not prospects.filter(status=Prospect.Status.ENRICHING).exists()
+    verified = prospects.filter(status=Prospect.Status.VERIFIED)
+    assert verified.count() == list(results.values()).count("verified")
+    for prospect in verified:
+        row = FieldProvenance.objects.for_workspace(email_ws).get(
+            prospect=prospect, field="email", is_current=True
+        )
+        assert (row.value, row.source) == (prospect.email, prospect.enrichment_source)

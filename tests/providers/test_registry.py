@@ -173,3 +173,13 @@ def test_bad_rate_tables_are_refused_with_what_is_wrong(text, message):
     with pytest.raises(ValueError) as caught:
         parse_provider_rates(text, known=ADAPTERS)
     assert message in str(caught.value)
+
+
+def test_operator_concurrencies_override_the_registry(settings):
+    settings.SOURCIER_PROVIDER_CONCURRENCIES = parse_provider_rates(
+        "prospeo=10", known=ADAPTERS, unit="calls at once", name="CALLS_AT_ONCE"
+    )
+    assert get_provider("prospeo").concurrency == 10
+    assert get_provider("leadmagic").concurrency == PROVIDERS["leadmagic"].concurrency == 5
+    with pytest.raises(ValueError, match="not a whole number of calls at once"):
+        parse_provider_rates("prospeo=0", known=ADAPTERS, unit="calls at once")

@@ -1,0 +1,418 @@
+"""The email waterfall for several items at once, in rounds: each round asks every item still
+looking its next provider, and writes what the round did in one transaction of a few
+statements (the calls, the ledger's closings, the attempts, the jobs' spend), instead of a
+dozen statements per call. Each question is still reserved before it is sent (one
+`reserve_many` per round), asked alone through the gateway (breaker, slot, rate, 429 backoff),
+and never inside a transaction.
+
+The items are claimed together under one lease token; every write of the round holds them
+first (`claims.hold_many`, which renews their lease), and an item taken over by another worker
+meanwhile gets nothing more written, as with one item alone. The money of a call made is
+settled however that ends. Items this shape does not cover (the company waterfall, in-house
+discovery as a step) run alone, through `waterfall.run_item`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .. import credentials
+from ..engine import breaker, cache, claims, ledger, ledger_many, limits, outcomes, retry
+from ..models import EnrichmentItem, EnrichmentJob, ProviderAttempt, ProviderCall, attempt_key
+from ..providers.base import ErrorKind, ProviderError
+from ..providers.finders import DISCOVERY, Finding
+from ..providers.registry import get_provider
+from . import waterfall, waterfall_apply
+from .waterfall_attempts import Candidate, candidate_of
+from .waterfall_steps import ask_with_backoff, lease_seconds
+
+log = logging.getLogger(__name__)
+
+Item = EnrichmentItem.Status
+ATTEMPT_VALUES = ["result", "value", "verified", "signal", "detail", "from_cache", "cost"]
+
+
+@dataclass
+class Run:
+    """One item's way through the waterfall within the rounds."""
+
+    item: EnrichmentItem
+    query: object
+    order: list[str]
+    step: int = 0
+    asked: int = 0
+    done: bool = False
+    lost: bool = False
+    candidates: list[Candidate] = field(default_factory=list)
+    unresolved: list[tuple[str, ProviderError]] = field(default_factory=list)
+    # Stopped before the end: ("pause", code, resume_at) or ("defer", seconds).
+    stop: tuple | None = None
+
+    @property
+    def looking(self) -> bool:
+        return not (self.done or self.lost or self.stop)
+
+
+@dataclass
+class Question:
+    run: Run
+    provider: str
+    key: str
+    api_key: str
+
+
+def in_rounds(item: EnrichmentItem) -> bool:
+    """The email waterfall over vendors' synchronous APIs (not in-house discovery)."""
+    if item.provider != waterfall.PIPELINE:
+        return False
+    return DISCOVERY not in waterfall.provider_order(item, waterfall.PLANS[item.provider])
+
+
+class Rounds:
+    """Several claimed items of one workspace, run in rounds."""
+
+    def __init__(self, workspace_id: int, items: list[EnrichmentItem]) -> None:
+        self.workspace_id = workspace_id
+        self.plan = waterfall.PLANS[waterfall.PIPELINE]
+        self.token = items[0].lease_token
+        self.runs = []
+        for item in items:
+            order = waterfall.provider_order(item, self.plan)
+            self.runs.append(Run(item, self.plan.query_of(item), order))
+        self.keys = credentials.KeyRing(workspace_id)
+        self.attempts: dict[str, ProviderAttempt] = {
+            attempt.idempotency_key: attempt
+            for attempt in ProviderAttempt.objects.for_workspace(workspace_id).filter(
+                item_id__in=[item.pk for item in items], field=self.plan.field
+            )
+        }
+        providers = sorted({p for run in self.runs for p in run.order})
+        self.cached = cache.lookup_for_many(
+            workspace_id, providers, self.plan.field, [run.query for run in self.runs]
+        )
+        self.bought: dict[int, dict[str, dict]] = {}
+        self.renewed_at = timezone.now()
+        self.writes: dict[str, ProviderAttempt] = {}  # attempt rows to write with the round
+
+    # --- Choosing each item's next question ------------------------------------------------
+
+    def attempt(self, run: Run, provider: str) -> ProviderAttempt:
+        key = attempt_key(run.item, self.plan.field, provider)
+        attempt = self.attempts.get(key)
+        if attempt is None:
+            attempt = ProviderAttempt(
+                workspace_id=self.workspace_id,
+                item=run.item,
+                provider=provider,
+                field=self.plan.field,
+                idempotency_key=key,
+            )
+            self.attempts[key] = attempt
+        return attempt
+
+    def write(self, attempt: ProviderAttempt, **values) -> None:
+        for name, value in values.items():
+            setattr(attempt, name, value)
+        attempt.finished_at = timezone.now()
+        self.writes[attempt.idempotency_key] = attempt
+
+    def found(self, run: Run, candidate: Candidate) -> None:
+        run.candidates.append(candidate)
+        if candidate.finding.verified:
+            run.done = True
+
+    def next_question(self, run: Run) -> Question | None:
+        """Settle what needs no call (answers kept from an earlier run, from the cache, a
+        vendor that cannot take the question) until a vendor must be asked."""
+        while run.step < len(run.order) and not run.done:
+            provider = run.order[run.step]
+            run.step += 1
+            finder = self.plan.finders[provider]
+            attempt = self.attempt(run, provider)
+            if attempt.result in waterfall.FINAL_RESULTS:
+                run.asked += 1
+                if attempt.result == "found":
+                    self.found(run, candidate_of(attempt))
+                continue
+            if not finder.can_ask(run.query):
+                self.write(attempt, result="not_asked")
+                run.asked += 1
+                continue
+            cached = self.cached.get((cache.fingerprint(run.query), provider))
+            if cached is not None:
+                run.asked += 1
+                self.write(
+                    attempt,
+                    **{name: getattr(cached, name) for name in ATTEMPT_VALUES[:5]},
+                    cost=0,
+                    from_cache=True,
+                )
+                if cached.result == "found":
+                    self.found(run, candidate_of(attempt))
+                continue
+            api_key = self.keys.get(provider)
+            if api_key is None:
+                continue
+            run.asked += 1
+            # A new key only when an earlier try of this attempt was settled.
+            key = attempt.idempotency_key
+            if attempt.pk is not None:
+                key = ledger.open_key(self.workspace_id, key)
+            return Question(run, provider, key, api_key)
+        run.done = True
+        return None
+
+    # --- The rounds --------------------------------------------------------------------------
+
+    def run(self) -> dict[int, str]:
+        while True:
+            questions = [q for run in self.runs if run.looking for q in [self.next_question(run)]]
+            questions = [q for q in questions if q is not None]
+            if not questions and not self.writes:
+                break
+            self.ask_round([q for q in questions if not q.run.lost])
+            if not questions:
+                break
+        cache.remember_for_many(
+            self.workspace_id,
+            self.plan.field,
+            [(run.query, self.bought.get(run.item.pk, {})) for run in self.runs],
+        )
+        return self.finish()
+
+    def ask_round(self, questions: list[Question]) -> None:
+        reserved = ledger_many.reserve_many(
+            self.workspace_id,
+            [(q.key, get_provider(q.provider).max_cost, q.provider) for q in questions],
+        )
+        replies, releases, calls = [], [], []
+        for question in questions:
+            self.keep_lease()
+            run = question.run
+            if run.lost:
+                releases.append(question.key)
+                continue
+            refusal = reserved.refused.get(question.key)
+            if refusal is not None:
+                run.stop = self.refusal_stop(refusal)
+                continue
+            finder = self.plan.finders[question.provider]
+            try:
+                reply = ask_with_backoff(
+                    run.item,
+                    finder,
+                    run.query,
+                    api_key=question.api_key,
+                    key=question.key,
+                    unsaved_calls=calls,
+                )
+            except breaker.BreakerOpen:
+                # Down for everyone: the next vendor is asked, the hold given back.
+                releases.append(question.key)
+                self.write(self.attempt(run, question.provider), result=waterfall.SKIPPED, cost=0)
+                continue
+            except limits.SlotUnavailable:
+                run.stop = ("defer", 1.0)  # the hold stays, under the same key, for the retry
+                continue
+            except claims.LeaseLost:
+                run.lost = True
+                releases.append(question.key)
+                continue
+            replies.append((question, reply))
+        self.write_round(replies, releases, calls)
+        for question, reply in replies:
+            self.read_reply(question, reply)
+
+    def keep_lease(self) -> None:
+        """A long round (slow vendors) keeps its items: their lease is renewed once a quarter
+        of it has passed, before the next call."""
+        now = timezone.now()
+        if now - self.renewed_at < dt.timedelta(seconds=lease_seconds() / 4):
+            return
+        self.hold(now)
+
+    def hold(self, now: dt.datetime) -> set[int]:
+        """Renew the lease of the items still ours; those taken over are lost."""
+        live = [run for run in self.runs if not run.lost]
+        until = now + dt.timedelta(seconds=lease_seconds())
+        held = claims.hold_many(
+            EnrichmentItem,
+            [run.item.pk for run in live],
+            self.token,
+            statuses=(Item.SUBMITTED,),
+            next_attempt_at=until,
+        )
+        for run in live:
+            run.lost = run.item.pk not in held
+            run.item.next_attempt_at = until
+        self.renewed_at = now
+        return held
+
+    def refusal_stop(self, refusal: ledger.LedgerError) -> tuple:
+        if isinstance(refusal, ledger.DailyCapReached):
+            return ("pause", outcomes.Outcome.DAILY_CAP, refusal.resume_at)
+        if isinstance(refusal, ledger.InsufficientCredits):
+            resume_at = timezone.now() + dt.timedelta(minutes=15)
+            return ("pause", outcomes.Outcome.NO_CREDITS, resume_at)
+        log.warning("waterfall: reservation refused: %s", refusal)
+        return ("defer", 30.0)
+
+    def write_round(self, replies: list, releases: list[str], calls: list[ProviderCall]) -> None:
+        """What the round did, in one transaction: the items held (their lease renewed), the
+        calls, the money (settled even for an item lost meanwhile: the call was made), the
+        attempts of the items still held, the jobs' spend."""
+        now = timezone.now()
+        for question, reply in replies:
+            self.write(self.attempt(question.run, question.provider), **attempt_values(reply))
+        with transaction.atomic():
+            held = self.hold(now)
+            if calls:
+                ProviderCall.objects.bulk_create(calls)
+            closings = [(q.key, r.cost if r.cost > 0 else None) for q, r in replies]
+            problems = ledger_many.close_many(
+                self.workspace_id, [*closings, *((key, None) for key in releases)], savepoint=False
+            )
+            for key, problem in problems.items():
+                log.warning("waterfall: reservation %s not closed: %s", key, problem)
+            self.charge_jobs(replies)
+            rows = [a for a in self.writes.values() if a.item_id in held]
+            for attempt in rows:
+                attempt.call_id = attempt.call.pk if attempt.call else attempt.call_id
+            if rows:
+                ProviderAttempt.objects.bulk_create(
+                    rows,
+                    update_conflicts=True,
+                    unique_fields=["idempotency_key"],
+                    update_fields=[*ATTEMPT_VALUES, "call", "finished_at"],
+                )
+        self.writes = {}
+
+    def charge_jobs(self, replies: list) -> None:
+        spent: dict[int, object] = {}
+        for question, reply in replies:
+            job_id = question.run.item.job_id
+            if job_id and reply.cost:
+                spent[job_id] = spent.get(job_id, 0) + reply.cost
+        for job_id, total in spent.items():
+            EnrichmentJob.objects.unscoped().filter(pk=job_id).update(
+                spent_credits=F("spent_credits") + total
+            )
+
+    def read_reply(self, question: Question, reply) -> None:
+        run = question.run
+        if run.lost:
+            return
+        if reply.value is not None and reply.error is None:
+            self.bought.setdefault(run.item.pk, {})[question.provider] = cached_values(reply.value)
+        if reply.error is not None:
+            if reply.error.kind == ErrorKind.AUTH:
+                credentials.mark_key_refused(self.workspace_id, question.provider)
+            elif reply.error.kind in (ErrorKind.TEMPORARY, ErrorKind.RATE_LIMITED):
+                run.unresolved.append((question.provider, reply.error))
+            return
+        if reply.value.found:
+            self.found(run, Candidate(question.provider, reply.value, reply.call.pk))
+
+    # --- Endings -------------------------------------------------------------------------------
+
+    def finish(self) -> dict[int, str]:
+        """Each item's ending, written for the items still held: applied together, retried,
+        parked, deferred or paused."""
+        results: dict[int, str] = {}
+        to_apply = []
+        for run in self.runs:
+            verified = any(c.finding.verified for c in run.candidates)
+            if run.lost:
+                results[run.item.pk] = "lease-lost"
+            elif run.stop is not None or (run.unresolved and not verified) or run.asked == 0:
+                results[run.item.pk] = self.end_alone(run)
+            else:
+                to_apply.append(run)
+        if to_apply:
+            applied = waterfall_apply.apply_email_findings(
+                self.workspace_id, self.token, [(run.item, run.candidates) for run in to_apply]
+            )
+            for run in to_apply:
+                verified = any(c.finding.verified for c in run.candidates)
+                results[run.item.pk] = (
+                    "lease-lost"
+                    if run.item.pk not in applied
+                    else "verified"
+                    if verified
+                    else "unverified"
+                    if run.candidates
+                    else "not-found"
+                )
+        return results
+
+    def end_alone(self, run: Run) -> str:
+        """The rarer endings, one item at a time (as `waterfall` writes them)."""
+        item = run.item
+        try:
+            if run.stop and run.stop[0] == "pause":
+                return waterfall.pause(item, run.stop[1], resume_at=run.stop[2])
+            if run.stop:
+                return waterfall.defer(item, seconds=run.stop[1])
+            if not run.unresolved:
+                return waterfall.park_without_key(item)
+            # A vendor that failed for a passing reason may still know: later, only it.
+            provider, error = run.unresolved[-1]
+            code, detail = outcomes.of_error(error)
+            with transaction.atomic():
+                claims.write_claimed(item, statuses=(Item.SUBMITTED,), updated_at=timezone.now())
+                retry.fail_items(
+                    self.workspace_id, [item], code, provider=provider, detail=detail,
+                    now=timezone.now(),
+                )  # fmt: skip
+            return "retry"
+        except claims.LeaseLost:
+            return "lease-lost"
+
+
+def process_items(item_ids: list[int]) -> dict[int, str]:
+    """Run the waterfall for several items (claimed together first: those not due, or held by
+    another worker, are "not-due"); a short status word per item for the task log."""
+    results = dict.fromkeys(item_ids, "not-due")
+    together: dict[int, list[EnrichmentItem]] = {}
+    for item in waterfall.claim_items(item_ids):
+        if in_rounds(item):
+            together.setdefault(item.workspace_id, []).append(item)
+        else:
+            results[item.pk] = waterfall.run_claimed(item)
+    for workspace_id, items in together.items():
+        results.update(Rounds(workspace_id, items).run())
+    return results
+
+
+def attempt_values(reply) -> dict:
+    """An answer as its attempt row keeps it."""
+    values = {"call": reply.call, "cost": reply.cost}
+    if reply.error is not None:
+        values["result"] = str(reply.error.kind)
+        return values
+    finding: Finding = reply.value
+    values.update(
+        result="found" if finding.found else "not_found",
+        value=json.dumps(finding.facts) if finding.facts else finding.email,
+        verified=finding.verified,
+        signal=finding.signal,
+        detail=finding.detail[:64],
+    )
+    return values
+
+
+def cached_values(finding: Finding) -> dict:
+    return {
+        "result": "found" if finding.found else "not_found",
+        "value": json.dumps(finding.facts) if finding.facts else finding.email,
+        "verified": finding.verified,
+        "signal": finding.signal,
+        "detail": finding.detail[:64],
+    }
