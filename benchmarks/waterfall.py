@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import json
 import os
 import re
@@ -143,7 +144,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prospects", type=int, default=1000)
     parser.add_argument("--latency-ms", type=float, default=200)
-    parser.add_argument("--concurrency", type=int, default=10, help="worker threads")
+    parser.add_argument(
+        "--concurrency", type=int, default=10, help="worker threads, or processes (prefork)"
+    )
+    parser.add_argument(
+        "--pool",
+        choices=["threads", "prefork"],
+        default="threads",
+        help="a thread pool in this process, or a real prefork worker (as `make run` starts)",
+    )
     parser.add_argument(
         "--provider-rate",
         type=int,
@@ -201,16 +210,23 @@ def run(args: argparse.Namespace, sandbox_url: str, size: int) -> None:
 
     call_command("migrate", verbosity=0)
     by_table: Counter[str] = Counter()
+    sql_seconds = [0.0]  # summed over the threads
     lock = threading.Lock()
     counting = threading.Event()
+    polling = threading.local()  # the benchmark's own look at the job: not counted
 
     def count(execute, sql, params, many, context):
-        if counting.is_set():
-            match = TABLE.search(sql)
-            verb = sql.lstrip().split(None, 1)[0].upper()
+        if not counting.is_set() or getattr(polling, "on", False):
+            return execute(sql, params, many, context)
+        match = TABLE.search(sql)
+        verb = sql.lstrip().split(None, 1)[0].upper()
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
             with lock:
                 by_table[f"{verb} {match.group(1) if match else '-'}"] += 1
-        return execute(sql, params, many, context)
+                sql_seconds[0] += time.perf_counter() - started
 
     def instrument(sender, connection, **kwargs):
         # Celery closes connections between tasks: wrap each new connection once.
@@ -239,29 +255,27 @@ def run(args: argparse.Namespace, sandbox_url: str, size: int) -> None:
         sys.exit(f"the sandbox world gave only {created} prospects")
     app.conf.task_always_eager = False
     sweep = float(settings.CELERY_BEAT_SCHEDULE["dispatch-due-enrichment"]["schedule"])
+    unit = "worker threads" if args.pool == "threads" else "worker processes (prefork)"
     print(
         f"{created} prospects, sandbox latency {args.latency_ms:.0f} ms, {connection.vendor}, "
-        f"{args.concurrency} worker threads, sweeper every {sweep:g} s"
+        f"{args.concurrency} {unit}, sweeper every {sweep:g} s"
     )
     items = EnrichmentItem.objects.for_workspace(workspace)
     # Nothing but the job's work is counted: not the prospects' creation messages (their
     # workspace enriches nothing automatically) nor what an earlier run left in the broker.
     dropped = app.control.purge()
     print(f"messages dropped from the broker before the run: {dropped}")
-    with start_worker(
-        app,
-        pool="threads",
-        concurrency=args.concurrency,
-        perform_ping_check=False,
-        loglevel="ERROR",
-    ):
+    with worker(args, app, start_worker) as probe:
         cpu_before = cpu_seconds()
         counting.set()
         started = time.monotonic()
         bulk.start_job(workspace, bulk.estimate_job(workspace.pk))
         last_sweep = started
         while time.monotonic() - started < args.timeout:
-            if not items.active().exists():
+            polling.on = True
+            active = items.active().exists()
+            polling.on = False
+            if not active:
                 break
             if time.monotonic() - last_sweep >= sweep:
                 sweeper.dispatch_due_work()
@@ -270,6 +284,11 @@ def run(args: argparse.Namespace, sandbox_url: str, size: int) -> None:
         elapsed = time.monotonic() - started
         counting.clear()
         cpu = cpu_seconds() - cpu_before
+    if probe is not None:  # the pool processes' own statements and CPU
+        for counts in probe_counts(probe):
+            by_table.update(counts["by_table"])
+            sql_seconds[0] += counts["sql_seconds"]
+            cpu += counts["cpu_seconds"]
     report(args, items, created, elapsed, cpu, by_table, sandbox_stats(sandbox_url), get_provider)
     from django.db.models import Avg
 
@@ -280,10 +299,54 @@ def run(args: argparse.Namespace, sandbox_url: str, size: int) -> None:
         busy = ProviderCall.objects.for_workspace(workspace).count() * measured / 1000
         share = busy / args.concurrency / elapsed
         print(f"vendor time per call      {measured:.0f} ms measured by the transport "
-              f"(sandbox {args.latency_ms:.0f} ms); the threads spent {share:.0%} of the "
+              f"(sandbox {args.latency_ms:.0f} ms); the workers spent {share:.0%} of the "
               "wall time waiting for vendors")  # fmt: skip
+    sql_share = sql_seconds[0] / args.concurrency / elapsed
+    print(f"SQL time                  {1000 * sql_seconds[0] / created:.1f} ms per prospect, "
+          f"{sql_share:.0%} of the workers' wall time")  # fmt: skip
     if connection.vendor == "postgresql":
         connection.close()
+
+
+@contextlib.contextmanager
+def worker(args: argparse.Namespace, app, start_worker):
+    """The worker the job runs on: a thread pool in this process (every statement counted
+    here), or a real prefork worker (`celery worker --pool prefork`, as in production), whose
+    pool processes write their counts to a folder (benchmarks/worker_probe.py); yields it."""
+    if args.pool == "threads":
+        with start_worker(
+            app,
+            pool="threads",
+            concurrency=args.concurrency,
+            perform_ping_check=False,
+            loglevel="ERROR",
+        ):
+            yield None
+        return
+    probe = tempfile.mkdtemp(prefix="sourcier-bench-probe-")
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "celery", "-A", "benchmarks.worker_probe", "--quiet", "worker",
+            "--pool", "prefork", "--concurrency", str(args.concurrency), "--loglevel", "ERROR",
+            "--without-heartbeat", "--without-gossip", "--without-mingle",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "BENCH_PROBE_DIR": probe},
+    )  # fmt: skip
+    atexit.register(proc.kill)
+    deadline = time.monotonic() + 60
+    while not app.control.ping(timeout=0.5):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            sys.exit("the worker did not start")
+    try:
+        yield probe
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def probe_counts(folder: str) -> list[dict]:
+    return [json.loads(path.read_text()) for path in Path(folder).glob("*.json")]
 
 
 def report(args, items, total, elapsed, cpu, by_table, stats, get_provider) -> None:
@@ -330,8 +393,9 @@ def report(args, items, total, elapsed, cpu, by_table, stats, get_provider) -> N
     )
     print(f"registry rate ceiling     {rate_ceiling:.1f} prospects/s -> ratio "
           f"{rate / rate_ceiling:.2f}")  # fmt: skip
-    print(f"CPU per prospect          {1000 * cpu / total:.1f} ms (this process: worker + DB "
-          "client; the sandbox runs apart)")  # fmt: skip
+    where = "this process: worker" if args.pool == "threads" else "the worker's processes"
+    print(f"CPU per prospect          {1000 * cpu / total:.1f} ms ({where} + DB client; the "
+          "sandbox runs apart)")  # fmt: skip
     queries = sum(by_table.values())
     print(f"queries per prospect      {queries / total:.1f}")
     for name, n in by_table.most_common():

@@ -1,16 +1,9 @@
 """Celery delivers work that the database records (DESIGN.md section 4)."""
 
 import os
-import sys
 
 from celery import Celery
-from celery.signals import (
-    setup_logging,
-    task_postrun,
-    task_prerun,
-    worker_init,
-    worker_process_init,
-)
+from celery.signals import setup_logging, task_postrun, task_prerun, worker_process_init
 from django.db import close_old_connections
 
 from .log import use_django_logging
@@ -53,19 +46,6 @@ def _own_process_group(**kwargs) -> None:
     pool processes die with it (Celery sets them a parent-death signal).
     """
     os.setpgid(0, 0)
-
-
-@worker_init.connect
-def _quick_thread_switches(sender=None, **kwargs) -> None:
-    """A worker of threads (`--pool threads`) waits on vendors, Redis and the database far
-    more than it computes: a thread whose answer came back takes the interpreter's lock
-    within SOURCIER_WORKER_SWITCH_MS instead of Python's 5 ms, many times per call. 0 keeps
-    Python's own interval."""
-    from django.conf import settings
-
-    interval = settings.SOURCIER_WORKER_SWITCH_MS
-    if interval > 0 and "thread" in str(getattr(sender, "pool_cls", "")).lower():
-        sys.setswitchinterval(interval / 1000)
 
 
 @task_prerun.connect

@@ -388,9 +388,6 @@ ENRICHMENT_LEASE_SECONDS = env.int("SOURCIER_LEASE_SECONDS", default=60)
 # A waterfall item handed to workers is not sent again while its message waits in the queue;
 # after this long without a worker taking it, the message is taken for lost and sent again.
 SOURCIER_REDISPATCH_SECONDS = env.int("SOURCIER_REDISPATCH_SECONDS", default=120)
-# A thread-pool worker hands the interpreter's lock over this often (ms) instead of every 5 ms:
-# its threads mostly wait for answers, and each must take the lock back when one comes.
-SOURCIER_WORKER_SWITCH_MS = env.float("SOURCIER_WORKER_SWITCH_MS", default=1.0)
 # At most this many waterfall items per worker message, run together in rounds (fewer when the
 # queue is short, so that every worker gets some).
 SOURCIER_WATERFALL_ROUND_SIZE = env.int("SOURCIER_WATERFALL_ROUND_SIZE", default=8)

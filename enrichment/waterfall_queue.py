@@ -147,22 +147,25 @@ def dispatch_waterfall(workspace_id: int | None = None, *, limit: int = 500) -> 
     for pk, _started_at, ws in items:
         if pk in ready:
             by_workspace.setdefault(ws, []).append(pk)
+    # A full page of due items: more wait behind it, so these are not the queue's end.
+    more = len(items) == limit
     for ids in by_workspace.values():
-        for chunk in chunks(ids):
+        for chunk in chunks(ids, more=more):
             run_waterfall_items_task.delay(chunk)
     return len(ready)
 
 
-def chunks(ids: list[int]) -> list[list[int]]:
+def chunks(ids: list[int], *, more: bool = False) -> list[list[int]]:
     """One workspace's items in messages of at most SOURCIER_WATERFALL_ROUND_SIZE, smaller
-    towards the end of the queue: at least twice as many messages left as the workspace may
-    have calls to one provider at once, so that a short queue keeps every worker busy and the
-    last messages end close together."""
+    towards the end of the queue (unless `more` items wait behind these): at least twice as
+    many messages left as the workspace may have calls to one provider at once, so that a
+    short queue keeps every worker busy and the last messages end close together."""
     most = max(1, settings.SOURCIER_WATERFALL_ROUND_SIZE)
     spread = 2 * settings.PROVIDER_CONCURRENCY
     out, start = [], 0
     while start < len(ids):
-        size = max(1, min(most, -(-(len(ids) - start) // spread)))
+        left = len(ids) - start
+        size = most if more else max(1, min(most, -(-left // spread)))
         out.append(ids[start : start + size])
         start += size
     return out

@@ -80,4 +80,6 @@ def test_a_long_queue_goes_in_messages_of_several_items_smaller_at_its_end(setti
     assert sizes[-19:] == [1] * 19
     # A short queue still keeps every worker busy: one item per message.
     assert waterfall_queue.chunks(list(range(15))) == [[pk] for pk in range(15)]
+    # Not the queue's end (more items wait behind these): full messages only.
+    assert {len(chunk) for chunk in waterfall_queue.chunks(ids[:496], more=True)} == {8}
 
