@@ -78,6 +78,7 @@ class Lease:
 
 
 _clients: dict[str, redis.Redis] = {}
+_scripts: dict[tuple[str, str], object] = {}
 _lock = threading.Lock()
 
 
@@ -90,14 +91,23 @@ def client() -> redis.Redis:
         return _clients[url]
 
 
+def _script(source: str):
+    """The script as EVALSHA (loaded once by the server, its text not sent with each call)."""
+    key = (settings.REDIS_URL, source)
+    script = _scripts.get(key)
+    if script is None:
+        script = _scripts[key] = client().register_script(source)
+    return script
+
+
 def _slots_key(workspace_id: int, provider: str) -> str:
     return f"{PREFIX}:slots:{workspace_id}:{provider}"
 
 
 def acquire_slot(workspace_id: int, provider: str, *, limit: int, ttl: float) -> Lease | None:
     token = secrets.token_hex(16)
-    slot = client().eval(
-        _ACQUIRE, 1, _slots_key(workspace_id, provider), limit, max(1, int(ttl * 1000)), token
+    slot = _script(_ACQUIRE)(
+        keys=[_slots_key(workspace_id, provider)], args=[limit, max(1, int(ttl * 1000)), token]
     )
     if int(slot) < 0:
         return None
@@ -105,17 +115,17 @@ def acquire_slot(workspace_id: int, provider: str, *, limit: int, ttl: float) ->
 
 
 def slots_held(workspace_id: int, provider: str) -> int:
-    return int(client().eval(_HELD, 1, _slots_key(workspace_id, provider)))
+    return int(_script(_HELD)(keys=[_slots_key(workspace_id, provider)]))
 
 
 def release_slot(lease: Lease) -> None:
-    client().eval(
-        _RELEASE, 1, _slots_key(lease.workspace_id, lease.provider), lease.slot, lease.token
+    _script(_RELEASE)(
+        keys=[_slots_key(lease.workspace_id, lease.provider)], args=[lease.slot, lease.token]
     )
 
 
 def take_rate_token(provider: str, *, per_second: int, count: int = 1) -> float:
-    wait_ms = client().eval(_RATE, 1, f"{PREFIX}:rate:{provider}", per_second, count)
+    wait_ms = _script(_RATE)(keys=[f"{PREFIX}:rate:{provider}"], args=[per_second, count])
     return int(wait_ms) / 1000
 
 
