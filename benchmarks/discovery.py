@@ -20,6 +20,7 @@ Runs in a temporary SQLite database; nothing of the app's own data is touched.
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import os
 import sys
@@ -31,6 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 GREYLISTED = ("greylisted", "catch_all_unknown")
+DNS_DELAY, SMTP_DELAY = 0.5, 0.2  # --delays: on some domains' DNS, on every slow host reply
 sys.path.insert(0, str(ROOT))
 
 
@@ -77,7 +79,7 @@ def run(args: argparse.Namespace) -> None:
     call_command("migrate", verbosity=0)
     world = World.build(args.seed, args.domains, staff=tuple(args.staff))
     plan = MailPlan.build(world, slow_dns_share=0.1 if args.delays else 0.0)
-    dns_server, smtp_server = start_servers(args, plan)
+    servers = start_servers(args, plan)
     people = take_in_turn(world, args.people)
     started, cpu_started = time.perf_counter(), time.process_time()
     verdicts, known_pattern_rcpts = first_pass(args, people)
@@ -86,15 +88,16 @@ def run(args: argparse.Namespace) -> None:
     rechecked = recheck_rounds(people, verdicts)
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
-    # CPU seconds of the whole process (the sandbox's servers included): steadier than wall
-    # time on a shared machine.
-    print(f"  CPU time          {cpu:.2f} s (first pass {first_cpu:.2f} s), load average "
+    records = servers.snapshot()
+    servers.stop()
+    # CPU seconds of Sourcier's process alone (the sandbox's servers run in their own):
+    # steadier than wall time on a shared machine.
+    print(f"  CPU time          {cpu:.2f} s (first pass {first_cpu:.2f} s; the sandbox's "
+          f"servers {records.cpu_seconds:.2f} s in their own process), load average "
           f"{' '.join(f'{load:.2f}' for load in os.getloadavg())}")
-    report(args, people, verdicts, plan, smtp_server, dns_server, elapsed, first,
-           rechecked, known_pattern_rcpts)
+    report(args, people, verdicts, plan, records, elapsed, first, rechecked,
+           known_pattern_rcpts)
     print_pattern_accuracy(world)
-    dns_server.stop()
-    smtp_server.stop()
 
 
 def take_in_turn(world, count: int) -> list:
@@ -141,22 +144,26 @@ def print_pattern_accuracy(world) -> None:
 
 
 def start_servers(args: argparse.Namespace, plan):
-    """The world's DNS and mail hosts on loopback, and the settings that point at them."""
+    """The world's DNS and mail hosts on loopback, in a process of their own (so the CPU and
+    GIL measured are Sourcier's), and the settings that point at them."""
     from django.conf import settings
 
-    from enrichment.sandbox.dns_server import SandboxDNS
-    from enrichment.sandbox.smtp_server import SandboxSMTP
+    from enrichment.sandbox.mail_process import MailSandboxProcess
 
-    dns_server = SandboxDNS(plan, slow_seconds=0.5 if args.delays else 0.0).start()
-    smtp_server = SandboxSMTP(plan, slow_seconds=0.2 if args.delays else 0.0).start()
+    servers = MailSandboxProcess(
+        plan,
+        dns_slow_seconds=DNS_DELAY if args.delays else 0.0,
+        smtp_slow_seconds=SMTP_DELAY if args.delays else 0.0,
+    ).start()
+    atexit.register(servers.stop)
     settings.SOURCIER_DNS_NAMESERVERS = ["127.0.0.1"]
-    settings.SOURCIER_DNS_PORT = dns_server.port
-    settings.SOURCIER_SMTP_PORT = smtp_server.port
+    settings.SOURCIER_DNS_PORT = servers.dns_port
+    settings.SOURCIER_SMTP_PORT = servers.smtp_port
     settings.SOURCIER_SMTP_HELO = "sonde.sourcier-demo.fr"
     settings.SOURCIER_SMTP_MAIL_FROM = "verification@sourcier-demo.fr"
     settings.SOURCIER_SMTP_HOST_RATE = args.host_rate
     settings.SOURCIER_SMTP_ALLOW_PRIVATE_HOSTS = True  # the sandbox's hosts are on 127.0.0.x
-    return dns_server, smtp_server
+    return servers
 
 
 def first_pass(args: argparse.Namespace, people: list) -> tuple[dict[int, object], list[int]]:
@@ -269,17 +276,17 @@ def correct(person, verdict, expected: str) -> bool:
     return True
 
 
-def slowest_host_bound(args, plan, smtp_server, dns_server) -> tuple[float, str]:
+def slowest_host_bound(args, plan, records) -> tuple[float, str]:
     """The least time the politeness rules allow for the busiest host: each reply of a slow
     host waits its delay, at most SOURCIER_SMTP_HOST_CONCURRENCY sessions at once, and RCPTs
     go at SOURCIER_SMTP_HOST_RATE per second; a slow domain's DNS answer comes first."""
     from django.conf import settings
 
-    delay = smtp_server.slow_seconds
+    delay = SMTP_DELAY if args.delays else 0.0
     replies: Counter[str] = Counter()
     rcpts: Counter[str] = Counter()
     slow: set[str] = set()
-    for session in list(smtp_server.sessions):
+    for session in records.sessions:
         # Politeness is per mail host (its MX name): many domains may share one, as they share
         # Google's or Microsoft's; the sandbox serves several names on each address.
         if not session.rcpts:
@@ -296,15 +303,15 @@ def slowest_host_bound(args, plan, smtp_server, dns_server) -> tuple[float, str]
             replies[host] * (delay if host in slow else 0.0)
             / settings.SOURCIER_SMTP_HOST_CONCURRENCY,
             rcpts[host] / settings.SOURCIER_SMTP_HOST_RATE,
-        ) + (dns_server.slow_seconds if args.delays else 0.0)
+        ) + (DNS_DELAY if args.delays else 0.0)
         if needed > best:
             best, name = needed, host
     return best, name
 
 
-def report(args, people, verdicts, plan, smtp_server, dns_server, elapsed, first_pass,
-           rechecked, known_pattern_rcpts) -> None:
-    rcpts = sum(len(s.rcpts) for s in smtp_server.sessions)
+def report(args, people, verdicts, plan, records, elapsed, first_pass, rechecked,
+           known_pattern_rcpts) -> None:
+    rcpts = sum(len(s.rcpts) for s in records.sessions)
     addresses = sum(max(1, len(v.tried)) for v in verdicts.values())
     totals: Counter[str] = Counter()
     right: Counter[str] = Counter()
@@ -330,16 +337,16 @@ def report(args, people, verdicts, plan, smtp_server, dns_server, elapsed, first
     if known_pattern_rcpts:
         mean = sum(known_pattern_rcpts) / len(known_pattern_rcpts)
         print(f"  RCPTs per person once the domain's pattern is known  {mean:.2f}")
-    print(f"  DNS queries       {dns_server.total_queries}")
-    print(f"  SMTP sessions     {len(smtp_server.sessions)}")
-    print(f"  never DATA/VRFY   {not any(s.saw_data or s.saw_vrfy for s in smtp_server.sessions)}")
+    print(f"  DNS queries       {records.total_queries}")
+    print(f"  SMTP sessions     {len(records.sessions)}")
+    print(f"  never DATA/VRFY   {not any(s.saw_data or s.saw_vrfy for s in records.sessions)}")
     from enrichment.sandbox.mail_world import OUTLOOK_ADDRESS
 
-    marks = smtp_server.high_water
+    marks = records.high_water
     own = max((mark for ip, mark in marks.items() if ip != OUTLOOK_ADDRESS), default=0)
     print(f"  per-host high-water mark  {own} ({marks.get(OUTLOOK_ADDRESS, 0)} on the address "
           f"every Microsoft-style host shares: different mail hosts, each held to its own)")
-    bound, host = slowest_host_bound(args, plan, smtp_server, dns_server)
+    bound, host = slowest_host_bound(args, plan, records)
     if bound:
         print(f"  slowest host's own time   {bound:.2f} s ({host}: its replies' delay over the "
               f"per-host concurrency, or its RCPTs at the host rate, plus its DNS delay)")
