@@ -101,8 +101,50 @@ def test_host_queue_serves_each_host_at_its_concurrency_busiest_first():
     taken = [queue.take() for _ in range(4)]
     # The host with the most people first, its largest domain first; at most 2 on mx.
     assert taken == [("mx", "b.fr"), ("mx", "a.fr"), ("slow", "lent.fr"), (NO_HOST, "rien.fr")]
-    queue.done("mx")
+    queue.done("mx", "b.fr")
     assert queue.take() == ("mx", "c.fr")
-    for host in ("mx", "mx", "slow", NO_HOST):
-        queue.done(host)
+    for host, domain in (("mx", "a.fr"), ("mx", "c.fr"), ("slow", "lent.fr"), (NO_HOST, "rien.fr")):
+        queue.done(host, domain)
     assert queue.take() is None
+
+
+def test_host_queue_wants_a_worker_more_only_for_those_held_up():
+    """Without latency one worker does it all; each worker held up longer than the patience
+    (a slow host) calls for one more, up to every host's slots, and the slow host's other
+    slot is handed out first."""
+    now, cpu = [100.0], [0.0]
+    queue = HostQueue(
+        per_host=2, patience=0.1, clock=lambda: now[0], cpu_clock=lambda: lambda: cpu[0]
+    )
+    work = (("a.fr", "mx", 9), ("b.fr", "mx", 8), ("e.fr", "mx", 7), ("c.fr", "slow", 2),
+            ("d.fr", "slow", 1))  # fmt: skip
+    for domain, host, people in work:
+        queue.add(domain, host, people)
+    queue.close()
+    assert queue.workers_wanted() == 1  # nothing held up yet (4 without a patience)
+    assert queue.take() == ("mx", "a.fr")
+    now[0] += 0.05
+    assert queue.workers_wanted() == 1
+    now[0] += 0.2
+    cpu[0] += 0.2
+    assert queue.workers_wanted() == 1  # long, but computing: another would share its CPU
+    queue.done("mx", "a.fr")
+    now[0] += 1.0
+    assert queue.workers_wanted() == 1
+    # A host not tried yet goes before the busiest: a slow one shows itself early.
+    assert queue.take() == ("slow", "c.fr")
+    now[0] += 0.2  # held up by its host
+    assert queue.workers_wanted() == 2
+    # The host holding a worker up gets its other slot first, before the busier mx.
+    assert queue.take() == ("slow", "d.fr")
+    now[0] += 0.2
+    assert queue.workers_wanted() == 3
+    assert queue.take() == ("mx", "b.fr")
+    now[0] += 0.2
+    assert queue.workers_wanted() == 4
+    assert queue.take() == ("mx", "e.fr")
+    now[0] += 0.2
+    assert queue.workers_wanted() == 4  # never more than the hosts' slots (mx 2, slow 2)
+    for host, domain in (("slow", "c.fr"), ("slow", "d.fr"), ("mx", "b.fr"), ("mx", "e.fr")):
+        queue.done(host, domain)
+    assert queue.workers_wanted() == 1
