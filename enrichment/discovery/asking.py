@@ -137,11 +137,17 @@ class MailQuestions:
         if missing:
             latest.update(records.latest_probes(self.workspace_id, missing))
         now = self.now()
+        # Every due recheck among them claimed at once (one transaction, not one each).
+        claimed = records.claim_rechecks([
+            p for p in latest.values()
+            if p is not None and p.status == Status.DEFERRED
+            and p.recheck_at is not None and p.recheck_at <= now
+        ])  # fmt: skip
         found: dict[str, EmailProbe] = {}
         rows = []
         for email in emails:
             previous = latest[email]
-            if previous is not None and not self._ask_again(previous, now):
+            if previous is not None and not self._ask_again(previous, now, claimed):
                 found[email] = previous
                 continue
             attempt = previous.attempt + 1 if previous else 1
@@ -165,7 +171,11 @@ class MailQuestions:
         records.finish_probes(started)
         return found
 
-    def _ask_again(self, latest: EmailProbe, now: dt.datetime) -> bool:
+    def _ask_again(
+        self, latest: EmailProbe, now: dt.datetime, claimed: set[int] | None = None
+    ) -> bool:
+        """Is `latest` to be asked again? A due recheck is claimed first (exactly one caller
+        asks it), or was among the `claimed` ids already."""
         if latest.status == Status.PENDING:
             return latest.created_at < now - STALE_PENDING
         if latest.status in FINAL:
@@ -173,6 +183,8 @@ class MailQuestions:
             return (latest.finished_at or latest.created_at) < now - age
         if latest.status == Status.DEFERRED:
             if latest.recheck_at is not None:
+                if claimed is not None:
+                    return latest.pk in claimed
                 return latest.recheck_at <= now and records.claim_recheck(latest)
             # No recheck left: greylisted too long, "unknown" until the result ages out.
             return latest.attempt <= settings.SOURCIER_SMTP_MAX_RECHECKS

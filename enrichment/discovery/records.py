@@ -178,6 +178,24 @@ def claim_recheck(probe: EmailProbe) -> bool:
     )
 
 
+def claim_rechecks(probes: list[EmailProbe]) -> set[int]:
+    """`claim_recheck` for many probes in one transaction: the ids this caller took, each
+    taken by exactly one caller (the rows are locked, and a row another caller took
+    meanwhile no longer matches)."""
+    ids = [probe.pk for probe in probes]
+    if not ids:
+        return set()
+    rows = EmailProbe.objects.unscoped()
+    with transaction.atomic():
+        taken = list(
+            rows.select_for_update()
+            .filter(pk__in=ids, recheck_at__isnull=False)
+            .values_list("pk", flat=True)
+        )
+        rows.filter(pk__in=taken).update(recheck_at=None)
+    return set(taken)
+
+
 def due_rechecks(now: dt.datetime, limit: int = 500) -> list[EmailProbe]:
     return list(
         EmailProbe.objects.unscoped()

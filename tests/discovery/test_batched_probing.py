@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from enrichment.discovery import records
 from enrichment.discovery.scheduling import NO_HOST, HostQueue
 from enrichment.discovery.services import Discovery, recheck_due_probes
 from enrichment.models import EmailProbe
@@ -82,12 +83,34 @@ def test_greylisted_people_settled_by_one_recheck_round(mail_sandbox, world, pla
         first = discovery.find_best_many(names(staff), domain)
     assert {v.reason for v in first} == {"greylisted"}
     later = timezone.now() + dt.timedelta(minutes=16)
-    assert recheck_due_probes(now=later) > 0
+    with CaptureQueriesContext(connection) as queries:
+        rechecked = recheck_due_probes(now=later)
+    assert rechecked > 1
+    # The domain's due rechecks claimed together (one transaction), not one UPDATE each.
+    claims = [q for q in queries.captured_queries if 'SET "recheck_at" = NULL' in q["sql"]]
+    assert len(claims) == 1
+    assert not EmailProbe.objects.unscoped().filter(recheck_at__lte=later).exists()
     with Discovery(now=later) as discovery:
         settled = discovery.find_best_many(names(staff), domain)
     for person, verdict in zip(staff, settled, strict=True):
         assert verdict.status == plan.expected_status(person)
         assert verdict.email == (person.true_email if person.mailbox_exists else "")
+
+
+def test_a_due_recheck_is_claimed_by_one_caller_only(transactional_db):
+    now = timezone.now()
+    probes = [
+        EmailProbe.objects.create(
+            key=f"address:-:p{i}@gris.example:1", email=f"p{i}@gris.example",
+            domain="gris.example", attempt=1, created_at=now, status="deferred",
+            recheck_at=now - dt.timedelta(minutes=1),
+        )
+        for i in range(3)
+    ]  # fmt: skip
+    assert records.claim_recheck(probes[0])  # taken alone first
+    assert records.claim_rechecks(probes) == {probes[1].pk, probes[2].pk}
+    assert records.claim_rechecks(probes) == set()
+    assert not records.claim_recheck(probes[2])
 
 
 def test_host_queue_serves_each_host_at_its_concurrency_busiest_first():
