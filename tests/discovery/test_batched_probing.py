@@ -171,3 +171,23 @@ def test_host_queue_wants_a_worker_more_only_for_those_held_up():
     for host, domain in (("slow", "c.fr"), ("slow", "d.fr"), ("mx", "b.fr"), ("mx", "e.fr")):
         queue.done(host, domain)
     assert queue.workers_wanted() == 1
+
+
+def test_a_greylisted_catch_all_check_is_not_read_again_before_its_recheck(
+    mail_sandbox, world, plan
+):
+    domain = largest_staff(world, plan, mw.GREYLIST)[0].company.domain
+    with Discovery() as discovery:
+        route, row = discovery.route(domain)
+        assert discovery.catch_all(route, row) == (None, "deferred")
+        with CaptureQueriesContext(connection) as queries:
+            answers = [discovery.catch_all(route, row) for _ in range(3)]
+        later = Discovery(now=timezone.now() + dt.timedelta(minutes=16))
+        with later, CaptureQueriesContext(connection) as after_the_delay:
+            route, row = later.route(domain)
+            assert later.catch_all(route, row) == (False, "")  # asked again: not catch-all
+    assert answers == [(None, "deferred")] * 3
+    assert queries.captured_queries == []  # neither asked nor read while greylisted
+    assert any("enrichment_emailprobe" in q["sql"] for q in after_the_delay.captured_queries)
+    catch_all_rcpts = [a for s in mail_sandbox.sessions for a, _c in s.rcpts if "-nobody@" in a]
+    assert len(catch_all_rcpts) == 2
