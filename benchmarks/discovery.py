@@ -203,7 +203,7 @@ def first_pass(args: argparse.Namespace, people: list) -> tuple[dict[int, object
     def worker() -> None:
         with Discovery() as discovery:
             last_host = None
-            while (taken := work.take()) is not None:
+            while (taken := work.take(last_host)) is not None:
                 host, domain = taken
                 if host != last_host and discovery.prober is not None:
                     discovery.prober.end_sessions()  # the last host's slot, for the others

@@ -11,8 +11,9 @@ worker. Workers enough for every host's slots are many threads on one CPU and on
 when nothing makes them wait: with a `patience`, the queue wants one worker more than those
 held up longer than that (by a slow host, say), so a batch without latency runs on one, and
 hands out first the slots of the hosts that hold workers up, so a slow host still keeps its
-slots busy. `queue_as_routes_come` asks DNS about every domain at once and queues each as soon
-as its answer comes: a slow resolver answer holds back its own domain only, once.
+slots busy, then hosts not tried yet, then the worker's own last host (its session open).
+`queue_as_routes_come` asks DNS about every domain at once and queues each as soon as its
+answer comes: a slow resolver answer holds back its own domain only, once.
 """
 
 from __future__ import annotations
@@ -147,14 +148,16 @@ class HostQueue:
             if now - taken >= patience and cpu() - cpu_then < (now - taken) / 4
         ]
 
-    def _priority(self, host: str, slow: set[str]) -> tuple:
+    def _priority(self, host: str, slow: set[str], last: str | None) -> tuple:
         if self.patience is None:
             return (self._people[host], host)
-        return (host in slow, host not in self._tried, self._people[host], host)
+        # Among the others, the worker's own last host first: its session is still open.
+        return (host in slow, host not in self._tried, host == last, self._people[host], host)
 
-    def take(self) -> tuple[str, str] | None:
+    def take(self, last: str | None = None) -> tuple[str, str] | None:
         """(host, domain) to work on, waiting while every host with work is fully served or
-        more domains may come; None when no domain is left. Call `done(host, domain)` afterwards."""
+        more domains may come; None when no domain is left. Call `done(host, domain)` afterwards.
+        `last`: the caller's previous host, whose session a patient queue lets it keep."""
         with self._ready:
             while not self._closed and (wait := self._settled_at - self._clock()) > 0:
                 self._ready.wait(wait)
@@ -166,7 +169,7 @@ class HostQueue:
                 ]
                 if open_hosts:
                     slow = set(self._held_up()) if self.patience is not None else set()
-                    host = max(open_hosts, key=lambda h: self._priority(h, slow))
+                    host = max(open_hosts, key=lambda h: self._priority(h, slow, last))
                     domain = self._waiting[host].pop(0)
                     self._people[host] -= self._work[domain]
                     self._busy[host] = self._busy.get(host, 0) + 1

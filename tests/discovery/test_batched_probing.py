@@ -173,6 +173,23 @@ def test_host_queue_wants_a_worker_more_only_for_those_held_up():
     assert queue.workers_wanted() == 1
 
 
+def test_a_patient_queue_keeps_a_worker_on_its_last_host():
+    """Once every host is tried and none holds anyone up, a worker goes on with its own last
+    host's domains (its session still open) before the busiest host's."""
+    queue = HostQueue(per_host=2, patience=0.1)
+    for domain, host, people in (("a.fr", "mx", 9), ("b.fr", "mx", 8), ("c.fr", "mx2", 2),
+                                 ("d.fr", "mx2", 1)):  # fmt: skip
+        queue.add(domain, host, people)
+    queue.close()
+    assert queue.take() == ("mx", "a.fr")
+    queue.done("mx", "a.fr")
+    assert queue.take(last="mx") == ("mx2", "c.fr")  # not tried yet: first
+    queue.done("mx2", "c.fr")
+    assert queue.take(last="mx2") == ("mx2", "d.fr")  # its own host, though mx has more
+    queue.done("mx2", "d.fr")
+    assert queue.take(last="mx2") == ("mx", "b.fr")
+
+
 def test_a_greylisted_catch_all_check_is_not_read_again_before_its_recheck(
     mail_sandbox, world, plan
 ):
