@@ -89,12 +89,12 @@ class HostQueue:
         of the first answers go first), unless the queue is closed sooner.
 
         `patience`: a domain in hand longer than this, its worker's thread having spent less
-        than a quarter of that time computing (`cpu_clock` gives the calling thread's CPU clock),
-        is held up by its host. Then
-        `workers_wanted` asks for one worker more than those held up, and `take` serves
-        first the hosts holding someone up (a slow host's own time is the batch's least
-        time: its slots are filled first), then each host not yet tried (a slow one shows
-        itself early), then the busiest."""
+        than a quarter of that time computing (`cpu_clock` gives the calling thread's CPU
+        clock), is held up by its host. Then `workers_wanted` asks for one worker more than
+        those held up, and `take` serves first the hosts holding someone up (a slow host's
+        own time is the batch's least time: its slots are filled first), then each host not
+        yet tried (a slow one shows itself early), then the worker's own last host, then the
+        busiest."""
         self.per_host = per_host
         self.patience = patience
         self._clock = clock
