@@ -1,40 +1,52 @@
 """Benchmark: in-house discovery of the sandbox world's people over its loopback DNS and SMTP.
 
 Builds the world (--domains companies, --staff 8 12 people each), serves its DNS and mail
-hosts on loopback, and finds every person's best address from worker threads (one
-`Discovery` each): every domain's DNS is asked at once, each domain queued as its answer
-comes and handed out by mail host (at most the host's concurrency of workers on one host,
-the host with the most people waiting first), each domain's people asked together with
-`find_best_many`. Then plays beat's recheck 16 minutes later for the greylisted ones and
-asks again. Prints people/s, addresses/s, RCPTs per person (overall and once the domain's
-pattern is known), DNS queries, SMTP sessions, and the accuracy per class against the ground
-truth (verified: the true address, found and verified; risky: catch-all or accept-all
-domains; unknown: a blocklisting host; invalid: no mail or nobody there).
+hosts on loopback from a child process (so the CPU measured is Sourcier's alone), and finds
+every person's best address from worker threads (one `Discovery` each): every domain's DNS
+is asked at once, each domain queued as its answer comes and handed out by mail host (at
+most the host's concurrency of workers on one host; the hosts holding a worker up first,
+then those not tried yet, then the one with the most people waiting), each domain's people
+asked together with `find_best_many`. One worker starts, and one more each time a worker
+has been waiting on the network for PATIENCE (a slow host): without latency, one thread
+does it all, with none of the lock and GIL contention of sixteen. Then plays beat's recheck
+16 minutes later for the greylisted ones and asks again. Prints people/s, addresses/s, RCPTs
+per person (overall and once the domain's pattern is known), DNS queries, SMTP sessions, and
+the accuracy per class against the ground truth (verified: the true address, found and
+verified; risky: catch-all or accept-all domains; unknown: a blocklisting host; invalid: no
+mail or nobody there).
 
     .venv/bin/python benchmarks/discovery.py --domains 100
     .venv/bin/python benchmarks/discovery.py --domains 100 --delays   # 0.5 s DNS, 0.2 s SMTP
 
-Runs in a temporary SQLite database; nothing of the app's own data is touched.
+Runs in a temporary SQLite database, or with --postgres in a throw-away PostgreSQL database
+(created, then dropped) with the limits and breakers in Redis (--redis-url: a database of
+its own, emptied at the start); nothing of the app's own data is touched.
+
+    .venv/bin/python benchmarks/discovery.py --postgres --redis-url redis://127.0.0.1:6379/7
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import os
 import sys
 import tempfile
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 GREYLISTED = ("greylisted", "catch_all_unknown")
+# A worker whose domain has taken longer than this is waiting on the network: one more starts.
+PATIENCE = 0.1
 sys.path.insert(0, str(ROOT))
+from discovery_report import DNS_DELAY, SMTP_DELAY, print_pattern_accuracy, report  # noqa: E402
 
 
-def configure() -> None:
+def configure(args: argparse.Namespace) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     os.environ["SOURCIER_VAR_DIR"] = tempfile.mkdtemp(prefix="sourcier-bench-")
     os.environ.setdefault("SECRET_KEY", "benchmark-only")
@@ -43,6 +55,25 @@ def configure() -> None:
     os.environ["LOG_LEVEL"] = "ERROR"
     for name in ("DATABASE_URL", "REDIS_URL"):
         os.environ.pop(name, None)
+    if args.postgres:
+        import psycopg
+        import redis
+
+        with psycopg.connect(args.postgres_admin_url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {args.db_name} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {args.db_name}")
+        # Dropped however the run ends (FORCE closes this process's own connections).
+        atexit.register(drop_database, args)
+        os.environ["DATABASE_URL"] = args.postgres_admin_url.rsplit("/", 1)[0] + f"/{args.db_name}"
+        redis.Redis.from_url(args.redis_url).flushdb()  # no breaker or rate left from a run
+        os.environ["REDIS_URL"] = args.redis_url
+
+
+def drop_database(args: argparse.Namespace) -> None:
+    import psycopg
+
+    with psycopg.connect(args.postgres_admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {args.db_name} WITH (FORCE)")
 
 
 def main() -> None:
@@ -53,15 +84,24 @@ def main() -> None:
     parser.add_argument("--staff", type=int, nargs=2, default=(8, 12), metavar=("LEAST", "MOST"),
                         help="people per company (the tests' world has 2 to 6)")
     parser.add_argument("--threads", type=int, default=0,
-                        help="worker threads (0: one per mail host slot the work can use)")
+                        help="worker threads (0: one, and one more for each held up by the "
+                             "network, up to one per mail host slot the work can use)")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--delays", action="store_true",
                         help="0.5 s on some domains' DNS answers, 0.2 s per reply on a slow host")
     parser.add_argument("--misses", action="store_true", help="list every wrong answer")
     parser.add_argument("--host-rate", type=int, default=1000,
                         help="RCPTs per second per mail host (SOURCIER_SMTP_HOST_RATE)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="PostgreSQL and Redis instead of SQLite")
+    parser.add_argument("--postgres-admin-url",
+                        default="postgres://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--db-name", default="sourcier_bench_discovery",
+                        help="the throw-away PostgreSQL database (dropped after)")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0",
+                        help="with --postgres: a Redis database of its own (emptied at start)")
     args = parser.parse_args()
-    configure()
+    configure(args)
     run(args)
 
 
@@ -77,7 +117,7 @@ def run(args: argparse.Namespace) -> None:
     call_command("migrate", verbosity=0)
     world = World.build(args.seed, args.domains, staff=tuple(args.staff))
     plan = MailPlan.build(world, slow_dns_share=0.1 if args.delays else 0.0)
-    dns_server, smtp_server = start_servers(args, plan)
+    servers = start_servers(args, plan)
     people = take_in_turn(world, args.people)
     started, cpu_started = time.perf_counter(), time.process_time()
     verdicts, known_pattern_rcpts = first_pass(args, people)
@@ -86,15 +126,16 @@ def run(args: argparse.Namespace) -> None:
     rechecked = recheck_rounds(people, verdicts)
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
-    # CPU seconds of the whole process (the sandbox's servers included): steadier than wall
-    # time on a shared machine.
-    print(f"  CPU time          {cpu:.2f} s (first pass {first_cpu:.2f} s), load average "
+    records = servers.snapshot()
+    servers.stop()
+    # CPU seconds of Sourcier's process alone (the sandbox's servers run in their own):
+    # steadier than wall time on a shared machine.
+    print(f"  CPU time          {cpu:.2f} s (first pass {first_cpu:.2f} s; the sandbox's "
+          f"servers {records.cpu_seconds:.2f} s in their own process), load average "
           f"{' '.join(f'{load:.2f}' for load in os.getloadavg())}")
-    report(args, people, verdicts, plan, smtp_server, dns_server, elapsed, first,
-           rechecked, known_pattern_rcpts)
+    report(args, people, verdicts, plan, records, elapsed, first, rechecked,
+           known_pattern_rcpts)
     print_pattern_accuracy(world)
-    dns_server.stop()
-    smtp_server.stop()
 
 
 def take_in_turn(world, count: int) -> list:
@@ -113,50 +154,27 @@ def take_in_turn(world, count: int) -> list:
     return [person for person in world.people if id(person) in chosen]
 
 
-def print_pattern_accuracy(world) -> None:
-    """Held-out check of pattern learning: each address guessed from its colleagues' (≥ 3)."""
-    from enrichment.discovery.patterns import KnownAddress, learn, rank_candidates
-    from enrichment.discovery.permutations import candidates
-
-    by_domain: dict[str, list] = defaultdict(list)
-    for person in world.people:
-        if person.pattern_email:
-            by_domain[person.company.domain].append(person)
-    tested = first = top3 = 0
-    for staff in by_domain.values():
-        if len(staff) < 4:
-            continue
-        for held_out in staff:
-            known = [KnownAddress(p.pattern_email, p.first_name, p.last_name)
-                     for p in staff if p is not held_out]
-            ranked = rank_candidates(candidates(held_out.first_name, held_out.last_name),
-                                     learn(known))
-            guesses = [c.address(held_out.company.domain) for c in ranked[:3]]
-            tested += 1
-            first += guesses[:1] == [held_out.pattern_email]
-            top3 += held_out.pattern_email in guesses
-    if tested:
-        print(f"  pattern learning  first guess {100 * first / tested:.1f} %, top 3 "
-              f"{100 * top3 / tested:.1f} % ({tested} held-out addresses, ≥ 3 known each)")
-
-
 def start_servers(args: argparse.Namespace, plan):
-    """The world's DNS and mail hosts on loopback, and the settings that point at them."""
+    """The world's DNS and mail hosts on loopback, in a process of their own (so the CPU and
+    GIL measured are Sourcier's), and the settings that point at them."""
     from django.conf import settings
 
-    from enrichment.sandbox.dns_server import SandboxDNS
-    from enrichment.sandbox.smtp_server import SandboxSMTP
+    from enrichment.sandbox.mail_process import MailSandboxProcess
 
-    dns_server = SandboxDNS(plan, slow_seconds=0.5 if args.delays else 0.0).start()
-    smtp_server = SandboxSMTP(plan, slow_seconds=0.2 if args.delays else 0.0).start()
+    servers = MailSandboxProcess(
+        plan,
+        dns_slow_seconds=DNS_DELAY if args.delays else 0.0,
+        smtp_slow_seconds=SMTP_DELAY if args.delays else 0.0,
+    ).start()
+    atexit.register(servers.stop)
     settings.SOURCIER_DNS_NAMESERVERS = ["127.0.0.1"]
-    settings.SOURCIER_DNS_PORT = dns_server.port
-    settings.SOURCIER_SMTP_PORT = smtp_server.port
+    settings.SOURCIER_DNS_PORT = servers.dns_port
+    settings.SOURCIER_SMTP_PORT = servers.smtp_port
     settings.SOURCIER_SMTP_HELO = "sonde.sourcier-demo.fr"
     settings.SOURCIER_SMTP_MAIL_FROM = "verification@sourcier-demo.fr"
     settings.SOURCIER_SMTP_HOST_RATE = args.host_rate
     settings.SOURCIER_SMTP_ALLOW_PRIVATE_HOSTS = True  # the sandbox's hosts are on 127.0.0.x
-    return dns_server, smtp_server
+    return servers
 
 
 def first_pass(args: argparse.Namespace, people: list) -> tuple[dict[int, object], list[int]]:
@@ -173,7 +191,11 @@ def first_pass(args: argparse.Namespace, people: list) -> tuple[dict[int, object
         by_domain[person.company.domain].append(person)
     # The first DNS answers come within a few tenths of a second: waiting that long lets the
     # largest domains of each host go first.
-    work = HostQueue(per_host=settings.SOURCIER_SMTP_HOST_CONCURRENCY, settle=0.3)
+    work = HostQueue(
+        per_host=settings.SOURCIER_SMTP_HOST_CONCURRENCY,
+        settle=0.3,
+        patience=None if args.threads else PATIENCE,
+    )
     verdicts: dict[int, object] = {}
     known_pattern_rcpts: list[int] = []
     lock = threading.Lock()
@@ -181,7 +203,7 @@ def first_pass(args: argparse.Namespace, people: list) -> tuple[dict[int, object
     def worker() -> None:
         with Discovery() as discovery:
             last_host = None
-            while (taken := work.take()) is not None:
+            while (taken := work.take(last_host)) is not None:
                 host, domain = taken
                 if host != last_host and discovery.prober is not None:
                     discovery.prober.end_sessions()  # the last host's slot, for the others
@@ -189,7 +211,7 @@ def first_pass(args: argparse.Namespace, people: list) -> tuple[dict[int, object
                 try:
                     found = ask_domain(discovery, domain, by_domain[domain])
                 finally:
-                    work.done(host)
+                    work.done(host, domain)
                 with lock:
                     verdicts.update(found)
                     known_pattern_rcpts.extend(rcpts_once_known(by_domain[domain], found))
@@ -198,15 +220,25 @@ def first_pass(args: argparse.Namespace, people: list) -> tuple[dict[int, object
     threads: list[threading.Thread] = []
 
     def enough_workers() -> None:
-        # A worker more whenever a newly seen host could use one (or up to --threads).
-        while len(threads) < (args.threads or work.workers_wanted()):
+        # One worker, and one more for each held up longer than PATIENCE by the network (a
+        # slow host), up to every host's slots; or --threads from the start.
+        wanted = args.threads or work.workers_wanted()
+        while len(threads) < wanted:
             threads.append(threading.Thread(target=worker))
             threads[-1].start()
 
-    queue_as_routes_come(work, {d: len(staff) for d, staff in by_domain.items()},
-                         on_added=enough_workers)
+    lookups = threading.Thread(
+        target=queue_as_routes_come,
+        args=(work, {d: len(staff) for d, staff in by_domain.items()}),
+    )
+    lookups.start()
+    enough_workers()
+    while lookups.is_alive() or any(thread.is_alive() for thread in threads):
+        time.sleep(PATIENCE / 2)
+        enough_workers()
     for thread in threads:
         thread.join()
+    lookups.join()
     args.threads = len(threads)
     return verdicts, known_pattern_rcpts
 
@@ -257,97 +289,6 @@ def recheck_rounds(people: list, verdicts: dict[int, object]) -> int:
                 for person, verdict in zip(staff, found, strict=True):
                     verdicts[id(person)] = verdict
     return rechecked
-
-
-def correct(person, verdict, expected: str) -> bool:
-    if verdict.status != expected:
-        return False
-    if expected == "verified":
-        return verdict.email == person.true_email
-    if expected == "invalid":
-        return verdict.email == ""
-    return True
-
-
-def slowest_host_bound(args, plan, smtp_server, dns_server) -> tuple[float, str]:
-    """The least time the politeness rules allow for the busiest host: each reply of a slow
-    host waits its delay, at most SOURCIER_SMTP_HOST_CONCURRENCY sessions at once, and RCPTs
-    go at SOURCIER_SMTP_HOST_RATE per second; a slow domain's DNS answer comes first."""
-    from django.conf import settings
-
-    delay = smtp_server.slow_seconds
-    replies: Counter[str] = Counter()
-    rcpts: Counter[str] = Counter()
-    slow: set[str] = set()
-    for session in list(smtp_server.sessions):
-        # Politeness is per mail host (its MX name): many domains may share one, as they share
-        # Google's or Microsoft's; the sandbox serves several names on each address.
-        if not session.rcpts:
-            continue
-        domain = session.rcpts[0][0].rpartition("@")[2]
-        host = next((name for _pref, name in sorted(plan.mx(domain) or ())), domain)
-        replies[host] += 1 + len(session.commands)  # the greeting, then one a command
-        rcpts[host] += len(session.rcpts)
-        if session.kind == "slow":
-            slow.add(host)
-    best, name = 0.0, ""
-    for host in replies:
-        needed = max(
-            replies[host] * (delay if host in slow else 0.0)
-            / settings.SOURCIER_SMTP_HOST_CONCURRENCY,
-            rcpts[host] / settings.SOURCIER_SMTP_HOST_RATE,
-        ) + (dns_server.slow_seconds if args.delays else 0.0)
-        if needed > best:
-            best, name = needed, host
-    return best, name
-
-
-def report(args, people, verdicts, plan, smtp_server, dns_server, elapsed, first_pass,
-           rechecked, known_pattern_rcpts) -> None:
-    rcpts = sum(len(s.rcpts) for s in smtp_server.sessions)
-    addresses = sum(max(1, len(v.tried)) for v in verdicts.values())
-    totals: Counter[str] = Counter()
-    right: Counter[str] = Counter()
-    for person in people:
-        expected = plan.expected_status(person)
-        totals[expected] += 1
-        ok = correct(person, verdicts[id(person)], expected)
-        right[expected] += ok
-        if args.misses and not ok:
-            verdict = verdicts[id(person)]
-            print(f"  miss: {person.full_name} <{person.true_email}> "
-                  f"{plan.kinds[person.company.domain]}: expected {expected}, got "
-                  f"{verdict.status} {verdict.email} {verdict.reason} tried {len(verdict.tried)}")
-    domains = len({p.company.domain for p in people})
-    print(f"discovery: {len(people)} people over {domains} domains, {args.threads} threads, "
-          f"delays {'on' if args.delays else 'off'}")
-    print(f"  elapsed           {elapsed:.2f} s (first pass {first_pass:.2f} s, "
-          f"{rechecked} greylisted rechecked)")
-    print(f"  people/s          {len(people) / elapsed:.1f}")
-    print(f"  addresses/s       {addresses / elapsed:.1f}")
-    print(f"  RCPTs per person  {rcpts / len(people):.2f} "
-          f"(catch-all checks included; {rcpts} RCPTs)")
-    if known_pattern_rcpts:
-        mean = sum(known_pattern_rcpts) / len(known_pattern_rcpts)
-        print(f"  RCPTs per person once the domain's pattern is known  {mean:.2f}")
-    print(f"  DNS queries       {dns_server.total_queries}")
-    print(f"  SMTP sessions     {len(smtp_server.sessions)}")
-    print(f"  never DATA/VRFY   {not any(s.saw_data or s.saw_vrfy for s in smtp_server.sessions)}")
-    from enrichment.sandbox.mail_world import OUTLOOK_ADDRESS
-
-    marks = smtp_server.high_water
-    own = max((mark for ip, mark in marks.items() if ip != OUTLOOK_ADDRESS), default=0)
-    print(f"  per-host high-water mark  {own} ({marks.get(OUTLOOK_ADDRESS, 0)} on the address "
-          f"every Microsoft-style host shares: different mail hosts, each held to its own)")
-    bound, host = slowest_host_bound(args, plan, smtp_server, dns_server)
-    if bound:
-        print(f"  slowest host's own time   {bound:.2f} s ({host}: its replies' delay over the "
-              f"per-host concurrency, or its RCPTs at the host rate, plus its DNS delay)")
-        print(f"  first pass / that time    {first_pass / bound:.2f} (target ≤ 1.1)")
-    for status in ("verified", "risky", "unknown", "invalid"):
-        if totals[status]:
-            share = 100 * right[status] / totals[status]
-            print(f"  accuracy {status:<9} {share:5.1f} % ({right[status]}/{totals[status]})")
 
 
 if __name__ == "__main__":

@@ -40,6 +40,9 @@ class MailQuestions:
         self._prefetched: dict[str, EmailProbe | None] = {}
         # Each domain's confirmed patterns: read once, then added to as probes confirm more.
         self._patterns: dict[str, list[str]] = {}
+        # Domains whose catch-all check was greylisted: not asked again (nor read again)
+        # before this time, when the database would first allow it.
+        self._catch_all_deferred: dict[str, dt.datetime] = {}
 
     def now(self) -> dt.datetime:
         return self._now or timezone.now()
@@ -73,6 +76,9 @@ class MailQuestions:
             return row.catch_all, ""
         if self.prober.disabled:
             return None, SMTP_UNREACHABLE
+        wait = dt.timedelta(seconds=settings.SOURCIER_SMTP_RECHECK_SECONDS)
+        if self._catch_all_deferred.get(row.domain, self.now()) > self.now():
+            return None, SMTP_DEFERRED  # greylisted: not before the recheck delay
         # The same random address until it is answered: greylisting remembers recipients.
         local = row.catch_all_local or f"x{secrets.token_hex(6)}-nobody"
         address = f"{local}@{row.domain}"
@@ -80,8 +86,8 @@ class MailQuestions:
             workspace__isnull=True, kind=EmailProbe.Kind.CATCH_ALL, email=address
         )
         latest = asked.order_by("-attempt").first()
-        wait = dt.timedelta(seconds=settings.SOURCIER_SMTP_RECHECK_SECONDS)
         if latest and latest.status == Status.DEFERRED and latest.created_at > self.now() - wait:
+            self._catch_all_deferred[row.domain] = latest.created_at + wait
             return None, SMTP_DEFERRED  # greylisted: not before the recheck delay
         probe = records.start_probe(
             workspace_id=None,
@@ -95,6 +101,8 @@ class MailQuestions:
             return None, SMTP_DEFERRED
         answer = self.prober.ask(route, address)
         self._finish(probe, answer, recheck=False)
+        if answer.status == SMTP_DEFERRED:
+            self._catch_all_deferred[row.domain] = probe.created_at + wait
         verdict = {SMTP_ACCEPTED: True, SMTP_REJECTED: False}.get(answer.status)
         records.save_catch_all(
             row, catch_all=verdict, local="" if verdict is not None else local, now=self.now()
@@ -137,11 +145,17 @@ class MailQuestions:
         if missing:
             latest.update(records.latest_probes(self.workspace_id, missing))
         now = self.now()
+        # Every due recheck among them claimed at once (one transaction, not one each).
+        claimed = records.claim_rechecks([
+            p for p in latest.values()
+            if p is not None and p.status == Status.DEFERRED
+            and p.recheck_at is not None and p.recheck_at <= now
+        ])  # fmt: skip
         found: dict[str, EmailProbe] = {}
         rows = []
         for email in emails:
             previous = latest[email]
-            if previous is not None and not self._ask_again(previous, now):
+            if previous is not None and not self._ask_again(previous, now, claimed):
                 found[email] = previous
                 continue
             attempt = previous.attempt + 1 if previous else 1
@@ -165,7 +179,11 @@ class MailQuestions:
         records.finish_probes(started)
         return found
 
-    def _ask_again(self, latest: EmailProbe, now: dt.datetime) -> bool:
+    def _ask_again(
+        self, latest: EmailProbe, now: dt.datetime, claimed: set[int] | None = None
+    ) -> bool:
+        """Is `latest` to be asked again? A due recheck is claimed first (exactly one caller
+        asks it), or was among the `claimed` ids already."""
         if latest.status == Status.PENDING:
             return latest.created_at < now - STALE_PENDING
         if latest.status in FINAL:
@@ -173,6 +191,8 @@ class MailQuestions:
             return (latest.finished_at or latest.created_at) < now - age
         if latest.status == Status.DEFERRED:
             if latest.recheck_at is not None:
+                if claimed is not None:
+                    return latest.pk in claimed
                 return latest.recheck_at <= now and records.claim_recheck(latest)
             # No recheck left: greylisted too long, "unknown" until the result ages out.
             return latest.attempt <= settings.SOURCIER_SMTP_MAX_RECHECKS

@@ -124,37 +124,41 @@ def first_initials(first: str) -> list[str]:
     return _unique([first[:1], "".join(p[0] for p in parts), "-".join(p[0] for p in parts)])
 
 
+# Each pattern's local part from (first, last, first's initial, last's initial).
+_FORMS = {
+    "first.last": lambda first, last, f, l_: f"{first}.{last}",
+    "flast": lambda first, last, f, l_: f"{f}{last}",
+    "first": lambda first, last, f, l_: first,
+    "firstlast": lambda first, last, f, l_: f"{first}{last}",
+    "f.last": lambda first, last, f, l_: f"{f}.{last}",
+    "first_last": lambda first, last, f, l_: f"{first}_{last}",
+    "last.first": lambda first, last, f, l_: f"{last}.{first}",
+    "firstl": lambda first, last, f, l_: f"{first}{l_}",
+    "last": lambda first, last, f, l_: last,
+    "first.l": lambda first, last, f, l_: f"{first}.{l_}",
+    "first-last": lambda first, last, f, l_: f"{first}-{last}",
+    "lastfirst": lambda first, last, f, l_: f"{last}{first}",
+    "last_first": lambda first, last, f, l_: f"{last}_{first}",
+    "f_last": lambda first, last, f, l_: f"{f}_{last}",
+    "lastf": lambda first, last, f, l_: f"{last}{f}",
+    "l.first": lambda first, last, f, l_: f"{l_}.{first}",
+    "last-first": lambda first, last, f, l_: f"{last}-{first}",
+    "f-last": lambda first, last, f, l_: f"{f}-{last}",
+    "last.f": lambda first, last, f, l_: f"{last}.{f}",
+    "fl": lambda first, last, f, l_: f"{f}{l_}",
+}
+_LOCAL_PART = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*")
+
+
 def _apply(pattern: str, first: str, last: str, f: str) -> str:
-    l_ = last[:1]
-    return {
-        "first.last": f"{first}.{last}",
-        "flast": f"{f}{last}",
-        "first": first,
-        "firstlast": f"{first}{last}",
-        "f.last": f"{f}.{last}",
-        "first_last": f"{first}_{last}",
-        "last.first": f"{last}.{first}",
-        "firstl": f"{first}{l_}",
-        "last": last,
-        "first.l": f"{first}.{l_}",
-        "first-last": f"{first}-{last}",
-        "lastfirst": f"{last}{first}",
-        "last_first": f"{last}_{first}",
-        "f_last": f"{f}_{last}",
-        "lastf": f"{last}{f}",
-        "l.first": f"{l_}.{first}",
-        "last-first": f"{last}-{first}",
-        "f-last": f"{f}-{last}",
-        "last.f": f"{last}.{f}",
-        "fl": f"{f}{l_}",
-    }[pattern]
+    return _FORMS[pattern](first, last, f, last[:1])
 
 
 def _valid(local: str) -> bool:
     """Dot-atom text of letters, digits and . _ -, with no leading, trailing or double dot."""
     return (
         0 < len(local) <= MAX_LOCAL_LENGTH
-        and re.fullmatch(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*", local) is not None
+        and _LOCAL_PART.fullmatch(local) is not None
     )
 
 

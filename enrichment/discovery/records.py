@@ -6,6 +6,7 @@ spans network I/O (a probe row is created, the network is used, then the row is 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 
@@ -55,6 +56,15 @@ def latest_probes(workspace_id: int | None, emails: list[str]) -> dict[str, Emai
     return found
 
 
+def _alone():
+    """Where an INSERT that may collide with the unique key runs: inside a caller's
+    transaction, a savepoint (the collision must not break it); in autocommit, the statement
+    alone is its own transaction already (no BEGIN and COMMIT around it)."""
+    if connection.in_atomic_block:
+        return transaction.atomic()
+    return contextlib.nullcontext()
+
+
 def start_probe(
     *,
     workspace_id: int | None,
@@ -67,7 +77,7 @@ def start_probe(
 ) -> EmailProbe | None:
     """The pending row for one probe, or None when that probe already exists (a replay)."""
     try:
-        with transaction.atomic():
+        with _alone():
             return EmailProbe.objects.create(
                 workspace_id=workspace_id,
                 key=probe_key(workspace_id, email, attempt, kind),
@@ -102,7 +112,7 @@ def start_probes(rows: list[dict]) -> list[EmailProbe | None]:
     if not probes:
         return []
     try:
-        with transaction.atomic():
+        with _alone():
             created = EmailProbe.objects.bulk_create(probes)
     except IntegrityError:
         return [start_probe(**row) for row in rows]
@@ -176,6 +186,24 @@ def claim_recheck(probe: EmailProbe) -> bool:
         .filter(pk=probe.pk, recheck_at__isnull=False)
         .update(recheck_at=None)
     )
+
+
+def claim_rechecks(probes: list[EmailProbe]) -> set[int]:
+    """`claim_recheck` for many probes in one transaction: the ids this caller took, each
+    taken by exactly one caller (the rows are locked, and a row another caller took
+    meanwhile no longer matches)."""
+    ids = [probe.pk for probe in probes]
+    if not ids:
+        return set()
+    rows = EmailProbe.objects.unscoped()
+    with transaction.atomic():
+        taken = list(
+            rows.select_for_update()
+            .filter(pk__in=ids, recheck_at__isnull=False)
+            .values_list("pk", flat=True)
+        )
+        rows.filter(pk__in=taken).update(recheck_at=None)
+    return set(taken)
 
 
 def due_rechecks(now: dt.datetime, limit: int = 500) -> list[EmailProbe]:

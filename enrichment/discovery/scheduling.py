@@ -7,8 +7,13 @@ last (a slow one, say) makes everyone wait for it at the end. `HostQueue` hands 
 only to a host with a free worker place, the host with the most people still waiting
 first, so every host starts at once when there are workers enough and the busiest never
 waits behind the others. Domains without a mail host (nothing to ask by SMTP) go to any
-worker. `queue_as_routes_come` asks DNS about every domain at once and queues each as soon
-as its answer comes: a slow resolver answer holds back its own domain only, once.
+worker. Workers enough for every host's slots are many threads on one CPU and one database
+when nothing makes them wait: with a `patience`, the queue wants one worker more than those
+held up longer than that (by a slow host, say), so a batch without latency runs on one, and
+hands out first the slots of the hosts that hold workers up, so a slow host still keeps its
+slots busy, then hosts not tried yet, then the worker's own last host (its session open).
+`queue_as_routes_come` asks DNS about every domain at once and queues each as soon as its
+answer comes: a slow resolver answer holds back its own domain only, once.
 """
 
 from __future__ import annotations
@@ -21,6 +26,23 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from .dns import MailRoute, resolver
 
 NO_HOST = ""
+
+
+def thread_cpu_clock() -> Callable[[], float]:
+    """A clock of the calling thread's CPU seconds, readable from any thread (Linux), or a
+    clock that never moves where there is none (then wall time alone tells a hold-up)."""
+    try:
+        clock_id = time.pthread_getcpuclockid(threading.get_ident())
+    except (AttributeError, OSError):
+        return lambda: 0.0
+
+    def read() -> float:
+        try:
+            return time.clock_gettime(clock_id)
+        except OSError:  # the thread has ended
+            return 0.0
+
+    return read
 
 
 def mail_host(route: MailRoute) -> str:
@@ -54,11 +76,33 @@ def queue_as_routes_come(
 class HostQueue:
     """Domains to work on, grouped by mail host; safe to share between worker threads."""
 
-    def __init__(self, *, per_host: int, settle: float = 0.0) -> None:
+    def __init__(
+        self,
+        *,
+        per_host: int,
+        settle: float = 0.0,
+        patience: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        cpu_clock: Callable[[], Callable[[], float]] = thread_cpu_clock,
+    ) -> None:
         """`settle`: seconds to let domains come in before handing any out (so the largest
-        of the first answers go first), unless the queue is closed sooner."""
+        of the first answers go first), unless the queue is closed sooner.
+
+        `patience`: a domain in hand longer than this, its worker's thread having spent less
+        than a quarter of that time computing (`cpu_clock` gives the calling thread's CPU
+        clock), is held up by its host. Then `workers_wanted` asks for one worker more than
+        those held up, and `take` serves first the hosts holding someone up (a slow host's
+        own time is the batch's least time: its slots are filled first), then each host not
+        yet tried (a slow one shows itself early), then the worker's own last host, then the
+        busiest."""
         self.per_host = per_host
-        self._settled_at = time.monotonic() + settle
+        self.patience = patience
+        self._clock = clock
+        self._cpu_clock = cpu_clock
+        self._settled_at = clock() + settle
+        # domain -> (host, taken at, its worker's CPU clock, that clock when taken)
+        self._taken_at: dict[str, tuple[str, float, Callable[[], float], float]] = {}
+        self._tried: set[str] = set()
         self._waiting: dict[str, list[str]] = {}
         self._domains: dict[str, int] = {}
         self._people: dict[str, int] = {}
@@ -85,15 +129,37 @@ class HostQueue:
             self._ready.notify_all()
 
     def workers_wanted(self) -> int:
-        """Workers enough for every host seen to be served at its full concurrency at once."""
+        """Workers enough for every host seen to be served at its full concurrency at once;
+        with a patience, no more than one beyond those held up (waiting on the network:
+        another worker would not wait for them)."""
         with self._ready:
-            return sum(min(self.per_host, count) for count in self._domains.values())
+            full = sum(min(self.per_host, count) for count in self._domains.values())
+            if self.patience is None:
+                return full
+            return min(full, 1 + len(self._held_up()))
 
-    def take(self) -> tuple[str, str] | None:
+    def _held_up(self) -> list[str]:
+        """The host of each domain in hand for longer than the patience, its worker mostly
+        waiting (a worker busy computing is not helped by another on the same CPU)."""
+        now, patience = self._clock(), self.patience or 0.0
+        return [
+            host
+            for host, taken, cpu, cpu_then in self._taken_at.values()
+            if now - taken >= patience and cpu() - cpu_then < (now - taken) / 4
+        ]
+
+    def _priority(self, host: str, slow: set[str], last: str | None) -> tuple:
+        if self.patience is None:
+            return (self._people[host], host)
+        # Among the others, the worker's own last host first: its session is still open.
+        return (host in slow, host not in self._tried, host == last, self._people[host], host)
+
+    def take(self, last: str | None = None) -> tuple[str, str] | None:
         """(host, domain) to work on, waiting while every host with work is fully served or
-        more domains may come; None when no domain is left. Call `done(host)` afterwards."""
+        more domains may come; None when no domain is left. Call `done(host, domain)` afterwards.
+        `last`: the caller's previous host, whose session a patient queue lets it keep."""
         with self._ready:
-            while not self._closed and (wait := self._settled_at - time.monotonic()) > 0:
+            while not self._closed and (wait := self._settled_at - self._clock()) > 0:
                 self._ready.wait(wait)
             while True:
                 open_hosts = [
@@ -102,16 +168,22 @@ class HostQueue:
                     if domains and (host == NO_HOST or self._busy.get(host, 0) < self.per_host)
                 ]
                 if open_hosts:
-                    host = max(open_hosts, key=lambda h: (self._people[h], h))
+                    slow = set(self._held_up()) if self.patience is not None else set()
+                    host = max(open_hosts, key=lambda h: self._priority(h, slow, last))
                     domain = self._waiting[host].pop(0)
                     self._people[host] -= self._work[domain]
                     self._busy[host] = self._busy.get(host, 0) + 1
+                    cpu = self._cpu_clock()
+                    self._taken_at[domain] = (host, self._clock(), cpu, cpu())
+                    self._tried.add(host)
                     return host, domain
                 if self._closed and not any(self._waiting.values()):
                     return None
                 self._ready.wait()
 
-    def done(self, host: str) -> None:
+    def done(self, host: str, domain: str) -> None:
+        """The domain taken earlier from `host` is finished."""
         with self._ready:
+            self._taken_at.pop(domain, None)
             self._busy[host] -= 1
             self._ready.notify_all()

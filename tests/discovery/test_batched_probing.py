@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from enrichment.discovery import records
 from enrichment.discovery.scheduling import NO_HOST, HostQueue
 from enrichment.discovery.services import Discovery, recheck_due_probes
 from enrichment.models import EmailProbe
@@ -82,12 +83,34 @@ def test_greylisted_people_settled_by_one_recheck_round(mail_sandbox, world, pla
         first = discovery.find_best_many(names(staff), domain)
     assert {v.reason for v in first} == {"greylisted"}
     later = timezone.now() + dt.timedelta(minutes=16)
-    assert recheck_due_probes(now=later) > 0
+    with CaptureQueriesContext(connection) as queries:
+        rechecked = recheck_due_probes(now=later)
+    assert rechecked > 1
+    # The domain's due rechecks claimed together (one transaction), not one UPDATE each.
+    claims = [q for q in queries.captured_queries if 'SET "recheck_at" = NULL' in q["sql"]]
+    assert len(claims) == 1
+    assert not EmailProbe.objects.unscoped().filter(recheck_at__lte=later).exists()
     with Discovery(now=later) as discovery:
         settled = discovery.find_best_many(names(staff), domain)
     for person, verdict in zip(staff, settled, strict=True):
         assert verdict.status == plan.expected_status(person)
         assert verdict.email == (person.true_email if person.mailbox_exists else "")
+
+
+def test_a_due_recheck_is_claimed_by_one_caller_only(transactional_db):
+    now = timezone.now()
+    probes = [
+        EmailProbe.objects.create(
+            key=f"address:-:p{i}@gris.example:1", email=f"p{i}@gris.example",
+            domain="gris.example", attempt=1, created_at=now, status="deferred",
+            recheck_at=now - dt.timedelta(minutes=1),
+        )
+        for i in range(3)
+    ]  # fmt: skip
+    assert records.claim_recheck(probes[0])  # taken alone first
+    assert records.claim_rechecks(probes) == {probes[1].pk, probes[2].pk}
+    assert records.claim_rechecks(probes) == set()
+    assert not records.claim_recheck(probes[2])
 
 
 def test_host_queue_serves_each_host_at_its_concurrency_busiest_first():
@@ -101,8 +124,87 @@ def test_host_queue_serves_each_host_at_its_concurrency_busiest_first():
     taken = [queue.take() for _ in range(4)]
     # The host with the most people first, its largest domain first; at most 2 on mx.
     assert taken == [("mx", "b.fr"), ("mx", "a.fr"), ("slow", "lent.fr"), (NO_HOST, "rien.fr")]
-    queue.done("mx")
+    queue.done("mx", "b.fr")
     assert queue.take() == ("mx", "c.fr")
-    for host in ("mx", "mx", "slow", NO_HOST):
-        queue.done(host)
+    for host, domain in (("mx", "a.fr"), ("mx", "c.fr"), ("slow", "lent.fr"), (NO_HOST, "rien.fr")):
+        queue.done(host, domain)
     assert queue.take() is None
+
+
+def test_host_queue_wants_a_worker_more_only_for_those_held_up():
+    """Without latency one worker does it all; each worker held up longer than the patience
+    (a slow host) calls for one more, up to every host's slots, and the slow host's other
+    slot is handed out first."""
+    now, cpu = [100.0], [0.0]
+    queue = HostQueue(
+        per_host=2, patience=0.1, clock=lambda: now[0], cpu_clock=lambda: lambda: cpu[0]
+    )
+    work = (("a.fr", "mx", 9), ("b.fr", "mx", 8), ("e.fr", "mx", 7), ("c.fr", "slow", 2),
+            ("d.fr", "slow", 1))  # fmt: skip
+    for domain, host, people in work:
+        queue.add(domain, host, people)
+    queue.close()
+    assert queue.workers_wanted() == 1  # nothing held up yet (4 without a patience)
+    assert queue.take() == ("mx", "a.fr")
+    now[0] += 0.05
+    assert queue.workers_wanted() == 1
+    now[0] += 0.2
+    cpu[0] += 0.2
+    assert queue.workers_wanted() == 1  # long, but computing: another would share its CPU
+    queue.done("mx", "a.fr")
+    now[0] += 1.0
+    assert queue.workers_wanted() == 1
+    # A host not tried yet goes before the busiest: a slow one shows itself early.
+    assert queue.take() == ("slow", "c.fr")
+    now[0] += 0.2  # held up by its host
+    assert queue.workers_wanted() == 2
+    # The host holding a worker up gets its other slot first, before the busier mx.
+    assert queue.take() == ("slow", "d.fr")
+    now[0] += 0.2
+    assert queue.workers_wanted() == 3
+    assert queue.take() == ("mx", "b.fr")
+    now[0] += 0.2
+    assert queue.workers_wanted() == 4
+    assert queue.take() == ("mx", "e.fr")
+    now[0] += 0.2
+    assert queue.workers_wanted() == 4  # never more than the hosts' slots (mx 2, slow 2)
+    for host, domain in (("slow", "c.fr"), ("slow", "d.fr"), ("mx", "b.fr"), ("mx", "e.fr")):
+        queue.done(host, domain)
+    assert queue.workers_wanted() == 1
+
+
+def test_a_patient_queue_keeps_a_worker_on_its_last_host():
+    """Once every host is tried and none holds anyone up, a worker goes on with its own last
+    host's domains (its session still open) before the busiest host's."""
+    queue = HostQueue(per_host=2, patience=0.1)
+    for domain, host, people in (("a.fr", "mx", 9), ("b.fr", "mx", 8), ("c.fr", "mx2", 2),
+                                 ("d.fr", "mx2", 1)):  # fmt: skip
+        queue.add(domain, host, people)
+    queue.close()
+    assert queue.take() == ("mx", "a.fr")
+    queue.done("mx", "a.fr")
+    assert queue.take(last="mx") == ("mx2", "c.fr")  # not tried yet: first
+    queue.done("mx2", "c.fr")
+    assert queue.take(last="mx2") == ("mx2", "d.fr")  # its own host, though mx has more
+    queue.done("mx2", "d.fr")
+    assert queue.take(last="mx2") == ("mx", "b.fr")
+
+
+def test_a_greylisted_catch_all_check_is_not_read_again_before_its_recheck(
+    mail_sandbox, world, plan
+):
+    domain = largest_staff(world, plan, mw.GREYLIST)[0].company.domain
+    with Discovery() as discovery:
+        route, row = discovery.route(domain)
+        assert discovery.catch_all(route, row) == (None, "deferred")
+        with CaptureQueriesContext(connection) as queries:
+            answers = [discovery.catch_all(route, row) for _ in range(3)]
+        later = Discovery(now=timezone.now() + dt.timedelta(minutes=16))
+        with later, CaptureQueriesContext(connection) as after_the_delay:
+            route, row = later.route(domain)
+            assert later.catch_all(route, row) == (False, "")  # asked again: not catch-all
+    assert answers == [(None, "deferred")] * 3
+    assert queries.captured_queries == []  # neither asked nor read while greylisted
+    assert any("enrichment_emailprobe" in q["sql"] for q in after_the_delay.captured_queries)
+    catch_all_rcpts = [a for s in mail_sandbox.sessions for a, _c in s.rcpts if "-nobody@" in a]
+    assert len(catch_all_rcpts) == 2
