@@ -179,20 +179,7 @@ def merge_many(prospects: list[Prospect], addresses: dict[int, list[Address]], n
     changed: dict[int, list[str]] = {}
     before = {p.pk: {"email": p.email} for p in prospects}
     for prospect in prospects:
-        changed[prospect.pk] = []
-        for rank, address in enumerate(addresses[prospect.pk]):
-            options = {
-                "source": address.provider,
-                "confidence": address.confidence,
-                "provider_call_id": address.call_id,
-                "observed_at": now,
-                "detail": address.detail,
-            }
-            if rank == 0:
-                changed[prospect.pk] += buffer.merge(prospect, {"email": address.email}, **options)
-            else:
-                buffer.observe(prospect, "email", address.email, **options)
-        set_verdict(prospect, addresses[prospect.pk], now=now)
+        changed[prospect.pk] = merge_email(buffer, prospect, addresses[prospect.pk], now=now)
         prospect.updated_at = now
     new_keys = {p.pk: normalize.email_key(p.email) for p in prospects if "email" in changed[p.pk]}
     taken = set(
@@ -228,20 +215,7 @@ def merge_many(prospects: list[Prospect], addresses: dict[int, list[Address]], n
 
 def merge_addresses(prospect: Prospect, addresses: list[Address], *, now) -> None:
     buffer = prospect_services.ProvenanceBuffer(prospect.workspace_id, prospects=[prospect])
-    changed: list[str] = []
-    for rank, address in enumerate(addresses):
-        options = {
-            "source": address.provider,
-            "confidence": address.confidence,
-            "provider_call_id": address.call_id,
-            "observed_at": now,
-            "detail": address.detail,
-        }
-        if rank == 0:
-            changed += buffer.merge(prospect, {"email": address.email}, **options)
-        else:
-            buffer.observe(prospect, "email", address.email, **options)
-    set_verdict(prospect, addresses, now=now)
+    changed = merge_email(buffer, prospect, addresses, now=now)
     try:
         with transaction.atomic():
             prospect.save(update_fields=[*changed, *VERDICT_FIELDS])
@@ -257,6 +231,26 @@ def merge_addresses(prospect: Prospect, addresses: list[Address], *, now) -> Non
         prospect.last_error = prospect.not_verified_reason
         prospect.save(update_fields=VERDICT_FIELDS)
     buffer.flush()
+
+
+def merge_email(buffer, prospect: Prospect, addresses: list[Address], *, now) -> list[str]:
+    """The best address merged (under the merge rules), the others kept as candidates, the
+    verdict set; the fields changed (the caller saves)."""
+    changed: list[str] = []
+    for rank, address in enumerate(addresses):
+        options = {
+            "source": address.provider,
+            "confidence": address.confidence,
+            "provider_call_id": address.call_id,
+            "observed_at": now,
+            "detail": address.detail,
+        }
+        if rank == 0:
+            changed += buffer.merge(prospect, {"email": address.email}, **options)
+        else:
+            buffer.observe(prospect, "email", address.email, **options)
+    set_verdict(prospect, addresses, now=now)
+    return changed
 
 
 def set_verdict(prospect: Prospect, addresses: list[Address], *, now) -> None:

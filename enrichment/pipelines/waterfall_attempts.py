@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from ..engine import cache, gateway
 from ..models import EnrichmentItem, ProviderAttempt, attempt_key
 from ..providers.finders import Finding
-from .waterfall_steps import record_attempt
+from .waterfall_steps import finding_values, record_attempt
 
 
 @dataclass(frozen=True)
@@ -122,14 +122,7 @@ class AnswerCache:
         """A bought answer (found or not) is not bought again within the cache period."""
         if reply.error is not None or reply.value is None:
             return
-        finding = reply.value
-        self.bought[reply.provider] = {
-            "result": "found" if finding.found else "not_found",
-            "value": json.dumps(finding.facts) if finding.facts else finding.email,
-            "verified": finding.verified,
-            "signal": finding.signal,
-            "detail": finding.detail[:64],
-        }
+        self.bought[reply.provider] = finding_values(reply.value)
 
     def save(self) -> None:
         cache.remember_many(self.item.workspace_id, self.field, self.query, self.bought)

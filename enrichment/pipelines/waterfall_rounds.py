@@ -15,7 +15,6 @@ discovery as a step) run alone, through `waterfall.run_item`.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from dataclasses import dataclass, field
 
@@ -27,11 +26,11 @@ from .. import credentials
 from ..engine import breaker, cache, claims, ledger, ledger_many, limits, outcomes, retry
 from ..models import EnrichmentItem, EnrichmentJob, ProviderAttempt, ProviderCall, attempt_key
 from ..providers.base import ErrorKind, ProviderError
-from ..providers.finders import DISCOVERY, Finding
+from ..providers.finders import DISCOVERY
 from ..providers.registry import get_provider
 from . import waterfall, waterfall_apply
 from .waterfall_attempts import Candidate, candidate_of
-from .waterfall_steps import ask_with_backoff, lease_seconds
+from .waterfall_steps import ask_with_backoff, finding_values, lease_seconds, reply_values
 
 log = logging.getLogger(__name__)
 
@@ -270,7 +269,12 @@ class Rounds:
         attempts of the items still held, the jobs' spend."""
         now = timezone.now()
         for question, reply in replies:
-            self.write(self.attempt(question.run, question.provider), **attempt_values(reply))
+            self.write(
+                self.attempt(question.run, question.provider),
+                call=reply.call,
+                cost=reply.cost,
+                **reply_values(reply),
+            )
         with transaction.atomic():
             held = self.hold(now)
             if calls:
@@ -310,7 +314,7 @@ class Rounds:
         if run.lost:
             return
         if reply.value is not None and reply.error is None:
-            self.bought.setdefault(run.item.pk, {})[question.provider] = cached_values(reply.value)
+            self.bought.setdefault(run.item.pk, {})[question.provider] = finding_values(reply.value)
         if reply.error is not None:
             if reply.error.kind == ErrorKind.AUTH:
                 credentials.mark_key_refused(self.workspace_id, question.provider)
@@ -389,30 +393,3 @@ def process_items(item_ids: list[int]) -> dict[int, str]:
     for workspace_id, items in together.items():
         results.update(Rounds(workspace_id, items).run())
     return results
-
-
-def attempt_values(reply) -> dict:
-    """An answer as its attempt row keeps it."""
-    values = {"call": reply.call, "cost": reply.cost}
-    if reply.error is not None:
-        values["result"] = str(reply.error.kind)
-        return values
-    finding: Finding = reply.value
-    values.update(
-        result="found" if finding.found else "not_found",
-        value=json.dumps(finding.facts) if finding.facts else finding.email,
-        verified=finding.verified,
-        signal=finding.signal,
-        detail=finding.detail[:64],
-    )
-    return values
-
-
-def cached_values(finding: Finding) -> dict:
-    return {
-        "result": "found" if finding.found else "not_found",
-        "value": json.dumps(finding.facts) if finding.facts else finding.email,
-        "verified": finding.verified,
-        "signal": finding.signal,
-        "detail": finding.detail[:64],
-    }

@@ -161,21 +161,29 @@ def record_attempt(item: EnrichmentItem, attempt: ProviderAttempt, **values) -> 
         raise claims.LeaseLost(item.pk)
 
 
+def finding_values(finding: Finding) -> dict:
+    """A vendor's finding as an attempt row and the cache keep it (facts as JSON)."""
+    return {
+        "result": "found" if finding.found else "not_found",
+        "value": json.dumps(finding.facts) if finding.facts else finding.email,
+        "verified": finding.verified,
+        "signal": finding.signal,
+        "detail": finding.detail[:64],
+    }
+
+
+def reply_values(reply: gateway.Reply) -> dict:
+    """What an attempt row keeps of a reply: its finding, or the kind of its failure."""
+    if reply.error is not None:
+        return {"result": str(reply.error.kind)}
+    return finding_values(reply.value)
+
+
 def record_reply(item: EnrichmentItem, attempt: ProviderAttempt, reply: gateway.Reply) -> None:
     """The money, then the attempt's result (only while the item is still ours). A worker that
     dies between the two leaves the attempt open: it is asked again under a new ledger key."""
     values = {"call_id": reply.call.pk if reply.call else None, "cost": reply.cost}
-    if reply.error is not None:
-        values["result"] = str(reply.error.kind)
-    else:
-        finding: Finding = reply.value
-        values.update(
-            result="found" if finding.found else "not_found",
-            value=json.dumps(finding.facts) if finding.facts else finding.email,
-            verified=finding.verified,
-            signal=finding.signal,
-            detail=finding.detail[:64],
-        )
+    values.update(reply_values(reply))
     # The call was made: what the vendor charges is charged even if the item was taken over or
     # cancelled meanwhile (a held reservation would otherwise count against the cap forever).
     with transaction.atomic():
