@@ -86,15 +86,18 @@ def settle_addresses(candidates: Iterable) -> list[Address]:
 
 def settle_item(item: EnrichmentItem, *, now) -> None:
     """The item is done: written first, so a worker that lost its lease writes nothing at all."""
-    claims.write_claimed(
-        item,
-        statuses=(Item.SUBMITTED,),
-        status=Item.DONE,
-        outcome="",
-        outcome_detail="",
-        finished_at=now,
-        updated_at=now,
-    )
+    claims.write_claimed(item, statuses=(Item.SUBMITTED,), **done_values(now))
+
+
+def done_values(now) -> dict:
+    """What an item that is done gets written."""
+    return {
+        "status": Item.DONE,
+        "outcome": "",
+        "outcome_detail": "",
+        "finished_at": now,
+        "updated_at": now,
+    }
 
 
 def apply_candidates(item: EnrichmentItem, candidates: list) -> None:
@@ -134,15 +137,7 @@ def apply_email_findings(workspace_id: int, token: str, findings: list[tuple]) -
     try:
         with transaction.atomic():
             held = claims.hold_many(
-                EnrichmentItem,
-                list(items),
-                token,
-                statuses=(Item.SUBMITTED,),
-                status=Item.DONE,
-                outcome="",
-                outcome_detail="",
-                finished_at=now,
-                updated_at=now,
+                EnrichmentItem, list(items), token, statuses=(Item.SUBMITTED,), **done_values(now)
             )
             by_prospect = {items[pk].prospect_id: pk for pk in held}
             prospects = list(
