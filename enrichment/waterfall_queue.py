@@ -134,9 +134,11 @@ def dispatch_waterfall(workspace_id: int | None = None, *, limit: int = 500) -> 
     )
     if workspace_id is not None:
         due = due.filter(workspace_id=workspace_id)
+    # One row past the page says whether more items wait behind it.
     items = list(
-        due.order_by("next_attempt_at").values_list("pk", "started_at", "workspace_id")[:limit]
+        due.order_by("next_attempt_at").values_list("pk", "started_at", "workspace_id")[: limit + 1]
     )
+    more, items = len(items) > limit, items[:limit]
     ready = {pk for pk, started_at, _ws in items if started_at is not None}
     ready.update(start_items([pk for pk, started_at, _ws in items if started_at is None]))
     if ready:
@@ -147,8 +149,6 @@ def dispatch_waterfall(workspace_id: int | None = None, *, limit: int = 500) -> 
     for pk, _started_at, ws in items:
         if pk in ready:
             by_workspace.setdefault(ws, []).append(pk)
-    # A full page of due items: more wait behind it, so these are not the queue's end.
-    more = len(items) == limit
     for ids in by_workspace.values():
         for chunk in chunks(ids, more=more):
             run_waterfall_items_task.delay(chunk)
