@@ -149,9 +149,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--pool",
-        choices=["threads", "prefork"],
-        default="threads",
-        help="a thread pool in this process, or a real prefork worker (as `make run` starts)",
+        choices=["prefork", "threads"],
+        default="prefork",
+        help="a real prefork worker (as `make run` starts), or a thread pool in this process",
     )
     parser.add_argument(
         "--provider-rate",
