@@ -75,3 +75,42 @@ def test_items_run_together_cost_a_few_statements_per_round(email_ws, world):
             prospect=prospect, field="email", is_current=True
         )
         assert (row.value, row.source) == (prospect.email, prospect.enrichment_source)
+
+
+def test_a_round_the_balance_covers_in_part_asks_only_what_it_can_pay(email_ws, world):
+    """Eight items, money for three questions: the round reserves the first three, the others
+    wait for credit (nothing asked, nothing lost), and the ledger never goes below zero."""
+    from decimal import Decimal
+
+    from django.db.models import Sum
+
+    from enrichment.engine import ledger
+    from enrichment.models import CreditEntry, ProviderAttempt
+    from enrichment.providers.registry import get_provider
+
+    import_world(email_ws, world, limit=8)
+    bulk.start_job(email_ws, bulk.estimate_job(email_ws.pk))
+    ids = list(EnrichmentItem.objects.for_workspace(email_ws).values_list("pk", flat=True))
+    waterfall_queue.start_items(ids)
+    price = get_provider("prospeo").max_cost
+    ledger.adjust(email_ws.pk, f"-{ledger.balance(email_ws.pk) - 3 * price}", key="leave-three")
+
+    results = waterfall_rounds.process_items(ids)
+
+    calls = ProviderCall.objects.for_workspace(email_ws)
+    assert calls.filter(provider="prospeo").count() == 3
+    # What a free miss gave back paid the next vendor for those three; the others asked no one.
+    asked = set(
+        ProviderAttempt.objects.for_workspace(email_ws)
+        .exclude(call=None)
+        .values_list("item_id", flat=True)
+    )
+    assert len(asked) == 3
+    waiting = EnrichmentItem.objects.for_workspace(email_ws).filter(
+        status="pending", outcome="insufficient_credits"
+    )
+    assert set(waiting.values_list("pk", flat=True)) >= set(ids) - asked
+    assert list(results.values()).count("paused") == waiting.count() >= 5
+    assert ledger.balance(email_ws.pk) >= 0
+    total = CreditEntry.objects.for_workspace(email_ws).aggregate(t=Sum("amount"))["t"]
+    assert Decimal(total).quantize(Decimal("0.0001")) == ledger.balance(email_ws.pk)
