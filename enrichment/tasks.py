@@ -68,7 +68,9 @@ def process_batch(batch_id: int, workspace_id: int, api_key: str | None) -> str:
 
 @shared_task
 def run_waterfall_item_task(item_id: int) -> str:
-    """Run the email waterfall for one item (claimed first: running it twice does nothing)."""
+    """Run the email waterfall for one item (claimed first: running it twice does nothing).
+    The dispatch now sends `run_waterfall_items_task`; this one still runs the messages an
+    earlier version left in the queue."""
     return waterfall.process_item(item_id)
 
 
