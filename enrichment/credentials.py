@@ -97,6 +97,11 @@ class KeyRing:
         credential = self._stored.get(provider)
         return None if credential is None else _decrypted(credential)
 
+    def forget(self, provider: str) -> None:
+        """The vendor refused the key: it is not handed out again."""
+        if self._stored is not None:
+            self._stored.pop(provider, None)
+
 
 def probing_configured() -> bool:
     """In-house discovery can run: SMTP probing has a HELO name and a sender of our own."""

@@ -318,6 +318,7 @@ class Rounds:
         if reply.error is not None:
             if reply.error.kind == ErrorKind.AUTH:
                 credentials.mark_key_refused(self.workspace_id, question.provider)
+                self.keys.forget(question.provider)  # not used again in the next rounds
             elif reply.error.kind in (ErrorKind.TEMPORARY, ErrorKind.RATE_LIMITED):
                 run.unresolved.append((question.provider, reply.error))
             return
