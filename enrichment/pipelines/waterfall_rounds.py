@@ -24,7 +24,14 @@ from django.utils import timezone
 
 from .. import credentials
 from ..engine import breaker, cache, claims, ledger, ledger_many, limits, outcomes, retry
-from ..models import EnrichmentItem, EnrichmentJob, ProviderAttempt, ProviderCall, attempt_key
+from ..models import (
+    CreditEntry,
+    EnrichmentItem,
+    EnrichmentJob,
+    ProviderAttempt,
+    ProviderCall,
+    attempt_key,
+)
 from ..providers.base import ErrorKind, ProviderError
 from ..providers.finders import DISCOVERY
 from ..providers.registry import get_provider
@@ -97,7 +104,11 @@ class Rounds:
             workspace_id, providers, self.plan.field, [run.query for run in self.runs]
         )
         self.bought: dict[int, dict[str, dict]] = {}
-        self.renewed_at = timezone.now()
+        # Their lease runs from the claim (items run alone may have gone first): renewed
+        # before the first call if a quarter of it has passed since.
+        self.renewed_at = min(item.next_attempt_at for item in items) - dt.timedelta(
+            seconds=lease_seconds()
+        )
         self.writes: dict[str, ProviderAttempt] = {}  # attempt rows to write with the round
 
     # --- Choosing each item's next question ------------------------------------------------
@@ -187,6 +198,7 @@ class Rounds:
         return self.finish()
 
     def ask_round(self, questions: list[Question]) -> None:
+        self.reopen_closed_keys(questions)
         reserved = ledger_many.reserve_many(
             self.workspace_id,
             [(q.key, get_provider(q.provider).max_cost, q.provider) for q in questions],
@@ -228,6 +240,22 @@ class Rounds:
         self.write_round(replies, releases, calls)
         for question, reply in replies:
             self.read_reply(question, reply)
+
+    def reopen_closed_keys(self, questions: list[Question]) -> None:
+        """A question whose key was already closed (a worker that lost the item settled it
+        without writing the attempt) is asked under the next open key, as `ledger.open_key`
+        gives it: one query for the round."""
+        closed = set(
+            CreditEntry.objects.for_workspace(self.workspace_id)
+            .filter(
+                kind__in=[CreditEntry.Kind.SETTLE, CreditEntry.Kind.RELEASE],
+                idempotency_key__in=[q.key for q in questions],
+            )
+            .values_list("idempotency_key", flat=True)
+        )
+        for question in questions:
+            if question.key in closed:
+                question.key = ledger.open_key(self.workspace_id, question.key)
 
     def keep_lease(self) -> None:
         """A long round (slow vendors) keeps its items: their lease is renewed once a quarter

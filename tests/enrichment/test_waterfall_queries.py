@@ -114,3 +114,24 @@ def test_a_round_the_balance_covers_in_part_asks_only_what_it_can_pay(email_ws, 
     assert ledger.balance(email_ws.pk) >= 0
     total = CreditEntry.objects.for_workspace(email_ws).aggregate(t=Sum("amount"))["t"]
     assert Decimal(total).quantize(Decimal("0.0001")) == ledger.balance(email_ws.pk)
+
+
+def test_a_key_a_lost_worker_settled_is_not_replayed_by_its_successor(email_ws, world):
+    """A worker that lost an item settled its question's key without writing the attempt:
+    the worker that takes the item over asks under the next key, and pays for it."""
+    from enrichment.engine import ledger
+    from enrichment.models import CreditEntry, attempt_key
+
+    import_world(email_ws, world, limit=1)
+    bulk.start_job(email_ws, bulk.estimate_job(email_ws.pk))
+    item = EnrichmentItem.objects.for_workspace(email_ws).get()
+    waterfall_queue.start_items([item.pk])
+    base = attempt_key(item, "email", "prospeo")
+    ledger.reserve(email_ws.pk, "0.05", key=base, provider="prospeo")
+    ledger.settle(email_ws.pk, key=base, cost="0.05")
+
+    waterfall_rounds.process_items([item.pk])
+
+    entries = CreditEntry.objects.for_workspace(email_ws).filter(idempotency_key=f"{base}#2")
+    assert set(entries.values_list("kind", flat=True)) >= {"reserve"}
+    assert entries.exclude(kind="reserve").count() == 1  # settled or released, once
