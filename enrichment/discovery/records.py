@@ -6,11 +6,10 @@ spans network I/O (a probe row is created, the network is used, then the row is 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from ..models import EmailProbe, MailDomain
@@ -56,13 +55,12 @@ def latest_probes(workspace_id: int | None, emails: list[str]) -> dict[str, Emai
     return found
 
 
-def _alone():
-    """Where an INSERT that may collide with the unique key runs: inside a caller's
-    transaction, a savepoint (the collision must not break it); in autocommit, the statement
-    alone is its own transaction already (no BEGIN and COMMIT around it)."""
-    if connection.in_atomic_block:
-        return transaction.atomic()
-    return contextlib.nullcontext()
+# A probe row's columns as INSERTed (every one but the id) and as its answer UPDATEs them.
+FINISH_FIELDS = (
+    "status", "mail_host", "reply_code", "reply_text", "transcript", "finished_at", "recheck_at"
+)
+# Rows per INSERT statement (SQLite allows 32,766 parameters in one).
+INSERT_CHUNK = 500
 
 
 def start_probe(
@@ -76,25 +74,16 @@ def start_probe(
     kind: str = EmailProbe.Kind.ADDRESS,
 ) -> EmailProbe | None:
     """The pending row for one probe, or None when that probe already exists (a replay)."""
-    try:
-        with _alone():
-            return EmailProbe.objects.create(
-                workspace_id=workspace_id,
-                key=probe_key(workspace_id, email, attempt, kind),
-                kind=kind,
-                email=email,
-                domain=domain,
-                pattern=pattern,
-                attempt=attempt,
-                created_at=now,
-            )
-    except IntegrityError:
-        return None
+    row = {"workspace_id": workspace_id, "email": email, "domain": domain, "attempt": attempt,
+           "now": now, "pattern": pattern, "kind": kind}
+    return start_probes([row])[0]
 
 
 def start_probes(rows: list[dict]) -> list[EmailProbe | None]:
-    """`start_probe` for many probes (each a dict of its arguments) in one INSERT; None for
-    each that already exists (a replay), found one by one only when the INSERT collides."""
+    """`start_probe` for many probes (each a dict of its arguments): one statement, `INSERT
+    … ON CONFLICT (key) DO NOTHING RETURNING`, so a replayed probe (its key taken) is None
+    and the others are created all the same, with no error to recover from and no
+    transaction of its own (the statement alone is atomic)."""
     probes = [
         EmailProbe(
             workspace_id=row["workspace_id"],
@@ -109,27 +98,40 @@ def start_probes(rows: list[dict]) -> list[EmailProbe | None]:
         )
         for row in rows
     ]
-    if not probes:
-        return []
-    try:
-        with _alone():
-            created = EmailProbe.objects.bulk_create(probes)
-    except IntegrityError:
-        return [start_probe(**row) for row in rows]
-    if any(probe.pk is None for probe in created):  # a database that returns no ids
-        ids = dict(
-            EmailProbe.objects.unscoped()
-            .filter(key__in=[p.key for p in created])
-            .values_list("key", "pk")
-        )
-        for probe in created:
-            probe.pk = ids[probe.key]
-    return list(created)
+    ids: dict[str, int] = {}
+    for start in range(0, len(probes), INSERT_CHUNK):
+        ids.update(_insert_new(probes[start : start + INSERT_CHUNK]))
+    created: list[EmailProbe | None] = []
+    for probe in probes:
+        probe.pk = ids.pop(probe.key, None)  # the same key twice in `rows`: created once
+        if probe.pk is not None:
+            probe._state.adding, probe._state.db = False, connection.alias
+        created.append(probe if probe.pk is not None else None)
+    return created
 
 
-FINISH_FIELDS = (
-    "status", "mail_host", "reply_code", "reply_text", "transcript", "finished_at", "recheck_at"
-)
+def _insert_new(probes: list[EmailProbe]) -> dict[str, int]:
+    """INSERT the probes whose key is free; {key: id} of those created."""
+    meta = EmailProbe._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    key, pk = quote(meta.get_field("key").column), quote(meta.pk.column)
+    # Only the model's own table and column names are spliced in; every value is a parameter.
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
+        f"VALUES {', '.join([row] * len(probes))} "
+        f"ON CONFLICT ({key}) DO NOTHING RETURNING {pk}, {key}"
+    )
+    params = [
+        f.get_db_prep_save(f.pre_save(probe, add=True), connection)
+        for probe in probes
+        for f in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {probe_key: probe_id for probe_id, probe_key in cursor.fetchall()}
 
 
 def finish_probes(probes: list[EmailProbe]) -> None:
@@ -149,6 +151,10 @@ def finish_probes(probes: list[EmailProbe]) -> None:
         + [probe.pk, Status.PENDING.value]
         for probe in probes
     ]
+    if len(rows) == 1:  # one statement: atomic alone
+        with connection.cursor() as cursor:
+            cursor.execute(sql, rows[0])
+        return
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(sql, rows)
 
@@ -165,18 +171,14 @@ def finish_probe(
     recheck_at: dt.datetime | None = None,
 ) -> None:
     """Record the answer, once: only a pending row is written."""
-    fields = {
-        "status": status,
-        "mail_host": mail_host[:253],
-        "reply_code": code,
-        "reply_text": text[:512],
-        "transcript": transcript,
-        "finished_at": now,
-        "recheck_at": recheck_at,
-    }
-    EmailProbe.objects.unscoped().filter(pk=probe.pk, status=Status.PENDING).update(**fields)
-    for name, value in fields.items():
-        setattr(probe, name, value)
+    probe.status = status
+    probe.mail_host = mail_host[:253]
+    probe.reply_code = code
+    probe.reply_text = text[:512]
+    probe.transcript = transcript
+    probe.finished_at = now
+    probe.recheck_at = recheck_at
+    finish_probes([probe])
 
 
 def claim_recheck(probe: EmailProbe) -> bool:
