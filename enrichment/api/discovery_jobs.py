@@ -4,7 +4,6 @@ failed one. The contacts it finds wait for approval (see discovery_contacts)."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Literal
 
 from django.http import HttpRequest
@@ -18,6 +17,7 @@ from config.api_support.principal import principal, workspace_of
 
 from ..discovery import contacts, jobs
 from ..discovery_jobs import DiscoveryJob
+from .money import Euros
 
 router = Router(tags=["discovery"])
 # The statuses as a literal of their own: enum classes named alike (every model's `Status`)
@@ -61,7 +61,7 @@ class DiscoveryJobOut(Schema):
     objected: int = Field(description="people left out: on the objection list")
     people_search: bool = Field(description="the vendors' people searches were asked too")
     provider_people: int = Field(description="people only the people search named")
-    cost: Decimal = Field(description="what the people search cost, in euros")
+    cost: Euros = Field(description="what the people search cost, in euros")
     error: ErrorDetail | None = Field(
         description="why the job failed, or why a completed one stopped early (a quota)"
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from django.db.models import Count, Q
 from django.http import HttpRequest
@@ -17,6 +16,7 @@ from prospects.models import Prospect
 from .. import bulk, costs
 from ..discovery_jobs import DiscoveryJob
 from ..models import DiscoveredContact, EnrichmentJob
+from .money import Euros
 
 router = Router(tags=["figures"])
 
@@ -32,8 +32,8 @@ class StatsOut(Schema):
     jobs_partially_completed: int
     jobs_failed: int
     jobs_running: int
-    spend: Decimal = Field(description="euros over the period")
-    spend_by_provider: dict[str, Decimal]
+    spend: Euros = Field(description="euros over the period")
+    spend_by_provider: dict[str, Euros]
     period_start: dt.date
     period_end: dt.date
     contacts_discovered: int = Field(description="discovered contacts kept (every status)")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from django.db.models import Prefetch
 from django.http import HttpRequest
@@ -20,6 +19,7 @@ from prospects.models import Prospect
 from .. import bulk
 from ..engine import bulk_sql
 from ..models import EnrichmentItem, EnrichmentJob, ProviderAttempt
+from .money import Euros
 
 router = Router(tags=["enrichment jobs"])
 MAX_JOB_PROSPECTS = 10_000
@@ -43,8 +43,8 @@ class JobOut(BaseModel):
     total_items: int
     done_items: int
     failed_items: int
-    estimated_credits: Decimal
-    spent_credits: Decimal
+    estimated_credits: Euros
+    spent_credits: Euros
     pause_reason: str
     paused_until: dt.datetime | None
     created_at: dt.datetime
@@ -57,7 +57,7 @@ class EstimateOut(BaseModel):
     companies: int
     fields: list[str]
     providers: list[str]
-    most: Decimal = Field(description="the most the job can cost, in euros")
+    most: Euros = Field(description="the most the job can cost, in euros")
     excluded: dict[str, int]
 
 
@@ -79,7 +79,7 @@ class AttemptOut(BaseModel):
     value: str
     verified: bool
     from_cache: bool
-    cost: Decimal
+    cost: Euros
     created_at: dt.datetime
     finished_at: dt.datetime | None
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
@@ -13,6 +11,7 @@ from config.api_support.principal import workspace_of
 from .. import credentials
 from ..models import ProviderCredential
 from ..providers.registry import PROVIDERS, get_provider
+from .money import Euros
 
 router = Router(tags=["providers"])
 
@@ -22,8 +21,8 @@ class ProviderOut(Schema):
     label: str
     kind: str
     fields: list[str]
-    cost_per_call: Decimal
-    cost_per_success: Decimal
+    cost_per_call: Euros
+    cost_per_success: Euros
     rate_limit: str
     docs_url: str
     has_key: bool = Field(description="the workspace saved a key (never shown)")

@@ -11,6 +11,7 @@ import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from prospects.models import Prospect
 
+from ..engine.money import PLACES
 from ..models import EnrichmentJob
 from .models import EventType, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -148,8 +150,8 @@ def job_data(job: EnrichmentJob) -> dict[str, Any]:
         "total_items": job.total_items,
         "done_items": job.done_items,
         "failed_items": job.failed_items,
-        "estimated_credits": str(job.estimated_credits),
-        "spent_credits": str(job.spent_credits),
+        "estimated_credits": _euros(job.estimated_credits),
+        "spent_credits": _euros(job.spent_credits),
         "pause_reason": job.pause_reason or None,
         "paused_until": job.paused_until,
         "finished_at": job.finished_at,
@@ -249,3 +251,8 @@ def emit_contact_found(
         },
     )
     return emit(workspace_id, [event])
+
+
+def _euros(amount: Decimal | int) -> str:
+    """An amount as the API writes it: four decimal places, however it was computed."""
+    return str(Decimal(amount).quantize(PLACES))

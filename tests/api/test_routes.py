@@ -187,6 +187,11 @@ def test_create_job_returns_the_estimate_and_starts_it(api, workspace):
         "active": 3,
         "percent": 0,
     }
+    # The job's money reads the same when it is created and when it is read back.
+    fetched = api.get(f"/api/v1/enrichment-jobs/{job.pk}").json()
+    money = ("estimated_credits", "spent_credits")
+    assert {k: created["job"][k] for k in money} == {k: fetched[k] for k in money}
+    assert created["estimate"]["most"] == fetched["estimated_credits"]
 
 
 def test_create_job_refusals_use_stable_codes(api, workspace):
