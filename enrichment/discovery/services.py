@@ -119,6 +119,12 @@ class Discovery(MailQuestions):
             return Verdict((email or "").strip(), result.status, result.score, result.reason)
         if self._objecting([address]):
             return _objected(address)
+        return self._verify_checked(address, pattern=pattern, evidence=evidence)
+
+    def _verify_checked(
+        self, address: str, *, pattern: str = "", evidence: PatternEvidence | None = None
+    ) -> Verdict:
+        """`verify` for an address whose syntax and objection were checked already."""
         domain = address.rpartition("@")[2]
         route, row = self.route(domain)
         if route.status in UNDELIVERABLE_ROUTES or self.prober is None:
@@ -222,7 +228,10 @@ class Discovery(MailQuestions):
         if not options:
             return Verdict("", INVALID, 0, "no_name")
         evidence = self.evidence(domain, known)
-        ranked = rank_candidates(options, evidence)
+        # No address is longer than 254 characters (RFC 5321 with RFC 3696's erratum).
+        ranked = [c for c in rank_candidates(options, evidence) if len(c.address(domain)) <= 254]
+        if not ranked:
+            return Verdict("", INVALID, 0, "invalid_domain")
         limit = settings.SOURCIER_SMTP_MAX_RCPTS_PER_PERSON
         if self._objecting([c.address(domain) for c in ranked[:limit]]):
             # One of the person's likely addresses objected: nobody is asked about any of them.
@@ -247,7 +256,10 @@ class Discovery(MailQuestions):
             asking = InTurn(ranked, domain)
             while (candidate := asking.next()) is not None:
                 address = candidate.address(domain)
-                verdict = self.verify(address, pattern=candidate.pattern, evidence=evidence)
+                # `prepare` checked every candidate's syntax and objection already.
+                verdict = self._verify_checked(
+                    address, pattern=candidate.pattern, evidence=evidence
+                )
                 asking.answered(address, verdict)
             return asking.verdict
         finally:
