@@ -8,22 +8,23 @@ and never inside a transaction.
 The items are claimed together under one lease token; every write of the round holds them
 first (`claims.hold_many`, which renews their lease), and an item taken over by another worker
 meanwhile gets nothing more written, as with one item alone. The money of a call made is
-settled however that ends. Items this shape does not cover (the company waterfall, in-house
-discovery as a step) run alone, through `waterfall.run_item`.
+settled however that ends. How each item ends is `waterfall_runs`'s. Items this shape does
+not cover (the company waterfall, in-house discovery as a step) run alone, through
+`waterfall.run_item`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from .. import credentials
-from ..engine import breaker, cache, claims, ledger, ledger_many, limits, outcomes, retry
+from ..engine import breaker, cache, claims, ledger, ledger_many, limits, outcomes
 from ..models import (
     CreditEntry,
     EnrichmentItem,
@@ -32,38 +33,18 @@ from ..models import (
     ProviderCall,
     attempt_key,
 )
-from ..providers.base import ErrorKind, ProviderError
+from ..providers.base import ErrorKind
 from ..providers.finders import DISCOVERY
 from ..providers.registry import get_provider
-from . import waterfall, waterfall_apply
+from . import waterfall
 from .waterfall_attempts import Candidate, candidate_of
+from .waterfall_runs import Run, finish
 from .waterfall_steps import ask_with_backoff, finding_values, lease_seconds, reply_values
 
 log = logging.getLogger(__name__)
 
 Item = EnrichmentItem.Status
 ATTEMPT_VALUES = ["result", "value", "verified", "signal", "detail", "from_cache", "cost"]
-
-
-@dataclass
-class Run:
-    """One item's way through the waterfall within the rounds."""
-
-    item: EnrichmentItem
-    query: object
-    order: list[str]
-    step: int = 0
-    asked: int = 0
-    done: bool = False
-    lost: bool = False
-    candidates: list[Candidate] = field(default_factory=list)
-    unresolved: list[tuple[str, ProviderError]] = field(default_factory=list)
-    # Stopped before the end: ("pause", code, resume_at) or ("defer", seconds).
-    stop: tuple | None = None
-
-    @property
-    def looking(self) -> bool:
-        return not (self.done or self.lost or self.stop)
 
 
 @dataclass
@@ -195,7 +176,7 @@ class Rounds:
             self.plan.field,
             [(run.query, self.bought.get(run.item.pk, {})) for run in self.runs],
         )
-        return self.finish()
+        return finish(self.workspace_id, self.token, self.runs)
 
     def ask_round(self, questions: list[Question]) -> None:
         self.reopen_closed_keys(questions)
@@ -352,61 +333,6 @@ class Rounds:
             return
         if reply.value.found:
             self.found(run, Candidate(question.provider, reply.value, reply.call.pk))
-
-    # --- Endings -------------------------------------------------------------------------------
-
-    def finish(self) -> dict[int, str]:
-        """Each item's ending, written for the items still held: applied together, retried,
-        parked, deferred or paused."""
-        results: dict[int, str] = {}
-        to_apply = []
-        for run in self.runs:
-            verified = any(c.finding.verified for c in run.candidates)
-            if run.lost:
-                results[run.item.pk] = "lease-lost"
-            elif run.stop is not None or (run.unresolved and not verified) or run.asked == 0:
-                results[run.item.pk] = self.end_alone(run)
-            else:
-                to_apply.append(run)
-        if to_apply:
-            applied = waterfall_apply.apply_email_findings(
-                self.workspace_id, self.token, [(run.item, run.candidates) for run in to_apply]
-            )
-            for run in to_apply:
-                verified = any(c.finding.verified for c in run.candidates)
-                results[run.item.pk] = (
-                    "lease-lost"
-                    if run.item.pk not in applied
-                    else "verified"
-                    if verified
-                    else "unverified"
-                    if run.candidates
-                    else "not-found"
-                )
-        return results
-
-    def end_alone(self, run: Run) -> str:
-        """The rarer endings, one item at a time (as `waterfall` writes them)."""
-        item = run.item
-        try:
-            if run.stop and run.stop[0] == "pause":
-                return waterfall.pause(item, run.stop[1], resume_at=run.stop[2])
-            if run.stop:
-                return waterfall.defer(item, seconds=run.stop[1])
-            if not run.unresolved:
-                return waterfall.park_without_key(item)
-            # A vendor that failed for a passing reason may still know: later, only it.
-            provider, error = run.unresolved[-1]
-            code, detail = outcomes.of_error(error)
-            with transaction.atomic():
-                claims.write_claimed(item, statuses=(Item.SUBMITTED,), updated_at=timezone.now())
-                retry.fail_items(
-                    self.workspace_id, [item], code, provider=provider, detail=detail,
-                    now=timezone.now(),
-                )  # fmt: skip
-            return "retry"
-        except claims.LeaseLost:
-            return "lease-lost"
 
 
 def process_items(item_ids: list[int]) -> dict[int, str]:
