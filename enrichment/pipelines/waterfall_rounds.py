@@ -8,9 +8,10 @@ and never inside a transaction.
 The items are claimed together under one lease token; every write of the round holds them
 first (`claims.hold_many`, which renews their lease), and an item taken over by another worker
 meanwhile gets nothing more written, as with one item alone. The money of a call made is
-settled however that ends. How each item ends is `waterfall_runs`'s. Items this shape does
-not cover (the company waterfall, in-house discovery as a step) run alone, through
-`waterfall.run_item`.
+settled however that ends; a round that meets an unexpected error writes what it did (and
+gives back the holds of the questions it never sent) before the error propagates. How each
+item ends is `waterfall_runs`'s. Items this shape does not cover (the company waterfall,
+in-house discovery as a step) run alone, through `waterfall.run_item`.
 """
 
 from __future__ import annotations
@@ -185,42 +186,60 @@ class Rounds:
             [(q.key, get_provider(q.provider).max_cost, q.provider) for q in questions],
         )
         replies, releases, calls = [], [], []
-        for question in questions:
-            self.keep_lease()
-            run = question.run
-            if run.lost:
-                releases.append(question.key)
-                continue
-            refusal = reserved.refused.get(question.key)
-            if refusal is not None:
-                run.stop = self.refusal_stop(refusal)
-                continue
-            finder = self.plan.finders[question.provider]
+        for index, question in enumerate(questions):
             try:
-                reply = ask_with_backoff(
-                    run.item,
-                    finder,
-                    run.query,
-                    api_key=question.api_key,
-                    key=question.key,
-                    unsaved_calls=calls,
-                )
-            except breaker.BreakerOpen:
-                # Down for everyone: the next vendor is asked, the hold given back.
-                releases.append(question.key)
-                self.write(self.attempt(run, question.provider), result=waterfall.SKIPPED, cost=0)
-                continue
-            except limits.SlotUnavailable:
-                run.stop = ("defer", 1.0)  # the hold stays, under the same key, for the retry
-                continue
-            except claims.LeaseLost:
-                run.lost = True
-                releases.append(question.key)
-                continue
-            replies.append((question, reply))
+                reply = self.ask(question, reserved.refused.get(question.key), releases, calls)
+            except Exception:
+                # What the round did is written before this propagates (the calls answered,
+                # their money, the attempts) and the questions it never sent give their hold
+                # back. This one keeps its hold: its call may have gone out, and asked again
+                # (after the lease) it is paid once, under the same key.
+                unsent = [q.key for q in questions[index + 1 :] if q.key not in reserved.refused]
+                self.write_round(replies, [*releases, *unsent], calls)
+                raise
+            if reply is not None:
+                replies.append((question, reply))
         self.write_round(replies, releases, calls)
         for question, reply in replies:
             self.read_reply(question, reply)
+
+    def ask(
+        self,
+        question: Question,
+        refusal: ledger.LedgerError | None,
+        releases: list[str],
+        calls: list[ProviderCall],
+    ):
+        """Ask one question of the round; None when it was not asked (its key in `releases`
+        when its hold is to be given back)."""
+        self.keep_lease()
+        run = question.run
+        if run.lost:
+            releases.append(question.key)
+            return None
+        if refusal is not None:
+            run.stop = self.refusal_stop(refusal)
+            return None
+        finder = self.plan.finders[question.provider]
+        try:
+            return ask_with_backoff(
+                run.item,
+                finder,
+                run.query,
+                api_key=question.api_key,
+                key=question.key,
+                unsaved_calls=calls,
+            )
+        except breaker.BreakerOpen:
+            # Down for everyone: the next vendor is asked, the hold given back.
+            releases.append(question.key)
+            self.write(self.attempt(run, question.provider), result=waterfall.SKIPPED, cost=0)
+        except limits.SlotUnavailable:
+            run.stop = ("defer", 1.0)  # the hold stays, under the same key, for the retry
+        except claims.LeaseLost:
+            run.lost = True
+            releases.append(question.key)
+        return None
 
     def reopen_closed_keys(self, questions: list[Question]) -> None:
         """A question whose key was already closed (a worker that lost the item settled it

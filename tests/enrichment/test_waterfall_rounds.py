@@ -1,0 +1,83 @@
+"""The email waterfall in rounds when a round goes wrong: Prospeo's answers replayed by
+`responses` (the other vendors are the sandbox's), everything else real."""
+
+import json
+
+import pytest
+import responses
+from django.utils import timezone
+
+from enrichment import bulk, waterfall_queue
+from enrichment.engine import ledger
+from enrichment.models import CreditEntry, EnrichmentItem, ProviderAttempt, ProviderCall
+from enrichment.pipelines import waterfall, waterfall_rounds
+from enrichment.providers.finders import EMAIL_FINDERS
+from enrichment.providers.registry import get_provider
+from tests.enrichment.test_waterfall import import_world
+
+PROSPEO = "https://prospeo.test"
+NO_MATCH = json.dumps({"error": True, "error_code": "NO_MATCH"})
+# An answer that cannot be read without raising (its JSON nests deeper than Python's recursion
+# limit): any bug met while recording or reading one item's answer.
+UNREADABLE = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.fixture
+def prospeo(email_ws, http, sandbox, settings):
+    """Prospeo answers what the test queues (`answer`); the other vendors are the sandbox's."""
+    settings.PROVIDER_BASE_URLS = {**settings.PROVIDER_BASE_URLS, "prospeo": PROSPEO}
+    http.add_passthru(sandbox.url)
+    queued: list[str] = []
+
+    def answer(request):
+        return 200, {}, queued.pop(0) if queued else NO_MATCH
+
+    http.add_callback(responses.POST, f"{PROSPEO}/enrich-person", callback=answer)
+    return queued
+
+
+def started_items(workspace, world, count):
+    """`count` queued items Prospeo can be asked about, in the order the rounds ask them."""
+    import_world(workspace, world, limit=3 * count)
+    bulk.start_job(workspace, bulk.estimate_job(workspace.pk))
+    items = EnrichmentItem.objects.for_workspace(workspace).select_related("prospect__company")
+    askable = [
+        item.pk
+        for item in items.order_by("pk")
+        if EMAIL_FINDERS["prospeo"].can_ask(waterfall.person_of(item))
+    ][:count]
+    items.exclude(pk__in=askable).delete()
+    waterfall_queue.start_items(askable)
+    return askable
+
+
+def prospeo_asked(http):
+    return sum(1 for call in http.calls if call.request.url.startswith(PROSPEO))
+
+
+def test_a_round_that_raises_writes_what_it_did_first(email_ws, world, http, prospeo):
+    """Prospeo answers two items, then an answer that cannot be read: before the error
+    propagates the two answers are written (calls, attempts, money given back) and the fourth
+    item's reservation, never sent, is released; only the question that failed keeps its hold,
+    which the next run asks again under: nothing answered is asked again, nothing paid twice."""
+    ids = started_items(email_ws, world, 4)
+    prospeo.extend([NO_MATCH, NO_MATCH, UNREADABLE])
+
+    with pytest.raises(RecursionError):
+        waterfall_rounds.process_items(ids)
+
+    assert prospeo_asked(http) == 3
+    assert ProviderCall.objects.for_workspace(email_ws).filter(provider="prospeo").count() == 2
+    attempts = ProviderAttempt.objects.for_workspace(email_ws).filter(provider="prospeo")
+    answered = attempts.filter(result="not_found").exclude(call=None)
+    assert set(answered.values_list("item_id", flat=True)) == set(ids[:2])
+    assert ledger.in_flight(email_ws.pk) == get_provider("prospeo").max_cost
+    released = CreditEntry.objects.for_workspace(email_ws).filter(kind="release")
+    assert released.count() == 3
+
+    EnrichmentItem.objects.for_workspace(email_ws).update(next_attempt_at=timezone.now())
+    waterfall_rounds.process_items(ids)
+
+    assert prospeo_asked(http) == 5  # the two items whose question was not answered
+    assert ledger.in_flight(email_ws.pk) == 0
+    assert not EnrichmentItem.objects.for_workspace(email_ws).filter(status="submitted").exists()
