@@ -185,16 +185,23 @@ class Rounds:
             self.workspace_id,
             [(q.key, get_provider(q.provider).max_cost, q.provider) for q in questions],
         )
+        # A key an earlier try of the question holds at another price (prices changed
+        # meanwhile): that reservation stands, as a batch's does (`dropcontact.submit`).
+        refused = {
+            key: refusal
+            for key, refusal in reserved.refused.items()
+            if not isinstance(refusal, ledger.IdempotencyConflict)
+        }
         replies, releases, calls = [], [], []
         for index, question in enumerate(questions):
             try:
-                reply = self.ask(question, reserved.refused.get(question.key), releases, calls)
+                reply = self.ask(question, refused.get(question.key), releases, calls)
             except Exception:
                 # What the round did is written before this propagates (the calls answered,
                 # their money, the attempts) and the questions it never sent give their hold
                 # back. This one keeps its hold: its call may have gone out, and asked again
                 # (after the lease) it is paid once, under the same key.
-                unsent = [q.key for q in questions[index + 1 :] if q.key not in reserved.refused]
+                unsent = [q.key for q in questions[index + 1 :] if q.key not in refused]
                 self.write_round(replies, [*releases, *unsent], calls)
                 raise
             if reply is not None:

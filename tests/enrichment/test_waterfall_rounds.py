@@ -9,7 +9,13 @@ from django.utils import timezone
 
 from enrichment import bulk, waterfall_queue
 from enrichment.engine import ledger
-from enrichment.models import CreditEntry, EnrichmentItem, ProviderAttempt, ProviderCall
+from enrichment.models import (
+    CreditEntry,
+    EnrichmentItem,
+    ProviderAttempt,
+    ProviderCall,
+    attempt_key,
+)
 from enrichment.pipelines import waterfall, waterfall_rounds
 from enrichment.providers.finders import EMAIL_FINDERS
 from enrichment.providers.registry import get_provider
@@ -81,3 +87,24 @@ def test_a_round_that_raises_writes_what_it_did_first(email_ws, world, http, pro
     assert prospeo_asked(http) == 5  # the two items whose question was not answered
     assert ledger.in_flight(email_ws.pk) == 0
     assert not EnrichmentItem.objects.for_workspace(email_ws).filter(status="submitted").exists()
+
+
+def test_a_key_held_at_another_price_is_asked_under_that_hold(email_ws, world, sandbox):
+    """Prices changed while an earlier try of the item's question held its key: that
+    reservation stands (as a Dropcontact batch's does), the vendor is asked under it and it is
+    closed, instead of the item being put back for the same refusal again and again."""
+    [item_id] = started_items(email_ws, world, 1)
+    item = EnrichmentItem.objects.for_workspace(email_ws).get(pk=item_id)
+    key = attempt_key(item, "email", "prospeo")
+    ledger.reserve(email_ws.pk, "0.01", key=key, provider="prospeo")
+
+    result = waterfall_rounds.process_items([item_id])[item_id]
+
+    assert result in ("verified", "unverified", "not-found")
+    assert [call.vendor for call in sandbox.calls].count("prospeo") == 1
+    entries = CreditEntry.objects.for_workspace(email_ws).filter(idempotency_key__startswith=key)
+    assert sorted(entries.values_list("idempotency_key", "kind")) in (
+        [(key, "release"), (key, "reserve")],
+        [(key, "reserve"), (key, "settle")],
+    )
+    assert ledger.in_flight(email_ws.pk) == 0
