@@ -275,6 +275,7 @@ from . import (  # noqa: E402, F401
     admin_cascade,
     admin_costs,
     admin_discovery,
+    admin_discovery_jobs,
     admin_jobs,
     admin_webhooks,
 )
