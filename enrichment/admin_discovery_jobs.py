@@ -19,6 +19,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -113,23 +115,13 @@ def retry(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) -> 
 
 @admin.register(DiscoveryJob)
 class DiscoveryJobAdmin(WorkspaceScopedAdmin):
+    # The detail page has the rest (left out, named by the people search, who, when it ended).
     list_display = (
-        "domain",
-        "status",
-        "people",
-        "added",
-        "checked",
-        "objected",
-        "provider_people",
-        "cost_text",
-        "error_text",
-        "requested_by",
+        "domain", "status", "people", "added_link", "checked", "cost_text", "error_text",
         "created_at",
-        "finished_at",
     )
     list_filter = ("status", "people_search")
     search_fields = ("domain",)
-    list_select_related = ("requested_by",)
     actions = [retry]
     readonly_fields = (
         "domain",
@@ -165,6 +157,15 @@ class DiscoveryJobAdmin(WorkspaceScopedAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # a run's record stays: what it cost, who asked
+
+    @admin.display(description=_("new contacts"), ordering="added")
+    def added_link(self, job: DiscoveryJob) -> str:
+        """The count, linked to the company's contacts in the approval queue."""
+        if not job.added:
+            return "0"
+        url = reverse("admin:enrichment_discoveredcontact_changelist")
+        return format_html('<a href="{}?{}">{}</a>', url, urlencode({"domain": job.domain}),
+                           job.added)
 
     @admin.display(description=_("cost"), ordering="cost")
     def cost_text(self, job: DiscoveryJob) -> str:

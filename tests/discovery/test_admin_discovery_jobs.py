@@ -46,6 +46,10 @@ def test_a_discovery_started_from_the_admin_runs_and_is_listed(
     assert found.count() == job.added
     runs = admin_client_ws.get(RUNS).content.decode()
     assert company.domain in runs and job.get_status_display() in runs
+    # The count of new contacts leads to them in the approval queue.
+    assert f'href="{QUEUE}?domain={company.domain}"' in runs
+    theirs = admin_client_ws.get(f"{QUEUE}?domain={company.domain}")
+    assert theirs.status_code == 200 and theirs.context["cl"].result_count == job.added
 
 
 def test_a_member_cannot_ask_for_the_paid_people_search(
