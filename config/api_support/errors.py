@@ -23,6 +23,9 @@ DEFAULT_MESSAGES = {
     "method_not_allowed": gettext_lazy("This method is not allowed here."),
     "validation_error": gettext_lazy("The request is not valid."),
     "invalid_json": gettext_lazy("The body is not valid JSON."),
+    "unsupported_media_type": gettext_lazy(
+        "The body must be JSON, sent with “Content-Type: application/json”."
+    ),
     "idempotency_key_reused": gettext_lazy(
         "This Idempotency-Key was already used with another request."
     ),
@@ -81,5 +84,5 @@ def not_found() -> ApiError:
 
 
 def errors(*statuses: int) -> dict:
-    """The error part of an operation's `response=`: 401, 403, 413, 422 and 429 always."""
-    return {status: ErrorOut for status in sorted({401, 403, 413, 422, 429, *statuses})}
+    """The error part of an operation's `response=`: 401, 403, 413, 415, 422 and 429 always."""
+    return {status: ErrorOut for status in sorted({401, 403, 413, 415, 422, 429, *statuses})}

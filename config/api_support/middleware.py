@@ -1,5 +1,6 @@
-"""Around every `/api/` request: its language, its rate limits, its Idempotency-Key, and the
-error envelope for what never reached a route (an unknown path, a wrong method)."""
+"""Around every `/api/` request: its language, its rate limits, its body's media type, its
+Idempotency-Key, and the error envelope for what never reached a route (an unknown path, a
+wrong method)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,29 @@ def _limited(request: HttpRequest, group: str, value: str, rate: str) -> HttpRes
     response = error_response(429, "rate_limited")
     response.api_error_code = "rate_limited"
     response["Retry-After"] = str(max(1, int(usage["time_left"])))
+    return response
+
+
+def json_body(request: HttpRequest) -> bool:
+    """Whether the body may be read as JSON: none, or one sent as `application/json` (or a
+    `+json` type), or without a Content-Type at all (curl's `--data-binary`, most scripts).
+    A form, a multipart upload or text is refused before anything reads it."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    media = request.content_type or ""
+    if length <= 0 or not media:
+        return True
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+def _unsupported_media_type() -> HttpResponse:
+    response = error_response(415, "unsupported_media_type")
+    response.api_error_code = "unsupported_media_type"
+    response["Accept-Post"] = "application/json"
     return response
 
 
@@ -84,6 +108,8 @@ class ApiMiddleware:
             limited = _limited(request, "api-key", principal.rate_key, settings.SOURCIER_API_RATE)
             if limited:
                 return limited
+            if not json_body(request):
+                return _unsupported_media_type()
         idempotency_key = request.headers.get("Idempotency-Key")
         if request.method != "POST" or idempotency_key is None or principal is None:
             return self.get_response(request)
