@@ -13,7 +13,7 @@ from ninja import Field, Query, Router, Schema, Status
 from config.api_support.errors import ApiError, ErrorDetail, errors, not_found
 from config.api_support.pagination import Page, PageQuery, paginate
 from config.api_support.params import FilterText, id_path
-from config.api_support.principal import principal, workspace_of
+from config.api_support.principal import principal, require_admin, workspace_of
 
 from ..discovery import contacts, jobs
 from ..discovery_jobs import DiscoveryJob
@@ -36,11 +36,13 @@ class DiscoveryJobIn(Schema):
     domain: str = Field(
         min_length=1, max_length=253, description="the company's domain, e.g. exemple.fr"
     )
+    # Strict: money is spent on `true` only, never on "yes", 1 or "false".
     people_search: bool = Field(
         False,
+        strict=True,
         description="also ask the people searches the workspace has a key for, AI Ark then "
-        "Apollo (paid, once per domain within the cache period); 422 `no_provider_key` "
-        "without either key",
+        "Apollo (paid, once per domain within the cache period): an admin key only (403 "
+        "`forbidden`); 422 `no_provider_key` without either key",
     )
 
 
@@ -120,10 +122,13 @@ def refused(exc: contacts.DiscoveryRefused) -> ApiError:
         "`discovery_quota_contacts`, `discovery_quota_emails`), with 422 for an invalid "
         "domain (`invalid_domain`), a company that has the most contacts "
         "(`discovery_quota_company`) or a people search without the workspace's AI Ark or "
-        "Apollo key (`no_provider_key`)."
+        "Apollo key (`no_provider_key`). A people search spends money: it needs an admin key "
+        "(403 `forbidden`)."
     ),
 )
 def create_job(request: HttpRequest, payload: DiscoveryJobIn):
+    if payload.people_search:
+        require_admin(request)
     who = principal(request)
     try:
         job = jobs.start_job(
@@ -165,10 +170,15 @@ def get_job_detail(request: HttpRequest, job_id: int = id_path()):
     "/discovery/jobs/{job_id}/retry",
     response={200: DiscoveryJobOut, **errors(404, 409)},
     summary="Run a failed discovery job again",
-    description="Only a failed job: any other is refused with 409 `not_retryable`.",
+    description=(
+        "Only a failed job: any other is refused with 409 `not_retryable`. A job with a "
+        "people search spends money again: it needs an admin key (403 `forbidden`)."
+    ),
 )
 def retry_job(request: HttpRequest, job_id: int = id_path()):
     job = get_job(request, job_id)
+    if job.people_search:
+        require_admin(request)
     if job.status != DiscoveryJob.Status.FAILED:
         raise ApiError(409, "not_retryable", _not_retryable(job))
     try:

@@ -33,6 +33,34 @@ def test_a_member_key_may_discover(member_api, workspace):
     assert member_api.post(JOBS, {"domain": "exemple.fr"}).status_code == 201
 
 
+def test_a_people_search_spends_money_so_it_needs_an_admin_key(member_api, api, workspace):
+    from enrichment import credentials
+
+    credentials.set_api_key(workspace, "aiark", "sandbox-key")
+    body = {"domain": "exemple.fr", "people_search": True}
+    assert_envelope(member_api.post(JOBS, body), 403, "forbidden")
+    assert not DiscoveryJob.objects.for_workspace(workspace).exists()
+    assert member_api.post(JOBS, {**body, "people_search": False}).status_code == 201
+    assert api.post(JOBS, body).status_code == 201
+    # Retrying a failed people search spends again: an admin key too.
+    paid = DiscoveryJob.objects.for_workspace(workspace).get(people_search=True)
+    DiscoveryJob.objects.for_workspace(workspace).update(status="failed")
+    assert_envelope(member_api.post(f"{JOBS}/{paid.pk}/retry", {}), 403, "forbidden")
+    assert DiscoveryJob.objects.for_workspace(workspace).get(pk=paid.pk).status == "failed"
+    free = DiscoveryJob.objects.for_workspace(workspace).get(people_search=False)
+    assert member_api.post(f"{JOBS}/{free.pk}/retry", {}).status_code == 200
+
+
+@pytest.mark.parametrize("value", ["yes", "true", 1, 0, "false", None])
+def test_people_search_is_a_json_boolean_only(api, workspace, value):
+    refused = api.post(JOBS, {"domain": "exemple.fr", "people_search": value})
+    body = assert_envelope(refused, 422, "validation_error")
+    (field,) = body["error"]["fields"]
+    assert (field["loc"][-1], field["type"]) == ("people_search", "bool_type")
+    assert field["msg"] == "true ou false est attendu."
+    assert not DiscoveryJob.objects.for_workspace(workspace).exists()
+
+
 def test_the_same_idempotency_key_replays_the_job(api, workspace):
     key = {"Idempotency-Key": "decouverte-1"}
     first = api.post(JOBS, {"domain": "exemple.fr"}, headers=key)
