@@ -161,11 +161,13 @@ def discover_company(
     fetch: Callable[[str], str | None] = fetch_page,
     progress: Callable[[int, int], Any] | None = None,
     search_people: bool = False,
+    allowance: Any = None,
 ) -> DiscoveryRun:
     """Read the site of `domain`, add the people it names as contacts to review, and find
     and verify each one's best address. With `search_people`, the people the workspace's
     people-search vendors (AI Ark, Apollo) know there are added too (paid, once per domain
-    within the cache period)."""
+    within the cache period). A job's `allowance` holds its requester's contacts quota for
+    each contact added (see quotas.JobContacts): once spent, the run stops there."""
     try:
         domain = normalize.normalize_domain(domain)
     except normalize.InvalidValue as error:
@@ -206,6 +208,7 @@ def discover_company(
                     confidence=person.confidence,
                     company=company,
                     user=user,
+                    allowance=allowance,
                 )
             except contacts.DiscoveryRefused as refusal:
                 run.refused = str(refusal)

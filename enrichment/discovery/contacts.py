@@ -4,7 +4,7 @@ verification found, and the approval that turns them into prospects.
 Nothing reaches the prospects before a person approves: approval creates the prospect (source
 "discovery", the address's provenance at its score) or links the one that already exists, and
 never for a person on the objection list. Unapproved contacts are purged after the retention
-period (`purge_unapproved`, run by the sweeper)."""
+period (`purge_unapproved`, run by the sweeper). The quotas are in `quotas`."""
 
 from __future__ import annotations
 
@@ -22,56 +22,16 @@ from prospects import services as prospect_services
 from prospects.models import Prospect, Source, Workspace
 
 from ..models import DiscoveredContact
+from .quotas import DiscoveryRefused, check_contact_quotas
 
 Contact = DiscoveredContact
-QUOTA_DEFAULTS = {
-    "contacts_per_user_per_day": 100,
-    "emails_per_user_per_day": 500,
-    "jobs_per_user": 10,
-    "contacts_per_company": 50,
-}
 RETENTION_DAYS = 30
-
-
-class DiscoveryRefused(ValueError):
-    """A discovery request that may not go on: a message in the active language, for the
-    user, and a stable code (the API's error code)."""
-
-    def __init__(self, message: str, *, code: str = "discovery_refused") -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def quota(name: str) -> int:
-    return {**QUOTA_DEFAULTS, **getattr(settings, "SOURCIER_DISCOVERY_QUOTAS", {})}[name]
 
 
 def person_key(first_name: str, last_name: str, domain: str) -> str:
     """One contact per person and domain, whatever the accents, case and spacing."""
     name = " ".join(normalize.fold(f"{first_name} {last_name}").split())
     return f"{name}@{domain}"[:600]
-
-
-def _check_quotas(workspace: Workspace, domain: str, user: Any) -> None:
-    since = timezone.now() - dt.timedelta(hours=24)
-    contacts = Contact.objects.for_workspace(workspace)
-    if getattr(user, "pk", None):
-        today = contacts.filter(created_by=user, created_at__gte=since).count()
-        if today >= quota("contacts_per_user_per_day"):
-            raise DiscoveryRefused(
-                _(
-                    "You have reached your quota of %(max)s discovered contacts in 24 hours: "
-                    "try again later, or ask an administrator to raise it."
-                )
-                % {"max": quota("contacts_per_user_per_day")},
-                code="discovery_quota_contacts",
-            )
-    if contacts.filter(domain=domain).count() >= quota("contacts_per_company"):
-        raise DiscoveryRefused(
-            _("%(domain)s already has %(max)s discovered contacts, the most per company.")
-            % {"domain": domain, "max": quota("contacts_per_company")},
-            code="discovery_quota_company",
-        )
 
 
 def clean_domain(value: str) -> str:
@@ -95,9 +55,11 @@ def add_contact(
     confidence: int = 50,
     company: Any = None,
     user: Any = None,
+    allowance: Any = None,
 ) -> tuple[DiscoveredContact, bool]:
     """The contact for this person at this domain: (contact, created). An existing one is
-    returned as it is (and costs no quota)."""
+    returned as it is (and costs no quota). A job's `allowance` (`quotas.JobContacts`) holds
+    its requester's contacts quota: reserved, then counted, in the transaction that adds."""
     first_name = normalize.clean_text(first_name)[:150]
     last_name = normalize.clean_text(last_name)[:150]
     domain = clean_domain(domain)
@@ -111,25 +73,30 @@ def add_contact(
     existing = contacts.filter(person_key=key).first()
     if existing is not None:
         return existing, False
-    _check_quotas(workspace, domain, user)
-    try:
-        with transaction.atomic():
-            contact = Contact.objects.create(
-                workspace=workspace,
-                company=company,
-                domain=domain,
-                first_name=first_name,
-                last_name=last_name,
-                job_title=normalize.clean_text(job_title)[:255],
-                person_key=key,
-                method=method,
-                source=source[:500],
-                confidence=max(0, min(100, confidence)),
-                created_by=user if getattr(user, "pk", None) else None,
-            )
-    except IntegrityError:
-        # Added meanwhile by another request: that one is the contact.
-        return contacts.get(person_key=key), False
+    with transaction.atomic():
+        if allowance is not None:
+            allowance.reserve()
+        check_contact_quotas(workspace, domain, user)
+        try:
+            with transaction.atomic():
+                contact = Contact.objects.create(
+                    workspace=workspace,
+                    company=company,
+                    domain=domain,
+                    first_name=first_name,
+                    last_name=last_name,
+                    job_title=normalize.clean_text(job_title)[:255],
+                    person_key=key,
+                    method=method,
+                    source=source[:500],
+                    confidence=max(0, min(100, confidence)),
+                    created_by=user if getattr(user, "pk", None) else None,
+                )
+        except IntegrityError:
+            # Added meanwhile by another request: that one is the contact.
+            return contacts.get(person_key=key), False
+        if allowance is not None:
+            allowance.count()
     return contact, True
 
 

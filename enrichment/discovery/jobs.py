@@ -14,19 +14,18 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 
 from prospects import normalize
 from prospects.models import ApiKey, Workspace
 
 from ..discovery_jobs import DiscoveryJob
 from ..engine import claims
-from ..models import DiscoveredContact
-from . import contacts
 from . import people_search as people_search_source
+from . import quotas
 from .smtp import ProbeConfigError
 
 log = logging.getLogger(__name__)
@@ -62,63 +61,12 @@ def clean_domain(domain: str) -> str:
     try:
         cleaned = normalize.normalize_domain(domain)
     except normalize.InvalidValue as error:
-        raise contacts.DiscoveryRefused(str(error), code="invalid_domain") from error
+        raise quotas.DiscoveryRefused(str(error), code="invalid_domain") from error
     if not cleaned or "." not in cleaned:
-        raise contacts.DiscoveryRefused(
+        raise quotas.DiscoveryRefused(
             _("Give the domain of a company, e.g. exemple.fr."), code="invalid_domain"
         )
     return cleaned
-
-
-def _requested_by(user: Any, api_key: ApiKey | None) -> Q:
-    if api_key is not None:
-        return Q(api_key=api_key)
-    if getattr(user, "pk", None):
-        return Q(requested_by=user, api_key__isnull=True)
-    return Q(pk__in=[])
-
-
-def check_quotas(workspace: Workspace, domain: str, *, user: Any, api_key: ApiKey | None) -> None:
-    """The requester's quotas (parallel jobs, contacts and addresses checked in 24 hours, per
-    key or per person) and the company's; DiscoveryRefused with its code when one is spent."""
-    mine = DiscoveryJob.objects.for_workspace(workspace).filter(_requested_by(user, api_key))
-    running = mine.filter(status__in=DiscoveryJob.LIVE_STATUSES).count()
-    if running >= contacts.quota("jobs_per_user"):
-        most = contacts.quota("jobs_per_user")
-        raise contacts.DiscoveryRefused(
-            ngettext(
-                "%(max)s discovery is already running for you: wait for it to finish.",
-                "%(max)s discoveries are already running for you: wait for one to finish.",
-                most,
-            )
-            % {"max": most},
-            code="discovery_quota_jobs",
-        )
-    today = mine.filter(created_at__gte=timezone.now() - dt.timedelta(hours=24)).aggregate(
-        added=Sum("added"), checked=Sum("checked")
-    )
-    if (today["added"] or 0) >= contacts.quota("contacts_per_user_per_day"):
-        raise contacts.DiscoveryRefused(
-            _(
-                "You have reached your quota of %(max)s discovered contacts in 24 hours: "
-                "try again later, or ask an administrator to raise it."
-            )
-            % {"max": contacts.quota("contacts_per_user_per_day")},
-            code="discovery_quota_contacts",
-        )
-    if (today["checked"] or 0) >= contacts.quota("emails_per_user_per_day"):
-        raise contacts.DiscoveryRefused(
-            _("You have reached your quota of %(max)s addresses checked in 24 hours.")
-            % {"max": contacts.quota("emails_per_user_per_day")},
-            code="discovery_quota_emails",
-        )
-    known = DiscoveredContact.objects.for_workspace(workspace).filter(domain=domain).count()
-    if known >= contacts.quota("contacts_per_company"):
-        raise contacts.DiscoveryRefused(
-            _("%(domain)s already has %(max)s discovered contacts, the most per company.")
-            % {"domain": domain, "max": contacts.quota("contacts_per_company")},
-            code="discovery_quota_company",
-        )
 
 
 def start_job(
@@ -133,9 +81,9 @@ def start_job(
     With `people_search`, the vendors' people searches the workspace has a key for (AI Ark,
     Apollo) are asked too: refused when it has none."""
     domain = clean_domain(domain)
-    check_quotas(workspace, domain, user=user, api_key=api_key)
+    quotas.check_quotas(workspace, domain, user=user, api_key=api_key)
     if people_search and not people_search_source.keyed_sources(workspace.pk):
-        raise contacts.DiscoveryRefused(
+        raise quotas.DiscoveryRefused(
             _("People search needs the workspace's AI Ark or Apollo key."),
             code="no_provider_key",
         )
@@ -152,7 +100,7 @@ def start_job(
 
 def retry_job(workspace: Workspace, job: DiscoveryJob) -> bool:
     """Make a failed job wait for a worker again; False when the job had not failed."""
-    check_quotas(workspace, job.domain, user=job.requested_by, api_key=job.api_key)
+    quotas.check_quotas(workspace, job.domain, user=job.requested_by, api_key=job.api_key)
     retried = (
         DiscoveryJob.objects.for_workspace(workspace)
         .filter(pk=job.pk, status=Status.FAILED)
@@ -231,10 +179,11 @@ def run_job(job_id: int) -> str:
             user=job.requested_by,
             progress=heartbeat,
             search_people=job.people_search,
+            allowance=quotas.JobContacts(job),
         )
     except claims.LeaseLost:
         return "lease-lost"
-    except contacts.DiscoveryRefused as refusal:
+    except quotas.DiscoveryRefused as refusal:
         return _finish(job, Status.FAILED, error_code=refusal.code)
     except ProbeConfigError:
         return _finish(job, Status.FAILED, error_code="probing_not_configured")
@@ -249,7 +198,6 @@ def run_job(job_id: int) -> str:
         people=run.people,
         done=run.people,
         checked=sum(run.statuses.values()),
-        added=run.added,
         objected=run.objected,
         contact_ids=run.contact_ids,
         provider_people=run.provider_people,

@@ -84,6 +84,32 @@ def test_discover_a_company_through_the_api(discovering, api, workspace, world, 
     assert (prospect.email, prospect.status) == (verified[0]["email"], "verified")
 
 
+def test_a_key_s_jobs_in_flight_share_its_contacts_quota(
+    discovering, member_api, member_key, workspace, company, settings
+):
+    settings.SOURCIER_DISCOVERY_QUOTAS = {"contacts_per_user_per_day": 3}
+    # Another job of the key, still running, has added two contacts so far.
+    DiscoveryJob.objects.create(
+        workspace=workspace,
+        domain="autre.fr",
+        status="running",
+        added=2,
+        api_key=member_key.api_key,
+    )
+    created = member_api.post("/api/v1/discovery/jobs", {"domain": company.domain})
+    assert created.status_code == 201, created.content
+    job = member_api.get(f"/api/v1/discovery/jobs/{created.json()['id']}").json()
+    # It stopped at the quota, and says why, as at the company's.
+    assert (job["status"], job["added"]) == ("completed", 1), job
+    assert job["people"] >= 2
+    assert job["error"]["code"] == "discovery_quota_contacts"
+    assert "quota" in job["error"]["message"]
+    assert DiscoveredContact.objects.for_workspace(workspace).count() == 1
+    refused = member_api.post("/api/v1/discovery/jobs", {"domain": "beta.fr"})
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "discovery_quota_contacts"
+
+
 def test_running_a_job_twice_does_it_once(discovering, workspace, company):
     job = DiscoveryJob.objects.create(workspace=workspace, domain=company.domain)
     assert jobs.run_job(job.pk) == "completed"
