@@ -18,6 +18,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from config.discovery_quotas import parse_discovery_quotas
 from config.provider_prices import parse_provider_prices, parse_provider_rates
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -309,8 +310,16 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 # Discovered contacts nobody approved are deleted after this many days (lawful basis: B2B
-# legitimate interest, kept no longer than needed). Quotas: see enrichment/discovery/contacts.py.
+# legitimate interest, kept no longer than needed).
 SOURCIER_DISCOVERY_RETENTION_DAYS = env.int("SOURCIER_DISCOVERY_RETENTION_DAYS", default=30)
+# The operator's discovery quotas over the defaults (enrichment/discovery/quotas.py), e.g.
+# "contacts=200,emails=1000,jobs=5,company=80".
+try:
+    SOURCIER_DISCOVERY_QUOTAS = parse_discovery_quotas(
+        env.str("SOURCIER_DISCOVERY_QUOTAS", default="")
+    )
+except ValueError as _error:
+    raise ImproperlyConfigured(f"SOURCIER_DISCOVERY_QUOTAS: {_error}") from _error
 # How long a discovery job belongs to its worker without one more person checked; past it the
 # sweeper hands the job to another worker.
 SOURCIER_DISCOVERY_JOB_LEASE_SECONDS = env.int("SOURCIER_DISCOVERY_JOB_LEASE_SECONDS", default=600)
