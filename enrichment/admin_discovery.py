@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from prospects.admin_base import WorkspaceScopedAdmin
+from prospects.admin_base import WorkspaceScopedAdmin, is_workspace_admin
 
 from .admin_discovery_manual import manual_entry_view
 from .discovery import contacts, guards
@@ -182,6 +182,11 @@ class DiscoveredContactAdmin(WorkspaceScopedAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Read-only: decisions go through the actions, which act in the current workspace.
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Deleting is a workspace administrator's decision, as through the API (an admin
+        # key): members approve or reject, and never see the delete action or page.
+        return super().has_delete_permission(request, obj) and is_workspace_admin(request)
 
     @admin.display(description=_("name"), ordering="last_name")
     def name(self, contact: DiscoveredContact) -> str:

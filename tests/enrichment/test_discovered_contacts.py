@@ -231,6 +231,25 @@ def test_approving_from_the_queue(member_client, workspace, other_workspace):
     assert theirs.status == Contact.Status.PENDING
 
 
+def test_only_a_workspace_administrator_deletes_contacts(member_client, admin_client_ws, workspace):
+    first, _ = add(workspace)
+    second, _ = add(workspace, first="Bob", last="Roy")
+    page = member_client.get(CHANGELIST).content.decode()
+    assert 'value="delete_selected"' not in page
+    selected = {"action": "delete_selected", "_selected_action": [first.pk, second.pk]}
+    refused = member_client.post(CHANGELIST, {**selected, "post": "yes"})
+    assert refused.status_code in (200, 302)
+    assert member_client.get(f"{CHANGELIST}{first.pk}/delete/").status_code == 403
+    assert member_client.post(f"{CHANGELIST}{first.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Contact.objects.for_workspace(workspace).count() == 2
+
+    assert 'value="delete_selected"' in admin_client_ws.get(CHANGELIST).content.decode()
+    assert admin_client_ws.get(f"{CHANGELIST}{first.pk}/delete/").status_code == 200
+    deleted = admin_client_ws.post(CHANGELIST, {**selected, "post": "yes"})
+    assert deleted.status_code == 302
+    assert not Contact.objects.for_workspace(workspace).exists()
+
+
 def test_approval_links_a_namesake_at_a_company_added_after_the_contact(workspace):
     contact, _ = add(workspace)  # found before the company existed: no company
     found(contact, "helene.menard@alpha.fr")
