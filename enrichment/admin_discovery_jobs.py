@@ -100,6 +100,15 @@ def retry(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) -> 
         return
     started = 0
     for job in queryset.filter(workspace=workspace, status=DiscoveryJob.Status.FAILED):
+        if job.people_search and not is_workspace_admin(request):
+            # Run again, its people search pays again: as when it was started.
+            modeladmin.message_user(
+                request,
+                gettext("%(domain)s — its people search is paid: an administrator restarts it.")
+                % {"domain": job.domain},
+                messages.WARNING,
+            )
+            continue
         try:
             started += jobs.retry_job(workspace, job)
         except contacts.DiscoveryRefused as error:

@@ -78,3 +78,26 @@ def test_another_workspace_s_runs_are_not_listed(member_client, workspace, other
     assert "concurrent.fr" not in member_client.get(RUNS).content.decode()
     change = reverse("admin:enrichment_discoveryjob_change", args=[theirs.pk])
     assert member_client.get(change).status_code in (302, 404)
+
+
+def test_a_failed_run_starts_again_but_a_paid_one_only_for_an_administrator(
+    member_client, admin_client_ws, workspace, django_capture_on_commit_callbacks, settings
+):
+    settings.SOURCIER_DISCOVERY_SITE_URL = "http://127.0.0.1:9/sites/{domain}"
+    failed = DiscoveryJob.Status.FAILED
+    free = DiscoveryJob.objects.create(workspace=workspace, domain="libre.fr", status=failed)
+    paid = DiscoveryJob.objects.create(
+        workspace=workspace, domain="payant.fr", status=failed, people_search=True
+    )
+    action = {"action": "retry", "_selected_action": [free.pk, paid.pk]}
+    with django_capture_on_commit_callbacks(execute=False):
+        response = member_client.post(RUNS, action)
+    said = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any("payant.fr" in m and "administrateur" in m for m in said), said
+    free.refresh_from_db()
+    paid.refresh_from_db()
+    assert (free.status, paid.status) == ("pending", "failed")
+    with django_capture_on_commit_callbacks(execute=False):
+        admin_client_ws.post(RUNS, {**action, "_selected_action": [paid.pk]})
+    paid.refresh_from_db()
+    assert paid.status == "pending"
