@@ -9,6 +9,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 import email_validator
+import idna  # email-validator's own IDNA library
 import phonenumbers
 import tldextract
 from anyascii import anyascii
@@ -174,10 +175,17 @@ def normalize_phone(value: str | None, region: str = "FR") -> str:
 
 
 def normalize_domain(value: str | None) -> str:
-    """The registrable domain of a URL or host: 'https://www.Acme.fr/x' -> 'acme.fr'."""
+    """The registrable domain of a URL or host: 'https://www.Acme.fr/x' -> 'acme.fr'.
+
+    Only a host name DNS can hold is a domain (`is_hostname`): 'exa mple.fr', 'x_y.fr' or
+    '-x.fr' are InvalidValue, whatever urlsplit makes of them.
+    """
     value = shown = clean_text(value).lower()
     if not value:
         return ""
+    if not value.isascii():
+        # IDNA wants composed accents: 'cafe' + U+0301 is café.fr too.
+        value = unicodedata.normalize("NFC", value)
     if "@" in value and "/" not in value:
         value = value.rsplit("@", 1)[1]
     try:
@@ -185,32 +193,51 @@ def normalize_domain(value: str | None) -> str:
     except ValueError as exc:
         # Brackets that do not hold an IPv6 address ('[oops', 'a@[1.2.3.4]'), or characters
         # that NFKC turns into URL syntax (the small commercial at '﹫').
-        raise InvalidValue(_("Invalid domain: %(value)s") % {"value": shown}) from exc
+        raise _invalid_domain(shown) from exc
+    host = host.removesuffix(".")
+    if not is_hostname(host):
+        raise _invalid_domain(shown)
     parts = _extract(host)
-    labels = [label for label in host.split(".") if label]
+    labels = host.split(".")
     if parts.domain and parts.suffix:
         domain = f"{parts.domain}.{parts.suffix}"
     # Reserved names (RFC 2606: .example, .test) are not public suffixes but are valid here:
     # the sandbox world and the demo live under them.
-    elif len(labels) >= 2 and labels[-1] in {"example", "test", "localhost", "invalid"}:
+    elif labels[-1] in {"example", "test", "localhost", "invalid"}:
         domain = ".".join(labels[-2:])
     else:
-        raise InvalidValue(_("Invalid domain: %(value)s") % {"value": shown})
-    if not _fits_dns(domain):
-        raise InvalidValue(_("Invalid domain: %(value)s") % {"value": shown[:80]})
+        raise _invalid_domain(shown)
+    if not is_hostname(domain):
+        raise _invalid_domain(shown)
     return domain
 
 
-def _fits_dns(domain: str) -> bool:
-    """Whether DNS can hold the name: labels of 63 characters at most, 253 in all (RFC 1035),
-    counted as sent, an accented label in its xn-- form."""
-    if domain.isascii():
-        return len(domain) <= 253 and all(len(label) <= 63 for label in domain.split("."))
-    try:
-        sent = domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        return False
-    return _fits_dns(sent)
+def _invalid_domain(shown: str) -> InvalidValue:
+    # The message quotes the value and may be stored (a rejected row): no NUL, 80 characters.
+    return InvalidValue(_("Invalid domain: %(value)s") % {"value": storable_text(shown[:80])})
+
+
+# A label of a host name (RFC 1123): letters, digits and hyphens, neither first nor last.
+_LDH_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z", re.ASCII | re.IGNORECASE)
+
+
+@lru_cache(maxsize=16384)
+def is_hostname(name: str) -> bool:
+    """Whether `name` is a host name DNS can hold: at least two labels of 1 to 63 letters,
+    digits and hyphens (no hyphen first or last), 253 characters in all (RFC 1035, 1123),
+    counted as sent. An accented label counts in its xn-- form (IDNA 2008, as
+    email-validator checks the domains of addresses); a character IDNA refuses (a space, a
+    soft hyphen, a full-width letter, a symbol) makes no host name."""
+    sent = name
+    if not name.isascii():
+        try:
+            sent = idna.encode(name, uts46=False).decode("ascii")
+        except (idna.IDNAError, UnicodeError):
+            return False
+    labels = sent.split(".")
+    return (
+        len(labels) >= 2 and len(sent) <= 253 and all(_LDH_LABEL.match(label) for label in labels)
+    )
 
 
 # The lengths of the match-key columns: Prospect.name_key and Company.name_key.

@@ -74,7 +74,13 @@ def test_the_same_idempotency_key_replays_the_job(api, workspace):
     assert DiscoveryJob.objects.for_workspace(workspace).count() == 1
 
 
-@pytest.mark.parametrize("domain", ["localhost", "pas un domaine", "[oops", "exemple"])
+@pytest.mark.parametrize(
+    "domain",
+    [
+        *("localhost", "pas un domaine", "[oops", "exemple"),
+        *("exa mple.fr", "ab\x00c.fr", "-x.fr", "x_y.fr"),
+    ],
+)
 def test_an_invalid_domain_is_refused(api, workspace, domain):
     assert_envelope(api.post(JOBS, {"domain": domain}), 422, "invalid_domain")
     assert not DiscoveryJob.objects.for_workspace(workspace).exists()

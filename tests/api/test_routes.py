@@ -8,7 +8,7 @@ from django.utils import timezone
 from enrichment import waterfall_queue
 from enrichment.models import EnrichmentItem, EnrichmentJob
 from prospects import services as prospect_services
-from prospects.models import FieldProvenance, Prospect, Workspace
+from prospects.models import Company, FieldProvenance, Prospect, Workspace
 from tests.factories import ProspectFactory
 
 from .support import make_job, with_prospeo_key
@@ -50,6 +50,16 @@ def test_create_prospect_refusals(api, workspace):
     api.post("/api/v1/prospects", ANNE)
     assert_envelope(api.post("/api/v1/prospects", ANNE), 409, "duplicate")
     assert Prospect.objects.for_workspace(workspace).count() == 1
+
+
+@pytest.mark.parametrize("domain", ["exa mple.fr", "ab\u0000c.fr", "-x.fr", "x_y.fr"])
+def test_a_company_domain_that_is_no_host_name_is_refused(api, workspace, domain):
+    body = assert_envelope(
+        api.post("/api/v1/prospects", {**ANNE, "company_domain": domain}), 422, "invalid"
+    )
+    assert body["error"]["message"].startswith("Domaine ")
+    assert not Prospect.objects.for_workspace(workspace).exists()
+    assert not Company.objects.for_workspace(workspace).exists()
 
 
 @pytest.mark.parametrize(
