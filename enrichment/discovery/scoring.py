@@ -2,6 +2,7 @@
 
 Pure. The bands are the platform's one confidence scale: verified ≥ 80, unknown 50–79,
 risky < 50; invalid is a fact (bad syntax, no mail server, mailbox refused), not a score band.
+Risky says the domain accepts every address; a domain whose DNS did not answer is unknown.
 Two rules hold whatever the pattern says: a catch-all domain is never "verified" (it accepts
 every address, so an accepted RCPT proves nothing), and only an SMTP "yes" from a host that
 does not accept everything can reach "verified".
@@ -102,7 +103,11 @@ def score(obs: Observation) -> Score:
         return Score(5, INVALID, "mailbox_not_found")
     bonus = _pattern_bonus(obs)
     if obs.route == ROUTE_DNS_ERROR:
-        return _clamped(40 + bonus // 2, high=49, reason="dns_error")
+        # The domain's DNS did not answer (SERVFAIL, timeout): nothing is known about the
+        # address. "unknown", never "risky", which says the domain accepts everything.
+        return _clamped(
+            UNKNOWN_MIN + bonus // 2, low=UNKNOWN_MIN, high=VERIFIED_MIN - 1, reason="dns_error"
+        )
     if obs.accepts_all_provider and (obs.catch_all or obs.smtp == SMTP_ACCEPTED):
         # Their hosts say yes to everyone at RCPT time and bounce later: the yes is worthless.
         reason = f"accept_all_provider:{obs.accepts_all_provider}"

@@ -9,7 +9,7 @@ from enrichment.discovery.scoring import (
     ROUTE_NULL_MX,
     ROUTE_NXDOMAIN,
 )
-from enrichment.discovery.services import verify_address
+from enrichment.discovery.services import find_best_address, verify_address
 from enrichment.sandbox import mail_world as mw
 
 
@@ -90,3 +90,19 @@ def test_verify_without_smtp_stops_at_dns(mail_sandbox, plan):
 def test_the_sandbox_refuses_names_outside_its_zone(resolve):
     # A real domain asked of the demo's resolver is an error ("unknown"), never "invalid".
     assert resolve.route("exemple.fr").status == ROUTE_DNS_ERROR
+
+
+def test_a_domain_whose_dns_fails_leaves_its_addresses_unknown(db, settings, unused_udp_port):
+    # SERVFAIL or a timeout says nothing about the address: "unknown" with its reason, never
+    # "risky" (the domain accepts every address) and never "invalid".
+    settings.SOURCIER_DNS_NAMESERVERS = ["127.0.0.1"]
+    settings.SOURCIER_DNS_PORT = unused_udp_port
+    settings.SOURCIER_DNS_TIMEOUT = 0.3
+    settings.SOURCIER_SMTP_HELO = "sonde.sourcier-demo.fr"
+    settings.SOURCIER_SMTP_MAIL_FROM = "verification@sourcier-demo.fr"
+    verdict = verify_address("jean.dupont@exemple.fr")
+    assert (verdict.status, verdict.reason, verdict.mx_ok) == ("unknown", "dns_error", False)
+    assert 50 <= verdict.score < 80
+    best = find_best_address("Jean", "Dupont", "exemple.fr")
+    assert (best.status, best.reason, best.smtp_code) == ("unknown", "dns_error", None)
+    assert 50 <= best.score < 80

@@ -7,6 +7,7 @@ from enrichment.discovery.scoring import (
     INVALID,
     RISKY,
     ROUTE_A,
+    ROUTE_DNS_ERROR,
     ROUTE_MX,
     ROUTE_NULL_MX,
     ROUTE_NXDOMAIN,
@@ -62,7 +63,7 @@ def test_mixed_evidence_counts_the_majority():
 
 
 @given(
-    route=st.sampled_from([ROUTE_MX, ROUTE_A, ROUTE_NULL_MX, ROUTE_NXDOMAIN]),
+    route=st.sampled_from([ROUTE_MX, ROUTE_A, ROUTE_NULL_MX, ROUTE_NXDOMAIN, ROUTE_DNS_ERROR]),
     smtp=st.sampled_from([SMTP_ACCEPTED, SMTP_REJECTED, SMTP_DEFERRED, SMTP_BLOCKED,
                           SMTP_UNREACHABLE, SMTP_NOT_PROBED, SMTP_PAUSED]),
     catch_all=st.sampled_from([True, False, None]),
@@ -92,6 +93,9 @@ def test_score_bands_hold_for_every_observation(
         assert result.status != VERIFIED
     if smtp in (SMTP_UNREACHABLE, SMTP_PAUSED, SMTP_DEFERRED) and route in (ROUTE_MX, ROUTE_A):
         assert result.status != INVALID
+    if route == ROUTE_DNS_ERROR and smtp != SMTP_REJECTED:
+        # Nothing was learnt: neither risky (the domain accepts all) nor verified.
+        assert (result.status, result.reason) == (UNKNOWN, "dns_error")
 
 
 def test_accept_all_providers_are_risky_with_their_reason():
