@@ -8,8 +8,9 @@ Public API (everything else in the package is an implementation detail):
 - `recheck_due_probes(*, now=None) -> int`: asks greylisted addresses again once due
 - `Discovery`: the same operations sharing one set of SMTP sessions (a file, a job); close it.
 
-With a workspace, its objection list is read before anything is asked: an address on it (or,
-for a person, any of their likely addresses) is never probed. Every probe is an `EmailProbe`
+The workspace's objection list (without a workspace, every workspace's: objections fail
+closed) is read before anything is asked: an address on it (or, for a person, any of their
+likely addresses) is never probed. Every probe is an `EmailProbe`
 row created before the network is used and finished after, each step its own short write; a
 probe already answered (within SOURCIER_PROBE_RESULT_DAYS) is read back instead of being
 asked again, so replaying a verification sends nothing.
@@ -25,10 +26,8 @@ from dataclasses import dataclass, replace
 from django.conf import settings
 from django.utils import timezone
 
-from prospects import services as prospect_services
-
 from ..models import EmailProbe
-from . import records
+from . import objections, records
 from .asking import MailQuestions
 from .dns import MailRoute
 from .patterns import KnownAddress, PatternEvidence, learn_from_patterns, rank_candidates
@@ -266,10 +265,8 @@ class Discovery(MailQuestions):
             self._prefetched = {}
 
     def _objecting(self, addresses: list[str]) -> bool:
-        """Is any of these on the workspace's objection list? (No workspace, no list.)"""
-        if self.workspace_id is None:
-            return False
-        return bool(prospect_services.objecting_emails(self.workspace_id, addresses))
+        """Is any of these on the workspace's objection list (no workspace: on any list)?"""
+        return bool(objections.objecting_emails(self.workspace_id, addresses))
 
     def recheck_due(self) -> int:
         """Ask every due greylisted address again; returns how many were asked. The
@@ -290,9 +287,7 @@ class Discovery(MailQuestions):
 
     def _recheck_domain(self, domain: str, asked: dict[str, str]) -> None:
         """What `verify` would ask about each address of `domain` (address -> pattern)."""
-        objecting = set()
-        if self.workspace_id is not None:
-            objecting = set(prospect_services.objecting_emails(self.workspace_id, list(asked)))
+        objecting = objections.objecting_emails(self.workspace_id, list(asked))
         asked = {email: p for email, p in asked.items() if email not in objecting}
         route, row = self.route(domain)
         if not asked or not route.deliverable or self.prober is None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext as _
 
 from .scoring import SMTP_ACCEPTED, SMTP_BLOCKED, SMTP_DEFERRED, SMTP_REJECTED
 
@@ -91,8 +92,10 @@ class ProbeIdentity:
         """Refuse an identity a mail host would reject or hold against the sending IP."""
         if not self.helo or not self.mail_from:
             raise ProbeConfigError(
-                "SMTP probing needs SOURCIER_SMTP_HELO (a host name of yours) and "
-                "SOURCIER_SMTP_MAIL_FROM (an address on a domain of yours)."
+                _(
+                    "SMTP probing needs SOURCIER_SMTP_HELO (a host name of yours) and "
+                    "SOURCIER_SMTP_MAIL_FROM (an address on a domain of yours)."
+                )
             )
         sender_domain = self.mail_from.rpartition("@")[2].lower()
         for what, name in (
@@ -101,11 +104,16 @@ class ProbeIdentity:
         ):
             if "." not in name or _RESERVED.search(name):
                 raise ProbeConfigError(
-                    f"{what} must name a real domain you own, not {name!r}: mail hosts "
-                    "refuse or blocklist probes from localhost and example domains."
+                    _(
+                        "%(setting)s must name a real domain you own, not “%(name)s”: mail "
+                        "hosts refuse or blocklist probes from localhost and example domains."
+                    )
+                    % {"setting": what, "name": name}
                 )
         if "@" not in self.mail_from:
-            raise ProbeConfigError("SOURCIER_SMTP_MAIL_FROM must be an address (name@domain).")
+            raise ProbeConfigError(
+                _("SOURCIER_SMTP_MAIL_FROM must be an address (name@domain).")
+            )
 
 
 def classify(reply: Reply) -> str:

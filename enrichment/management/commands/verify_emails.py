@@ -16,42 +16,9 @@ from config.file_errors import describe_os_error
 from enrichment.discovery.services import Discovery, Verdict
 from enrichment.discovery.smtp import ProbeConfigError
 from enrichment.management.probe_warnings import warning_text
+from enrichment.management.verify_files import RESULT_COLUMNS, InputFile, read_input
 from prospects.models import Workspace
 from prospects.services import spreadsheet_safe
-
-RESULT_COLUMNS = (
-    "email", "status", "score", "catch_all", "reason", "pattern", "evidence", "mx_ok",
-    "smtp_code", "recheck_at",
-)
-PERSON_COLUMNS = ("first_name", "last_name", "domain")
-
-
-def _decode(raw: bytes) -> str:
-    """UTF-8 (BOM allowed), UTF-16 with its BOM, else Excel's Windows-1252."""
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")
-
-
-def _read(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    """Header and rows of a CSV (UTF-8, UTF-16 or Windows-1252) separated by commas,
-    semicolons or tabs."""
-    try:
-        text = _decode(path.read_bytes())
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CommandError(
-            _("Cannot read %(path)s: %(error)s") % {"path": path, "error": describe_os_error(exc)}
-        ) from exc
-    first_line = text.split("\n", 1)[0]
-    delimiter = max(",;\t", key=first_line.count)
-    reader = csv.DictReader(text.splitlines(), delimiter=delimiter)
-    header = [name.strip() for name in (reader.fieldnames or [])]
-    reader.fieldnames = header
-    rows = [{k: (v or "") for k, v in row.items() if k is not None} for row in reader]
-    return header, rows
 
 
 def _cells(verdict: Verdict) -> dict[str, str]:
@@ -83,20 +50,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         translation.activate("fr")
-        header, rows = _read(Path(options["input"]))
-        lowered = {name.lower(): name for name in header}
-        if "email" in lowered:
-            mode = "email"
-        elif all(column in lowered for column in PERSON_COLUMNS):
-            mode = "person"
-        else:
-            raise CommandError(
-                _(
-                    "The file needs an “email” column, or “first_name”, “last_name” and "
-                    "“domain” columns; its columns are: %(columns)s"
-                )
-                % {"columns": ", ".join(header) or _("no header line")}
-            )
+        source = read_input(Path(options["input"]))
         workspace_id = None
         if options["workspace"]:
             workspace = Workspace.objects.filter(slug=options["workspace"]).first()
@@ -111,19 +65,10 @@ class Command(BaseCommand):
             raise CommandError(
                 _("%(error)s (or run with --no-smtp)") % {"error": exc}
             ) from exc
-        kept = [name for name in header if name.lower() not in RESULT_COLUMNS]
-        statuses: Counter[str] = Counter()
         out_path = Path(options["out"])
         try:
             with discovery, open(out_path, "w", encoding="utf-8", newline="") as handle:
-                writer = csv.writer(handle)
-                writer.writerow([spreadsheet_safe(c) for c in (*kept, *RESULT_COLUMNS)])
-                for row in tqdm(rows, desc="verify_emails", unit=" " + _("rows"), disable=None):
-                    result = self._one(discovery, mode, lowered, row)
-                    statuses[result["status"]] += 1
-                    cells = [row.get(name, "") for name in kept]
-                    cells += [result[name] for name in RESULT_COLUMNS]
-                    writer.writerow([spreadsheet_safe(cell) for cell in cells])
+                statuses = self._write(discovery, source, csv.writer(handle))
                 warnings = sorted(discovery.warnings)
         except OSError as exc:
             raise CommandError(
@@ -138,22 +83,44 @@ class Command(BaseCommand):
             ngettext(
                 "%(rows)s row → %(path)s (%(summary)s)",
                 "%(rows)s rows → %(path)s (%(summary)s)",
-                len(rows),
+                source.rows,
             )
-            % {"rows": len(rows), "path": out_path, "summary": summary or _("nothing to verify")}
+            % {"rows": source.rows, "path": out_path, "summary": summary or _("nothing to verify")}
         )
 
-    def _one(
-        self, discovery: Discovery, mode: str, columns: dict[str, str], row: dict[str, str]
-    ) -> dict[str, str]:
-        """One row's result; a row that breaks anything becomes a row with the reason."""
+    def _write(self, discovery: Discovery, source: InputFile, writer: Any) -> Counter[str]:
+        """The header, then one row per input row: its columns, then its result."""
+        kept = source.output_columns()
+        writer.writerow([spreadsheet_safe(c) for c in (*(n for _i, n in kept), *RESULT_COLUMNS)])
+        statuses: Counter[str] = Counter()
+        rows = tqdm(
+            source.records(), total=source.rows, desc="verify_emails", unit=" " + _("rows"),
+            disable=None,
+        )
+        for cells in rows:
+            result = self._one(discovery, source, cells)
+            statuses[result["status"]] += 1
+            row = [cells[index] if index < len(cells) else "" for index, _name in kept]
+            row += [result[name] for name in RESULT_COLUMNS]
+            writer.writerow([spreadsheet_safe(cell) for cell in row])
+        return statuses
+
+    def _one(self, discovery: Discovery, source: InputFile, cells: list[str]) -> dict[str, str]:
+        """One row's result; a row that breaks anything becomes a row with the reason.
+
+        A row with an address has it checked; a row without one is looked up by name when
+        the file has the person's columns (first_name, last_name, domain)."""
+
+        def cell(index: int | None) -> str:
+            return cells[index] if index is not None and index < len(cells) else ""
+
+        email = cell(source.email).strip()
         try:
-            if mode == "email":
-                verdict = discovery.verify(row.get(columns["email"], "").strip())
+            if source.person is None or (source.email is not None and email):
+                verdict = discovery.verify(email)
             else:
-                first, last, domain = (row.get(columns[c], "") for c in PERSON_COLUMNS)
+                first, last, domain = (cell(index) for index in source.person)
                 verdict = discovery.find_best(first, last, domain)
         except Exception as exc:  # one bad row never stops the file
-            email = row.get(columns["email"], "").strip() if mode == "email" else ""
             verdict = Verdict(email, "unknown", 0, f"error:{type(exc).__name__}")
         return _cells(verdict)

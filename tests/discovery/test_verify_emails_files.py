@@ -1,0 +1,140 @@
+"""`verify_emails` reads its file as the prospect import does (encodings, quoted line breaks),
+keeps every input column, looks up by name the rows without an address, speaks French, and
+never probes an address on an objection list, with or without --workspace."""
+
+import csv
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from enrichment.models import EmailProbe
+from enrichment.sandbox import mail_world as mw
+from prospects.services import suppress_person
+
+
+def verify(tmp_path, data, *args):
+    """OUT.csv's header and rows, as lists of cells."""
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    call_command("verify_emails", str(source), "--out", str(out), *args)
+    with open(out, encoding="utf-8", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    return header, rows
+
+
+def someone(world, plan):
+    normal = plan.domain_of_kind(mw.NORMAL)
+    return next(p for p in world.people if p.company.domain == normal and p.mailbox_exists)
+
+
+def rcpts(mail_sandbox):
+    return [address for session in mail_sandbox.sessions for address, _code in session.rcpts]
+
+
+def test_a_utf8_file_with_one_windows_1252_line_is_refused_and_nothing_is_asked(
+    mail_sandbox, tmp_path, plan
+):
+    domain = plan.domain_of_kind(mw.NORMAL)
+    data = (
+        b"first_name,last_name,domain\n"
+        + f"Éloïse,Lefèvre,{domain}\n".encode()
+        + f"Hélène,Ménard,{domain}\n".encode("cp1252")
+    )
+    with pytest.raises(CommandError, match=r"^Ce fichier est en UTF-8 sauf la ligne 3, "):
+        verify(tmp_path, data)
+    assert not (tmp_path / "out.csv").exists()
+    assert not EmailProbe.objects.unscoped().exists() and mail_sandbox.sessions == []
+
+
+def test_a_quoted_line_break_stays_in_its_cell(mail_sandbox, tmp_path, plan):
+    domain = plan.domain_of_kind(mw.NORMAL)
+    text = f'email,note\r\nx@{domain},"ligne 1\nligne 2"\r\ny@{domain},"a\r\nb"\r\n'
+    header, rows = verify(tmp_path, text, "--no-smtp")
+    assert header[:2] == ["note", "email"]
+    assert [(r[0], r[1]) for r in rows] == [
+        ("ligne 1\nligne 2", f"x@{domain}"),
+        ("a\r\nb", f"y@{domain}"),
+    ]
+
+
+def test_input_columns_named_as_results_are_kept_under_input_names(
+    mail_sandbox, tmp_path, plan
+):
+    domain = plan.domain_of_kind(mw.NORMAL)
+    text = (
+        "email,status,score,email,Reason,input_score\n"
+        f"x@{domain},client,12,autre@{domain},salon,deja-la\n"
+    )
+    header, rows = verify(tmp_path, text, "--no-smtp")
+    kept = ["input_status", "input_score_2", "email (2)", "input_Reason", "input_score"]
+    assert header[: len(kept)] == kept
+    # The results' names and order are a contract: right after the input columns.
+    assert header[len(kept) : len(kept) + 5] == ["email", "status", "score", "catch_all", "reason"]
+    row = dict(zip(header, rows[0], strict=True))
+    assert row["input_status"] == "client" and row["input_score_2"] == "12"
+    assert row["email (2)"] == f"autre@{domain}" and row["input_Reason"] == "salon"
+    assert row["input_score"] == "deja-la"
+    assert (row["email"], row["status"], row["reason"]) == (f"x@{domain}", "unknown", "not_probed")
+
+
+def test_a_row_without_an_address_is_looked_up_by_name(mail_sandbox, tmp_path, world, plan):
+    person = someone(world, plan)
+    domain = person.company.domain
+    text = (
+        "first_name,last_name,domain,email,note\n"
+        f"{person.first_name},{person.last_name},{domain},,nom\n"
+        f"Jean,Dupont,{domain},pas-une-adresse,adresse\n"
+        ",,,,vide\n"
+    )
+    header, rows = verify(tmp_path, text)
+    got = [dict(zip(header, row, strict=True)) for row in rows]
+    assert [(r["email"], r["status"], r["reason"]) for r in got] == [
+        (person.true_email, "verified", "mailbox_accepted"),
+        ("pas-une-adresse", "invalid", "invalid_syntax"),
+        ("", "invalid", "invalid_domain"),
+    ]
+    assert got[0]["first_name"] == person.first_name
+
+
+def test_without_a_probe_identity_the_whole_message_is_french(mail_sandbox, settings, tmp_path):
+    settings.SOURCIER_SMTP_HELO = ""
+    with pytest.raises(CommandError) as caught:
+        verify(tmp_path, "email\nx@exemple.fr\n")
+    assert str(caught.value) == (
+        "La sonde SMTP a besoin de SOURCIER_SMTP_HELO (un nom d'hôte à vous) et de "
+        "SOURCIER_SMTP_MAIL_FROM (une adresse sur un domaine à vous). "
+        "(ou lancez la commande avec --no-smtp)"
+    )
+    settings.SOURCIER_SMTP_HELO = "localhost"
+    with pytest.raises(CommandError, match=r"doit nommer un vrai domaine .* « localhost »"):
+        verify(tmp_path, "email\nx@exemple.fr\n")
+
+
+def test_without_a_workspace_no_objection_list_is_ignored(
+    mail_sandbox, tmp_path, world, plan, other_workspace
+):
+    person = someone(world, plan)
+    colleague = next(
+        p
+        for p in world.people
+        if p.company.domain == person.company.domain and p.mailbox_exists and p is not person
+    )
+    suppress_person(other_workspace, email=person.true_email)
+    suppress_person(other_workspace, email=colleague.true_email)
+    domain = person.company.domain
+    text = (
+        "first_name,last_name,domain,email\n"
+        f",,,{person.true_email.upper()}\n"
+        f"{colleague.first_name},{colleague.last_name},{domain},\n"
+    )
+    header, rows = verify(tmp_path, text)
+    got = [dict(zip(header, row, strict=True)) for row in rows]
+    assert [(r["status"], r["reason"]) for r in got] == [
+        ("unknown", "objected"),
+        ("unknown", "objected"),
+    ]
+    assert person.true_email not in rcpts(mail_sandbox)
+    assert colleague.true_email not in rcpts(mail_sandbox)
+    assert not EmailProbe.objects.unscoped().filter(
+        email__in=[person.true_email, colleague.true_email]
+    ).exists()
