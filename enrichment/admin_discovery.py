@@ -4,10 +4,12 @@ many. Approving creates or links the prospect; nothing reaches the prospects bef
 
 from __future__ import annotations
 
-from functools import partial
+import operator
+from functools import partial, reduce
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -15,6 +17,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from prospects.admin_base import WorkspaceScopedAdmin, is_workspace_admin
+from prospects.admin_lists import SEARCH_WORD_LIMIT, search_words
 
 from .admin_discovery_manual import manual_entry_view
 from .discovery import contacts, guards
@@ -75,10 +78,15 @@ def tell_decision(modeladmin: admin.ModelAdmin, request: HttpRequest, decision) 
             % {"count": len(decision.done)},
             messages.SUCCESS,
         )
-    for contact, reason in decision.refused[:MAX_REFUSAL_MESSAGES]:
+    tell_refused(modeladmin, request, decision.refused)
+
+
+def tell_refused(modeladmin: admin.ModelAdmin, request: HttpRequest, refused: list) -> None:
+    """One warning per contact left as it was, with why (the first ten, then a count)."""
+    for contact, reason in refused[:MAX_REFUSAL_MESSAGES]:
         modeladmin.message_user(request, f"{contact} — {reason}", messages.WARNING)
-    if len(decision.refused) > MAX_REFUSAL_MESSAGES:
-        more = len(decision.refused) - MAX_REFUSAL_MESSAGES
+    if len(refused) > MAX_REFUSAL_MESSAGES:
+        more = len(refused) - MAX_REFUSAL_MESSAGES
         modeladmin.message_user(
             request,
             ngettext(
@@ -103,15 +111,47 @@ def reject(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) ->
     decision = decide_selected(modeladmin, request, queryset, contacts.reject_contacts)
     if decision is None:
         return None
-    modeladmin.message_user(
-        request,
-        ngettext("%(count)s contact rejected.", "%(count)s contacts rejected.", len(decision.done))
-        % {"count": len(decision.done)},
-        messages.SUCCESS,
-    )
+    # Only contacts still to review are rejected: say why the others were left as they are.
+    rejected = {contact.pk for contact in decision.done}
+    decided = queryset.filter(workspace=request.workspace).exclude(pk__in=rejected)
+    refused = [(contact, _why_not_rejected(contact)) for contact in decided.order_by("pk")]
+    if decision.done or not refused:
+        modeladmin.message_user(
+            request,
+            ngettext(
+                "%(count)s contact rejected.", "%(count)s contacts rejected.", len(decision.done)
+            )
+            % {"count": len(decision.done)},
+            messages.SUCCESS,
+        )
+    tell_refused(modeladmin, request, refused)
+
+
+def _why_not_rejected(contact: DiscoveredContact) -> str:
+    """A contact `reject_contacts` left as it was: it was decided already."""
+    if contact.status == DiscoveredContact.Status.APPROVED:
+        return gettext(
+            "already approved: an approved contact can no longer be rejected, its prospect "
+            "exists."
+        )
+    return gettext("already rejected.")
 
 
 CONTACT_ACTIONS: list[Any] = [approve, reject]
+
+
+def search_contacts(queryset: Any, term: str) -> Any:
+    """Contacts that hold every word of `term`, accents and case aside, as the prospect list
+    searches: in the folded name and domain (`person_key`, folded as the prospects' search
+    key is), else as typed in the address, the domain or the job title."""
+    for word in term.split()[:SEARCH_WORD_LIMIT]:
+        match = Q(email__icontains=word) | Q(domain__icontains=word)
+        match |= Q(job_title__icontains=word)
+        folded = search_words(word)
+        if folded:
+            match |= reduce(operator.and_, (Q(person_key__contains=part) for part in folded))
+        queryset = queryset.filter(match)
+    return queryset
 
 
 @admin.register(DiscoveredContact)
@@ -129,7 +169,9 @@ class DiscoveredContactAdmin(WorkspaceScopedAdmin):
         "prospect_link",
     )
     list_filter = ("status", "email_status", "method")
-    search_fields = ("first_name", "last_name", "domain", "email", "job_title")
+    # Searched in the folded person key as the prospect list is (search_contacts), not with
+    # these lookups: "menard" and "MÉNARD" find Juliette Ménard.
+    search_fields = ("person_key",)
     list_select_related = ("prospect",)
     # Other apps add theirs (campaigns: approve and add to a campaign), as on the prospect list.
     actions = CONTACT_ACTIONS
@@ -165,6 +207,11 @@ class DiscoveredContactAdmin(WorkspaceScopedAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str):
+        if not search_term.strip():
+            return queryset, False
+        return search_contacts(queryset, search_term), False
 
     def get_urls(self):
         view = self.admin_site.admin_view(partial(manual_entry_view, self))

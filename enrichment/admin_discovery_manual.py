@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .discovery import checking, contacts
+from .models import DiscoveredContact
 
 
 class ManualContactForm(forms.Form):
@@ -59,11 +60,7 @@ def manual_entry_view(modeladmin: admin.ModelAdmin, request: HttpRequest) -> Htt
 
 def _tell(modeladmin, request, contact, created: bool) -> None:
     if not created:
-        modeladmin.message_user(
-            request,
-            gettext("%(contact)s is already in the queue.") % {"contact": contact},
-            messages.WARNING,
-        )
+        modeladmin.message_user(request, _already_there(contact), messages.WARNING)
         return
     from .tasks import check_discovered_contact_task
 
@@ -75,3 +72,14 @@ def _tell(modeladmin, request, contact, created: bool) -> None:
         % {"contact": contact},
         messages.SUCCESS,
     )
+
+
+def _already_there(contact: DiscoveredContact) -> str:
+    """The person is a contact already: what was decided about them, if anything."""
+    if contact.status == DiscoveredContact.Status.APPROVED:
+        text = gettext("%(contact)s was already approved: their prospect exists.")
+    elif contact.status == DiscoveredContact.Status.REJECTED:
+        text = gettext("%(contact)s was already rejected: they are not put back in the queue.")
+    else:
+        text = gettext("%(contact)s is already in the queue.")
+    return text % {"contact": contact}
