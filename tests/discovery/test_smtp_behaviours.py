@@ -268,7 +268,9 @@ def test_mail_hosts_on_private_addresses_are_never_probed(mail_sandbox, settings
     assert mail_sandbox.sessions == []
 
 
-def test_nobody_on_the_objection_list_is_ever_probed(mail_sandbox, workspace, world, plan):
+def test_nobody_on_the_objection_list_is_ever_probed(
+    mail_sandbox, workspace, other_workspace, world, plan
+):
     from prospects.models import SuppressionEntry
     from prospects.services import suppress_emails
 
@@ -281,8 +283,11 @@ def test_nobody_on_the_objection_list_is_ever_probed(mail_sandbox, workspace, wo
     assert (found.email, found.reason) == ("", "objected")
     assert mail_sandbox.sessions == []
     assert not EmailProbe.objects.for_workspace(workspace).exists()
+    # Without a workspace, every workspace's list counts: objections fail closed.
+    assert verify_address(person.true_email).reason == "objected"
+    assert mail_sandbox.sessions == []
     # Another workspace's list says nothing about this one.
-    assert verify_address(person.true_email).status == "verified"
+    assert verify_address(person.true_email, workspace_id=other_workspace.pk).status == "verified"
 
 
 def test_the_recheck_task_is_silent_with_nothing_due(db, settings, caplog):
