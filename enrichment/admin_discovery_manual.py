@@ -4,9 +4,11 @@ address is then found and verified like theirs (in a worker), and waits for appr
 
 from __future__ import annotations
 
+import unicodedata
+
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -17,10 +19,42 @@ from django.utils.translation import gettext_lazy as _
 from .discovery import checking, contacts
 from .models import DiscoveredContact
 
+# What a name holds besides letters and their accents: spaces, hyphens, apostrophes, the dot
+# of an initial.
+NAME_MARKS = frozenset(" -'’.")
+
+
+def validate_person_name(value: str) -> None:
+    """A person's name: letters (any script, with their accents), spaces, hyphens, apostrophes
+    and dots. Digits, symbols, emoji or a formula ("=HYPERLINK(…)") would only be probed as
+    junk addresses."""
+    if not any(char.isalpha() for char in value):
+        raise ValidationError(_("A name needs letters."), code="no_letters")
+    others = sorted(
+        {
+            char
+            for char in value
+            if char not in NAME_MARKS and unicodedata.category(char)[0] not in "LM"
+        }
+    )
+    if others:
+        raise ValidationError(
+            _(
+                "A name holds only letters, spaces, hyphens and apostrophes: remove "
+                "%(characters)s."
+            ),
+            code="not_a_name",
+            params={"characters": " ".join(f"« {char} »" for char in others[:10])},
+        )
+
 
 class ManualContactForm(forms.Form):
-    first_name = forms.CharField(label=_("first name"), max_length=150)
-    last_name = forms.CharField(label=_("last name"), max_length=150)
+    first_name = forms.CharField(
+        label=_("first name"), max_length=150, validators=[validate_person_name]
+    )
+    last_name = forms.CharField(
+        label=_("last name"), max_length=150, validators=[validate_person_name]
+    )
     job_title = forms.CharField(label=_("job title"), max_length=255, required=False)
     domain = forms.CharField(
         label=_("company domain"),

@@ -1,7 +1,8 @@
 """Candidate mailbox names for a person: every local part real companies build from a name.
 
-Pure: names in, candidates out. Names are folded to ASCII (anyascii), apostrophes dropped
-("N'Diaye" -> "ndiaye"), and the spellings companies actually use are tried in turn:
+Pure: names in, candidates out. Names are folded to ASCII (anyascii) from their letters only
+(an emoji or a digit is dropped, never spelled out), apostrophes dropped ("N'Diaye" ->
+"ndiaye"), and the spellings companies actually use are tried in turn:
 
 - the whole name as written, particles glued and hyphens kept ("de La Fontaine" ->
   "delafontaine", "Jean-Pierre" -> "jean-pierre"), which is what most mail systems do;
@@ -17,6 +18,7 @@ reads it back from an address, which is how a domain's pattern is learned.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -59,6 +61,8 @@ PARTICLES = frozenset(
      "da", "do", "dos", "das", "del", "della", "di", "el", "al", "ben", "bin", "mac", "st"}
 )
 MAX_LOCAL_LENGTH = 64  # RFC 5321 §4.5.3.1.1
+# What a name holds besides letters: kept as they are written, as separators or glue.
+NAME_MARKS = frozenset(" -'`´’")
 
 
 @dataclass(frozen=True)
@@ -73,9 +77,19 @@ class Candidate:
         return f"{self.local}@{domain}"
 
 
+def _letters(text: str) -> str:
+    """Letters (and their accents), hyphens, apostrophes and spaces; anything else (digits,
+    punctuation, emoji) becomes a space before folding: anyascii would spell an emoji as a
+    word ("😀" -> ":grinning:")."""
+    return "".join(
+        char if char in NAME_MARKS or unicodedata.category(char)[0] in "LM" else " "
+        for char in text or ""
+    )
+
+
 def _words(text: str) -> list[str]:
     """ASCII lower-case words; apostrophes glue ("N'Diaye" -> ["ndiaye"]), hyphens are kept."""
-    ascii_text = anyascii(text or "").lower()
+    ascii_text = anyascii(_letters(text)).lower()
     ascii_text = re.sub(r"['`´’]", "", ascii_text)
     words = []
     for raw in re.split(r"[^a-z-]+", ascii_text):

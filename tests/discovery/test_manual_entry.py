@@ -122,3 +122,37 @@ def test_without_a_workspace_the_form_says_to_choose_one(client, django_user_mod
     client.force_login(boss)
     page = client.get(url).content.decode()
     assert "Choisissez d&#x27;abord un espace de travail" in page
+
+
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [
+        (".", "Un nom doit contenir des lettres."),
+        ("-", "Un nom doit contenir des lettres."),
+        ("😀 李", "retirez « 😀 »"),
+        ('=HYPERLINK("http://evil.x","<script>alert</script>")', "retirez « &quot; » « ( »"),
+        ("Jean2", "retirez « 2 »"),
+        ("ana@alpha.fr", "retirez « @ »"),
+    ],
+)
+def test_a_name_that_is_not_one_is_refused_in_french_and_never_probed(
+    mail_sandbox, member_client, workspace, name, error
+):
+    for first, last in [(name, "Roy"), ("Ana", name)]:
+        response, _said = post(member_client, first_name=first, last_name=last, domain="alpha.fr")
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert error in page and "Un nom" in page
+    assert not Contact.objects.for_workspace(workspace).exists()
+    assert not EmailProbe.objects.unscoped().exists() and mail_sandbox.sessions == []
+
+
+def test_names_in_any_script_with_their_accents_are_accepted(member_client, workspace, settings):
+    settings.SOURCIER_SMTP_HELO = ""  # no probing: the address is found from DNS alone
+    settings.SOURCIER_DNS_NAMESERVERS = ["127.0.0.1"]
+    settings.SOURCIER_DNS_PORT = 9
+    settings.SOURCIER_DNS_TIMEOUT = 0.2
+    for first, last in [("Jean-Pierre", "N’Diaye"), ("李", "小龙"), ("J.", "d'Alembert")]:
+        response, _said = post(member_client, first_name=first, last_name=last, domain="alpha.fr")
+        assert response.status_code == 302, response.content.decode()
+    assert Contact.objects.for_workspace(workspace).count() == 3

@@ -80,3 +80,14 @@ def test_homonym_digits_and_unknown_addresses():
     assert pattern_of("contact", "Jean", "Dupont") is None
     assert candidates("", "") == []
     assert [c.pattern for c in candidates("Jean", "")] == ["first"]
+
+
+@given(names, names, st.text(alphabet="😀🎉👍🏽\u200d™①", min_size=1, max_size=4))
+@settings(max_examples=200, deadline=None)
+def test_emoji_and_symbols_are_dropped_never_spelled_out(first, last, junk):
+    assert candidates(f"{junk}{first}{junk}", f"{last} {junk}") == candidates(first, last)
+
+
+def test_an_emoji_is_no_word_of_an_address():
+    assert [c.local for c in candidates("😀", "李")] == ["li"]
+    assert candidates("😀", "🎉") == []
