@@ -484,6 +484,14 @@ SOURCIER_DISCOVERY_SITE_URL = env.str(
     "SOURCIER_DISCOVERY_SITE_URL",
     default=f"{SOURCIER_SANDBOX_URL}/sites/{{domain}}" if SOURCIER_SANDBOX_URL else "",
 )
+# How long one page of a company's site may take to arrive, and all of its pages together: a
+# slow or drip-feeding server is skipped with a warning instead of holding a worker.
+SOURCIER_DISCOVERY_PAGE_SECONDS = env.float("SOURCIER_DISCOVERY_PAGE_SECONDS", default=15.0)
+SOURCIER_DISCOVERY_SITE_SECONDS = env.float("SOURCIER_DISCOVERY_SITE_SECONDS", default=60.0)
+if SOURCIER_DISCOVERY_PAGE_SECONDS <= 0 or SOURCIER_DISCOVERY_SITE_SECONDS <= 0:
+    raise ImproperlyConfigured(
+        "SOURCIER_DISCOVERY_PAGE_SECONDS and SOURCIER_DISCOVERY_SITE_SECONDS must be positive."
+    )
 
 # One format for the web server, the workers and beat (config/log.py): UTC with its offset.
 LOGGING = {

@@ -7,31 +7,34 @@ it, that person is left out before the first DNS or SMTP question."""
 
 from __future__ import annotations
 
+import logging
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.utils.translation import gettext as _
-from urllib3.exceptions import HTTPError
 
 from prospects import normalize
 from prospects import services as prospect_services
 from prospects.models import Prospect, Workspace
 
 from ..models import DiscoveredContact
-from ..webhooks import netguard
-from . import checking, contacts, people_search
+from . import checking, contacts, people_search, site_fetch
 from .patterns import KnownAddress
 from .permutations import pattern_of
 from .services import Discovery
-from .website import PersonOnPage, pages_to_visit, read_page
+from .site_fetch import fetch_page, site_url
+from .website import PageFindings, PersonOnPage, pages_to_visit, read_page
 
-MAX_PAGE_BYTES = 1_000_000
-PAGE_TIMEOUT = 10.0
-USER_AGENT = "Sourcier-discovery/1.0 (B2B contact discovery; respects robots.txt)"
+log = logging.getLogger(__name__)
+
+# What the run says when the site held it back (`DiscoveryRun.warnings`, beside the prober's).
+WARNING_PAGE_TOO_SLOW = "site_page_too_slow"
+WARNING_SITE_TIME_SPENT = "site_time_spent"
+Fetch = Callable[[str, float], str | None]
 
 
 @dataclass
@@ -53,82 +56,50 @@ class DiscoveryRun:
     cost: Decimal = Decimal("0")
 
 
-def site_url(domain: str, path: str) -> str:
-    """The page's address: the company's own site, or the sandbox's copy of it."""
-    base = getattr(settings, "SOURCIER_DISCOVERY_SITE_URL", "")
-    if base:
-        return base.format(domain=domain).rstrip("/") + path
-    return f"https://{domain}{path}"
+@dataclass
+class Site:
+    """What a company's own pages gave."""
+
+    people: dict[tuple[str, str], PersonOnPage] = field(default_factory=dict)
+    emails: list[str] = field(default_factory=list)
+    pages: int = 0
+    warnings: set[str] = field(default_factory=set)
 
 
-def _allowed_hosts() -> list[str]:
-    """The operator's own site server (the sandbox): a setting, never a user's input."""
-    base = getattr(settings, "SOURCIER_DISCOVERY_SITE_URL", "")
-    if not base:
-        return []
-    _scheme, host, port, _path = netguard.split_url(base.format(domain="x"))
-    return [f"{host}:{port}"]
+def read_site(domain: str, fetch: Fetch = fetch_page) -> Site:
+    """The people, published addresses and pages read of the home page and the pages it links,
+    within the site's deadline (SOURCIER_DISCOVERY_SITE_SECONDS): a page too slow is skipped,
+    and the pages left when the time is spent are not asked, each with a warning."""
+    site = Site()
+    until = time.monotonic() + site_fetch.site_seconds()
+    home = _read(site, domain, "/", fetch, until)
+    for path in pages_to_visit(home.links if home is not None else []):
+        if time.monotonic() >= until:
+            log.warning("discovery of %s: the site's time is spent, %s on skipped", domain, path)
+            site.warnings.add(WARNING_SITE_TIME_SPENT)
+            break
+        _read(site, domain, path, fetch, until)
+    return site
 
 
-def fetch_page(url: str) -> str | None:
-    """The page's HTML, or None (refused address, error, not HTML). Redirects are not
-    followed; at most MAX_PAGE_BYTES are read."""
+def _read(site: Site, domain: str, path: str, fetch: Fetch, until: float) -> PageFindings | None:
+    url = site_url(domain, path)
     try:
-        target = netguard.check_url(
-            url, resolve=netguard.resolve_with_system, allowed_hosts=_allowed_hosts()
-        )
-    except netguard.Refused:
+        html = fetch(url, min(time.monotonic() + site_fetch.page_seconds(), until))
+    except site_fetch.PageTooSlow:
+        log.warning("discovery of %s: %s did not arrive in time and was skipped", domain, url)
+        site.warnings.add(WARNING_PAGE_TOO_SLOW)
         return None
-    pool = netguard.pinned_pool(target, timeout=PAGE_TIMEOUT)
-    try:
-        answer = pool.urlopen(
-            "GET",
-            target.path,
-            headers={"user-agent": USER_AGENT, "accept": "text/html"},
-            redirect=False,
-            preload_content=False,
-        )
-        try:
-            if answer.status != 200 or "html" not in answer.headers.get("content-type", ""):
-                return None
-            body = answer.read(MAX_PAGE_BYTES, decode_content=True)
-        finally:
-            answer.release_conn()
-    except (HTTPError, OSError):
+    if html is None:
         return None
-    finally:
-        pool.close()
-    return body.decode("utf-8", "replace")
-
-
-def read_site(
-    domain: str, fetch: Callable[[str], str | None]
-) -> tuple[list[PersonOnPage], list[str], int]:
-    """(people, published addresses, pages read) from the home page and the pages it links."""
-    people: dict[tuple[str, str], PersonOnPage] = {}
-    emails: list[str] = []
-    pages = 0
-    home = fetch(site_url(domain, "/"))
-    links: list[str] = []
-    if home is not None:
-        pages += 1
-        found = read_page(home, base_url=site_url(domain, "/"), domain=domain)
-        links = found.links
-        emails += found.emails
-        for person in found.people:
-            people.setdefault((person.first_name, person.last_name), person)
-    for path in pages_to_visit(links):
-        html = fetch(site_url(domain, path))
-        if html is None:
-            continue
-        pages += 1
-        found = read_page(html, base_url=site_url(domain, "/"), domain=domain)
-        emails += [e for e in found.emails if e not in emails]
-        for person in found.people:
-            key = (normalize.fold(person.first_name), normalize.fold(person.last_name))
-            if key not in people or person.confidence > people[key].confidence:
-                people[key] = person
-    return list(people.values()), emails, pages
+    site.pages += 1
+    found = read_page(html, base_url=site_url(domain, "/"), domain=domain)
+    site.emails += [e for e in found.emails if e not in site.emails]
+    for person in found.people:
+        key = (normalize.fold(person.first_name), normalize.fold(person.last_name))
+        if key not in site.people or person.confidence > site.people[key].confidence:
+            site.people[key] = person
+    return found
 
 
 def known_addresses(
@@ -158,7 +129,7 @@ def discover_company(
     *,
     user: Any = None,
     smtp: bool = True,
-    fetch: Callable[[str], str | None] = fetch_page,
+    fetch: Fetch = fetch_page,
     progress: Callable[[int, int], Any] | None = None,
     search_people: bool = False,
     allowance: Any = None,
@@ -177,12 +148,14 @@ def discover_company(
             _("Give the domain of a company, e.g. exemple.fr."), code="invalid_domain"
         )
     run = DiscoveryRun(domain=domain)
-    people, published, run.pages = read_site(domain, fetch)
+    site = read_site(domain, fetch)
+    run.pages, run.warnings = site.pages, set(site.warnings)
+    people = list(site.people.values())
     if search_people:
         people = _with_provider_people(workspace, domain, people, run)
     run.people = len(people)
     company = prospect_services.find_company(workspace.pk, domain=domain)
-    known = known_addresses(workspace, domain, published, people)
+    known = known_addresses(workspace, domain, site.emails, people)
     with Discovery(workspace_id=workspace.pk, smtp=smtp) as discovery:
         for done, person in enumerate(people, start=1):
             if checking.objecting(workspace.pk, person.first_name, person.last_name, domain):

@@ -186,10 +186,12 @@ class PinnedConnectionMixin:
     still use the name from the URL."""
 
     pinned_address: str = ""
+    # Told of each new socket before anything is sent on it (a deadline's watchdog).
+    on_connect: Callable[[socket.socket], None] | None = None
 
     def _new_conn(self) -> socket.socket:
         try:
-            return util_connection.create_connection(
+            sock = util_connection.create_connection(
                 (self.pinned_address, self.port),
                 self.timeout,
                 source_address=self.source_address,
@@ -199,6 +201,9 @@ class PinnedConnectionMixin:
             raise ConnectTimeoutError(self, f"connection to {self.host} timed out") from exc
         except OSError as exc:
             raise NewConnectionError(self, f"connection failed: {exc}") from exc
+        if self.on_connect is not None:
+            self.on_connect(sock)
+        return sock
 
 
 class PinnedHTTPConnection(PinnedConnectionMixin, HTTPConnection):
@@ -209,11 +214,21 @@ class PinnedHTTPSConnection(PinnedConnectionMixin, HTTPSConnection):
     pass
 
 
-def pinned_pool(target: Target, *, timeout: float) -> urllib3.HTTPConnectionPool:
+def pinned_pool(
+    target: Target,
+    *,
+    timeout: float,
+    on_connect: Callable[[socket.socket], None] | None = None,
+) -> urllib3.HTTPConnectionPool:
     """A one-use connection pool to the target's checked address: no proxy from the
-    environment, no retries, no redirects (the caller passes redirect=False)."""
+    environment, no retries, no redirects (the caller passes redirect=False). `on_connect` is
+    given each socket as soon as it is connected."""
     connection_class = PinnedHTTPSConnection if target.scheme == "https" else PinnedHTTPConnection
-    pinned = type("Pinned", (connection_class,), {"pinned_address": target.address})
+    pinned = type(
+        "Pinned",
+        (connection_class,),
+        {"pinned_address": target.address, "on_connect": staticmethod(on_connect)},
+    )
     pool_class = (
         urllib3.HTTPSConnectionPool if target.scheme == "https" else urllib3.HTTPConnectionPool
     )
