@@ -27,7 +27,7 @@ from .patterns import KnownAddress
 from .permutations import pattern_of
 from .services import Discovery
 from .site_fetch import fetch_page, site_url
-from .website import PageFindings, PersonOnPage, pages_to_visit, read_page
+from .website import PageFindings, PersonOnPage, merge_into, pages_to_visit, read_page
 
 log = logging.getLogger(__name__)
 
@@ -66,23 +66,31 @@ class Site:
     warnings: set[str] = field(default_factory=set)
 
 
-def read_site(domain: str, fetch: Fetch = fetch_page) -> Site:
+def read_site(domain: str, fetch: Fetch = fetch_page, *, company_name: str = "") -> Site:
     """The people, published addresses and pages read of the home page and the pages it links,
     within the site's deadline (SOURCIER_DISCOVERY_SITE_SECONDS): a page too slow is skipped,
-    and the pages left when the time is spent are not asked, each with a warning."""
+    and the pages left when the time is spent are not asked, each with a warning.
+
+    The company's name and the home page's headings are never taken for a person's on the
+    other pages; a person named on several pages is merged (`website.merged`)."""
     site = Site()
     until = time.monotonic() + site_fetch.site_seconds()
-    home = _read(site, domain, "/", fetch, until)
+    not_people = {normalize.fold(company_name)} - {""}
+    home = _read(site, domain, "/", fetch, until, not_people)
+    if home is not None:
+        not_people |= home.headings
     for path in pages_to_visit(home.links if home is not None else []):
         if time.monotonic() >= until:
             log.warning("discovery of %s: the site's time is spent, %s on skipped", domain, path)
             site.warnings.add(WARNING_SITE_TIME_SPENT)
             break
-        _read(site, domain, path, fetch, until)
+        _read(site, domain, path, fetch, until, not_people)
     return site
 
 
-def _read(site: Site, domain: str, path: str, fetch: Fetch, until: float) -> PageFindings | None:
+def _read(
+    site: Site, domain: str, path: str, fetch: Fetch, until: float, not_people: set[str]
+) -> PageFindings | None:
     url = site_url(domain, path)
     try:
         html = fetch(url, min(time.monotonic() + site_fetch.page_seconds(), until))
@@ -93,12 +101,9 @@ def _read(site: Site, domain: str, path: str, fetch: Fetch, until: float) -> Pag
     if html is None:
         return None
     site.pages += 1
-    found = read_page(html, base_url=site_url(domain, "/"), domain=domain)
+    found = read_page(html, base_url=site_url(domain, "/"), domain=domain, not_people=not_people)
     site.emails += [e for e in found.emails if e not in site.emails]
-    for person in found.people:
-        key = (normalize.fold(person.first_name), normalize.fold(person.last_name))
-        if key not in site.people or person.confidence > site.people[key].confidence:
-            site.people[key] = person
+    merge_into(site.people, found.people)
     return found
 
 
@@ -148,13 +153,16 @@ def discover_company(
             _("Give the domain of a company, e.g. exemple.fr."), code="invalid_domain"
         )
     run = DiscoveryRun(domain=domain)
-    site = read_site(domain, fetch)
+    company = prospect_services.find_company(workspace.pk, domain=domain)
+    site = read_site(domain, fetch, company_name=company.name if company else "")
     run.pages, run.warnings = site.pages, set(site.warnings)
     people = list(site.people.values())
     if search_people:
         people = _with_provider_people(workspace, domain, people, run)
+    # The most trusted first (schema.org, the legal notice): when the company's quota stops
+    # the run, it stops on the least sure.
+    people.sort(key=lambda person: -person.confidence)
     run.people = len(people)
-    company = prospect_services.find_company(workspace.pk, domain=domain)
     known = known_addresses(workspace, domain, site.emails, people)
     with Discovery(workspace_id=workspace.pk, smtp=smtp) as discovery:
         for done, person in enumerate(people, start=1):

@@ -56,6 +56,12 @@ def contacts_quota_reached() -> DiscoveryRefused:
     )
 
 
+def kept_on(contacts, domain: str) -> int:
+    """The company's contacts its quota counts: those someone rejected (a heading taken for a
+    name) leave room for real people."""
+    return contacts.filter(domain=domain).exclude(status=DiscoveredContact.Status.REJECTED).count()
+
+
 def company_quota_reached(domain: str) -> DiscoveryRefused:
     return DiscoveryRefused(
         _("%(domain)s already has %(max)s discovered contacts, the most per company.")
@@ -73,7 +79,7 @@ def check_contact_quotas(workspace: Workspace, domain: str, user: Any) -> None:
         today = contacts.filter(created_by=user, created_at__gte=since).count()
         if today >= quota("contacts_per_user_per_day"):
             raise contacts_quota_reached()
-    if contacts.filter(domain=domain).count() >= quota("contacts_per_company"):
+    if kept_on(contacts, domain) >= quota("contacts_per_company"):
         raise company_quota_reached(domain)
 
 
@@ -116,7 +122,7 @@ def check_quotas(workspace: Workspace, domain: str, *, user: Any, api_key: ApiKe
             % {"max": quota("emails_per_user_per_day")},
             code="discovery_quota_emails",
         )
-    known = DiscoveredContact.objects.for_workspace(workspace).filter(domain=domain).count()
+    known = kept_on(DiscoveredContact.objects.for_workspace(workspace), domain)
     if known >= quota("contacts_per_company"):
         raise company_quota_reached(domain)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from urllib.parse import urljoin, urlsplit
 
@@ -60,6 +60,25 @@ _NAME = re.compile(
     rf"^(?:(?:M\.|Mme|Mr|Mrs|Dr)\s+)?({_NAME_WORD}"
     rf"(?:(?:(?:\s+{_PARTICLE})+\s*|\s+){_NAME_WORD}){{1,3}})$"
 )
+# Words no person's name carries (folded): page headings, services, the company's legal form.
+# "Service Client", "Nos Clients" and "Boréal Industries" are written like names but are not.
+_NOT_NAME_WORDS = frozenset(
+    {
+        "client", "clients", "service", "services", "equipe", "equipes", "team", "contact",
+        "contacts", "contactez", "nous", "nos", "notre", "vos", "votre", "mentions", "legales",
+        "legal", "societe", "industries", "industrie", "groupe", "group", "holding", "sas", "sasu",
+        "sarl", "eurl", "sci", "snc", "scop", "selarl", "gie", "gmbh", "ltd", "llc", "inc", "plc",
+        "cie", "compagnie", "entreprise", "entreprises", "agence", "cabinet", "conseil",
+        "consulting", "solutions", "technologies", "systemes", "systems", "ingenierie", "digital",
+        "formation", "batiment", "distribution", "studio", "labs", "analytics", "robotics",
+        "partners", "software", "logistics", "networks", "health", "partenaires", "accueil",
+        "bienvenue", "actualites", "actualite", "news", "blog", "presse", "references",
+        "carrieres", "emploi", "offres", "propos", "qui", "sommes", "about", "politique",
+        "confidentialite", "cookies", "conditions", "generales", "siege", "bureaux", "magasin",
+        "boutique", "atelier", "international", "europe",
+    }
+)
+_HEADING_PARTS = re.compile(r"\s+[|–—:·•-]\s+|\s*[|–—·•]\s*")
 _EMAIL = re.compile(
     r"[A-Za-z0-9._%+\-]{1,64}\s*(?:@|\[at\]|\(at\)|\s+at\s+|\s+arobase\s+)\s*"
     r"[A-Za-z0-9\-]{1,63}(?:(?:\.|\[dot\]|\(dot\)|\s+dot\s+)[A-Za-z0-9\-]{1,63})+",
@@ -83,6 +102,30 @@ class PageFindings:
     people: list[PersonOnPage]
     emails: list[str]
     links: list[str]
+    # The page's <title> and <h1> texts, folded: on the home page, the company's own name.
+    headings: set[str] = field(default_factory=set)
+
+
+def person_key(person: PersonOnPage) -> tuple[str, str]:
+    """The same person however the pages write their name (accents, case, spacing)."""
+    return normalize.fold(person.first_name), normalize.fold(person.last_name)
+
+
+def merged(known: PersonOnPage, found: PersonOnPage) -> PersonOnPage:
+    """One person named twice: the more trusted source's name and confidence, and the job
+    title of the page that gives one. A legal role ("Directeur de la publication") only fills
+    an empty title: the team page's "Responsable partenariats" stays."""
+    best, other = (found, known) if found.confidence > known.confidence else (known, found)
+    title = best.job_title
+    if not title or (best.how == "legal_notice" and other.job_title):
+        title = other.job_title or title
+    return replace(best, job_title=title)
+
+
+def merge_into(people: dict[tuple[str, str], PersonOnPage], found: list[PersonOnPage]) -> None:
+    for person in found:
+        key = person_key(person)
+        people[key] = merged(people[key], person) if key in people else person
 
 
 def split_name(full: str) -> tuple[str, str] | None:
@@ -95,6 +138,8 @@ def split_name(full: str) -> tuple[str, str] | None:
     if not match:
         return None
     words = match.group(1).split()
+    if any(_not_a_name_word(word) for word in words):
+        return None
     first, rest = words[0], words[1:]
     # An upper-case surname written first ("MARTIN Jeanne") is the French administrative style.
     if first.isupper() and len(first) > 1 and rest and not rest[-1].isupper():
@@ -103,6 +148,24 @@ def split_name(full: str) -> tuple[str, str] | None:
     if last.isupper():
         last = last.title()
     return first, last
+
+
+def _not_a_name_word(word: str) -> bool:
+    """A word of a heading, a service or a legal form ("SA" only in capitals: "Sa" is a
+    surname)."""
+    return word == "SA" or any(part in _NOT_NAME_WORDS for part in normalize.fold(word).split())
+
+
+def headings(soup: BeautifulSoup) -> set[str]:
+    """The folded texts of the page's <title> and <h1>, whole and cut at their separators
+    ("Boréal Industries | Accueil" gives both parts)."""
+    found = set()
+    for tag in soup.find_all(["title", "h1"], limit=20):
+        text = " ".join(tag.get_text(" ", strip=True).split())[:200]
+        for part in [text, *_HEADING_PARTS.split(text)]:
+            if normalize.fold(part):
+                found.add(normalize.fold(part))
+    return found
 
 
 def _person(full: str, title: str, how: str, confidence: int) -> PersonOnPage | None:
@@ -149,8 +212,9 @@ def _legal_notice_people(text: str) -> list[PersonOnPage]:
     return people
 
 
-def _team_cards(soup: BeautifulSoup) -> list[PersonOnPage]:
-    """A short name-like text directly followed by a title-like one, in the same card."""
+def _team_cards(soup: BeautifulSoup, not_people: set[str]) -> list[PersonOnPage]:
+    """A short name-like text directly followed by a title-like one, in the same card; never
+    a heading of the page nor the company's own name (`not_people`, folded)."""
     people = []
     texts = [" ".join(t.split()) for t in soup.stripped_strings]
     for name, title in pairwise(texts):
@@ -158,6 +222,8 @@ def _team_cards(soup: BeautifulSoup) -> list[PersonOnPage]:
             continue
         if _TITLE_WORDS.search(normalize.fold(name)):
             continue  # two titles in a row ("Directrice Commerciale", "Responsable RH")
+        if normalize.fold(name) in not_people:
+            continue  # "<h1>Boréal Industries</h1><p>Marketing et publicité</p>"
         found = _person(name, title, "team_card", 60)
         if found:
             people.append(found)
@@ -197,23 +263,27 @@ def _links(soup: BeautifulSoup, base_url: str) -> list[str]:
     return paths[:20]
 
 
-def read_page(html: str, *, base_url: str, domain: str) -> PageFindings:
-    """The people, the published addresses on `domain` and the links worth a visit."""
+def read_page(
+    html: str, *, base_url: str, domain: str, not_people: set[str] | frozenset[str] = frozenset()
+) -> PageFindings:
+    """The people, the published addresses on `domain` and the links worth a visit.
+    `not_people`: folded texts that name no one here (the company's name, its home page's
+    headings)."""
     soup = BeautifulSoup(html[:MAX_HTML_CHARS], "html.parser")
     for hidden in soup(["script", "style", "noscript", "template"]):
         if hidden.get("type") != "application/ld+json":
             hidden.decompose()
     text = soup.get_text("\n")
-    people = _json_ld_people(soup) + _legal_notice_people(text) + _team_cards(soup)
+    titles = headings(soup)
     unique: dict[tuple[str, str], PersonOnPage] = {}
-    for person in people:
-        key = (normalize.fold(person.first_name), normalize.fold(person.last_name))
-        if key not in unique or person.confidence > unique[key].confidence:
-            unique[key] = person
+    merge_into(unique, _json_ld_people(soup))
+    merge_into(unique, _legal_notice_people(text))
+    merge_into(unique, _team_cards(soup, titles | set(not_people)))
     return PageFindings(
         people=list(unique.values())[:MAX_PEOPLE_PER_PAGE],
         emails=_emails(soup, text, domain),
         links=_links(soup, base_url),
+        headings=titles,
     )
 
 
