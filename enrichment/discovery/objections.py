@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db import connection
+
 from prospects import services as prospect_services
 from prospects.models import SuppressionEntry, Workspace
 
@@ -28,15 +30,21 @@ def objecting_emails(workspace_id: int | None, emails: Iterable[str]) -> set[str
     if not by_hash:
         return set()
     # Every workspace by its id (a subquery of the same statement): the list's index starts
-    # with the workspace.
-    workspaces = Workspace.objects.order_by().values("pk")
-    found = (
-        SuppressionEntry.objects.unscoped()
-        .filter(
-            workspace_id__in=workspaces,
-            kind=SuppressionEntry.Kind.EMAIL,
-            key_hash__in=sorted(by_hash),
-        )
-        .values_list("key_hash", flat=True)
+    # with the workspace. Raw SQL: it runs for each person checked, and composing it through
+    # the ORM cost more than running it. Only table and column names are spliced in.
+    entries, workspaces = SuppressionEntry._meta, Workspace._meta
+    quote = connection.ops.quote_name
+    column = {
+        name: quote(entries.get_field(name).column) for name in ("workspace", "kind", "key_hash")
+    }
+    hashes = sorted(by_hash)
+    sql = (
+        f"SELECT {column['key_hash']} FROM {quote(entries.db_table)} "  # noqa: S608
+        f"WHERE {column['workspace']} IN (SELECT {quote(workspaces.pk.column)} "
+        f"FROM {quote(workspaces.db_table)}) AND {column['kind']} = %s "
+        f"AND {column['key_hash']} IN ({', '.join(['%s'] * len(hashes))})"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [SuppressionEntry.Kind.EMAIL.value, *hashes])
+        found = [row[0] for row in cursor.fetchall()]
     return {by_hash[key_hash] for key_hash in found}
