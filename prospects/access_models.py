@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-# models.py imports this module at its end, once Membership exists.
-from .models import Membership
+# From its own module: prospects.models imports this one, so that Django registers its models.
+from .models.workspace import Membership
 from .tenancy import TenantModel, TenantQuerySet, user_reference
 
 INVITATION_VALIDITY = timedelta(days=14)

@@ -8,8 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-# models.py imports this module at its end, once Membership exists.
-from .models import Membership
+# From its own module: prospects.models imports this one, so that Django registers its models.
+from .models.workspace import Membership
 from .tenancy import TenantModel, user_reference
 
 # How long an Idempotency-Key and its response are kept (Stripe keeps them 24 hours).
