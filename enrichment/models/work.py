@@ -1,4 +1,7 @@
-"""Enrichment work recorded in the database; Celery only delivers it (DESIGN.md section 4)."""
+"""Enrichment work recorded in the database; Celery only delivers it (DESIGN.md section 4).
+
+Jobs (what someone asked for), items (one prospect, one pipeline), provider batches (one
+asynchronous request) and attempts (one provider asked once about one item)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from prospects.models import Prospect
 from prospects.tenancy import TenantModel, TenantQuerySet, user_reference
 
-from .engine.outcomes import Outcome, describe
+from ..engine.outcomes import Outcome, describe
 
 
 class OutcomeFields(models.Model):
@@ -31,31 +34,6 @@ class OutcomeFields(models.Model):
         """The outcome in French, for people (the code is for the API and webhooks)."""
         provider = self.outcome_provider or self.provider
         return describe(self.outcome, provider=provider, detail=self.outcome_detail)
-
-
-class ProviderCredential(TenantModel):
-    """A workspace's API key for one provider, encrypted at rest (MultiFernet)."""
-
-    provider = models.CharField(_("provider"), max_length=32)
-    encrypted_key = models.TextField(editable=False)
-    last4 = models.CharField(_("key ending"), max_length=4, editable=False)
-    # Set when the provider refused this key: items wait for a new key instead of retrying it.
-    refused_at = models.DateTimeField(_("refused by the provider at"), null=True, blank=True)
-    updated_by = user_reference(_("updated by"))
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-
-    class Meta:
-        verbose_name = _("API key")
-        verbose_name_plural = _("API keys")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["workspace", "provider"], name="credential_unique_provider"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.provider} ••••{self.last4}"
 
 
 class EnrichmentJob(TenantModel):
@@ -288,205 +266,3 @@ class ProviderAttempt(TenantModel):
 
     def __str__(self) -> str:
         return self.idempotency_key
-
-
-class ProviderCall(TenantModel):
-    """Every HTTP call to a provider: what, how long, what it cost, a redacted answer."""
-
-    provider = models.CharField(_("provider"), max_length=32)
-    endpoint = models.CharField(_("endpoint"), max_length=255)
-    method = models.CharField(_("method"), max_length=8)
-    status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
-    outcome = models.CharField(_("outcome"), max_length=32)
-    latency_ms = models.PositiveIntegerField(_("latency (ms)"), default=0)
-    cost = models.DecimalField(_("cost (€)"), max_digits=12, decimal_places=4, default=0)
-    records = models.PositiveIntegerField(_("records"), default=0)
-    error = models.TextField(_("error"), blank=True)
-    response_excerpt = models.TextField(_("response (redacted)"), blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
-
-    class Meta:
-        verbose_name = _("provider call")
-        verbose_name_plural = _("provider calls")
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.method} {self.endpoint} → {self.status_code or self.outcome}"
-
-
-class ProviderLease(models.Model):
-    """A held concurrency slot: slot numbers are unique, so at most N leases exist at once.
-
-    A crashed worker never releases its lease; it simply expires and the slot comes back.
-    """
-
-    workspace_id = models.BigIntegerField()
-    provider = models.CharField(max_length=32)
-    slot = models.PositiveSmallIntegerField()
-    token = models.CharField(max_length=32, unique=True)
-    expires_at = models.DateTimeField(db_index=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["workspace_id", "provider", "slot"], name="lease_unique_slot"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.provider} slot {self.slot} (workspace {self.workspace_id})"
-
-
-class ProviderRateWindow(models.Model):
-    """Requests sent to a provider within one second, across every worker and host."""
-
-    provider = models.CharField(max_length=32)
-    window = models.BigIntegerField()
-    count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["provider", "window"], name="rate_unique_window")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.provider} @ {self.window}: {self.count}"
-
-
-class ProviderBreaker(models.Model):
-    """A provider's circuit breaker, shared by every worker (the embedded default's store).
-
-    Every write is a compare-and-set on `version`, so two workers can never both take the
-    half-open probe: the second one's write finds the version moved on and re-reads.
-    """
-
-    provider = models.CharField(max_length=32, unique=True)
-    # Outcomes of the latest calls while closed, oldest first: "x" a failure, "." a success.
-    results = models.CharField(max_length=255, blank=True)
-    # Epoch seconds (the pure core's clock); null while closed.
-    opened_at = models.FloatField(null=True, blank=True)
-    probe_until = models.FloatField(null=True, blank=True)
-    generation = models.BigIntegerField(default=0)
-    # While warming up: when each call out stops counting, epoch seconds separated by spaces.
-    pending = models.TextField(blank=True, default="")
-    version = models.BigIntegerField(default=1)
-
-    def __str__(self) -> str:
-        return f"{self.provider} breaker (generation {self.generation})"
-
-
-class CreditBudget(TenantModel):
-    """A workspace's balance and daily cap; its row is the lock every ledger write takes.
-
-    `balance` is a cache of the sum of the workspace's entries, written in the same
-    transaction as each entry (tests check that the two never differ).
-    """
-
-    balance = models.DecimalField(_("balance (€)"), max_digits=14, decimal_places=4, default=0)
-    daily_cap = models.DecimalField(
-        _("daily spending cap (€)"), max_digits=14, decimal_places=4, null=True, blank=True
-    )
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-
-    class Meta:
-        verbose_name = _("credit budget")
-        verbose_name_plural = _("credit budgets")
-        constraints = [
-            models.UniqueConstraint(fields=["workspace"], name="credit_budget_one_per_workspace")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.balance} €"
-
-
-class CreditEntry(TenantModel):
-    """One line of the append-only credit ledger: never updated, never deleted."""
-
-    class Kind(models.TextChoices):
-        TOP_UP = "top_up", _("Top-up")
-        RESERVE = "reserve", _("Reservation")
-        SETTLE = "settle", _("Settlement")
-        RELEASE = "release", _("Release")
-        ADJUST = "adjust", _("Adjustment")
-
-    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    # Signed euros: a top-up or a refund adds, a reservation or an extra charge takes away.
-    amount = models.DecimalField(_("amount (€)"), max_digits=14, decimal_places=4)
-    provider = models.CharField(_("provider"), max_length=32, blank=True)
-    idempotency_key = models.CharField(_("idempotency key"), max_length=255)
-    # What the request said (amount, provider, cost): a replay must say the same.
-    fingerprint = models.CharField(max_length=64, editable=False)
-    # The Paris day the spending counts against: a settlement or release keeps the day of its
-    # reservation, so a call that straddles midnight is counted once, on the day it was made.
-    day = models.DateField(_("day"))
-    note = models.CharField(_("note"), max_length=255, blank=True)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
-
-    class Meta:
-        verbose_name = _("credit entry")
-        verbose_name_plural = _("credit entries")
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["workspace", "day"]), models.Index(fields=["day"])]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["workspace", "idempotency_key", "kind"], name="credit_entry_unique_key"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.amount} €"
-
-
-class CachedAnswer(TenantModel):
-    """What a vendor answered about one person or company, reused instead of bought again.
-
-    Misses are kept too: asking again within the period would pay for the same "no match".
-    """
-
-    provider = models.CharField(_("provider"), max_length=32)
-    field = models.CharField(_("field"), max_length=32)
-    # SHA-256 of the normalised question (names, domain, company, LinkedIn URL).
-    fingerprint = models.CharField(max_length=64)
-    result = models.CharField(_("result"), max_length=32)
-    value = models.TextField(_("value"), blank=True)
-    verified = models.BooleanField(_("verified"), default=False)
-    signal = models.PositiveSmallIntegerField(_("provider's confidence"), default=0)
-    detail = models.CharField(_("detail"), max_length=64, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    expires_at = models.DateTimeField(_("expires at"), db_index=True)
-
-    class Meta:
-        verbose_name = _("cached answer")
-        verbose_name_plural = _("cached answers")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["workspace", "provider", "field", "fingerprint"],
-                name="cached_answer_unique_question",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.provider} {self.field} {self.fingerprint[:8]}"
-
-
-class CostDashboard(CreditEntry):
-    """The admin's cost dashboard: the ledger read per day and provider (no rows of its own)."""
-
-    class Meta:
-        proxy = True
-        verbose_name = _("costs")
-        verbose_name_plural = _("costs")
-        default_permissions = ("view",)
-
-
-# Discovery jobs, discovered contacts, webhook endpoints, events and deliveries live in their
-# own modules.
-from .discovery_jobs import DiscoveryJob  # noqa: E402, F401
-from .discovery_models import (  # noqa: E402, F401
-    DiscoveredContact,
-    EmailProbe,
-    MailDomain,
-    ProbeBudget,
-    ProbingPause,
-)
-from .webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent  # noqa: E402, F401
