@@ -54,6 +54,21 @@ def fit_column(model: type[Model], field: str, value: Any) -> Any:
     return value
 
 
+def _takes_the_field(
+    stored: Any, text: str, previous: FieldProvenance | None, confidence: int
+) -> bool:
+    """Whether an offered value (`text`, as its column holds it) replaces the `stored` one,
+    whose current provenance row is `previous`: the merge rules for one field."""
+    if stored in (None, ""):
+        return True
+    if str(stored) == text:
+        return previous is None or previous.source not in HUMAN_SOURCES
+    if previous is None or previous.source in HUMAN_SOURCES:
+        # No record of who set it means a person did (before provenance existed).
+        return False
+    return confidence > previous.confidence
+
+
 class ProvenanceBuffer:
     """Applies the merge rules to many subjects and writes their provenance in a few queries.
 
@@ -119,15 +134,7 @@ class ProvenanceBuffer:
             text = str(value)
             stored = getattr(subject, field)
             previous = self.current.get((kind, subject.pk, field))
-            if stored in (None, ""):
-                apply = True
-            elif str(stored) == text:
-                apply = previous is None or previous.source not in HUMAN_SOURCES
-            elif previous is None or previous.source in HUMAN_SOURCES:
-                # No record of who set it means a person did (before provenance existed).
-                apply = False
-            else:
-                apply = confidence > previous.confidence
+            apply = _takes_the_field(stored, text, previous, confidence)
             row = FieldProvenance(
                 workspace_id=self.workspace_id,
                 field=field,
