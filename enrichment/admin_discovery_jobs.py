@@ -17,7 +17,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -26,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from prospects.admin_base import WorkspaceScopedAdmin, is_workspace_admin
 
+from .admin_discovery_manual import form_page
 from .discovery import contacts, jobs
 from .discovery_jobs import DiscoveryJob
 
@@ -80,14 +80,10 @@ def start_view(modeladmin: admin.ModelAdmin, request: HttpRequest) -> HttpRespon
                 messages.SUCCESS,
             )
             return HttpResponseRedirect(reverse("admin:enrichment_discoveryjob_changelist"))
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "opts": modeladmin.model._meta,
-        "title": gettext("Discover a company's contacts"),
-        "form": form,
-        "refusal": refusal,
-    }
-    return TemplateResponse(request, "admin/enrichment/discoveryjob/start.html", context)
+    return form_page(
+        modeladmin, request, "discoveryjob/start.html",
+        title=gettext("Discover a company's contacts"), form=form, refusal=refusal,
+    )  # fmt: skip
 
 
 @admin.action(description=_("Start the failed runs again"))

@@ -82,14 +82,22 @@ def manual_entry_view(modeladmin: admin.ModelAdmin, request: HttpRequest) -> Htt
         else:
             _tell(modeladmin, request, contact, created)
             return HttpResponseRedirect(reverse("admin:enrichment_discoveredcontact_changelist"))
+    return form_page(
+        modeladmin, request, "discoveredcontact/manual.html",
+        title=gettext("Add a contact by hand"), form=form, refusal=refusal,
+    )  # fmt: skip
+
+
+def form_page(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, template: str, **context
+) -> HttpResponse:
+    """One of the discovery screens' form pages (templates/admin/enrichment/form_page.html)."""
     context = {
         **modeladmin.admin_site.each_context(request),
         "opts": modeladmin.model._meta,
-        "title": gettext("Add a contact by hand"),
-        "form": form,
-        "refusal": refusal,
+        **context,
     }
-    return TemplateResponse(request, "admin/enrichment/discoveredcontact/manual.html", context)
+    return TemplateResponse(request, f"admin/enrichment/{template}", context)
 
 
 def _tell(modeladmin, request, contact, created: bool) -> None:
