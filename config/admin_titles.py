@@ -57,6 +57,9 @@ WORDS: dict[str, ModelWords] = {
     "enrichment.discoveredcontact": ModelWords(
         _("New discovered contact"), _("Delete the selected contacts")
     ),
+    "enrichment.discoveryjob": ModelWords(
+        _("New discovery"), _("Delete the selected discoveries")
+    ),
     "enrichment.webhookendpoint": ModelWords(
         _("New webhook endpoint"), _("Delete the selected webhook endpoints")
     ),

@@ -284,6 +284,9 @@ def _approve(
             },
             source=Source.DISCOVERY,
             user=user,
+            # A name someone typed is as sure as a typed value; one read from a page is as
+            # sure as its source.
+            confidence=100 if contact.method == Contact.Method.MANUAL else contact.confidence,
         )
     if email:
         _merge_address(prospect, contact, email)

@@ -72,8 +72,10 @@ def create_prospect(
     source: str = Source.MANUAL,
     user: Any = None,
     import_batch: ImportBatch | None = None,
+    confidence: int = 100,
 ) -> Prospect:
-    """Create one prospect from raw values after every guard (invalid, suppressed, duplicate)."""
+    """Create one prospect from raw values after every guard (invalid, suppressed, duplicate);
+    its values' provenance at `confidence` (100: what a person typed or imported)."""
     clean = clean_prospect_data(data)
     ensure_not_suppressed(workspace, email=clean.prospect["email"], phone=clean.prospect["phone"])
     with transaction.atomic():
@@ -93,7 +95,7 @@ def create_prospect(
                 prospect.save()
         except IntegrityError as exc:
             raise ProspectRejected(_("This prospect already exists."), reason="duplicate") from exc
-        record_initial_provenance(prospect, source=source)
+        record_initial_provenance(prospect, source=source, confidence=confidence)
         apply_normalizers(workspace.pk, prospects=[prospect], companies=[company])
     notify_prospects_created(workspace.pk, [prospect.pk])
     return prospect

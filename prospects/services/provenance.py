@@ -14,9 +14,14 @@ from .cleaning import PROSPECT_FIELDS
 
 
 def record_initial_provenance(
-    subject: Prospect | Company, *, source: str, fields: tuple[str, ...] = PROSPECT_FIELDS
+    subject: Prospect | Company,
+    *,
+    source: str,
+    fields: tuple[str, ...] = PROSPECT_FIELDS,
+    confidence: int = 100,
 ) -> None:
-    """Provenance rows for the values a person gave when creating or editing a record."""
+    """Provenance rows for the values a person gave when creating or editing a record (100),
+    or a source as sure as `confidence` (a discovered contact's, read from a web page)."""
     now = timezone.now()
     owner = _owner(subject)
     rows = [
@@ -25,7 +30,7 @@ def record_initial_provenance(
             field=field,
             value=str(getattr(subject, field)),
             source=source,
-            confidence=100,
+            confidence=confidence,
             observed_at=now,
             is_current=True,
             **owner,

@@ -89,6 +89,21 @@ def test_approval_creates_a_verified_prospect_with_its_provenance(workspace, mem
     assert not EnrichmentItem.objects.for_workspace(workspace).exists()
 
 
+def test_approval_keeps_how_sure_the_source_was_of_the_name(workspace, member):
+    # Read from a team page's card at 60: the prospect's name and title say 60, not what a
+    # person typed (100), so a better source may still correct them.
+    contact, _ = add(workspace, job_title="Directrice commerciale", confidence=60)
+    found(contact, "helene.menard@alpha.fr", score=92)
+    contacts.approve_contacts(workspace, [contact.pk], user=member)
+    prospect = Prospect.objects.for_workspace(workspace).get()
+    rows = FieldProvenance.objects.for_workspace(workspace).filter(
+        prospect=prospect, is_current=True
+    )
+    confidence = dict(rows.values_list("field", "confidence"))
+    assert confidence["first_name"] == confidence["job_title"] == 60
+    assert confidence["email"] == 92
+
+
 def test_a_risky_address_makes_a_prospect_still_to_verify(workspace):
     contact, _ = add(workspace)
     found(contact, "helene@alpha.fr", status="risky", score=40, catch_all=True)

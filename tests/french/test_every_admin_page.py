@@ -17,6 +17,7 @@ from enrichment.discovery import guards
 from enrichment.discovery.contacts import add_contact, record_address
 from enrichment.engine import ledger
 from enrichment.models import (
+    DiscoveryJob,
     EnrichmentItem,
     EnrichmentJob,
     ProviderAttempt,
@@ -123,6 +124,9 @@ def one_of_each(workspace, admin_user, member):
         workspace, first_name="Aurélie", last_name="Dupré", domain="menard.fr", method="website"
     )
     record_address(contact, email="aurelie.dupre@menard.fr", status="verified", score=91)
+    DiscoveryJob.objects.create(
+        workspace=workspace, domain="menard.fr", status="failed", error_code="internal_error"
+    )
     # Probing held back: the queue, the home and Technique warn about it.
     guards.record_block("mx.menard.fr", "554 5.7.1 Service unavailable; blocked using zen")
     guards.record_port_unreachable()
