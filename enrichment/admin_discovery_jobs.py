@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from prospects.admin_base import WorkspaceScopedAdmin, is_workspace_admin
 
 from .admin_discovery_manual import form_page
+from .charts import euros
 from .discovery import contacts, jobs
 from .discovery_jobs import DiscoveryJob
 
@@ -174,7 +175,7 @@ class DiscoveryJobAdmin(WorkspaceScopedAdmin):
 
     @admin.display(description=_("cost"), ordering="cost")
     def cost_text(self, job: DiscoveryJob) -> str:
-        return f"{job.cost:.2f} €".replace(".", ",")
+        return euros(job.cost)
 
     @admin.display(description=_("error"))
     def error_text(self, job: DiscoveryJob) -> str:

@@ -46,6 +46,7 @@ def test_a_discovery_started_from_the_admin_runs_and_is_listed(
     assert found.count() == job.added
     runs = admin_client_ws.get(RUNS).content.decode()
     assert company.domain in runs and job.get_status_display() in runs
+    assert "0,00\u00a0€" in runs  # what it cost, as the other money pages write it
     # The count of new contacts leads to them in the approval queue.
     assert f'href="{QUEUE}?domain={company.domain}"' in runs
     theirs = admin_client_ws.get(f"{QUEUE}?domain={company.domain}")
