@@ -1,15 +1,17 @@
 """Many people of one domain found together: their candidates asked in rounds.
 
-The first people are asked about one at a time, as `find_best` does, until the domain's
-pattern is known (or its host turns out to defer everyone): what they confirm puts the right
-candidate first for the others. The others are then asked in rounds: each round asks every
-waiting person's next candidates at once (`probe_many`: one INSERT of probe rows before
-anything is sent, one transaction on one session, one UPDATE of the answers): one candidate,
-then twice as many each round, since a person whose likely address was refused has most
-likely left and then every candidate gets asked anyway. A person leaves the rounds at their
-first candidate that is not refused, as `find_best` stops. So the RCPTs are those
-`find_best` would send (a few more only for someone whose address is none of the likely
-ones but is found further down a round), in far fewer round trips and writes.
+The first people are asked about one person at a time, until the domain's pattern is known
+(or its host turns out to defer everyone): what they confirm puts the right candidate first
+for the others. Each of them is asked in rounds too (one candidate, then two, then four), so
+a person costs a few writes rather than a few per candidate. The others are then asked in
+rounds together: each round asks every waiting person's next candidates at once
+(`probe_many`: one INSERT of probe rows before anything is sent, one transaction on one
+session, one UPDATE of the answers): one candidate, then twice as many each round, since a
+person whose likely address was refused has most likely left and then every candidate gets
+asked anyway. A person leaves the rounds at their first candidate that is not refused, as
+`find_best` stops. So the RCPTs are those `find_best` would send (a few more only for
+someone whose address is none of the likely ones but is found further down a round), in
+far fewer round trips and writes.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def find_colleagues(
     alone = 0
     for index, (first_name, last_name) in enumerate(people):
         if alone < ONE_AT_A_TIME and not discovery.evidence(domain, known).known:
-            verdict = discovery.find_best(first_name, last_name, domain, known=known)
+            verdict = _alone(discovery, first_name, last_name, domain, known)
             verdicts[index] = verdict
             # A host that defers everyone tells nothing one person at a time.
             alone = ONE_AT_A_TIME if verdict.reason == "greylisted" else alone + 1
@@ -54,6 +56,20 @@ def find_colleagues(
     for index, asking, _evidence in waiting:
         verdicts[index] = asking.verdict
     return verdicts  # type: ignore[return-value]
+
+
+def _alone(
+    discovery: Discovery, first_name: str, last_name: str, domain: str, known: list
+) -> Verdict:
+    """One person asked alone, in rounds (one candidate, then two, then four...): what
+    they confirm teaches the next person the domain's pattern."""
+    prepared = discovery.prepare(first_name, last_name, domain, known=known)
+    if isinstance(prepared, Verdict):
+        return prepared
+    ranked, evidence = prepared
+    asking = InTurn(ranked, domain)
+    _ask_in_rounds(discovery, domain, [(0, asking, evidence)])
+    return asking.verdict
 
 
 def _ask_in_rounds(discovery: Discovery, domain: str, waiting: list[Waiting]) -> None:

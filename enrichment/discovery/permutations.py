@@ -17,6 +17,7 @@ reads it back from an address, which is how a domain's pattern is learned.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -208,6 +209,13 @@ def _raw(first_name: str, last_name: str) -> Iterator[Candidate]:
 
 def candidates(first_name: str, last_name: str) -> list[Candidate]:
     """Every distinct candidate local part for a person, most likely first (deterministic)."""
+    return list(_candidates(first_name, last_name))
+
+
+@functools.lru_cache(maxsize=4096)
+def _candidates(first_name: str, last_name: str) -> tuple[Candidate, ...]:
+    # Cached: a person's candidates are read for the objection list, the ranking and every
+    # known address's pattern, and a batch asks about each person several times.
     seen: set[str] = set()
     result = []
     for candidate in _raw(first_name, last_name):
@@ -216,7 +224,7 @@ def candidates(first_name: str, last_name: str) -> list[Candidate]:
             continue
         seen.add(local)
         result.append(candidate)
-    return result
+    return tuple(result)
 
 
 def pattern_of(local: str, first_name: str, last_name: str) -> str | None:
