@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 import threading
+from typing import TYPE_CHECKING
 
-import redis
 from django.db import IntegrityError, transaction
 
 from enrichment.models import ProviderBreaker
 
 from .breaker import State
+
+if TYPE_CHECKING:
+    import redis
 
 
 class DatabaseStore:
@@ -72,6 +75,10 @@ _clients_lock = threading.Lock()
 
 def redis_client(url: str) -> redis.Redis:
     """One client (and connection pool) per URL and process."""
+    # Imported by the first client: a process without Redis (the embedded default) never
+    # loads the package, whose import costs a tenth of a second.
+    import redis
+
     with _clients_lock:
         if url not in _clients:
             _clients[url] = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)

@@ -264,3 +264,26 @@ def test_only_one_database_worker_takes_the_probe():
     got = race_for_the_probe(DatabaseStore, "dropcontact")
     assert len(got) == 20
     assert got.count(True) == 1
+
+
+def test_a_process_without_redis_never_loads_the_redis_package():
+    # The embedded default has no Redis: its workers use the database store and must not pay
+    # for importing a client they never use.
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, django; django.setup()\n"
+        "from enrichment.discovery.prober import smtp_breaker\n"
+        "from enrichment.engine.breaker import default_breaker\n"
+        "assert type(default_breaker().store).__name__ == 'DatabaseStore'\n"
+        "smtp_breaker()\n"
+        "print('redis' in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "False"
