@@ -15,10 +15,6 @@ from django.db import connection
 from prospects import services as prospect_services
 from prospects.models import SuppressionEntry, Workspace
 
-# Hashes asked per statement: many people's candidates stay under any database's limit on
-# parameters.
-CHUNK = 500
-
 
 def objecting_emails(workspace_id: int | None, emails: Iterable[str]) -> set[str]:
     """The normalised addresses among `emails` on the workspace's objection list, or on any
@@ -42,16 +38,13 @@ def objecting_emails(workspace_id: int | None, emails: Iterable[str]) -> set[str
         name: quote(entries.get_field(name).column) for name in ("workspace", "kind", "key_hash")
     }
     hashes = sorted(by_hash)
-    found: list[str] = []
+    sql = (
+        f"SELECT {column['key_hash']} FROM {quote(entries.db_table)} "  # noqa: S608
+        f"WHERE {column['workspace']} IN (SELECT {quote(workspaces.pk.column)} "
+        f"FROM {quote(workspaces.db_table)}) AND {column['kind']} = %s "
+        f"AND {column['key_hash']} IN ({', '.join(['%s'] * len(hashes))})"
+    )
     with connection.cursor() as cursor:
-        for start in range(0, len(hashes), CHUNK):
-            chunk = hashes[start : start + CHUNK]
-            sql = (
-                f"SELECT {column['key_hash']} FROM {quote(entries.db_table)} "  # noqa: S608
-                f"WHERE {column['workspace']} IN (SELECT {quote(workspaces.pk.column)} "
-                f"FROM {quote(workspaces.db_table)}) AND {column['kind']} = %s "
-                f"AND {column['key_hash']} IN ({', '.join(['%s'] * len(chunk))})"
-            )
-            cursor.execute(sql, [SuppressionEntry.Kind.EMAIL.value, *chunk])
-            found.extend(row[0] for row in cursor.fetchall())
+        cursor.execute(sql, [SuppressionEntry.Kind.EMAIL.value, *hashes])
+        found = [row[0] for row in cursor.fetchall()]
     return {by_hash[key_hash] for key_hash in found}
