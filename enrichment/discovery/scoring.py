@@ -10,6 +10,7 @@ does not accept everything can reach "verified".
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
@@ -47,8 +48,12 @@ SMTP_PAUSED = "paused"
 SMTP_BUDGET = "budget"  # today's probe budget is spent: nothing was asked
 
 
+@functools.lru_cache(maxsize=16_384)
 def check_syntax(email: str) -> tuple[str | None, str]:
-    """(normalised address, "") or (None, why): email-validator, never a DNS query."""
+    """(normalised address, "") or (None, why): email-validator, never a DNS query.
+
+    Pure, and asked again for every person of a domain (its postmaster address): cached.
+    """
     try:
         result = validate_email(email or "", check_deliverability=False)
     except EmailNotValidError as exc:
