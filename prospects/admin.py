@@ -176,7 +176,15 @@ class ProspectForm(forms.ModelForm):
             linkedin_url=data.get("linkedin_url", ""),
             company=data.get("company"),
         )
-        existing = services.find_duplicate(workspace, candidate)
+        keys = services.MATCH_KEYS
+        if self.instance.pk and (
+            self.instance.first_name,
+            self.instance.last_name,
+            self.instance.company_id,
+        ) == (candidate.first_name, candidate.last_name, candidate.company_id):
+            # Neither renamed nor moved: a homonym a merge of companies brought stays one.
+            keys = tuple(key for key in keys if key != "name_key")
+        existing = services.find_duplicate(workspace, candidate, keys=keys)
         if existing:
             raise forms.ValidationError(
                 _("This prospect already exists: %(name)s."), params={"name": existing}

@@ -204,6 +204,26 @@ class Prospect(TenantModel):
         self.name_key = normalize.name_key(self.first_name, self.last_name, key)
         self.search_key = normalize.search_key(self.first_name, self.last_name, self.email)
 
+    def _keep_a_merged_homonyms_name_key(self) -> None:
+        """Two people of one name at two companies that a merge made one: the one moved kept
+        its old name key (a merge never deletes a person). Saved again with the same name and
+        company, it keeps that key rather than take the one its homonym holds."""
+        loaded = getattr(self, "_loaded", {})
+        old = loaded.get("name_key")
+        if self._state.adding or not old or not self.name_key or old == self.name_key:
+            return
+        if (loaded.get("first_name"), loaded.get("last_name"), loaded.get("company_id")) != (
+            self.first_name,
+            self.last_name,
+            self.company_id,
+        ):
+            return  # renamed or moved: the key is the new name's, a duplicate if taken
+        homonym = type(self).objects.for_workspace(self.workspace_id).filter(
+            name_key=self.name_key
+        )
+        if homonym.exclude(pk=self.pk).exists():
+            self.name_key = old
+
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
@@ -232,6 +252,7 @@ class Prospect(TenantModel):
 
     def save(self, *args, **kwargs) -> None:
         self.refresh_keys()
+        self._keep_a_merged_homonyms_name_key()
         update_fields = kwargs.get("update_fields")
         unverified = self._unverify_if_email_changed(update_fields)
         if (self.email or self.phone) and (

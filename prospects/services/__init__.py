@@ -24,6 +24,7 @@ from .cleaning import (
     clean_prospect_data,
 )
 from .creation import (
+    MATCH_KEYS,
     auto_enrich_steps,
     create_prospect,
     find_company,
@@ -57,6 +58,7 @@ from .provenance import (
 
 __all__ = [
     "FIELD_LABELS",
+    "MATCH_KEYS",
     "PROSPECT_FIELDS",
     "BackfillCount",
     "CleanProspect",

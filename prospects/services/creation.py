@@ -52,11 +52,17 @@ def merge_companies(kept: Company, others: list[Company]) -> Company:
         )
 
 
-def find_duplicate(workspace: Workspace, candidate: Prospect) -> Prospect | None:
-    """An existing prospect with the same email, LinkedIn URL or name at the same company."""
+MATCH_KEYS = ("email_key", "linkedin_key", "name_key")
+
+
+def find_duplicate(
+    workspace: Workspace, candidate: Prospect, *, keys: tuple[str, ...] = MATCH_KEYS
+) -> Prospect | None:
+    """An existing prospect with the same email, LinkedIn URL or name at the same company
+    (those of `keys` only)."""
     candidate.refresh_keys()
     prospects = Prospect.objects.for_workspace(workspace)
-    for key in ("email_key", "linkedin_key", "name_key"):
+    for key in keys:
         value = getattr(candidate, key)
         if value:
             found = prospects.filter(**{key: value}).exclude(pk=candidate.pk).first()

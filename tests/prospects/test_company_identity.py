@@ -266,3 +266,40 @@ def test_deleting_a_company_deletes_its_provenance(workspace):
     rows = FieldProvenance.objects.for_workspace(workspace)
     assert not rows.filter(company_id=gone.pk).exists()
     assert rows.filter(company=kept).exists()
+
+
+def test_two_homonyms_a_merge_brings_together_can_both_still_be_saved_and_edited(
+    workspace, member_client
+):
+    # Two "Jean Dupont" of one company known twice (a bare one from a file, one with its
+    # domain): Dropcontact's domain merges the companies, and both people stay.
+    filled = CompanyFactory(workspace=workspace, name="Acme", domain="acme.example")
+    bare = CompanyFactory(workspace=workspace, name="ACME SAS", domain="")
+    first = _prospect_at(filled, "Dupont", first_name="Jean", email="")
+    second = _prospect_at(bare, "Dupont", first_name="Jean", email="", job_title="Achats")
+    services.merge_companies(filled, [bare])
+
+    for prospect in (first, second):
+        prospect = Prospect.objects.for_workspace(workspace).get(pk=prospect.pk)
+        assert prospect.company_id == filled.pk
+        prospect.job_title = "Directeur"
+        prospect.save()  # was an IntegrityError on the name key for the second
+    # The admin edits the second one too: only a change of name or company that makes the
+    # person someone already stored is a duplicate.
+    response = member_client.post(
+        reverse("admin:prospects_prospect_change", args=[second.pk]),
+        {"first_name": "Jean", "last_name": "Dupont", "company": filled.pk,
+         "job_title": "Directeur des achats", "email": "", "phone": "", "linkedin_url": ""},
+    )
+    assert response.status_code == 302, html.unescape(response.content.decode())[:3000]
+    second.refresh_from_db()
+    assert second.job_title == "Directeur des achats"
+    # Renaming a third person into a Jean Dupont of that company is still refused.
+    third = _prospect_at(filled, "Durand", first_name="Paul", email="")
+    response = member_client.post(
+        reverse("admin:prospects_prospect_change", args=[third.pk]),
+        {"first_name": "Jean", "last_name": "Dupont", "company": filled.pk,
+         "job_title": "", "email": "", "phone": "", "linkedin_url": ""},
+    )
+    assert response.status_code == 200
+    assert "existe déjà" in html.unescape(response.content.decode())
