@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -208,12 +209,14 @@ def claim_rechecks(probes: list[EmailProbe]) -> set[int]:
     return set(taken)
 
 
-def due_rechecks(now: dt.datetime, limit: int = 500) -> list[EmailProbe]:
-    return list(
-        EmailProbe.objects.unscoped()
-        .filter(recheck_at__lte=now, kind=EmailProbe.Kind.ADDRESS)
-        .order_by("recheck_at")[:limit]
-    )
+def due_rechecks(
+    now: dt.datetime, limit: int = 500, *, domains: Iterable[str] | None = None
+) -> list[EmailProbe]:
+    """The greylisted probes whose recheck is due, oldest first (of `domains` only, if given)."""
+    due = EmailProbe.objects.unscoped().filter(recheck_at__lte=now, kind=EmailProbe.Kind.ADDRESS)
+    if domains is not None:
+        due = due.filter(domain__in=list(domains))
+    return list(due.order_by("recheck_at")[:limit])
 
 
 def verified_patterns(domain: str, workspace_id: int | None) -> list[str]:

@@ -5,7 +5,8 @@ Public API (everything else in the package is an implementation detail):
 - `verify_address(email, *, workspace_id=None, smtp=True) -> Verdict`
 - `find_best_address(first, last, domain, *, known=(), workspace_id=None, smtp=True) -> Verdict`
   (`Verdict.email` is "" when no address could be found)
-- `recheck_due_probes(*, now=None) -> int`: asks greylisted addresses again once due
+- `recheck_due_probes(*, now=None, domains=None) -> int`: asks greylisted addresses again
+  once due (of those domains only, if given)
 - `Discovery`: the same operations sharing one set of SMTP sessions (a file, a job); close it.
 
 The workspace's objection list (without a workspace, every workspace's: objections fail
@@ -268,14 +269,14 @@ class Discovery(MailQuestions):
         """Is any of these on the workspace's objection list (no workspace: on any list)?"""
         return bool(objections.objecting_emails(self.workspace_id, addresses))
 
-    def recheck_due(self) -> int:
-        """Ask every due greylisted address again; returns how many were asked. The
-        discovered contacts whose answer waited on them have their best address chosen again.
-        A domain's due addresses are asked together (`probe_many`)."""
+    def recheck_due(self, *, domains: Iterable[str] | None = None) -> int:
+        """Ask every due greylisted address again (of `domains` only, if given); returns how
+        many were asked. The discovered contacts whose answer waited on them have their best
+        address chosen again. A domain's due addresses are asked together (`probe_many`)."""
         from .checking import refresh_after_recheck
 
         by_domain: dict[str, dict[str, str]] = {}
-        for probe in records.due_rechecks(self.now()):
+        for probe in records.due_rechecks(self.now(), domains=domains):
             if probe.workspace_id == self.workspace_id:
                 by_domain.setdefault(probe.domain, {}).setdefault(probe.email, probe.pattern)
         rechecked = []
@@ -389,11 +390,15 @@ def find_best_address(
         return discovery.find_best(first_name, last_name, domain, known=known)
 
 
-def recheck_due_probes(*, now: dt.datetime | None = None) -> int:
-    """Ask again every greylisted address whose recheck is due, workspace by workspace."""
-    workspaces = {p.workspace_id for p in records.due_rechecks(now or timezone.now())}
+def recheck_due_probes(
+    *, now: dt.datetime | None = None, domains: Iterable[str] | None = None
+) -> int:
+    """Ask again every greylisted address whose recheck is due, workspace by workspace (of
+    `domains` only, if given: workers sharing a batch each recheck their own domains)."""
+    domains = None if domains is None else sorted(set(domains))
+    due = records.due_rechecks(now or timezone.now(), domains=domains)
     total = 0
-    for workspace_id in sorted(workspaces, key=lambda w: w or 0):
+    for workspace_id in sorted({p.workspace_id for p in due}, key=lambda w: w or 0):
         with Discovery(workspace_id=workspace_id, now=now) as discovery:
-            total += discovery.recheck_due()
+            total += discovery.recheck_due(domains=domains)
     return total

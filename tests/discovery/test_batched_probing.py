@@ -83,8 +83,11 @@ def test_greylisted_people_settled_by_one_recheck_round(mail_sandbox, world, pla
         first = discovery.find_best_many(names(staff), domain)
     assert {v.reason for v in first} == {"greylisted"}
     later = timezone.now() + dt.timedelta(minutes=16)
+    # Workers sharing a batch each recheck their own domains: another's are left due.
+    assert recheck_due_probes(now=later, domains=["autre-domaine.example"]) == 0
+    assert EmailProbe.objects.unscoped().filter(recheck_at__lte=later).exists()
     with CaptureQueriesContext(connection) as queries:
-        rechecked = recheck_due_probes(now=later)
+        rechecked = recheck_due_probes(now=later, domains=[domain])
     assert rechecked > 1
     # The domain's due rechecks claimed together (one transaction), not one UPDATE each.
     claims = [q for q in queries.captured_queries if 'SET "recheck_at" = NULL' in q["sql"]]
