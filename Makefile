@@ -73,6 +73,7 @@ bench-smoke: messages
 	$(PY) benchmarks/api.py --prospects 200 --requests 20 $(BENCH_FLAGS)
 	$(PY) benchmarks/admin_lists.py --prospects 500 --repeat 3 $(BENCH_FLAGS)
 	$(PY) benchmarks/discovery.py --domains 10
+	$(PY) benchmarks/discovery.py --domains 10 --processes 2
 	$(PY) benchmarks/discovery_floor.py --domains 10
 
 # The README's screenshots (docs/*.png) from a throw-away demo; needs Debian's chromium.

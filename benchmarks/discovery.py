@@ -23,6 +23,9 @@ Runs in a temporary SQLite database, or with --postgres in a throw-away PostgreS
 its own, emptied at the start); nothing of the app's own data is touched.
 
     .venv/bin/python benchmarks/discovery.py --postgres --redis-url redis://127.0.0.1:6379/7
+
+With --processes N, N worker processes share the domains, as Celery's prefork pool would
+(`discovery_processes.py`): each its own interpreter, all one database.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ GREYLISTED = ("greylisted", "catch_all_unknown")
 # A worker whose domain has taken longer than this is waiting on the network: one more starts.
 PATIENCE = 0.1
 sys.path.insert(0, str(ROOT))
+from discovery_processes import run_in_processes  # noqa: E402
 from discovery_report import DNS_DELAY, SMTP_DELAY, print_pattern_accuracy, report  # noqa: E402
 
 
@@ -86,6 +90,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0,
                         help="worker threads (0: one, and one more for each held up by the "
                              "network, up to one per mail host slot the work can use)")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="worker processes sharing the batch's domains, as Celery's prefork "
+                             "pool does (1: one process and its threads)")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--delays", action="store_true",
                         help="0.5 s on some domains' DNS answers, 0.2 s per reply on a slow host")
@@ -119,16 +126,23 @@ def run(args: argparse.Namespace) -> None:
     plan = MailPlan.build(world, slow_dns_share=0.1 if args.delays else 0.0)
     servers = start_servers(args, plan)
     people = take_in_turn(world, args.people)
-    started, cpu_started = time.perf_counter(), time.process_time()
-    verdicts, known_pattern_rcpts = first_pass(args, people)
-    first = time.perf_counter() - started
-    first_cpu = time.process_time() - cpu_started
-    rechecked = recheck_rounds(people, verdicts)
-    elapsed = time.perf_counter() - started
-    cpu = time.process_time() - cpu_started
+    if args.processes > 1:
+        done = run_in_processes(args, people, first_pass, recheck_rounds)
+        args.threads = done.threads
+        verdicts, known_pattern_rcpts = done.verdicts, done.known_pattern_rcpts
+        first, first_cpu, rechecked = done.first_pass, done.first_cpu, done.rechecked
+        elapsed, cpu = done.elapsed, done.cpu
+    else:
+        started, cpu_started = time.perf_counter(), time.process_time()
+        verdicts, known_pattern_rcpts = first_pass(args, people)
+        first = time.perf_counter() - started
+        first_cpu = time.process_time() - cpu_started
+        rechecked = recheck_rounds(people, verdicts)
+        elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
     records = servers.snapshot()
     servers.stop()
-    # CPU seconds of Sourcier's process alone (the sandbox's servers run in their own):
+    # CPU seconds of Sourcier's processes alone (the sandbox's servers run in their own):
     # steadier than wall time on a shared machine.
     print(f"  CPU time          {cpu:.2f} s (first pass {first_cpu:.2f} s; the sandbox's "
           f"servers {records.cpu_seconds:.2f} s in their own process), load average "
@@ -192,7 +206,7 @@ def first_pass(args: argparse.Namespace, people: list) -> tuple[dict[int, object
     # The first DNS answers come within a few tenths of a second: waiting that long lets the
     # largest domains of each host go first.
     work = HostQueue(
-        per_host=settings.SOURCIER_SMTP_HOST_CONCURRENCY,
+        per_host=getattr(args, "per_host", settings.SOURCIER_SMTP_HOST_CONCURRENCY),
         settle=0.3,
         patience=None if args.threads else PATIENCE,
     )
@@ -262,7 +276,7 @@ def rcpts_once_known(staff: list, found: dict[int, object]) -> list[int]:
     return rcpts
 
 
-def recheck_rounds(people: list, verdicts: dict[int, object]) -> int:
+def recheck_rounds(people: list, verdicts: dict[int, object], domains=None) -> int:
     """Beat's recheck 16 minutes later, then the greylisted people asked again.
 
     A pattern learned meanwhile can bring new candidates, greylisted in turn: up to three
@@ -277,7 +291,7 @@ def recheck_rounds(people: list, verdicts: dict[int, object]) -> int:
         if not waiting:
             break
         later += dt.timedelta(minutes=16)
-        rechecked += recheck_due_probes(now=later)
+        rechecked += recheck_due_probes(now=later, domains=domains)
         by_domain: dict[str, list] = defaultdict(list)
         for person in waiting:
             by_domain[person.company.domain].append(person)

@@ -95,7 +95,9 @@ def report(args, people, verdicts, plan, records, elapsed, first_pass, rechecked
                   f"{plan.kinds[person.company.domain]}: expected {expected}, got "
                   f"{verdict.status} {verdict.email} {verdict.reason} tried {len(verdict.tried)}")
     domains = len({p.company.domain for p in people})
-    print(f"discovery: {len(people)} people over {domains} domains, {args.threads} threads, "
+    print(f"discovery: {len(people)} people over {domains} domains, "
+          f"{args.processes} process{'es' if args.processes > 1 else ''}, "
+          f"{args.threads} threads, "
           f"delays {'on' if args.delays else 'off'}, "
           f"{'PostgreSQL and Redis' if args.postgres else 'SQLite'}")
     print(f"  elapsed           {elapsed:.2f} s (first pass {first_pass:.2f} s, "
