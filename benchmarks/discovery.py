@@ -35,7 +35,6 @@ import atexit
 import datetime as dt
 import os
 import sys
-import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -48,11 +47,12 @@ PATIENCE = 0.1
 sys.path.insert(0, str(ROOT))
 from discovery_processes import run_in_processes  # noqa: E402
 from discovery_report import DNS_DELAY, SMTP_DELAY, print_pattern_accuracy, report  # noqa: E402
+from scratch import scratch_dir  # noqa: E402
 
 
 def configure(args: argparse.Namespace) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["SOURCIER_VAR_DIR"] = tempfile.mkdtemp(prefix="sourcier-bench-")
+    os.environ["SOURCIER_VAR_DIR"] = scratch_dir("sourcier-bench-")
     os.environ.setdefault("SECRET_KEY", "benchmark-only")
     os.environ.setdefault("SOURCIER_FERNET_KEYS", "Z3gtq0jvOOfP4GEFBxcMayTTuLvOE_VVPS6VX3RftnU=")
     os.environ.setdefault("SOURCIER_SUPPRESSION_KEY", "benchmark-only")

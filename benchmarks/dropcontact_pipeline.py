@@ -19,18 +19,18 @@ import atexit
 import os
 import resource
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from scratch import scratch_dir  # noqa: E402
 
 
 def configure(args: argparse.Namespace) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["SOURCIER_VAR_DIR"] = tempfile.mkdtemp(prefix="sourcier-bench-")
+    os.environ["SOURCIER_VAR_DIR"] = scratch_dir("sourcier-bench-")
     os.environ.setdefault("SECRET_KEY", "benchmark-only")
     os.environ.setdefault("SOURCIER_FERNET_KEYS", "Z3gtq0jvOOfP4GEFBxcMayTTuLvOE_VVPS6VX3RftnU=")
     os.environ.setdefault("SOURCIER_SUPPRESSION_KEY", "benchmark-only")

@@ -26,7 +26,6 @@ import resource
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
@@ -36,6 +35,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from scratch import scratch_dir  # noqa: E402
+
 DB_NAME = "sourcier_bench_waterfall"
 FINDERS = ("prospeo", "leadmagic", "findymail")
 KEY = "sandbox-key"
@@ -50,7 +51,7 @@ def free_port() -> int:
 
 def configure(args: argparse.Namespace, sandbox_url: str) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["SOURCIER_VAR_DIR"] = tempfile.mkdtemp(prefix="sourcier-bench-")
+    os.environ["SOURCIER_VAR_DIR"] = scratch_dir("sourcier-bench-")
     os.environ.setdefault("SECRET_KEY", "benchmark-only")
     os.environ.setdefault("SOURCIER_FERNET_KEYS", "Z3gtq0jvOOfP4GEFBxcMayTTuLvOE_VVPS6VX3RftnU=")
     os.environ.setdefault("SOURCIER_SUPPRESSION_KEY", "benchmark-only")
@@ -88,7 +89,7 @@ def start_sandbox_process(args: argparse.Namespace, port: int, size: int) -> sub
     """The sandbox in a child process (stopped however the run ends), once it answers."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "LOG_LEVEL": "WARNING"}
     env.pop("DATABASE_URL", None)
-    env.setdefault("SOURCIER_VAR_DIR", tempfile.mkdtemp(prefix="sourcier-bench-sandbox-"))
+    env.setdefault("SOURCIER_VAR_DIR", scratch_dir("sourcier-bench-sandbox-"))
     proc = subprocess.Popen(
         [
             sys.executable, "manage.py", "run_sandbox", "--port", str(port),
@@ -323,7 +324,7 @@ def worker(args: argparse.Namespace, app, start_worker):
         ):
             yield None
         return
-    probe = tempfile.mkdtemp(prefix="sourcier-bench-probe-")
+    probe = scratch_dir("sourcier-bench-probe-")
     proc = subprocess.Popen(
         [
             sys.executable, "-m", "celery", "-A", "benchmarks.worker_probe", "--quiet", "worker",
