@@ -18,7 +18,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +28,7 @@ from prospects.admin_base import WorkspaceScopedAdmin, is_workspace_admin
 from .admin_discovery_manual import form_page
 from .charts import euros
 from .discovery import contacts, jobs
+from .discovery.warning_texts import warning_text
 from .discovery_jobs import DiscoveryJob
 
 
@@ -142,13 +143,14 @@ class DiscoveryJobAdmin(WorkspaceScopedAdmin):
         "provider_people",
         "cost_text",
         "error_text",
+        "warnings_text",
         "attempts",
         "requested_by",
         "created_at",
         "started_at",
         "finished_at",
     )
-    exclude = ("api_key", "error_code", "cost", "next_attempt_at")
+    exclude = ("api_key", "error_code", "cost", "next_attempt_at", "warnings")
 
     def get_urls(self):
         view = self.admin_site.admin_view(partial(start_view, self))
@@ -180,3 +182,10 @@ class DiscoveryJobAdmin(WorkspaceScopedAdmin):
     @admin.display(description=_("error"))
     def error_text(self, job: DiscoveryJob) -> str:
         return jobs.error_message(job.error_code) or "—"
+
+    @admin.display(description=_("warnings"))
+    def warnings_text(self, job: DiscoveryJob) -> str:
+        """What held the run back (a slow page, probing paused), one sentence a line."""
+        if not job.warnings:
+            return "—"
+        return format_html_join("\n", "<div>{}</div>", ((warning_text(w),) for w in job.warnings))

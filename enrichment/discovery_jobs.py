@@ -62,6 +62,9 @@ class DiscoveryJob(TenantModel):
     # Every contact the run named (new or already known), for the contacts' `job` filter.
     contact_ids = models.JSONField(default=list, blank=True, editable=False)
     error_code = models.CharField(_("error"), max_length=40, blank=True)
+    # What held the run back without failing it (a slow page, probing paused, a people
+    # search without a key): codes, or a people search's own sentence.
+    warnings = models.JSONField(_("warnings"), default=list, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     # When a worker may take the job; while running, the end of the running worker's lease.
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)

@@ -16,6 +16,7 @@ from config.api_support.params import FilterText, id_path
 from config.api_support.principal import principal, require_admin, workspace_of
 
 from ..discovery import contacts, jobs
+from ..discovery.warning_texts import warning_detail
 from ..discovery_jobs import DiscoveryJob
 from .money import Euros
 
@@ -67,6 +68,12 @@ class DiscoveryJobOut(Schema):
     error: ErrorDetail | None = Field(
         description="why the job failed, or why a completed one stopped early (a quota)"
     )
+    warnings: list[ErrorDetail] = Field(
+        description="what held the run back without failing it: a page too slow "
+        "(site_page_too_slow), the site's time spent (site_time_spent), probing held back "
+        "(smtp_port_unreachable, mail_host_blocked_us, mail_host_not_public, "
+        "daily_budget_spent), a people search that gave nothing (people_search)"
+    )
     attempts: int
     created_at: dt.datetime
     started_at: dt.datetime | None
@@ -80,7 +87,7 @@ class DiscoveryJobFilters(Schema):
 
 
 def job_out(job: DiscoveryJob) -> dict:
-    computed = ("error", "progress")
+    computed = ("error", "progress", "warnings")
     data = {
         name: getattr(job, name) for name in DiscoveryJobOut.model_fields if name not in computed
     }
@@ -89,6 +96,7 @@ def job_out(job: DiscoveryJob) -> dict:
         if job.error_code
         else None
     )
+    data["warnings"] = [warning_detail(warning) for warning in job.warnings or ()]
     finished = job.status in (DiscoveryJob.Status.COMPLETED, DiscoveryJob.Status.FAILED)
     done = job.people if job.status == DiscoveryJob.Status.COMPLETED else job.done
     data["progress"] = {

@@ -202,6 +202,7 @@ def run_job(job_id: int) -> str:
         contact_ids=run.contact_ids,
         provider_people=run.provider_people,
         cost=run.cost,
+        warnings=sorted(run.warnings),
     )
 
 

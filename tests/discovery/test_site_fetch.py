@@ -2,6 +2,7 @@
 site's deadlines (never held until the task's time limit), and an unwanted answer is read
 before the connection closes, so the server never sees a reset."""
 
+import html
 import io
 import queue
 import socket
@@ -11,13 +12,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
+from enrichment.discovery import jobs
 from enrichment.discovery.company import (
     WARNING_PAGE_TOO_SLOW,
     WARNING_SITE_TIME_SPENT,
     discover_company,
 )
 from enrichment.discovery.site_fetch import PageTooSlow, fetch_page
+from enrichment.discovery.warning_texts import warning_detail
+from enrichment.models import DiscoveryJob
 from tests.factories import WorkspaceFactory
 
 # A drip lasts this long at most: without a deadline, each fetch would wait all of it.
@@ -109,6 +114,33 @@ def test_the_site_s_pages_share_one_deadline_and_the_run_says_so_in_french(
     said = out.getvalue()
     assert "n’est pas arrivée dans le délai SOURCIER_DISCOVERY_PAGE_SECONDS" in said
     assert "a dépassé SOURCIER_DISCOVERY_SITE_SECONDS : ses pages restantes" in said
+
+
+def test_a_jobs_warnings_are_kept_and_shown_in_the_admin_and_the_api(
+    dripping, settings, workspace, member_client
+):
+    settings.SOURCIER_DISCOVERY_PAGE_SECONDS = 0.5
+    settings.SOURCIER_DISCOVERY_SITE_SECONDS = 1.2
+    settings.SOURCIER_SMTP_HELO = "sonde.sourcier-demo.fr"
+    settings.SOURCIER_SMTP_MAIL_FROM = "verification@sourcier-demo.fr"
+    job = DiscoveryJob.objects.create(workspace=workspace, domain="alpha.fr")
+    assert jobs.run_job(job.pk) == "completed"
+    job.refresh_from_db()
+    # Kept with the job: a run that read nothing says why, after its worker is gone.
+    assert job.warnings == sorted([WARNING_PAGE_TOO_SLOW, WARNING_SITE_TIME_SPENT])
+
+    page = member_client.get(reverse("admin:enrichment_discoveryjob_change", args=[job.pk]))
+    said = html.unescape(page.content.decode())
+    assert "Avertissements" in said or "avertissements" in said
+    assert "n’est pas arrivée dans le délai SOURCIER_DISCOVERY_PAGE_SECONDS" in said
+
+    body = member_client.get(f"/api/v1/discovery/jobs/{job.pk}").json()
+    assert [w["code"] for w in body["warnings"]] == job.warnings
+    assert all(w["message"] for w in body["warnings"])
+    # A people search's own sentence is kept as said, under one code.
+    assert warning_detail("People search: no key.") == {
+        "code": "people_search", "message": "People search: no key."
+    }
 
 
 def serve_once(body_size: int, answers: queue.Queue) -> int:

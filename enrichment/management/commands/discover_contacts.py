@@ -11,7 +11,7 @@ from tqdm import tqdm
 from enrichment.discovery import contacts
 from enrichment.discovery.company import discover_company
 from enrichment.discovery.smtp import ProbeConfigError
-from enrichment.management.probe_warnings import warning_text
+from enrichment.discovery.warning_texts import warning_text
 from prospects.models import Workspace
 
 

@@ -15,7 +15,7 @@ from tqdm import tqdm
 from config.file_errors import describe_os_error
 from enrichment.discovery.services import Discovery, Verdict
 from enrichment.discovery.smtp import ProbeConfigError
-from enrichment.management.probe_warnings import warning_text
+from enrichment.discovery.warning_texts import warning_text
 from enrichment.management.verify_files import RESULT_COLUMNS, InputFile, read_input
 from prospects.models import Workspace
 from prospects.services import spreadsheet_safe

@@ -1,20 +1,30 @@
-"""What the commands that probe mail hosts say, in French, about probing held back (and a
-discovery, about the company's site)."""
+"""What probing held back and a discovery's troubles with the company's site are called, in
+French: for the commands that probe mail hosts, and a discovery job's page and API."""
 
 from django.utils.translation import gettext as _
 
-from enrichment.discovery.company import WARNING_PAGE_TOO_SLOW, WARNING_SITE_TIME_SPENT
-from enrichment.discovery.prober import (
+from .company import WARNING_PAGE_TOO_SLOW, WARNING_SITE_TIME_SPENT
+from .prober import (
     WARNING_BLOCKED,
     WARNING_BUDGET,
     WARNING_PORT_BLOCKED,
     WARNING_PRIVATE_HOST,
 )
 
+# A warning that is a sentence already is a people search's.
+PEOPLE_SEARCH = "people_search"
+
+
+def warning_detail(warning: str) -> dict[str, str]:
+    """{"code", "message"} for the API: a people search's sentence gets the code
+    "people_search"."""
+    message = warning_text(warning)
+    return {"code": warning if message != warning else PEOPLE_SEARCH, "message": message}
+
 
 def warning_text(code: str) -> str:
-    """The French sentence for a prober's or a discovery's warning code (the code itself if
-    it is new)."""
+    """The French sentence for a prober's or a discovery's warning code (the warning itself
+    when it is a sentence already, as a people search's are)."""
     texts = {
         WARNING_PORT_BLOCKED: _(
             "No mail host could be reached on the SMTP port (outbound port 25 is often "
