@@ -201,9 +201,7 @@ def ask(
     reply: Reply[T] = Reply(provider=provider, workspace_id=workspace_id, key=key)
     try:
         if not reserved:
-            ledger.reserve(
-                workspace_id, spec.max_cost if most is None else most, key=key, provider=provider
-            )
+            _hold(workspace_id, spec.max_cost if most is None else most, key, provider)
         result = call(
             provider,
             request,
@@ -241,6 +239,18 @@ def ask(
     if not record:
         reply.call.cost = reply.cost
     return reply
+
+
+def _hold(workspace_id: int, most: Decimal, key: str, provider: str) -> None:
+    """Reserve the most the call can cost under `key`. An earlier try that holds the key at
+    another price (prices changed since) keeps its hold and the call is made under it, as a
+    round's and a Dropcontact batch's are: refusing it would refuse the same question at
+    every lease."""
+    try:
+        ledger.reserve(workspace_id, most, key=key, provider=provider)
+    except ledger.IdempotencyConflict:
+        if not ledger.holds(workspace_id, key=key):
+            raise
 
 
 def settle(reply: Reply) -> None:

@@ -61,6 +61,7 @@ __all__ = [
     "adjust",
     "balance",
     "daily_cap",
+    "holds",
     "in_flight",
     "next_midnight",
     "open_key",
@@ -324,6 +325,16 @@ def open_key(workspace_id: int, base: str) -> str:
             if key not in taken:
                 return key
         start += 8
+
+
+def holds(workspace_id: int, *, key: str) -> bool:
+    """Is a reservation made under `key` still open (neither settled nor released)?"""
+    kinds = set(
+        CreditEntry.objects.for_workspace(workspace_id)
+        .filter(idempotency_key=key)
+        .values_list("kind", flat=True)
+    )
+    return Kind.RESERVE in kinds and not kinds & {Kind.SETTLE, Kind.RELEASE}
 
 
 def release_held(workspace_id: int, *, key: str) -> bool:

@@ -139,3 +139,42 @@ def check_slow_extract(keyed, world, sandbox, extract, django_capture_on_commit_
     posts = [c for c in sandbox.calls if c.vendor == "firecrawl" and c.endpoint.endswith("extract")]
     assert len(posts) == 1
     assert ledger.in_flight(keyed.pk) == 0
+
+
+def test_a_key_held_at_another_price_is_asked_under_that_hold(
+    keyed, world, sandbox, django_capture_on_commit_callbacks
+):
+    """Prices changed while an earlier try of a company's question held its key: that
+    reservation stands (as in the email waterfall's rounds and a Dropcontact batch), AI Ark is
+    asked under it and it is closed, instead of the item failing on the same refusal at every
+    lease."""
+    from enrichment import bulk, waterfall_queue
+    from enrichment.models import CreditEntry, attempt_key
+
+    import_world(keyed, world, limit=10)
+    estimate = bulk.estimate_job(keyed.pk, fields=["company"])
+    with django_capture_on_commit_callbacks(execute=False):
+        bulk.start_job(keyed, estimate)
+    item = (
+        EnrichmentItem.objects.for_workspace(keyed)
+        .select_related("prospect__company")
+        .exclude(prospect__company__domain="")
+        .order_by("pk")
+        .first()
+    )
+    waterfall_queue.start_items([item.pk])
+    key = attempt_key(item, "company", "aiark")
+    ledger.reserve(keyed.pk, "0.01", key=key, provider="aiark")
+
+    result = waterfall.process_item(item.pk)
+
+    assert result in ("found", "done", "not-found", "verified", "unverified"), result
+    domain = item.prospect.company.domain
+    asked = [c for c in sandbox.calls if c.vendor == "aiark"]
+    assert len(asked) == 1, (domain, asked)
+    entries = CreditEntry.objects.for_workspace(keyed).filter(idempotency_key=key)
+    assert sorted(entries.values_list("kind", flat=True)) in (
+        ["release", "reserve"],
+        ["reserve", "settle"],
+    )
+    assert ledger.in_flight(keyed.pk) == 0
