@@ -32,6 +32,6 @@ def redacted_excerpt(body: bytes) -> str:
     """The answer with personal fields and addresses masked, cut to EXCERPT_LIMIT characters."""
     try:
         text = json.dumps(_redact(json.loads(body)), ensure_ascii=False)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nested past the stack: garbage
         text = _EMAIL_RE.sub("***@***", body[:EXCERPT_LIMIT].decode("utf-8", "replace"))
     return text[:EXCERPT_LIMIT]

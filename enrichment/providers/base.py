@@ -150,7 +150,8 @@ def decode_json(body: bytes | str, *, status: int) -> Any:
     """Parse a body that should be JSON; an HTML error page or garbage is a temporary error."""
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        # RecursionError: arrays or objects nested deeper than Python's stack, garbage too.
         raise ProviderError(
             f"malformed JSON body (HTTP {status})", kind=ErrorKind.TEMPORARY, status=status
         ) from exc

@@ -23,9 +23,12 @@ from tests.enrichment.test_waterfall import import_world
 
 PROSPEO = "https://prospeo.test"
 NO_MATCH = json.dumps({"error": True, "error_code": "NO_MATCH"})
-# An answer that cannot be read without raising (its JSON nests deeper than Python's recursion
-# limit): any bug met while recording or reading one item's answer.
+# JSON nested deeper than Python's recursion limit: garbage, as an HTML error page is.
 UNREADABLE = "[" * 100_000 + "]" * 100_000
+
+
+class Unforeseen(Exception):
+    """What nothing expects while a question is asked: any bug met in one item's call."""
 
 
 @pytest.fixture
@@ -36,7 +39,10 @@ def prospeo(email_ws, http, sandbox, settings):
     queued: list[str] = []
 
     def answer(request):
-        return 200, {}, queued.pop(0) if queued else NO_MATCH
+        reply = queued.pop(0) if queued else NO_MATCH
+        if isinstance(reply, Exception):
+            raise reply
+        return 200, {}, reply
 
     http.add_callback(responses.POST, f"{PROSPEO}/enrich-person", callback=answer)
     return queued
@@ -62,14 +68,14 @@ def prospeo_asked(http):
 
 
 def test_a_round_that_raises_writes_what_it_did_first(email_ws, world, http, prospeo):
-    """Prospeo answers two items, then an answer that cannot be read: before the error
+    """Prospeo answers two items, then the third call meets an unforeseen error: before it
     propagates the two answers are written (calls, attempts, money given back) and the fourth
     item's reservation, never sent, is released; only the question that failed keeps its hold,
     which the next run asks again under: nothing answered is asked again, nothing paid twice."""
     ids = started_items(email_ws, world, 4)
-    prospeo.extend([NO_MATCH, NO_MATCH, UNREADABLE])
+    prospeo.extend([NO_MATCH, NO_MATCH, Unforeseen("a bug")])
 
-    with pytest.raises(RecursionError):
+    with pytest.raises(Unforeseen):
         waterfall_rounds.process_items(ids)
 
     assert prospeo_asked(http) == 3
@@ -107,4 +113,22 @@ def test_a_key_held_at_another_price_is_asked_under_that_hold(email_ws, world, s
         [(key, "release"), (key, "reserve")],
         [(key, "reserve"), (key, "settle")],
     )
+    assert ledger.in_flight(email_ws.pk) == 0
+
+
+def test_an_answer_nested_past_the_stack_is_a_vendor_error_not_a_crash(
+    email_ws, world, http, prospeo
+):
+    """JSON nested deeper than Python's stack is garbage from the vendor, as an HTML error
+    page is: the call is kept (with its excerpt), the attempt says so, the item waits to be
+    asked again; nothing raises and nothing stays held."""
+    [item_id] = started_items(email_ws, world, 1)
+    prospeo.append(UNREADABLE)
+
+    waterfall_rounds.process_items([item_id])
+
+    call = ProviderCall.objects.for_workspace(email_ws).get(provider="prospeo")
+    assert call.response_excerpt
+    attempt = ProviderAttempt.objects.for_workspace(email_ws).get(provider="prospeo")
+    assert attempt.call_id == call.pk and attempt.result != "found"
     assert ledger.in_flight(email_ws.pk) == 0
