@@ -177,6 +177,7 @@ class DiscoveredContactAdmin(WorkspaceScopedAdmin):
     actions = CONTACT_ACTIONS
     readonly_fields = (
         "domain",
+        "company_name",
         "first_name",
         "last_name",
         "job_title",

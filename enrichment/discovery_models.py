@@ -173,6 +173,8 @@ class DiscoveredContact(TenantModel):
         verbose_name=_("company"),
     )
     domain = models.CharField(_("domain"), max_length=255)
+    # The company's name as its site gives it, for approval when `company` is not known yet.
+    company_name = models.CharField(_("company name"), max_length=255, blank=True)
     first_name = models.CharField(_("first name"), max_length=150)
     last_name = models.CharField(_("last name"), max_length=150)
     job_title = models.CharField(_("job title"), max_length=255, blank=True)

@@ -64,6 +64,8 @@ class Site:
     emails: list[str] = field(default_factory=list)
     pages: int = 0
     warnings: set[str] = field(default_factory=set)
+    # The company's name as its pages give it (the first page that does), "" if none does.
+    company_name: str = ""
 
 
 def read_site(domain: str, fetch: Fetch = fetch_page, *, company_name: str = "") -> Site:
@@ -78,7 +80,7 @@ def read_site(domain: str, fetch: Fetch = fetch_page, *, company_name: str = "")
     not_people = {normalize.fold(company_name)} - {""}
     home = _read(site, domain, "/", fetch, until, not_people)
     if home is not None:
-        not_people |= home.headings
+        not_people |= home.headings | {normalize.fold(home.company_name)} - {""}
     for path in pages_to_visit(home.links if home is not None else []):
         if time.monotonic() >= until:
             log.warning("discovery of %s: the site's time is spent, %s on skipped", domain, path)
@@ -102,6 +104,7 @@ def _read(
         return None
     site.pages += 1
     found = read_page(html, base_url=site_url(domain, "/"), domain=domain, not_people=not_people)
+    site.company_name = site.company_name or found.company_name
     site.emails += [e for e in found.emails if e not in site.emails]
     merge_into(site.people, found.people)
     return found
@@ -188,6 +191,7 @@ def discover_company(
                     ),
                     confidence=person.confidence,
                     company=company,
+                    company_name=site.company_name,
                     user=user,
                     allowance=allowance,
                 )

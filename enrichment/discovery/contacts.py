@@ -54,12 +54,15 @@ def add_contact(
     source: str = "",
     confidence: int = 50,
     company: Any = None,
+    company_name: str = "",
     user: Any = None,
     allowance: Any = None,
 ) -> tuple[DiscoveredContact, bool]:
     """The contact for this person at this domain: (contact, created). An existing one is
     returned as it is (and costs no quota). A job's `allowance` (`quotas.JobContacts`) holds
-    its requester's contacts quota: reserved, then counted, in the transaction that adds."""
+    its requester's contacts quota: reserved, then counted, in the transaction that adds.
+    `company_name`: the company's name as its site gives it, for approval to create the
+    company under (without it, the company is named after its domain)."""
     first_name = normalize.clean_text(first_name)[:150]
     last_name = normalize.clean_text(last_name)[:150]
     domain = clean_domain(domain)
@@ -82,6 +85,7 @@ def add_contact(
                 contact = Contact.objects.create(
                     workspace=workspace,
                     company=company,
+                    company_name=normalize.clean_text(company_name)[:255],
                     domain=domain,
                     first_name=first_name,
                     last_name=last_name,
@@ -279,7 +283,8 @@ def _approve(
                 "first_name": contact.first_name,
                 "last_name": contact.last_name,
                 "job_title": contact.job_title,
-                "company_name": contact.company.name if contact.company else "",
+                # The site's own name for a company the workspace does not know yet.
+                "company_name": contact.company.name if contact.company else contact.company_name,
                 "company_domain": contact.domain,
             },
             source=Source.DISCOVERY,

@@ -15,6 +15,7 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup
@@ -51,6 +52,14 @@ _LEGAL_ROLES = re.compile(
     r"pr[ée]sident(e)?|repr[ée]sentant\s+l[ée]gal",
     re.I,
 )
+# Who publishes the site, in a French legal notice (LCEN art. 6): the company itself.
+_PUBLISHER = re.compile(
+    r"\b(?:[ée]diteur(?:\s+du\s+site)?|raison\s+sociale|d[ée]nomination(?:\s+sociale)?)\s*[:：]",
+    re.I,
+)
+# schema.org types that are a company (an organisation's `name` is the company's name).
+ORGANISATIONS = frozenset({"Organization", "Corporation", "LocalBusiness", "Company"})
+MAX_COMPANY_NAME = 120
 # Latin letters with their accents (Latin Extended-A and Additional mix both cases).
 _UP, _LOW = "A-ZÀ-ÖØ-ÞĀ-ſḀ-ỿ", "a-zà-öø-ÿĀ-ſḀ-ỿ"
 _NAME_PART = rf"(?:[{_UP}][{_LOW}]+|[{_UP}]{{2,}}|[{_UP}](?=['’]))"
@@ -104,6 +113,9 @@ class PageFindings:
     links: list[str]
     # The page's <title> and <h1> texts, folded: on the home page, the company's own name.
     headings: set[str] = field(default_factory=set)
+    # The company's name as the page gives it (schema.org, og:site_name, the legal notice's
+    # publisher), "" when it does not.
+    company_name: str = ""
 
 
 def person_key(person: PersonOnPage) -> tuple[str, str]:
@@ -179,10 +191,7 @@ def _person(full: str, title: str, how: str, confidence: int) -> PersonOnPage | 
 def _json_ld_people(soup: BeautifulSoup) -> list[PersonOnPage]:
     people = []
     for script in soup.find_all("script", type="application/ld+json"):
-        try:
-            data = json.loads(script.string or "")
-        except (ValueError, TypeError):
-            continue
+        data = _json_ld(script)
         stack = [data]
         while stack and len(people) < MAX_PEOPLE_PER_PAGE:
             node = stack.pop()
@@ -196,6 +205,50 @@ def _json_ld_people(soup: BeautifulSoup) -> list[PersonOnPage]:
                         people.append(found)
                 stack.extend(v for v in node.values() if isinstance(v, dict | list))
     return people
+
+
+def _json_ld(script: Any) -> Any:
+    """A JSON-LD block's data, None when it cannot be read (nested past the stack too)."""
+    try:
+        return json.loads(script.string or "")
+    except (ValueError, TypeError, RecursionError):
+        return None
+
+
+def _company_name(soup: BeautifulSoup, text: str) -> str:
+    """The company's own name: a schema.org organisation's, og:site_name, else the legal
+    notice's publisher ("Éditeur : Boréal Industries, SAS au capital de…")."""
+    for script in soup.find_all("script", type="application/ld+json"):
+        stack, looked = [_json_ld(script)], 0
+        while stack and looked < MAX_PEOPLE_PER_PAGE:
+            node, looked = stack.pop(0), looked + 1  # the outermost first: the site's owner
+            if isinstance(node, list):
+                stack.extend(node[:MAX_PEOPLE_PER_PAGE])
+            elif isinstance(node, dict):
+                kinds = node.get("@type")
+                kinds = kinds if isinstance(kinds, list) else [kinds]
+                name = _plain_name(node.get("name"))
+                if name and ORGANISATIONS & {k for k in kinds if isinstance(k, str)}:
+                    return name
+                stack.extend(v for v in node.values() if isinstance(v, dict | list))
+    meta = soup.find("meta", attrs={"property": "og:site_name"})
+    if meta is not None and (name := _plain_name(meta.get("content"))):
+        return name
+    for line in text.splitlines():
+        publisher = _PUBLISHER.search(line)
+        if publisher:
+            after = line[publisher.end() :].lstrip(" \t:：-–—")
+            if name := _plain_name(re.split(r"[,;(|–—]| - ", after, maxsplit=1)[0]):
+                return name
+    return ""
+
+
+def _plain_name(value: Any) -> str:
+    """A company name fit to keep: one line of text, not too long."""
+    if not isinstance(value, str):
+        return ""
+    name = " ".join(value.split())
+    return name if 0 < len(name) <= MAX_COMPANY_NAME and any(c.isalpha() for c in name) else ""
 
 
 def _legal_notice_people(text: str) -> list[PersonOnPage]:
@@ -284,6 +337,7 @@ def read_page(
         emails=_emails(soup, text, domain),
         links=_links(soup, base_url),
         headings=titles,
+        company_name=_company_name(soup, text),
     )
 
 

@@ -181,3 +181,53 @@ def test_the_sandbox_s_sites_name_only_their_people_with_their_titles(
             assert name in staff, (company.name, name)
             if has_team_page(company):
                 assert person.job_title == staff[name].job_title
+
+
+@pytest.mark.parametrize(
+    ("html", "name"),
+    [
+        # schema.org: the outermost organisation, whatever else the graph holds.
+        (
+            '<script type="application/ld+json">{"@context": "https://schema.org", "@graph": ['
+            '{"@type": "WebSite", "publisher": {"@type": ["Organization", "Corporation"],'
+            ' "name": "Boréal  Industries"}}, {"@type": "Person", "name": "Jeanne Martin"}]}'
+            "</script>",
+            "Boréal Industries",
+        ),
+        ('<meta property="og:site_name" content="Alpha Conseil">', "Alpha Conseil"),
+        (
+            "<p>Éditeur du site : Alpha Conseil SAS, au capital de 10 000 €<br>"
+            "Directeur de la publication : Jeanne Martin</p>",
+            "Alpha Conseil SAS",
+        ),
+        ("<p>Raison sociale : Fromagerie Dupont (SARL)</p>", "Fromagerie Dupont"),
+        ("<p>Dénomination sociale: L’Atelier d’Hélène</p>", "L’Atelier d’Hélène"),
+        # Nothing that names the company: no guess from the title.
+        ("<title>Accueil | Alpha</title><h1>Bienvenue</h1>", ""),
+        ("<p>Éditeur : 12345</p>", ""),
+        ("<p>Éditeur : " + "x" * 500 + "</p>", ""),
+        ('<script type="application/ld+json">' + "[" * 50_000 + "]" * 50_000 + "</script>", ""),
+        ('<script type="application/ld+json">{"@type": [{}], "name": "X"}</script>', ""),
+    ],
+)
+def test_the_company_s_own_name_is_read_from_its_pages(html, name):
+    page = read_page(f"<html><head>{html}</head><body>{html}</body></html>", base_url=BASE,
+                     domain="alpha.fr")
+    assert page.company_name == name
+
+
+def test_approving_a_contact_of_an_unknown_company_names_it_as_its_site_does(
+    alpha, mail_sandbox, settings
+):
+    alpha.pages["/mentions-legales"] = (
+        "<h1>Mentions légales</h1><p>Éditeur : Alpha Conseil SAS, 12 rue de la Paix, Lyon<br>"
+        "Directeur de la publication : Jeanne Martin</p>"
+    )
+    workspace = WorkspaceFactory()
+    discover_company(workspace, "alpha.fr", smtp=False)
+    contact = DiscoveredContact.objects.for_workspace(workspace).get(last_name="Girard")
+    assert contact.company_name == "Alpha Conseil SAS"
+    contacts.approve_contacts(workspace, [contact.pk])
+    contact.refresh_from_db()
+    company = contact.prospect.company
+    assert (company.name, company.domain) == ("Alpha Conseil SAS", "alpha.fr")
