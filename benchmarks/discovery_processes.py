@@ -1,12 +1,13 @@
-"""The discovery benchmark's worker processes: the batch shared by mail host between processes.
+"""The discovery benchmark's worker processes: the batch's domains shared between processes.
 
 Sourcier's workers are processes (Celery's prefork pool, one per core by default), each with
 its own interpreter: one process is bound to one core by its GIL. With `--processes N`, the
-domains' DNS is asked first (every domain at once), then the domains are shared by mail host
-(a host's domains all go to one process, the busiest hosts first to the least loaded
-process, so no two processes wait for each other's slots) and each process finds its people
-as the one-process benchmark does (`first_pass`, then its own rechecks). They share the one
-database, its limits and breakers, as workers do.
+domains are shared between the processes (the largest first, each to the least loaded) and
+each process finds its people as the one-process benchmark does (`first_pass`: its domains'
+DNS, then its people; then its own rechecks). A mail host's concurrency is shared out
+between them (2 slots, 2 processes: one session each at most; more processes than slots and
+the database's slots make the extra ones wait). They share the one database, its limits and
+breakers, as workers do.
 """
 
 from __future__ import annotations

@@ -89,7 +89,8 @@ def start_sandbox_process(args: argparse.Namespace, port: int, size: int) -> sub
     """The sandbox in a child process (stopped however the run ends), once it answers."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "LOG_LEVEL": "WARNING"}
     env.pop("DATABASE_URL", None)
-    env.setdefault("SOURCIER_VAR_DIR", scratch_dir("sourcier-bench-sandbox-"))
+    if "SOURCIER_VAR_DIR" not in env:
+        env["SOURCIER_VAR_DIR"] = scratch_dir("sourcier-bench-sandbox-")
     proc = subprocess.Popen(
         [
             sys.executable, "manage.py", "run_sandbox", "--port", str(port),

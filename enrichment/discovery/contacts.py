@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from prospects import normalize
 from prospects import services as prospect_services
-from prospects.models import Prospect, Source, Workspace
+from prospects.models import Company, Prospect, Source, Workspace
 
 from ..models import DiscoveredContact
 from .quotas import DiscoveryRefused, check_contact_quotas
@@ -41,6 +41,18 @@ def clean_domain(value: str) -> str:
         return normalize.normalize_domain(value)
     except normalize.InvalidValue as error:
         raise DiscoveryRefused(str(error), code="invalid_domain") from error
+
+
+def _site_name(workspace: Workspace, contact: DiscoveredContact) -> str:
+    """The site's own name for a company the workspace does not know yet, "" (the company is
+    then named after its domain) when a company of the workspace already has that name: a
+    name read off a page is no proof that it is that company, and matching it would give the
+    domain to a company that has none."""
+    name = contact.company_name
+    key = normalize.company_name_key(name)
+    if not key or Company.objects.for_workspace(workspace).filter(name_key=key).exists():
+        return ""
+    return name
 
 
 def add_contact(
@@ -283,8 +295,9 @@ def _approve(
                 "first_name": contact.first_name,
                 "last_name": contact.last_name,
                 "job_title": contact.job_title,
-                # The site's own name for a company the workspace does not know yet.
-                "company_name": contact.company.name if contact.company else contact.company_name,
+                "company_name": (
+                    contact.company.name if contact.company else _site_name(workspace, contact)
+                ),
                 "company_domain": contact.domain,
             },
             source=Source.DISCOVERY,

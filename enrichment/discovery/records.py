@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import connection, models, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from ..models import EmailProbe, MailDomain
 from .dns import MailHost, MailRoute
@@ -139,7 +140,9 @@ def _to_database(field: models.Field) -> Callable[[Any], Any] | None:
     preparation. A round writes every field of every row: the field's whole machinery for
     each one cost more than the statement."""
     if isinstance(field, models.DateTimeField):
-        return connection.ops.adapt_datetimefield_value
+        return lambda value: connection.ops.adapt_datetimefield_value(
+            value if timezone.is_aware(value) else timezone.make_aware(value)
+        )
     as_given = models.CharField | models.TextField | models.IntegerField | models.ForeignKey
     if isinstance(field, as_given):
         return None
@@ -232,7 +235,7 @@ def due_rechecks(
     """The greylisted probes whose recheck is due, oldest first (of `domains` only, if given)."""
     due = EmailProbe.objects.unscoped().filter(recheck_at__lte=now, kind=EmailProbe.Kind.ADDRESS)
     if domains is not None:
-        due = due.filter(domain__in=list(domains))
+        due = due.filter(domain__in=[domains] if isinstance(domains, str) else list(domains))
     return list(due.order_by("recheck_at")[:limit])
 
 

@@ -395,6 +395,8 @@ def recheck_due_probes(
 ) -> int:
     """Ask again every greylisted address whose recheck is due, workspace by workspace (of
     `domains` only, if given: workers sharing a batch each recheck their own domains)."""
+    if isinstance(domains, str):
+        domains = [domains]
     domains = None if domains is None else sorted(set(domains))
     due = records.due_rechecks(now or timezone.now(), domains=domains)
     total = 0

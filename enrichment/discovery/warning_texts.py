@@ -18,6 +18,7 @@ PEOPLE_SEARCH = "people_search"
 def warning_detail(warning: str) -> dict[str, str]:
     """{"code", "message"} for the API: a people search's sentence gets the code
     "people_search"."""
+    warning = str(warning)
     message = warning_text(warning)
     return {"code": warning if message != warning else PEOPLE_SEARCH, "message": message}
 
@@ -52,4 +53,4 @@ def warning_text(code: str) -> str:
             "remaining pages were not read."
         ),
     }
-    return texts.get(code, code)
+    return texts.get(str(code), str(code))

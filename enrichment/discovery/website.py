@@ -60,6 +60,11 @@ _PUBLISHER = re.compile(
 # schema.org types that are a company (an organisation's `name` is the company's name).
 ORGANISATIONS = frozenset({"Organization", "Corporation", "LocalBusiness", "Company"})
 MAX_COMPANY_NAME = 120
+# What a site calls itself when it says nothing (folded).
+NOT_A_NAME = frozenset({
+    "accueil", "home", "homepage", "bienvenue", "welcome", "index", "site officiel",
+    "site internet", "notre site", "mentions legales", "contact",
+})  # fmt: skip
 # Latin letters with their accents (Latin Extended-A and Additional mix both cases).
 _UP, _LOW = "A-ZÀ-ÖØ-ÞĀ-ſḀ-ỿ", "a-zà-öø-ÿĀ-ſḀ-ỿ"
 _NAME_PART = rf"(?:[{_UP}][{_LOW}]+|[{_UP}]{{2,}}|[{_UP}](?=['’]))"
@@ -216,30 +221,40 @@ def _json_ld(script: Any) -> Any:
 
 
 def _company_name(soup: BeautifulSoup, text: str) -> str:
-    """The company's own name: a schema.org organisation's, og:site_name, else the legal
-    notice's publisher ("Éditeur : Boréal Industries, SAS au capital de…")."""
+    """The company's own name: a schema.org organisation the page is about (a block's own
+    node, one of its `@graph` or their `publisher`, never one nested deeper: a review's
+    author, a brand, a partner), og:site_name, else the legal notice's publisher
+    ("Éditeur : Boréal Industries, SAS au capital de…"). Generic words ("Accueil") are no
+    name."""
     for script in soup.find_all("script", type="application/ld+json"):
-        stack, looked = [_json_ld(script)], 0
-        while stack and looked < MAX_PEOPLE_PER_PAGE:
-            node, looked = stack.pop(0), looked + 1  # the outermost first: the site's owner
-            if isinstance(node, list):
-                stack.extend(node[:MAX_PEOPLE_PER_PAGE])
-            elif isinstance(node, dict):
-                kinds = node.get("@type")
-                kinds = kinds if isinstance(kinds, list) else [kinds]
-                name = _plain_name(node.get("name"))
-                if name and ORGANISATIONS & {k for k in kinds if isinstance(k, str)}:
-                    return name
-                stack.extend(v for v in node.values() if isinstance(v, dict | list))
+        data = _json_ld(script)
+        nodes = data if isinstance(data, list) else [data]
+        for node in list(nodes[:MAX_PEOPLE_PER_PAGE]):
+            if isinstance(node, dict) and isinstance(node.get("@graph"), list):
+                nodes.extend(node["@graph"][:MAX_PEOPLE_PER_PAGE])
+        # The publisher of the site or page described is its owner too.
+        nodes += [n["publisher"] for n in nodes if isinstance(n, dict) and "publisher" in n]
+        for node in nodes:
+            if not isinstance(node, dict):
+                continue
+            kinds = node.get("@type")
+            kinds = kinds if isinstance(kinds, list) else [kinds]
+            name = _plain_name(node.get("name"))
+            if name and ORGANISATIONS & {k for k in kinds if isinstance(k, str)}:
+                return name
     meta = soup.find("meta", attrs={"property": "og:site_name"})
     if meta is not None and (name := _plain_name(meta.get("content"))):
         return name
-    for line in text.splitlines():
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for index, line in enumerate(lines):
         publisher = _PUBLISHER.search(line)
-        if publisher:
-            after = line[publisher.end() :].lstrip(" \t:：-–—")
-            if name := _plain_name(re.split(r"[,;(|–—]| - ", after, maxsplit=1)[0]):
-                return name
+        if not publisher:
+            continue
+        after = line[publisher.end() :].lstrip(" \t:：-–—")
+        if not after and index + 1 < len(lines):
+            after = lines[index + 1]  # "<strong>Éditeur :</strong> Alpha": the next text
+        if name := _plain_name(re.split(r"[,;(|–—]| - ", after, maxsplit=1)[0]):
+            return name
     return ""
 
 
@@ -248,7 +263,9 @@ def _plain_name(value: Any) -> str:
     if not isinstance(value, str):
         return ""
     name = " ".join(value.split())
-    return name if 0 < len(name) <= MAX_COMPANY_NAME and any(c.isalpha() for c in name) else ""
+    if not 0 < len(name) <= MAX_COMPANY_NAME or not any(c.isalpha() for c in name):
+        return ""
+    return "" if normalize.fold(name) in NOT_A_NAME else name
 
 
 def _legal_notice_people(text: str) -> list[PersonOnPage]:

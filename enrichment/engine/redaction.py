@@ -28,10 +28,16 @@ def _redact(value: Any) -> Any:
     return value
 
 
+NESTED_TOO_DEEP = "(unreadable answer: JSON nested too deep to read, not kept)"
+
+
 def redacted_excerpt(body: bytes) -> str:
     """The answer with personal fields and addresses masked, cut to EXCERPT_LIMIT characters."""
     try:
         text = json.dumps(_redact(json.loads(body)), ensure_ascii=False)
-    except (ValueError, UnicodeDecodeError, RecursionError):  # nested past the stack: garbage
+    except RecursionError:
+        # JSON nested past the stack: its personal fields cannot be found to mask them.
+        text = NESTED_TOO_DEEP
+    except (ValueError, UnicodeDecodeError):
         text = _EMAIL_RE.sub("***@***", body[:EXCERPT_LIMIT].decode("utf-8", "replace"))
     return text[:EXCERPT_LIMIT]

@@ -194,7 +194,22 @@ def test_the_sandbox_s_sites_name_only_their_people_with_their_titles(
             "</script>",
             "Boréal Industries",
         ),
+        # Another company the page mentions (a review's author) is not the site's.
+        (
+            '<script type="application/ld+json">{"@type": "WebPage", "review": {"@type": '
+            '"Review", "author": {"@type": "Organization", "name": "Trustpilot"}}}</script>'
+            '<script type="application/ld+json">{"@type": "Organization", "name": "Alpha"}'
+            "</script>",
+            "Alpha",
+        ),
+        (
+            '<script type="application/ld+json">{"@type": "WebPage", "review": {"@type": '
+            '"Review", "author": {"@type": "Organization", "name": "Trustpilot"}}}</script>',
+            "",
+        ),
         ('<meta property="og:site_name" content="Alpha Conseil">', "Alpha Conseil"),
+        ('<meta property="og:site_name" content="Accueil">', ""),
+        ("<p><strong>Éditeur :</strong> Alpha Conseil, SAS</p>", "Alpha Conseil"),
         (
             "<p>Éditeur du site : Alpha Conseil SAS, au capital de 10 000 €<br>"
             "Directeur de la publication : Jeanne Martin</p>",
@@ -231,3 +246,23 @@ def test_approving_a_contact_of_an_unknown_company_names_it_as_its_site_does(
     contact.refresh_from_db()
     company = contact.prospect.company
     assert (company.name, company.domain) == ("Alpha Conseil SAS", "alpha.fr")
+
+
+def test_a_site_name_another_company_of_the_workspace_has_is_not_given_this_domain(
+    alpha, mail_sandbox, settings
+):
+    """A bare company of the same name (no domain) may be another one: approval creates the
+    domain's own company, named after its domain, and leaves the bare one as it was."""
+    from prospects.models import Company
+
+    alpha.pages["/mentions-legales"] = "<p>Éditeur : Alpha Conseil SAS</p>"
+    workspace = WorkspaceFactory()
+    bare = Company.objects.create(workspace=workspace, name="ALPHA CONSEIL SAS")
+    discover_company(workspace, "alpha.fr", smtp=False)
+    contact = DiscoveredContact.objects.for_workspace(workspace).get(last_name="Girard")
+    contacts.approve_contacts(workspace, [contact.pk])
+    contact.refresh_from_db()
+    bare.refresh_from_db()
+    assert bare.domain == ""
+    assert contact.prospect.company_id != bare.pk
+    assert contact.prospect.company.domain == "alpha.fr"

@@ -23,8 +23,14 @@ from tests.enrichment.test_waterfall import import_world
 
 PROSPEO = "https://prospeo.test"
 NO_MATCH = json.dumps({"error": True, "error_code": "NO_MATCH"})
-# JSON nested deeper than Python's recursion limit: garbage, as an HTML error page is.
-UNREADABLE = "[" * 100_000 + "]" * 100_000
+# JSON nested deeper than Python's recursion limit: garbage, as an HTML error page is (with
+# a person's name and phone before the nesting, which must not be kept in clear).
+UNREADABLE = (
+    '{"first_name": "Jean", "last_name": "Dupont", "phone": "+33612345678", "x": '
+    + "[" * 100_000
+    + "]" * 100_000
+    + "}"
+)
 
 
 class Unforeseen(Exception):
@@ -129,6 +135,7 @@ def test_an_answer_nested_past_the_stack_is_a_vendor_error_not_a_crash(
 
     call = ProviderCall.objects.for_workspace(email_ws).get(provider="prospeo")
     assert call.response_excerpt
+    assert "Dupont" not in call.response_excerpt and "612345678" not in call.response_excerpt
     attempt = ProviderAttempt.objects.for_workspace(email_ws).get(provider="prospeo")
     assert attempt.call_id == call.pk and attempt.result != "found"
     assert ledger.in_flight(email_ws.pk) == 0
