@@ -112,9 +112,7 @@ def reject(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) ->
     if decision is None:
         return None
     # Only contacts still to review are rejected: say why the others were left as they are.
-    rejected = {contact.pk for contact in decision.done}
-    decided = queryset.filter(workspace=request.workspace).exclude(pk__in=rejected)
-    refused = [(contact, _why_not_rejected(contact)) for contact in decided.order_by("pk")]
+    refused = decision.refused
     if decision.done or not refused:
         modeladmin.message_user(
             request,
@@ -125,16 +123,6 @@ def reject(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: Any) ->
             messages.SUCCESS,
         )
     tell_refused(modeladmin, request, refused)
-
-
-def _why_not_rejected(contact: DiscoveredContact) -> str:
-    """A contact `reject_contacts` left as it was: it was decided already."""
-    if contact.status == DiscoveredContact.Status.APPROVED:
-        return gettext(
-            "already approved: an approved contact can no longer be rejected, its prospect "
-            "exists."
-        )
-    return gettext("already rejected.")
 
 
 CONTACT_ACTIONS: list[Any] = [approve, reject]

@@ -193,6 +193,23 @@ def approve_contact(request: HttpRequest, contact_id: int = id_path()):
 
 
 @router.post(
+    "/discovery/contacts/{contact_id}/reject",
+    response={200: ContactOut, **errors(404, 409)},
+    summary="Reject a contact: it never reaches the prospects",
+    description=(
+        "The admin's rejection: the contact stays in the queue as rejected (no longer "
+        "counted in the company's quota) until it is purged. Refused with 409 "
+        "`already_decided` for a contact approved or rejected already."
+    ),
+)
+def reject_contact(request: HttpRequest, contact_id: int = id_path()):
+    contact = get_contact(request, contact_id)
+    who = principal(request)
+    decision = contacts.reject_contacts(who.workspace, [contact.pk], user=who.user)
+    return decided(request, decision, contact.pk)
+
+
+@router.post(
     "/discovery/contacts/{contact_id}/link",
     response={200: ContactOut, **errors(404, 409)},
     summary="Approve a contact as an existing prospect of the workspace",

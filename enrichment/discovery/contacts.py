@@ -254,13 +254,26 @@ def _taken(workspace: Workspace, contact: DiscoveredContact) -> str:
 
 
 def reject_contacts(workspace: Workspace, ids: list[int], *, user: Any = None) -> Decision:
+    """Reject the workspace's contacts still to review; one decided already is refused with
+    why (`already_decided`), another workspace's is not found."""
     decision = Decision()
-    for contact in Contact.objects.for_workspace(workspace).filter(
-        pk__in=ids, status=Contact.Status.PENDING
-    ):
+    for contact in Contact.objects.for_workspace(workspace).filter(pk__in=ids).order_by("pk"):
+        if contact.status != Contact.Status.PENDING:
+            decision.refuse(contact, why_not_rejected(contact), "already_decided")
+            continue
         _decide(contact, Contact.Status.REJECTED, user=user)
         decision.done.append(contact)
     return decision
+
+
+def why_not_rejected(contact: DiscoveredContact) -> str:
+    """Why a contact decided already cannot be rejected."""
+    if contact.status == Contact.Status.APPROVED:
+        return _(
+            "already approved: an approved contact can no longer be rejected, its prospect "
+            "exists."
+        )
+    return _("already rejected.")
 
 
 def _decide(contact: DiscoveredContact, status: str, *, user: Any, note: str = "") -> None:

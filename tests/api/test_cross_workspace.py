@@ -61,6 +61,7 @@ OBJECT_ROUTES = {
     ("GET", "/api/v1/discovery/contacts/{contact_id}"): (_discovery_ids, None),
     ("DELETE", "/api/v1/discovery/contacts/{contact_id}"): (_discovery_ids, None),
     ("POST", "/api/v1/discovery/contacts/{contact_id}/approve"): (_discovery_ids, {}),
+    ("POST", "/api/v1/discovery/contacts/{contact_id}/reject"): (_discovery_ids, {}),
     ("POST", "/api/v1/discovery/contacts/{contact_id}/link"): (_discovery_ids, {"prospect_id": 1}),
 }
 

@@ -289,6 +289,26 @@ def test_link_refuses_a_decided_contact_and_a_missing_prospect(api, workspace):
     assert_envelope(api.post(path, {"prospect_id": prospect.pk}), 409, "already_decided")
 
 
+def test_reject_keeps_the_contact_from_the_prospects_and_refuses_a_decided_one(
+    member_api, workspace
+):
+    job = make_discovery(workspace)
+    first, second = job.contact_ids[:2]
+    response = member_api.post(f"{CONTACTS}/{first}/reject", {})
+    assert response.status_code == 200, response.content
+    assert (response.json()["status"], response.json()["prospect_id"]) == ("rejected", None)
+    assert not Prospect.objects.for_workspace(workspace).exists()
+    again = member_api.post(f"{CONTACTS}/{first}/reject", {})
+    assert_envelope(again, 409, "already_decided")
+    assert "déjà refusé" in again.json()["error"]["message"]
+    member_api.post(f"{CONTACTS}/{second}/approve", {})
+    approved = member_api.post(f"{CONTACTS}/{second}/reject", {})
+    assert_envelope(approved, 409, "already_decided")
+    assert "déjà approuvé" in approved.json()["error"]["message"]
+    contact = DiscoveredContact.objects.for_workspace(workspace).get(pk=second)
+    assert contact.status == "approved"
+
+
 def test_stats_count_the_discovery(api, workspace, other_workspace):
     make_discovery(workspace)
     make_discovery(workspace, domain="rate.fr", status="failed")
