@@ -5,6 +5,7 @@ does), link one to a prospect of the workspace, delete one (admin key)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Literal
 
 from django.http import HttpRequest
@@ -125,6 +126,13 @@ def get_contact(request: HttpRequest, contact_id: int) -> DiscoveredContact:
     return contact
 
 
+def decide_one(request: HttpRequest, contact_id: int, decide: Callable) -> dict:
+    """Approve or reject (`decide`, as the admin's actions do) the workspace's contact."""
+    contact = get_contact(request, contact_id)
+    who = principal(request)
+    return decided(request, decide(who.workspace, [contact.pk], user=who.user), contact.pk)
+
+
 def decided(request: HttpRequest, decision: contacts.Decision, contact_id: int) -> dict:
     """The contact after its decision, or the refusal as an error with its code."""
     if decision.refused:
@@ -186,10 +194,7 @@ def delete_contact(request: HttpRequest, contact_id: int = id_path()):
     ),
 )
 def approve_contact(request: HttpRequest, contact_id: int = id_path()):
-    contact = get_contact(request, contact_id)
-    who = principal(request)
-    decision = contacts.approve_contacts(who.workspace, [contact.pk], user=who.user)
-    return decided(request, decision, contact.pk)
+    return decide_one(request, contact_id, contacts.approve_contacts)
 
 
 @router.post(
@@ -203,10 +208,7 @@ def approve_contact(request: HttpRequest, contact_id: int = id_path()):
     ),
 )
 def reject_contact(request: HttpRequest, contact_id: int = id_path()):
-    contact = get_contact(request, contact_id)
-    who = principal(request)
-    decision = contacts.reject_contacts(who.workspace, [contact.pk], user=who.user)
-    return decided(request, decision, contact.pk)
+    return decide_one(request, contact_id, contacts.reject_contacts)
 
 
 @router.post(
