@@ -138,7 +138,8 @@ def decided(request: HttpRequest, decision: contacts.Decision, contact_id: int) 
     if decision.refused:
         contact, message = decision.refused[0]
         code = decision.codes.get(contact.pk, "refused")
-        raise ApiError(DECISION_STATUS.get(code, 422), code, message)
+        # The admin writes the reason after the contact's name; alone, it is a sentence.
+        raise ApiError(DECISION_STATUS.get(code, 422), code, message[:1].upper() + message[1:])
     return contact_out(get_contact(request, contact_id))
 
 

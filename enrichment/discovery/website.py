@@ -60,6 +60,8 @@ _PUBLISHER = re.compile(
 # schema.org types that are a company (an organisation's `name` is the company's name).
 ORGANISATIONS = frozenset({"Organization", "Corporation", "LocalBusiness", "Company"})
 MAX_COMPANY_NAME = 120
+# What a spreadsheet reads as a formula at the start of a cell.
+FORMULA_START = frozenset("=+-@\t\r")
 # What a site calls itself when it says nothing (folded).
 NOT_A_NAME = frozenset({
     "accueil", "home", "homepage", "bienvenue", "welcome", "index", "site officiel",
@@ -265,6 +267,8 @@ def _plain_name(value: Any) -> str:
     name = " ".join(value.split())
     if not 0 < len(name) <= MAX_COMPANY_NAME or not any(c.isalpha() for c in name):
         return ""
+    if name[0] in FORMULA_START or "<" in name or ">" in name:
+        return ""  # a spreadsheet formula or markup: garbage, not a name
     return "" if normalize.fold(name) in NOT_A_NAME else name
 
 

@@ -209,6 +209,8 @@ def test_the_sandbox_s_sites_name_only_their_people_with_their_titles(
         ),
         ('<meta property="og:site_name" content="Alpha Conseil">', "Alpha Conseil"),
         ('<meta property="og:site_name" content="Accueil">', ""),
+        ('<meta property="og:site_name" content="=HYPERLINK(">', ""),
+        ('<meta property="og:site_name" content="Alpha <b>Conseil</b>">', ""),
         ("<p><strong>Éditeur :</strong> Alpha Conseil, SAS</p>", "Alpha Conseil"),
         (
             "<p>Éditeur du site : Alpha Conseil SAS, au capital de 10 000 €<br>"
