@@ -17,7 +17,8 @@ from django.db.models import Model
 from django.utils import timezone
 
 from . import normalize
-from .models import Company, FieldProvenance
+from .company_merge import refresh_name_keys
+from .models import Company, FieldProvenance, Prospect
 
 # Values that may be given when creating a company, in the order provenance is recorded.
 CREATE_FIELDS = ("name", "domain", "website", "siren")
@@ -112,6 +113,9 @@ def _adopt(company: Company, values: dict[str, Any]) -> list[str]:
         return []
     for name, value in changes.items():
         setattr(company, name, value)
+    # Its people's name keys follow its identity (the domain now): the same person named
+    # again with the domain is found as the one already here.
+    refresh_name_keys(company, prospect_model=Prospect)
     return list(changes)
 
 

@@ -303,3 +303,30 @@ def test_two_homonyms_a_merge_brings_together_can_both_still_be_saved_and_edited
     )
     assert response.status_code == 200
     assert "existe déjà" in html.unescape(response.content.decode())
+
+
+def test_a_bare_company_that_learns_its_domain_still_knows_its_people(workspace):
+    """"Jean Dupont, ACME" (no domain) then "Jean Dupont, Acme, acme.example": the second row
+    identifies the bare company, which takes the domain, and its Jean Dupont is the same
+    person: a duplicate, not a second one."""
+    bare = CompanyFactory(workspace=workspace, name="ACME", domain="")
+    first = _prospect_at(bare, "Dupont", first_name="Jean", email="")
+    with pytest.raises(services.ProspectRejected):
+        services.create_prospect(
+            workspace,
+            data={"first_name": "Jean", "last_name": "Dupont", "company_name": "Acme",
+                  "company_domain": "acme.example"},
+        )
+    bare.refresh_from_db()
+    assert bare.domain == ""  # refused: nothing stored changed
+    assert Prospect.objects.for_workspace(workspace).count() == 1
+    # Taking the domain (Paul Durand's row brings it), the company's people follow.
+    services.create_prospect(
+        workspace,
+        data={"first_name": "Paul", "last_name": "Durand", "company_name": "Acme",
+              "company_domain": "acme.example"},
+    )
+    bare.refresh_from_db()
+    first.refresh_from_db()
+    assert bare.domain == "acme.example"
+    assert first.name_key.endswith("|acme.example")
