@@ -53,6 +53,11 @@ class DiscoveryProgressOut(Schema):
     percent: int
 
 
+class WarningOut(Schema):
+    code: str
+    message: str
+
+
 class DiscoveryJobOut(Schema):
     id: int
     domain: str
@@ -68,7 +73,7 @@ class DiscoveryJobOut(Schema):
     error: ErrorDetail | None = Field(
         description="why the job failed, or why a completed one stopped early (a quota)"
     )
-    warnings: list[ErrorDetail] = Field(
+    warnings: list[WarningOut] = Field(
         description="what held the run back without failing it: a page too slow "
         "(site_page_too_slow), the site's time spent (site_time_spent), probing held back "
         "(smtp_port_unreachable, mail_host_blocked_us, mail_host_not_public, "

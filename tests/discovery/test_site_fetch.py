@@ -136,7 +136,7 @@ def test_a_jobs_warnings_are_kept_and_shown_in_the_admin_and_the_api(
 
     body = member_client.get(f"/api/v1/discovery/jobs/{job.pk}").json()
     assert [w["code"] for w in body["warnings"]] == job.warnings
-    assert all(w["message"] for w in body["warnings"])
+    assert all(set(w) == {"code", "message"} and w["message"] for w in body["warnings"])
     # A people search's own sentence is kept as said, under one code.
     assert warning_detail("People search: no key.") == {
         "code": "people_search", "message": "People search: no key."
