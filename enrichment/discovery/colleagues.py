@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 
 from . import records
 from .patterns import KnownAddress, PatternEvidence
-from .services import SILENT, InTurn, Verdict
+from .services import SILENT
+from .verdicts import InTurn, Verdict
 
 if TYPE_CHECKING:
     from .services import Discovery
