@@ -38,6 +38,8 @@ class MailQuestions:
         self._domains: dict[str, MailDomain] = {}
         # A person's candidates' latest probes, read in one query and each used once.
         self._prefetched: dict[str, EmailProbe | None] = {}
+        # Set for the span of one batch of people when the objection list has no address.
+        self._none_objected = False
         # Each domain's confirmed patterns: read once, then added to as probes confirm more.
         self._patterns: dict[str, list[str]] = {}
         # Domains whose catch-all check was greylisted: not asked again (nor read again)

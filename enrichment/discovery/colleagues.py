@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import records
+from . import objections, records
 from .patterns import KnownAddress, PatternEvidence
 from .services import SILENT
 from .verdicts import InTurn, Verdict
@@ -36,6 +36,17 @@ def find_colleagues(
     discovery: Discovery, people: list[tuple[str, str]], domain: str, known: list[KnownAddress]
 ) -> list[Verdict]:
     """`Discovery.find_best` for each (first name, last name) of `domain`, in order."""
+    # An objection list without addresses (read once for the batch) needs no look-up each.
+    discovery._none_objected = objections.none_listed(discovery.workspace_id)
+    try:
+        return _find_colleagues(discovery, people, domain, known)
+    finally:
+        discovery._none_objected = False
+
+
+def _find_colleagues(
+    discovery: Discovery, people: list[tuple[str, str]], domain: str, known: list[KnownAddress]
+) -> list[Verdict]:
     verdicts: list[Verdict | None] = [None] * len(people)
     waiting: list[Waiting] = []
     alone = 0

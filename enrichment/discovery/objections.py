@@ -48,3 +48,13 @@ def objecting_emails(workspace_id: int | None, emails: Iterable[str]) -> set[str
         cursor.execute(sql, [SuppressionEntry.Kind.EMAIL.value, *hashes])
         found = [row[0] for row in cursor.fetchall()]
     return {by_hash[key_hash] for key_hash in found}
+
+
+def none_listed(workspace_id: int | None) -> bool:
+    """Is the objection list empty of addresses (without a workspace, every workspace's)? A
+    batch of people then needs no look-up each."""
+    if workspace_id is None:
+        entries = SuppressionEntry.objects.unscoped()  # every workspace's list: fail closed
+    else:
+        entries = SuppressionEntry.objects.for_workspace(workspace_id)
+    return not entries.filter(kind=SuppressionEntry.Kind.EMAIL).exists()

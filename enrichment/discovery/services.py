@@ -252,6 +252,8 @@ class Discovery(MailQuestions):
 
     def _objecting(self, addresses: list[str]) -> bool:
         """Is any of these on the workspace's objection list (no workspace: on any list)?"""
+        if self._none_objected:
+            return False
         return bool(objections.objecting_emails(self.workspace_id, addresses))
 
     def recheck_due(self, *, domains: Iterable[str] | None = None) -> int:

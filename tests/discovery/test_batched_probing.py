@@ -211,3 +211,23 @@ def test_a_greylisted_catch_all_check_is_not_read_again_before_its_recheck(
     assert any("enrichment_emailprobe" in q["sql"] for q in after_the_delay.captured_queries)
     catch_all_rcpts = [a for s in mail_sandbox.sessions for a, _c in s.rcpts if "-nobody@" in a]
     assert len(catch_all_rcpts) == 2
+
+
+def test_someone_who_objected_is_never_probed_in_a_batch(mail_sandbox, world, plan, workspace):
+    from prospects.models import SuppressionEntry
+    from prospects.services import suppress_emails
+
+    staff = largest_staff(world, plan, mw.NORMAL)
+    objector = next(p for p in staff[1:] if p.true_email)
+    suppress_emails(workspace.pk, [objector.true_email], reason=SuppressionEntry.Reason.OBJECTION)
+    domain = staff[0].company.domain
+    with Discovery(workspace_id=workspace.pk) as discovery:
+        verdicts = discovery.find_best_many(names(staff), domain)
+    # Without a workspace, every workspace's list counts.
+    with Discovery() as discovery:
+        unscoped = discovery.find_best_many(names(staff), domain)
+    asked = {address for s in mail_sandbox.sessions for address, _code in s.rcpts}
+    assert objector.true_email not in asked
+    for verdict in (verdicts[staff.index(objector)], unscoped[staff.index(objector)]):
+        assert (verdict.email, verdict.reason) == ("", "objected")
+    assert any(v.status == "verified" for v in verdicts)
