@@ -114,18 +114,27 @@ class Budget:
 
     def take(self, now: dt.datetime | None = None) -> bool:
         """One RCPT may be sent (True), or today's budget is spent (False)."""
+        return self.take_many(1, now) == 1
+
+    def take_many(self, count: int, now: dt.datetime | None = None) -> int:
+        """How many of `count` RCPTs may be sent (the first ones): fewer once today's budget
+        is spent."""
         if self.per_day <= 0:
-            return True
+            return count
         day = timezone.localdate(now)
         if day != self._day:
             self.give_back()
             self._day = day
-        if self._left == 0:
-            self._left = self._reserve(day)
-        if self._left == 0:
-            return False
-        self._left -= 1
-        return True
+        granted = 0
+        while granted < count:
+            if self._left == 0:
+                self._left = self._reserve(day)
+                if self._left == 0:
+                    break
+            step = min(self._left, count - granted)
+            self._left -= step
+            granted += step
+        return granted
 
     def _reserve(self, day: dt.date) -> int:
         try:

@@ -142,14 +142,14 @@ class Prober:
         if self.disabled:
             return [Answer(SMTP_UNREACHABLE)] * len(addresses)
         answers: dict[int, Answer] = {}
-        pending: list[int] = []
-        for index, _address in enumerate(addresses):
-            if self.budget is not None and not self.budget.take():
-                # Nothing asked: never a verdict on the address, only "not today".
-                self.warnings.add(WARNING_BUDGET)
-                answers[index] = Answer(SMTP_BUDGET, text="daily probe budget spent")
-            else:
-                pending.append(index)
+        allowed = len(addresses)
+        if self.budget is not None:
+            allowed = self.budget.take_many(len(addresses))
+        pending = list(range(allowed))
+        for index in range(allowed, len(addresses)):
+            # Nothing asked: never a verdict on the address, only "not today".
+            self.warnings.add(WARNING_BUDGET)
+            answers[index] = Answer(SMTP_BUDGET, text="daily probe budget spent")
         self._close_idle()
         while pending:
             got = self._ask_route(route, [addresses[i] for i in pending])
@@ -269,10 +269,13 @@ class Prober:
             time.sleep(pause)
         breaker = smtp_breaker()
         permit = breaker.before_call(key)
+        admitted = time.monotonic()
         lease = self._slot(key)
         try:
             # The wait for a slot may have outlasted the breaker: a block seen meanwhile wins.
-            breaker.confirm(permit)
+            # A slot taken at once goes out as admitted (one store read less a session).
+            if time.monotonic() - admitted > breakers.CONFIRM_AFTER_SECONDS:
+                breaker.confirm(permit)
         except breakers.BreakerOpen:
             limits.release_slot(lease)
             raise

@@ -166,6 +166,11 @@ def record(
     return dataclasses.replace(state, results=results)
 
 
+# A call that waited longer than this for its slot and rate asks its breaker again before it
+# goes out (another worker may have opened it meanwhile); one that did not goes as admitted.
+CONFIRM_AFTER_SECONDS = 0.05
+
+
 class BreakerOpen(Exception):
     """The provider's breaker refuses calls until `retry_at`."""
 

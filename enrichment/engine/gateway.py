@@ -25,9 +25,6 @@ from . import breaker, ledger, limits
 from .redaction import redacted_excerpt
 
 T = TypeVar("T")
-# A call that waited longer than this for its slot and rate asks its breaker again before it
-# goes out (another worker may have opened it meanwhile).
-CONFIRM_AFTER_SECONDS = 0.05
 
 
 @dataclass
@@ -212,7 +209,7 @@ def ask(
             # that did not wait goes out as admitted: one store read less per call).
             before_send=lambda: (
                 breaker.confirm(permit)
-                if time.monotonic() - admitted > CONFIRM_AFTER_SECONDS
+                if time.monotonic() - admitted > breaker.CONFIRM_AFTER_SECONDS
                 else None
             ),
             record=record,

@@ -3,10 +3,12 @@ mail host that answered with a blocklist reply, port 25 reachable nowhere, the d
 
 import datetime as dt
 
+import hypothesis
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import strategies as st
 
 from enrichment.discovery.prober import WARNING_BUDGET
 from enrichment.discovery.services import Discovery, verify_address
@@ -158,3 +160,28 @@ def test_workers_sharing_the_budget_never_pass_it(settings):
         thread.join(60)
     assert sum(taken) == 95
     assert ProbeBudget.objects.get().used == 95
+
+
+@hypothesis.settings(max_examples=40, deadline=None,
+                     suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture])
+@hypothesis.given(
+    per_day=st.integers(min_value=0, max_value=180),
+    asks=st.lists(st.integers(min_value=0, max_value=120), max_size=6),
+)
+def test_a_budget_grants_a_round_s_rcpts_together_never_past_the_day(db, settings, per_day, asks):
+    """`take_many` gives the first RCPTs of a round as `take` would one by one: all while the
+    day's budget lasts, the rest never; what one prober kept and did not use goes back."""
+    from enrichment.discovery.guards import Budget
+
+    settings.SOURCIER_SMTP_HELO = "sonde.sourcier-demo.fr"
+    ProbeBudget.objects.all().delete()
+    budget = Budget(per_day=per_day)
+    granted = [budget.take_many(count) for count in asks]
+    used = 0
+    for count, got in zip(asks, granted, strict=True):
+        expected = count if per_day == 0 else min(count, per_day - used)
+        assert got == expected
+        used += got
+    budget.give_back()
+    row = ProbeBudget.objects.first()
+    assert (row.used if row else 0) == (0 if per_day == 0 else used)
