@@ -10,9 +10,11 @@ of one key never go past the quota together, and a running job counts from its f
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -79,8 +81,22 @@ def check_contact_quotas(workspace: Workspace, domain: str, user: Any) -> None:
         today = contacts.filter(created_by=user, created_at__gte=since).count()
         if today >= quota("contacts_per_user_per_day"):
             raise contacts_quota_reached()
+    _hold_company(workspace.pk, domain)
     if kept_on(contacts, domain) >= quota("contacts_per_company"):
         raise company_quota_reached(domain)
+
+
+def _hold_company(workspace_id: int, domain: str) -> None:
+    """Within the caller's transaction, one contact at a time for this company: two jobs on
+    one domain never both count the same contacts and pass its quota together. PostgreSQL
+    takes a transaction lock of its own for the company; SQLite's write transaction holds
+    the whole database already."""
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        return
+    name = f"discovery-company:{workspace_id}:{domain}".encode()
+    key = int.from_bytes(hashlib.sha256(name).digest()[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 def requested_by(user: Any, api_key: ApiKey | None) -> Q:

@@ -132,3 +132,44 @@ def test_parallel_workers_of_one_key_never_pass_its_quota(settings):
         )
         == 7
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_jobs_on_one_company_never_pass_its_quota(settings):
+    """Two requesters' jobs on one domain at once: the company's quota holds across them (the
+    company's count is taken under a lock of its own), whoever asked."""
+    import threading
+
+    from django.db import connection, connections
+
+    from tests.factories import WorkspaceFactory
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks under concurrency need PostgreSQL (the PostgreSQL pass runs this)")
+    settings.SOURCIER_DISCOVERY_QUOTAS = {"contacts_per_company": 3}
+    workspace = WorkspaceFactory()
+    keys = [create_api_key(workspace, name=f"crm{n}", role="member").api_key for n in range(4)]
+    started = [running(workspace, "meme-societe.fr", api_key=key) for key in keys]
+    barrier = threading.Barrier(len(started))
+    added = []
+
+    def worker(job, last):
+        try:
+            barrier.wait()
+            for name in NAMES:
+                with contextlib.suppress(quotas.DiscoveryRefused):
+                    added.append(add(job, name, last)[1])
+        finally:
+            connections.close_all()
+
+    lasts = ["Martin", "Bernard", "Dubois", "Thomas"]
+    threads = [
+        threading.Thread(target=worker, args=(job, last))
+        for job, last in zip(started, lasts, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sum(added) == 3
+    assert DiscoveredContact.objects.for_workspace(workspace).count() == 3
