@@ -24,6 +24,36 @@ def running(workspace, domain, **requester):
     )
 
 
+def add_all_at_once(started, lasts) -> list[bool]:
+    """Each job, in a thread of its own started together, adds NAMES with its own last name
+    (a quota's refusal skips that one); whether each addition created a contact."""
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(len(started))
+    added: list[bool] = []
+
+    def worker(job, last):
+        try:
+            barrier.wait()
+            for name in NAMES:
+                with contextlib.suppress(quotas.DiscoveryRefused):
+                    added.append(add(job, name, last)[1])
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=worker, args=(job, last))
+        for job, last in zip(started, lasts, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return added
+
+
 def add(job, first, last="Martin"):
     return contacts.add_contact(
         job.workspace,
@@ -93,9 +123,8 @@ def test_a_person_s_jobs_share_their_quota_too(workspace, member, settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_parallel_workers_of_one_key_never_pass_its_quota(settings):
-    import threading
 
-    from django.db import connection, connections
+    from django.db import connection
 
     from tests.factories import WorkspaceFactory
 
@@ -105,23 +134,7 @@ def test_parallel_workers_of_one_key_never_pass_its_quota(settings):
     workspace = WorkspaceFactory()
     key = create_api_key(workspace, name="crm", role="member").api_key
     started = [running(workspace, f"societe{n}.fr", api_key=key) for n in range(4)]
-    barrier = threading.Barrier(len(started))
-    added = []
-
-    def worker(job):
-        try:
-            barrier.wait()
-            for name in NAMES:
-                with contextlib.suppress(quotas.DiscoveryRefused):
-                    added.append(add(job, name)[1])
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(job,)) for job in started]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    added = add_all_at_once(started, ["Martin"] * len(started))
     assert sum(added) == 7
     assert DiscoveredContact.objects.for_workspace(workspace).count() == 7
     assert (
@@ -138,9 +151,8 @@ def test_parallel_workers_of_one_key_never_pass_its_quota(settings):
 def test_parallel_jobs_on_one_company_never_pass_its_quota(settings):
     """Two requesters' jobs on one domain at once: the company's quota holds across them (the
     company's count is taken under a lock of its own), whoever asked."""
-    import threading
 
-    from django.db import connection, connections
+    from django.db import connection
 
     from tests.factories import WorkspaceFactory
 
@@ -150,26 +162,6 @@ def test_parallel_jobs_on_one_company_never_pass_its_quota(settings):
     workspace = WorkspaceFactory()
     keys = [create_api_key(workspace, name=f"crm{n}", role="member").api_key for n in range(4)]
     started = [running(workspace, "meme-societe.fr", api_key=key) for key in keys]
-    barrier = threading.Barrier(len(started))
-    added = []
-
-    def worker(job, last):
-        try:
-            barrier.wait()
-            for name in NAMES:
-                with contextlib.suppress(quotas.DiscoveryRefused):
-                    added.append(add(job, name, last)[1])
-        finally:
-            connections.close_all()
-
-    lasts = ["Martin", "Bernard", "Dubois", "Thomas"]
-    threads = [
-        threading.Thread(target=worker, args=(job, last))
-        for job, last in zip(started, lasts, strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    added = add_all_at_once(started, ["Martin", "Bernard", "Dubois", "Thomas"])
     assert sum(added) == 3
     assert DiscoveredContact.objects.for_workspace(workspace).count() == 3
