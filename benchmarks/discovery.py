@@ -44,6 +44,8 @@ ROOT = Path(__file__).resolve().parents[1]
 GREYLISTED = ("greylisted", "catch_all_unknown")
 # A worker whose domain has taken longer than this is waiting on the network: one more starts.
 PATIENCE = 0.1
+# At most this many domains of one mail host taken by a worker at once (asked side by side).
+DOMAINS_AT_ONCE = 50
 sys.path.insert(0, str(ROOT))
 from discovery_processes import run_in_processes  # noqa: E402
 from discovery_report import DNS_DELAY, SMTP_DELAY, print_pattern_accuracy, report  # noqa: E402
@@ -222,13 +224,17 @@ def first_pass(args: argparse.Namespace, people: list) -> tuple[dict[int, object
                 if host != last_host and discovery.prober is not None:
                     discovery.prober.end_sessions()  # the last host's slot, for the others
                 last_host = host
+                # The host's other domains waiting, asked side by side in its session.
+                domains = [domain, *work.take_more(host, DOMAINS_AT_ONCE - 1)]
                 try:
-                    found = ask_domain(discovery, domain, by_domain[domain])
+                    found = ask_domains(discovery, {d: by_domain[d] for d in domains})
                 finally:
-                    work.done(host, domain)
+                    for done in domains:
+                        work.done(host, done)
                 with lock:
                     verdicts.update(found)
-                    known_pattern_rcpts.extend(rcpts_once_known(by_domain[domain], found))
+                    for done in domains:
+                        known_pattern_rcpts.extend(rcpts_once_known(by_domain[done], found))
         connection.close()
 
     threads: list[threading.Thread] = []
@@ -257,9 +263,11 @@ def first_pass(args: argparse.Namespace, people: list) -> tuple[dict[int, object
     return verdicts, known_pattern_rcpts
 
 
-def ask_domain(discovery, domain: str, staff: list) -> dict[int, object]:
-    found = discovery.find_best_many(
-        [(person.first_name, person.last_name) for person in staff], domain
+def ask_domains(discovery, by_domain: dict[str, list]) -> dict[int, object]:
+    """Every person of these domains, the domains' rounds asked side by side."""
+    staff = [person for people in by_domain.values() for person in people]
+    found = discovery.find_best_across(
+        [(person.first_name, person.last_name, person.company.domain) for person in staff]
     )
     return {id(person): verdict for person, verdict in zip(staff, found, strict=True)}
 
@@ -296,12 +304,7 @@ def recheck_rounds(people: list, verdicts: dict[int, object], domains=None) -> i
         for person in waiting:
             by_domain[person.company.domain].append(person)
         with Discovery(now=later) as discovery:
-            for domain, staff in by_domain.items():
-                found = discovery.find_best_many(
-                    [(person.first_name, person.last_name) for person in staff], domain
-                )
-                for person, verdict in zip(staff, found, strict=True):
-                    verdicts[id(person)] = verdict
+            verdicts.update(ask_domains(discovery, by_domain))
     return rechecked
 
 

@@ -67,6 +67,12 @@ class MailQuestions:
         Returns the answer (None: not known) and, when the host did not answer it, why
         (greylisted, blocked, paused, unreachable).
         """
+        known = self._catch_all_known(row)
+        return known if known is not None else self.check_catch_alls([(route, row)])[row.domain]
+
+    def _catch_all_known(self, row: MailDomain) -> tuple[bool | None, str] | None:
+        """The catch-all answer without asking (still fresh, nothing to ask with, greylisted
+        until later), or None when the host is to be asked."""
         fresh = self.now() - dt.timedelta(days=settings.SOURCIER_CATCH_ALL_DAYS)
         if (
             row.catch_all is not None
@@ -78,38 +84,78 @@ class MailQuestions:
             return row.catch_all, ""
         if self.prober.disabled:
             return None, SMTP_UNREACHABLE
-        wait = dt.timedelta(seconds=settings.SOURCIER_SMTP_RECHECK_SECONDS)
         if self._catch_all_deferred.get(row.domain, self.now()) > self.now():
             return None, SMTP_DEFERRED  # greylisted: not before the recheck delay
-        # The same random address until it is answered: greylisting remembers recipients.
-        local = row.catch_all_local or f"x{secrets.token_hex(6)}-nobody"
-        address = f"{local}@{row.domain}"
-        asked = EmailProbe.objects.unscoped().filter(
-            workspace__isnull=True, kind=EmailProbe.Kind.CATCH_ALL, email=address
-        )
-        latest = asked.order_by("-attempt").first()
-        if latest and latest.status == Status.DEFERRED and latest.created_at > self.now() - wait:
-            self._catch_all_deferred[row.domain] = latest.created_at + wait
-            return None, SMTP_DEFERRED  # greylisted: not before the recheck delay
-        probe = records.start_probe(
-            workspace_id=None,
-            email=address,
-            domain=row.domain,
-            attempt=(latest.attempt + 1) if latest else 1,
-            now=self.now(),
-            kind=EmailProbe.Kind.CATCH_ALL,
-        )
-        if probe is None:
-            return None, SMTP_DEFERRED
-        answer = self.prober.ask(route, address)
-        self._finish(probe, answer, recheck=False)
-        if answer.status == SMTP_DEFERRED:
-            self._catch_all_deferred[row.domain] = probe.created_at + wait
-        verdict = {SMTP_ACCEPTED: True, SMTP_REJECTED: False}.get(answer.status)
-        records.save_catch_all(
-            row, catch_all=verdict, local="" if verdict is not None else local, now=self.now()
-        )
-        return verdict, "" if verdict is not None else answer.status
+        return None
+
+    def check_catch_alls(
+        self, pairs: list[tuple[MailRoute, MailDomain]]
+    ) -> dict[str, tuple[bool | None, str]]:
+        """`catch_all` for many deliverable domains (route, row) side by side: their last
+        checks read in one query, the probes created in one INSERT, the domains sharing mail
+        hosts asked in one session, the answers written in one UPDATE and the domains' rows
+        in one more. Returns each domain's (answer, why not)."""
+        found: dict[str, tuple[bool | None, str]] = {}
+        asking: dict[str, tuple[MailRoute, MailDomain, str]] = {}
+        for route, row in pairs:
+            known = self._catch_all_known(row)
+            if known is not None:
+                found[row.domain] = known
+                continue
+            # The same random address until it is answered: greylisting remembers recipients.
+            local = row.catch_all_local or f"x{secrets.token_hex(6)}-nobody"
+            asking[f"{local}@{row.domain}"] = (route, row, local)
+        now = self.now()
+        wait = dt.timedelta(seconds=settings.SOURCIER_SMTP_RECHECK_SECONDS)
+        latest = records.latest_catch_all_probes(list(asking))
+        rows = []
+        for address, (_route, row, _local) in asking.items():
+            last = latest.get(address)
+            if last and last.status == Status.DEFERRED and last.created_at > now - wait:
+                self._catch_all_deferred[row.domain] = last.created_at + wait
+                found[row.domain] = (None, SMTP_DEFERRED)  # greylisted: not before the delay
+                continue
+            rows.append({
+                "workspace_id": None, "email": address, "domain": row.domain, "now": now,
+                "attempt": (last.attempt + 1) if last else 1, "kind": EmailProbe.Kind.CATCH_ALL,
+            })  # fmt: skip
+        started = []
+        for wanted, probe in zip(rows, records.start_probes(rows), strict=True):
+            if probe is None:  # another worker is asking it
+                found[wanted["domain"]] = (None, SMTP_DEFERRED)
+            else:
+                started.append(probe)
+        answers = self._ask_grouped(started, {a: r for a, (r, _row, _l) in asking.items()})
+        changed = []
+        for probe in started:
+            answer = answers[probe.email]
+            _route, row, local = asking[probe.email]
+            for name, value in self._answer_fields(answer, recheck=False).items():
+                setattr(probe, name, value)
+            if answer.status == SMTP_DEFERRED:
+                self._catch_all_deferred[row.domain] = probe.created_at + wait
+            verdict = {SMTP_ACCEPTED: True, SMTP_REJECTED: False}.get(answer.status)
+            row.catch_all, row.catch_all_local = verdict, "" if verdict is not None else local
+            row.catch_all_checked_at = now if verdict is not None else None
+            changed.append(row)
+            found[row.domain] = (verdict, "" if verdict is not None else answer.status)
+        records.finish_probes(started)
+        records.save_catch_alls(changed)
+        return found
+
+    def _ask_grouped(
+        self, probes: list[EmailProbe], route_of: dict[str, MailRoute]
+    ) -> dict[str, Answer]:
+        """Ask about the probes' addresses, those whose domains' mail goes to the same hosts
+        (the backup MX included, so a failover is the same for all) in one `ask_many`."""
+        by_hosts: dict[tuple, list[EmailProbe]] = {}
+        for probe in probes:
+            by_hosts.setdefault(route_of[probe.email].hosts, []).append(probe)
+        answers: dict[str, Answer] = {}
+        for group in by_hosts.values():
+            got = self.prober.ask_many(route_of[group[0].email], [p.email for p in group])
+            answers.update(zip((p.email for p in group), got, strict=True))
+        return answers
 
     # -- one address ------------------------------------------------------------------------
 
@@ -137,11 +183,40 @@ class MailQuestions:
         self._finish(probe, answer, recheck=attempt <= settings.SOURCIER_SMTP_MAX_RECHECKS)
         return probe
 
+    def preload(self, domains: list[str]) -> None:
+        """Read the mail rows and confirmed patterns of many domains at once (a batch's),
+        rather than one query each as the domains come; ask DNS about those whose route is
+        not known (side by side) and keep the answers in one write."""
+        wanted = [d for d in domains if d not in self._domains]
+        if wanted:
+            self._domains.update(records.load_domains(wanted))
+        stale = [d for d in domains if records.cached_route(self._domains[d], self.now()) is None]
+        if stale:
+            found = resolver().route_many(stale)
+            records.save_routes([(self._domains[d], found[d]) for d in stale], self.now())
+        wanted = [d for d in domains if d not in self._patterns]
+        if wanted:
+            self._patterns.update(records.verified_patterns_many(wanted, self.workspace_id))
+
     def probe_many(self, asked: dict[str, str], route: MailRoute) -> dict[str, EmailProbe]:
-        """`probe` for many addresses of one domain (address -> pattern): the probes to make
-        are created in one INSERT before anything is sent, asked together (`ask_many`) and
-        finished in one UPDATE. Returns the probe row answering for each address."""
-        emails = list(asked)
+        """`probe` for many addresses of one domain (address -> pattern)."""
+        return self.probe_routes([(route, asked)])
+
+    def probe_routes(
+        self, rounds: list[tuple[MailRoute, dict[str, str]]]
+    ) -> dict[str, EmailProbe]:
+        """`probe` for many addresses, of one domain or several (each route with its
+        addresses -> pattern): the probes to make are created in one INSERT before anything
+        is sent, the domains whose mail goes to the same hosts asked together (`ask_many`:
+        one session, pipelined), and finished in one UPDATE. Returns the probe row answering
+        for each address."""
+        route_of: dict[str, MailRoute] = {}
+        pattern_of: dict[str, str] = {}
+        for route, asked in rounds:
+            for email, pattern in asked.items():
+                route_of.setdefault(email, route)
+                pattern_of.setdefault(email, pattern)
+        emails = list(route_of)
         latest = {e: self._prefetched.pop(e) for e in emails if e in self._prefetched}
         missing = [e for e in emails if e not in latest]
         if missing:
@@ -162,8 +237,9 @@ class MailQuestions:
                 continue
             attempt = previous.attempt + 1 if previous else 1
             rows.append({
-                "workspace_id": self.workspace_id, "email": email, "domain": route.domain,
-                "attempt": attempt, "now": now, "pattern": asked[email],
+                "workspace_id": self.workspace_id, "email": email,
+                "domain": route_of[email].domain, "attempt": attempt, "now": now,
+                "pattern": pattern_of[email],
             })
         started = []
         for row, probe in zip(rows, records.start_probes(rows), strict=True):
@@ -171,10 +247,10 @@ class MailQuestions:
                 found[row["email"]] = records.latest_probe(self.workspace_id, row["email"])
             else:
                 started.append(probe)
-        answers = self.prober.ask_many(route, [probe.email for probe in started])
-        for probe, answer in zip(started, answers, strict=True):
+        answers = self._ask_grouped(started, route_of)
+        for probe in started:
             recheck = probe.attempt <= settings.SOURCIER_SMTP_MAX_RECHECKS
-            for name, value in self._answer_fields(answer, recheck=recheck).items():
+            for name, value in self._answer_fields(answers[probe.email], recheck=recheck).items():
                 setattr(probe, name, value)
             self._learn(probe)
             found[probe.email] = probe

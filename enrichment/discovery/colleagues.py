@@ -1,29 +1,39 @@
-"""Many people of one domain found together: their candidates asked in rounds.
+"""Many people found together: their candidates asked in rounds, many domains side by side.
 
-The first people are asked about one person at a time, until the domain's pattern is known
-(or its host turns out to defer everyone): what they confirm puts the right candidate first
-for the others. Each of them is asked in rounds too (one candidate, then two, then four), so
-a person costs a few writes rather than a few per candidate. The others are then asked in
-rounds together: each round asks every waiting person's next candidates at once
-(`probe_many`: one INSERT of probe rows before anything is sent, one transaction on one
-session, one UPDATE of the answers): one candidate, then twice as many each round, since a
-person whose likely address was refused has most likely left and then every candidate gets
-asked anyway. A person leaves the rounds at their first candidate that is not refused, as
-`find_best` stops. So the RCPTs are those `find_best` would send (a few more only for
-someone whose address is none of the likely ones but is found further down a round), in
-far fewer round trips and writes.
+On each domain, the first people are asked about one person at a time, until the domain's
+pattern is known (or its host turns out to defer everyone): what they confirm puts the right
+candidate first for the others. Each of them is asked in rounds too (one candidate, then
+two, then four), so a person costs a few writes rather than a few per candidate. The others
+are then asked in rounds together: each round asks every waiting person's next candidates at
+once: one candidate, then twice as many each round, since a person whose likely address was
+refused has most likely left and then every candidate gets asked anyway. A person leaves the
+rounds at their first candidate that is not refused, as `find_best` stops. So the RCPTs are
+those `find_best` would send (a few more only for someone whose address is none of the
+likely ones but is found further down a round), in far fewer round trips and writes.
+
+Each domain's search is a generator that yields the round it wants asked and is sent the
+answers; `find_across` runs the searches of many domains side by side, in waves: a wave
+asks every domain's round at once (`probe_routes`: one INSERT of probe rows before anything
+is sent, the domains sharing mail hosts asked in one pipelined transaction, one UPDATE of the
+answers). So a file of a thousand people over a hundred domains costs about as many writes
+as its busiest domain has rounds, not one per round of every domain.
 """
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import objections, records
+from .dns import MailRoute
 from .patterns import KnownAddress, PatternEvidence
+from .scoring import check_syntax
 from .services import SILENT
 from .verdicts import InTurn, Verdict
 
 if TYPE_CHECKING:
+    from ..models import EmailProbe
     from .services import Discovery
 
 # At most this many people asked one at a time while the domain's pattern is unknown.
@@ -32,91 +42,134 @@ ONE_AT_A_TIME = 3
 Waiting = tuple[int, InTurn, PatternEvidence]
 
 
+@dataclass(frozen=True)
+class Round:
+    """What one domain's search wants asked next: addresses (-> pattern) on its route."""
+
+    route: MailRoute
+    asked: dict[str, str]
+
+
+Search = Generator[Round, "dict[str, EmailProbe]", list[Verdict]]
+
+
 def find_colleagues(
     discovery: Discovery, people: list[tuple[str, str]], domain: str, known: list[KnownAddress]
 ) -> list[Verdict]:
     """`Discovery.find_best` for each (first name, last name) of `domain`, in order."""
+    return find_across(discovery, {domain: people}, {domain: known})[domain]
+
+
+def find_across(
+    discovery: Discovery,
+    batch: dict[str, list[tuple[str, str]]],
+    known: dict[str, list[KnownAddress]] | None = None,
+) -> dict[str, list[Verdict]]:
+    """`find_colleagues` for many domains (domain -> people, domains normalized), their
+    rounds asked side by side: each domain's verdicts, in its people's order."""
+    known = known or {}
     # An objection list without addresses (read once for the batch) needs no look-up each.
     discovery._none_objected = objections.none_listed(discovery.workspace_id)
     try:
-        return _find_colleagues(discovery, people, domain, known)
+        # Only domains that can take mail are read (the others get their verdict at once).
+        domains = [d for d in batch if d and not check_syntax(f"postmaster@{d}")[1]]
+        discovery.preload(domains)
+        if discovery.prober is not None:
+            # Every domain's catch-all check in one wave, before anyone is asked about.
+            routes = [discovery.route(domain) for domain in domains]
+            discovery.check_catch_alls([(r, row) for r, row in routes if r.deliverable])
+        searches = {
+            domain: _search(discovery, people, domain, known.get(domain, []))
+            for domain, people in batch.items()
+        }
+        return _in_waves(discovery, searches)
     finally:
         discovery._none_objected = False
+        discovery._prefetched = {}
 
 
-def _find_colleagues(
+def _in_waves(discovery: Discovery, searches: dict[str, Search]) -> dict[str, list[Verdict]]:
+    """Run the searches together: each wave asks every search's round at once."""
+    found: dict[str, list[Verdict]] = {}
+    rounds: dict[str, Round] = {}
+
+    def step(domain: str, answers: dict | None) -> None:
+        try:
+            search = searches[domain]
+            rounds[domain] = search.send(answers) if answers is not None else next(search)
+        except StopIteration as done:
+            found[domain] = done.value
+            rounds.pop(domain, None)
+
+    for domain in searches:
+        step(domain, None)
+    while rounds:
+        probes = discovery.probe_routes([(r.route, r.asked) for r in rounds.values()])
+        for domain, wanted in list(rounds.items()):
+            step(domain, {address: probes[address] for address in wanted.asked})
+    return found
+
+
+def _search(
     discovery: Discovery, people: list[tuple[str, str]], domain: str, known: list[KnownAddress]
-) -> list[Verdict]:
+) -> Search:
     verdicts: list[Verdict | None] = [None] * len(people)
     waiting: list[Waiting] = []
     alone = 0
     for index, (first_name, last_name) in enumerate(people):
-        if alone < ONE_AT_A_TIME and not discovery.evidence(domain, known).known:
-            verdict = _alone(discovery, first_name, last_name, domain, known)
-            verdicts[index] = verdict
-            # A host that defers everyone tells nothing one person at a time.
-            alone = ONE_AT_A_TIME if verdict.reason == "greylisted" else alone + 1
-            continue
+        learning = alone < ONE_AT_A_TIME and not discovery.evidence(domain, known).known
         prepared = discovery.prepare(first_name, last_name, domain, known=known)
         if isinstance(prepared, Verdict):
             verdicts[index] = prepared
+        elif learning:
+            # One person asked alone: what they confirm teaches the next one the pattern.
+            ranked, evidence = prepared
+            asking = InTurn(ranked, domain)
+            yield from _rounds(discovery, domain, [(index, asking, evidence)])
+            verdicts[index] = asking.verdict
         else:
             ranked, evidence = prepared
             waiting.append((index, InTurn(ranked, domain), evidence))
+            continue
+        if learning:
+            # A host that defers everyone tells nothing one person at a time.
+            greylisted = verdicts[index].reason == "greylisted"  # type: ignore[union-attr]
+            alone = ONE_AT_A_TIME if greylisted else alone + 1
     if waiting:
-        _ask_in_rounds(discovery, domain, waiting)
+        yield from _rounds(discovery, domain, waiting)
     for index, asking, _evidence in waiting:
         verdicts[index] = asking.verdict
     return verdicts  # type: ignore[return-value]
 
 
-def _alone(
-    discovery: Discovery, first_name: str, last_name: str, domain: str, known: list
-) -> Verdict:
-    """One person asked alone, in rounds (one candidate, then two, then four...): what
-    they confirm teaches the next person the domain's pattern."""
-    prepared = discovery.prepare(first_name, last_name, domain, known=known)
-    if isinstance(prepared, Verdict):
-        return prepared
-    ranked, evidence = prepared
-    asking = InTurn(ranked, domain)
-    _ask_in_rounds(discovery, domain, [(0, asking, evidence)])
-    return asking.verdict
-
-
-def _ask_in_rounds(discovery: Discovery, domain: str, waiting: list[Waiting]) -> None:
+def _rounds(discovery: Discovery, domain: str, waiting: list[Waiting]) -> Search:
+    """Ask the waiting people's candidates in rounds until each has a verdict."""
     route, row = discovery.route(domain)
     addresses = [c.address(domain) for _i, asking, _e in waiting for c in asking.ranked]
-    discovery._prefetched = records.latest_probes(discovery.workspace_id, addresses)
-    try:
-        while True:
-            asks = []
-            for _index, asking, evidence in waiting:
-                asks.extend((asking, candidate, evidence) for candidate in asking.next_window())
-            if not asks:
-                return
-            _one_round(discovery, route, row, asks)
-    finally:
-        discovery._prefetched = {}
-
-
-def _one_round(discovery: Discovery, route, row, asks: list) -> None:
-    domain = route.domain
-    catch_all, silent = discovery.catch_all(route, row)
-    if catch_all or silent in SILENT:
-        # The domain's state changed meanwhile (a block, a pause): each is told as alone.
+    # Read now, not at the batch's start: an earlier person of the domain may have asked some.
+    discovery._prefetched.update(records.latest_probes(discovery.workspace_id, addresses))
+    while True:
+        asks = []
+        for _index, asking, evidence in waiting:
+            asks.extend((asking, candidate, evidence) for candidate in asking.next_window())
+        if not asks:
+            return
+        catch_all, silent = discovery.catch_all(route, row)
+        if catch_all or silent in SILENT:
+            # The domain's state changed meanwhile (a block, a pause): each is told as alone.
+            for asking, candidate, evidence in asks:
+                address = candidate.address(domain)
+                verdict = discovery.verify(address, pattern=candidate.pattern, evidence=evidence)
+                asking.answered(address, verdict)
+            continue
+        asked: dict[str, str] = {}
+        for _asking, candidate, _evidence in asks:
+            asked.setdefault(candidate.address(domain), candidate.pattern)
+        probes = yield Round(route, asked)
         for asking, candidate, evidence in asks:
             address = candidate.address(domain)
-            verdict = discovery.verify(address, pattern=candidate.pattern, evidence=evidence)
+            verdict = discovery._verdict(
+                address, route, catch_all, probes[address], candidate.pattern, evidence,
+                smtp=silent,
+            )
             asking.answered(address, verdict)
-        return
-    asked: dict[str, str] = {}
-    for _asking, candidate, _evidence in asks:
-        asked.setdefault(candidate.address(domain), candidate.pattern)
-    probes = discovery.probe_many(asked, route)
-    for asking, candidate, evidence in asks:
-        address = candidate.address(domain)
-        verdict = discovery._verdict(
-            address, route, catch_all, probes[address], candidate.pattern, evidence, smtp=silent
-        )
-        asking.answered(address, verdict)

@@ -111,6 +111,8 @@ class Budget:
         self.sender = _sender() if sender is None else sender
         self._left = 0
         self._day: dt.date | None = None
+        # The day whose budget row is known to exist (created by the first reservation).
+        self._row_day: dt.date | None = None
 
     def take(self, now: dt.datetime | None = None) -> bool:
         """One RCPT may be sent (True), or today's budget is spent (False)."""
@@ -128,7 +130,8 @@ class Budget:
         granted = 0
         while granted < count:
             if self._left == 0:
-                self._left = self._reserve(day)
+                # What this ask needs at once (a round of a batch), at least a chunk.
+                self._left = self._reserve(day, count - granted)
                 if self._left == 0:
                     break
             step = min(self._left, count - granted)
@@ -136,15 +139,17 @@ class Budget:
             granted += step
         return granted
 
-    def _reserve(self, day: dt.date) -> int:
-        try:
-            with transaction.atomic():
-                ProbeBudget.objects.get_or_create(sender=self.sender, day=day)
-        except IntegrityError:
-            pass  # created meanwhile by another worker
+    def _reserve(self, day: dt.date, wanted: int = 1) -> int:
+        if self._row_day != day:
+            try:
+                with transaction.atomic():
+                    ProbeBudget.objects.get_or_create(sender=self.sender, day=day)
+            except IntegrityError:
+                pass  # created meanwhile by another worker
+            self._row_day = day
         with transaction.atomic():
             row = ProbeBudget.objects.select_for_update().get(sender=self.sender, day=day)
-            grant = max(0, min(BUDGET_CHUNK, self.per_day - row.used))
+            grant = max(0, min(max(BUDGET_CHUNK, wanted), self.per_day - row.used))
             if grant:
                 ProbeBudget.objects.filter(pk=row.pk).update(used=F("used") + grant)
         return grant

@@ -58,6 +58,19 @@ def latest_probes(workspace_id: int | None, emails: list[str]) -> dict[str, Emai
     return found
 
 
+def latest_catch_all_probes(emails: list[str]) -> dict[str, EmailProbe]:
+    """The last catch-all check of each of these random addresses (made without a
+    workspace), in one query; an address never asked is missing."""
+    found: dict[str, EmailProbe] = {}
+    rows = EmailProbe.objects.unscoped().filter(
+        workspace__isnull=True, kind=EmailProbe.Kind.CATCH_ALL, email__in=emails
+    )
+    for probe in rows:
+        if probe.email not in found or found[probe.email].attempt < probe.attempt:
+            found[probe.email] = probe
+    return found
+
+
 # A probe row's columns as INSERTed (every one but the id) and as its answer UPDATEs them.
 FINISH_FIELDS = (
     "status", "mail_host", "reply_code", "reply_text", "transcript", "finished_at", "recheck_at"
@@ -241,24 +254,45 @@ def due_rechecks(
 
 def verified_patterns(domain: str, workspace_id: int | None) -> list[str]:
     """Patterns of the addresses our probes confirmed on a domain (newest answer per address)."""
+    return verified_patterns_many([domain], workspace_id)[domain]
+
+
+def verified_patterns_many(domains: list[str], workspace_id: int | None) -> dict[str, list[str]]:
+    """`verified_patterns` of many domains, in one query."""
     rows = (
         probes_of(workspace_id)
-        .filter(domain=domain, kind=EmailProbe.Kind.ADDRESS)
+        .filter(domain__in=domains, kind=EmailProbe.Kind.ADDRESS)
         .exclude(pattern="")
-        .values_list("email", "attempt", "status", "pattern")
+        .values_list("domain", "email", "attempt", "status", "pattern")
     )
     # Sorted here, not by the database: an ORDER BY email led SQLite to walk the workspace's
     # index (workspace, email, attempt) through every probe of the workspace instead of
-    # reading the domain's own rows.
-    latest: dict[str, tuple[str, str]] = {}
-    for email, _attempt, status, pattern in sorted(rows, key=lambda r: (r[0], -r[1])):
-        latest.setdefault(email, (status, pattern))
-    return [pattern for status, pattern in latest.values() if status == Status.ACCEPTED]
+    # reading the domains' own rows.
+    latest: dict[str, tuple[str, str, str]] = {}
+    for domain, email, _attempt, status, pattern in sorted(rows, key=lambda r: (r[1], -r[2])):
+        latest.setdefault(email, (domain, status, pattern))
+    found: dict[str, list[str]] = {domain: [] for domain in domains}
+    for domain, status, pattern in latest.values():
+        if status == Status.ACCEPTED:
+            found[domain].append(pattern)
+    return found
 
 
 def load_domain(domain: str) -> MailDomain:
     row, _created = MailDomain.objects.get_or_create(domain=domain)
     return row
+
+
+def load_domains(domains: list[str]) -> dict[str, MailDomain]:
+    """`load_domain` for many domains: one read, one INSERT of those never seen, one read."""
+    rows = {row.domain: row for row in MailDomain.objects.filter(domain__in=domains)}
+    missing = [domain for domain in dict.fromkeys(domains) if domain not in rows]
+    if missing:
+        MailDomain.objects.bulk_create(
+            [MailDomain(domain=domain) for domain in missing], ignore_conflicts=True
+        )
+        rows.update((row.domain, row) for row in MailDomain.objects.filter(domain__in=missing))
+    return rows
 
 
 def cached_route(row: MailDomain, now: dt.datetime) -> MailRoute | None:
@@ -269,25 +303,27 @@ def cached_route(row: MailDomain, now: dt.datetime) -> MailRoute | None:
 
 
 def save_route(row: MailDomain, route: MailRoute, now: dt.datetime) -> None:
-    row.route = route.status
-    row.mail_hosts = [[h.name, h.preference, list(h.addresses)] for h in route.hosts]
-    row.dns_checked_at = now
-    row.dns_expires_at = now + dt.timedelta(seconds=route.ttl)
-    MailDomain.objects.filter(pk=row.pk).update(
-        route=row.route,
-        mail_hosts=row.mail_hosts,
-        dns_checked_at=now,
-        dns_expires_at=row.dns_expires_at,
-    )
+    save_routes([(row, route)], now)
 
 
-def save_catch_all(
-    row: MailDomain, *, catch_all: bool | None, local: str, now: dt.datetime
-) -> None:
-    row.catch_all, row.catch_all_local = catch_all, local
-    row.catch_all_checked_at = now if catch_all is not None else None
-    MailDomain.objects.filter(pk=row.pk).update(
-        catch_all=catch_all,
-        catch_all_local=local,
-        catch_all_checked_at=row.catch_all_checked_at,
-    )
+def save_routes(answers: list[tuple[MailDomain, MailRoute]], now: dt.datetime) -> None:
+    """Keep what DNS answered for these domains' rows, until its TTL (one statement)."""
+    for row, route in answers:
+        row.route = route.status
+        row.mail_hosts = [[h.name, h.preference, list(h.addresses)] for h in route.hosts]
+        row.dns_checked_at = now
+        row.dns_expires_at = now + dt.timedelta(seconds=route.ttl)
+    if answers:
+        MailDomain.objects.bulk_update(
+            [row for row, _route in answers],
+            ["route", "mail_hosts", "dns_checked_at", "dns_expires_at"],
+            batch_size=500,
+        )
+
+
+def save_catch_alls(rows: list[MailDomain]) -> None:
+    """Write the catch-all answers set on these domains' rows (one statement)."""
+    if rows:
+        MailDomain.objects.bulk_update(
+            rows, ["catch_all", "catch_all_local", "catch_all_checked_at"], batch_size=500
+        )

@@ -181,6 +181,23 @@ class HostQueue:
                     return None
                 self._ready.wait()
 
+    def take_more(self, host: str, at_most: int) -> list[str]:
+        """More of `host`'s waiting domains for a worker that took one of them (their rounds
+        are then asked side by side, in its session), largest first: up to `at_most`, and
+        no more than this worker's share when the host has free places for other workers.
+        Call `done(host, domain)` for each afterwards."""
+        with self._ready:
+            waiting = self._waiting.get(host, [])
+            places = 1 + max(0, self.per_host - self._busy.get(host, 0))
+            count = min(at_most, -(-len(waiting) // places))
+            taken, waiting[:count] = waiting[:count], []
+            cpu = self._cpu_clock()
+            for domain in taken:
+                self._people[host] -= self._work[domain]
+                self._busy[host] = self._busy.get(host, 0) + 1
+                self._taken_at[domain] = (host, self._clock(), cpu, cpu())
+            return taken
+
     def done(self, host: str, domain: str) -> None:
         """The domain taken earlier from `host` is finished."""
         with self._ready:

@@ -200,6 +200,27 @@ class Discovery(MailQuestions):
 
         return find_colleagues(self, people, normalize_domain(domain), list(known))
 
+    def find_best_across(
+        self,
+        people: list[tuple[str, str, str]],
+        *,
+        known: dict[str, list[KnownAddress]] | None = None,
+    ) -> list[Verdict]:
+        """`find_best` for many (first name, last name, domain): each domain's people asked
+        together, and the domains' rounds side by side (one write of probe rows per wave of
+        rounds, the domains sharing mail hosts asked in one session). In order."""
+        from .colleagues import find_across
+
+        batch: dict[str, list[tuple[str, str]]] = {}
+        places = []
+        for first_name, last_name, domain in people:
+            staff = batch.setdefault(normalize_domain(domain), [])
+            places.append((normalize_domain(domain), len(staff)))
+            staff.append((first_name, last_name))
+        given = {normalize_domain(d): list(k) for d, k in (known or {}).items()}
+        found = find_across(self, batch, given)
+        return [found[domain][index] for domain, index in places]
+
     def prepare(
         self, first_name: str, last_name: str, domain: str, *, known: Iterable[KnownAddress] = ()
     ) -> Verdict | tuple[list, PatternEvidence]:
