@@ -3,6 +3,8 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from enrichment.models import EmailProbe
 from enrichment.sandbox import mail_world as mw
@@ -121,3 +123,35 @@ def test_an_excel_file_in_windows_1252_is_read_and_the_summary_is_french(
         rows = list(csv.DictReader(handle))
     assert [(r["email"], r["société"]) for r in rows] == [(f"x@{domain}", "Boréal")]
     assert stdout.getvalue().startswith(f"1 ligne → {out} (1 unknown)")
+
+
+def test_a_files_people_are_looked_up_together_domain_beside_domain(
+    mail_sandbox, tmp_path, world, plan
+):
+    """A file's people over several domains: each row's answer is the one it would get
+    alone, but the domains' rounds are asked side by side, so the probe rows are written
+    in far fewer statements than one per person."""
+    people = [
+        p for p in world.people if p.company.has_mx and plan.kinds[p.company.domain] == mw.NORMAL
+    ]
+    domains = {p.company.domain for p in people}
+    assert len(domains) >= 4 and len(people) >= 12
+    lines = ["first_name,last_name,domain"]
+    lines += [f"{p.first_name},{p.last_name},{p.company.domain}" for p in people]
+    with CaptureQueriesContext(connection) as queries:
+        rows = run(tmp_path, "\n".join(lines) + "\n")
+
+    for person, row in zip(people, rows, strict=True):
+        assert row["status"] == plan.expected_status(person), person
+        if row["status"] == "verified":
+            assert row["email"] == person.true_email
+    inserts = [
+        q
+        for q in queries.captured_queries
+        if q["sql"].startswith('INSERT INTO "enrichment_emailprobe"')
+    ]
+    assert len(inserts) < len(people) / 2
+    # Each address asked once, and every probe answered.
+    rcpts = [address for s in mail_sandbox.sessions for address, _code in s.rcpts]
+    assert len(set(rcpts)) == len(rcpts)
+    assert not EmailProbe.objects.unscoped().filter(status="pending").exists()
