@@ -5,8 +5,9 @@ hosts on loopback from a child process (so the CPU measured is Sourcier's alone)
 every person's best address from worker threads (one `Discovery` each): every domain's DNS
 is asked at once, each domain queued as its answer comes and handed out by mail host (at
 most the host's concurrency of workers on one host; the hosts holding a worker up first,
-then those not tried yet, then the one with the most people waiting), each domain's people
-asked together with `find_best_many`. One worker starts, and one more each time a worker
+then those not tried yet, then the one with the most people waiting). A worker takes its
+share of a host's waiting domains at once and asks their people with `find_best_across`
+(each domain's people in rounds, the domains' rounds side by side). One worker starts, and one more each time a worker
 has been waiting on the network for PATIENCE (a slow host): without latency, one thread
 does it all, with none of the lock and GIL contention of sixteen. Then plays beat's recheck
 16 minutes later for the greylisted ones and asks again. Prints people/s, addresses/s, RCPTs
