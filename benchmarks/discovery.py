@@ -7,8 +7,10 @@ is asked at once, each domain queued as its answer comes and handed out by mail 
 most the host's concurrency of workers on one host; the hosts holding a worker up first,
 then those not tried yet, then the one with the most people waiting). A worker takes its
 share of a host's waiting domains at once and asks their people with `find_best_across`
-(each domain's people in rounds, the domains' rounds side by side). One worker starts, and one more each time a worker
-has been waiting on the network for PATIENCE (a slow host): without latency, one thread
+(each domain's people in rounds, the domains' rounds side by side; a slow host's domains
+one at a time, so that each of its places works). One worker starts, and one more each
+time a worker has been waiting on the network for PATIENCE (a slow host): without latency,
+one thread
 does it all, with none of the lock and GIL contention of sixteen. Then plays beat's recheck
 16 minutes later for the greylisted ones and asks again. Prints people/s, addresses/s, RCPTs
 per person (overall and once the domain's pattern is known), DNS queries, SMTP sessions, and

@@ -108,6 +108,12 @@ class HostQueue:
         self._people: dict[str, int] = {}
         self._work: dict[str, int] = {}
         self._busy: dict[str, int] = {}
+        # Domains taken with `take_more`, beside a worker's own: they hold no place of their own.
+        self._riders: set[str] = set()
+        # With a patience, hosts seen answering quickly (a domain done within the patience,
+        # or its worker busy computing): only theirs are taken several at once, so a slow
+        # host's domains are still shared out one by one between its places.
+        self._quick: set[str] = set()
         self._closed = False
         self._ready = threading.Condition()
 
@@ -184,23 +190,36 @@ class HostQueue:
     def take_more(self, host: str, at_most: int) -> list[str]:
         """More of `host`'s waiting domains for a worker that took one of them (their rounds
         are then asked side by side, in its session), largest first: up to `at_most`, and
-        no more than this worker's share when the host has free places for other workers.
-        Call `done(host, domain)` for each afterwards."""
+        no more than this worker's share when the host has free places for other workers;
+        with a patience, none until the host has been seen answering quickly. Call
+        `done(host, domain)` for each afterwards."""
         with self._ready:
+            if self.patience is not None and host not in self._quick:
+                return []  # not yet seen answering quickly: one domain at a time, shared
             waiting = self._waiting.get(host, [])
             places = 1 + max(0, self.per_host - self._busy.get(host, 0))
             count = min(at_most, -(-len(waiting) // places))
             taken, waiting[:count] = waiting[:count], []
             cpu = self._cpu_clock()
             for domain in taken:
+                # The same worker: the host's places taken stay as they were.
                 self._people[host] -= self._work[domain]
-                self._busy[host] = self._busy.get(host, 0) + 1
+                self._riders.add(domain)
                 self._taken_at[domain] = (host, self._clock(), cpu, cpu())
             return taken
 
     def done(self, host: str, domain: str) -> None:
         """The domain taken earlier from `host` is finished."""
         with self._ready:
-            self._taken_at.pop(domain, None)
-            self._busy[host] -= 1
+            taken = self._taken_at.pop(domain, None)
+            if taken is not None and self.patience is not None:
+                _host, since, cpu, cpu_then = taken
+                if self._clock() - since < self.patience or cpu() - cpu_then >= (
+                    self._clock() - since
+                ) / 4:
+                    self._quick.add(host)  # its domains may be taken several at once
+            if domain in self._riders:
+                self._riders.discard(domain)
+            else:
+                self._busy[host] -= 1
             self._ready.notify_all()

@@ -193,6 +193,40 @@ def test_a_patient_queue_keeps_a_worker_on_its_last_host():
     assert queue.take(last="mx2") == ("mx", "b.fr")
 
 
+def test_a_quick_hosts_domains_are_taken_together_a_slow_ones_one_by_one():
+    """A worker takes its share of a host's waiting domains at once (asked side by side)
+    only once the host has answered a domain quickly; a slow host's domains go out one by
+    one, so both its places work. Domains taken together hold one place, not one each."""
+    now, cpu = [100.0], [0.0]
+    queue = HostQueue(
+        per_host=2, patience=0.1, clock=lambda: now[0], cpu_clock=lambda: lambda: cpu[0]
+    )
+    for domain, host, people in (("a.fr", "mx", 9), ("b.fr", "mx", 8), ("c.fr", "mx", 7),
+                                 ("d.fr", "mx", 6), ("e.fr", "mx", 5), ("f.fr", "mx", 4),
+                                 ("s1.fr", "slow", 3), ("s2.fr", "slow", 2),
+                                 ("s3.fr", "slow", 1)):  # fmt: skip
+        queue.add(domain, host, people)
+    queue.close()
+    assert queue.take() == ("mx", "a.fr")
+    assert queue.take_more("mx", 50) == []  # not seen answering yet
+    now[0] += 0.05
+    queue.done("mx", "a.fr")  # done within the patience: quick
+    assert queue.take(last="mx") == ("slow", "s1.fr")
+    now[0] += 0.5  # held up, not computing
+    queue.done("slow", "s1.fr")
+    assert queue.take_more("slow", 50) == []  # slow: never several at once
+    assert queue.take(last="slow")[0] == "slow"
+    # The quick host: this worker's share of the 5 waiting (the host's other place free).
+    assert queue.take() == ("mx", "b.fr")
+    assert queue.take_more("mx", 50) == ["c.fr", "d.fr"]
+    # Those rode along: the host's second place is still free for another worker.
+    assert queue.take() == ("mx", "e.fr")
+    assert queue.take_more("mx", 1) == ["f.fr"]
+    for domain in ("b.fr", "c.fr", "d.fr", "e.fr", "f.fr"):
+        queue.done("mx", domain)
+    assert queue._busy["mx"] == 0
+
+
 def test_a_greylisted_catch_all_check_is_not_read_again_before_its_recheck(
     mail_sandbox, world, plan
 ):
