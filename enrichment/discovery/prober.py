@@ -95,6 +95,7 @@ class _Open:
     session: SmtpSession
     lease: object
     permit: breakers.Permit
+    ip: str = ""
     mark: int = 0
     used_at: float = 0.0
 
@@ -220,12 +221,14 @@ class Prober:
             self._end(name, ok=False)
         elif session.rcpts >= settings.SOURCIER_SMTP_RCPTS_PER_SESSION:
             # With every slot held, someone may be waiting for ours: give them the time to
-            # take it. With one free, nobody waits (they would have taken it).
+            # take it. With one free, nobody waits (they would have taken it): the next
+            # session goes on with this one's slot.
             busy = (
                 limits.slots_held(HOST_SCOPE, host_key(name))
                 >= settings.SOURCIER_SMTP_HOST_CONCURRENCY
             )
-            self._end(name, ok=True)
+            if busy or not self._roll_over(name, opened):
+                self._end(name, ok=True)
             if busy:
                 self._handover_until[name] = time.monotonic() + HANDOVER_SECONDS
         else:
@@ -279,6 +282,33 @@ class Prober:
         except breakers.BreakerOpen:
             limits.release_slot(lease)
             raise
+        return self._connect(name, ip, lease, permit)
+
+    def _roll_over(self, name: str, opened: _Open) -> bool:
+        """A full session's successor on the same slot and breaker permit (nobody waits for
+        the slot): the lease renewed, the breaker read again (a block another worker saw
+        meanwhile wins), then a new connection. False when the slot or the permit is no
+        longer good: the caller ends the session as usual."""
+        if not limits.renew_slot(opened.lease, ttl=_lease_ttl()):
+            return False
+        try:
+            smtp_breaker().confirm(opened.permit)
+        except breakers.BreakerOpen:
+            return False
+        opened.session.close()
+        del self._open[name]
+        try:
+            self._connect(name, opened.ip, opened.lease, opened.permit)
+        except breakers.BreakerOpen:
+            pass  # its greeting was a block: recorded, and the next ask finds it paused
+        return True
+
+    def _connect(
+        self, name: str, ip: str, lease: object, permit: breakers.Permit
+    ) -> _Open | None:
+        """A new session with the host on a slot and permit already held; None (the slot
+        given back) when the host cannot be reached or will not talk."""
+        key = host_key(name)
         session = SmtpSession(
             name,
             ip,
@@ -291,11 +321,11 @@ class Prober:
             hello = session.open()
         except SmtpConnectError:
             limits.release_slot(lease)
-            breaker.after_call(permit, ok=True)  # unreachable is not a block
+            smtp_breaker().after_call(permit, ok=True)  # unreachable is not a block
             self._refused.add(name)
             return None
         self.sessions_opened += 1
-        opened = _Open(session, lease, permit, used_at=time.monotonic())
+        opened = _Open(session, lease, permit, ip=ip, used_at=time.monotonic())
         self._open[name] = opened
         self._reached += 1
         if self._reached == 1:
@@ -311,8 +341,7 @@ class Prober:
         return opened
 
     def _slot(self, key: str) -> object:
-        # The slot is held for the whole session, so its lease covers a full one.
-        ttl = settings.SOURCIER_SMTP_TIMEOUT * (settings.SOURCIER_SMTP_RCPTS_PER_SESSION + 2)
+        ttl = _lease_ttl()
         deadline = time.monotonic() + settings.SOURCIER_SMTP_TIMEOUT * 2
         while True:
             lease = limits.acquire_slot(
@@ -351,6 +380,11 @@ class Prober:
         self.end_sessions()
         if self.budget is not None:
             self.budget.give_back()
+
+
+def _lease_ttl() -> float:
+    """A slot is held for a whole session: its lease covers a full one."""
+    return settings.SOURCIER_SMTP_TIMEOUT * (settings.SOURCIER_SMTP_RCPTS_PER_SESSION + 2)
 
 
 def _per_recipient(lines: list[str], chunk: list[str]) -> list[str]:

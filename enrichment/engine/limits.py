@@ -43,6 +43,12 @@ def slots_held(workspace_id: int, provider: str) -> int:
     return backend().slots_held(workspace_id, provider)
 
 
+def renew_slot(lease: Any, *, ttl: float) -> bool:
+    """Hold the slot `ttl` seconds more from now (a holder that goes on with it); False when
+    the lease expired meanwhile (the slot may be someone else's: take one again)."""
+    return backend().renew_slot(lease, ttl=ttl)
+
+
 def release_slot(lease: Any) -> None:
     """Give the slot back, unless its lease expired and someone else holds it now."""
     backend().release_slot(lease)

@@ -61,6 +61,16 @@ def slots_held(workspace_id: int, provider: str) -> int:
     ).count()
 
 
+def renew_slot(lease: ProviderLease, *, ttl: float) -> bool:
+    """Hold the slot `ttl` seconds more from now; False when the lease expired meanwhile."""
+    now = timezone.now()
+    return bool(
+        ProviderLease.objects.filter(token=lease.token, expires_at__gt=now).update(
+            expires_at=now + dt.timedelta(seconds=ttl)
+        )
+    )
+
+
 def release_slot(lease: ProviderLease) -> None:
     ProviderLease.objects.filter(token=lease.token).delete()
 

@@ -44,6 +44,20 @@ end
 return 0
 """
 
+# KEYS[1] slots hash; ARGV: slot, token, ttl ms. Holds the slot ttl more from now if this
+# token still holds it unexpired: 1, else 0.
+_RENEW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local held = redis.call('HGET', KEYS[1], ARGV[1])
+if not held or string.sub(held, 1, string.len(ARGV[2]) + 1) ~= ARGV[2] .. ' ' then return 0 end
+if tonumber(string.match(held, ' (%d+)$')) <= now then return 0 end
+local ttl = tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. (now + ttl))
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+return 1
+"""
+
 # KEYS[1] slots hash. Returns how many slots are held by a lease not yet expired.
 _HELD = """
 local t = redis.call('TIME')
@@ -116,6 +130,14 @@ def acquire_slot(workspace_id: int, provider: str, *, limit: int, ttl: float) ->
 
 def slots_held(workspace_id: int, provider: str) -> int:
     return int(_script(_HELD)(keys=[_slots_key(workspace_id, provider)]))
+
+
+def renew_slot(lease: Lease, *, ttl: float) -> bool:
+    renewed = _script(_RENEW)(
+        keys=[_slots_key(lease.workspace_id, lease.provider)],
+        args=[lease.slot, lease.token, max(1, int(ttl * 1000))],
+    )
+    return bool(int(renewed))
 
 
 def release_slot(lease: Lease) -> None:

@@ -6,6 +6,7 @@ import time
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from enrichment.discovery.prober import (
@@ -344,3 +345,51 @@ def test_two_workers_never_wait_for_each_others_idle_sessions(mail_sandbox, sett
     }, verdicts
     # Waiting out the other's slot would take the SMTP timeout twice over.
     assert time.monotonic() - started < settings.SOURCIER_SMTP_TIMEOUT * 2
+
+
+def largest_normal_staff(world, plan):
+    by_domain = {}
+    for person in world.people:
+        domain = person.company.domain
+        if plan.kinds.get(domain) == mw.NORMAL and domain not in plan.catch_all:
+            by_domain.setdefault(domain, []).append(person)
+    return max(by_domain.values(), key=len)
+
+
+def test_a_full_session_hands_over_to_the_next_on_the_same_slot(
+    mail_sandbox, settings, world, plan
+):
+    """Past SOURCIER_SMTP_RCPTS_PER_SESSION a new session opens; with the host's other slot
+    free nobody waits for it, so the next session goes on with the same slot: one lease
+    taken for the whole run, never more sessions at once than before."""
+    settings.SOURCIER_SMTP_RCPTS_PER_SESSION = 2
+    staff = largest_normal_staff(world, plan)
+    assert len(staff) >= 4
+    with Discovery() as discovery, CaptureQueriesContext(connection) as queries:
+        verdicts = [discovery.verify(p.true_email) for p in staff]
+    assert {v.status for v in verdicts} == {"verified"}
+    assert len(mail_sandbox.sessions) >= 3
+    assert all(len(s.rcpts) <= 2 for s in mail_sandbox.sessions)
+    taken = [
+        q for q in queries.captured_queries
+        if q["sql"].startswith('INSERT INTO "enrichment_providerlease"')
+    ]  # fmt: skip
+    assert len(taken) == 1
+
+
+def test_a_breaker_opened_meanwhile_stops_a_session_handing_over(
+    mail_sandbox, settings, world, plan
+):
+    """A block another worker saw while this session ran wins at the hand-over: no new
+    session, and the next address waits for the pause."""
+    settings.SOURCIER_SMTP_RCPTS_PER_SESSION = 3
+    staff = largest_normal_staff(world, plan)
+    with Discovery() as discovery:
+        first = discovery.verify(staff[0].true_email)  # the catch-all check, then this one
+        breaker = smtp_breaker()
+        breaker.after_call(breaker.before_call(host_key(first.mail_host)), ok=False)
+        second = discovery.verify(staff[1].true_email)  # the session's last RCPT
+        third = discovery.verify(staff[2].true_email)
+    assert (first.status, second.status) == ("verified", "verified")
+    assert (third.status, third.reason) == ("unknown", "probing_paused")
+    assert len(mail_sandbox.sessions) == 1

@@ -69,6 +69,23 @@ def test_a_dead_holders_slot_comes_back_when_its_lease_expires(provider):
     assert limits.acquire_slot(1, provider, limit=1, ttl=60) is None
 
 
+def test_a_renewed_lease_outlives_its_first_term_and_an_expired_one_is_not_renewed(provider):
+    held = limits.acquire_slot(1, provider, limit=1, ttl=0.3)
+    time.sleep(0.15)
+    assert limits.renew_slot(held, ttl=60)
+    time.sleep(0.3)  # past its first term: still held
+    assert limits.acquire_slot(1, provider, limit=1, ttl=60) is None
+    limits.release_slot(held)
+    dead = limits.acquire_slot(1, provider, limit=1, ttl=0.05)
+    time.sleep(0.1)
+    successor = limits.acquire_slot(1, provider, limit=1, ttl=60)
+    assert successor is not None
+    # The dead holder's renewal takes nothing back from its successor.
+    assert not limits.renew_slot(dead, ttl=60)
+    limits.release_slot(successor)
+    assert limits.acquire_slot(1, provider, limit=1, ttl=60) is not None
+
+
 def test_concurrency_slot_gives_up_after_waiting(provider):
     limits.acquire_slot(1, provider, limit=1, ttl=60)
     with (
