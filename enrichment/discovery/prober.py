@@ -19,6 +19,7 @@ reached (outbound port 25 is commonly blocked), probing stops for the prober's l
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import ipaddress
@@ -297,10 +298,9 @@ class Prober:
             return False
         opened.session.close()
         del self._open[name]
-        try:
+        # A greeting that is a block is recorded, and the next ask finds the host paused.
+        with contextlib.suppress(breakers.BreakerOpen):
             self._connect(name, opened.ip, opened.lease, opened.permit)
-        except breakers.BreakerOpen:
-            pass  # its greeting was a block: recorded, and the next ask finds it paused
         return True
 
     def _connect(
