@@ -25,7 +25,7 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import objections, records
+from . import objections
 from .dns import MailRoute
 from .patterns import KnownAddress, PatternEvidence
 from .scoring import check_syntax
@@ -145,9 +145,7 @@ def _search(
 def _rounds(discovery: Discovery, domain: str, waiting: list[Waiting]) -> Search:
     """Ask the waiting people's candidates in rounds until each has a verdict."""
     route, row = discovery.route(domain)
-    addresses = [c.address(domain) for _i, asking, _e in waiting for c in asking.ranked]
-    # Read now, not at the batch's start: an earlier person of the domain may have asked some.
-    discovery._prefetched.update(records.latest_probes(discovery.workspace_id, addresses))
+    # Each wave reads the last probes of the addresses it asks, every domain's in one query.
     while True:
         asks = []
         for _index, asking, evidence in waiting:
