@@ -177,34 +177,35 @@ def _valid(local: str) -> bool:
     )
 
 
-def _raw(first_name: str, last_name: str) -> Iterator[Candidate]:
+def _raw(first_name: str, last_name: str) -> Iterator[tuple[str, str, str]]:
+    """(local part, pattern, variant) in the order of likelihood, repeats and invalid ones
+    included (a Candidate is made only of those kept)."""
     firsts, lasts = first_spellings(first_name), last_spellings(last_name)
     if not firsts and not lasts:
         return
     if not lasts:  # only a first name: the patterns that need no last name
         for first in firsts:
-            yield Candidate(first, "first", "as_written" if first == firsts[0] else "spelling")
+            yield first, "first", "as_written" if first == firsts[0] else "spelling"
         return
     if not firsts:
         for last in lasts:
-            yield Candidate(last, "last", "as_written" if last == lasts[0] else "spelling")
+            yield last, "last", "as_written" if last == lasts[0] else "spelling"
         return
     # The common patterns with the name as written, then with the other spellings; then the
     # rarer patterns in the same order; homonym digits last.
     for patterns in (PATTERNS[:COMMON], PATTERNS[COMMON:]):
         first, last = firsts[0], lasts[0]
         for pattern in patterns:
-            yield Candidate(_apply(pattern, first, last, first[:1]), pattern)
+            yield _apply(pattern, first, last, first[:1]), pattern, "as_written"
         for first in firsts:
             for f in first_initials(first):
                 for last in lasts:
                     for pattern in patterns:
-                        yield Candidate(_apply(pattern, first, last, f), pattern, "spelling")
+                        yield _apply(pattern, first, last, f), pattern, "spelling"
     first, last = firsts[0], lasts[0]
     for digit in HOMONYM_DIGITS:
         for pattern in DIGIT_PATTERNS:
-            local = _apply(pattern, first, last, first[:1]) + digit
-            yield Candidate(local, pattern, "homonym")
+            yield _apply(pattern, first, last, first[:1]) + digit, pattern, "homonym"
 
 
 def candidates(first_name: str, last_name: str) -> list[Candidate]:
@@ -218,12 +219,12 @@ def _candidates(first_name: str, last_name: str) -> tuple[Candidate, ...]:
     # known address's pattern, and a batch asks about each person several times.
     seen: set[str] = set()
     result = []
-    for candidate in _raw(first_name, last_name):
-        local = candidate.local
-        if local in seen or not _valid(local):
+    for local, pattern, variant in _raw(first_name, last_name):
+        if local in seen:
             continue
-        seen.add(local)
-        result.append(candidate)
+        seen.add(local)  # kept or not, the same local part is judged the same again
+        if _valid(local):
+            result.append(Candidate(local, pattern, variant))
     return tuple(result)
 
 

@@ -153,9 +153,17 @@ def _to_database(field: models.Field) -> Callable[[Any], Any] | None:
     preparation. A round writes every field of every row: the field's whole machinery for
     each one cost more than the statement."""
     if isinstance(field, models.DateTimeField):
-        return lambda value: connection.ops.adapt_datetimefield_value(
-            value if timezone.is_aware(value) else timezone.make_aware(value)
-        )
+        # A round's rows share their times (its clock read once): each converted once.
+        written: dict[dt.datetime, Any] = {}
+
+        def to_db(value: dt.datetime) -> Any:
+            if value not in written:
+                written[value] = connection.ops.adapt_datetimefield_value(
+                    value if timezone.is_aware(value) else timezone.make_aware(value)
+                )
+            return written[value]
+
+        return to_db
     as_given = models.CharField | models.TextField | models.IntegerField | models.ForeignKey
     if isinstance(field, as_given):
         return None
