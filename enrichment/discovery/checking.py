@@ -39,6 +39,28 @@ def check_contact(
     verdict = discovery.find_best(
         contact.first_name, contact.last_name, contact.domain, known=known
     )
+    _record(contact, verdict)
+    return verdict
+
+
+def check_contacts(
+    discovery: Discovery, found: list[DiscoveredContact], *, known: Iterable[KnownAddress] = ()
+) -> list[Verdict]:
+    """`check_contact` for many contacts, their people asked together (each domain's in
+    rounds, the domains side by side); `known` teaches every domain its pattern."""
+    known = list(known)
+    verdicts = discovery.find_best_across(
+        [(c.first_name, c.last_name, c.domain) for c in found],
+        known={c.domain: known for c in found},
+    )
+    for contact, verdict in zip(found, verdicts, strict=True):
+        _record(contact, verdict)
+    return verdicts
+
+
+def _record(contact: DiscoveredContact, verdict: Verdict) -> None:
+    """The contact's best address recorded (still to review), and the webhooks told when one
+    was found (once per contact: the event's key is the contact)."""
     contacts.record_address(
         contact,
         email=verdict.email,
@@ -57,7 +79,6 @@ def check_contact(
             verdict=verdict.status,
             score=verdict.score,
         )
-    return verdict
 
 
 def add_manual_contact(
@@ -108,9 +129,11 @@ def refresh_after_recheck(
         domain__in={domain for _email, domain in rechecked},
         email_reason__in=WAITING_REASONS,
     )
-    done = 0
-    for contact in waiting:
-        if contact.email in emails or emails & set(contact.patterns_tried or ()):
-            check_contact(discovery, contact)
-            done += 1
-    return done
+    again = [
+        contact
+        for contact in waiting
+        if contact.email in emails or emails & set(contact.patterns_tried or ())
+    ]
+    if again:
+        check_contacts(discovery, again)
+    return len(again)

@@ -167,6 +167,8 @@ def discover_company(
     people.sort(key=lambda person: -person.confidence)
     run.people = len(people)
     known = known_addresses(workspace, domain, site.emails, people)
+    # Contacts to check, with their place among the people (for the progress).
+    to_check: list[tuple[int, DiscoveredContact]] = []
     with Discovery(workspace_id=workspace.pk, smtp=smtp) as discovery:
         for done, person in enumerate(people, start=1):
             if checking.objecting(workspace.pk, person.first_name, person.last_name, domain):
@@ -204,12 +206,36 @@ def discover_company(
             # A contact already checked keeps its answer: running a discovery again (a retried
             # task, a second click) sends no probe.
             if contact.status == DiscoveredContact.Status.PENDING and contact.checked_at is None:
-                verdict = checking.check_contact(discovery, contact, known=known)
-                run.statuses[verdict.status] += 1
-            if progress:
-                progress(done, len(people))
+                to_check.append((done, contact))
+        _check_together(discovery, to_check, known, run, progress, len(people))
         run.warnings |= set(discovery.warnings)
     return run
+
+
+# Contacts whose addresses are found together (one write of probe rows per round); the
+# progress (a job's lease) is told after each such group.
+CHECK_AT_ONCE = 25
+
+
+def _check_together(
+    discovery: Discovery,
+    to_check: list[tuple[int, DiscoveredContact]],
+    known: list[KnownAddress],
+    run: DiscoveryRun,
+    progress: Callable[[int, int], Any] | None,
+    people: int,
+) -> None:
+    """Find and record the contacts' addresses, CHECK_AT_ONCE at a time (their candidates
+    asked in rounds together, `checking.check_contacts`)."""
+    for start in range(0, len(to_check), CHECK_AT_ONCE):
+        group = to_check[start : start + CHECK_AT_ONCE]
+        verdicts = checking.check_contacts(discovery, [c for _done, c in group], known=known)
+        for verdict in verdicts:
+            run.statuses[verdict.status] += 1
+        if progress:
+            progress(group[-1][0], people)
+    if progress:
+        progress(people, people)
 
 
 def _with_provider_people(

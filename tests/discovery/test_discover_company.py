@@ -6,6 +6,8 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from enrichment.discovery import contacts
 from enrichment.discovery.company import discover_company, fetch_page
@@ -67,6 +69,22 @@ def test_people_on_the_site_wait_for_approval_with_their_checked_address(
     assert not Prospect.objects.for_workspace(workspace).exists()
     # No session ever sent DATA or VRFY.
     assert not any(s.saw_data or s.saw_vrfy for s in discovering.sessions)
+
+
+def test_a_companys_people_are_checked_together(discovering, world, company):
+    """Their candidates are asked in rounds together: one INSERT of probe rows carries
+    several addresses, where one person at a time wrote one per address."""
+    workspace = WorkspaceFactory()
+    with CaptureQueriesContext(connection) as queries:
+        run = discover_company(workspace, company.domain)
+    assert sum(run.statuses.values()) >= 3
+    rcpts = [address for s in discovering.sessions for address, _code in s.rcpts]
+    inserts = [
+        q for q in queries.captured_queries
+        if q["sql"].startswith('INSERT INTO "enrichment_emailprobe"')
+    ]  # fmt: skip
+    assert len(inserts) < len(rcpts)
+    assert len(set(rcpts)) == len(rcpts)
 
 
 def test_a_second_run_adds_no_one_and_sends_no_new_probe(discovering, company):
