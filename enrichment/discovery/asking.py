@@ -42,6 +42,8 @@ class MailQuestions:
         self._none_objected = False
         # Each domain's confirmed patterns: read once, then added to as probes confirm more.
         self._patterns: dict[str, list[str]] = {}
+        # Each domain's evidence and what it was learned from (services.Discovery.evidence).
+        self._evidence: dict[str, tuple] = {}
         # Domains whose catch-all check was greylisted: not asked again (nor read again)
         # before this time, when the database would first allow it.
         self._catch_all_deferred: dict[str, dt.datetime] = {}

@@ -166,14 +166,20 @@ class Discovery(MailQuestions):
 
     def evidence(self, domain: str, known: Iterable[KnownAddress]) -> PatternEvidence:
         """The domain's pattern from the given known addresses and our confirmed probes."""
-        given = [
-            pattern_of(k.email, k.first_name, k.last_name)
-            for k in known
-            if k.email.lower().endswith("@" + domain)
-        ]
+        known = tuple(known)
         if domain not in self._patterns:
             self._patterns[domain] = records.verified_patterns(domain, self.workspace_id)
-        return learn_from_patterns(given + self._patterns[domain])
+        # Asked for every person of a batch: kept until the domain confirms one more address
+        # (its patterns only grow) or other known addresses are given.
+        key = (domain, known, len(self._patterns[domain]))
+        if self._evidence.get(domain, (None,))[0] != key:
+            given = [
+                pattern_of(k.email, k.first_name, k.last_name)
+                for k in known
+                if k.email.lower().endswith("@" + domain)
+            ]
+            self._evidence[domain] = (key, learn_from_patterns(given + self._patterns[domain]))
+        return self._evidence[domain][1]
 
     def find_best(
         self,
@@ -280,30 +286,41 @@ class Discovery(MailQuestions):
     def recheck_due(self, *, domains: Iterable[str] | None = None) -> int:
         """Ask every due greylisted address again (of `domains` only, if given); returns how
         many were asked. The discovered contacts whose answer waited on them have their best
-        address chosen again. A domain's due addresses are asked together (`probe_many`)."""
+        address chosen again. Every domain's due addresses are asked in one wave
+        (`probe_routes`)."""
         from .checking import refresh_after_recheck
 
         by_domain: dict[str, dict[str, str]] = {}
         for probe in records.due_rechecks(self.now(), domains=domains):
             if probe.workspace_id == self.workspace_id:
                 by_domain.setdefault(probe.domain, {}).setdefault(probe.email, probe.pattern)
-        rechecked = []
+        due = [email for asked in by_domain.values() for email in asked]
+        objecting = objections.objecting_emails(self.workspace_id, due) if due else set()
+        self.preload(list(by_domain))
+        rounds = []
         for domain, asked in by_domain.items():
-            self._recheck_domain(domain, asked)
-            rechecked.extend((email, domain) for email in asked)
+            wanted = self._recheck_domain(domain, asked, objecting)
+            if wanted is not None:
+                rounds.append(wanted)
+        if rounds:
+            self.probe_routes(rounds)
+        rechecked = [(email, domain) for domain, asked in by_domain.items() for email in asked]
         refresh_after_recheck(self, rechecked, now=self.now())
         return len(rechecked)
 
-    def _recheck_domain(self, domain: str, asked: dict[str, str]) -> None:
-        """What `verify` would ask about each address of `domain` (address -> pattern)."""
-        objecting = objections.objecting_emails(self.workspace_id, list(asked))
+    def _recheck_domain(
+        self, domain: str, asked: dict[str, str], objecting: set[str]
+    ) -> tuple[MailRoute, dict[str, str]] | None:
+        """What `verify` would ask about each address of `domain` (address -> pattern): the
+        route and addresses to ask, or None when nothing is to be asked."""
         asked = {email: p for email, p in asked.items() if email not in objecting}
         route, row = self.route(domain)
         if not asked or not route.deliverable or self.prober is None:
-            return
+            return None
         catch_all, silent = self.catch_all(route, row)
-        if not catch_all and silent not in SILENT:
-            self.probe_many(asked, route)
+        if catch_all or silent in SILENT:
+            return None
+        return route, asked
 
 
 def normalize_domain(value: str | None) -> str:
