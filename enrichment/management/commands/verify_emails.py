@@ -152,7 +152,7 @@ class Command(BaseCommand):
 
 
 # Rows read and looked up together (their people asked side by side).
-ROWS_AT_ONCE = 500
+ROWS_AT_ONCE = 200
 
 
 def _cell(cells: list[str], index: int | None) -> str:
