@@ -182,23 +182,7 @@ def _values(row: models.Model, convert: list[tuple[str, Callable | None]]) -> li
 def finish_probes(probes: list[EmailProbe]) -> None:
     """Record many answers set on the probes (FINISH_FIELDS) with one UPDATE statement run
     for every row at once; as with `finish_probe`, only rows still pending are written."""
-    if not probes:
-        return
-    meta = EmailProbe._meta
-    fields = [meta.get_field(name) for name in FINISH_FIELDS]
-    # Only the model's own table and column names are spliced in; every value is a parameter.
-    quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-    table, pk, status = quote(meta.db_table), quote(meta.pk.column), quote("status")
-    sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s AND {status} = %s"  # noqa: S608
-    convert = [(f.attname, _to_database(f)) for f in fields]
-    rows = [[*_values(probe, convert), probe.pk, Status.PENDING.value] for probe in probes]
-    if len(rows) == 1:  # one statement: atomic alone
-        with connection.cursor() as cursor:
-            cursor.execute(sql, rows[0])
-        return
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+    _update_each(probes, list(FINISH_FIELDS), only_status=Status.PENDING.value)
 
 
 def finish_probe(
@@ -330,20 +314,25 @@ def save_catch_alls(rows: list[MailDomain]) -> None:
     _update_each(rows, ["catch_all", "catch_all_local", "catch_all_checked_at"])
 
 
-def _update_each(rows: list[MailDomain], names: list[str]) -> None:
-    """Write these fields of each domain row, its own values: one UPDATE statement run for
-    every row in one transaction (Django's bulk_update builds a CASE per field and row,
-    which cost more than the writes)."""
+def _update_each(rows: list[models.Model], names: list[str], *, only_status: str = "") -> None:
+    """Write these fields of each row (of one model), its own values: one UPDATE statement
+    run for every row in one transaction (Django's bulk_update builds a CASE per field and
+    row, which cost more than the writes). With `only_status`, rows no longer in that status
+    are left as they are."""
     if not rows:
         return
-    meta = MailDomain._meta
+    meta = rows[0]._meta
     fields = [meta.get_field(name) for name in names]
     quote = connection.ops.quote_name
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    where = f"{quote(meta.pk.column)} = %s"
+    if only_status:
+        where += f" AND {quote('status')} = %s"
     # Only the model's own table and column names are spliced in; every value is a parameter.
-    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {where}"  # noqa: S608
     convert = [(f.attname, _to_database(f)) for f in fields]
-    params = [[*_values(row, convert), row.pk] for row in rows]
+    tail = [only_status] if only_status else []
+    params = [[*_values(row, convert), row.pk, *tail] for row in rows]
     if len(params) == 1:  # one statement: atomic alone
         with connection.cursor() as cursor:
             cursor.execute(sql, params[0])
