@@ -46,6 +46,7 @@ from .smtp import (
     SmtpSession,
     SmtpSessionLost,
     classify,
+    per_recipient,
 )
 
 log = logging.getLogger(__name__)
@@ -244,7 +245,7 @@ class Prober:
         opened.mark = len(opened.session.transcript)
         answers = [
             Answer(classify(reply), name, reply.code, reply.text, transcript)
-            for reply, transcript in zip(replies, _per_recipient(lines, chunk), strict=True)
+            for reply, transcript in zip(replies, per_recipient(lines, chunk), strict=True)
         ]
         blocked = next((a for a in answers if a.status == SMTP_BLOCKED), None)
         if blocked is not None:
@@ -385,26 +386,3 @@ class Prober:
 def _lease_ttl() -> float:
     """A slot is held for a whole session: its lease covers a full one."""
     return settings.SOURCIER_SMTP_TIMEOUT * (settings.SOURCIER_SMTP_RCPTS_PER_SESSION + 2)
-
-
-def _per_recipient(lines: list[str], chunk: list[str]) -> list[str]:
-    """Each recipient's part of a batch's transcript: what came before the first RCPT (the
-    session's opening, MAIL FROM), its own RCPT TO and reply, and what followed the last (an
-    RSET, where one was needed). One recipient keeps the whole transcript, as asked alone."""
-    starts = [i for i, line in enumerate(lines) if line.startswith("C: RCPT TO:")]
-    if len(chunk) == 1 or len(starts) != len(chunk):
-        return ["\n".join(lines)] * len(chunk)
-    ends = [*starts[1:], _after_last(lines, starts[-1])]
-    head, tail = lines[: starts[0]], lines[ends[-1] :]
-    return [
-        "\n".join([*head, *lines[start:end], *tail])
-        for start, end in zip(starts, ends, strict=True)
-    ]
-
-
-def _after_last(lines: list[str], start: int) -> int:
-    """Where the last RCPT's block (its command and reply lines) ends."""
-    end = start + 1
-    while end < len(lines) and not lines[end].startswith("C: "):
-        end += 1
-    return end

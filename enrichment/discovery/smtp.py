@@ -282,3 +282,26 @@ class SmtpSession:
             self._sock = None
             self._reader = None
             self.in_transaction = False
+
+
+def per_recipient(lines: list[str], chunk: list[str]) -> list[str]:
+    """Each recipient's part of a batch's transcript: what came before the first RCPT (the
+    session's opening, MAIL FROM), its own RCPT TO and reply, and what followed the last (an
+    RSET, where one was needed). One recipient keeps the whole transcript, as asked alone."""
+    starts = [i for i, line in enumerate(lines) if line.startswith("C: RCPT TO:")]
+    if len(chunk) == 1 or len(starts) != len(chunk):
+        return ["\n".join(lines)] * len(chunk)
+    ends = [*starts[1:], _after_last(lines, starts[-1])]
+    head, tail = lines[: starts[0]], lines[ends[-1] :]
+    return [
+        "\n".join([*head, *lines[start:end], *tail])
+        for start, end in zip(starts, ends, strict=True)
+    ]
+
+
+def _after_last(lines: list[str], start: int) -> int:
+    """Where the last RCPT's block (its command and reply lines) ends."""
+    end = start + 1
+    while end < len(lines) and not lines[end].startswith("C: "):
+        end += 1
+    return end
