@@ -36,9 +36,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from scratch import scratch_dir  # noqa: E402
+from waterfall_report import FINDERS, print_time_shares, probe_counts, report  # noqa: E402
 
 DB_NAME = "sourcier_bench_waterfall"
-FINDERS = ("prospeo", "leadmagic", "findymail")
 KEY = "sandbox-key"
 TABLE = re.compile(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', re.IGNORECASE)
 
@@ -124,19 +124,6 @@ def sandbox_stats(url: str) -> dict:
         return json.load(answer)
 
 
-def calls_by_vendor(stats: dict) -> dict[str, int]:
-    """Calls each finder answered for the question asked (its own 429s left out)."""
-    return {
-        vendor: sum(
-            n
-            for outcomes in stats["counts"].get(vendor, {}).values()
-            for outcome, n in outcomes.items()
-            if outcome != "rate_limited"
-        )
-        for vendor in FINDERS
-    }
-
-
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -199,26 +186,92 @@ def run(args: argparse.Namespace, sandbox_url: str, size: int) -> None:
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
-    from django.db.backends.signals import connection_created
 
     from config.celery import app
-    from enrichment import bulk, credentials, sweeper
-    from enrichment.engine import ledger
+    from enrichment import bulk, sweeper
     from enrichment.models import EnrichmentItem
     from enrichment.providers.registry import get_provider
-    from enrichment.sandbox.world import World
-    from prospects import services as prospect_services
-    from prospects.models import Workspace
 
     call_command("migrate", verbosity=0)
-    by_table: Counter[str] = Counter()
-    sql_seconds = [0.0]  # summed over the threads
-    lock = threading.Lock()
-    counting = threading.Event()
-    polling = threading.local()  # the benchmark's own look at the job: not counted
+    sql = SqlCounter()
+    sql.install()
+    workspace, created = seed(args, size)
+    app.conf.task_always_eager = False
+    sweep = float(settings.CELERY_BEAT_SCHEDULE["dispatch-due-enrichment"]["schedule"])
+    unit = "worker threads" if args.pool == "threads" else "worker processes (prefork)"
+    print(
+        f"{created} prospects, sandbox latency {args.latency_ms:.0f} ms, {connection.vendor}, "
+        f"{args.concurrency} {unit}, sweeper every {sweep:g} s"
+    )
+    items = EnrichmentItem.objects.for_workspace(workspace)
+    # Nothing but the job's work is counted: not the prospects' creation messages (their
+    # workspace enriches nothing automatically) nor what an earlier run left in the broker.
+    dropped = app.control.purge()
+    print(f"messages dropped from the broker before the run: {dropped}")
+    with worker(args, app, start_worker) as probe:
+        cpu_before = cpu_seconds()
+        sql.counting.set()
+        started = time.monotonic()
+        bulk.start_job(workspace, bulk.estimate_job(workspace.pk))
+        last_sweep = started
+        while time.monotonic() - started < args.timeout:
+            with sql.not_counted():
+                active = items.active().exists()
+            if not active:
+                break
+            if time.monotonic() - last_sweep >= sweep:
+                sweeper.dispatch_due_work()
+                last_sweep = time.monotonic()
+            time.sleep(0.1)
+        elapsed = time.monotonic() - started
+        sql.counting.clear()
+        cpu = cpu_seconds() - cpu_before
+    if probe is not None:  # the pool processes' own statements and CPU
+        for counts in probe_counts(probe):
+            sql.by_table.update(counts["by_table"])
+            sql.seconds += counts["sql_seconds"]
+            cpu += counts["cpu_seconds"]
+    stats = sandbox_stats(sandbox_url)
+    report(args, items, created, elapsed, cpu, sql.by_table, stats, get_provider)
+    print_time_shares(args, workspace, created, elapsed, sql.seconds)
+    if connection.vendor == "postgresql":
+        connection.close()
 
-    def count(execute, sql, params, many, context):
-        if not counting.is_set() or getattr(polling, "on", False):
+
+class SqlCounter:
+    """Every statement the job's work runs, by verb and table, and the time they took (summed
+    over the threads); the benchmark's own look at the job is not counted."""
+
+    def __init__(self) -> None:
+        self.by_table: Counter[str] = Counter()
+        self.seconds = 0.0
+        self.counting = threading.Event()
+        self._lock = threading.Lock()
+        self._polling = threading.local()
+
+    def install(self) -> None:
+        from django.db import connection
+        from django.db.backends.signals import connection_created
+
+        connection_created.connect(self._instrument)
+        connection.ensure_connection()
+        self._instrument(None, connection)
+
+    @contextlib.contextmanager
+    def not_counted(self):
+        self._polling.on = True
+        try:
+            yield
+        finally:
+            self._polling.on = False
+
+    def _instrument(self, sender, connection, **kwargs) -> None:
+        # Celery closes connections between tasks: wrap each new connection once.
+        if self._count not in connection.execute_wrappers:
+            connection.execute_wrappers.append(self._count)
+
+    def _count(self, execute, sql, params, many, context):
+        if not self.counting.is_set() or getattr(self._polling, "on", False):
             return execute(sql, params, many, context)
         match = TABLE.search(sql)
         verb = sql.lstrip().split(None, 1)[0].upper()
@@ -226,18 +279,19 @@ def run(args: argparse.Namespace, sandbox_url: str, size: int) -> None:
         try:
             return execute(sql, params, many, context)
         finally:
-            with lock:
-                by_table[f"{verb} {match.group(1) if match else '-'}"] += 1
-                sql_seconds[0] += time.perf_counter() - started
+            with self._lock:
+                self.by_table[f"{verb} {match.group(1) if match else '-'}"] += 1
+                self.seconds += time.perf_counter() - started
 
-    def instrument(sender, connection, **kwargs):
-        # Celery closes connections between tasks: wrap each new connection once.
-        if count not in connection.execute_wrappers:
-            connection.execute_wrappers.append(count)
 
-    connection_created.connect(instrument)
-    connection.ensure_connection()
-    instrument(None, connection)
+def seed(args: argparse.Namespace, size: int):
+    """The benchmark's workspace, its finders' keys and credit, and its prospects from the
+    sandbox world: (workspace, prospects created)."""
+    from enrichment import credentials
+    from enrichment.engine import ledger
+    from enrichment.sandbox.world import World
+    from prospects import services as prospect_services
+    from prospects.models import Workspace
 
     workspace = Workspace.objects.create(name="Benchmark", slug="benchmark", auto_enrich="none")
     for slug in FINDERS:
@@ -255,59 +309,7 @@ def run(args: argparse.Namespace, sandbox_url: str, size: int) -> None:
             break
     if created < args.prospects:
         sys.exit(f"the sandbox world gave only {created} prospects")
-    app.conf.task_always_eager = False
-    sweep = float(settings.CELERY_BEAT_SCHEDULE["dispatch-due-enrichment"]["schedule"])
-    unit = "worker threads" if args.pool == "threads" else "worker processes (prefork)"
-    print(
-        f"{created} prospects, sandbox latency {args.latency_ms:.0f} ms, {connection.vendor}, "
-        f"{args.concurrency} {unit}, sweeper every {sweep:g} s"
-    )
-    items = EnrichmentItem.objects.for_workspace(workspace)
-    # Nothing but the job's work is counted: not the prospects' creation messages (their
-    # workspace enriches nothing automatically) nor what an earlier run left in the broker.
-    dropped = app.control.purge()
-    print(f"messages dropped from the broker before the run: {dropped}")
-    with worker(args, app, start_worker) as probe:
-        cpu_before = cpu_seconds()
-        counting.set()
-        started = time.monotonic()
-        bulk.start_job(workspace, bulk.estimate_job(workspace.pk))
-        last_sweep = started
-        while time.monotonic() - started < args.timeout:
-            polling.on = True
-            active = items.active().exists()
-            polling.on = False
-            if not active:
-                break
-            if time.monotonic() - last_sweep >= sweep:
-                sweeper.dispatch_due_work()
-                last_sweep = time.monotonic()
-            time.sleep(0.1)
-        elapsed = time.monotonic() - started
-        counting.clear()
-        cpu = cpu_seconds() - cpu_before
-    if probe is not None:  # the pool processes' own statements and CPU
-        for counts in probe_counts(probe):
-            by_table.update(counts["by_table"])
-            sql_seconds[0] += counts["sql_seconds"]
-            cpu += counts["cpu_seconds"]
-    report(args, items, created, elapsed, cpu, by_table, sandbox_stats(sandbox_url), get_provider)
-    from django.db.models import Avg
-
-    from enrichment.models import ProviderCall
-
-    measured = ProviderCall.objects.for_workspace(workspace).aggregate(ms=Avg("latency_ms"))["ms"]
-    if measured and args.latency_ms > 0:
-        busy = ProviderCall.objects.for_workspace(workspace).count() * measured / 1000
-        share = busy / args.concurrency / elapsed
-        print(f"vendor time per call      {measured:.0f} ms measured by the transport "
-              f"(sandbox {args.latency_ms:.0f} ms); the workers spent {share:.0%} of the "
-              "wall time waiting for vendors")  # fmt: skip
-    sql_share = sql_seconds[0] / args.concurrency / elapsed
-    print(f"SQL time                  {1000 * sql_seconds[0] / created:.1f} ms per prospect, "
-          f"{sql_share:.0%} of the workers' wall time")  # fmt: skip
-    if connection.vendor == "postgresql":
-        connection.close()
+    return workspace, created
 
 
 @contextlib.contextmanager
@@ -345,67 +347,6 @@ def worker(args: argparse.Namespace, app, start_worker):
     finally:
         proc.terminate()
         proc.wait(timeout=60)
-
-
-def probe_counts(folder: str) -> list[dict]:
-    return [json.loads(path.read_text()) for path in Path(folder).glob("*.json")]
-
-
-def report(args, items, total, elapsed, cpu, by_table, stats, get_provider) -> None:
-    """Print the figures; exit non-zero when the job did not settle."""
-    settled = items.filter(status__in=["done", "needs_review"]).count()
-    calls = calls_by_vendor(stats)
-    per_prospect = sum(calls.values()) / total
-    rate = total / elapsed
-    print(f"prospects settled         {settled} / {total} (in review: "
-          f"{items.filter(status='needs_review').count()})")  # fmt: skip
-    print(f"wall time                 {elapsed:.1f} s")
-    print(f"prospects/second          {rate:.2f}")
-    print(
-        "vendor calls              "
-        + ", ".join(f"{v} {calls[v]}" for v in FINDERS)
-        + f" ({per_prospect:.2f} per prospect)"
-    )
-    rate_limited = sum(
-        n for v in FINDERS for o in stats["counts"].get(v, {}).values()
-        for outcome, n in o.items() if outcome == "rate_limited"
-    )  # fmt: skip
-    print(f"vendors' own 429 answers  {rate_limited}")
-    if args.latency_ms > 0:
-        latency = args.latency_ms / 1000
-        ceiling = args.concurrency / latency / per_prospect
-        print(f"concurrency ceiling       {ceiling:.1f} prospects/s -> ratio {rate / ceiling:.2f}")
-        # Each vendor takes `concurrency` calls at once (registry, or the operator's plan): the
-        # one asked most often for its allowance may bound the waterfall below the threads.
-        vendor_ceiling = min(
-            min(args.concurrency, get_provider(v).concurrency) / latency * total / calls[v]
-            for v in FINDERS
-            if calls[v]
-        )
-        if vendor_ceiling < ceiling:
-            print(f"vendors' concurrency      {vendor_ceiling:.1f} prospects/s -> ratio "
-                  f"{rate / vendor_ceiling:.2f} (the bound: raise it with "
-                  "--provider-concurrency)")  # fmt: skip
-    else:
-        print("concurrency ceiling       none at 0 ms latency")
-    # Each vendor may be called `requests_per_second` times a second (registry): the vendor
-    # asked most often per prospect caps the whole waterfall.
-    rate_ceiling = min(
-        get_provider(v).requests_per_second * total / calls[v] for v in FINDERS if calls[v]
-    )
-    print(f"registry rate ceiling     {rate_ceiling:.1f} prospects/s -> ratio "
-          f"{rate / rate_ceiling:.2f}")  # fmt: skip
-    where = "this process: worker" if args.pool == "threads" else "the worker's processes"
-    print(f"CPU per prospect          {1000 * cpu / total:.1f} ms ({where} + DB client; the "
-          "sandbox runs apart)")  # fmt: skip
-    queries = sum(by_table.values())
-    print(f"queries per prospect      {queries / total:.1f}")
-    for name, n in by_table.most_common():
-        print(f"    {n / total:5.2f}  {name}")
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    print(f"peak memory (RSS)         {peak_mb:.0f} MB (whole process)")
-    if settled < total:
-        sys.exit(f"only {settled} of {total} prospects settled before the timeout")
 
 
 if __name__ == "__main__":
