@@ -167,49 +167,61 @@ def discover_company(
     people.sort(key=lambda person: -person.confidence)
     run.people = len(people)
     known = known_addresses(workspace, domain, site.emails, people)
-    # Contacts to check, with their place among the people (for the progress).
-    to_check: list[tuple[int, DiscoveredContact]] = []
     with Discovery(workspace_id=workspace.pk, smtp=smtp) as discovery:
-        for done, person in enumerate(people, start=1):
-            if checking.objecting(workspace.pk, person.first_name, person.last_name, domain):
-                run.objected += 1
-                continue
-            try:
-                contact, created = contacts.add_contact(
-                    workspace,
-                    first_name=person.first_name,
-                    last_name=person.last_name,
-                    domain=domain,
-                    job_title=person.job_title,
-                    method=(
-                        DiscoveredContact.Method.PROVIDER
-                        if person.how == people_search.HOW
-                        else DiscoveredContact.Method.WEBSITE
-                    ),
-                    source=(
-                        person.source
-                        if person.how == people_search.HOW
-                        else site_url(domain, "/")
-                    ),
-                    confidence=person.confidence,
-                    company=company,
-                    company_name=site.company_name,
-                    user=user,
-                    allowance=allowance,
-                )
-            except contacts.DiscoveryRefused as refusal:
-                run.refused = str(refusal)
-                run.refused_code = refusal.code
-                break
-            run.added += int(created)
-            run.contact_ids.append(contact.pk)
-            # A contact already checked keeps its answer: running a discovery again (a retried
-            # task, a second click) sends no probe.
-            if contact.status == DiscoveredContact.Status.PENDING and contact.checked_at is None:
-                to_check.append((done, contact))
+        to_check = _add_people(workspace, site, people, company, run, user, allowance)
         _check_together(discovery, to_check, known, run, progress, len(people))
         run.warnings |= set(discovery.warnings)
     return run
+
+
+def _add_people(
+    workspace: Workspace,
+    site: Site,
+    people: list[PersonOnPage],
+    company: Any,
+    run: DiscoveryRun,
+    user: Any,
+    allowance: Any,
+) -> list[tuple[int, DiscoveredContact]]:
+    """Add each person as a contact to review (nobody who objected; until a quota stops the
+    run): the contacts still to check, with their place among the people (for the
+    progress). A contact already checked keeps its answer: running a discovery again (a
+    retried task, a second click) sends no probe."""
+    domain = run.domain
+    to_check: list[tuple[int, DiscoveredContact]] = []
+    for done, person in enumerate(people, start=1):
+        if checking.objecting(workspace.pk, person.first_name, person.last_name, domain):
+            run.objected += 1
+            continue
+        from_search = person.how == people_search.HOW
+        try:
+            contact, created = contacts.add_contact(
+                workspace,
+                first_name=person.first_name,
+                last_name=person.last_name,
+                domain=domain,
+                job_title=person.job_title,
+                method=(
+                    DiscoveredContact.Method.PROVIDER
+                    if from_search
+                    else DiscoveredContact.Method.WEBSITE
+                ),
+                source=person.source if from_search else site_url(domain, "/"),
+                confidence=person.confidence,
+                company=company,
+                company_name=site.company_name,
+                user=user,
+                allowance=allowance,
+            )
+        except contacts.DiscoveryRefused as refusal:
+            run.refused = str(refusal)
+            run.refused_code = refusal.code
+            break
+        run.added += int(created)
+        run.contact_ids.append(contact.pk)
+        if contact.status == DiscoveredContact.Status.PENDING and contact.checked_at is None:
+            to_check.append((done, contact))
+    return to_check
 
 
 # Contacts whose addresses are found together (one write of probe rows per round); the
