@@ -215,29 +215,11 @@ def first_pass(args: argparse.Namespace, people: list) -> tuple[dict[int, object
         settle=0.3,
         patience=None if args.threads else PATIENCE,
     )
-    verdicts: dict[int, object] = {}
-    known_pattern_rcpts: list[int] = []
-    lock = threading.Lock()
+    results = Results()
 
     def worker() -> None:
         with Discovery() as discovery:
-            last_host = None
-            while (taken := work.take(last_host)) is not None:
-                host, domain = taken
-                if host != last_host and discovery.prober is not None:
-                    discovery.prober.end_sessions()  # the last host's slot, for the others
-                last_host = host
-                # The host's other domains waiting, asked side by side in its session.
-                domains = [domain, *work.take_more(host, DOMAINS_AT_ONCE - 1)]
-                try:
-                    found = ask_domains(discovery, {d: by_domain[d] for d in domains})
-                finally:
-                    for done in domains:
-                        work.done(host, done)
-                with lock:
-                    verdicts.update(found)
-                    for done in domains:
-                        known_pattern_rcpts.extend(rcpts_once_known(by_domain[done], found))
+            work_off(discovery, work, by_domain, results)
         connection.close()
 
     threads: list[threading.Thread] = []
@@ -263,7 +245,37 @@ def first_pass(args: argparse.Namespace, people: list) -> tuple[dict[int, object
         thread.join()
     lookups.join()
     args.threads = len(threads)
-    return verdicts, known_pattern_rcpts
+    return results.verdicts, results.known_pattern_rcpts
+
+
+class Results:
+    """The verdicts the worker threads found, and the RCPTs once a domain's pattern is known."""
+
+    def __init__(self) -> None:
+        self.verdicts: dict[int, object] = {}
+        self.known_pattern_rcpts: list[int] = []
+        self.lock = threading.Lock()
+
+
+def work_off(discovery, work, by_domain: dict[str, list], results: Results) -> None:
+    """One worker thread: domains taken by host until none is left (a quick host's waiting
+    domains together, asked side by side in its session)."""
+    last_host = None
+    while (taken := work.take(last_host)) is not None:
+        host, domain = taken
+        if host != last_host and discovery.prober is not None:
+            discovery.prober.end_sessions()  # the last host's slot, for the others
+        last_host = host
+        domains = [domain, *work.take_more(host, DOMAINS_AT_ONCE - 1)]
+        try:
+            found = ask_domains(discovery, {d: by_domain[d] for d in domains})
+        finally:
+            for done in domains:
+                work.done(host, done)
+        with results.lock:
+            results.verdicts.update(found)
+            for done in domains:
+                results.known_pattern_rcpts.extend(rcpts_once_known(by_domain[done], found))
 
 
 def ask_domains(discovery, by_domain: dict[str, list]) -> dict[int, object]:
