@@ -24,6 +24,9 @@ Status = EmailProbe.Status
 FINAL = {Status.ACCEPTED, Status.REJECTED}
 # A pending probe older than this belongs to a worker that died: it is asked again.
 STALE_PENDING = dt.timedelta(minutes=10)
+# The answer of a probe whose batch stopped before it was asked (nothing was sent): like an
+# unreachable host, it is asked again next time.
+NOT_ASKED = Answer(SMTP_UNREACHABLE, text="not asked: the batch stopped before it")
 
 
 class MailQuestions:
@@ -127,7 +130,8 @@ class MailQuestions:
                 found[wanted["domain"]] = (None, SMTP_DEFERRED)
             else:
                 started.append(probe)
-        answers = self._ask_grouped(started, {a: r for a, (r, _row, _l) in asking.items()})
+        route_of = {address: route for address, (route, _row, _local) in asking.items()}
+        answers, failed = self._ask_grouped(started, route_of)
         changed = []
         for probe in started:
             answer = answers[probe.email]
@@ -143,21 +147,34 @@ class MailQuestions:
             found[row.domain] = (verdict, "" if verdict is not None else answer.status)
         records.finish_probes(started)
         records.save_catch_alls(changed)
+        if failed is not None:
+            raise failed
         return found
 
     def _ask_grouped(
         self, probes: list[EmailProbe], route_of: dict[str, MailRoute]
-    ) -> dict[str, Answer]:
+    ) -> tuple[dict[str, Answer], Exception | None]:
         """Ask about the probes' addresses, those whose domains' mail goes to the same hosts
-        (the backup MX included, so a failover is the same for all) in one `ask_many`."""
+        (the backup MX included, so a failover is the same for all) in one `ask_many`.
+
+        Returns an answer for every probe, and the error that stopped the asking, if one did:
+        the probes not asked then are answered NOT_ASKED, so that the caller finishes every
+        row before raising it (no row is left pending, to be asked again by someone else
+        later, and the other domains' answers are kept)."""
         by_hosts: dict[tuple, list[EmailProbe]] = {}
         for probe in probes:
             by_hosts.setdefault(route_of[probe.email].hosts, []).append(probe)
         answers: dict[str, Answer] = {}
-        for group in by_hosts.values():
-            got = self.prober.ask_many(route_of[group[0].email], [p.email for p in group])
-            answers.update(zip((p.email for p in group), got, strict=True))
-        return answers
+        failed = None
+        try:
+            for group in by_hosts.values():
+                got = self.prober.ask_many(route_of[group[0].email], [p.email for p in group])
+                answers.update(zip((p.email for p in group), got, strict=True))
+        except Exception as error:  # raised by the caller once every row is finished
+            failed = error
+        for probe in probes:
+            answers.setdefault(probe.email, NOT_ASKED)
+        return answers, failed
 
     # -- one address ------------------------------------------------------------------------
 
@@ -249,7 +266,7 @@ class MailQuestions:
                 found[row["email"]] = records.latest_probe(self.workspace_id, row["email"])
             else:
                 started.append(probe)
-        answers = self._ask_grouped(started, route_of)
+        answers, failed = self._ask_grouped(started, route_of)
         for probe in started:
             recheck = probe.attempt <= settings.SOURCIER_SMTP_MAX_RECHECKS
             for name, value in self._answer_fields(answers[probe.email], recheck=recheck).items():
@@ -257,6 +274,8 @@ class MailQuestions:
             self._learn(probe)
             found[probe.email] = probe
         records.finish_probes(started)
+        if failed is not None:
+            raise failed
         return found
 
     def _ask_again(

@@ -19,7 +19,6 @@ reached (outbound port 25 is commonly blocked), probing stops for the prober's l
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import ipaddress
@@ -97,8 +96,9 @@ class _Open:
     session: SmtpSession
     lease: object
     permit: breakers.Permit
-    ip: str = ""
     mark: int = 0
+    # The session was full and closed; the slot and permit are kept for its successor.
+    rolled: bool = False
     used_at: float = 0.0
 
 
@@ -229,8 +229,14 @@ class Prober:
                 limits.slots_held(HOST_SCOPE, host_key(name))
                 >= settings.SOURCIER_SMTP_HOST_CONCURRENCY
             )
-            if busy or not self._roll_over(name, opened):
+            if busy or opened.permit.probe:
+                # A half-open breaker's trial ends with its session: a good one closes the
+                # breaker for every worker.
                 self._end(name, ok=True)
+            else:
+                # Its successor opens when the host is next asked, on this slot and permit.
+                opened.session.close()
+                opened.rolled = True
             if busy:
                 self._handover_until[name] = time.monotonic() + HANDOVER_SECONDS
         else:
@@ -266,8 +272,13 @@ class Prober:
 
     def _session(self, name: str, ip: str) -> _Open | None:
         """The open session with `name`, or a new one; None when the host cannot be reached."""
-        if name in self._open and self._open[name].session.connected:
-            return self._open[name]
+        held = self._open.get(name)
+        if held is not None and held.session.connected:
+            return held
+        if held is not None and held.rolled:
+            successor = self._roll_over(name, ip, held)
+            if successor is not None:
+                return successor
         key = host_key(name)
         pause = self._handover_until.pop(name, 0.0) - time.monotonic()
         if pause > 0:
@@ -286,23 +297,24 @@ class Prober:
             raise
         return self._connect(name, ip, lease, permit)
 
-    def _roll_over(self, name: str, opened: _Open) -> bool:
-        """A full session's successor on the same slot and breaker permit (nobody waits for
-        the slot): the lease renewed, the breaker read again (a block another worker saw
-        meanwhile wins), then a new connection. False when the slot or the permit is no
-        longer good: the caller ends the session as usual."""
-        if not limits.renew_slot(opened.lease, ttl=_lease_ttl()):
-            return False
-        try:
-            smtp_breaker().confirm(opened.permit)
-        except breakers.BreakerOpen:
-            return False
-        opened.session.close()
+    def _roll_over(self, name: str, ip: str, held: _Open) -> _Open | None:
+        """A full session's successor on its slot and breaker permit (nobody was waiting for
+        the slot when it ended): the lease renewed, the breaker read again (a block another
+        worker saw meanwhile wins), then a new connection. None when the slot or the permit
+        is no longer good (both given back: the caller starts afresh) or the host cannot be
+        reached."""
         del self._open[name]
-        # A greeting that is a block is recorded, and the next ask finds the host paused.
-        with contextlib.suppress(breakers.BreakerOpen):
-            self._connect(name, opened.ip, opened.lease, opened.permit)
-        return True
+        still_good = limits.renew_slot(held.lease, ttl=_lease_ttl())
+        try:
+            if still_good:
+                smtp_breaker().confirm(held.permit)
+        except breakers.BreakerOpen:
+            still_good = False
+        if not still_good:
+            limits.release_slot(held.lease)
+            smtp_breaker().after_call(held.permit, ok=True)
+            return None
+        return self._connect(name, ip, held.lease, held.permit)
 
     def _connect(
         self, name: str, ip: str, lease: object, permit: breakers.Permit
@@ -326,7 +338,7 @@ class Prober:
             self._refused.add(name)
             return None
         self.sessions_opened += 1
-        opened = _Open(session, lease, permit, ip=ip, used_at=time.monotonic())
+        opened = _Open(session, lease, permit, used_at=time.monotonic())
         self._open[name] = opened
         self._reached += 1
         if self._reached == 1:

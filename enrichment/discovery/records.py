@@ -115,8 +115,10 @@ def start_probes(rows: list[dict]) -> list[EmailProbe | None]:
         for row in rows
     ]
     ids: dict[str, int] = {}
-    for start in range(0, len(probes), INSERT_CHUNK):
-        ids.update(_insert_new(probes[start : start + INSERT_CHUNK]))
+    # In key order: two workers inserting overlapping keys wait for each other in one order.
+    ordered = sorted(probes, key=lambda probe: probe.key)
+    for start in range(0, len(ordered), INSERT_CHUNK):
+        ids.update(_insert_new(ordered[start : start + INSERT_CHUNK]))
     created: list[EmailProbe | None] = []
     for probe in probes:
         probe.pk = ids.pop(probe.key, None)  # the same key twice in `rows`: created once
@@ -145,6 +147,10 @@ def _insert_new(probes: list[EmailProbe]) -> dict[str, int]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {probe_key: probe_id for probe_id, probe_key in cursor.fetchall()}
+
+
+def _pk(row: models.Model) -> int:
+    return row.pk
 
 
 def _to_database(field: models.Field) -> Callable[[Any], Any] | None:
@@ -228,6 +234,7 @@ def claim_rechecks(probes: list[EmailProbe]) -> set[int]:
         taken = list(
             rows.select_for_update()
             .filter(pk__in=ids, recheck_at__isnull=False)
+            .order_by("pk")  # locked in one order by every caller
             .values_list("pk", flat=True)
         )
         rows.filter(pk__in=taken).update(recheck_at=None)
@@ -332,7 +339,9 @@ def _update_each(rows: list[models.Model], names: list[str], *, only_status: str
     sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {where}"  # noqa: S608
     convert = [(f.attname, _to_database(f)) for f in fields]
     tail = [only_status] if only_status else []
-    params = [[*_values(row, convert), row.pk, *tail] for row in rows]
+    # In primary-key order: two workers writing overlapping rows lock them in the same order
+    # (in any other, PostgreSQL may find them deadlocked).
+    params = [[*_values(row, convert), row.pk, *tail] for row in sorted(rows, key=_pk)]
     if len(params) == 1:  # one statement: atomic alone
         with connection.cursor() as cursor:
             cursor.execute(sql, params[0])

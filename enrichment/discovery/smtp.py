@@ -199,7 +199,7 @@ class SmtpSession:
         address."""
         if not addresses:
             return []
-        rcpts = [f"RCPT TO:<{address}>" for address in addresses]
+        rcpts = [f"RCPT TO:<{ascii_address(address)}>" for address in addresses]
         opening = [] if self.in_transaction else [f"MAIL FROM:<{self.identity.mail_from}>"]
         if self.pipelining:
             replies = self._exchange(opening + rcpts)
@@ -254,7 +254,8 @@ class SmtpSession:
             raw = self._reader.readline(MAX_LINE)  # type: ignore[attr-defined]
             if not raw:
                 raise SmtpSessionLost("connection closed by the host")
-            text = raw.decode("utf-8", "replace").rstrip("\r\n")
+            # A NUL could never be stored (PostgreSQL refuses it in text): shown, not kept.
+            text = raw.decode("utf-8", "replace").rstrip("\r\n").replace("\x00", "\ufffd")
             self.transcript.append(f"S: {text}")
             lines.append(text)
             if len(text) < 4 or text[3] != "-":
@@ -305,3 +306,16 @@ def _after_last(lines: list[str], start: int) -> int:
     while end < len(lines) and not lines[end].startswith("C: "):
         end += 1
     return end
+
+
+def ascii_address(address: str) -> str:
+    """The address as sent on the wire: an internationalized domain in its ASCII (IDNA,
+    punycode) form, so that jean@bücher.de is asked as jean@xn--bcher-kva.de and never as
+    jean@b?cher.de, an address that does not exist."""
+    local, at, domain = address.rpartition("@")
+    if not at or domain.isascii():
+        return address
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return address

@@ -393,3 +393,25 @@ def test_a_breaker_opened_meanwhile_stops_a_session_handing_over(
     assert (first.status, second.status) == ("verified", "verified")
     assert (third.status, third.reason) == ("unknown", "probing_paused")
     assert len(mail_sandbox.sessions) == 1
+
+
+def test_a_half_open_breakers_trial_session_ends_and_closes_it(
+    mail_sandbox, settings, world, plan
+):
+    """After a pause, the first session is the breaker's one trial: once full, it ends (and
+    closes the breaker for every worker) rather than handing its trial to a successor."""
+    settings.SOURCIER_SMTP_RCPTS_PER_SESSION = 2
+    settings.SOURCIER_SMTP_BLOCK_PAUSE_SECONDS = 0.2
+    staff = largest_normal_staff(world, plan)
+    with Discovery() as discovery:
+        first = discovery.verify(staff[0].true_email)
+    key = host_key(first.mail_host)
+    breaker = smtp_breaker()
+    breaker.after_call(breaker.before_call(key), ok=False)  # a block seen elsewhere
+    assert breaker.state_of(key) == "open"
+    time.sleep(0.3)  # the pause is over: the next session is the trial
+    with Discovery() as discovery:
+        discovery.verify(staff[1].true_email)
+        discovery.verify(staff[2].true_email)  # fills the trial session
+        assert smtp_breaker().state_of(key) == "closed"
+        assert discovery.verify(staff[3].true_email).status == "verified"

@@ -115,3 +115,39 @@ def test_a_host_that_drops_the_transaction_gets_a_new_one_and_the_question_again
     assert (first.code, second.code) == (550, 250)
     sent = [c.split(":")[0] for read in server.reads for c in read]
     assert sent[-5:] == ["RCPT TO", "RSET", "MAIL FROM", "RCPT TO", "QUIT"]
+
+
+class OddServer(LineServer):
+    """Answers a recipient with a NUL in its reply, and records every command."""
+
+    def answer(self, line: str) -> bytes:
+        if line.split(" ", 1)[0].upper() == "RCPT":
+            return b"550 5.1.1 no\x00such user\r\n"
+        return super().answer(line)
+
+
+def test_a_nul_in_a_reply_is_shown_never_kept():
+    """PostgreSQL refuses NUL in text: a host that sends one must not make its answer (and
+    the answers written with it) impossible to store."""
+    server = OddServer(pipelining=True)
+    server.start()
+    session = SmtpSession("mx.exemple.fr", "127.0.0.1", server.port, IDENTITY, timeout=5)
+    session.open()
+    reply = session.check("personne@exemple.fr")
+    session.close()
+    server.join(5)
+    assert reply.code == 550
+    assert "\x00" not in reply.text and "\x00" not in "\n".join(session.transcript)
+    assert reply.text == "5.1.1 no\ufffdsuch user"
+
+
+def test_an_internationalized_domain_is_asked_in_its_ascii_form():
+    server = LineServer(pipelining=True)
+    server.start()
+    session = SmtpSession("mx.exemple.fr", "127.0.0.1", server.port, IDENTITY, timeout=5)
+    session.open()
+    session.check("jean.dupont@bücher.example")
+    session.close()
+    server.join(5)
+    sent = [c for read in server.reads for c in read]
+    assert "RCPT TO:<jean.dupont@xn--bcher-kva.example>" in sent
