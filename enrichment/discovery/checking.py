@@ -5,7 +5,7 @@ greylisting recheck answers one of the addresses tried for them."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -44,14 +44,20 @@ def check_contact(
 
 
 def check_contacts(
-    discovery: Discovery, found: list[DiscoveredContact], *, known: Iterable[KnownAddress] = ()
+    discovery: Discovery,
+    found: list[DiscoveredContact],
+    *,
+    known: Iterable[KnownAddress] = (),
+    on_wave: Callable[[], object] | None = None,
 ) -> list[Verdict]:
     """`check_contact` for many contacts, their people asked together (each domain's in
-    rounds, the domains side by side); `known` teaches every domain its pattern."""
+    rounds, the domains side by side); `known` teaches every domain its pattern; `on_wave`
+    is called after each wave of rounds (a job's heartbeat)."""
     known = list(known)
     verdicts = discovery.find_best_across(
         [(c.first_name, c.last_name, c.domain) for c in found],
         known={c.domain: known for c in found},
+        on_wave=on_wave,
     )
     for contact, verdict in zip(found, verdicts, strict=True):
         _record(contact, verdict)

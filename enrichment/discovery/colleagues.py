@@ -21,7 +21,7 @@ as its busiest domain has rounds, not one per round of every domain.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -64,9 +64,11 @@ def find_across(
     discovery: Discovery,
     batch: dict[str, list[tuple[str, str]]],
     known: dict[str, list[KnownAddress]] | None = None,
+    on_wave: Callable[[], object] | None = None,
 ) -> dict[str, list[Verdict]]:
     """`find_colleagues` for many domains (domain -> people, domains normalized), their
-    rounds asked side by side: each domain's verdicts, in its people's order."""
+    rounds asked side by side: each domain's verdicts, in its people's order. `on_wave` is
+    called after each wave (a job's heartbeat: a batch against a slow host takes long)."""
     known = known or {}
     # An objection list without addresses (read once for the batch) needs no look-up each.
     discovery._none_objected = objections.none_listed(discovery.workspace_id)
@@ -82,13 +84,15 @@ def find_across(
             domain: _search(discovery, people, domain, known.get(domain, []))
             for domain, people in batch.items()
         }
-        return _in_waves(discovery, searches)
+        return _in_waves(discovery, searches, on_wave)
     finally:
         discovery._none_objected = False
         discovery._prefetched = {}
 
 
-def _in_waves(discovery: Discovery, searches: dict[str, Search]) -> dict[str, list[Verdict]]:
+def _in_waves(
+    discovery: Discovery, searches: dict[str, Search], on_wave: Callable[[], object] | None
+) -> dict[str, list[Verdict]]:
     """Run the searches together: each wave asks every search's round at once."""
     found: dict[str, list[Verdict]] = {}
     rounds: dict[str, Round] = {}
@@ -107,6 +111,8 @@ def _in_waves(discovery: Discovery, searches: dict[str, Search]) -> dict[str, li
         probes = discovery.probe_routes([(r.route, r.asked) for r in rounds.values()])
         for domain, wanted in list(rounds.items()):
             step(domain, {address: probes[address] for address in wanted.asked})
+        if on_wave is not None:
+            on_wave()
     return found
 
 

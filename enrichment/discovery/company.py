@@ -238,10 +238,17 @@ def _check_together(
     people: int,
 ) -> None:
     """Find and record the contacts' addresses, CHECK_AT_ONCE at a time (their candidates
-    asked in rounds together, `checking.check_contacts`)."""
+    asked in rounds together, `checking.check_contacts`), the progress told after each wave
+    of rounds and each group."""
+    done_before = 0
     for start in range(0, len(to_check), CHECK_AT_ONCE):
         group = to_check[start : start + CHECK_AT_ONCE]
-        verdicts = checking.check_contacts(discovery, [c for _done, c in group], known=known)
+        # The heartbeat goes on between the group's waves (a job's lease, a slow host).
+        heartbeat = (lambda done=done_before: progress(done, people)) if progress else None
+        verdicts = checking.check_contacts(
+            discovery, [c for _done, c in group], known=known, on_wave=heartbeat
+        )
+        done_before = group[-1][0]
         for verdict in verdicts:
             run.statuses[verdict.status] += 1
         if progress:

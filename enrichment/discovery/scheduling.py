@@ -150,8 +150,11 @@ class HostQueue:
         now, patience = self._clock(), self.patience or 0.0
         return [
             host
-            for host, taken, cpu, cpu_then in self._taken_at.values()
-            if now - taken >= patience and cpu() - cpu_then < (now - taken) / 4
+            for domain, (host, taken, cpu, cpu_then) in self._taken_at.items()
+            # A worker counted once: the domains riding along with its own are not.
+            if domain not in self._riders
+            and now - taken >= patience
+            and cpu() - cpu_then < (now - taken) / 4
         ]
 
     def _priority(self, host: str, slow: set[str], last: str | None) -> tuple:

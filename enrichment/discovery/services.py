@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from django.conf import settings
@@ -211,10 +211,12 @@ class Discovery(MailQuestions):
         people: list[tuple[str, str, str]],
         *,
         known: dict[str, list[KnownAddress]] | None = None,
+        on_wave: Callable[[], object] | None = None,
     ) -> list[Verdict]:
         """`find_best` for many (first name, last name, domain): each domain's people asked
         together, and the domains' rounds side by side (one write of probe rows per wave of
-        rounds, the domains sharing mail hosts asked in one session). In order."""
+        rounds, the domains sharing mail hosts asked in one session). In order. `on_wave`
+        is called after each wave."""
         from .colleagues import find_across
 
         batch: dict[str, list[tuple[str, str]]] = {}
@@ -224,7 +226,7 @@ class Discovery(MailQuestions):
             places.append((normalize_domain(domain), len(staff)))
             staff.append((first_name, last_name))
         given = {normalize_domain(d): list(k) for d, k in (known or {}).items()}
-        found = find_across(self, batch, given)
+        found = find_across(self, batch, given, on_wave)
         return [found[domain][index] for domain, index in places]
 
     def prepare(
@@ -291,11 +293,18 @@ class Discovery(MailQuestions):
         from .checking import refresh_after_recheck
 
         by_domain: dict[str, dict[str, str]] = {}
-        for probe in records.due_rechecks(self.now(), domains=domains):
-            if probe.workspace_id == self.workspace_id:
-                by_domain.setdefault(probe.domain, {}).setdefault(probe.email, probe.pattern)
+        mine = [
+            probe
+            for probe in records.due_rechecks(self.now(), domains=domains)
+            if probe.workspace_id == self.workspace_id
+        ]
+        for probe in mine:
+            by_domain.setdefault(probe.domain, {}).setdefault(probe.email, probe.pattern)
         due = [email for asked in by_domain.values() for email in asked]
         objecting = objections.objecting_emails(self.workspace_id, due) if due else set()
+        # Someone who objected since is never asked again: their rechecks are dropped (left
+        # due, they would come back first every time and crowd out the others).
+        records.claim_rechecks([probe for probe in mine if probe.email in objecting])
         self.preload(list(by_domain))
         rounds = []
         for domain, asked in by_domain.items():

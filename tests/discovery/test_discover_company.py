@@ -87,6 +87,18 @@ def test_a_companys_people_are_checked_together(discovering, world, company):
     assert len(set(rcpts)) == len(rcpts)
 
 
+def test_the_progress_goes_on_while_a_group_is_asked(discovering, company):
+    """A job's lease lives on its progress: it is told between the waves of rounds too, not
+    only once a group of contacts is done (a slow host could outlast the lease)."""
+    calls = []
+    run = discover_company(
+        WorkspaceFactory(), company.domain, progress=lambda done, total: calls.append(done)
+    )
+    assert len(run.contact_ids) <= 25  # one group
+    assert len(calls) > 2
+    assert calls == sorted(calls) and calls[-1] == run.people
+
+
 def test_a_second_run_adds_no_one_and_sends_no_new_probe(discovering, company):
     workspace = WorkspaceFactory()
     discover_company(workspace, company.domain)

@@ -415,3 +415,22 @@ def test_a_half_open_breakers_trial_session_ends_and_closes_it(
         discovery.verify(staff[2].true_email)  # fills the trial session
         assert smtp_breaker().state_of(key) == "closed"
         assert discovery.verify(staff[3].true_email).status == "verified"
+
+
+def test_a_greylisted_address_whose_person_objected_since_is_dropped_from_the_rechecks(
+    mail_sandbox, workspace, world, plan
+):
+    from prospects.models import SuppressionEntry
+    from prospects.services import suppress_emails
+
+    person = person_on(world, plan, mw.GREYLIST)
+    before = timezone.now()
+    verdict = verify_address(person.true_email, workspace_id=workspace.pk)
+    assert verdict.reason == "greylisted"
+    suppress_emails(workspace.pk, [person.true_email], reason=SuppressionEntry.Reason.OBJECTION)
+    rcpts = sum(len(s.rcpts) for s in mail_sandbox.sessions)
+    later = before + dt.timedelta(minutes=16)
+    recheck_due_probes(now=later)
+    assert sum(len(s.rcpts) for s in mail_sandbox.sessions) == rcpts  # not asked again
+    # No longer due: it would otherwise come back first at every recheck.
+    assert not EmailProbe.objects.for_workspace(workspace).filter(recheck_at__lte=later).exists()
