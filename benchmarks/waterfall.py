@@ -21,7 +21,6 @@ import atexit
 import contextlib
 import json
 import os
-import re
 import resource
 import socket
 import subprocess
@@ -36,11 +35,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from scratch import scratch_dir  # noqa: E402
+from sql_names import statement_name  # noqa: E402
 from waterfall_report import FINDERS, print_time_shares, probe_counts, report  # noqa: E402
 
 DB_NAME = "sourcier_bench_waterfall"
 KEY = "sandbox-key"
-TABLE = re.compile(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', re.IGNORECASE)
 
 
 def free_port() -> int:
@@ -273,14 +272,12 @@ class SqlCounter:
     def _count(self, execute, sql, params, many, context):
         if not self.counting.is_set() or getattr(self._polling, "on", False):
             return execute(sql, params, many, context)
-        match = TABLE.search(sql)
-        verb = sql.lstrip().split(None, 1)[0].upper()
         started = time.perf_counter()
         try:
             return execute(sql, params, many, context)
         finally:
             with self._lock:
-                self.by_table[f"{verb} {match.group(1) if match else '-'}"] += 1
+                self.by_table[statement_name(sql)] += 1
                 self.seconds += time.perf_counter() - started
 
 

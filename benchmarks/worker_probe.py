@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import resource
 import time
 from collections import Counter
@@ -16,11 +15,11 @@ from pathlib import Path
 from celery.signals import task_postrun, worker_process_init
 from django.db.backends.signals import connection_created
 
+from benchmarks.sql_names import statement_name
 from config.celery import app
 
 __all__ = ["app"]
 
-TABLE = re.compile(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', re.IGNORECASE)
 _by_table: Counter[str] = Counter()
 _state = {"sql_seconds": 0.0, "cpu_at_start": 0.0}
 
@@ -31,13 +30,11 @@ def _cpu() -> float:
 
 
 def _count(execute, sql, params, many, context):
-    match = TABLE.search(sql)
-    verb = sql.lstrip().split(None, 1)[0].upper()
     started = time.perf_counter()
     try:
         return execute(sql, params, many, context)
     finally:
-        _by_table[f"{verb} {match.group(1) if match else '-'}"] += 1
+        _by_table[statement_name(sql)] += 1
         _state["sql_seconds"] += time.perf_counter() - started
 
 

@@ -180,27 +180,7 @@ class MailQuestions:
 
     def probe(self, email: str, route: MailRoute, *, pattern: str = "") -> EmailProbe:
         """The probe row answering for `email`: a recent one, or a new one asked now."""
-        if email in self._prefetched:
-            latest = self._prefetched.pop(email)
-        else:
-            latest = records.latest_probe(self.workspace_id, email)
-        now = self.now()
-        if latest is not None and not self._ask_again(latest, now):
-            return latest
-        attempt = latest.attempt + 1 if latest else 1
-        probe = records.start_probe(
-            workspace_id=self.workspace_id,
-            email=email,
-            domain=route.domain,
-            attempt=attempt,
-            now=now,
-            pattern=pattern,
-        )
-        if probe is None:  # another worker is asking this very attempt
-            return records.latest_probe(self.workspace_id, email)
-        answer = self.prober.ask(route, email)
-        self._finish(probe, answer, recheck=attempt <= settings.SOURCIER_SMTP_MAX_RECHECKS)
-        return probe
+        return self.probe_routes([(route, {email: pattern})])[email]
 
     def preload(self, domains: list[str]) -> None:
         """Read the mail rows and confirmed patterns of many domains at once (a batch's),
@@ -216,10 +196,6 @@ class MailQuestions:
         wanted = [d for d in domains if d not in self._patterns]
         if wanted:
             self._patterns.update(records.verified_patterns_many(wanted, self.workspace_id))
-
-    def probe_many(self, asked: dict[str, str], route: MailRoute) -> dict[str, EmailProbe]:
-        """`probe` for many addresses of one domain (address -> pattern)."""
-        return self.probe_routes([(route, asked)])
 
     def probe_routes(
         self, rounds: list[tuple[MailRoute, dict[str, str]]]
@@ -312,20 +288,6 @@ class MailQuestions:
             "finished_at": now,
             "recheck_at": recheck_at,
         }
-
-    def _finish(self, probe: EmailProbe, answer: Answer, *, recheck: bool) -> None:
-        fields = self._answer_fields(answer, recheck=recheck)
-        records.finish_probe(
-            probe,
-            status=fields["status"],
-            now=fields["finished_at"],
-            mail_host=answer.mail_host,
-            code=answer.code,
-            text=answer.text,
-            transcript=answer.transcript,
-            recheck_at=fields["recheck_at"],
-        )
-        self._learn(probe)
 
     def _learn(self, probe: EmailProbe) -> None:
         if probe.status == SMTP_ACCEPTED and probe.pattern and probe.domain in self._patterns:

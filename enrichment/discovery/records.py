@@ -187,30 +187,8 @@ def _values(row: models.Model, convert: list[tuple[str, Callable | None]]) -> li
 
 def finish_probes(probes: list[EmailProbe]) -> None:
     """Record many answers set on the probes (FINISH_FIELDS) with one UPDATE statement run
-    for every row at once; as with `finish_probe`, only rows still pending are written."""
+    for every row at once: only rows still pending are written (an answer is recorded once)."""
     _update_each(probes, list(FINISH_FIELDS), only_status=Status.PENDING.value)
-
-
-def finish_probe(
-    probe: EmailProbe,
-    *,
-    status: str,
-    now: dt.datetime,
-    mail_host: str = "",
-    code: int | None = None,
-    text: str = "",
-    transcript: str = "",
-    recheck_at: dt.datetime | None = None,
-) -> None:
-    """Record the answer, once: only a pending row is written."""
-    probe.status = status
-    probe.mail_host = mail_host[:253]
-    probe.reply_code = code
-    probe.reply_text = text[:512]
-    probe.transcript = transcript
-    probe.finished_at = now
-    probe.recheck_at = recheck_at
-    finish_probes([probe])
 
 
 def claim_recheck(probe: EmailProbe) -> bool:
