@@ -91,6 +91,9 @@ class EmailProbe(models.Model):
         verbose_name_plural = _("email probes")
         indexes = [
             models.Index(fields=["workspace", "email", "-attempt"], name="probe_latest"),
+            # A workspace's probes of some domains (the patterns they confirmed): without it,
+            # SQLite (no statistics) walks every probe of the workspace instead.
+            models.Index(fields=["workspace", "domain"], name="probe_domain"),
             models.Index(
                 fields=["recheck_at"],
                 name="probe_recheck_due",

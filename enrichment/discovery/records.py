@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from ..models import EmailProbe, MailDomain
 from .dns import MailHost, MailRoute
+from .model_rows import read_rows, unsaved_rows
 
 Status = EmailProbe.Status
 
@@ -52,7 +53,7 @@ def latest_probes(workspace_id: int | None, emails: list[str]) -> dict[str, Emai
         .filter(email__in=emails, kind=EmailProbe.Kind.ADDRESS)
         .order_by("email", "-attempt")
     )
-    for probe in rows:
+    for probe in read_rows(rows):
         if found[probe.email] is None:
             found[probe.email] = probe
     return found
@@ -65,7 +66,7 @@ def latest_catch_all_probes(emails: list[str]) -> dict[str, EmailProbe]:
     rows = EmailProbe.objects.unscoped().filter(
         workspace__isnull=True, kind=EmailProbe.Kind.CATCH_ALL, email__in=emails
     )
-    for probe in rows:
+    for probe in read_rows(rows):
         if probe.email not in found or found[probe.email].attempt < probe.attempt:
             found[probe.email] = probe
     return found
@@ -100,20 +101,20 @@ def start_probes(rows: list[dict]) -> list[EmailProbe | None]:
     … ON CONFLICT (key) DO NOTHING RETURNING`, so a replayed probe (its key taken) is None
     and the others are created all the same, with no error to recover from and no
     transaction of its own (the statement alone is atomic)."""
-    probes = [
-        EmailProbe(
-            workspace_id=row["workspace_id"],
-            key=probe_key(row["workspace_id"], row["email"], row["attempt"],
-                          row.get("kind", EmailProbe.Kind.ADDRESS)),
-            kind=row.get("kind", EmailProbe.Kind.ADDRESS),
-            email=row["email"],
-            domain=row["domain"],
-            pattern=row.get("pattern", ""),
-            attempt=row["attempt"],
-            created_at=row["now"],
-        )
+    probes = unsaved_rows(EmailProbe, (
+        {
+            "workspace_id": row["workspace_id"],
+            "key": probe_key(row["workspace_id"], row["email"], row["attempt"],
+                             row.get("kind", EmailProbe.Kind.ADDRESS)),
+            "kind": row.get("kind", EmailProbe.Kind.ADDRESS),
+            "email": row["email"],
+            "domain": row["domain"],
+            "pattern": row.get("pattern", ""),
+            "attempt": row["attempt"],
+            "created_at": row["now"],
+        }
         for row in rows
-    ]
+    ))  # fmt: skip
     ids: dict[str, int] = {}
     # In key order: two workers inserting overlapping keys wait for each other in one order.
     ordered = sorted(probes, key=lambda probe: probe.key)
@@ -226,7 +227,7 @@ def due_rechecks(
     due = EmailProbe.objects.unscoped().filter(recheck_at__lte=now, kind=EmailProbe.Kind.ADDRESS)
     if domains is not None:
         due = due.filter(domain__in=[domains] if isinstance(domains, str) else list(domains))
-    return list(due.order_by("recheck_at")[:limit])
+    return read_rows(due.order_by("recheck_at")[:limit])
 
 
 def verified_patterns(domain: str, workspace_id: int | None) -> list[str]:
