@@ -41,6 +41,10 @@ class MailQuestions:
         self._domains: dict[str, MailDomain] = {}
         # A person's candidates' latest probes, read in one query and each used once.
         self._prefetched: dict[str, EmailProbe | None] = {}
+        # For the span of a batch: the latest probe of every address of these domains (read
+        # at once, then kept up to date with this batch's own), so its rounds read none.
+        self._probed_domains: set[str] = set()
+        self._latest_of: dict[str, EmailProbe] = {}
         # Set for the span of one batch of people when the objection list has no address.
         self._none_objected = False
         # Each domain's confirmed patterns: read once, then added to as probes confirm more.
@@ -213,6 +217,9 @@ class MailQuestions:
                 pattern_of.setdefault(email, pattern)
         emails = list(route_of)
         latest = {e: self._prefetched.pop(e) for e in emails if e in self._prefetched}
+        for email in emails:
+            if email not in latest and email.rpartition("@")[2] in self._probed_domains:
+                latest[email] = self._latest_of.get(email)
         missing = [e for e in emails if e not in latest]
         if missing:
             latest.update(records.latest_probes(self.workspace_id, missing))
@@ -250,9 +257,25 @@ class MailQuestions:
             self._learn(probe)
             found[probe.email] = probe
         records.finish_probes(started)
+        for email, probe in found.items():
+            if email.rpartition("@")[2] in self._probed_domains:
+                self._latest_of[email] = probe
         if failed is not None:
             raise failed
         return found
+
+    def read_probes_of(self, domains: list[str]) -> None:
+        """Read the latest probe of every address of these domains at once (a batch's): the
+        rounds that follow ask the database about none of them, until `forget_probes`. Another
+        worker asking one of them meanwhile is still seen: its attempt's key is taken."""
+        wanted = [d for d in domains if d not in self._probed_domains]
+        if wanted:
+            self._latest_of.update(records.latest_probes_of_domains(self.workspace_id, wanted))
+            self._probed_domains.update(wanted)
+
+    def forget_probes(self) -> None:
+        """The end of a batch: the next one reads its domains' probes afresh."""
+        self._probed_domains, self._latest_of = set(), {}
 
     def _ask_again(
         self, latest: EmailProbe, now: dt.datetime, claimed: set[int] | None = None

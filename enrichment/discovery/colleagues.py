@@ -76,6 +76,7 @@ def find_across(
         # Only domains that can take mail are read (the others get their verdict at once).
         domains = [d for d in batch if d and not check_syntax(f"postmaster@{d}")[1]]
         discovery.preload(domains)
+        discovery.read_probes_of(domains)
         if discovery.prober is not None:
             # Every domain's catch-all check in one wave, before anyone is asked about.
             routes = [discovery.route(domain) for domain in domains]
@@ -88,6 +89,7 @@ def find_across(
     finally:
         discovery._none_objected = False
         discovery._prefetched = {}
+        discovery.forget_probes()
 
 
 def _in_waves(

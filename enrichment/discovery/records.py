@@ -59,6 +59,18 @@ def latest_probes(workspace_id: int | None, emails: list[str]) -> dict[str, Emai
     return found
 
 
+def latest_probes_of_domains(workspace_id: int | None, domains: list[str]) -> dict[str, EmailProbe]:
+    """The latest probe of every address of these domains asked so far, in one query (an
+    address never asked is missing)."""
+    found: dict[str, EmailProbe] = {}
+    rows = probes_of(workspace_id).filter(domain__in=domains, kind=EmailProbe.Kind.ADDRESS)
+    # Not ordered by the database: the domain index finds the rows, the newest is kept here.
+    for probe in read_rows(rows):
+        if probe.email not in found or found[probe.email].attempt < probe.attempt:
+            found[probe.email] = probe
+    return found
+
+
 def latest_catch_all_probes(emails: list[str]) -> dict[str, EmailProbe]:
     """The last catch-all check of each of these random addresses (made without a
     workspace), in one query; an address never asked is missing."""

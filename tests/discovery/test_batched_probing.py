@@ -62,6 +62,21 @@ def test_a_domains_people_found_together_as_one_at_a_time(mail_sandbox, world, p
         assert probe.transcript.count("RCPT TO") == 1
 
 
+def test_a_batchs_rounds_read_no_probe_rows_of_their_own(mail_sandbox, world, plan):
+    # The domains' probes are read once for the batch (with their confirmed patterns), not
+    # once more by each round.
+    staff = largest_staff(world, plan, mw.NORMAL)
+    domain = staff[0].company.domain
+    with Discovery() as discovery, CaptureQueriesContext(connection) as queries:
+        discovery.find_best_many(names(staff), domain)
+    sql = [q["sql"] for q in queries.captured_queries]
+    rounds = [q for q in sql if q.startswith('INSERT INTO "enrichment_emailprobe"')]
+    reads = [q for q in sql if q.startswith("SELECT") and '"enrichment_emailprobe"' in q]
+    assert len(rounds) >= 3  # the catch-all check, then rounds of people
+    # The catch-all check's last answer, the confirmed patterns, the domain's probes.
+    assert len(reads) == 3, reads
+
+
 def test_a_replayed_batch_sends_nothing(mail_sandbox, world, plan):
     staff = largest_staff(world, plan, mw.NORMAL)
     domain = staff[0].company.domain
