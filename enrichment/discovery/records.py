@@ -232,14 +232,32 @@ def claim_rechecks(probes: list[EmailProbe]) -> set[int]:
     return set(taken)
 
 
-def due_rechecks(
-    now: dt.datetime, limit: int = 500, *, domains: Iterable[str] | None = None
-) -> list[EmailProbe]:
-    """The greylisted probes whose recheck is due, oldest first (of `domains` only, if given)."""
+def _due(now: dt.datetime, domains: Iterable[str] | None) -> QuerySet[EmailProbe]:
     due = EmailProbe.objects.unscoped().filter(recheck_at__lte=now, kind=EmailProbe.Kind.ADDRESS)
     if domains is not None:
         due = due.filter(domain__in=[domains] if isinstance(domains, str) else list(domains))
+    return due
+
+
+def due_rechecks(
+    now: dt.datetime,
+    limit: int = 500,
+    *,
+    domains: Iterable[str] | None = None,
+    workspace_id: int | None = None,
+) -> list[EmailProbe]:
+    """One workspace's greylisted probes whose recheck is due, oldest first (None: those
+    made without a workspace; of `domains` only, if given)."""
+    due = _due(now, domains).filter(workspace_id=workspace_id)
     return read_rows(due.order_by("recheck_at")[:limit])
+
+
+def workspaces_with_due_rechecks(
+    now: dt.datetime, *, domains: Iterable[str] | None = None
+) -> list[int | None]:
+    """The workspaces (None: no workspace) with a greylisted probe due for its recheck."""
+    found = set(_due(now, domains).values_list("workspace_id", flat=True).distinct())
+    return sorted(found, key=lambda workspace_id: workspace_id or 0)
 
 
 def verified_patterns(domain: str, workspace_id: int | None) -> list[str]:

@@ -293,11 +293,7 @@ class Discovery(MailQuestions):
         from .checking import refresh_after_recheck
 
         by_domain: dict[str, dict[str, str]] = {}
-        mine = [
-            probe
-            for probe in records.due_rechecks(self.now(), domains=domains)
-            if probe.workspace_id == self.workspace_id
-        ]
+        mine = records.due_rechecks(self.now(), domains=domains, workspace_id=self.workspace_id)
         for probe in mine:
             by_domain.setdefault(probe.domain, {}).setdefault(probe.email, probe.pattern)
         due = [email for asked in by_domain.values() for email in asked]
@@ -373,9 +369,9 @@ def recheck_due_probes(
     if isinstance(domains, str):
         domains = [domains]
     domains = None if domains is None else sorted(set(domains))
-    due = records.due_rechecks(now or timezone.now(), domains=domains)
     total = 0
-    for workspace_id in sorted({p.workspace_id for p in due}, key=lambda w: w or 0):
+    due = records.workspaces_with_due_rechecks(now or timezone.now(), domains=domains)
+    for workspace_id in due:
         with Discovery(workspace_id=workspace_id, now=now) as discovery:
             total += discovery.recheck_due(domains=domains)
     return total

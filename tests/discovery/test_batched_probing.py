@@ -280,3 +280,24 @@ def test_someone_who_objected_is_never_probed_in_a_batch(mail_sandbox, world, pl
     for verdict in (verdicts[staff.index(objector)], unscoped[staff.index(objector)]):
         assert (verdict.email, verdict.reason) == ("", "objected")
     assert any(v.status == "verified" for v in verdicts)
+
+
+def test_a_workspaces_due_rechecks_are_not_hidden_behind_anothers(workspace, other_workspace):
+    # The older rechecks of one workspace fill the first rows due: each workspace still reads
+    # its own.
+    now = timezone.now()
+    rows = [
+        {"workspace_id": ws.pk, "email": f"p{i}@exemple.example", "domain": "exemple.example",
+         "attempt": 1, "now": now - dt.timedelta(hours=2 if ws == workspace else 1)}
+        for ws in (workspace, other_workspace)
+        for i in range(3 if ws == workspace else 1)
+    ]  # fmt: skip
+    records.start_probes(rows)
+    EmailProbe.objects.unscoped().update(status="deferred")
+    for probe in EmailProbe.objects.unscoped():
+        EmailProbe.objects.unscoped().filter(pk=probe.pk).update(recheck_at=probe.created_at)
+    assert records.workspaces_with_due_rechecks(now) == [workspace.pk, other_workspace.pk]
+    theirs = records.due_rechecks(now, limit=2, workspace_id=other_workspace.pk)
+    assert [p.workspace_id for p in theirs] == [other_workspace.pk]
+    assert len(records.due_rechecks(now, limit=2, workspace_id=workspace.pk)) == 2
+    assert records.due_rechecks(now, workspace_id=None) == []
