@@ -193,15 +193,21 @@ def _raw(first_name: str, last_name: str) -> Iterator[tuple[str, str, str]]:
         return
     # The common patterns with the name as written, then with the other spellings; then the
     # rarer patterns in the same order; homonym digits last.
+    as_written = (firsts[0], firsts[0][:1], lasts[0])
+    spellings = [
+        (first, f, last)
+        for first in firsts
+        for f in first_initials(first)
+        for last in lasts
+        if (first, f, last) != as_written  # its local parts were given just before
+    ]
     for patterns in (PATTERNS[:COMMON], PATTERNS[COMMON:]):
-        first, last = firsts[0], lasts[0]
+        first, f, last = as_written
         for pattern in patterns:
-            yield _apply(pattern, first, last, first[:1]), pattern, "as_written"
-        for first in firsts:
-            for f in first_initials(first):
-                for last in lasts:
-                    for pattern in patterns:
-                        yield _apply(pattern, first, last, f), pattern, "spelling"
+            yield _apply(pattern, first, last, f), pattern, "as_written"
+        for first, f, last in spellings:
+            for pattern in patterns:
+                yield _apply(pattern, first, last, f), pattern, "spelling"
     first, last = firsts[0], lasts[0]
     for digit in HOMONYM_DIGITS:
         for pattern in DIGIT_PATTERNS:
