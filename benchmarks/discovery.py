@@ -123,6 +123,7 @@ def run(args: argparse.Namespace) -> None:
     django.setup()
     from django.core.management import call_command
 
+    from config.heap import freeze_startup_heap
     from enrichment.sandbox.mail_world import MailPlan
     from enrichment.sandbox.world import World
 
@@ -131,6 +132,8 @@ def run(args: argparse.Namespace) -> None:
     plan = MailPlan.build(world, slow_dns_share=0.1 if args.delays else 0.0)
     servers = start_servers(args, plan)
     people = take_in_turn(world, args.people)
+    # What a Celery worker does once started, before its pool forks (config/heap.py).
+    freeze_startup_heap()
     if args.processes > 1:
         done = run_in_processes(args, people, first_pass, recheck_rounds)
         args.threads = done.threads

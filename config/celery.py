@@ -3,9 +3,16 @@
 import os
 
 from celery import Celery
-from celery.signals import setup_logging, task_postrun, task_prerun, worker_process_init
+from celery.signals import (
+    setup_logging,
+    task_postrun,
+    task_prerun,
+    worker_init,
+    worker_process_init,
+)
 from django.db import close_old_connections
 
+from .heap import freeze_startup_heap
 from .log import use_django_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -33,6 +40,12 @@ app.conf.update(
 app.autodiscover_tasks()
 # Django's LOGGING is the only logging configuration (one format and clock for every process).
 setup_logging.connect(use_django_logging, weak=False)
+
+
+@worker_init.connect
+def _freeze_startup_heap(**kwargs) -> None:
+    """The worker's start-up objects, out of the collector's reach before the pool forks."""
+    freeze_startup_heap()
 
 
 @worker_process_init.connect
