@@ -25,17 +25,22 @@ class DatabaseStore:
     """One `ProviderBreaker` row per provider, changed by conditional UPDATEs."""
 
     def load(self, provider: str) -> tuple[State, int]:
-        row = ProviderBreaker.objects.filter(provider=provider).first()
+        # Read on every session a prober opens: the columns alone (the provider is unique).
+        rows = ProviderBreaker.objects.filter(provider=provider).values_list(
+            "results", "opened_at", "probe_until", "generation", "pending", "version"
+        )
+        row = next(iter(rows[:1]), None)
         if row is None:
             return State(), 0
+        results, opened_at, probe_until, generation, pending, version = row
         state = State(
-            results=row.results,
-            opened_at=row.opened_at,
-            probe_until=row.probe_until,
-            generation=row.generation,
-            pending=tuple(float(until) for until in row.pending.split()),
+            results=results,
+            opened_at=opened_at,
+            probe_until=probe_until,
+            generation=generation,
+            pending=tuple(float(until) for until in pending.split()),
         )
-        return state, row.version
+        return state, version
 
     def swap(self, provider: str, version: int, state: State) -> bool:
         fields = {
