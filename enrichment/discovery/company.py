@@ -22,7 +22,7 @@ from prospects import services as prospect_services
 from prospects.models import Prospect, Workspace
 
 from ..models import DiscoveredContact
-from . import checking, contacts, people_search, site_fetch
+from . import checking, contacts, people_search, quotas, site_fetch
 from .patterns import KnownAddress
 from .permutations import pattern_of
 from .services import Discovery
@@ -169,7 +169,7 @@ def discover_company(
     known = known_addresses(workspace, domain, site.emails, people)
     with Discovery(workspace_id=workspace.pk, smtp=smtp) as discovery:
         to_check = _add_people(workspace, site, people, company, run, user, allowance)
-        _check_together(discovery, to_check, known, run, progress, len(people))
+        _check_together(discovery, to_check, known, run, progress, len(people), allowance)
         run.warnings |= set(discovery.warnings)
     return run
 
@@ -236,13 +236,23 @@ def _check_together(
     run: DiscoveryRun,
     progress: Callable[[int, int], Any] | None,
     people: int,
+    allowance: Any = None,
 ) -> None:
     """Find and record the contacts' addresses, CHECK_AT_ONCE at a time (their candidates
     asked in rounds together, `checking.check_contacts`), the progress told after each wave
-    of rounds and each group."""
+    of rounds and each group. A job's `allowance` takes each group's checks from its
+    requester's quota first: once spent, the run stops there (the rest stay to check)."""
     done_before = 0
     for start in range(0, len(to_check), CHECK_AT_ONCE):
         group = to_check[start : start + CHECK_AT_ONCE]
+        if allowance is not None:
+            granted = allowance.take_checks(len(group))
+            if granted < len(group):
+                refusal = quotas.emails_quota_reached()
+                run.refused, run.refused_code = str(refusal), refusal.code
+                group = group[:granted]
+                if not group:
+                    break
         # The heartbeat goes on between the group's waves (a job's lease, a slow host).
         heartbeat = (lambda done=done_before: progress(done, people)) if progress else None
         verdicts = checking.check_contacts(
@@ -253,6 +263,8 @@ def _check_together(
             run.statuses[verdict.status] += 1
         if progress:
             progress(group[-1][0], people)
+        if run.refused_code == "discovery_quota_emails":
+            break
     if progress:
         progress(people, people)
 

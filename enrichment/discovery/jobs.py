@@ -42,6 +42,10 @@ ERRORS = {
     "discovery_quota_company": gettext_lazy(
         "The company reached the most discovered contacts per company: the run stopped there."
     ),
+    "discovery_quota_emails": gettext_lazy(
+        "The quota of addresses checked in 24 hours was reached: the run stopped there, the "
+        "other contacts are still to check."
+    ),
     "invalid_domain": gettext_lazy("The domain is not valid."),
     "probing_not_configured": gettext_lazy(
         "Address checking is not configured (SMTP name and sender)."

@@ -5,7 +5,9 @@ for the admin's session and commands — parallel jobs, contacts added and addre
 They are checked when a job is asked for, and the contacts quota again for each contact added.
 A job's contacts are counted on it as they are added: its requester's jobs of the last 24 hours
 are locked and summed in the transaction that adds the contact and counts it, so parallel jobs
-of one key never go past the quota together, and a running job counts from its first contact."""
+of one key never go past the quota together, and a running job counts from its first contact.
+The addresses checked are taken the same way, a group of contacts at a time, before they are
+checked."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import hashlib
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -55,6 +57,14 @@ def contacts_quota_reached() -> DiscoveryRefused:
         )
         % {"max": quota("contacts_per_user_per_day")},
         code="discovery_quota_contacts",
+    )
+
+
+def emails_quota_reached() -> DiscoveryRefused:
+    return DiscoveryRefused(
+        _("You have reached your quota of %(max)s addresses checked in 24 hours.")
+        % {"max": quota("emails_per_user_per_day")},
+        code="discovery_quota_emails",
     )
 
 
@@ -133,11 +143,7 @@ def check_quotas(workspace: Workspace, domain: str, *, user: Any, api_key: ApiKe
     if (today["added"] or 0) >= quota("contacts_per_user_per_day"):
         raise contacts_quota_reached()
     if (today["checked"] or 0) >= quota("emails_per_user_per_day"):
-        raise DiscoveryRefused(
-            _("You have reached your quota of %(max)s addresses checked in 24 hours.")
-            % {"max": quota("emails_per_user_per_day")},
-            code="discovery_quota_emails",
-        )
+        raise emails_quota_reached()
     known = kept_on(DiscoveredContact.objects.for_workspace(workspace), domain)
     if known >= quota("contacts_per_company"):
         raise company_quota_reached(domain)
@@ -172,3 +178,22 @@ class JobContacts:
     def count(self) -> None:
         """One more contact added by the job, seen at once by its requester's other jobs."""
         self._jobs().filter(pk=self.job.pk).update(added=F("added") + 1)
+
+    def take_checks(self, wanted: int) -> int:
+        """How many of `wanted` more contacts the job may have checked (their addresses
+        found and verified) before its requester's quota of addresses checked in 24 hours
+        is reached: counted on the job at once, its requester's jobs locked as `reserve`
+        does, so parallel jobs never pass the quota together."""
+        mine = requested_by(self.job.requested_by, self.job.api_key)
+        with transaction.atomic():
+            checked = (
+                self._jobs()
+                .filter((mine & _today()) | Q(pk=self.job.pk))
+                .select_for_update()
+                .order_by("pk")
+                .values_list("checked", flat=True)
+            )
+            granted = max(0, min(wanted, quota("emails_per_user_per_day") - sum(checked)))
+            if granted:
+                self._jobs().filter(pk=self.job.pk).update(checked=F("checked") + granted)
+        return granted

@@ -225,3 +225,32 @@ def test_the_command_says_in_french_why_probing_was_held_back(discovering, world
     said = out.getvalue()
     assert "a répondu par une liste de blocage : la sonde de ce serveur est suspendue" in said
     assert "mail_host_blocked_us" not in said
+
+
+def test_the_addresses_checked_quota_stops_a_running_job_at_the_quota(
+    discovering, settings, world, company
+):
+    """The quota of addresses checked in 24 hours is taken before each group of contacts is
+    checked, not counted at the job's end: a job past it stops there, the rest unchecked."""
+    from enrichment.discovery import jobs
+    from enrichment.models import DiscoveryJob
+    from tests.factories import UserFactory
+
+    assert len(staff(world, company)) >= 3
+    settings.SOURCIER_DISCOVERY_QUOTAS = {"emails_per_user_per_day": 3}
+    workspace, user = WorkspaceFactory(), UserFactory()
+    DiscoveryJob.objects.create(
+        workspace=workspace, domain="autre.fr", status="completed", requested_by=user, checked=1
+    )
+    job = DiscoveryJob.objects.create(workspace=workspace, domain=company.domain, requested_by=user)
+    assert jobs.run_job(job.pk) == "completed"
+    job.refresh_from_db()
+    assert (job.checked, job.error_code) == (2, "discovery_quota_emails")
+    assert "quota d’adresses vérifiées" in jobs.error_message(job.error_code)
+    found = DiscoveredContact.objects.for_workspace(workspace)
+    assert found.exclude(checked_at=None).count() == 2
+    assert found.filter(checked_at=None).count() == found.count() - 2 >= 1
+    # The requester has nothing left today: a new job is refused at once.
+    with pytest.raises(contacts.DiscoveryRefused) as refused:
+        jobs.start_job(workspace, "beta.fr", user=user)
+    assert refused.value.code == "discovery_quota_emails"
