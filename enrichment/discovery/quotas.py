@@ -160,19 +160,23 @@ class JobContacts:
     def _jobs(self):
         return DiscoveryJob.objects.for_workspace(self.job.workspace_id)
 
-    def reserve(self) -> None:
-        """Lock the requester's jobs of the last 24 hours (this one among them), always in
-        the same order so that two jobs never wait for each other, and refuse a contact past
-        the quota (`discovery_quota_contacts`)."""
+    def _used_today(self, column: str) -> int:
+        """The requester's total of `column` over its jobs of the last 24 hours (this one
+        among them), their rows locked always in the same order so that two jobs never wait
+        for each other. Inside the caller's transaction."""
         mine = requested_by(self.job.requested_by, self.job.api_key)
-        added = (
+        jobs = (
             self._jobs()
             .filter((mine & _today()) | Q(pk=self.job.pk))
             .select_for_update()
             .order_by("pk")
-            .values_list("added", flat=True)
         )
-        if sum(added) >= quota("contacts_per_user_per_day"):
+        return sum(jobs.values_list(column, flat=True))
+
+    def reserve(self) -> None:
+        """Refuse a contact past the requester's quota (`discovery_quota_contacts`), their
+        jobs locked until the caller's transaction ends."""
+        if self._used_today("added") >= quota("contacts_per_user_per_day"):
             raise contacts_quota_reached()
 
     def count(self) -> None:
@@ -182,18 +186,11 @@ class JobContacts:
     def take_checks(self, wanted: int) -> int:
         """How many of `wanted` more contacts the job may have checked (their addresses
         found and verified) before its requester's quota of addresses checked in 24 hours
-        is reached: counted on the job at once, its requester's jobs locked as `reserve`
-        does, so parallel jobs never pass the quota together."""
-        mine = requested_by(self.job.requested_by, self.job.api_key)
+        is reached: counted on the job at once, under the same lock as `reserve`, so
+        parallel jobs never pass the quota together."""
         with transaction.atomic():
-            checked = (
-                self._jobs()
-                .filter((mine & _today()) | Q(pk=self.job.pk))
-                .select_for_update()
-                .order_by("pk")
-                .values_list("checked", flat=True)
-            )
-            granted = max(0, min(wanted, quota("emails_per_user_per_day") - sum(checked)))
+            left = quota("emails_per_user_per_day") - self._used_today("checked")
+            granted = max(0, min(wanted, left))
             if granted:
                 self._jobs().filter(pk=self.job.pk).update(checked=F("checked") + granted)
         return granted
