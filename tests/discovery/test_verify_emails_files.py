@@ -138,3 +138,17 @@ def test_without_a_workspace_no_objection_list_is_ignored(
     assert not EmailProbe.objects.unscoped().filter(
         email__in=[person.true_email, colleague.true_email]
     ).exists()
+
+
+@pytest.mark.parametrize("how", ["same path", "link to it"])
+def test_the_file_read_is_never_written_over(tmp_path, db, how):
+    source = tmp_path / "in.csv"
+    data = "email\nanne.martin@exemple.fr\npaul.durand@exemple.fr\n"
+    source.write_text(data, encoding="utf-8")
+    out = source
+    if how == "link to it":
+        out = tmp_path / "link.csv"
+        out.symlink_to(source)
+    with pytest.raises(CommandError, match=r"est le fichier lu : donnez à --out un autre"):
+        call_command("verify_emails", str(source), "--out", str(out), "--no-smtp")
+    assert source.read_text(encoding="utf-8") == data

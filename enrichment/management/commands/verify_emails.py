@@ -38,6 +38,14 @@ def _cells(verdict: Verdict) -> dict[str, str]:
     }
 
 
+def _same_file(read: Path, written: Path) -> bool:
+    """Is `written` the file `read` (the same path, a link to it, another name of it)?"""
+    try:
+        return written.exists() and read.exists() and read.samefile(written)
+    except OSError:
+        return False
+
+
 class Command(BaseCommand):
     help = "Verify a CSV of addresses, or find each person's best address, into a result CSV."
 
@@ -57,6 +65,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         translation.activate("fr")
+        out_path = Path(options["out"])
+        if _same_file(Path(options["input"]), out_path):
+            # Opened for writing, the file read would be emptied before its rows are read.
+            raise CommandError(
+                _("%(path)s is the file being read: give --out another file.")
+                % {"path": out_path}
+            )
         source = read_input(Path(options["input"]))
         workspace_id = None
         if options["workspace"]:
@@ -70,7 +85,6 @@ class Command(BaseCommand):
             discovery = Discovery(workspace_id=workspace_id, smtp=not options["no_smtp"])
         except ProbeConfigError as exc:
             raise CommandError(_("%(error)s (or run with --no-smtp)") % {"error": exc}) from exc
-        out_path = Path(options["out"])
         try:
             with discovery, open(out_path, "w", encoding="utf-8", newline="") as handle:
                 statuses = self._write(discovery, source, csv.writer(handle))
