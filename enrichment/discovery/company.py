@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.utils.translation import gettext as _
-
 from prospects import normalize
 from prospects import services as prospect_services
 from prospects.models import Prospect, Workspace
@@ -147,14 +145,7 @@ def discover_company(
     people-search vendors (AI Ark, Apollo) know there are added too (paid, once per domain
     within the cache period). A job's `allowance` holds its requester's contacts quota for
     each contact added (see quotas.JobContacts): once spent, the run stops there."""
-    try:
-        domain = normalize.normalize_domain(domain)
-    except normalize.InvalidValue as error:
-        raise contacts.DiscoveryRefused(str(error), code="invalid_domain") from error
-    if not domain:
-        raise contacts.DiscoveryRefused(
-            _("Give the domain of a company, e.g. exemple.fr."), code="invalid_domain"
-        )
+    domain = contacts.clean_domain(domain, required=True)
     run = DiscoveryRun(domain=domain)
     company = prospect_services.find_company(workspace.pk, domain=domain)
     site = read_site(domain, fetch, company_name=company.name if company else "")

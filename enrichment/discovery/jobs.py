@@ -19,13 +19,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from prospects import normalize
 from prospects.models import ApiKey, Workspace
 
 from ..discovery_jobs import DiscoveryJob
 from ..engine import claims
+from . import contacts, quotas
 from . import people_search as people_search_source
-from . import quotas
 from .smtp import ProbeConfigError
 
 log = logging.getLogger(__name__)
@@ -62,15 +61,7 @@ def lease_seconds() -> int:
 
 def clean_domain(domain: str) -> str:
     """The company's registrable domain, or DiscoveryRefused (`invalid_domain`)."""
-    try:
-        cleaned = normalize.normalize_domain(domain)
-    except normalize.InvalidValue as error:
-        raise quotas.DiscoveryRefused(str(error), code="invalid_domain") from error
-    if not cleaned or "." not in cleaned:
-        raise quotas.DiscoveryRefused(
-            _("Give the domain of a company, e.g. exemple.fr."), code="invalid_domain"
-        )
-    return cleaned
+    return contacts.clean_domain(domain, required=True)
 
 
 def start_job(

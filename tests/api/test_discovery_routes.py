@@ -79,11 +79,21 @@ def test_the_same_idempotency_key_replays_the_job(api, workspace):
     [
         *("localhost", "pas un domaine", "[oops", "exemple"),
         *("exa mple.fr", "ab\x00c.fr", "-x.fr", "x_y.fr"),
+        # Reserved names no mail goes to (RFC 6761), refused as verify_emails refuses them.
+        *("foo.localhost", "société.invalid", "www.acme.test"),
     ],
 )
 def test_an_invalid_domain_is_refused(api, workspace, domain):
     assert_envelope(api.post(JOBS, {"domain": domain}), 422, "invalid_domain")
     assert not DiscoveryJob.objects.for_workspace(workspace).exists()
+
+
+def test_a_reserved_name_is_refused_with_its_reason_in_french(api, workspace):
+    refused = api.post(JOBS, {"domain": "https://foo.localhost/equipe"})
+    assert_envelope(refused, 422, "invalid_domain")
+    assert refused.json()["error"]["message"].startswith(
+        "foo.localhost est un nom réservé où aucun courrier n’arrive"
+    )
 
 
 def test_the_parallel_jobs_quota_is_a_429_in_the_request_s_language(api, settings, workspace):

@@ -189,6 +189,10 @@ def test_the_command_prints_a_json_last_line(discovering, company):
         call_command(
             "discover_contacts", "--workspace", workspace.slug, "--domain", "a" * 300 + ".fr"
         )
+    with pytest.raises(CommandError, match=r"foo\.localhost est un nom réservé"):
+        call_command(
+            "discover_contacts", "--workspace", workspace.slug, "--domain", "foo.localhost"
+        )
 
 
 def test_each_contact_found_is_one_webhook_event(discovering, settings, company):
