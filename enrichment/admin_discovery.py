@@ -31,6 +31,7 @@ REASONS = {
     "invalid_syntax": _("not a valid address"),
     "invalid_domain": _("not a valid domain"),
     "no_name": _("no first or last name to build an address from"),
+    "invalid_name": _("the name holds digits or symbols no name has: nothing was asked"),
     "null_mx": _("the domain accepts no email (null MX)"),
     "domain_not_found": _("the domain does not exist"),
     "no_mail_server": _("the domain has no mail server"),

@@ -4,8 +4,6 @@ address is then found and verified like theirs (in a worker), and waits for appr
 
 from __future__ import annotations
 
-import unicodedata
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,11 +15,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .discovery import checking, contacts
+from .discovery.permutations import foreign_characters
 from .models import DiscoveredContact
-
-# What a name holds besides letters and their accents: spaces, hyphens, apostrophes, the dot
-# of an initial.
-NAME_MARKS = frozenset(" -'’.")
 
 
 def validate_person_name(value: str) -> None:
@@ -30,14 +25,7 @@ def validate_person_name(value: str) -> None:
     junk addresses."""
     if not any(char.isalpha() for char in value):
         raise ValidationError(_("A name needs letters."), code="no_letters")
-    others = sorted(
-        {
-            char
-            for char in value
-            if char not in NAME_MARKS and unicodedata.category(char)[0] not in "LM"
-        }
-    )
-    if others:
+    if others := foreign_characters(value):
         raise ValidationError(
             _(
                 "A name holds only letters, spaces, hyphens and apostrophes: remove "

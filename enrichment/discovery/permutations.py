@@ -78,6 +78,20 @@ class Candidate:
         return f"{self.local}@{domain}"
 
 
+# What a person's name holds besides letters and their accents, as a person types it:
+# spaces, hyphens, apostrophes, the dot of an initial.
+PERSON_NAME_MARKS = NAME_MARKS | {"."}
+
+
+def foreign_characters(name: str) -> list[str]:
+    """The characters of `name` no person's name holds (digits, symbols, emoji, a formula's
+    "=" and brackets), sorted; none for a name. Such a "name" would only be probed as junk
+    addresses: a person typed in is refused, a file's row answered `invalid_name`."""
+    return sorted(
+        {c for c in name if c not in PERSON_NAME_MARKS and unicodedata.category(c)[0] not in "LM"}
+    )
+
+
 def _letters(text: str) -> str:
     """Letters (and their accents), hyphens, apostrophes and spaces; anything else (digits,
     punctuation, emoji) becomes a space before folding: anyascii would spell an emoji as a

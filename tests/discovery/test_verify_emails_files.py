@@ -152,3 +152,22 @@ def test_the_file_read_is_never_written_over(tmp_path, db, how):
     with pytest.raises(CommandError, match=r"est le fichier lu : donnez à --out un autre"):
         call_command("verify_emails", str(source), "--out", str(out), "--no-smtp")
     assert source.read_text(encoding="utf-8") == data
+
+
+def test_a_name_no_person_has_is_answered_invalid_and_never_asked(
+    mail_sandbox, tmp_path, world, plan
+):
+    person = someone(world, plan)
+    domain = person.company.domain
+    header, rows = verify(
+        tmp_path,
+        "first_name,last_name,domain\n"
+        f'"=HYPERLINK(""http://evil"")",+1+1,{domain}\n'
+        f"-2,\tx,{domain}\n"
+        f"{person.first_name},{person.last_name},{domain}\n",
+    )
+    status, reason = header.index("status"), header.index("reason")
+    assert [(r[status], r[reason]) for r in rows[:2]] == [("invalid", "invalid_name")] * 2
+    assert rows[2][header.index("email")] == person.true_email
+    assert all(a.endswith(domain) and "hyperlink" not in a for a in rcpts(mail_sandbox))
+    assert not any(a.startswith("x@") for a in rcpts(mail_sandbox))
