@@ -51,9 +51,11 @@ class MailQuestions:
         self._patterns: dict[str, list[str]] = {}
         # Each domain's evidence and what it was learned from (services.Discovery.evidence).
         self._evidence: dict[str, tuple] = {}
-        # Domains whose catch-all check was greylisted: not asked again (nor read again)
-        # before this time, when the database would first allow it.
-        self._catch_all_deferred: dict[str, dt.datetime] = {}
+        # Domains whose catch-all check got no answer (greylisted, blocked, paused, not
+        # reached): not asked again (nor read again) before this time, and why. A greylisted
+        # one until the database would first allow it; the others as long, rather than one
+        # more row each time a person of the domain is looked at.
+        self._catch_all_silent: dict[str, tuple[dt.datetime, str]] = {}
 
     def now(self) -> dt.datetime:
         return self._now or timezone.now()
@@ -93,8 +95,9 @@ class MailQuestions:
             return row.catch_all, ""
         if self.prober.disabled:
             return None, SMTP_UNREACHABLE
-        if self._catch_all_deferred.get(row.domain, self.now()) > self.now():
-            return None, SMTP_DEFERRED  # greylisted: not before the recheck delay
+        until, why = self._catch_all_silent.get(row.domain, (self.now(), ""))
+        if until > self.now():
+            return None, why  # greylisted, or not answered: not before the recheck delay
         return None
 
     def check_catch_alls(
@@ -121,7 +124,7 @@ class MailQuestions:
         for address, (_route, row, _local) in asking.items():
             last = latest.get(address)
             if last and last.status == Status.DEFERRED and last.created_at > now - wait:
-                self._catch_all_deferred[row.domain] = last.created_at + wait
+                self._catch_all_silent[row.domain] = (last.created_at + wait, SMTP_DEFERRED)
                 found[row.domain] = (None, SMTP_DEFERRED)  # greylisted: not before the delay
                 continue
             rows.append({
@@ -142,9 +145,9 @@ class MailQuestions:
             _route, row, local = asking[probe.email]
             for name, value in self._answer_fields(answer, recheck=False).items():
                 setattr(probe, name, value)
-            if answer.status == SMTP_DEFERRED:
-                self._catch_all_deferred[row.domain] = probe.created_at + wait
             verdict = {SMTP_ACCEPTED: True, SMTP_REJECTED: False}.get(answer.status)
+            if verdict is None and answer is not NOT_ASKED:
+                self._catch_all_silent[row.domain] = (probe.created_at + wait, answer.status)
             row.catch_all, row.catch_all_local = verdict, "" if verdict is not None else local
             row.catch_all_checked_at = now if verdict is not None else None
             changed.append(row)

@@ -57,6 +57,20 @@ def test_a_blocklisted_host_is_a_warning_on_the_queue_the_home_and_technique(
     assert "probing-warning" not in said(member_client, HOME)[0]
 
 
+def test_a_catch_all_check_refused_is_not_asked_again_for_each_person(mail_sandbox, world, plan):
+    # The blocklist reply pauses the host: each person looked at afterwards is told so, with
+    # no catch-all row of their own (nothing would be asked anyway).
+    from enrichment.models import EmailProbe
+
+    domain, staff = staff_of(world, plan, mw.BLOCKLIST)
+    assert len(staff) >= 2
+    with Discovery() as discovery:
+        verdicts = [discovery.find_best(p.first_name, p.last_name, domain) for p in staff]
+    assert {v.status for v in verdicts} == {"unknown"}
+    checks = EmailProbe.objects.unscoped().filter(kind="catch_all", domain=domain)
+    assert list(checks.values_list("status", flat=True)) == ["blocked"]
+
+
 def test_port_25_reachable_nowhere_is_a_warning_until_a_host_answers(
     mail_sandbox, settings, world, plan, member_client, unused_tcp_port
 ):
