@@ -63,6 +63,14 @@ def decide_selected(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset
         )
         return None
     ids = list(queryset.filter(workspace=workspace).values_list("pk", flat=True))
+    if not ids:
+        # Another workspace's ids, or contacts deleted meanwhile: nothing to decide.
+        modeladmin.message_user(
+            request,
+            gettext("None of the selected contacts is in this workspace: nothing was done."),
+            messages.WARNING,
+        )
+        return None
     return verb(workspace, ids, user=request.user)
 
 

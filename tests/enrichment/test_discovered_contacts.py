@@ -246,6 +246,22 @@ def test_approving_from_the_queue(member_client, workspace, other_workspace):
     assert theirs.status == Contact.Status.PENDING
 
 
+@pytest.mark.parametrize("action", ["approve", "reject"])
+def test_a_selection_of_another_workspaces_contacts_is_said_to_do_nothing(
+    member_client, workspace, other_workspace, action
+):
+    theirs, _ = add(other_workspace, first="Eve", last="Noir")
+    response = member_client.post(
+        CHANGELIST, {"action": action, "_selected_action": [theirs.pk]}, follow=True
+    )
+    said = [str(m) for m in response.context["messages"]]
+    assert said == [
+        "Aucun des contacts choisis n’est dans cet espace de travail : rien n’a été fait."
+    ]
+    theirs.refresh_from_db()
+    assert theirs.status == Contact.Status.PENDING
+
+
 def test_only_a_workspace_administrator_deletes_contacts(member_client, admin_client_ws, workspace):
     first, _ = add(workspace)
     second, _ = add(workspace, first="Bob", last="Roy")
