@@ -145,12 +145,14 @@ class DiscoveryJobAdmin(WorkspaceScopedAdmin):
         "error_text",
         "warnings_text",
         "attempts",
-        "requested_by",
+        "requester",
         "created_at",
         "started_at",
         "finished_at",
     )
-    exclude = ("api_key", "error_code", "cost", "next_attempt_at", "warnings")
+    exclude = (
+        "api_key", "requested_by", "error_code", "cost", "next_attempt_at", "warnings"
+    )
 
     def get_urls(self):
         view = self.admin_site.admin_view(partial(start_view, self))
@@ -174,6 +176,13 @@ class DiscoveryJobAdmin(WorkspaceScopedAdmin):
         url = reverse("admin:enrichment_discoveredcontact_changelist")
         return format_html('<a href="{}?{}">{}</a>', url, urlencode({"domain": job.domain}),
                            job.added)
+
+    @admin.display(description=_("requested by"))
+    def requester(self, job: DiscoveryJob) -> str:
+        """The person who asked, or the API key that did (by its name)."""
+        if job.api_key_id is not None:
+            return gettext("API key “%(name)s”") % {"name": job.api_key.name}
+        return str(job.requested_by) if job.requested_by_id else "—"
 
     @admin.display(description=_("cost"), ordering="cost")
     def cost_text(self, job: DiscoveryJob) -> str:

@@ -81,6 +81,15 @@ def test_another_workspace_s_runs_are_not_listed(member_client, workspace, other
     assert member_client.get(change).status_code in (302, 404)
 
 
+def test_a_run_asked_for_by_an_api_key_names_the_key(member_client, workspace):
+    from prospects.api_keys import create_api_key
+
+    key = create_api_key(workspace, name="CRM Lyon", role="member").api_key
+    job = DiscoveryJob.objects.create(workspace=workspace, domain="alpha.fr", api_key=key)
+    page = member_client.get(reverse("admin:enrichment_discoveryjob_change", args=[job.pk]))
+    assert "clé d’API « CRM Lyon »" in page.content.decode()
+
+
 def test_a_failed_run_starts_again_but_a_paid_one_only_for_an_administrator(
     member_client, admin_client_ws, workspace, django_capture_on_commit_callbacks, settings
 ):
