@@ -119,6 +119,8 @@ def rank_candidates(
     domain keep their default order after them.
     """
     position = {pattern: index for index, pattern in enumerate(evidence.ranking)}
+    if not position:
+        return list(candidates)  # nothing learned: the default order
     learned = len(position)
     indexed = list(enumerate(candidates))
     indexed.sort(

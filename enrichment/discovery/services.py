@@ -245,7 +245,8 @@ class Discovery(MailQuestions):
             return Verdict("", INVALID, 0, "no_name")
         evidence = self.evidence(domain, known)
         # No address is longer than 254 characters (RFC 5321 with RFC 3696's erratum).
-        ranked = [c for c in rank_candidates(options, evidence) if len(c.address(domain)) <= 254]
+        longest = 254 - len(domain) - 1
+        ranked = [c for c in rank_candidates(options, evidence) if len(c.local) <= longest]
         if not ranked:
             return Verdict("", INVALID, 0, "invalid_domain")
         limit = settings.SOURCIER_SMTP_MAX_RCPTS_PER_PERSON
