@@ -18,7 +18,14 @@ from ..models import EmailProbe, MailDomain
 from . import records
 from .dns import MailRoute, resolver
 from .prober import Answer, Prober
-from .scoring import SMTP_ACCEPTED, SMTP_DEFERRED, SMTP_REJECTED, SMTP_UNREACHABLE
+from .scoring import (
+    SMTP_ACCEPTED,
+    SMTP_BLOCKED,
+    SMTP_BUDGET,
+    SMTP_DEFERRED,
+    SMTP_REJECTED,
+    SMTP_UNREACHABLE,
+)
 
 Status = EmailProbe.Status
 FINAL = {Status.ACCEPTED, Status.REJECTED}
@@ -27,6 +34,9 @@ STALE_PENDING = dt.timedelta(minutes=10)
 # The answer of a probe whose batch stopped before it was asked (nothing was sent): like an
 # unreachable host, it is asked again next time.
 NOT_ASKED = Answer(SMTP_UNREACHABLE, text="not asked: the batch stopped before it")
+# A catch-all check's silences that last (greylisted until the recheck delay, a blocklist
+# reply pausing the host for hours, the day's budget spent): not asked again meanwhile.
+KEPT_SILENT = frozenset({SMTP_DEFERRED, SMTP_BLOCKED, SMTP_BUDGET})
 
 
 class MailQuestions:
@@ -51,10 +61,9 @@ class MailQuestions:
         self._patterns: dict[str, list[str]] = {}
         # Each domain's evidence and what it was learned from (services.Discovery.evidence).
         self._evidence: dict[str, tuple] = {}
-        # Domains whose catch-all check got no answer (greylisted, blocked, paused, not
-        # reached): not asked again (nor read again) before this time, and why. A greylisted
-        # one until the database would first allow it; the others as long, rather than one
-        # more row each time a person of the domain is looked at.
+        # Domains whose catch-all check got no answer that a retry soon would change
+        # (KEPT_SILENT): not asked again (nor read again) before this time, and why. A busy
+        # or unreachable host is asked again by the next person.
         self._catch_all_silent: dict[str, tuple[dt.datetime, str]] = {}
 
     def now(self) -> dt.datetime:
@@ -146,7 +155,7 @@ class MailQuestions:
             for name, value in self._answer_fields(answer, recheck=False).items():
                 setattr(probe, name, value)
             verdict = {SMTP_ACCEPTED: True, SMTP_REJECTED: False}.get(answer.status)
-            if verdict is None and answer is not NOT_ASKED:
+            if answer.status in KEPT_SILENT:
                 self._catch_all_silent[row.domain] = (probe.created_at + wait, answer.status)
             row.catch_all, row.catch_all_local = verdict, "" if verdict is not None else local
             row.catch_all_checked_at = now if verdict is not None else None
@@ -219,20 +228,9 @@ class MailQuestions:
                 route_of.setdefault(email, route)
                 pattern_of.setdefault(email, pattern)
         emails = list(route_of)
-        latest = {e: self._prefetched.pop(e) for e in emails if e in self._prefetched}
-        for email in emails:
-            if email not in latest and email.rpartition("@")[2] in self._probed_domains:
-                latest[email] = self._latest_of.get(email)
-        missing = [e for e in emails if e not in latest]
-        if missing:
-            latest.update(records.latest_probes(self.workspace_id, missing))
+        latest = self._latest_probes(emails)
         now = self.now()
-        # Every due recheck among them claimed at once (one transaction, not one each).
-        claimed = records.claim_rechecks([
-            p for p in latest.values()
-            if p is not None and p.status == Status.DEFERRED
-            and p.recheck_at is not None and p.recheck_at <= now
-        ])  # fmt: skip
+        claimed = self._claim_due(latest, now)
         found: dict[str, EmailProbe] = {}
         rows = []
         for email in emails:
@@ -267,14 +265,43 @@ class MailQuestions:
             raise failed
         return found
 
+    def _latest_probes(self, emails: list[str]) -> dict[str, EmailProbe | None]:
+        """The latest probe of each address: prefetched, read with its batch's domains, or
+        read now (those left, in one query)."""
+        latest = {e: self._prefetched.pop(e) for e in emails if e in self._prefetched}
+        for email in emails:
+            if email not in latest and email.rpartition("@")[2] in self._probed_domains:
+                latest[email] = self._latest_of.get(email)
+        missing = [e for e in emails if e not in latest]
+        if missing:
+            latest.update(records.latest_probes(self.workspace_id, missing))
+        return latest
+
+    def _claim_due(self, latest: dict[str, EmailProbe | None], now: dt.datetime) -> set[int]:
+        """Claim every due recheck among the latest probes at once (one transaction, not
+        one each): the ids this caller took. One another worker took meanwhile (beat's
+        recheck, say) has a newer attempt by now: read again in place of the one known."""
+        due = {
+            email: p for email, p in latest.items()
+            if p is not None and p.status == Status.DEFERRED
+            and p.recheck_at is not None and p.recheck_at <= now
+        }  # fmt: skip
+        claimed = records.claim_rechecks(list(due.values()))
+        taken_elsewhere = [email for email, p in due.items() if p.pk not in claimed]
+        if taken_elsewhere:
+            latest.update(records.latest_probes(self.workspace_id, taken_elsewhere))
+        return claimed
+
     def read_probes_of(self, domains: list[str]) -> None:
         """Read the latest probe of every address of these domains at once (a batch's): the
         rounds that follow ask the database about none of them, until `forget_probes`. Another
         worker asking one of them meanwhile is still seen: its attempt's key is taken."""
         wanted = [d for d in domains if d not in self._probed_domains]
         if wanted:
-            self._latest_of.update(records.latest_probes_of_domains(self.workspace_id, wanted))
-            self._probed_domains.update(wanted)
+            found = records.latest_probes_of_domains(self.workspace_id, wanted)
+            if found is not None:  # else too many: the rounds read their own
+                self._latest_of.update(found)
+                self._probed_domains.update(wanted)
 
     def forget_probes(self) -> None:
         """The end of a batch: the next one reads its domains' probes afresh."""

@@ -15,7 +15,7 @@ from prospects.models import Workspace
 
 from ..models import DiscoveredContact
 from ..webhooks import events
-from . import contacts
+from . import contacts, domains
 from .patterns import KnownAddress
 from .permutations import candidates
 from .services import Discovery, Verdict
@@ -98,7 +98,7 @@ def add_manual_contact(
 ) -> tuple[DiscoveredContact, bool]:
     """A person typed in by a user, under the same quotas and de-duplication as the others:
     (contact, created). Their address is then found like any discovered contact's."""
-    domain = contacts.clean_domain(domain)
+    domain = domains.clean_domain(domain)
     if (
         first_name.strip()
         and last_name.strip()

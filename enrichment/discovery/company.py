@@ -20,7 +20,7 @@ from prospects import services as prospect_services
 from prospects.models import Prospect, Workspace
 
 from ..models import DiscoveredContact
-from . import checking, contacts, people_search, quotas, site_fetch
+from . import checking, contacts, domains, people_search, quotas, site_fetch
 from .patterns import KnownAddress
 from .permutations import pattern_of
 from .services import Discovery
@@ -145,7 +145,7 @@ def discover_company(
     people-search vendors (AI Ark, Apollo) know there are added too (paid, once per domain
     within the cache period). A job's `allowance` holds its requester's contacts quota for
     each contact added (see quotas.JobContacts): once spent, the run stops there."""
-    domain = contacts.clean_domain(domain, required=True)
+    domain = domains.clean_domain(domain, required=True)
     run = DiscoveryRun(domain=domain)
     company = prospect_services.find_company(workspace.pk, domain=domain)
     site = read_site(domain, fetch, company_name=company.name if company else "")
@@ -234,13 +234,15 @@ def _check_together(
     of rounds and each group. A job's `allowance` takes each group's checks from its
     requester's quota first: once spent, the run stops there (the rest stay to check)."""
     done_before = 0
+    quota_reached = False
     for start in range(0, len(to_check), CHECK_AT_ONCE):
         group = to_check[start : start + CHECK_AT_ONCE]
         if allowance is not None:
             granted = allowance.take_checks(len(group))
-            if granted < len(group):
-                refusal = quotas.emails_quota_reached()
-                run.refused, run.refused_code = str(refusal), refusal.code
+            if quota_reached := granted < len(group):
+                if not run.refused_code:  # the first quota reached is the one told
+                    refusal = quotas.emails_quota_reached()
+                    run.refused, run.refused_code = str(refusal), refusal.code
                 group = group[:granted]
                 if not group:
                     break
@@ -254,7 +256,7 @@ def _check_together(
             run.statuses[verdict.status] += 1
         if progress:
             progress(group[-1][0], people)
-        if run.refused_code == "discovery_quota_emails":
+        if quota_reached:
             break
     if progress:
         progress(people, people)

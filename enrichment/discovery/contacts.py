@@ -22,8 +22,8 @@ from prospects import services as prospect_services
 from prospects.models import Company, Prospect, Source, Workspace
 
 from ..models import DiscoveredContact
+from .domains import clean_domain
 from .quotas import DiscoveryRefused, check_contact_quotas
-from .scoring import check_syntax
 
 Contact = DiscoveredContact
 RETENTION_DAYS = 30
@@ -33,30 +33,6 @@ def person_key(first_name: str, last_name: str, domain: str) -> str:
     """One contact per person and domain, whatever the accents, case and spacing."""
     name = " ".join(normalize.fold(f"{first_name} {last_name}").split())
     return f"{name}@{domain}"[:600]
-
-
-def clean_domain(value: str, *, required: bool = False) -> str:
-    """The domain as stored ('https://www.Acme.fr/' -> 'acme.fr'), by one rule on every
-    path (a job, the command, a person typed in): DiscoveryRefused (`invalid_domain`) when
-    it is not one, or is a reserved name no mail goes to (.localhost, .invalid, .test: RFC
-    6761), as `verify_emails` says of an address there. Empty stays "" unless `required`."""
-    try:
-        domain = normalize.normalize_domain(value)
-    except normalize.InvalidValue as error:
-        raise DiscoveryRefused(str(error), code="invalid_domain") from error
-    if not domain or "." not in domain:
-        if not required and not domain:
-            return ""
-        raise DiscoveryRefused(
-            _("Give the domain of a company, e.g. exemple.fr."), code="invalid_domain"
-        )
-    if check_syntax(f"postmaster@{domain}")[1]:
-        raise DiscoveryRefused(
-            _("%(domain)s is a reserved name that no mail goes to: give the domain of a "
-              "company, e.g. exemple.fr.") % {"domain": domain},
-            code="invalid_domain",
-        )
-    return domain
 
 
 def _site_name(workspace: Workspace, contact: DiscoveredContact) -> str:

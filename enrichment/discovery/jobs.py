@@ -23,7 +23,7 @@ from prospects.models import ApiKey, Workspace
 
 from ..discovery_jobs import DiscoveryJob
 from ..engine import claims
-from . import contacts, quotas
+from . import domains, quotas
 from . import people_search as people_search_source
 from .smtp import ProbeConfigError
 
@@ -61,7 +61,7 @@ def lease_seconds() -> int:
 
 def clean_domain(domain: str) -> str:
     """The company's registrable domain, or DiscoveryRefused (`invalid_domain`)."""
-    return contacts.clean_domain(domain, required=True)
+    return domains.clean_domain(domain, required=True)
 
 
 def start_job(
@@ -192,7 +192,8 @@ def run_job(job_id: int) -> str:
         pages=run.pages,
         people=run.people,
         done=run.people,
-        checked=sum(run.statuses.values()),
+        # `checked` is counted as the run goes (quotas.JobContacts.take_checks): a retried
+        # job's earlier attempt keeps counting.
         objected=run.objected,
         contact_ids=run.contact_ids,
         provider_people=run.provider_people,

@@ -25,10 +25,11 @@ def _made(model: type[M], values: dict[str, Any], db: str) -> M:
     return row
 
 
-def read_rows(queryset: models.QuerySet[M]) -> list[M]:
-    """The queryset's rows, every concrete field read (in the queryset's order)."""
+def read_rows(queryset: models.QuerySet[M], *, without: tuple[str, ...] = ()) -> list[M]:
+    """The queryset's rows, every concrete field read but those `without` (deferred, as
+    `QuerySet.defer` leaves them: read from the database if asked for), in its order."""
     model = queryset.model
-    names = [field.attname for field in model._meta.concrete_fields]
+    names = [f.attname for f in model._meta.concrete_fields if f.attname not in without]
     db = queryset.db
     return [
         _made(model, dict(zip(names, values, strict=True)), db)

@@ -84,12 +84,20 @@ PERSON_NAME_MARKS = NAME_MARKS | {"."}
 
 
 def foreign_characters(name: str) -> list[str]:
-    """The characters of `name` no person's name holds (digits, symbols, emoji, a formula's
-    "=" and brackets), sorted; none for a name. Such a "name" would only be probed as junk
-    addresses: a person typed in is refused, a file's row answered `invalid_name`."""
+    """The characters of `name` no person's name holds as a person types it (digits,
+    symbols, emoji, punctuation but its marks), sorted; none for a name. The manual entry
+    refuses them."""
     return sorted(
         {c for c in name if c not in PERSON_NAME_MARKS and unicodedata.category(c)[0] not in "LM"}
     )
+
+
+def is_junk_name(name: str) -> bool:
+    """A "name" that holds digits, symbols or control characters ("=HYPERLINK(…)", "+1",
+    "\tx"): only junk addresses would come of it. Punctuation and other spaces are kept (a
+    file's or a vendor's "Dupont, PhD", "Jean\u00a0Pierre", "Marie–Anne"): the candidates
+    read letters only."""
+    return any(unicodedata.category(c)[0] in "NS" or unicodedata.category(c) == "Cc" for c in name)
 
 
 def _letters(text: str) -> str:

@@ -59,13 +59,24 @@ def latest_probes(workspace_id: int | None, emails: list[str]) -> dict[str, Emai
     return found
 
 
-def latest_probes_of_domains(workspace_id: int | None, domains: list[str]) -> dict[str, EmailProbe]:
+# The most probe rows a batch reads at once for its domains; past it (a domain asked about
+# for years), its rounds read their own addresses' rows instead.
+MOST_BATCH_PROBES = 5000
+
+
+def latest_probes_of_domains(
+    workspace_id: int | None, domains: list[str]
+) -> dict[str, EmailProbe] | None:
     """The latest probe of every address of these domains asked so far, in one query (an
-    address never asked is missing)."""
-    found: dict[str, EmailProbe] = {}
+    address never asked is missing; the transcripts are left unread), or None when there
+    are more than MOST_BATCH_PROBES rows."""
     rows = probes_of(workspace_id).filter(domain__in=domains, kind=EmailProbe.Kind.ADDRESS)
     # Not ordered by the database: the domain index finds the rows, the newest is kept here.
-    for probe in read_rows(rows):
+    read = read_rows(rows[: MOST_BATCH_PROBES + 1], without=("transcript",))
+    if len(read) > MOST_BATCH_PROBES:
+        return None
+    found: dict[str, EmailProbe] = {}
+    for probe in read:
         if probe.email not in found or found[probe.email].attempt < probe.attempt:
             found[probe.email] = probe
     return found

@@ -32,7 +32,7 @@ from . import objections, records
 from .asking import MailQuestions
 from .dns import MailRoute
 from .patterns import KnownAddress, PatternEvidence, learn_from_patterns, rank_candidates
-from .permutations import candidates, foreign_characters, pattern_of
+from .permutations import candidates, is_junk_name, pattern_of
 from .prober import Prober
 from .scoring import (
     INVALID,
@@ -238,7 +238,7 @@ class Discovery(MailQuestions):
         _address, why = check_syntax(f"postmaster@{domain}")
         if why or not domain:
             return Verdict("", INVALID, 0, "invalid_domain")
-        if foreign_characters(first_name) or foreign_characters(last_name):
+        if is_junk_name(first_name) or is_junk_name(last_name):
             return Verdict("", INVALID, 0, "invalid_name")  # "=HYPERLINK(…)": nothing asked
         options = candidates(first_name, last_name)
         if not options:

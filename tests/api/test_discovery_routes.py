@@ -80,7 +80,7 @@ def test_the_same_idempotency_key_replays_the_job(api, workspace):
         *("localhost", "pas un domaine", "[oops", "exemple"),
         *("exa mple.fr", "ab\x00c.fr", "-x.fr", "x_y.fr"),
         # Reserved names no mail goes to (RFC 6761), refused as verify_emails refuses them.
-        *("foo.localhost", "société.invalid", "www.acme.test"),
+        *("foo.localhost", "société.invalid", "www.acme.test", "xn--a.fr"),
     ],
 )
 def test_an_invalid_domain_is_refused(api, workspace, domain):

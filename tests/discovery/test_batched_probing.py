@@ -115,6 +115,29 @@ def test_greylisted_people_settled_by_one_recheck_round(mail_sandbox, world, pla
         assert verdict.email == (person.true_email if person.mailbox_exists else "")
 
 
+def test_a_batch_sees_a_recheck_another_worker_made_since_it_read_its_probes(
+    mail_sandbox, world, plan
+):
+    # A batch reads its domains' probes once. A due recheck another worker (beat) claimed
+    # and answered meanwhile is read again: its newer answer counts, nothing is asked.
+    staff = largest_staff(world, plan, mw.GREYLIST)
+    domain = staff[0].company.domain
+    with Discovery() as discovery:
+        discovery.find_best_many(names(staff[:1]), domain)
+    waiting = EmailProbe.objects.unscoped().filter(domain=domain, kind="address").first()
+    later = timezone.now() + dt.timedelta(minutes=16)
+    with Discovery(now=later) as discovery:
+        discovery.read_probes_of([domain])
+        assert recheck_due_probes(now=later, domains=[domain]) >= 1  # the other worker
+        mail_sandbox.reset()
+        route, _row = discovery.route(domain)
+        found = discovery.probe_routes([(route, {waiting.email: waiting.pattern})])
+        discovery.forget_probes()
+    assert found[waiting.email].attempt == 2
+    assert found[waiting.email].status != "deferred"
+    assert not any(s.rcpts for s in mail_sandbox.sessions)
+
+
 def test_a_due_recheck_is_claimed_by_one_caller_only(transactional_db):
     now = timezone.now()
     probes = [

@@ -258,3 +258,19 @@ def test_the_addresses_checked_quota_stops_a_running_job_at_the_quota(
     with pytest.raises(contacts.DiscoveryRefused) as refused:
         jobs.start_job(workspace, "beta.fr", user=user)
     assert refused.value.code == "discovery_quota_emails"
+
+
+def test_a_retried_jobs_earlier_checks_still_count(discovering, world, company):
+    # A job retried after its worker died: what its first attempt checked stays counted.
+    from enrichment.discovery import jobs
+    from enrichment.models import DiscoveryJob
+
+    workspace = WorkspaceFactory()
+    job = DiscoveryJob.objects.create(
+        workspace=workspace, domain=company.domain, checked=2, attempts=1
+    )
+    assert jobs.run_job(job.pk) == "completed"
+    job.refresh_from_db()
+    checked_now = DiscoveredContact.objects.for_workspace(workspace).exclude(checked_at=None)
+    assert checked_now.count() >= 1
+    assert job.checked == 2 + checked_now.count()

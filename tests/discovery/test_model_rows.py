@@ -43,3 +43,30 @@ def test_new_rows_take_the_model_defaults_and_save():
     )
     probe.save()
     assert EmailProbe.objects.unscoped().get(pk=probe.pk).email == "a@exemple.example"
+
+
+@pytest.mark.django_db
+def test_a_field_left_unread_is_read_when_asked_for():
+    now = timezone.now()
+    (made,) = records.start_probes([
+        {"workspace_id": None, "email": "a@exemple.example", "domain": "exemple.example",
+         "attempt": 1, "now": now},
+    ])  # fmt: skip
+    made.transcript = "RCPT TO:<a@exemple.example>\n250 OK"
+    records.finish_probes([made])
+    (probe,) = read_rows(EmailProbe.objects.unscoped(), without=("transcript",))
+    assert probe.get_deferred_fields() == {"transcript"}
+    assert probe.transcript == "RCPT TO:<a@exemple.example>\n250 OK"
+
+
+@pytest.mark.django_db
+def test_a_batch_past_the_most_rows_reads_none(monkeypatch):
+    now = timezone.now()
+    records.start_probes([
+        {"workspace_id": None, "email": f"p{i}@exemple.example", "domain": "exemple.example",
+         "attempt": 1, "now": now}
+        for i in range(3)
+    ])  # fmt: skip
+    assert len(records.latest_probes_of_domains(None, ["exemple.example"])) == 3
+    monkeypatch.setattr(records, "MOST_BATCH_PROBES", 2)
+    assert records.latest_probes_of_domains(None, ["exemple.example"]) is None

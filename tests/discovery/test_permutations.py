@@ -3,7 +3,7 @@ from email_validator import validate_email
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from enrichment.discovery.permutations import candidates, pattern_of
+from enrichment.discovery.permutations import candidates, is_junk_name, pattern_of
 from enrichment.sandbox.world import local_part
 
 NAME_CHARS = st.sampled_from([*"abcdeéèêëàâäîïôöùûüçñAÉÈZ' -ØßœæĳĲ李ー", "Ä", "ı", "\u0301"])
@@ -91,3 +91,17 @@ def test_emoji_and_symbols_are_dropped_never_spelled_out(first, last, junk):
 def test_an_emoji_is_no_word_of_an_address():
     assert [c.local for c in candidates("😀", "李")] == ["li"]
     assert candidates("😀", "🎉") == []
+
+
+@pytest.mark.parametrize(
+    ("name", "junk"),
+    [
+        ('=HYPERLINK("http://evil")', True), ("+1+1", True), ("-2", True), ("\tx", True),
+        ("Marie 😀", True),
+        # A file's or a vendor's names: punctuation and other spaces are only separators.
+        ("Jean\u00a0Pierre", False), ("Marie–Anne", False), ("Dupont, PhD", False),
+        ("Jean (JP)", False), ("N’Diaye", False), ("Zoë", False), ("x\u200dy", False),
+    ],
+)
+def test_a_junk_name_is_told_from_a_name_with_punctuation(name, junk):
+    assert is_junk_name(name) is junk
