@@ -177,6 +177,20 @@ def test_workers_killed_mid_job_lose_nothing_and_pay_nothing_twice(keyed, sandbo
     print(f"kills {kills}, questions asked again {repeats}")
 
 
+def explained_misses(imported, prospects) -> int:
+    """Prospects a vendor knows that got none of its answers for a reason of the design
+    (`unexplained_misses`): the address went to another prospect first, or the company has
+    another row's domain. Which prospect meets them depends on which answer came first,
+    which the faults shuffle."""
+    misses = [
+        entry for entry in imported
+        if (answers := {entry.truth[f"{slug}_email"] for slug in FINDERS} - {""})
+        and prospects[entry.prospect_id].email not in answers
+    ]  # fmt: skip
+    unexplained = unexplained_misses(imported, prospects)
+    return len(misses) - len(unexplained)
+
+
 def skipped_items(job) -> int:
     """Items without a verified answer that some finder never answered (breaker open)."""
     attempts = ProviderAttempt.objects.for_workspace(job.workspace_id).filter(item__job=job)
@@ -226,7 +240,9 @@ def test_a_job_with_20_percent_faults_settles_with_exact_counters(
     # calls): the prospects that ran meanwhile went on without it, by design. Those are the
     # items with no verified answer that some finder never answered.
     skipped = skipped_items(job)
-    assert got >= knowable - job.failed_items - skipped, (got, knowable, skipped)
+    assert got >= knowable - job.failed_items - skipped - explained_misses(imported, prospects), (
+        got, knowable, skipped
+    )
     # A breaker opened by chance stays open a whole cooldown: up to a third may go on without it.
     assert skipped <= len(imported) // 3, skipped
     assert job.failed_items <= len(imported) // 20, job.failed_items
