@@ -73,6 +73,13 @@ class MailResolver:
     queries: int = 0
     _cache: dict[str, tuple[float, MailRoute]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Mail hosts' addresses by host name: many domains share one (Google's, Microsoft's, a
+    # hosting company's), so it is asked once per TTL, not once per domain. A host being
+    # asked makes the others wanting it wait for that answer (its lock), not ask again.
+    _hosts: dict[str, tuple[float, tuple[str, ...], int]] = field(
+        default_factory=dict, repr=False
+    )
+    _host_locks: dict[str, threading.Lock] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         # dnspython is imported by the first resolver, not at startup: a process that never
@@ -112,6 +119,7 @@ class MailResolver:
     def forget(self, domain: str) -> None:
         with self._lock:
             self._cache.pop(domain.strip().lower().rstrip("."), None)
+            self._hosts.clear()  # its hosts' addresses are asked again with it
 
     def _query(self, name: str, rdtype: str) -> dns.resolver.Answer:
         with self._lock:
@@ -151,6 +159,23 @@ class MailResolver:
         return MailRoute(domain, ROUTE_A, (MailHost(domain, 0, addresses),), ttl=ttl)
 
     def _addresses(self, name: str) -> tuple[tuple[str, ...], int]:
+        """A host's IPv4 addresses and their TTL, from the host cache while it runs (the
+        TTL left, so a domain's route never outlives its host's answer)."""
+        with self._lock:
+            one_at_a_time = self._host_locks.setdefault(name, threading.Lock())
+        with one_at_a_time:
+            now = self.clock()
+            with self._lock:
+                cached = self._hosts.get(name)
+            if cached and cached[0] > now:
+                return cached[1], _bounded(cached[0] - now)
+            addresses, ttl = self._ask_addresses(name)
+            if addresses:  # a failure or an empty answer is asked again by the next domain
+                with self._lock:
+                    self._hosts[name] = (now + ttl, addresses, ttl)
+            return addresses, ttl
+
+    def _ask_addresses(self, name: str) -> tuple[tuple[str, ...], int]:
         import dns.exception
 
         try:

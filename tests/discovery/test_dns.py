@@ -64,6 +64,30 @@ def test_answers_are_cached_for_their_ttl(resolve, plan, dns_server):
     assert dns_server.total_queries - before == 2 * asked
 
 
+def normal_domains(plan, count):
+    return [d for d, kind in plan.kinds.items() if kind == mw.NORMAL][:count]
+
+
+def test_a_mail_host_shared_by_many_domains_is_asked_once_per_ttl(resolve, plan, dns_server):
+    first, second, third = normal_domains(plan, 3)
+    before = dns_server.total_queries
+    resolve.route(first)
+    resolve.route(second)
+    assert dns_server.total_queries - before == 3  # two MX, the shared host's A once
+    assert resolve.route(second).hosts == resolve.route(first).hosts
+    resolve.clock_state["now"] += mw.TTL + 1
+    resolve.route(third)
+    assert dns_server.total_queries - before == 5  # the host's answer has run out: asked again
+
+
+def test_domains_asked_side_by_side_wait_for_their_shared_host(resolve, plan, dns_server):
+    domains = normal_domains(plan, 12)
+    before = dns_server.total_queries
+    routes = resolve.route_many(domains)
+    assert all(route.status == ROUTE_MX and route.deliverable for route in routes.values())
+    assert dns_server.total_queries - before == len(domains) + 1
+
+
 def test_a_dead_resolver_is_a_dns_error_not_an_invalid_domain(unused_udp_port):
     resolver = MailResolver(("127.0.0.1",), unused_udp_port, 0.3)
     assert resolver.route("exemple.fr").status == ROUTE_DNS_ERROR
