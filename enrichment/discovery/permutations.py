@@ -21,7 +21,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from anyascii import anyascii
 
@@ -66,9 +66,9 @@ MAX_LOCAL_LENGTH = 64  # RFC 5321 §4.5.3.1.1
 NAME_MARKS = frozenset(" -'`´’")
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """One local part to try, the pattern it follows and the spelling of the name it uses."""
+class Candidate(NamedTuple):
+    """One local part to try, the pattern it follows and the spelling of the name it uses
+    (a tuple: a person has some forty, made for every person of a file)."""
 
     local: str
     pattern: str
@@ -100,10 +100,18 @@ def is_junk_name(name: str) -> bool:
     return any(unicodedata.category(c)[0] in "NS" or unicodedata.category(c) == "Cc" for c in name)
 
 
+# ASCII's characters that are neither letters nor NAME_MARKS, each to a space (`_letters`).
+_ASCII_NOT_LETTERS = {
+    code: " " for code in range(128) if not chr(code).isalpha() and chr(code) not in NAME_MARKS
+}
+
+
 def _letters(text: str) -> str:
     """Letters (and their accents), hyphens, apostrophes and spaces; anything else (digits,
     punctuation, emoji) becomes a space before folding: anyascii would spell an emoji as a
     word ("😀" -> ":grinning:")."""
+    if text and text.isascii():  # most names: one table look-up per character
+        return text.translate(_ASCII_NOT_LETTERS)
     return "".join(
         char if char in NAME_MARKS or unicodedata.category(char)[0] in "LM" else " "
         for char in text or ""
@@ -184,19 +192,12 @@ _FORMS = {
     "last.f": lambda first, last, f, l_: f"{last}.{f}",
     "fl": lambda first, last, f, l_: f"{f}{l_}",
 }
-_LOCAL_PART = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*")
 
 
 def _apply(pattern: str, first: str, last: str, f: str) -> str:
     return _FORMS[pattern](first, last, f, last[:1])
 
 
-def _valid(local: str) -> bool:
-    """Dot-atom text of letters, digits and . _ -, with no leading, trailing or double dot."""
-    return (
-        0 < len(local) <= MAX_LOCAL_LENGTH
-        and _LOCAL_PART.fullmatch(local) is not None
-    )
 
 
 def _raw(first_name: str, last_name: str) -> Iterator[tuple[str, str, str]]:
@@ -251,7 +252,10 @@ def _candidates(first_name: str, last_name: str) -> tuple[Candidate, ...]:
         if local in seen:
             continue
         seen.add(local)  # kept or not, the same local part is judged the same again
-        if _valid(local):
+        # Dot-atom text by construction: the spellings are words of a-z and inner hyphens
+        # (`_words`), joined by . _ - or nothing, digits only at the end; only the length
+        # is left to check.
+        if len(local) <= MAX_LOCAL_LENGTH:
             result.append(Candidate(local, pattern, variant))
     return tuple(result)
 

@@ -1,3 +1,5 @@
+import string
+
 import pytest
 from email_validator import validate_email
 from hypothesis import given, settings
@@ -22,6 +24,24 @@ def test_every_candidate_is_a_valid_ascii_address_with_its_pattern(first, last):
         address = candidate.address("exemple.fr")
         assert validate_email(address, check_deliverability=False).normalized == address
         assert pattern_of(candidate.local, first, last) == candidate.pattern
+
+
+ascii_names = st.one_of(
+    st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=127), max_size=70),
+    st.text(alphabet=st.sampled_from(string.ascii_letters + " -.'"), min_size=20, max_size=70),
+)
+
+
+@given(ascii_names, ascii_names)
+@settings(max_examples=300, deadline=None)
+def test_an_ascii_name_is_read_as_any_other_into_valid_addresses(first, last):
+    # ASCII names (most of a file) take a shorter road to their letters: the same words.
+    found = candidates(first, last)
+    assert found == candidates(f"{first}😀", f"😀{last}")
+    for candidate in found:
+        address = candidate.address("exemple.fr")
+        assert len(candidate.local) <= 64
+        assert validate_email(address, check_deliverability=False).normalized == address
 
 
 @pytest.mark.parametrize(
