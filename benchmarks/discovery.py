@@ -215,7 +215,7 @@ def first_pass(args: argparse.Namespace, people: list) -> tuple[dict[int, object
     # largest domains of each host go first.
     work = HostQueue(
         per_host=getattr(args, "per_host", settings.SOURCIER_SMTP_HOST_CONCURRENCY),
-        settle=0.3,
+        settle=0.0,
         patience=None if args.threads else PATIENCE,
     )
     results = Results()

@@ -9,12 +9,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CHECK = """
 import gc
+import sys
 import django
 django.setup()
 from celery.signals import worker_init
 import config.celery
 before = gc.get_freeze_count()
+assert "dns.resolver" not in sys.modules
 worker_init.send(sender=None)
+assert "dns.resolver" in sys.modules  # the discovery tasks' DNS library, before the fork
 print(before, gc.get_freeze_count())
 """
 

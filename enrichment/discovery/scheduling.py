@@ -55,7 +55,7 @@ def queue_as_routes_come(
     work: dict[str, int],
     *,
     on_added: Callable[[], None] = lambda: None,
-    at_most: int = 128,
+    at_most: int = 16,
 ) -> None:
     """Ask DNS about every domain of `work` (domain -> people) side by side, adding each to
     `queue` as soon as its route is known (`on_added` then runs, say to start a worker); the
@@ -193,7 +193,8 @@ class HostQueue:
     def take_more(self, host: str, at_most: int) -> list[str]:
         """More of `host`'s waiting domains for a worker that took one of them (their rounds
         are then asked side by side, in its session), largest first: up to `at_most`, and
-        no more than this worker's share when the host has free places for other workers;
+        no more than this worker's share when the host has free places for other workers
+        (with a patience: when more than one worker is wanted, someone being held up);
         with a patience, none until the host has been seen answering quickly. Call
         `done(host, domain)` for each afterwards."""
         with self._ready:
@@ -201,6 +202,8 @@ class HostQueue:
                 return []  # not yet seen answering quickly: one domain at a time, shared
             waiting = self._waiting.get(host, [])
             places = 1 + max(0, self.per_host - self._busy.get(host, 0))
+            if self.patience is not None and not self._held_up():
+                places = 1  # one worker wanted, none to share with: every domain, together
             count = min(at_most, -(-len(waiting) // places))
             taken, waiting[:count] = waiting[:count], []
             cpu = self._cpu_clock()

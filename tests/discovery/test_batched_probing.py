@@ -254,6 +254,9 @@ def test_a_quick_hosts_domains_are_taken_together_a_slow_ones_one_by_one():
     queue.done("slow", "s1.fr")
     assert queue.take_more("slow", 50) == []  # slow: never several at once
     assert queue.take(last="slow")[0] == "slow"
+    now[0] += 0.2  # that one holds its worker up: another worker is wanted
+    assert queue.workers_wanted() == 2
+    assert queue.take() == ("slow", "s3.fr")  # the host holding someone up: its other place
     # The quick host: this worker's share of the 5 waiting (the host's other place free).
     assert queue.take() == ("mx", "b.fr")
     assert queue.take_more("mx", 50) == ["c.fr", "d.fr"]
@@ -263,6 +266,23 @@ def test_a_quick_hosts_domains_are_taken_together_a_slow_ones_one_by_one():
     for domain in ("b.fr", "c.fr", "d.fr", "e.fr", "f.fr"):
         queue.done("mx", domain)
     assert queue._busy["mx"] == 0
+
+
+def test_a_lone_worker_takes_every_waiting_domain_of_a_quick_host_together():
+    """Nobody held up, so one worker is all the batch wants: it shares a quick host's
+    domains with nobody, and asks them side by side in one go rather than in halves."""
+    now, cpu = [100.0], [0.0]
+    queue = HostQueue(
+        per_host=2, patience=0.1, clock=lambda: now[0], cpu_clock=lambda: lambda: cpu[0]
+    )
+    for index in range(6):
+        queue.add(f"{index}.fr", "mx", 10 - index)
+    queue.close()
+    assert queue.take() == ("mx", "0.fr")
+    queue.done("mx", "0.fr")  # within the patience: quick
+    assert queue.take(last="mx") == ("mx", "1.fr")
+    assert queue.workers_wanted() == 1
+    assert queue.take_more("mx", 50) == ["2.fr", "3.fr", "4.fr", "5.fr"]
 
 
 def test_a_greylisted_catch_all_check_is_not_read_again_before_its_recheck(
