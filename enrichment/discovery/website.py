@@ -95,11 +95,16 @@ _NOT_NAME_WORDS = frozenset(
     }
 )
 _HEADING_PARTS = re.compile(r"\s+[|–—:·•-]\s+|\s*[|–—·•]\s*")
+# A published address, plain or in words ("jean [at] alpha [dot] fr", "jean arobase alpha dot
+# fr"), in a page's text whose spaces are single (`_emails`). Its name starts a word (the
+# look-behind): a match is tried once per word, not at each of its letters, so a hostile
+# page's megabyte of letters or spaces costs one pass, not one per character.
 _EMAIL = re.compile(
-    r"[A-Za-z0-9._%+\-]{1,64}\s*(?:@|\[at\]|\(at\)|\s+at\s+|\s+arobase\s+)\s*"
-    r"[A-Za-z0-9\-]{1,63}(?:(?:\.|\[dot\]|\(dot\)|\s+dot\s+)[A-Za-z0-9\-]{1,63})+",
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64} ?(?:@|\[at\]|\(at\)| at | arobase ) ?"
+    r"[A-Za-z0-9\-]{1,63}(?:(?:\.| ?\[dot\] ?| ?\(dot\) ?| dot )[A-Za-z0-9\-]{1,63})+",
     re.I,
 )
+_SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -308,11 +313,11 @@ def _team_cards(soup: BeautifulSoup, not_people: set[str]) -> list[PersonOnPage]
 
 def _emails(soup: BeautifulSoup, text: str, domain: str) -> list[str]:
     raw = [a["href"][7:].split("?")[0] for a in soup.select('a[href^="mailto:"]')]
-    raw += _EMAIL.findall(text)
+    raw += _EMAIL.findall(_SPACES.sub(" ", text))
     emails = []
     for value in raw:
-        value = re.sub(r"\s*(\[at\]|\(at\)|\s+at\s+|\s+arobase\s+)\s*", "@", value, flags=re.I)
-        value = re.sub(r"\s*(\[dot\]|\(dot\)|\s+dot\s+)\s*", ".", value, flags=re.I)
+        value = re.sub(r" ?(@|\[at\]|\(at\)| at | arobase ) ?", "@", value, flags=re.I)
+        value = re.sub(r" ?(\[dot\]|\(dot\)| dot ) ?", ".", value, flags=re.I)
         try:
             email = normalize.normalize_email(value)
         except normalize.InvalidValue:

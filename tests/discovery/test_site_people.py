@@ -2,6 +2,7 @@
 person named on several pages keeps the team page's job title; the most trusted are added
 first, so the company's quota never drops the director of publication."""
 
+import signal
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -268,3 +269,38 @@ def test_a_site_name_another_company_of_the_workspace_has_is_not_given_this_doma
     assert bare.domain == ""
     assert contact.prospect.company_id != bare.pk
     assert contact.prospect.company.domain == "alpha.fr"
+
+
+HOSTILE_PAGES = {
+    # A long run of spaces after a would-be address's name, as an attacker's page would hold.
+    "spaces": "<p>Contact : jean" + " " * 300_000 + "x</p>",
+    "letters": "<p>" + "a" * 1_000_000 + "</p>",
+    "obfuscated": "<p>" + "jean at " * 100_000 + "</p>",
+    "labels": "<p>jean@" + "b" * 500_000 + "." + "c" * 500_000 + "</p>",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE_PAGES))
+def test_a_hostile_page_is_read_in_one_pass_not_one_per_character(kind):
+    # The address search tries each word once: reading these took minutes to hours before.
+    # The alarm only stops a hang (the page reads in well under a second).
+    def hung(*_args):
+        raise TimeoutError(f"{kind}: still reading after 60 s")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(60)
+    try:
+        found = read_page(HOSTILE_PAGES[kind], base_url="https://alpha.fr/", domain="alpha.fr")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert found.emails == []
+
+
+def test_addresses_written_with_spaces_or_in_words_are_still_read():
+    html = (
+        "<p>Écrivez à jeanne.martin  @  alpha.fr ou paul [at] alpha [dot] fr, "
+        "voire marc\n arobase\n alpha\n dot\n fr ; pas " + "x" * 70 + "@alpha.fr</p>"
+    )
+    found = read_page(html, base_url="https://alpha.fr/", domain="alpha.fr")
+    assert found.emails == ["jeanne.martin@alpha.fr", "paul@alpha.fr", "marc@alpha.fr"]
