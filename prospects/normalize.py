@@ -209,7 +209,19 @@ def normalize_domain(value: str | None) -> str:
         raise _invalid_domain(shown)
     if not is_hostname(domain):
         raise _invalid_domain(shown)
-    return domain
+    return _unicode_labels(domain)
+
+
+def _unicode_labels(domain: str) -> str:
+    """'xn--mnchen-3ya.de' -> 'münchen.de': one spelling for one domain, the one its
+    addresses are kept in (email-validator gives an address's domain in Unicode). An xn--
+    label IDNA cannot read is left as written (discovery refuses it as no mail domain)."""
+    if "xn--" not in domain:
+        return domain
+    try:
+        return idna.decode(domain)
+    except (idna.IDNAError, UnicodeError):
+        return domain
 
 
 def _invalid_domain(shown: str) -> InvalidValue:

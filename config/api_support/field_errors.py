@@ -54,6 +54,8 @@ MESSAGES = {
     "uuid_parsing": gettext_lazy("A UUID is expected."),
     "json_invalid": gettext_lazy("The body is not valid JSON."),
     "string_unicode": gettext_lazy("The text cannot be read (invalid Unicode)."),
+    # The only pattern our fields have: no NUL character (FilterText).
+    "string_pattern_mismatch": gettext_lazy("The text holds a character it cannot hold (NUL)."),
 }
 
 

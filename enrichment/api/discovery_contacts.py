@@ -18,6 +18,7 @@ from config.api_support.principal import principal, require_admin, workspace_of
 from prospects.models import Prospect
 
 from ..discovery import contacts
+from ..discovery.domains import domain_filter
 from ..discovery_jobs import DiscoveryJob
 from ..models import DiscoveredContact, EmailProbe
 
@@ -154,7 +155,7 @@ def list_contacts(request: HttpRequest, page: Query[PageQuery], filters: Query[C
     if filters.status:
         rows = rows.filter(status=filters.status)
     if filters.domain:
-        rows = rows.filter(domain=filters.domain.strip().lower())
+        rows = rows.filter(domain=domain_filter(filters.domain))
     if filters.job:
         job = DiscoveryJob.objects.for_workspace(workspace).filter(pk=filters.job).first()
         # Another workspace's job names no contact here, as a missing one.

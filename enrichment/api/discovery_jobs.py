@@ -16,6 +16,7 @@ from config.api_support.params import FilterText, id_path
 from config.api_support.principal import principal, require_admin, workspace_of
 
 from ..discovery import contacts, jobs
+from ..discovery.domains import domain_filter
 from ..discovery.warning_texts import warning_detail
 from ..discovery_jobs import DiscoveryJob
 from .money import Euros
@@ -166,7 +167,7 @@ def list_jobs(request: HttpRequest, page: Query[PageQuery], filters: Query[Disco
     if filters.status:
         rows = rows.filter(status=filters.status)
     if filters.domain:
-        rows = rows.filter(domain=filters.domain.strip().lower())
+        rows = rows.filter(domain=domain_filter(filters.domain))
     return paginate(rows.order_by("-created_at", "-id"), page, job_out)
 
 

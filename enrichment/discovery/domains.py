@@ -12,6 +12,15 @@ from .quotas import DiscoveryRefused
 from .scoring import check_syntax
 
 
+def domain_filter(value: str) -> str:
+    """The stored spelling of a domain a list is filtered on ('XN--MNCHEN-3YA.de' ->
+    'münchen.de'); what is no domain is compared as given (it matches nothing)."""
+    try:
+        return normalize.normalize_domain(value) or value.strip().lower()
+    except normalize.InvalidValue:
+        return value.strip().lower()
+
+
 def clean_domain(value: str, *, required: bool = False) -> str:
     """The domain as stored ('https://www.Acme.fr/' -> 'acme.fr'), by one rule on every
     path (a job, the command, a person typed in): DiscoveryRefused (`invalid_domain`) when

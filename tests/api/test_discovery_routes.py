@@ -143,6 +143,12 @@ def test_list_jobs_filters_and_paginates(api, workspace, other_workspace):
     assert [j["domain"] for j in api.get(f"{JOBS}?domain=Societe1.fr").json()["items"]] == [
         "societe1.fr"
     ]
+    make_discovery(workspace, domain="münchen.de")
+    assert [j["domain"] for j in api.get(f"{JOBS}?domain=xn--mnchen-3ya.de").json()["items"]] == [
+        "münchen.de"
+    ]
+    nul = assert_envelope(api.get(f"{JOBS}?domain=%00"), 422, "validation_error")
+    assert nul["error"]["fields"][0]["msg"] == "Le texte contient un caractère interdit (NUL)."
     refused = assert_envelope(api.get(f"{JOBS}?status=perdu"), 422, "validation_error")
     (field,) = refused["error"]["fields"]
     assert field["type"] in ("literal_error", "enum")
@@ -181,6 +187,8 @@ def test_list_contacts_filters_by_status_domain_and_job(api, workspace, other_wo
     assert sorted(c["id"] for c in by_job) == sorted(second.contact_ids)
     assert api.get(f"{CONTACTS}?job={theirs.pk}").json()["count"] == 0
     assert api.get(f"{CONTACTS}?domain=ALPHA.fr").json()["count"] == 2
+    assert api.get(f"{CONTACTS}?domain=https://www.alpha.fr/").json()["count"] == 2
+    assert api.get(f"{CONTACTS}?domain=pas un domaine").json()["count"] == 0
     DiscoveredContact.objects.for_workspace(workspace).filter(pk=first.contact_ids[0]).update(
         status="rejected"
     )
