@@ -259,6 +259,8 @@ def _check_record(lines: list[str], cells: list[str], start: int, delimiter: str
         if len(lines) > 1:
             # Text right after a closing quote: that quote opened another cell, rows ago.
             raise _closed_inside(start, start + strict.line_num - 1) from exc
+    if len(lines) == 1:
+        return  # a long cell on one line swallowed nothing: its row's own checks judge it
     for cell in cells:
         if len(cell) > MAX_CELL_CHARS or len(_BREAK.findall(cell)) > MAX_CELL_BREAKS:
             raise cell_too_long(start)
@@ -274,16 +276,30 @@ def check_records(text: Iterator[str], delimiter: str) -> Iterator[list[str]]:
     reader = csv.reader(source, delimiter=delimiter)
     start = 1
     last: tuple[list[str], list[str], int] | None = None
-    try:
-        for cells in reader:
-            lines, source.record = source.record, []
-            if len(lines) > 1:
-                _check_record(lines, cells, start, delimiter)
-            last = (lines, cells, start)
-            start += len(lines)
-            yield cells
-    except csv.Error as exc:
-        # Only the field size limit stops this reader: a cell of a megabyte.
-        raise cell_too_long(start) from exc
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            # Only the field size limit stops this reader: a cell of a megabyte. On one line
+            # without a quote it swallowed no other row: that row alone, split as written
+            # (its own checks refuse what is too long), and the reader goes on.
+            cells = _unquoted_cells(source.record, delimiter)
+            if cells is None:
+                raise cell_too_long(start) from exc
+        lines, source.record = source.record, []
+        if len(lines) > 1:
+            _check_record(lines, cells, start, delimiter)
+        last = (lines, cells, start)
+        start += len(lines)
+        yield cells
     if last is not None:
         _check_record(*last, delimiter)
+
+
+def _unquoted_cells(lines: list[str], delimiter: str) -> list[str] | None:
+    """The cells of a one-line record without quotes (split as written), else None."""
+    if len(lines) != 1 or '"' in lines[0]:
+        return None
+    return lines[0].rstrip("\r\n").split(delimiter)

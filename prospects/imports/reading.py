@@ -267,16 +267,19 @@ def iter_records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[in
     """(line number, cells) for every non-blank data row, the header being line 1.
 
     Line numbers count records, as Excel numbers its rows (a quoted newline stays in one row).
+    The records are read by the rules `count_rows` checked them with (`check_records`): a
+    row with a cell past the reader's limit on one line is a row like another.
     """
     line = 1
-    with open_csv(path, encoding, delimiter) as reader:
+    with open(path, "rb") as raw, io.TextIOWrapper(raw, encoding=encoding, newline="") as text:
+        records = check_records(text, delimiter)
         try:
-            next(reader, None)
-            for line, cells in enumerate(reader, start=2):
+            next(records, None)
+            for line, cells in enumerate(records, start=2):
                 # A blank record: no cell with anything but whitespace (joined: one C call).
                 if "".join(cells).strip():
                     yield line, cells
-        except (csv.Error, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:
             raise _read_error(exc, line + 1, path, encoding) from exc
 
 

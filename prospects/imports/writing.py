@@ -13,6 +13,7 @@ from .. import companies, normalize, services
 from ..models import ImportBatch, Prospect, RejectedRow, Source
 from ..signals import notify_prospects_created
 from .bulk import BulkInsert, Encoded, commits_lazily
+from .checks import MAX_CELL_CHARS
 from .classify import DUPLICATE, KEYS, SUPPRESSED, ImportCounts, Row, reject_existing
 from .lease import lease_deadline
 from .provenance import RETURNED, after_prospects, import_detail, insert_provenance
@@ -226,7 +227,13 @@ def _kept_cells(row: Row, columns: list[str]) -> dict[str, str]:
     """A rejected row as read, for the person to correct: a NUL byte in any cell (which
     PostgreSQL cannot store, and which rejected the row if it fed a field) shows as U+FFFD."""
     raw = row_as_dict(row.cells, columns)
-    return {name: normalize.storable_text(value) for name, value in raw.items()}
+    return {name: normalize.storable_text(_shown(value)) for name, value in raw.items()}
+
+
+def _shown(value: str) -> str:
+    """A cell as kept: one past a spreadsheet cell's size (a megabyte on one line, say) cut
+    there, with "…" to say so."""
+    return value if len(value) <= MAX_CELL_CHARS else value[:MAX_CELL_CHARS] + "…"
 
 
 def write_chunk(

@@ -171,3 +171,21 @@ def test_a_name_no_person_has_is_answered_invalid_and_never_asked(
     assert rows[2][header.index("email")] == person.true_email
     assert all(a.endswith(domain) and "hyperlink" not in a for a in rcpts(mail_sandbox))
     assert not any(a.startswith("x@") for a in rcpts(mail_sandbox))
+
+
+def test_a_megabyte_cell_on_one_line_is_its_row_s_matter_only(mail_sandbox, tmp_path, plan):
+    # No quote opened it, so it swallowed no row: every row gets its answer.
+    domain = plan.domain_of_kind(mw.NORMAL)
+    huge = "a" * 2_000_000
+    text = f"email,note\r\nx@{domain},ok\r\n{huge}@{domain},\r\ny@{domain},{huge}\r\n"
+    limit = csv.field_size_limit(10_000_000)
+    try:
+        header, rows = verify(tmp_path, text, "--no-smtp")
+    finally:
+        csv.field_size_limit(limit)
+    assert header[:4] == ["note", "email", "status", "score"]
+    assert [(r[1][:12], r[2], r[0][:3]) for r in rows] == [
+        (f"x@{domain}"[:12], "unknown", "ok"),
+        ("a" * 12, "invalid", ""),
+        (f"y@{domain}"[:12], "unknown", "aaa"),
+    ]

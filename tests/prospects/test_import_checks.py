@@ -109,6 +109,26 @@ def test_a_quote_swallowing_more_than_a_megabyte(make_batch, tmp_path):
     assert refused(make_batch, path).startswith("Ligne 2 : une cellule est plus longue")
 
 
+@pytest.mark.parametrize("where", ["middle", "last"])
+def test_a_megabyte_cell_on_one_line_rejects_its_row_only(workspace, make_batch, tmp_path, where):
+    # No quote: the cell swallowed no row. Its row is refused as too long, the others import.
+    huge = "Jean;Dupont;jean@fables.fr;" + "F" * 2_000_000 + "\r\n"
+    text = HEADER + people(2) + huge + people(2, 10) if where == "middle" else (
+        HEADER + people(4) + huge
+    )
+    path = tmp_path / "salon.csv"
+    path.write_text(text, encoding="utf-8", newline="")
+
+    batch = imports.run_import(make_batch(path))
+
+    assert (batch.created_count, batch.invalid_count) == (4, 1)
+    rejected = batch.rejected_rows.get()
+    assert rejected.line_number == (4 if where == "middle" else 6)
+    assert rejected.detail.startswith("Société est trop long")
+    kept = rejected.data["Société"]
+    assert len(kept) == 32_768 and kept.endswith("…")  # kept for the person, cut
+
+
 def test_real_multiline_cells_and_sloppy_quotes_still_import(workspace, make_batch, tmp_path):
     text = (
         HEADER
