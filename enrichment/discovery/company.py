@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 # What the run says when the site held it back (`DiscoveryRun.warnings`, beside the prober's).
 WARNING_PAGE_TOO_SLOW = "site_page_too_slow"
 WARNING_SITE_TIME_SPENT = "site_time_spent"
+# Not one page of the site could be read (refused address, no answer, an error, not HTML):
+# an empty run then says it did not see the site, not that the site names nobody.
+WARNING_SITE_UNREADABLE = "site_unreadable"
 Fetch = Callable[[str, float], str | None]
 
 
@@ -85,6 +88,9 @@ def read_site(domain: str, fetch: Fetch = fetch_page, *, company_name: str = "")
             site.warnings.add(WARNING_SITE_TIME_SPENT)
             break
         _read(site, domain, path, fetch, until, not_people)
+    if not site.pages and not site.warnings:  # (a slow site's warnings say why already)
+        log.warning("discovery of %s: no page of the site could be read", domain)
+        site.warnings.add(WARNING_SITE_UNREADABLE)
     return site
 
 

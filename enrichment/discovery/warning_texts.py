@@ -3,7 +3,7 @@ French: for the commands that probe mail hosts, and a discovery job's page and A
 
 from django.utils.translation import gettext as _
 
-from .company import WARNING_PAGE_TOO_SLOW, WARNING_SITE_TIME_SPENT
+from .company import WARNING_PAGE_TOO_SLOW, WARNING_SITE_TIME_SPENT, WARNING_SITE_UNREADABLE
 from .prober import (
     WARNING_BLOCKED,
     WARNING_BUDGET,
@@ -51,6 +51,10 @@ def warning_text(code: str) -> str:
         WARNING_SITE_TIME_SPENT: _(
             "Reading the company's site took longer than SOURCIER_DISCOVERY_SITE_SECONDS: its "
             "remaining pages were not read."
+        ),
+        WARNING_SITE_UNREADABLE: _(
+            "No page of the company's site could be read (no answer, an error, not a web "
+            "page, or an address that is not public): nobody was looked for on it."
         ),
     }
     return texts.get(str(code), str(code))

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from enrichment.discovery import contacts
 from enrichment.discovery.company import discover_company, fetch_page
+from enrichment.discovery.warning_texts import warning_text
 from enrichment.models import DiscoveredContact, EmailProbe
 from enrichment.sandbox.mail_world import BLOCKLIST, NORMAL
 from enrichment.sandbox.server import start_sandbox
@@ -137,6 +138,16 @@ def test_a_site_that_does_not_answer_gives_no_one(discovering, settings):
     workspace = WorkspaceFactory()
     run = discover_company(workspace, "alpha.fr")
     assert (run.pages, run.people, run.added) == (0, 0, 0)
+    # Said so: an empty run that did not see the site is not a site that names nobody.
+    assert run.warnings == {"site_unreadable"}
+    assert warning_text("site_unreadable").startswith(
+        "Aucune page du site de l’entreprise n’a pu être lue"
+    )
+
+
+def test_a_site_read_gives_no_unreadable_warning(discovering, company):
+    run = discover_company(WorkspaceFactory(), company.domain, smtp=False)
+    assert run.pages >= 1 and "site_unreadable" not in run.warnings
 
 
 def test_a_private_address_is_never_fetched(settings, transactional_db):
