@@ -280,6 +280,7 @@ def _decide(contact: DiscoveredContact, status: str, *, user: Any, note: str = "
             "decided_at",
             "decision_note",
             "prospect",
+            "company",
             "updated_at",
         ]
     )
@@ -314,6 +315,8 @@ def _approve(
     if email:
         _merge_address(prospect, contact, email)
     contact.prospect = prospect
+    if contact.company_id is None:
+        contact.company_id = prospect.company_id  # the company its prospect is filed under
     _decide(contact, Contact.Status.APPROVED, user=user)
 
 

@@ -256,6 +256,8 @@ def test_approve_creates_the_verified_prospect_once(member_api, workspace):
         "verified",
         "discovery",
     )
+    # The contact now belongs to the company its prospect was filed under.
+    assert prospect.company_id is not None and body["company_id"] == prospect.company_id
     assert member_api.post(path, {}, headers=key).json() == body
     assert_envelope(member_api.post(path, {}), 409, "already_decided")
     assert Prospect.objects.for_workspace(workspace).count() == 1
