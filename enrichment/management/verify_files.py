@@ -84,11 +84,27 @@ def read_input(path: Path) -> InputFile:
         path=path,
         encoding=header.encoding,
         delimiter=header.delimiter,
-        columns=header.columns,
+        columns=header.columns + _extra_columns(path, header),
         rows=rows,
         email=lowered.get("email"),
         person=person,
     )
+
+
+def _extra_columns(path: Path, header) -> list[str]:
+    """Names for the cells some rows hold past the header's columns ("Colonne 5"), so that
+    OUT.csv keeps them too: no input cell is dropped."""
+    rows = iter_records(path, header.encoding, header.delimiter)
+    widest = max((len(cells) for _line, cells in rows), default=0)
+    taken = {name.lower() for name in header.columns}
+    extra = []
+    for number in range(len(header.columns) + 1, widest + 1):
+        name = _("Column %(number)s") % {"number": number}
+        while name.lower() in taken:
+            name += "'"
+        taken.add(name.lower())
+        extra.append(name)
+    return extra
 
 
 def kept_columns(columns: list[str], *, skip: int | None = None) -> list[tuple[int, str]]:

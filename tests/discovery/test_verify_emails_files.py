@@ -189,3 +189,12 @@ def test_a_megabyte_cell_on_one_line_is_its_row_s_matter_only(mail_sandbox, tmp_
         ("a" * 12, "invalid", ""),
         (f"y@{domain}"[:12], "unknown", "aaa"),
     ]
+
+
+def test_cells_past_the_header_are_kept_under_column_names(mail_sandbox, tmp_path, plan):
+    domain = plan.domain_of_kind(mw.NORMAL)
+    text = f"email,note,Colonne 4\r\nx@{domain},a,b,c,d\r\ny@{domain},e\r\n"
+    header, rows = verify(tmp_path, text, "--no-smtp")
+    assert header[:5] == ["note", "Colonne 4", "Colonne 4'", "Colonne 5", "email"]
+    assert [r[:5] for r in rows] == [["a", "b", "c", "d", f"x@{domain}"],
+                                     ["e", "", "", "", f"y@{domain}"]]
