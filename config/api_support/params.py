@@ -6,12 +6,25 @@ from typing import Annotated, Any
 
 from ninja import Field, Path
 from pydantic import AfterValidator, BeforeValidator
+from pydantic_core import PydanticCustomError
 
 # The largest id a database column holds: a bigger number is refused as invalid (422), never
 # sent to the database, where it would overflow.
 MAX_ID = 2**63 - 1
 
 ObjectId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def _json_number(value: Any) -> Any:
+    # A JSON body's id is a number: "40" or true are not (a lax reading takes them for one);
+    # 40.0 is, as JSON Schema's "integer" says.
+    if isinstance(value, str | bool):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+# An id in a JSON body (`ObjectId` reads a query's or a path's text).
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_json_number)]
 
 
 def id_path(description: str = "") -> Path:

@@ -13,7 +13,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from config.api_support.errors import ApiError, errors, not_found
 from config.api_support.pagination import Page, PageQuery, paginate
-from config.api_support.params import FilterText, ObjectId, id_path
+from config.api_support.params import BodyId, FilterText, ObjectId, id_path
 from config.api_support.principal import principal, require_admin, workspace_of
 from prospects.models import Prospect
 
@@ -78,7 +78,7 @@ class ContactFilters(Schema):
 
 
 class LinkIn(Schema):
-    prospect_id: ObjectId
+    prospect_id: BodyId
 
 
 def contact_out(contact: DiscoveredContact) -> dict:

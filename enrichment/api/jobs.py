@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from config.api_support.errors import ApiError, errors, not_found
 from config.api_support.pagination import Page, PageQuery, paginate
-from config.api_support.params import ObjectId, id_path
+from config.api_support.params import BodyId, id_path
 from config.api_support.principal import principal, require_admin, workspace_of
 from prospects.models import Prospect
 
@@ -67,7 +67,7 @@ class JobCreatedOut(BaseModel):
 
 
 class JobIn(Schema):
-    prospect_ids: list[ObjectId] = Field(..., min_length=1, max_length=MAX_JOB_PROSPECTS)
+    prospect_ids: list[BodyId] = Field(..., min_length=1, max_length=MAX_JOB_PROSPECTS)
     fields: list[str] = Field(["email"], min_length=1, max_length=5)
     providers: list[str] | None = Field(None, max_length=20)
 

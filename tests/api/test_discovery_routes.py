@@ -276,7 +276,11 @@ def test_approving_someone_who_objected_is_refused_and_rejects_them(api, workspa
 def test_link_approves_the_contact_as_an_existing_prospect(api, workspace):
     job = make_discovery(workspace)
     prospect = ProspectFactory(workspace=workspace, email="", status="not_verified")
-    response = api.post(f"{CONTACTS}/{job.contact_ids[0]}/link", {"prospect_id": prospect.pk})
+    link = f"{CONTACTS}/{job.contact_ids[0]}/link"
+    for loose in (str(prospect.pk), True):
+        refused = assert_envelope(api.post(link, {"prospect_id": loose}), 422, "validation_error")
+        assert refused["error"]["fields"][0]["msg"] == "Un nombre entier est attendu."
+    response = api.post(link, {"prospect_id": float(prospect.pk)})  # a JSON number: 40.0
     assert response.status_code == 200, response.content
     assert (response.json()["status"], response.json()["prospect_id"]) == (
         "approved",
