@@ -32,8 +32,13 @@ def validate_person_name(value: str) -> None:
                 "%(characters)s."
             ),
             code="not_a_name",
-            params={"characters": " ".join(f"« {char} »" for char in others[:10])},
+            params={"characters": " ".join(f"« {_shown(char)} »" for char in others[:10])},
         )
+
+
+def _shown(char: str) -> str:
+    """A character as the message shows it: an invisible one (a NUL, a tab) by its code."""
+    return char if char.isprintable() else f"U+{ord(char):04X}"
 
 
 class ManualContactForm(forms.Form):

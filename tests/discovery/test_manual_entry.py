@@ -133,6 +133,7 @@ def test_without_a_workspace_the_form_says_to_choose_one(client, django_user_mod
         ('=HYPERLINK("http://evil.x","<script>alert</script>")', "retirez « &quot; » « ( »"),
         ("Jean2", "retirez « 2 »"),
         ("ana@alpha.fr", "retirez « @ »"),
+        ("Jean\tPaul", "retirez « U+0009 »"),  # an invisible character by its code
     ],
 )
 def test_a_name_that_is_not_one_is_refused_in_french_and_never_probed(
