@@ -311,7 +311,14 @@ class Discovery(MailQuestions):
             if wanted is not None:
                 rounds.append(wanted)
         if rounds:
-            self.probe_routes(rounds)
+            # The due probes just read are their addresses' latest (a newer attempt is only
+            # ever made by claiming one, which ends its recheck): not read again. One another
+            # worker claims meanwhile is read again by the claim (`_claim_due`).
+            self._prefetched = {probe.email: probe for probe in mine}
+            try:
+                self.probe_routes(rounds)
+            finally:
+                self._prefetched = {}
         rechecked = [(email, domain) for domain, asked in by_domain.items() for email in asked]
         refresh_after_recheck(self, rechecked, now=self.now())
         return len(rechecked)

@@ -107,6 +107,12 @@ def test_greylisted_people_settled_by_one_recheck_round(mail_sandbox, world, pla
     # The domain's due rechecks claimed together (one transaction), not one UPDATE each.
     claims = [q for q in queries.captured_queries if 'SET "recheck_at" = NULL' in q["sql"]]
     assert len(claims) == 1
+    # The due probes read are their addresses' latest: not looked up again by address.
+    by_address = [
+        q for q in queries.captured_queries
+        if '"enrichment_emailprobe"."email" IN (' in q["sql"] and "= 'address'" in q["sql"]
+    ]  # fmt: skip
+    assert by_address == []
     assert not EmailProbe.objects.unscoped().filter(recheck_at__lte=later).exists()
     with Discovery(now=later) as discovery:
         settled = discovery.find_best_many(names(staff), domain)
