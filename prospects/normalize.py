@@ -209,19 +209,7 @@ def normalize_domain(value: str | None) -> str:
         raise _invalid_domain(shown)
     if not is_hostname(domain):
         raise _invalid_domain(shown)
-    return _unicode_labels(domain)
-
-
-def _unicode_labels(domain: str) -> str:
-    """'xn--mnchen-3ya.de' -> 'münchen.de': one spelling for one domain, the one its
-    addresses are kept in (email-validator gives an address's domain in Unicode). An xn--
-    label IDNA cannot read is left as written (discovery refuses it as no mail domain)."""
-    if "xn--" not in domain:
-        return domain
-    try:
-        return idna.decode(domain)
-    except (idna.IDNAError, UnicodeError):
-        return domain
+    return domain
 
 
 def _invalid_domain(shown: str) -> InvalidValue:
@@ -233,6 +221,19 @@ def _invalid_domain(shown: str) -> InvalidValue:
 _LDH_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z", re.ASCII | re.IGNORECASE)
 
 
+def ascii_host(name: str) -> str:
+    """A host name as DNS and SMTP carry it: an accented label in its xn-- form by IDNA 2008,
+    as email-validator, dnspython and `is_hostname` read it (Python's own "idna" codec is
+    IDNA 2003, which spells straße.de as strasse.de: another domain). UnicodeError when
+    IDNA refuses it."""
+    if name.isascii():
+        return name
+    try:
+        return idna.encode(name, uts46=False).decode("ascii")
+    except idna.IDNAError as exc:
+        raise UnicodeError(str(exc)) from exc
+
+
 @lru_cache(maxsize=16384)
 def is_hostname(name: str) -> bool:
     """Whether `name` is a host name DNS can hold: at least two labels of 1 to 63 letters,
@@ -240,12 +241,10 @@ def is_hostname(name: str) -> bool:
     counted as sent. An accented label counts in its xn-- form (IDNA 2008, as
     email-validator checks the domains of addresses); a character IDNA refuses (a space, a
     soft hyphen, a full-width letter, a symbol) makes no host name."""
-    sent = name
-    if not name.isascii():
-        try:
-            sent = idna.encode(name, uts46=False).decode("ascii")
-        except (idna.IDNAError, UnicodeError):
-            return False
+    try:
+        sent = ascii_host(name)
+    except UnicodeError:
+        return False
     labels = sent.split(".")
     return (
         len(labels) >= 2 and len(sent) <= 253 and all(_LDH_LABEL.match(label) for label in labels)

@@ -315,8 +315,10 @@ def _approve(
     if email:
         _merge_address(prospect, contact, email)
     contact.prospect = prospect
-    if contact.company_id is None:
-        contact.company_id = prospect.company_id  # the company its prospect is filed under
+    company = prospect.company
+    if contact.company_id is None and company is not None and company.domain == contact.domain:
+        # The company its prospect is filed under (not a prospect linked at another one's).
+        contact.company_id = company.pk
     _decide(contact, Contact.Status.APPROVED, user=user)
 
 

@@ -168,11 +168,13 @@ class MailResolver:
             with self._lock:
                 cached = self._hosts.get(name)
             if cached and cached[0] > now:
-                return cached[1], _bounded(cached[0] - now)
+                return cached[1], min(cached[2], _bounded(cached[0] - now))
             addresses, ttl = self._ask_addresses(name)
-            if addresses:  # a failure or an empty answer is asked again by the next domain
-                with self._lock:
-                    self._hosts[name] = (now + ttl, addresses, ttl)
+            # A failure or an empty answer is kept briefly too, as a domain's is: the other
+            # domains waiting for this host would each wait out the same timeout in turn.
+            kept = ttl if addresses else ERROR_CACHE_SECONDS
+            with self._lock:
+                self._hosts[name] = (now + kept, addresses, ttl)
             return addresses, ttl
 
     def _ask_addresses(self, name: str) -> tuple[tuple[str, ...], int]:

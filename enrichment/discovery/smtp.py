@@ -21,6 +21,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 
+from prospects import normalize
+
 from .scoring import SMTP_ACCEPTED, SMTP_BLOCKED, SMTP_DEFERRED, SMTP_REJECTED
 
 # Reserved names (RFC 2606, RFC 6761): a probe that introduces itself with one of these is
@@ -316,6 +318,6 @@ def ascii_address(address: str) -> str:
     if not at or domain.isascii():
         return address
     try:
-        return f"{local}@{domain.encode('idna').decode('ascii')}"
+        return f"{local}@{normalize.ascii_host(domain)}"
     except UnicodeError:
         return address

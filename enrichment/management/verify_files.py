@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from config.file_errors import describe_os_error
 from prospects.imports import ImportFileError, count_rows, iter_records, read_header
+from prospects.imports.reading import max_columns, too_many_columns
 
 RESULT_COLUMNS = (
     "email", "status", "score", "catch_all", "reason", "pattern", "evidence", "mx_ok",
@@ -60,6 +61,7 @@ def read_input(path: Path) -> InputFile:
     try:
         header = read_header(path, samples=0)
         rows = count_rows(path, header)
+        extra = _extra_columns(path, header)
     except ImportFileError as exc:
         raise CommandError(str(exc)) from exc
     except OSError as exc:
@@ -84,7 +86,7 @@ def read_input(path: Path) -> InputFile:
         path=path,
         encoding=header.encoding,
         delimiter=header.delimiter,
-        columns=header.columns + _extra_columns(path, header),
+        columns=header.columns + extra,
         rows=rows,
         email=lowered.get("email"),
         person=person,
@@ -96,6 +98,8 @@ def _extra_columns(path: Path, header) -> list[str]:
     OUT.csv keeps them too: no input cell is dropped."""
     rows = iter_records(path, header.encoding, header.delimiter)
     widest = max((len(cells) for _line, cells in rows), default=0)
+    if widest > max_columns():  # as many as a header may name, no more
+        raise too_many_columns(widest)
     taken = {name.lower() for name in header.columns}
     extra = []
     for number in range(len(header.columns) + 1, widest + 1):

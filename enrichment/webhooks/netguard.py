@@ -25,6 +25,8 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util import connection as util_connection
 
+from prospects import normalize
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[str]]
 
@@ -119,7 +121,7 @@ def split_url(url: str) -> tuple[str, str, int, str]:
         raise Refused("url_invalid", "no host")
     if not host.isascii():
         try:
-            host = host.encode("idna").decode("ascii")
+            host = normalize.ascii_host(host)
         except UnicodeError as exc:
             raise Refused("url_invalid", "not a host name") from exc
     path = parts.path or "/"

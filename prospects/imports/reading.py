@@ -296,13 +296,7 @@ def read_header(path: Path | str, *, samples: int = 3) -> CsvHeader:
     if not any(cell.strip() for cell in cells):
         raise ImportFileError(_("The first line must name the columns; it is empty."))
     if len(cells) > max_columns():
-        raise ImportFileError(
-            _(
-                "The file has too many columns (%(count)s): %(max)s at most. Delete the "
-                "columns you do not need, then upload it again."
-            )
-            % {"count": number(len(cells)), "max": number(max_columns())}
-        )
+        raise too_many_columns(len(cells))
     columns = _unique_columns(cells)
     header = CsvHeader(
         encoding=encoding,
@@ -315,6 +309,16 @@ def read_header(path: Path | str, *, samples: int = 3) -> CsvHeader:
         if len(header.samples) >= samples:
             break
     return header
+
+
+def too_many_columns(count: int) -> ImportFileError:
+    return ImportFileError(
+        _(
+            "The file has too many columns (%(count)s): %(max)s at most. Delete the "
+            "columns you do not need, then upload it again."
+        )
+        % {"count": number(count), "max": number(max_columns())}
+    )
 
 
 def _dedupe_targets(fields: list[str]) -> list[str]:

