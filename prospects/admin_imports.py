@@ -32,6 +32,8 @@ from .models import ImportBatch, Prospect, RejectedRow
 SYNC_IMPORT_MAX_ROWS = 20_000
 # The batch's first prospects on its page; the rest are the prospect list, filtered.
 BATCH_PAGE_PROSPECTS = 20
+# The most characters of a sample cell the mapping step shows.
+EXAMPLE_CHARS = 80
 # Other apps add panels to a batch's page (enrichment: what enriching its prospects did/cost).
 IMPORT_PANELS: list[str] = []
 ACCEPTED_EXTENSIONS = (".csv", ".txt", ".tsv")
@@ -77,7 +79,9 @@ class MappingForm(forms.Form):
         self.columns = header.columns
         choices = [(imports.IGNORE, _("ignore")), *imports.FIELD_LABELS.items()]
         for index, column in enumerate(header.columns):
-            examples = [row[index] for row in header.samples if index < len(row) and row[index]]
+            examples = [
+                _example(row[index]) for row in header.samples if index < len(row) and row[index]
+            ]
             self.fields[f"col_{index}"] = forms.ChoiceField(
                 label=column,
                 choices=choices,
@@ -425,3 +429,9 @@ class ImportBatchAdmin(WorkspaceScopedAdmin):
     def _url_prospects(self, batch: ImportBatch) -> str:
         url = reverse(f"admin:{self.opts.app_label}_prospect_changelist")
         return f"{url}?import_batch__id__exact={batch.pk}"
+
+
+def _example(cell: str) -> str:
+    """A sample cell as the mapping step shows it: a long one (a note, a megabyte on one
+    line) cut, so the page stays a page."""
+    return cell if len(cell) <= EXAMPLE_CHARS else cell[:EXAMPLE_CHARS] + "…"

@@ -13,8 +13,8 @@ from .scoring import check_syntax
 
 
 def domain_filter(value: str) -> str:
-    """The stored spelling of a domain a list is filtered on ('XN--MNCHEN-3YA.de' ->
-    'münchen.de'); what is no domain is compared as given (it matches nothing)."""
+    """The stored spelling of a domain a list is filtered on ('https://www.Acme.fr/' ->
+    'acme.fr'); what is no domain is compared as given (it matches nothing)."""
     try:
         return normalize.normalize_domain(value) or value.strip().lower()
     except normalize.InvalidValue:

@@ -130,3 +130,62 @@ def test_a_domain_whose_dns_fails_leaves_its_addresses_unknown(db, settings, unu
     best = find_best_address("Jean", "Dupont", "exemple.fr")
     assert (best.status, best.reason, best.smtp_code) == ("unknown", "dns_error", None)
     assert 50 <= best.score < 80
+
+
+class SharedHostFailsDNS:
+    """A DNS server on loopback: every domain's MX is one shared host, whose A question
+    gets SERVFAIL (a hoster's name server down, say). Counts the A questions."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.a_questions = 0
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.running = True
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self) -> None:
+        import dns.message
+        import dns.rcode
+        import dns.rdatatype
+        import dns.rrset
+
+        while self.running:
+            try:
+                data, peer = self.sock.recvfrom(4096)
+            except OSError:
+                continue
+            query = dns.message.from_wire(data)
+            answer = dns.message.make_response(query)
+            question = query.question[0]
+            if question.rdtype == dns.rdatatype.MX:
+                answer.answer.append(dns.rrset.from_text(
+                    question.name, 300, "IN", "MX", "10 mx.hoster-en-panne.example."
+                ))  # fmt: skip
+            else:
+                self.a_questions += 1
+                answer.set_rcode(dns.rcode.SERVFAIL)
+            self.sock.sendto(answer.to_wire(), peer)
+
+    def stop(self) -> None:
+        self.running = False
+        self.thread.join(2)
+        self.sock.close()
+
+
+def test_a_shared_host_that_cannot_be_read_is_not_asked_again_by_each_domain():
+    server = SharedHostFailsDNS()
+    try:
+        resolver = MailResolver(("127.0.0.1",), server.port, 1.0)
+        domains = [f"client{n}.example" for n in range(6)]
+        routes = resolver.route_many(domains)
+        # Each domain waits for the one answer (a failure kept briefly): not one each in turn.
+        assert server.a_questions == 1
+        assert all(not route.deliverable for route in routes.values())
+    finally:
+        server.stop()

@@ -97,7 +97,7 @@ def test_batch_prospects_link_lists_exactly_the_batch(member_client, workspace, 
 def test_unknown_column_goes_through_the_mapping_step(member_client, workspace, tmp_path):
     rows = [
         ["Prénom", "Nom", "Adresse pro", "Société", "Code NAF"],
-        ["Éloïse", "Lefèvre", "eloise@sge.fr", "SGE", "4669B"],
+        ["Éloïse", "Lefèvre", "eloise@sge.fr", "SGE", "4669B" + "x" * 2_000_000],
     ]
     response = upload(member_client, csv_files.write_csv(tmp_path / "f.csv", rows))
     batch = batches(workspace).get()
@@ -105,6 +105,8 @@ def test_unknown_column_goes_through_the_mapping_step(member_client, workspace, 
 
     page = text(member_client.get(response["Location"]))
     assert "Adresse pro" in page and "eloise@sge.fr" in page
+    # A megabyte on one line is shown as its start: the page stays a page.
+    assert "4669B" + "x" * 75 + "…" in page and "x" * 81 not in page
     assert "ignorer" in page
 
     response = member_client.post(
